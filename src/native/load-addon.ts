@@ -1,0 +1,95 @@
+// Loads better-sqlite3's native addon. In the bundle its bytes are embedded:
+// they are written once to a private, content-addressed cache file (Node can
+// only dlopen from a path) and loaded from there.
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { homedir, tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { embeddedAddon } from './embedded-addon.js';
+import { ensurePrivateDir } from './private-dir.js';
+
+export class AddonError extends Error {}
+
+/** The addon object for better-sqlite3's `nativeBinding`, or undefined to let it find its own. */
+export function loadSqliteAddon(): object | undefined {
+  if (!embeddedAddon) return undefined;
+  const { bytes, abi, node } = embeddedAddon;
+  if (process.versions.modules !== abi) {
+    throw new AddonError(
+      `astotp was built for Node ${node.split('.')[0]} (ABI ${abi}) but is running on Node ${process.versions.node} (ABI ${process.versions.modules}); run it with Node ${node.split('.')[0]} or rebuild it with this Node.`,
+    );
+  }
+  const digest = createHash('sha256').update(bytes).digest('hex');
+  const file = cachedCopy(bytes, digest);
+  const module = { exports: {} as object };
+  try {
+    process.dlopen(module, file);
+  } catch (err) {
+    throw new AddonError(`cannot load the SQLite addon from ${file}: ${(err as Error).message}`);
+  }
+  return module.exports;
+}
+
+function cacheDirs(): string[] {
+  const dirs: string[] = [];
+  if (process.env.ASTOTP_CACHE_DIR) dirs.push(process.env.ASTOTP_CACHE_DIR);
+  if (process.env.XDG_CACHE_HOME) dirs.push(join(process.env.XDG_CACHE_HOME, 'astotp'));
+  // Asterisk often keeps root's HOME after dropping privileges; the passwd
+  // entry names the home of the user we actually run as.
+  for (const home of [safe(() => userInfo().homedir), safe(homedir)]) if (home) dirs.push(join(home, '.cache', 'astotp'));
+  dirs.push(join(tmpdir(), `astotp-${process.geteuid?.() ?? 'user'}`));
+  return dirs;
+}
+
+function cachedCopy(bytes: Uint8Array, digest: string): string {
+  const name = `better_sqlite3-${digest.slice(0, 32)}.node`;
+  const problems: string[] = [];
+  for (const candidate of cacheDirs()) {
+    const dir = ensurePrivateDir(candidate);
+    if (!dir) {
+      problems.push(`${candidate}: not private`);
+      continue;
+    }
+    const file = join(dir, name);
+    if (matches(file, bytes.length, digest)) return file;
+    try {
+      writeAtomically(file, bytes);
+      if (matches(file, bytes.length, digest)) return file;
+      problems.push(`${file}: content check failed`);
+    } catch (err) {
+      problems.push(`${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  throw new AddonError(`cannot write the SQLite addon to a private cache directory (${problems.join('; ')}); set ASTOTP_CACHE_DIR to a directory only this user can write`);
+}
+
+function matches(file: string, size: number, digest: string): boolean {
+  const st = lstatSync(file, { throwIfNoEntry: false });
+  if (!st || !st.isFile() || st.size !== size || st.uid !== (process.geteuid?.() ?? st.uid) || st.mode & 0o022) return false;
+  return createHash('sha256').update(readFileSync(file)).digest('hex') === digest;
+}
+
+function writeAtomically(file: string, bytes: Uint8Array): void {
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const fd = openSync(tmp, 'wx', 0o500);
+  try {
+    writeSync(fd, bytes);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(tmp, file);
+  } catch (err) {
+    unlinkSync(tmp);
+    throw err;
+  }
+}
+
+function safe(f: () => string): string | undefined {
+  try {
+    return f();
+  } catch {
+    return undefined;
+  }
+}
