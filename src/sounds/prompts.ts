@@ -1,0 +1,60 @@
+// Names of astotp's own voice prompts and where Asterisk looks for them.
+// sounds/prompts.tsv holds the texts; test/sounds.test.ts keeps the two in step.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const PROMPTS = {
+  enterId: 'astotp-enter-id',
+  enterPin: 'astotp-enter-pin',
+  enterCode: 'astotp-enter-code',
+  tryAgain: 'astotp-try-again',
+  failed: 'astotp-failed',
+  success: 'astotp-success',
+  challengeIntro: 'astotp-challenge-intro',
+  challengeRepeat: 'astotp-challenge-repeat',
+  group: 'astotp-group',
+} as const;
+
+export type PromptKey = keyof typeof PROMPTS;
+export type PromptName = (typeof PROMPTS)[PromptKey];
+
+export const PROMPT_NAMES: readonly PromptName[] = Object.values(PROMPTS);
+
+/** Formats shipped per prompt; Asterisk picks whichever transcodes cheapest. */
+export const SOUND_FORMATS = ['wav', 'ulaw', 'gsm'] as const;
+export type SoundFormat = (typeof SOUND_FORMATS)[number];
+
+/** Sub-directory of the language dir that holds the prompts, e.g. sounds/en/otp/. */
+export const DEFAULT_SOUNDS_SUBDIR = 'otp';
+
+/** Language dir the prompts are installed under; Asterisk falls back to 'en' for other languages. */
+export const SOUNDS_LANGUAGE = 'en';
+
+/** What the call flow passes to STREAM FILE / GET DATA: relative to the language dir, no extension. */
+export function promptPath(name: PromptName, subdir: string = DEFAULT_SOUNDS_SUBDIR): string {
+  return subdir === '' ? name : `${subdir}/${name}`;
+}
+
+/**
+ * Asterisk's sounds root (the parent of the language dirs): $AST_DATA_DIR/sounds
+ * when set, else Debian's /usr/share/asterisk/sounds when present, else the
+ * source-build default /var/lib/asterisk/sounds.
+ */
+export function defaultSoundsRoot(
+  env: Record<string, string | undefined> = process.env,
+  exists: (path: string) => boolean = existsSync,
+): string {
+  const dataDir = env.AST_DATA_DIR;
+  if (dataDir) return join(dataDir, 'sounds');
+  const debian = '/usr/share/asterisk/sounds';
+  return exists(debian) ? debian : '/var/lib/asterisk/sounds';
+}
+
+/** Directory install-sounds writes to by default, e.g. /usr/share/asterisk/sounds/en/otp. */
+export function defaultSoundsDir(
+  env: Record<string, string | undefined> = process.env,
+  subdir: string = DEFAULT_SOUNDS_SUBDIR,
+  exists: (path: string) => boolean = existsSync,
+): string {
+  return join(defaultSoundsRoot(env, exists), SOUNDS_LANGUAGE, subdir);
+}
