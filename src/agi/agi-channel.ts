@@ -1,0 +1,113 @@
+// CallChannel on an AGI session: which commands to send and how to read their
+// results, including the ones Asterisk overloads (result=-1 means a hangup for
+// GET DATA, but only maybe for STREAM FILE).
+import { HangupError, ProtocolError, type CallChannel, type CallInfo, type Digits } from '../call/channel.js';
+import { quoteArg, sanitizeText } from './quote.js';
+import type { Reply } from './reply.js';
+import type { AgiSession } from './session.js';
+
+export interface AgiChannelOptions {
+  /** Deadline for the CHANNEL STATUS that tells a missing sound from a hangup. Default 5000. */
+  statusDeadlineMs?: number;
+  /** Transport clean-up run once by close(), e.g. releasing stdin so the process can exit. */
+  onClose?: () => void;
+}
+
+const CHANNEL_UP = '6';
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const DIGITS = /^[0-9A-D*#]*$/;
+
+export class AgiChannel implements CallChannel {
+  private closed = false;
+  private readonly statusDeadlineMs: number;
+
+  constructor(
+    readonly session: AgiSession,
+    readonly info: CallInfo,
+    private readonly options: AgiChannelOptions = {},
+  ) {
+    this.statusDeadlineMs = options.statusDeadlineMs ?? 5000;
+  }
+
+  /** Why the call is known to be over, or null while it is up. */
+  get hungUp(): string | null {
+    return this.closed ? 'closed' : this.session.hungUp;
+  }
+
+  async answer(): Promise<void> {
+    const status = await this.send('CHANNEL STATUS');
+    if (status.result === '-1') throw new HangupError('CHANNEL STATUS -1');
+    if (status.result === CHANNEL_UP) return;
+    const answered = await this.send('ANSWER');
+    if (answered.result !== '0') throw new HangupError(`ANSWER ${answered.result}`);
+  }
+
+  async getDigits(prompt: string, timeoutMs: number, maxDigits: number): Promise<Digits> {
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 0) throw new RangeError('timeoutMs must be a whole number >= 0');
+    if (!Number.isInteger(maxDigits) || maxDigits < 1 || maxDigits > 1024) throw new RangeError('maxDigits must be 1..1024');
+    const reply = await this.send(`GET DATA ${quoteArg(prompt)} ${timeoutMs} ${maxDigits}`);
+    if (reply.result === '-1') throw new HangupError('GET DATA -1');
+    // The reply carries what the caller typed: it must not appear in any message.
+    if (!DIGITS.test(reply.result)) throw new ProtocolError('GET DATA answered with something other than digits');
+    if (reply.data !== undefined && reply.data !== 'timeout') throw new ProtocolError('GET DATA answered with unknown data');
+    return { digits: reply.result, timedOut: reply.data === 'timeout' };
+  }
+
+  async play(prompt: string): Promise<void> {
+    const reply = await this.send(`STREAM FILE ${quoteArg(prompt)} ""`);
+    if (reply.result !== '-1') return;
+    // Asterisk answers -1 both for a hangup and for a missing sound file.
+    if (this.session.hungUp) throw new HangupError(this.session.hungUp);
+    const status = await this.send('CHANNEL STATUS', this.statusDeadlineMs);
+    if (status.result === '-1') throw new HangupError('CHANNEL STATUS -1');
+    await this.log(`sound ${sanitizeText(prompt)} could not be played (missing?)`);
+  }
+
+  /** Before a hangup, failures throw; once the call is over it tries once and never throws. */
+  async setVariable(name: string, value: string): Promise<void> {
+    if (this.hungUp) {
+      await this.tryAfterHangup(() => this.setVariableCommand(name, value));
+      return;
+    }
+    const reply = await this.session.command(this.setVariableCommand(name, value), { allowedWhenHungUp: true });
+    if (reply.code !== 200) throw new ProtocolError(`SET VARIABLE refused (${reply.code})`);
+  }
+
+  /** Best effort: never throws. */
+  async log(message: string, level = 1): Promise<void> {
+    await this.tryAfterHangup(() => {
+      const verbosity = Math.min(4, Math.max(1, Math.trunc(level) || 1));
+      return `VERBOSE ${quoteArg(`astotp: ${sanitizeText(message)}`)} ${verbosity}`;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.session.close();
+    this.options.onClose?.();
+  }
+
+  private setVariableCommand(name: string, value: string): string {
+    if (!VARIABLE_NAME.test(name)) throw new ProtocolError('invalid channel variable name');
+    return `SET VARIABLE ${name} ${quoteArg(sanitizeText(value))}`;
+  }
+
+  private async tryAfterHangup(build: () => string): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.session.command(build(), { allowedWhenHungUp: true });
+    } catch {
+      // Logging and post-hangup variables must never turn into a failure of their own.
+    }
+  }
+
+  private async send(command: string, deadlineMs?: number): Promise<Reply> {
+    if (this.hungUp) throw new HangupError(this.hungUp);
+    const reply = await this.session.command(command, deadlineMs === undefined ? {} : { deadlineMs });
+    if (reply.code !== 200) {
+      throw new ProtocolError(`${command.split(' ').slice(0, 2).join(' ')} refused (${reply.code})`);
+    }
+    return reply;
+  }
+}

@@ -1,0 +1,46 @@
+// The block of `agi_name: value` lines Asterisk writes before the first command.
+import { ProtocolError, type CallInfo } from '../call/channel.js';
+
+/** More lines than any Asterisk sends; a bound so endless input cannot grow memory. */
+export const MAX_ENV_LINES = 512;
+
+const NAME = /^agi_[A-Za-z0-9_]+$/;
+
+/** Splits one header line (without its line break) into [name, value]. */
+export function parseEnvLine(line: string): [string, string] {
+  const text = line.endsWith('\r') ? line.slice(0, -1) : line;
+  const colon = text.indexOf(':');
+  const name = colon < 0 ? '' : text.slice(0, colon);
+  // Line content stays out of the message: this may not be Asterisk talking.
+  if (!NAME.test(name)) throw new ProtocolError('not an AGI environment line (expected agi_name: value)');
+  const rest = text.slice(colon + 1);
+  return [name, rest.startsWith(' ') ? rest.slice(1) : rest];
+}
+
+/** Builds CallInfo from parsed header entries, in the order Asterisk sent them. */
+export function callInfoFromEnv(entries: ReadonlyArray<readonly [string, string]>): CallInfo {
+  if (entries.length === 0) throw new ProtocolError('empty AGI environment');
+  const env: Record<string, string> = {};
+  const numbered: Array<[number, string]> = [];
+  for (const [name, value] of entries) {
+    if (Object.hasOwn(env, name)) throw new ProtocolError(`AGI environment repeats ${name}`);
+    env[name] = value;
+    const arg = /^agi_arg_(\d+)$/.exec(name);
+    if (arg) numbered.push([Number(arg[1]), value]);
+  }
+  numbered.sort((a, b) => a[0] - b[0]);
+  const callerId = env['agi_callerid'] ?? '';
+  return {
+    channel: env['agi_channel'] ?? '',
+    uniqueId: env['agi_uniqueid'] ?? '',
+    callerId: callerId === 'unknown' ? '' : callerId,
+    args: numbered.map(([, value]) => value),
+    env,
+  };
+}
+
+/** Parses a whole header given as lines (the terminating empty line excluded). */
+export function parseAgiEnvironment(lines: readonly string[]): CallInfo {
+  if (lines.length > MAX_ENV_LINES) throw new ProtocolError('AGI environment too long');
+  return callInfoFromEnv(lines.map(parseEnvLine));
+}

@@ -1,0 +1,54 @@
+// What the call flow needs from a phone call, whatever carries it: classic AGI
+// on stdio, FastAGI over TCP, or the terminal simulator.
+
+/** Facts about the call, as the transport learned them (agi_* variables). */
+export interface CallInfo {
+  channel: string;
+  uniqueId: string;
+  callerId: string;
+  /** Arguments given in the dialplan: AGI(otp/astotp,arg1,arg2...). */
+  args: string[];
+  /** Everything else the transport knows, e.g. the raw agi_* block. */
+  env: Record<string, string>;
+}
+
+/** Result of collecting digits after a prompt. */
+export interface Digits {
+  digits: string;
+  /** True when the caller stopped typing before # or the maximum length. */
+  timedOut: boolean;
+}
+
+export interface CallChannel {
+  readonly info: CallInfo;
+  /** Answers the channel if it is not up yet. */
+  answer(): Promise<void>;
+  /** Plays a prompt (a sound name without extension) and collects up to maxDigits, ended by #. */
+  getDigits(prompt: string, timeoutMs: number, maxDigits: number): Promise<Digits>;
+  /** Plays a prompt to the end. A missing sound file is not an error of the call. */
+  play(prompt: string): Promise<void>;
+  setVariable(name: string, value: string): Promise<void>;
+  /** A line for the Asterisk log; never give it a secret. */
+  log(message: string, level?: number): Promise<void>;
+  /**
+   * Called once the flow has finished; after a hangup the transport sends only
+   * what a dead channel still accepts (variables), with a short deadline.
+   */
+  close(): Promise<void>;
+}
+
+/** The caller hung up (SIGHUP, EOF, result=-1, 511, HANGUP line). */
+export class HangupError extends Error {
+  constructor(why: string) {
+    super(`caller hung up (${why})`);
+    this.name = 'HangupError';
+  }
+}
+
+/** The peer said something we cannot trust to understand. */
+export class ProtocolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}

@@ -1,0 +1,157 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { HangupError, ProtocolError } from '../src/call/channel.js';
+import { AgiChannel } from '../src/agi/agi-channel.js';
+import { AgiSession } from '../src/agi/session.js';
+import { parseAgiEnvironment } from '../src/agi/env.js';
+
+/** Answers each command line with what `answer` returns; null leaves it unanswered. */
+async function channelWith(answer: (command: string) => string | null) {
+  const toSession = new PassThrough();
+  const fromSession = new PassThrough();
+  const session = new AgiSession(toSession, fromSession);
+  const commands: string[] = [];
+  let partial = '';
+  fromSession.setEncoding('utf8');
+  fromSession.on('data', (chunk: string) => {
+    partial += chunk;
+    const lines = partial.split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      commands.push(line);
+      const reply = answer(line);
+      if (reply !== null) setImmediate(() => toSession.write(`${reply}\n`));
+    }
+  });
+  toSession.write('agi_channel: PJSIP/1001-1\nagi_uniqueid: 1.1\nagi_callerid: 1001\n\n');
+  let closed = 0;
+  const info = await session.readEnvironment();
+  const channel = new AgiChannel(session, info, { onClose: () => closed++ });
+  return { channel, session, commands, closes: () => closed, hangUpInput: () => toSession.end() };
+}
+
+/** A channel on which every command succeeds; CHANNEL STATUS answers `status`. */
+const live = (status = '6') => (command: string) =>
+  command === 'CHANNEL STATUS' ? `200 result=${status}` : command.startsWith('STREAM FILE') ? '200 result=0 endpos=8000' : '200 result=1';
+
+describe('AgiChannel', () => {
+  it('exposes the CallInfo it was given', async () => {
+    const { channel } = await channelWith(live());
+    expect(channel.info).toEqual(parseAgiEnvironment(['agi_channel: PJSIP/1001-1', 'agi_uniqueid: 1.1', 'agi_callerid: 1001']));
+  });
+
+  it('answers a ringing channel', async () => {
+    const { channel, commands } = await channelWith((c) => (c === 'ANSWER' ? '200 result=0' : live('4')(c)));
+    await channel.answer();
+    expect(commands).toEqual(['CHANNEL STATUS', 'ANSWER']);
+  });
+
+  it('does not answer a channel that is already up', async () => {
+    const { channel, commands } = await channelWith(live('6'));
+    await channel.answer();
+    expect(commands).toEqual(['CHANNEL STATUS']);
+  });
+
+  it('collects digits with GET DATA', async () => {
+    const replies = ['200 result=1001', '200 result=12 (timeout)', '200 result= (timeout)'];
+    const { channel, commands } = await channelWith(() => replies.shift() ?? null);
+    await expect(channel.getDigits('astotp/enter-id', 5000, 8)).resolves.toEqual({ digits: '1001', timedOut: false });
+    await expect(channel.getDigits('astotp/enter-id', 5000, 8)).resolves.toEqual({ digits: '12', timedOut: true });
+    await expect(channel.getDigits('astotp/enter-id', 5000, 8)).resolves.toEqual({ digits: '', timedOut: true });
+    expect(commands[0]).toBe('GET DATA "astotp/enter-id" 5000 8');
+  });
+
+  it('takes GET DATA result=-1 as a hangup', async () => {
+    const { channel } = await channelWith(() => '200 result=-1');
+    await expect(channel.getDigits('p', 5000, 6)).rejects.toBeInstanceOf(HangupError);
+  });
+
+  it('does not repeat unexpected GET DATA results in its error', async () => {
+    const { channel } = await channelWith(() => '200 result=12x456');
+    const error = await channel.getDigits('p', 5000, 6).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as Error).message).not.toContain('12x456');
+  });
+
+  it('plays a sound with STREAM FILE and no escape digits', async () => {
+    const { channel, commands } = await channelWith(live());
+    await channel.play('astotp/welcome');
+    expect(commands).toEqual(['STREAM FILE "astotp/welcome" ""']);
+  });
+
+  it('logs a missing sound and goes on when the channel is still up', async () => {
+    const { channel, commands } = await channelWith((c) => (c.startsWith('STREAM FILE') ? '200 result=-1 endpos=0' : live()(c)));
+    await channel.play('astotp/nope');
+    expect(commands).toEqual(['STREAM FILE "astotp/nope" ""', 'CHANNEL STATUS', 'VERBOSE "astotp: sound astotp/nope could not be played (missing?)" 1']);
+  });
+
+  it('takes STREAM FILE result=-1 as a hangup when the channel is dead', async () => {
+    const { channel } = await channelWith((c) =>
+      c.startsWith('STREAM FILE') ? '200 result=-1 endpos=0' : '511 Command Not Permitted on a dead channel or intercept routine');
+    await expect(channel.play('astotp/welcome')).rejects.toBeInstanceOf(HangupError);
+  });
+
+  it('sets variables and logs with safe quoting', async () => {
+    const { channel, commands } = await channelWith(live());
+    await channel.setVariable('ASTOTP_ERROR', 'bad "x"\nANSWER');
+    await channel.log('user 1001 locked', 3);
+    expect(commands).toEqual([`SET VARIABLE ASTOTP_ERROR "bad 'x' ANSWER"`, 'VERBOSE "astotp: user 1001 locked" 3']);
+    await expect(channel.setVariable('A B', 'x')).rejects.toBeInstanceOf(ProtocolError);
+    await expect(channel.setVariable('CDR(userfield)', 'x')).rejects.toBeInstanceOf(ProtocolError);
+  });
+
+  describe('after a hangup', () => {
+    it('refuses live-channel commands at once, sending nothing', async () => {
+      const { channel, session, commands } = await channelWith(live());
+      session.markHungUp('SIGHUP');
+      await expect(channel.answer()).rejects.toBeInstanceOf(HangupError);
+      await expect(channel.getDigits('p', 5000, 6)).rejects.toBeInstanceOf(HangupError);
+      await expect(channel.play('p')).rejects.toBeInstanceOf(HangupError);
+      expect(commands).toEqual([]);
+    });
+
+    it('still sets variables and logs on the dead channel', async () => {
+      const { channel, session, commands } = await channelWith(live());
+      session.markHungUp('SIGHUP');
+      await channel.setVariable('ASTOTP_REASON', 'hangup');
+      await channel.log('caller hung up');
+      expect(commands).toEqual(['SET VARIABLE ASTOTP_REASON "hangup"', 'VERBOSE "astotp: caller hung up" 1']);
+    });
+
+    it('gives up on an unanswered variable quickly and without throwing', async () => {
+      const { channel, session, commands } = await channelWith(() => null);
+      session.markHungUp('SIGHUP');
+      const started = Date.now();
+      await channel.setVariable('ASTOTP_REASON', 'hangup');
+      await channel.log('caller hung up');
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(commands).toEqual(['SET VARIABLE ASTOTP_REASON "hangup"']);
+    });
+
+    it('never throws from setVariable or log once the input is gone', async () => {
+      const { channel, hangUpInput } = await channelWith(live());
+      hangUpInput();
+      await new Promise((r) => setImmediate(r));
+      await expect(channel.setVariable('ASTOTP_REASON', 'hangup')).resolves.toBeUndefined();
+      await expect(channel.setVariable('bad name', 'x')).resolves.toBeUndefined();
+      await expect(channel.log('bye')).resolves.toBeUndefined();
+    });
+  });
+
+  it('reports a hangup discovered by setVariable on a live channel', async () => {
+    const { channel, hangUpInput } = await channelWith(() => null);
+    const pending = channel.setVariable('ASTOTP', 'FAILURE');
+    hangUpInput();
+    await expect(pending).rejects.toBeInstanceOf(HangupError);
+  });
+
+  it('closes once, then refuses calls', async () => {
+    const { channel, closes, commands } = await channelWith(live());
+    await channel.close();
+    await channel.close();
+    expect(closes()).toBe(1);
+    await expect(channel.getDigits('p', 5000, 6)).rejects.toBeInstanceOf(HangupError);
+    await channel.setVariable('A', '1');
+    expect(commands).toEqual([]);
+  });
+});

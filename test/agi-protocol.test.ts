@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { ProtocolError } from '../src/call/channel.js';
+import { parseAgiEnvironment } from '../src/agi/env.js';
+import { parseReplyLine, ReplyParser, type ReplyEvent } from '../src/agi/reply.js';
+import { quoteArg, sanitizeText } from '../src/agi/quote.js';
+import { splitAgiArgs } from './helpers/asterisk-peer.js';
+
+describe('AGI environment', () => {
+  it('splits on the first colon and trims exactly one leading space', () => {
+    const info = parseAgiEnvironment([
+      'agi_request: otp/astotp',
+      'agi_channel: SIP/pbx.example.com:5060-0000002a',
+      'agi_callerid: 1001',
+      'agi_calleridname:  Alice: Front desk',
+      'agi_accountcode: ',
+      'agi_uniqueid: 1700000000.42',
+    ]);
+    expect(info.channel).toBe('SIP/pbx.example.com:5060-0000002a');
+    expect(info.uniqueId).toBe('1700000000.42');
+    expect(info.callerId).toBe('1001');
+    expect(info.env['agi_calleridname']).toBe(' Alice: Front desk');
+    expect(info.env['agi_accountcode']).toBe('');
+    expect(info.env['agi_request']).toBe('otp/astotp');
+  });
+
+  it('orders agi_arg_N by number, not by arrival or text', () => {
+    const info = parseAgiEnvironment([
+      'agi_channel: PJSIP/1-1',
+      ...Array.from({ length: 11 }, (_, i) => `agi_arg_${11 - i}: a${11 - i}`),
+    ]);
+    expect(info.args).toEqual(['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8', 'a9', 'a10', 'a11']);
+  });
+
+  it('tolerates CRLF line ends', () => {
+    const info = parseAgiEnvironment(['agi_channel: PJSIP/1-1\r', 'agi_arg_1: x y\r']);
+    expect(info.channel).toBe('PJSIP/1-1');
+    expect(info.args).toEqual(['x y']);
+  });
+
+  it("turns callerid 'unknown' into an empty caller ID", () => {
+    expect(parseAgiEnvironment(['agi_callerid: unknown']).callerId).toBe('');
+  });
+
+  it('rejects input that is not an AGI header', () => {
+    expect(() => parseAgiEnvironment(['hello'])).toThrow(ProtocolError);
+    expect(() => parseAgiEnvironment(['user: 1001'])).toThrow(ProtocolError);
+    expect(() => parseAgiEnvironment([])).toThrow(ProtocolError);
+    expect(() => parseAgiEnvironment(['agi_channel: a', 'no colon here'])).toThrow(ProtocolError);
+    expect(() => parseAgiEnvironment(['agi_channel: a', 'agi_channel: b'])).toThrow(ProtocolError);
+  });
+});
+
+describe('AGI replies', () => {
+  it('parses 200 with result, data and endpos', () => {
+    expect(parseReplyLine('200 result=1 (speech) endpos=1234')).toEqual({ code: 200, result: '1', data: 'speech', endpos: 1234 });
+    expect(parseReplyLine('200 result=0 endpos=8000')).toEqual({ code: 200, result: '0', endpos: 8000 });
+    expect(parseReplyLine('200 result=12 (timeout)')).toEqual({ code: 200, result: '12', data: 'timeout' });
+    expect(parseReplyLine('200 result= (timeout)')).toEqual({ code: 200, result: '', data: 'timeout' });
+    expect(parseReplyLine('200 result=-1')).toEqual({ code: 200, result: '-1' });
+    expect(parseReplyLine('200 result=1 (a (b) c)')?.data).toBe('a (b) c');
+  });
+
+  it('parses 510 and 511', () => {
+    expect(parseReplyLine('510 Invalid or unknown command')).toEqual({ code: 510, result: '', message: 'Invalid or unknown command' });
+    expect(parseReplyLine('511 Command Not Permitted on a dead channel or intercept routine')?.code).toBe(511);
+  });
+
+  it('collects a multi-line 520 into one reply', () => {
+    const parser = new ReplyParser();
+    const events: ReplyEvent[] = [
+      '520-Invalid command syntax.  Proper usage follows:',
+      ' Usage: GET DATA <file to be streamed> [timeout] [max digits]',
+      '   Stream the given file.',
+      '520 End of proper usage.',
+    ].map((line) => parser.feed(line));
+    expect(events.slice(0, 3)).toEqual([{ kind: 'more' }, { kind: 'more' }, { kind: 'more' }]);
+    expect(events[3]).toEqual({
+      kind: 'reply',
+      reply: { code: 520, result: '', message: ' Usage: GET DATA <file to be streamed> [timeout] [max digits]\n   Stream the given file.' },
+    });
+    expect(parser.feed('200 result=0')).toEqual({ kind: 'reply', reply: { code: 200, result: '0' } });
+  });
+
+  it('takes a single-line 520 as a reply', () => {
+    expect(new ReplyParser().feed('520 Invalid command syntax.  Proper usage not available.')).toMatchObject({ kind: 'reply', reply: { code: 520 } });
+  });
+
+  it('recognises a FastAGI HANGUP line', () => {
+    expect(new ReplyParser().feed('HANGUP')).toEqual({ kind: 'hangup' });
+  });
+
+  it('calls everything else garbage', () => {
+    const parser = new ReplyParser();
+    for (const line of ['hello', '', '200 result', '2000 result=1', '200 result=1 (unclosed', '100 result=0 Trying...', 'hangup']) {
+      expect(parser.feed(line)).toEqual({ kind: 'garbage', line });
+    }
+  });
+});
+
+describe('argument quoting', () => {
+  it('quotes values so AGI sees one argument', () => {
+    expect(quoteArg('astotp/enter-id')).toBe('"astotp/enter-id"');
+    expect(quoteArg('')).toBe('""');
+    for (const value of ['two words', 'astotp: bad code for 1001', '', 'ünïcode ok', "it's"]) {
+      expect(splitAgiArgs(`SET VARIABLE X ${quoteArg(value)}`).argv).toEqual(['SET', 'VARIABLE', 'X', value]);
+    }
+  });
+
+  it('refuses anything that could end the argument or the command', () => {
+    for (const value of ['x\nANSWER', 'x\r\nHANGUP', 'x" "y', 'x\\', 'nul\0', 'tab\there']) {
+      expect(() => quoteArg(value)).toThrow(ProtocolError);
+    }
+  });
+
+  it('sanitizes free text into something quoteArg accepts', () => {
+    const text = sanitizeText('bad "code"\nANSWER\\');
+    expect(text).toBe("bad 'code' ANSWER'");
+    expect(splitAgiArgs(`VERBOSE ${quoteArg(text)} 1`).argv).toHaveLength(3);
+  });
+});
