@@ -1,0 +1,87 @@
+// The key file: 32 random bytes from which the secret-encryption key, the PIN
+// pepper and a key check are derived, so the database alone reveals nothing.
+import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync, writeSync, constants } from 'node:fs';
+
+const HEADER = 'astotp-key-v1';
+
+export class KeyFileError extends Error {}
+
+export interface MasterKey {
+  /** AES-256-GCM key for TOTP secrets. */
+  secretKey: Buffer;
+  /** HMAC key mixed into PIN hashes. */
+  pinPepper: Buffer;
+  /** A value stored in the database so the wrong key file is recognised as such. */
+  checkValue: string;
+}
+
+function derive(raw: Buffer): MasterKey {
+  const sub = (info: string) => Buffer.from(hkdfSync('sha256', raw, Buffer.alloc(0), info, 32));
+  const check = sub('astotp key check v1');
+  return {
+    secretKey: sub('astotp totp secret encryption v1'),
+    pinPepper: sub('astotp pin pepper v1'),
+    checkValue: createHmac('sha256', check).update('astotp').digest('base64').slice(0, 22),
+  };
+}
+
+export function checkValuesMatch(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Reads the key file, refusing one that others can read or that is not a regular file. */
+export function loadMasterKey(path: string): MasterKey {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new KeyFileError(`key file ${path} does not exist (astotp enroll creates it)`);
+    if (code === 'ELOOP') throw new KeyFileError(`key file ${path} is a symbolic link; refusing it`);
+    throw new KeyFileError(`cannot open key file ${path}: ${code}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new KeyFileError(`key file ${path} is not a regular file`);
+    if (st.mode & 0o077) throw new KeyFileError(`key file ${path} is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${path}`);
+    const buf = Buffer.alloc(256);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const m = new RegExp(`^${HEADER} ([A-Za-z0-9+/]{43}=)\\s*$`).exec(buf.subarray(0, n).toString('utf8'));
+    if (!m) throw new KeyFileError(`key file ${path} is not an astotp key file`);
+    return derive(Buffer.from(m[1]!, 'base64'));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Creates a new key file (mode 0600, never overwriting); returns null if one appeared meanwhile. */
+export function createMasterKey(path: string): MasterKey | null {
+  const raw = randomBytes(32);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return null;
+    throw new KeyFileError(`cannot create key file ${path}: ${(err as NodeJS.ErrnoException).code}`);
+  }
+  try {
+    writeSync(fd, `${HEADER} ${raw.toString('base64')}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  return derive(raw);
+}
+
+/** Loads the key file, creating it first if there is none (CLI only: a call never creates keys). */
+export function loadOrCreateMasterKey(path: string): { key: MasterKey; created: boolean } {
+  try {
+    return { key: loadMasterKey(path), created: false };
+  } catch (err) {
+    if (!(err instanceof KeyFileError) || !/does not exist/.test(err.message)) throw err;
+  }
+  const created = createMasterKey(path);
+  return created ? { key: created, created: true } : { key: loadMasterKey(path), created: false };
+}

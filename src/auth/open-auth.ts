@@ -1,0 +1,29 @@
+// Everything a verification needs, opened together: the database, its key
+// file (checked to belong to it) and the rules from the settings.
+import type { Settings } from '../config/settings.js';
+import { Store } from '../store/store.js';
+import { bindKey } from './key-binding.js';
+import { loadMasterKey, loadOrCreateMasterKey, type MasterKey } from './master-key.js';
+import { Verifier } from './verifier.js';
+
+export interface Auth {
+  store: Store;
+  key: MasterKey;
+  verifier: Verifier;
+  /** True when this call created the key file. */
+  keyCreated: boolean;
+}
+
+/** `create` is for the admin CLI only: a call never creates a database or a key. */
+export function openAuth(s: Settings, create: boolean): Auth {
+  const store = Store.open(s.db, { create });
+  try {
+    const { key, created } = create ? loadOrCreateMasterKey(s.keyFile) : { key: loadMasterKey(s.keyFile), created: false };
+    bindKey(store, key, s.keyFile, create);
+    const verifier = new Verifier(store, key, { window: s.window, lockoutFailures: s.lockoutFailures, lockoutMinutes: s.lockoutMinutes });
+    return { store, key, verifier, keyCreated: created };
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+}

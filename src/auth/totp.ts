@@ -1,0 +1,59 @@
+// RFC 6238 codes through otplib, with the parameters each user was enrolled with.
+import { generateSecret, generateURI, verifySync } from 'otplib';
+import type { Algorithm } from '../config/settings.js';
+
+export interface TotpParams {
+  secret: string;
+  algorithm: Algorithm;
+  digits: number;
+  period: number;
+}
+
+export function newSecret(): string {
+  // 20 bytes, as RFC 4226 recommends for SHA1; longer keys add nothing a 6-digit code can show.
+  return generateSecret({ length: 20 });
+}
+
+export function isBase32Secret(s: string): boolean {
+  return /^[A-Z2-7]{16,128}$/.test(s);
+}
+
+export function otpauthUri(p: TotpParams, issuer: string, user: string): string {
+  return generateURI({
+    issuer,
+    label: user,
+    secret: p.secret,
+    algorithm: p.algorithm.toLowerCase() as 'sha1' | 'sha256' | 'sha512',
+    digits: p.digits,
+    period: p.period,
+  });
+}
+
+export interface CodeCheck {
+  valid: boolean;
+  /** The time step the code belongs to, when valid. */
+  timeStep?: number;
+  /** True when the code was right but its step is not newer than the last one used. */
+  replayed?: boolean;
+}
+
+/**
+ * Checks a typed code within ±window steps of now. Codes of the wrong length or
+ * with non-digits are simply wrong (otplib would throw on them).
+ */
+export function checkCode(p: TotpParams, code: string, opts: { window: number; afterStep: number | null; now?: number }): CodeCheck {
+  if (code.length !== p.digits || !/^\d+$/.test(code)) return { valid: false };
+  const base = {
+    secret: p.secret,
+    token: code,
+    algorithm: p.algorithm.toLowerCase() as 'sha1' | 'sha256' | 'sha512',
+    digits: p.digits,
+    period: p.period,
+    epoch: opts.now ?? Math.floor(Date.now() / 1000),
+    epochTolerance: opts.window * p.period,
+  };
+  const fresh = verifySync(opts.afterStep === null ? base : { ...base, afterTimeStep: opts.afterStep });
+  if (fresh.valid && 'timeStep' in fresh) return { valid: true, timeStep: fresh.timeStep };
+  if (opts.afterStep === null) return { valid: false };
+  return { valid: false, replayed: verifySync(base).valid };
+}

@@ -1,0 +1,92 @@
+// The verification rules: one attempt is judged on all factors together,
+// replay and lockout are checked and recorded in one transaction, and the
+// answer never tells which factor was wrong or whether the user exists.
+import type { Store } from '../store/store.js';
+import type { UserRow } from '../store/users.js';
+import type { MasterKey } from './master-key.js';
+import { verifyPin } from './pin-hash.js';
+import { openSecret } from './secret-box.js';
+import { checkCode } from './totp.js';
+
+export interface Rules {
+  window: number;
+  lockoutFailures: number;
+  lockoutMinutes: number;
+}
+
+export interface Attempt {
+  user: string;
+  /** null when the PIN is not asked for (pin=no); then only the code counts. */
+  pin: string | null;
+  code: string;
+}
+
+export interface Context {
+  source: string;
+  callerId?: string;
+  channel?: string;
+  uniqueId?: string;
+}
+
+/** What the dialplan sees as ASTOTP_REASON. */
+export type Reason = 'ok' | 'bad-credentials' | 'locked' | 'error';
+
+export interface Verdict {
+  ok: boolean;
+  reason: Reason;
+  /** For the audit log and the admin only. */
+  detail: string;
+}
+
+export class Verifier {
+  constructor(
+    private readonly store: Store,
+    private readonly key: MasterKey,
+    private readonly rules: Rules,
+  ) {}
+
+  async judge(a: Attempt, ctx: Context): Promise<Verdict> {
+    // The PIN hash is slow on purpose, so it runs before the write lock is taken;
+    // the transaction then makes sure the hash it checked is still the current one.
+    const before = this.store.users.get(a.user);
+    const pinOk = a.pin === null ? true : await verifyPin(this.key.pinPepper, a.pin, before?.pin_hash ?? null);
+    return this.store.exclusive(() => {
+      const now = Math.floor(Date.now() / 1000);
+      const verdict = this.decide(this.store.users.get(a.user), before, a, pinOk, now);
+      this.store.audit.add({
+        at: now,
+        user: a.user,
+        caller_id: ctx.callerId ?? null,
+        channel: ctx.channel ?? null,
+        uniqueid: ctx.uniqueId ?? null,
+        source: ctx.source,
+        result: verdict.ok ? 'SUCCESS' : 'FAILURE',
+        reason: verdict.reason,
+        detail: verdict.detail,
+      });
+      return verdict;
+    });
+  }
+
+  private decide(u: UserRow | undefined, before: UserRow | undefined, a: Attempt, pinOk: boolean, now: number): Verdict {
+    const fail = (reason: Reason, detail: string): Verdict => ({ ok: false, reason, detail });
+    if (!u) return fail('bad-credentials', 'unknown user');
+    if (u.locked_until !== null && u.locked_until > now) return fail('locked', `locked until ${new Date(u.locked_until * 1000).toISOString()}`);
+    if (!u.enabled) return fail('bad-credentials', 'user disabled');
+    const secret = openSecret(this.key.secretKey, u.id, u.secret_box);
+    if (secret === null) return fail('error', 'secret does not decrypt with this key file');
+    const pinGood = pinOk && (a.pin === null || (before !== undefined && before.pin_hash === u.pin_hash));
+    const code = checkCode({ secret, algorithm: u.algorithm, digits: u.digits, period: u.period }, a.code, {
+      window: this.rules.window,
+      afterStep: u.last_step,
+      now,
+    });
+    if (pinGood && code.valid && code.timeStep !== undefined) {
+      this.store.users.recordSuccess(u.id, code.timeStep, now);
+      return { ok: true, reason: 'ok', detail: a.pin === null ? 'code ok (PIN not asked)' : 'PIN and code ok' };
+    }
+    const wrong = [pinGood ? null : 'wrong PIN', code.valid ? null : code.replayed ? 'replayed code' : 'wrong code'].filter(Boolean).join(', ');
+    const lockedUntil = this.store.users.recordFailure(u.id, now, this.rules.lockoutFailures, this.rules.lockoutMinutes * 60);
+    return fail('bad-credentials', lockedUntil === null ? wrong : `${wrong}; now locked for ${this.rules.lockoutMinutes} min`);
+  }
+}

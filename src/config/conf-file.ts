@@ -1,0 +1,61 @@
+// Reads Asterisk-style configuration files: [sections], `key = value` or
+// `key => value`, `;` comments (`\;` for a literal semicolon).
+import { readFileSync } from 'node:fs';
+
+export interface ConfFile {
+  path: string;
+  sections: Map<string, Map<string, string>>;
+  /** Lines we could not read, as `path:line: message`; callers decide whether they are fatal. */
+  problems: string[];
+}
+
+export function parseConf(text: string, path = '<config>'): ConfFile {
+  const sections = new Map<string, Map<string, string>>();
+  const problems: string[] = [];
+  let current: Map<string, string> | null = null;
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = stripComment(raw).trim();
+    if (!line) return;
+    const where = `${path}:${i + 1}`;
+    const header = /^\[([^\]]+)\](\(.*\))?$/.exec(line);
+    if (header) {
+      const name = header[1]!.trim().toLowerCase();
+      current = sections.get(name) ?? new Map();
+      sections.set(name, current);
+      return;
+    }
+    if (line.startsWith('#')) {
+      problems.push(`${where}: directives such as ${line.split(/\s/)[0]} are not supported`);
+      return;
+    }
+    const m = /^([^=]+?)\s*=>?\s*(.*)$/.exec(line);
+    if (!m) return void problems.push(`${where}: expected "key = value"`);
+    if (!current) return void problems.push(`${where}: "${m[1]}" is outside any [section]`);
+    (current as Map<string, string>).set(m[1]!.trim().toLowerCase(), m[2]!.trim());
+  });
+  return { path, sections, problems };
+}
+
+export function readConf(path: string): ConfFile | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new Error(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return parseConf(text, path);
+}
+
+function stripComment(line: string): string {
+  let out = '';
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c === '\\' && line[i + 1] === ';') {
+      out += ';';
+      i++;
+    } else if (c === ';') break;
+    else out += c;
+  }
+  return out;
+}

@@ -1,0 +1,21 @@
+// Where Asterisk keeps things. Asterisk passes its directories to AGI scripts
+// as AST_* variables; on the shell we fall back to Debian's and upstream's defaults.
+import { dirname, join } from 'node:path';
+
+type Env = NodeJS.ProcessEnv;
+
+export function asteriskVarDir(env: Env = process.env): string {
+  return env.AST_VAR_DIR || '/var/lib/asterisk';
+}
+
+export function configPath(env: Env = process.env): string {
+  return env.ASTOTP_CONF || join(env.AST_CONFIG_DIR || '/etc/asterisk', 'astotp.conf');
+}
+
+export function defaultDbPath(env: Env = process.env): string {
+  return join(asteriskVarDir(env), 'astotp.sqlite3');
+}
+
+export function defaultKeyPath(dbPath: string): string {
+  return join(dirname(dbPath), 'astotp.key');
+}

@@ -1,0 +1,205 @@
+// Every tunable of astotp, its default, and how the config file, the
+// environment and per-call arguments override it.
+import { readConf } from './conf-file.js';
+import { configPath, defaultDbPath, defaultKeyPath } from './paths.js';
+
+export type Algorithm = 'SHA1' | 'SHA256' | 'SHA512';
+
+export interface Settings {
+  db: string;
+  keyFile: string;
+  /** Where the settings came from, for doctor and error messages. */
+  configFile: string | null;
+  tries: number;
+  idTimeoutMs: number;
+  pinTimeoutMs: number;
+  codeTimeoutMs: number;
+  idMaxDigits: number;
+  pinMaxDigits: number;
+  askPin: boolean;
+  answer: boolean;
+  /** Steps of clock drift accepted either side of now. */
+  window: number;
+  lockoutFailures: number;
+  lockoutMinutes: number;
+  /** Prompts are played as `${sounds}/astotp-...`, relative to the language's sounds dir. */
+  sounds: string;
+  issuer: string;
+  digits: 6 | 8;
+  algorithm: Algorithm;
+  period: number;
+  /** User ID fixed by the dialplan (AGI argument user=...), skipping the ID prompt. */
+  user: string | null;
+}
+
+export class SettingsError extends Error {}
+
+const seconds = (min: number, max: number) => (v: string) => Math.round(int(min, max)(v) * 1000);
+
+function int(min: number, max: number) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new SettingsError(`expected a whole number from ${min} to ${max}`);
+    return Number(v);
+  };
+}
+
+function bool(v: string): boolean {
+  if (/^(yes|true|on|1)$/i.test(v)) return true;
+  if (/^(no|false|off|0)$/i.test(v)) return false;
+  throw new SettingsError('expected yes or no');
+}
+
+function oneOf<T extends string>(...allowed: T[]) {
+  return (v: string): T => {
+    const hit = allowed.find((a) => a.toLowerCase() === v.toLowerCase());
+    if (!hit) throw new SettingsError(`expected one of ${allowed.join(', ')}`);
+    return hit;
+  };
+}
+
+function soundPath(v: string): string {
+  if (!/^[A-Za-z0-9_\-/]{1,64}$/.test(v) || v.split('/').includes('..')) throw new SettingsError('expected a relative directory name of letters, digits, - _ /');
+  return v.replace(/\/+$/, '');
+}
+
+function userId(v: string): string | null {
+  if (v === '') return null;
+  if (!/^[0-9A-Za-z+_.@-]{1,64}$/.test(v)) throw new SettingsError('expected a user ID of letters, digits and + _ . @ -');
+  return v;
+}
+
+function path(v: string): string {
+  if (!v.startsWith('/')) throw new SettingsError('expected an absolute path');
+  return v;
+}
+
+type Setter = (s: Settings, v: string) => void;
+
+/** Keys of [general] in astotp.conf. */
+const CONF_KEYS: Record<string, Setter> = {
+  db: (s, v) => (s.db = path(v)),
+  key_file: (s, v) => (s.keyFile = path(v)),
+  tries: (s, v) => (s.tries = int(1, 10)(v)),
+  timeout: (s, v) => (s.idTimeoutMs = s.pinTimeoutMs = s.codeTimeoutMs = seconds(1, 120)(v)),
+  id_timeout: (s, v) => (s.idTimeoutMs = seconds(1, 120)(v)),
+  pin_timeout: (s, v) => (s.pinTimeoutMs = seconds(1, 120)(v)),
+  code_timeout: (s, v) => (s.codeTimeoutMs = seconds(1, 120)(v)),
+  id_max_digits: (s, v) => (s.idMaxDigits = int(1, 32)(v)),
+  pin_max_digits: (s, v) => (s.pinMaxDigits = int(4, 32)(v)),
+  ask_pin: (s, v) => (s.askPin = bool(v)),
+  answer: (s, v) => (s.answer = bool(v)),
+  window: (s, v) => (s.window = int(0, 10)(v)),
+  lockout_failures: (s, v) => (s.lockoutFailures = int(1, 1000)(v)),
+  lockout_minutes: (s, v) => (s.lockoutMinutes = int(1, 525600)(v)),
+  sounds: (s, v) => (s.sounds = soundPath(v)),
+  issuer: (s, v) => (s.issuer = v.slice(0, 64)),
+  digits: (s, v) => (s.digits = Number(oneOf('6', '8')(v)) as 6 | 8),
+  algorithm: (s, v) => (s.algorithm = oneOf<Algorithm>('SHA1', 'SHA256', 'SHA512')(v)),
+  period: (s, v) => (s.period = int(15, 300)(v)),
+};
+
+/** What the dialplan may change per call: AGI(otp/astotp,user=...,pin=no). */
+const CALL_KEYS: Record<string, Setter> = {
+  user: (s, v) => (s.user = userId(v)),
+  pin: (s, v) => (s.askPin = bool(v)),
+  tries: CONF_KEYS.tries!,
+  timeout: CONF_KEYS.timeout!,
+  sounds: CONF_KEYS.sounds!,
+  answer: CONF_KEYS.answer!,
+};
+
+export const CONFIG_KEYS = Object.keys(CONF_KEYS);
+export const CALL_ARGUMENTS = Object.keys(CALL_KEYS);
+
+export function defaults(env: NodeJS.ProcessEnv = process.env): Settings {
+  const db = env.ASTOTP_DB || defaultDbPath(env);
+  return {
+    db,
+    keyFile: defaultKeyPath(db),
+    configFile: null,
+    tries: 3,
+    idTimeoutMs: 10_000,
+    pinTimeoutMs: 10_000,
+    codeTimeoutMs: 10_000,
+    idMaxDigits: 10,
+    pinMaxDigits: 12,
+    askPin: true,
+    answer: true,
+    window: 1,
+    lockoutFailures: 5,
+    lockoutMinutes: 15,
+    sounds: 'otp',
+    issuer: 'Asterisk',
+    digits: 6,
+    algorithm: 'SHA1',
+    period: 30,
+    user: null,
+  };
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Explicit config path (--config); a missing explicit file is an error. */
+  config?: string;
+  /** Explicit database path (--db) and key file (--key); they beat the config file. */
+  db?: string;
+  keyFile?: string;
+}
+
+/**
+ * Defaults, then astotp.conf, then ASTOTP_DB / ASTOTP_KEY, then explicit
+ * options. Any unknown key or bad value is an error: a silently ignored typo
+ * in a security setting is worse than a refused call.
+ */
+export function loadSettings(opts: LoadOptions = {}): Settings {
+  const env = opts.env ?? process.env;
+  const s = defaults(env);
+  const file = opts.config ?? configPath(env);
+  const conf = readConf(file);
+  if (!conf && opts.config) throw new SettingsError(`config file ${file} does not exist`);
+  let keyFromConf = false;
+  if (conf) {
+    s.configFile = file;
+    if (conf.problems.length) throw new SettingsError(conf.problems.join('; '));
+    for (const [name, section] of conf.sections) {
+      if (name !== 'general') throw new SettingsError(`${file}: unknown section [${name}]`);
+      for (const [key, value] of section) {
+        apply(CONF_KEYS, s, key, value, `${file}: ${key}`);
+        if (key === 'key_file') keyFromConf = true;
+      }
+    }
+    if (section(conf, 'db') && !keyFromConf) s.keyFile = defaultKeyPath(s.db);
+  }
+  if (env.ASTOTP_DB) s.db = env.ASTOTP_DB;
+  if (opts.db) s.db = opts.db;
+  if ((env.ASTOTP_DB || opts.db) && !keyFromConf) s.keyFile = defaultKeyPath(s.db);
+  if (env.ASTOTP_KEY) s.keyFile = env.ASTOTP_KEY;
+  if (opts.keyFile) s.keyFile = opts.keyFile;
+  return s;
+}
+
+/** Applies AGI arguments of the form key=value. */
+export function applyCallArguments(s: Settings, args: string[]): Settings {
+  const out = { ...s };
+  for (const arg of args) {
+    if (arg === '') continue;
+    const eq = arg.indexOf('=');
+    if (eq < 1) throw new SettingsError(`argument "${arg}" is not of the form key=value`);
+    apply(CALL_KEYS, out, arg.slice(0, eq).trim().toLowerCase(), arg.slice(eq + 1).trim(), `argument ${arg.slice(0, eq)}`);
+  }
+  return out;
+}
+
+function apply(table: Record<string, Setter>, s: Settings, key: string, value: string, where: string): void {
+  const set = table[key];
+  if (!set) throw new SettingsError(`${where}: unknown setting (known: ${Object.keys(table).join(', ')})`);
+  try {
+    set(s, value);
+  } catch (err) {
+    throw new SettingsError(`${where}: ${(err as Error).message}`);
+  }
+}
+
+function section(conf: { sections: Map<string, Map<string, string>> }, key: string): boolean {
+  return conf.sections.get('general')?.has(key) ?? false;
+}

@@ -1,0 +1,90 @@
+// Opens the SQLite file with the settings every caller relies on, applies
+// migrations, and turns SQLite's failures into sentences an admin can act on.
+import Database from 'better-sqlite3';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { loadSqliteAddon } from '../native/load-addon.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+
+export type Db = Database.Database;
+
+export class StoreError extends Error {}
+
+export interface OpenOptions {
+  /** A call must never create a database; the CLI may. */
+  create: boolean;
+  busyTimeoutMs?: number;
+}
+
+let addon: object | undefined | null = null;
+
+export function openDatabase(path: string, opts: OpenOptions): Db {
+  if (!opts.create && !existsSync(path)) throw new StoreError(`database ${path} does not exist (astotp enroll creates it)`);
+  if (!opts.create) requireWritable(path);
+  if (addon === null) addon = loadSqliteAddon();
+  let db: Db;
+  try {
+    // @types/better-sqlite3 only knows the string form; the addon object is documented upstream.
+    db = new Database(path, { fileMustExist: !opts.create, timeout: opts.busyTimeoutMs ?? 5000, ...(addon ? { nativeBinding: addon as unknown as string } : {}) });
+  } catch (err) {
+    throw explain(err, path);
+  }
+  try {
+    // WAL lets calls read while another commits; FULL sync so an accepted
+    // code's time step survives a power cut (else the code could be replayed).
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    migrate(db, path, opts.create);
+    return db;
+  } catch (err) {
+    db.close();
+    throw explain(err, path);
+  }
+}
+
+function requireWritable(path: string): void {
+  const who = process.geteuid ? `uid ${process.geteuid()}` : 'this user';
+  try {
+    accessSync(path, constants.R_OK | constants.W_OK);
+  } catch {
+    throw new StoreError(`database ${path} is not readable and writable by ${who} (the user Asterisk runs as must own it)`);
+  }
+  try {
+    accessSync(dirname(path), constants.W_OK);
+  } catch {
+    throw new StoreError(`directory ${dirname(path)} is not writable by ${who}; SQLite needs it for the database's -wal and -shm files`);
+  }
+}
+
+function migrate(db: Db, path: string, mayInitialise: boolean): void {
+  const version = () => db.pragma('user_version', { simple: true }) as number;
+  if (version() === SCHEMA_VERSION) return;
+  db.transaction(() => {
+    const from = version();
+    if (from > SCHEMA_VERSION) throw new StoreError(`database ${path} has schema version ${from}, newer than this astotp supports (${SCHEMA_VERSION}); install a newer astotp`);
+    if (from === 0 && !mayInitialise) {
+      const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
+      throw new StoreError(`database ${path} is ${tables.n ? 'not an astotp database' : 'empty'} (astotp enroll initialises it)`);
+    }
+    for (let v = from; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}
+
+function explain(err: unknown, path: string): Error {
+  if (err instanceof StoreError) return err;
+  const e = err as { code?: string; message?: string };
+  const code = e.code ?? '';
+  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) return new StoreError(`database ${path} is corrupt or not a database (${e.message})`);
+  if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM')) {
+    let mode = '';
+    try {
+      const st = statSync(path);
+      mode = ` (owner uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)})`;
+    } catch {}
+    return new StoreError(`database ${path} cannot be opened for writing${mode}: ${e.message}`);
+  }
+  if (code === 'SQLITE_BUSY') return new StoreError(`database ${path} is busy: another process holds a lock too long`);
+  return err instanceof Error ? err : new Error(String(err));
+}

@@ -1,0 +1,36 @@
+// The schema as a list of migrations; PRAGMA user_version is the index of the
+// last one applied. Append only: never edit a migration that has shipped.
+export const MIGRATIONS: string[] = [
+  `CREATE TABLE users (
+     id            TEXT PRIMARY KEY,
+     pin_hash      TEXT,
+     secret_box    BLOB NOT NULL,
+     algorithm     TEXT NOT NULL CHECK (algorithm IN ('SHA1','SHA256','SHA512')),
+     digits        INTEGER NOT NULL CHECK (digits IN (6,8)),
+     period        INTEGER NOT NULL CHECK (period BETWEEN 15 AND 300),
+     enabled       INTEGER NOT NULL DEFAULT 1,
+     failures      INTEGER NOT NULL DEFAULT 0,
+     locked_until  INTEGER,
+     last_step     INTEGER,
+     last_success  INTEGER,
+     created_at    INTEGER NOT NULL,
+     updated_at    INTEGER NOT NULL
+   ) STRICT;
+   CREATE TABLE audit (
+     id        INTEGER PRIMARY KEY,
+     at        INTEGER NOT NULL,
+     user      TEXT,
+     caller_id TEXT,
+     channel   TEXT,
+     uniqueid  TEXT,
+     source    TEXT NOT NULL,
+     result    TEXT NOT NULL,
+     reason    TEXT NOT NULL,
+     detail    TEXT
+   ) STRICT;
+   CREATE INDEX audit_at ON audit(at);
+   CREATE INDEX audit_user ON audit(user, at);
+   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
