@@ -1,0 +1,79 @@
+// Key files as a careful admin expects them: created 0600 and exclusively,
+// never silently replaced, never in a directory where others could swap them,
+// and a warning when an existing private key is readable by others.
+import { closeSync, constants, fstatSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { parsePrivateKey, parsePublicKey } from './keys.js';
+
+const MAX_KEY_FILE = 4096;
+
+function readSmall(path: string, what: string): { text: string; mode: number } {
+  const fd = openSync(path, constants.O_RDONLY);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new Error(`${what} ${path} is not a regular file`);
+    if (st.size > MAX_KEY_FILE) throw new Error(`${what} ${path} is too large to be a key file`);
+    return { text: readFileSync(fd, 'utf8'), mode: st.mode & 0o777 };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads a private key file; `warn` hears about loose permissions. */
+export function readPrivateKeyFile(path: string, warn: (message: string) => void): Uint8Array {
+  const { text, mode } = readSmall(path, 'private key file');
+  if ((mode & 0o077) !== 0) {
+    warn(`warning: private key file ${path} is accessible by group or others (mode ${mode.toString(8).padStart(4, '0')}); run chmod 600 ${path}`);
+  }
+  return parsePrivateKey(text);
+}
+
+export function readPublicKeyFile(path: string): Uint8Array {
+  return parsePublicKey(readSmall(path, 'public key file').text);
+}
+
+function checkDirectory(dir: string): void {
+  const st = statSync(dir);
+  if (!st.isDirectory()) throw new Error(`${dir} is not a directory`);
+  // Others could replace the file after we write it; a sticky bit prevents that.
+  if ((st.mode & 0o002) !== 0 && (st.mode & 0o1000) === 0) {
+    throw new Error(`refusing to write a key into ${dir}: it is writable by everyone and has no sticky bit`);
+  }
+}
+
+function writeExclusive(path: string, text: string): void {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Writes a new key file with mode 0600. Without `force` an existing file is an
+ * error; with it, the old file is replaced atomically by a rename.
+ */
+export function writeKeyFile(path: string, text: string, force: boolean): void {
+  const target = resolve(path);
+  checkDirectory(dirname(target));
+  if (!force) {
+    try {
+      writeExclusive(target, text);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`${path} already exists; use --force to replace it`);
+      throw err;
+    }
+    return;
+  }
+  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  writeExclusive(temp, text);
+  try {
+    renameSync(temp, target);
+  } catch (err) {
+    unlinkSync(temp);
+    throw err;
+  }
+}

@@ -1,0 +1,254 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EventEmitter } from 'node:events';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { get } from 'node:http';
+import { pbotpCommand } from '../src/pbotp/cli.js';
+import type { PbotpIo } from '../src/pbotp/cli-io.js';
+import { formatKey, parsePrivateKey, publicKeyOf } from '../src/pbotp/keys.js';
+import { decodeBase64url } from '../src/pbotp/base64url.js';
+import { respond } from '../src/pbotp/protocol.js';
+import { loginData } from '../src/pbotp/login.js';
+import { toCode, toPhrase } from '../src/pbotp/encode.js';
+import { encodeChallengeDigits } from '../src/pbotp/challenge-digits.js';
+
+const PRIV = 'zGRMAXRoSKwMZG5EM-_B-s8oxTfICcfBiN1PAHCCqVo';
+const PUB = 'Zng28LIYphqbbwqEfvcT4nAshzazNE5lDuSvRJjrSgQ';
+// X25519(nonce of the protocol example, 9)
+const CHALLENGE = '0SFyjtn--dz0K8rfCmDesHE08Ylvt5kfFoTd3WuotiM';
+
+class Io implements PbotpIo {
+  stdin = new PassThrough();
+  stdout = new PassThrough();
+  stderr = new PassThrough();
+  version = 'astotp test';
+  hostname = () => 'testhost';
+  signals = new EventEmitter();
+  out = '';
+  err = '';
+  constructor(input?: string) {
+    this.stdout.on('data', (c: Buffer) => (this.out += c.toString()));
+    this.stderr.on('data', (c: Buffer) => (this.err += c.toString()));
+    if (input !== undefined) this.stdin.end(input);
+  }
+  async waitFor(pattern: RegExp, stream: 'out' | 'err' = 'out'): Promise<RegExpMatchArray> {
+    for (let i = 0; i < 200; i++) {
+      const m = this[stream].match(pattern);
+      if (m) return m;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error(`timed out waiting for ${pattern} in ${this[stream]}`);
+  }
+}
+
+async function run(args: string[], input?: string): Promise<{ code: number; out: string; err: string }> {
+  const io = new Io(input);
+  const code = await pbotpCommand(args, io);
+  return { code, out: io.out, err: io.err };
+}
+
+let dir: string;
+let keyFile: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'pbotp-cli-'));
+  keyFile = join(dir, 'authority.key');
+  writeFileSync(keyFile, `${PRIV}\n`, { mode: 0o600 });
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('astotp pbotp genkey', () => {
+  it('privkey prints a new key; pubkey derives the public key from stdin', async () => {
+    const a = await run(['genkey', 'privkey']);
+    expect(a.code).toBe(0);
+    expect(a.out).toMatch(/^[A-Za-z0-9_-]{43}\n$/);
+    const b = await run(['genkey', 'pubkey'], a.out);
+    expect(b.code).toBe(0);
+    expect(b.out).toBe(`${formatKey(publicKeyOf(parsePrivateKey(a.out)))}\n`);
+    expect((await run(['genkey', 'pubkey'], `  ${PRIV}  \n\n`)).out).toBe(`${PUB}\n`);
+  });
+
+  it('pubkey refuses input that is not a private key', async () => {
+    const r = await run(['genkey', 'pubkey'], 'hello\n');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('private key must be 43 base64url characters');
+    expect(r.out).toBe('');
+  });
+
+  it('privkey --out creates the file with mode 0600 and reports the public key', async () => {
+    const out = join(dir, 'new.key');
+    const oldMask = process.umask(0);
+    try {
+      const r = await run(['genkey', 'privkey', '--out', out]);
+      expect(r.code).toBe(0);
+      expect(r.out).toBe('');
+      expect(statSync(out).mode & 0o777).toBe(0o600);
+      const key = parsePrivateKey(readFileSync(out, 'utf8'));
+      expect(r.err).toContain(formatKey(publicKeyOf(key)));
+    } finally {
+      process.umask(oldMask);
+    }
+  });
+
+  it('privkey --out refuses to overwrite unless --force', async () => {
+    const r = await run(['genkey', 'privkey', '--out', keyFile]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('already exists; use --force');
+    expect(readFileSync(keyFile, 'utf8')).toBe(`${PRIV}\n`);
+    chmodSync(keyFile, 0o644);
+    const f = await run(['genkey', 'privkey', '--out', keyFile, '--force']);
+    expect(f.code).toBe(0);
+    expect(readFileSync(keyFile, 'utf8')).not.toBe(`${PRIV}\n`);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+  });
+
+  it('privkey --out refuses a world-writable directory without sticky bit', async () => {
+    const open = join(dir, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const r = await run(['genkey', 'privkey', '--out', join(open, 'k')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('writable by everyone');
+  });
+
+  it('usage errors exit 2', async () => {
+    expect((await run(['genkey'])).code).toBe(2);
+    expect((await run(['genkey', 'both'])).code).toBe(2);
+    expect((await run(['genkey', 'privkey', '--force'])).code).toBe(2);
+    expect((await run(['genkey', 'privkey', '--bogus'])).code).toBe(2);
+  });
+});
+
+describe('astotp pbotp respond', () => {
+  it('prints the code of the protocol example grouped in threes', async () => {
+    const r = await run(['respond', '--key', keyFile, 'dev', 'SSSN7PBXFG6DY', 'root', CHALLENGE]);
+    expect(r).toEqual({ code: 0, out: '526 044 548\n', err: '' });
+  });
+
+  it('takes a URL, other lengths and phrases', async () => {
+    const url = `https://auth.example/pbotp/dev/SSSN7PBXFG6DY/root/${CHALLENGE}`;
+    expect((await run(['respond', '--key', keyFile, url])).out).toBe('526 044 548\n');
+    expect((await run(['respond', '--key', keyFile, '--digits', '19', url])).out).toBe('590 619 313 052 604 454 8\n');
+    expect((await run(['respond', '--key', keyFile, '--phrase', url])).out).toBe('correct horse avocado cupboard unlock\n');
+    expect((await run(['respond', '--key', keyFile, '--words', '4', url])).out).toBe('correct horse avocado cupboard\n');
+  });
+
+  it('takes the challenge as phone digit groups, one argument or several', async () => {
+    const groups = encodeChallengeDigits(decodeBase64url(CHALLENGE, 32));
+    expect((await run(['respond', '--key', keyFile, 'dev', 'SSSN7PBXFG6DY', 'root', ...groups])).out).toBe('526 044 548\n');
+    expect((await run(['respond', '--key', keyFile, 'dev', 'SSSN7PBXFG6DY', 'root', groups.join('-')])).out).toBe('526 044 548\n');
+    groups[12] = groups[12]!.replace(/.$/, (d) => String((Number(d) + 1) % 10));
+    const bad = await run(['respond', '--key', keyFile, 'dev', 'SSSN7PBXFG6DY', 'root', ...groups]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('check digit wrong in group 13');
+  });
+
+  it('warns when the key file is readable by others', async () => {
+    chmodSync(keyFile, 0o644);
+    const r = await run(['respond', '--key', keyFile, 'dev', 'SSSN7PBXFG6DY', 'root', CHALLENGE]);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain('accessible by group or others (mode 0644)');
+  });
+
+  it('fails on bad input and exits 2 on bad usage', async () => {
+    expect((await run(['respond', '--key', keyFile, 'dev', 'h', 'root', CHALLENGE.slice(1)])).code).toBe(1);
+    expect((await run(['respond', '--key', join(dir, 'missing'), 'dev', 'h', 'root', CHALLENGE])).code).toBe(1);
+    expect((await run(['respond', 'dev', 'h', 'root', CHALLENGE])).code).toBe(2);
+    expect((await run(['respond', '--key', keyFile, 'dev', 'h'])).code).toBe(2);
+    expect((await run(['respond', '--key', keyFile, '--digits', '20', 'dev', 'h', 'u', CHALLENGE])).code).toBe(2);
+    expect((await run(['respond', '--key', keyFile, '--digits', '6', '--phrase', 'dev', 'h', 'u', CHALLENGE])).code).toBe(2);
+  });
+});
+
+describe('astotp pbotp --help', () => {
+  it.each([[[]], [['genkey']], [['respond']], [['serve']], [['challenge']]])('%j --help', async (cmd) => {
+    const r = await run([...cmd, '--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Usage: astotp pbotp/);
+  });
+
+  it('unknown commands exit 2', async () => {
+    expect((await run(['frobnicate'])).code).toBe(2);
+    expect((await run(['constructor'])).code).toBe(2);
+    expect((await run([])).code).toBe(2);
+  });
+});
+
+describe('astotp pbotp challenge', () => {
+  async function start(args: string[]) {
+    const io = new Io();
+    const done = pbotpCommand(['challenge', '--pubkey', PUB, '--group', 'dev', '--user', 'root', ...args], io);
+    const [, text] = await io.waitFor(/Challenge: ([A-Za-z0-9_-]{43})\n/);
+    const response = respond(parsePrivateKey(PRIV), decodeBase64url(text!, 32), loginData({ group: 'dev', host: 'testhost', user: 'root' }));
+    return { io, done, response };
+  }
+
+  it('shows QR, URL and digit groups, and accepts the right code once', async () => {
+    const { io, done, response } = await start(['--base-url', 'https://auth.example/p']);
+    expect(io.out).toMatch(/[█▀▄]/);
+    expect(io.out).toMatch(/URL: https:\/\/auth\.example\/p\/dev\/testhost\/root\/[A-Za-z0-9_-]{43}\n/);
+    expect(io.out).toMatch(/Challenge digits: (\d{7} ){12}\d{7}\n/);
+    expect(io.out).toMatch(/Code \(9 digits\): $/);
+    io.stdin.end(` ${toCode(response).replace(/(\d{3})/g, '$1 ')}\n`);
+    expect(await done).toBe(0);
+    expect(io.err).toContain('accepted');
+  });
+
+  it('exits 1 on a wrong code and on no answer', async () => {
+    const wrong = await start(['--qr', 'none']);
+    const code = toCode(wrong.response);
+    wrong.io.stdin.end(`${code.slice(0, 8)}${(Number(code[8]) + 1) % 10}\n`);
+    expect(await wrong.done).toBe(1);
+    const none = await start(['--qr', 'none']);
+    none.io.stdin.end();
+    expect(await none.done).toBe(1);
+  });
+
+  it('checks phrases with white space and case ignored', async () => {
+    const { io, done, response } = await start(['--phrase', '--words', '3', '--qr', 'ascii', '--base-url', 'http://x']);
+    expect(io.out).toContain('##');
+    expect(io.out).toMatch(/Phrase \(3 words\): $/);
+    io.stdin.end(`${toPhrase(response, 3).toUpperCase()}\n`);
+    expect(await done).toBe(0);
+  });
+
+  it('usage errors exit 2', async () => {
+    expect((await run(['challenge', '--group', 'dev', '--user', 'root'])).code).toBe(2);
+    expect((await run(['challenge', '--pubkey', PUB, '--user', 'root'])).code).toBe(2);
+    expect((await run(['challenge', '--pubkey', PUB, '--group', 'g', '--user', 'u', '--qr', 'png'])).code).toBe(2);
+    expect((await run(['challenge', '--pubkey', 'short', '--group', 'g', '--user', 'u'])).code).toBe(1);
+  });
+});
+
+describe('astotp pbotp serve', () => {
+  it('serves until SIGTERM and logs requests to the access log file', async () => {
+    const io = new Io();
+    const accessLog = join(dir, 'access.log');
+    const done = pbotpCommand(['serve', '--key', keyFile, '--listen', '127.0.0.1:0', '--access-log', accessLog], io);
+    const [, port] = await io.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)\//, 'err');
+    expect(io.err).toContain(PUB);
+    const body = await new Promise<string>((resolve, reject) => {
+      get(`http://127.0.0.1:${port}/dev/SSSN7PBXFG6DY/root/${CHALLENGE}`, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve(text));
+      }).on('error', reject);
+    });
+    expect(body).toContain('526 044 548');
+    expect(body).toContain('correct horse avocado cupboard unlock');
+    io.signals.emit('SIGTERM');
+    expect(await done).toBe(0);
+    const log = readFileSync(accessLog, 'utf8');
+    expect(log).toMatch(new RegExp(`127\\.0\\.0\\.1 GET /dev/SSSN7PBXFG6DY/root/${CHALLENGE} 200\\n$`));
+    expect(log).not.toContain(PRIV);
+  });
+
+  it('exits 1 when it cannot listen, 2 on a bad --listen', async () => {
+    expect((await run(['serve', '--key', keyFile, '--listen', 'nonsense'])).code).toBe(2);
+    expect((await run(['serve', '--key', keyFile, '--listen', '192.0.2.1:1'])).code).toBe(1);
+    const badLog = await run(['serve', '--key', keyFile, '--listen', '127.0.0.1:0', '--access-log', join(dir, 'no', 'such', 'log')]);
+    expect(badLog.code).toBe(1);
+    expect(badLog.err).toContain('ENOENT');
+  });
+});
