@@ -1,7 +1,7 @@
 // Bundles astotp into one executable file, dist/astotp, with better-sqlite3's
 // native addon and the voice prompts embedded as bytes.
 import { build } from 'esbuild';
-import { chmodSync, readdirSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,7 @@ const generated = {
     const files = readdirSync(soundsDir).filter((f) => /\.(wav|ulaw|gsm)$/.test(f)).sort();
     const lines = files.map((f, i) => `import s${i} from ${JSON.stringify(join(soundsDir, f))};`);
     lines.push(`export const embeddedSounds = { ${files.map((f, i) => `${JSON.stringify(f)}: s${i}`).join(', ')} };`);
+    lines.push(`export const embeddedPromptTexts = ${JSON.stringify(readFileSync(join(soundsDir, 'prompts.tsv'), 'utf8'))};`);
     return lines.join('\n');
   },
 };

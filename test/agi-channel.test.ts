@@ -155,3 +155,59 @@ describe('AgiChannel', () => {
     expect(commands).toEqual([]);
   });
 });
+
+describe('AgiChannel speaking with escape keys', () => {
+  it('says files, digits and numbers, returning the key that stopped them', async () => {
+    const replies = ['200 result=0 endpos=8000', '200 result=42', '200 result=55'];
+    const { channel, commands } = await channelWith(() => replies.shift() ?? null);
+    await expect(channel.speak({ file: 'otp/astotp-group' }, '*#0123456789')).resolves.toBe('');
+    await expect(channel.speak({ digits: '0436113' }, '*#0123456789')).resolves.toBe('*');
+    await expect(channel.speak({ number: 13 }, '*7')).resolves.toBe('7');
+    expect(commands).toEqual([
+      'STREAM FILE "otp/astotp-group" "*#0123456789"',
+      'SAY DIGITS 0436113 "*#0123456789"',
+      'SAY NUMBER 13 "*7"',
+    ]);
+  });
+
+  it('refuses a key it did not ask to stop for, and anything that is not a key', async () => {
+    const replies = ['200 result=49', '200 result=300'];
+    const { channel } = await channelWith(() => replies.shift() ?? null);
+    await expect(channel.speak({ digits: '12' }, '*')).rejects.toThrow(ProtocolError);
+    await expect(channel.speak({ digits: '12' }, '*')).rejects.toThrow(/not a key|other than a key/);
+  });
+
+  it('refuses what SAY DIGITS or SAY NUMBER could not say', async () => {
+    const { channel, commands } = await channelWith(live());
+    await expect(channel.speak({ digits: '12 3' }, '')).rejects.toThrow(RangeError);
+    await expect(channel.speak({ number: -1 }, '')).rejects.toThrow(RangeError);
+    await expect(channel.speak({ digits: '1' }, '"')).rejects.toThrow(RangeError);
+    expect(commands).toEqual([]);
+  });
+
+  it('tells a hangup from a sound that would not play when the result is -1', async () => {
+    const up = await channelWith((c) => (c === 'CHANNEL STATUS' ? '200 result=6' : c.startsWith('VERBOSE') ? '200 result=1' : '200 result=-1'));
+    await expect(up.channel.speak({ digits: '123' }, '*')).resolves.toBe('');
+    expect(up.commands.slice(0, 2)).toEqual(['SAY DIGITS 123 "*"', 'CHANNEL STATUS']);
+    const gone = await channelWith((c) => (c === 'CHANNEL STATUS' ? '200 result=-1' : '200 result=-1'));
+    await expect(gone.channel.speak({ digits: '123' }, '*')).rejects.toThrow(HangupError);
+  });
+
+  it('waits for one key: its character, nothing on a timeout, a hangup on -1', async () => {
+    const replies = ['200 result=35', '200 result=0', '200 result=-1'];
+    const { channel, commands } = await channelWith(() => replies.shift() ?? null);
+    await expect(channel.waitForKey(60000)).resolves.toBe('#');
+    await expect(channel.waitForKey(60000)).resolves.toBe('');
+    await expect(channel.waitForKey(60000)).rejects.toThrow(HangupError);
+    expect(commands).toEqual(['WAIT FOR DIGIT 60000', 'WAIT FOR DIGIT 60000', 'WAIT FOR DIGIT 60000']);
+  });
+
+  it('sends text, and says whether Asterisk took it', async () => {
+    const replies = ['200 result=0', '200 result=-1'];
+    const { channel, commands } = await channelWith(() => replies.shift() ?? null);
+    await expect(channel.sendText('https://auth.example/dev/pbx/1001/abc')).resolves.toBe(true);
+    await expect(channel.sendText('x')).resolves.toBe(false);
+    await expect(channel.sendText('a "quoted" text')).rejects.toThrow(ProtocolError);
+    expect(commands).toEqual(['SEND TEXT "https://auth.example/dev/pbx/1001/abc"', 'SEND TEXT "x"']);
+  });
+});

@@ -210,3 +210,69 @@ describe('scripted Asterisk', () => {
     expect(r.exitCode).toBe(3);
   });
 });
+
+describe('scripted Asterisk: saying things and single keys', () => {
+  it('answers SAY DIGITS, SAY NUMBER and STREAM FILE with the key pressed during them, and records what was said', async () => {
+    const r = await runCall({
+      ...script(`
+        await header();
+        const replies = [];
+        for (const c of ['SAY DIGITS 1234567 "*#"', 'SAY NUMBER 2 "*#"', 'SAY DIGITS 7654321 "*#"', 'STREAM FILE "p" "*#"', 'STREAM FILE "q" ""', 'SEND TEXT "hello there"'])
+          replies.push(await cmd(c));
+        await cmd('SET VARIABLE R "' + replies.join('|') + '"');
+      `),
+      inputs: [{ press: '*', afterSaid: 2 }],
+    });
+    expect(r.violations).toEqual([]);
+    expect(r.said).toEqual(['1234567', '7654321']);
+    expect(r.texts).toEqual(['hello there']);
+    expect(r.variables['R']).toBe('200 result=0|200 result=0|200 result=0|200 result=42 endpos=8000|200 result=0 endpos=8000|200 result=0');
+  });
+
+  it('types a string key by key with WAIT FOR DIGIT, and the rest with GET DATA; computed digits see what was said', async () => {
+    const r = await runCall({
+      ...script(`
+        await header();
+        const replies = [];
+        for (const c of ['SAY DIGITS 42 ""', 'WAIT FOR DIGIT 1000', 'GET DATA "" 1000 5', 'WAIT FOR DIGIT 1000', 'GET DATA "x" 1000 5'])
+          replies.push(await cmd(c));
+        await cmd('SET VARIABLE R "' + replies.join('|') + '"');
+      `),
+      inputs: [{ compute: (said) => `9${said.join('')}` }],
+    });
+    expect(r.violations).toEqual([]);
+    expect(r.variables['R']).toBe('200 result=0|200 result=57|200 result=42|200 result=0|200 result= (timeout)');
+  });
+
+  it('hangs up during a playback it is due at', async () => {
+    const r = await runCall({
+      ...script(`
+        process.on('SIGHUP', () => {});
+        await header();
+        await cmd('SAY DIGITS 1 "*"');
+        const got = await cmd('SAY DIGITS 2 "*"');
+        await cmd('SET VARIABLE GOT "' + got + '"');
+      `),
+      inputs: [{ hangup: 'result', afterSaid: 1 }],
+    });
+    expect(r.variables['GOT']).toBe('200 result=-1');
+    expect(r.said).toEqual(['1', '2']);
+    expect(r.msAfterHangup).toBeLessThan(1000);
+  });
+
+  it('flags malformed SAY DIGITS, SAY NUMBER and WAIT FOR DIGIT', async () => {
+    const r = await runCall(script(`
+      await header();
+      for (const c of ['SAY DIGITS 12a "*"', 'SAY NUMBER 3 "x"', 'WAIT FOR DIGIT soon', 'SAY DIGITS 12']) {
+        // A 520 answer runs over several lines; the next command waits for its end.
+        for (let l = await cmd(c); l && !l.startsWith('520 '); l = await next());
+      }
+    `));
+    expect(r.violations).toEqual([
+      'malformed command: "SAY DIGITS 12a \\"*\\""',
+      'malformed command: "SAY NUMBER 3 \\"x\\""',
+      'malformed command: "WAIT FOR DIGIT soon"',
+      'malformed command: "SAY DIGITS 12"',
+    ]);
+  });
+});

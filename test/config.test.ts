@@ -63,3 +63,38 @@ describe('dialplan arguments', () => {
     expect(() => applyCallArguments(base, [arg])).toThrow();
   });
 });
+
+describe('pbotp settings', () => {
+  const PUB = 'Zng28LIYphqbbwqEfvcT4nAshzazNE5lDuSvRJjrSgQ';
+
+  it('reads the authority key, group, host, code length and link base', () => {
+    const config = confFile(`[general]\nmode = pbotp\npbotp_pubkey = ${PUB}\npbotp_group = dev\npbotp_host = pbx1\npbotp_digits = 12\npbotp_url = https://auth.example.org/p\n`);
+    expect(loadSettings({ config, env: {} })).toMatchObject({
+      mode: 'pbotp', pbotpPubkey: PUB, pbotpGroup: 'dev', pbotpHost: 'pbx1', pbotpDigits: 12, pbotpUrl: 'https://auth.example.org/p', pbotpTimeoutMs: 60_000,
+    });
+  });
+
+  it('defaults to TOTP, 9-digit codes and the system host name', () => {
+    const s = loadSettings({ env: { AST_CONFIG_DIR: '/nonexistent' } });
+    expect(s).toMatchObject({ mode: 'totp', pbotpPubkey: null, pbotpGroup: null, pbotpDigits: 9, pbotpUrl: null });
+    expect(s.pbotpHost).not.toBe('');
+  });
+
+  it.each([
+    [`pbotp_pubkey = ${PUB.slice(1)}\n`, /pbotp_pubkey: public key must be 43/],
+    [`pbotp_pubkey = ${'A'.repeat(43)}\n`, /pbotp_pubkey: public key is not usable/],
+    ['pbotp_group = a/b\n', /pbotp_group: group contains a slash/],
+    ['pbotp_host = ..\n', /pbotp_host: host cannot be/],
+    ['pbotp_digits = 20\n', /pbotp_digits: expected a whole number from 1 to 19/],
+    ['pbotp_url = ftp://x.example\n', /pbotp_url: base URL must be http or https/],
+    ['mode = hotp\n', /mode: expected one of totp, pbotp/],
+  ])('refuses %j', (line, message) => {
+    expect(() => loadSettings({ config: confFile(`[general]\n${line}`), env: {} })).toThrow(message);
+  });
+
+  it('lets the dialplan choose the mode per call', () => {
+    const base = loadSettings({ env: { AST_CONFIG_DIR: '/nonexistent' } });
+    expect(applyCallArguments(base, ['mode=pbotp']).mode).toBe('pbotp');
+    expect(() => applyCallArguments(base, ['pbotp_group=x'])).toThrow(/unknown setting/);
+  });
+});

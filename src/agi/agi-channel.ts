@@ -1,7 +1,7 @@
 // CallChannel on an AGI session: which commands to send and how to read their
 // results, including the ones Asterisk overloads (result=-1 means a hangup for
 // GET DATA, but only maybe for STREAM FILE).
-import { HangupError, ProtocolError, type CallChannel, type CallInfo, type Digits } from '../call/channel.js';
+import { HangupError, ProtocolError, type CallChannel, type CallInfo, type Digits, type Speech } from '../call/channel.js';
 import { quoteArg, sanitizeText } from './quote.js';
 import type { Reply } from './reply.js';
 import type { AgiSession } from './session.js';
@@ -16,6 +16,8 @@ export interface AgiChannelOptions {
 const CHANNEL_UP = '6';
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DIGITS = /^[0-9A-D*#]*$/;
+const KEY = /^[0-9A-D*#]$/;
+const ESCAPE_KEYS = /^[0-9*#]*$/;
 
 export class AgiChannel implements CallChannel {
   private closed = false;
@@ -55,12 +57,43 @@ export class AgiChannel implements CallChannel {
 
   async play(prompt: string): Promise<void> {
     const reply = await this.send(`STREAM FILE ${quoteArg(prompt)} ""`);
-    if (reply.result !== '-1') return;
-    // Asterisk answers -1 both for a hangup and for a missing sound file.
-    if (this.session.hungUp) throw new HangupError(this.session.hungUp);
-    const status = await this.send('CHANNEL STATUS', this.statusDeadlineMs);
-    if (status.result === '-1') throw new HangupError('CHANNEL STATUS -1');
-    await this.log(`sound ${sanitizeText(prompt)} could not be played (missing?)`);
+    if (reply.result === '-1') await this.notPlayed(`sound ${sanitizeText(prompt)}`);
+  }
+
+  /** STREAM FILE, SAY DIGITS or SAY NUMBER with escape digits; their result is the key's character code. */
+  async speak(what: Speech, keys: string): Promise<string> {
+    if (!ESCAPE_KEYS.test(keys)) throw new RangeError('keys must be digits, * or #');
+    let command: string;
+    if ('file' in what) command = `STREAM FILE ${quoteArg(what.file)} ${quoteArg(keys)}`;
+    else if ('digits' in what) {
+      if (!/^[0-9]+$/.test(what.digits)) throw new RangeError('SAY DIGITS takes digits only');
+      command = `SAY DIGITS ${what.digits} ${quoteArg(keys)}`;
+    } else {
+      if (!Number.isSafeInteger(what.number) || what.number < 0) throw new RangeError('SAY NUMBER takes a whole number >= 0');
+      command = `SAY NUMBER ${what.number} ${quoteArg(keys)}`;
+    }
+    const verb = command.split(' ').slice(0, 2).join(' ');
+    const reply = await this.send(command);
+    if (reply.result === '-1') {
+      await this.notPlayed('file' in what ? `sound ${sanitizeText(what.file)}` : verb);
+      return '';
+    }
+    const key = keyOf(reply.result, verb);
+    if (key !== '' && !keys.includes(key)) throw new ProtocolError(`${verb} answered with a key it was not told to stop for`);
+    return key;
+  }
+
+  async waitForKey(timeoutMs: number): Promise<string> {
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 0) throw new RangeError('timeoutMs must be a whole number >= 0');
+    const reply = await this.send(`WAIT FOR DIGIT ${timeoutMs}`);
+    if (reply.result === '-1') throw new HangupError('WAIT FOR DIGIT -1');
+    return keyOf(reply.result, 'WAIT FOR DIGIT');
+  }
+
+  /** Asterisk answers 0 also when the phone cannot show text; only -1 is known not to have been sent. */
+  async sendText(text: string): Promise<boolean> {
+    const reply = await this.send(`SEND TEXT ${quoteArg(text)}`);
+    return reply.result === '0';
   }
 
   /** Before a hangup, failures throw; once the call is over it tries once and never throws. */
@@ -88,6 +121,14 @@ export class AgiChannel implements CallChannel {
     this.options.onClose?.();
   }
 
+  /** Asterisk answers -1 both for a hangup and for a missing sound file. */
+  private async notPlayed(what: string): Promise<void> {
+    if (this.session.hungUp) throw new HangupError(this.session.hungUp);
+    const status = await this.send('CHANNEL STATUS', this.statusDeadlineMs);
+    if (status.result === '-1') throw new HangupError('CHANNEL STATUS -1');
+    await this.log(`${what} could not be played (missing?)`);
+  }
+
   private setVariableCommand(name: string, value: string): string {
     if (!VARIABLE_NAME.test(name)) throw new ProtocolError('invalid channel variable name');
     return `SET VARIABLE ${name} ${quoteArg(sanitizeText(value))}`;
@@ -110,4 +151,14 @@ export class AgiChannel implements CallChannel {
     }
     return reply;
   }
+}
+
+/** A key from its character code as media commands report it; '' for 0 (no key). */
+function keyOf(result: string, verb: string): string {
+  const code = /^\d{1,3}$/.test(result) ? Number(result) : NaN;
+  if (code === 0) return '';
+  const key = Number.isNaN(code) ? '' : String.fromCharCode(code);
+  // The key may be part of a secret the caller is typing: never echo it.
+  if (!KEY.test(key)) throw new ProtocolError(`${verb} answered with something other than a key`);
+  return key;
 }

@@ -39,7 +39,7 @@ export function loadMasterKey(path: string): MasterKey {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new KeyFileError(`key file ${path} does not exist (astotp enroll creates it)`);
+    if (code === 'ENOENT') throw new KeyFileError(`key file ${path} does not exist (astotp init or astotp enroll creates it)`);
     if (code === 'ELOOP') throw new KeyFileError(`key file ${path} is a symbolic link; refusing it`);
     throw new KeyFileError(`cannot open key file ${path}: ${code}`);
   }

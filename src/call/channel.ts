@@ -19,6 +19,9 @@ export interface Digits {
   timedOut: boolean;
 }
 
+/** What a channel can say: a sound file, digits one by one, or a whole number. */
+export type Speech = { file: string } | { digits: string } | { number: number };
+
 export interface CallChannel {
   readonly info: CallInfo;
   /** Answers the channel if it is not up yet. */
@@ -27,6 +30,16 @@ export interface CallChannel {
   getDigits(prompt: string, timeoutMs: number, maxDigits: number): Promise<Digits>;
   /** Plays a prompt to the end. A missing sound file is not an error of the call. */
   play(prompt: string): Promise<void>;
+  /**
+   * Says `what` until its end or until the caller presses one of `keys`;
+   * returns that key, '' when none was pressed. Optional: without it the
+   * flow says the same through play(), which no key stops.
+   */
+  speak?(what: Speech, keys: string): Promise<string>;
+  /** Waits for one key; '' when none came in time. Optional, like speak. */
+  waitForKey?(timeoutMs: number): Promise<string>;
+  /** Shows text on phones that can (SendText); false when it was not sent. Optional. */
+  sendText?(text: string): Promise<boolean>;
   setVariable(name: string, value: string): Promise<void>;
   /** A line for the Asterisk log; never give it a secret. */
   log(message: string, level?: number): Promise<void>;

@@ -1,9 +1,17 @@
 // Every tunable of astotp, its default, and how the config file, the
 // environment and per-call arguments override it.
+import { hostname } from 'node:os';
+import { CODE_DIGITS_DEFAULT, CODE_DIGITS_MAX } from '../pbotp/encode.js';
+import { parsePublicKey } from '../pbotp/keys.js';
+import { checkLoginField } from '../pbotp/login.js';
+import { checkBaseUrl } from '../pbotp/url.js';
 import { readConf } from './conf-file.js';
 import { configPath, defaultDbPath, defaultKeyPath } from './paths.js';
 
 export type Algorithm = 'SHA1' | 'SHA256' | 'SHA512';
+
+/** totp: user ID, PIN and TOTP code; pbotp: user ID and a response to a spoken challenge. */
+export type Mode = 'totp' | 'pbotp';
 
 export interface Settings {
   db: string;
@@ -30,6 +38,19 @@ export interface Settings {
   period: number;
   /** User ID fixed by the dialplan (AGI argument user=...), skipping the ID prompt. */
   user: string | null;
+  mode: Mode;
+  /** The pbotp authority's public key (base64url, checked at load); required in pbotp mode. */
+  pbotpPubkey: string | null;
+  /** Device group the authority decides on; required in pbotp mode. */
+  pbotpGroup: string | null;
+  /** This PBX's name in the challenge's login data. */
+  pbotpHost: string;
+  /** Length of the response code the caller types. */
+  pbotpDigits: number;
+  /** Base URL of the responder; when set, phones that show text get the challenge URL. */
+  pbotpUrl: string | null;
+  /** How long to wait for the response code after the challenge, also between its digits. */
+  pbotpTimeoutMs: number;
 }
 
 export class SettingsError extends Error {}
@@ -68,6 +89,18 @@ function userId(v: string): string | null {
   return v;
 }
 
+/** Values the pbotp library checks itself; its messages never hold key material. */
+function checked(check: (v: string) => unknown) {
+  return (v: string): string => {
+    try {
+      check(v);
+    } catch (err) {
+      throw new SettingsError((err as Error).message);
+    }
+    return v;
+  };
+}
+
 function path(v: string): string {
   if (!v.startsWith('/')) throw new SettingsError('expected an absolute path');
   return v;
@@ -96,9 +129,16 @@ const CONF_KEYS: Record<string, Setter> = {
   digits: (s, v) => (s.digits = Number(oneOf('6', '8')(v)) as 6 | 8),
   algorithm: (s, v) => (s.algorithm = oneOf<Algorithm>('SHA1', 'SHA256', 'SHA512')(v)),
   period: (s, v) => (s.period = int(15, 300)(v)),
+  mode: (s, v) => (s.mode = oneOf<Mode>('totp', 'pbotp')(v)),
+  pbotp_pubkey: (s, v) => (s.pbotpPubkey = checked(parsePublicKey)(v.trim())),
+  pbotp_group: (s, v) => (s.pbotpGroup = checked((g) => checkLoginField('group', g))(v)),
+  pbotp_host: (s, v) => (s.pbotpHost = checked((h) => checkLoginField('host', h))(v)),
+  pbotp_digits: (s, v) => (s.pbotpDigits = int(1, CODE_DIGITS_MAX)(v)),
+  pbotp_url: (s, v) => (s.pbotpUrl = checked(checkBaseUrl)(v)),
+  pbotp_timeout: (s, v) => (s.pbotpTimeoutMs = seconds(1, 600)(v)),
 };
 
-/** What the dialplan may change per call: AGI(otp/astotp,user=...,pin=no). */
+/** What the dialplan may change per call: AGI(otp/astotp,user=...,pin=no,mode=pbotp). */
 const CALL_KEYS: Record<string, Setter> = {
   user: (s, v) => (s.user = userId(v)),
   pin: (s, v) => (s.askPin = bool(v)),
@@ -106,6 +146,7 @@ const CALL_KEYS: Record<string, Setter> = {
   timeout: CONF_KEYS.timeout!,
   sounds: CONF_KEYS.sounds!,
   answer: CONF_KEYS.answer!,
+  mode: CONF_KEYS.mode!,
 };
 
 export const CONFIG_KEYS = Object.keys(CONF_KEYS);
@@ -134,6 +175,13 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): Settings {
     algorithm: 'SHA1',
     period: 30,
     user: null,
+    mode: 'totp',
+    pbotpPubkey: null,
+    pbotpGroup: null,
+    pbotpHost: hostname(),
+    pbotpDigits: CODE_DIGITS_DEFAULT,
+    pbotpUrl: null,
+    pbotpTimeoutMs: 60_000,
   };
 }
 

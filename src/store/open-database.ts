@@ -19,7 +19,7 @@ export interface OpenOptions {
 let addon: object | undefined | null = null;
 
 export function openDatabase(path: string, opts: OpenOptions): Db {
-  if (!opts.create && !existsSync(path)) throw new StoreError(`database ${path} does not exist (astotp enroll creates it)`);
+  if (!opts.create && !existsSync(path)) throw new StoreError(`database ${path} does not exist (astotp init or astotp enroll creates it)`);
   if (!opts.create) requireWritable(path);
   if (addon === null) addon = loadSqliteAddon();
   let db: Db;
@@ -65,7 +65,7 @@ function migrate(db: Db, path: string, mayInitialise: boolean): void {
     if (from > SCHEMA_VERSION) throw new StoreError(`database ${path} has schema version ${from}, newer than this astotp supports (${SCHEMA_VERSION}); install a newer astotp`);
     if (from === 0 && !mayInitialise) {
       const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
-      throw new StoreError(`database ${path} is ${tables.n ? 'not an astotp database' : 'empty'} (astotp enroll initialises it)`);
+      throw new StoreError(`database ${path} is ${tables.n ? 'not an astotp database' : 'empty'} (astotp init or astotp enroll initialises it)`);
     }
     for (let v = from; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);

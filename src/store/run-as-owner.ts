@@ -36,8 +36,8 @@ export function actAsDatabaseOwner(dbPath: string): OwnerSwitch {
   return { switchedTo: { uid: st.uid, gid: st.gid, name: name ?? String(st.uid) }, warning: null };
 }
 
-function nameOf(uid: number): string | null {
-  // userInfo() only describes the current user; the name is for messages only.
+/** The login name of uid from /etc/passwd; userInfo() only describes the current user. */
+export function nameOf(uid: number): string | null {
   try {
     const line = readFileSync('/etc/passwd', 'utf8')
       .split('\n')

@@ -31,6 +31,14 @@ export const MIGRATIONS: string[] = [
    CREATE INDEX audit_at ON audit(at);
    CREATE INDEX audit_user ON audit(user, at);
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;`,
+  // Failure counts and lockouts of logins that have no users row, e.g. pbotp
+  // (the PBX holds no per-user secret there); id is namespaced: 'pbotp:1001'.
+  `CREATE TABLE throttle (
+     id            TEXT PRIMARY KEY,
+     failures      INTEGER NOT NULL DEFAULT 0,
+     locked_until  INTEGER,
+     updated_at    INTEGER NOT NULL
+   ) STRICT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,15 +1,18 @@
-// One handle on the database: users, audit log and the few facts kept in meta.
+// One handle on the database: users, audit log, throttle and the few facts kept in meta.
 import { Audit } from './audit.js';
 import { openDatabase, type Db, type OpenOptions } from './open-database.js';
+import { Throttle } from './throttle.js';
 import { Users } from './users.js';
 
 export class Store {
   readonly users: Users;
   readonly audit: Audit;
+  readonly throttle: Throttle;
 
   constructor(readonly db: Db, readonly path: string) {
     this.users = new Users(db);
     this.audit = new Audit(db);
+    this.throttle = new Throttle(db);
   }
 
   static open(path: string, opts: OpenOptions): Store {

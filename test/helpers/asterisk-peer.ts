@@ -3,6 +3,7 @@
 // answers its commands like a channel would, and reports what it saw,
 // including protocol violations a real Asterisk would punish silently.
 import { spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -11,7 +12,12 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BUNDLE_PATH = join(REPO_ROOT, 'dist', 'astotp');
 
-/** What the caller does at one GET DATA. */
+/**
+ * What the caller does next. Typed digits are taken by GET DATA (all of them)
+ * or WAIT FOR DIGIT (the first key; the rest waits for the next command).
+ * A playback the caller may interrupt (SAY DIGITS, SAY NUMBER, STREAM FILE
+ * with escape digits) takes only a `press` it stops for, or a hangup.
+ */
 export type CallInput =
   /** Types these digits (cut to the command's maximum, as Asterisk does). */
   | string
@@ -21,16 +27,41 @@ export type CallInput =
    * Hangs up. sighup: SIGHUP, then `200 result=-1`. result: `200 result=-1`,
    * then SIGHUP. eof: closes the program's stdin without replying.
    */
-  | { hangup: 'sighup' | 'eof' | 'result' };
+  | { hangup: 'sighup' | 'eof' | 'result'; afterSaid?: number }
+  /**
+   * Presses one key while something is said; if nothing is, types it. With
+   * afterSaid (for hangups too), only a playback after that many complete
+   * SAY DIGITS takes it, e.g. to act in the middle of a challenge.
+   */
+  | { press: string | ((said: string[]) => string); afterSaid?: number }
+  /** Types digits worked out from what was said so far (every SAY DIGITS, in order), e.g. a challenge's response. */
+  | { compute: (said: string[]) => string };
+
+/**
+ * The program's end of the call as runCall drives it: a spawned child, or
+ * anything shaped like one (fastagi-peer.ts: a TCP connection, where SIGHUP
+ * becomes a HANGUP line and SIGKILL a dropped socket).
+ */
+export interface PeerLink {
+  stdin: Writable;
+  stdout: Readable;
+  stderr: Readable;
+  kill(signal: 'SIGHUP' | 'SIGKILL'): boolean;
+  on(event: 'error', listener: (error: Error) => void): this;
+  on(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
+  on(event: 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
+}
 
 export interface RunCallOptions {
+  /** Reaches the program some other way than spawning it (FastAGI); command, env and cwd then go unused. */
+  connect?: () => PeerLink;
   /** Executable to spawn. Default: this Node (process.execPath). */
   command?: string;
   /** Arguments before the dialplan arguments. Default: [BUNDLE_PATH], as the shebang would run it. */
   commandArgs?: string[];
   /** Dialplan arguments, AGI(otp/astotp,a,b) -> ['a', 'b']: in argv and as agi_arg_N. */
   args?: string[];
-  /** Consumed one per GET DATA; none left -> `200 result= (timeout)`. */
+  /** The caller's actions in order (see CallInput); none left -> GET DATA `200 result= (timeout)`, WAIT FOR DIGIT `200 result=0`. */
   inputs?: CallInput[];
   /** Extra environment, e.g. ASTOTP_DB, ASTOTP_CONF. */
   env?: Record<string, string>;
@@ -61,6 +92,10 @@ export interface CallResult {
   prompts: string[];
   /** Message of each VERBOSE. */
   verbose: string[];
+  /** The digits of each SAY DIGITS, in order. */
+  said: string[];
+  /** The text of each SEND TEXT. */
+  texts: string[];
   stderr: string;
   exitCode: number | null;
   signal: string | null;
@@ -103,8 +138,21 @@ const ARITY: Record<string, [number, number]> = {
   'CHANNEL STATUS': [2, 3],
   'GET DATA': [3, 5],
   'STREAM FILE': [4, 5],
+  'SAY DIGITS': [4, 4],
+  'SAY NUMBER': [4, 5],
+  'SEND TEXT': [3, 3],
+  'WAIT FOR DIGIT': [4, 4],
   'SET VARIABLE': [4, 4],
   VERBOSE: [2, 3],
+};
+
+/** Arguments that must look like this, by command and index, or Asterisk misreads them. */
+const SHAPES: Record<string, Record<number, RegExp>> = {
+  'GET DATA': { 3: /^\d+$/, 4: /^\d+$/ },
+  'STREAM FILE': { 3: /^[0-9*#]*$/ },
+  'SAY DIGITS': { 2: /^[0-9*#]+$/, 3: /^[0-9*#]*$/ },
+  'SAY NUMBER': { 2: /^-?\d+$/, 3: /^[0-9*#]*$/ },
+  'WAIT FOR DIGIT': { 3: /^-?\d+$/ },
 };
 
 const DEAD_OK = new Set(['SET VARIABLE', 'VERBOSE']);
@@ -190,10 +238,10 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: join(astDir, AST_DIRS.AST_VAR_DIR as string), ...makeAstDirs(astDir), ...options.env };
 
   const result: CallResult = {
-    variables: {}, setLog: [], commands: [], prompts: [], verbose: [], stderr: '',
+    variables: {}, setLog: [], commands: [], prompts: [], verbose: [], said: [], texts: [], stderr: '',
     exitCode: null, signal: null, deadCommands: [], violations: [], astDir,
   };
-  const child = spawn(options.command ?? process.execPath, [...(options.commandArgs ?? [BUNDLE_PATH]), ...args], {
+  const child: PeerLink = options.connect?.() ?? spawn(options.command ?? process.execPath, [...(options.commandArgs ?? [BUNDLE_PATH]), ...args], {
     cwd: options.cwd ?? astDir,
     env,
     ...(options.uid !== undefined ? { uid: options.uid } : {}),
@@ -228,9 +276,7 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
     }
   };
   const reply = (text: string, delayMs: number, after?: () => void): void => {
-    // setImmediate after the timer: output that arrived meanwhile is read (and
-    // flagged) first, even when this process was too busy to read it in time.
-    replyTimer = setTimeout(() => setImmediate(() => {
+    const answer = (): void => {
       replyTimer = undefined;
       if (closed) return;
       send(text);
@@ -238,7 +284,12 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
       pending = null;
       flaggedPending = false;
       drain();
-    }), delayMs);
+    };
+    // setImmediate after the timer: output that arrived meanwhile is read (and
+    // flagged) first, even when this process was too busy to read it in time.
+    // No delay means no timer (a timer of 0 still waits a millisecond or so).
+    if (delayMs > 0) replyTimer = setTimeout(() => setImmediate(answer), delayMs);
+    else setImmediate(answer);
   };
   const flagPendingWrite = (): void => {
     if (pending !== null && !flaggedPending) {
@@ -258,8 +309,9 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
     pending = line;
     if (!name) return reply(UNKNOWN, 0);
     const arity = ARITY[name];
-    const badNumbers = name === 'GET DATA' && argv.slice(3).some((n) => !/^\d+$/.test(n));
-    if (!balanced || badNumbers || (arity && (argv.length < arity[0] || argv.length > arity[1]))) {
+    const shapes = Object.entries(SHAPES[name] ?? {});
+    const badShape = shapes.some(([i, shape]) => argv[Number(i)] !== undefined && !shape.test(argv[Number(i)] as string));
+    if (!balanced || badShape || (arity && (argv.length < arity[0] || argv.length > arity[1]))) {
       result.violations.push(`malformed command: ${JSON.stringify(line)}`);
       return reply(`520-Invalid command syntax.  Proper usage follows:\n Usage: ${name} ...\n520 End of proper usage.`, 0);
     }
@@ -275,7 +327,16 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
       case 'VERBOSE':
         return reply('200 result=1', 0);
       case 'STREAM FILE':
-        return reply(missing.has(argv[2] ?? '') ? '200 result=-1 endpos=0' : '200 result=0 endpos=8000', mediaDelay);
+        if (missing.has(argv[2] ?? '')) return reply('200 result=-1 endpos=0', mediaDelay);
+        return playback(argv[3] ?? '', ' endpos=8000');
+      case 'SAY DIGITS':
+        return playback(argv[3] ?? '', '', 1);
+      case 'SAY NUMBER':
+        return playback(argv[3] ?? '', '');
+      case 'SEND TEXT':
+        return reply('200 result=0', 0);
+      case 'WAIT FOR DIGIT':
+        return waitForDigit();
       case 'GET DATA':
         return getData(Number(argv[4] ?? 1024));
       default:
@@ -293,15 +354,27 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
       result.verbose.push(argv[1] ?? '');
     } else if (name === 'GET DATA' || name === 'STREAM FILE') {
       result.prompts.push(argv[2] ?? '');
+    } else if (name === 'SAY DIGITS') {
+      result.said.push(argv[2] ?? '');
+    } else if (name === 'SEND TEXT') {
+      result.texts.push(argv[2] ?? '');
     }
   };
 
-  const getData = (max: number): void => {
-    const input = inputs.shift();
-    if (input === undefined) return reply('200 result= (timeout)', mediaDelay);
-    if (typeof input === 'string') return reply(`200 result=${input.slice(0, max)}`, mediaDelay);
-    if ('timeout' in input) return reply(`200 result=${input.timeout} (timeout)`, mediaDelay);
-    switch (input.hangup) {
+  /** The next input, with computed digits worked out now, from what has been said by now. */
+  const nextInput = (): CallInput | undefined => {
+    const input = inputs[0];
+    if (input !== undefined && typeof input === 'object' && 'compute' in input) inputs[0] = input.compute([...result.said]);
+    return inputs[0];
+  };
+
+  /** The key of a press input, worked out now if it depends on what was said. */
+  const pressed = (input: { press: string | ((said: string[]) => string) }): string =>
+    typeof input.press === 'function' ? input.press([...result.said]) : input.press;
+
+  /** The reply to a command the caller hangs up during. */
+  const hangupDuring = (how: 'sighup' | 'eof' | 'result'): void => {
+    switch (how) {
       case 'sighup':
         hangup('sighup');
         return reply('200 result=-1', mediaDelay);
@@ -312,6 +385,54 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
         pending = null;
         return drain();
     }
+  };
+
+  /**
+   * Something said that the keys in `escape` stop; `tail` follows the result
+   * (endpos for STREAM FILE); `saying` is 1 for a SAY DIGITS, already in `said`.
+   */
+  const playback = (escape: string, tail: string, saying = 0): void => {
+    // Only what the caller could cut short takes an input: a prompt played whole waits for none.
+    // Digits still to be worked out are typed later, never during a playback.
+    const input = escape === '' ? undefined : inputs[0];
+    const due = (i: { afterSaid?: number }) => result.said.length - saying >= (i.afterSaid ?? 0);
+    if (input !== undefined && typeof input === 'object' && ('press' in input || 'hangup' in input) && due(input)) {
+      if ('hangup' in input) {
+        inputs.shift();
+        return hangupDuring(input.hangup);
+      }
+      const key = 'press' in input ? pressed(input) : '';
+      if (key.length === 1 && escape.includes(key)) {
+        inputs.shift();
+        return reply(`200 result=${key.charCodeAt(0)}${tail}`, mediaDelay);
+      }
+    }
+    return reply(`200 result=0${tail}`, mediaDelay);
+  };
+
+  const waitForDigit = (): void => {
+    const input = nextInput();
+    if (input === undefined) return reply('200 result=0', mediaDelay);
+    if (typeof input === 'object' && 'hangup' in input) {
+      inputs.shift();
+      return hangupDuring(input.hangup);
+    }
+    const keys = typeof input === 'string' ? input : 'press' in input ? pressed(input) : 'timeout' in input ? input.timeout : '';
+    const rest = keys.slice(1);
+    if (rest === '') inputs.shift();
+    else inputs[0] = typeof input === 'object' && 'timeout' in input ? { timeout: rest } : rest;
+    return reply(`200 result=${keys === '' ? 0 : keys.charCodeAt(0)}`, mediaDelay);
+  };
+
+  const getData = (max: number): void => {
+    nextInput();
+    const input = inputs.shift();
+    if (input === undefined) return reply('200 result= (timeout)', mediaDelay);
+    if (typeof input === 'string') return reply(`200 result=${input.slice(0, max)}`, mediaDelay);
+    if ('timeout' in input) return reply(`200 result=${input.timeout} (timeout)`, mediaDelay);
+    if ('press' in input) return reply(`200 result=${pressed(input).slice(0, max)} (timeout)`, mediaDelay);
+    if ('hangup' in input) return hangupDuring(input.hangup);
+    throw new Error('asterisk-peer: computed input left unresolved');
   };
 
   const drain = (): void => {

@@ -1,0 +1,85 @@
+// One call from start to finish on any transport: settings, database, the
+// flow, and the channel variables the dialplan reads. ASTOTP=SUCCESS is the
+// very last thing set, and only after a verified attempt.
+import { openAuth, type Auth } from '../auth/open-auth.js';
+import { PbotpVerifier } from '../auth/pbotp-verifier.js';
+import { applyCallArguments, loadSettings, type Settings } from '../config/settings.js';
+import { HangupError, type CallChannel } from './channel.js';
+import { authenticate, type CallReason, type FlowResult } from './flow.js';
+import { authenticatePbotp } from './pbotp-flow.js';
+import { pbotpCall } from './pbotp-settings.js';
+
+export interface CallOutcome {
+  ok: boolean;
+  reason: CallReason;
+  user: string | null;
+  /** A sentence for the admin when reason is 'error'; never holds typed digits. */
+  error: string | null;
+}
+
+export interface RunOptions {
+  source: string;
+  /** Settings before the call's own arguments; defaults to loadSettings(). */
+  settings?: () => Settings;
+  /** Reuse an open database (FastAGI); otherwise one is opened and closed per call. */
+  auth?: Auth;
+}
+
+export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOutcome> {
+  let auth: Auth | undefined = opts.auth;
+  let outcome: CallOutcome;
+  try {
+    const s = applyCallArguments((opts.settings ?? loadSettings)(), ch.info.args);
+    // Checked before anything else: a pbotp call without its settings fails closed, unanswered.
+    const pbotp = s.mode === 'pbotp' ? pbotpCall(s) : null;
+    const a = (auth ??= openAuth(s, false));
+    if (s.answer) await ch.answer();
+    const r: FlowResult = pbotp
+      ? await authenticatePbotp(ch, s, pbotp, new PbotpVerifier(a.store, s), opts.source)
+      : await authenticate(ch, s, a.verifier, opts.source);
+    outcome = { ...r, error: null };
+  } catch (err) {
+    outcome =
+      err instanceof HangupError
+        ? { ok: false, reason: 'hangup', user: null, error: null }
+        : { ok: false, reason: 'error', user: null, error: describe(err) };
+  }
+  if (auth && !['ok', 'bad-credentials', 'locked'].includes(outcome.reason)) auditEnding(auth, ch, opts.source, outcome);
+  if (auth && auth !== opts.auth) auth.store.close();
+  await report(ch, outcome);
+  return outcome;
+}
+
+async function report(ch: CallChannel, o: CallOutcome): Promise<void> {
+  await ch.setVariable('ASTOTP_REASON', o.reason);
+  await ch.setVariable('ASTOTP_USER', o.ok && o.user ? o.user : '');
+  if (o.error) {
+    await ch.setVariable('ASTOTP_ERROR', o.error);
+    await ch.log(`error: ${o.error}`, 0);
+  }
+  if (o.ok) await ch.setVariable('ASTOTP', 'SUCCESS');
+  await ch.log(`result ${o.ok ? 'SUCCESS' : 'FAILURE'} (${o.reason})${o.ok ? ` for user ${o.user}` : ''}`, 1);
+}
+
+function auditEnding(auth: Auth, ch: CallChannel, source: string, o: CallOutcome): void {
+  try {
+    auth.store.audit.add({
+      at: Math.floor(Date.now() / 1000),
+      user: o.user,
+      caller_id: ch.info.callerId || null,
+      channel: ch.info.channel || null,
+      uniqueid: ch.info.uniqueId || null,
+      source,
+      result: 'FAILURE',
+      reason: o.reason,
+      detail: o.error,
+    });
+  } catch {
+    // The call's outcome matters more than its log line; a broken database was already reported.
+  }
+}
+
+function describe(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.replace(/\s+/g, ' ').slice(0, 300);
+}

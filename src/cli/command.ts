@@ -1,0 +1,31 @@
+// What every command module provides, and what it gets to run with.
+import type { OptionSpec, ParsedArgs } from './args.js';
+import type { Input } from './input.js';
+
+export interface Globals {
+  db?: string;
+  key?: string;
+  config?: string;
+  json: boolean;
+}
+
+export interface CliContext {
+  args: ParsedArgs;
+  globals: Globals;
+  input: Input;
+  env: NodeJS.ProcessEnv;
+  /** A line on stdout: results, and secrets only where a command's job is to show them. */
+  out(line: string): void;
+  /** A line on stderr for the admin: questions, progress, notes. */
+  note(line: string): void;
+  /** `astotp: warning: ...` on stderr. */
+  warn(message: string): void;
+}
+
+export interface Command {
+  /** Full help text, starting with the usage line. */
+  help: string;
+  /** Options of this command, besides the global ones. */
+  options: OptionSpec;
+  run(ctx: CliContext): Promise<number>;
+}

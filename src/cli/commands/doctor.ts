@@ -1,0 +1,80 @@
+// astotp doctor: checks everything a call depends on and says what to fix.
+// Each check stands alone, so one failure does not hide the others.
+import { join } from 'node:path';
+import { defaults, loadSettings, type Settings } from '../../config/settings.js';
+import { asteriskVarDir, defaultKeyPath } from '../../config/paths.js';
+import { soundsInstalled } from '../../sounds/install.js';
+import { defaultSoundsRoot, PROMPT_NAMES, SOUNDS_LANGUAGE } from '../../sounds/prompts.js';
+import { actAsDatabaseOwner } from '../../store/run-as-owner.js';
+import { expectPositionals } from '../args.js';
+import type { CliContext, Command } from '../command.js';
+import { json } from '../format.js';
+import { errorText, fail, pass, warn, type Check } from '../doctor/check.js';
+import { checkDatabaseAndKey, checkOwnership } from '../doctor/files.js';
+import { checkClock, checkNode } from '../doctor/runtime.js';
+
+export const command: Command = {
+  help: `Usage: astotp doctor [--json]
+
+Checks the installation and prints one PASS, WARN or FAIL line per check:
+config file, Node and the SQLite addon, database (opens, schema), key file
+(mode 0600, belongs to the database), ownership of database, -wal, -shm and
+key file by the user Asterisk runs as (the owner of $AST_VAR_DIR, by default
+/var/lib/asterisk), voice prompts installed, clock and NTP. Run it as root or
+as the Asterisk user. Exits 1 if any check fails.
+`,
+  options: {},
+
+  async run(ctx) {
+    expectPositionals(ctx.args, []);
+    const checks: Check[] = [];
+    const { settings, check } = config(ctx);
+    checks.push(check);
+    // Like every database command: become the owner, so nothing doctor opens
+    // leaves root-owned -wal/-shm files behind.
+    const owner = actAsDatabaseOwner(settings.db);
+    if (owner.warning) checks.push(warn('identity', owner.warning));
+    else if (owner.switchedTo) checks.push(pass('identity', `checking as ${owner.switchedTo.name}, the owner of the database's directory`));
+    checks.push(...checkNode());
+    checks.push(...checkDatabaseAndKey(settings));
+    checks.push(...checkOwnership(settings, asteriskVarDir(ctx.env)));
+    checks.push(sounds(ctx, settings));
+    checks.push(...checkClock());
+
+    const failed = checks.filter((c) => c.status === 'FAIL').length;
+    const warned = checks.filter((c) => c.status === 'WARN').length;
+    if (ctx.globals.json) ctx.out(json({ ok: failed === 0, checks }));
+    else {
+      for (const c of checks) ctx.out(`${c.status}  ${c.check}: ${c.message}`);
+      ctx.out(`${failed ? `${failed} failed` : 'All essential checks passed'}${warned ? `, ${warned} warning${warned === 1 ? '' : 's'}` : ''}.`);
+    }
+    return failed ? 1 : 0;
+  },
+};
+
+/** The settings, or the defaults (with --db/--key) when the config file is broken, so the other checks still run. */
+function config(ctx: CliContext): { settings: Settings; check: Check } {
+  const g = ctx.globals;
+  try {
+    const s = loadSettings({ env: ctx.env, config: g.config, db: g.db, keyFile: g.key });
+    return { settings: s, check: pass('config', s.configFile ? `${s.configFile} parses` : 'no config file; defaults in use') };
+  } catch (err) {
+    const s = defaults(ctx.env);
+    if (g.db) s.db = g.db;
+    if (g.db || ctx.env.ASTOTP_DB) s.keyFile = defaultKeyPath(s.db);
+    if (ctx.env.ASTOTP_KEY) s.keyFile = ctx.env.ASTOTP_KEY;
+    if (g.key) s.keyFile = g.key;
+    return { settings: s, check: fail('config', `${errorText(err)} (further checks use the defaults)`) };
+  }
+}
+
+function sounds(ctx: CliContext, s: Settings): Check {
+  const dir = join(defaultSoundsRoot(ctx.env), SOUNDS_LANGUAGE, s.sounds);
+  try {
+    const { missing } = soundsInstalled(dir);
+    if (missing.length === 0) return pass('sounds', `all ${PROMPT_NAMES.length} prompts are in ${dir}`);
+    return fail('sounds', `${missing.length} of ${PROMPT_NAMES.length} prompts missing in ${dir} (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', ...' : ''}); run astotp install-sounds`);
+  } catch (err) {
+    return fail('sounds', errorText(err));
+  }
+}

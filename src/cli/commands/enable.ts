@@ -1,0 +1,19 @@
+// astotp enable <user>: allow logins of a disabled user again.
+import type { Command } from '../command.js';
+import { CliFailure } from '../errors.js';
+import { done, withUser } from '../user-arg.js';
+
+export const command: Command = {
+  help: `Usage: astotp enable USER
+
+Enables USER again after astotp disable.
+`,
+  options: {},
+
+  async run(ctx) {
+    return withUser(ctx, {}, ({ store, user }) => {
+      if (!store.users.setEnabled(user.id, true)) throw new CliFailure(`user ${user.id} was removed meanwhile`);
+      return done(ctx, `User ${user.id} enabled.`, { user: user.id, enabled: true });
+    });
+  },
+};

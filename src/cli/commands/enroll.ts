@@ -1,0 +1,67 @@
+// astotp enroll <user>: a new user with a new secret, confirmed by a code
+// from the phone before anything is saved.
+import { hashPin } from '../../auth/pin-hash.js';
+import { sealSecret } from '../../auth/secret-box.js';
+import { expectPositionals, flagOption } from '../args.js';
+import type { Command } from '../command.js';
+import { confirmCode, digitsWarning, enrolmentOptions, QR_HELP, SECRET_HELP, SECRET_OPTIONS, showSecret } from '../enrolment.js';
+import { CliFailure } from '../errors.js';
+import { openForCommand, settingsOf } from '../open.js';
+import { PIN_HELP, PIN_OPTIONS, pinMode, readNewPin } from '../pin-input.js';
+import { checkUserId, keypadWarning } from '../validate.js';
+
+export const command: Command = {
+  help: `Usage: astotp enroll USER [OPTIONS]
+
+Adds USER with a new TOTP secret and a PIN, prints the otpauth:// URI and a
+QR code for the authenticator app, then asks for the code the app shows and
+saves the user only if it is right. Creates the database and the key file on
+first use. On a terminal the PIN is asked twice, unseen; from a pipe the
+first line is the PIN and the next one the code:
+  printf '1234\\n' | astotp enroll 1001 --no-confirm
+
+Options:
+${PIN_HELP}
+${SECRET_HELP}
+${QR_HELP}
+  --force              replace an existing user (astotp reset gives a new secret and keeps the PIN)
+  --json               print {user, uri, secret, issuer, digits, algorithm, period} instead of the QR code
+`,
+  options: { ...PIN_OPTIONS, ...SECRET_OPTIONS, force: 'boolean' },
+
+  async run(ctx) {
+    const [rawUser] = expectPositionals(ctx.args, ['user']);
+    const user = checkUserId(rawUser!);
+    const mode = pinMode(ctx.args);
+    const settings = settingsOf(ctx);
+    const { params, qr, confirm, digitsDiffer } = enrolmentOptions(ctx.args, settings);
+    const keypad = keypadWarning(user);
+    if (keypad) ctx.warn(keypad);
+    if (digitsDiffer) ctx.warn(digitsWarning(user, params.digits, settings));
+    const force = flagOption(ctx.args, 'force');
+
+    const { store, key } = openForCommand(ctx, true, settings);
+    try {
+      if (store.users.get(user) && !force) {
+        throw new CliFailure(`user ${user} already exists; astotp reset ${user} gives it a new secret (or enroll --force replaces it)`);
+      }
+      const pin = await readNewPin(ctx, mode, settings.pinMaxDigits);
+      await showSecret(ctx, user, params, qr);
+      const step = confirm ? await confirmCode(ctx, user, params, settings.window) : null;
+      const pinHash = pin === null ? null : await hashPin(key.pinPepper, pin);
+      const replaced = store.exclusive(() => {
+        const existed = store.users.remove(user);
+        if (existed && !force) throw new CliFailure(`user ${user} was created by someone else meanwhile; nothing was saved`);
+        store.users.insert({ id: user, pin_hash: pinHash, secret_box: sealSecret(key.secretKey, user, params.secret), algorithm: params.algorithm, digits: params.digits, period: params.period });
+        if (step !== null) store.users.markStepUsed(user, step);
+        return existed;
+      });
+      const done = `${replaced ? 'Replaced' : 'Enrolled'} user ${user}${pin === null ? ' without a PIN: it can pass only where the dialplan runs AGI(otp/astotp,pin=no)' : ''}.`;
+      if (ctx.globals.json) ctx.note(done);
+      else ctx.out(done);
+      return 0;
+    } finally {
+      store.close();
+    }
+  },
+};

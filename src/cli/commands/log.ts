@@ -1,0 +1,57 @@
+// astotp log: the audit log, oldest first, optionally for one user and a time span.
+import { expectPositionals, intOption, stringOption } from '../args.js';
+import type { Command } from '../command.js';
+import { UsageError } from '../errors.js';
+import { isoTime, json, localTime, table } from '../format.js';
+import { openForCommand } from '../open.js';
+
+export const command: Command = {
+  help: `Usage: astotp log [--user USER] [--since WHEN] [--limit N] [--json]
+
+Shows the newest audit entries (calls, verify): time, user as typed, result,
+reason, source, caller ID, channel and the admin-only detail. Never PINs,
+codes or secrets.
+
+Options:
+  --user USER          only entries for USER
+  --since WHEN         an ISO date/time (2025-01-31, 2025-01-31T08:00) or an age: -30m, -1h, -7d, -2w
+  --limit N            at most N entries, 1 to 100000 (default 50)
+`,
+  options: { user: 'string', since: 'string', limit: 'string' },
+
+  async run(ctx) {
+    expectPositionals(ctx.args, []);
+    const user = stringOption(ctx.args, 'user');
+    const sinceText = stringOption(ctx.args, 'since');
+    const since = sinceText === undefined ? undefined : parseSince(sinceText, Date.now());
+    const limit = intOption(ctx.args, 'limit', 1, 100_000) ?? 50;
+    const { store } = openForCommand(ctx, false);
+    try {
+      const entries = store.audit.list({ user, since, limit });
+      if (ctx.globals.json) {
+        ctx.out(json(entries.map((e) => ({ ...e, time: isoTime(e.at) }))));
+      } else if (entries.length === 0) {
+        ctx.note('No audit entries match.');
+      } else {
+        const dash = (v: string | null) => v || '-';
+        const rows = entries.map((e) => [localTime(e.at), dash(e.user), e.result, e.reason, e.source, dash(e.caller_id), dash(e.channel), dash(e.detail)]);
+        ctx.out(table(['TIME', 'USER', 'RESULT', 'REASON', 'SOURCE', 'CALLER ID', 'CHANNEL', 'DETAIL'], rows));
+      }
+      return 0;
+    } finally {
+      store.close();
+    }
+  },
+};
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+
+/** Unix seconds from an age like -1h or an ISO date; a date without a zone is local time. */
+export function parseSince(text: string, nowMs: number): number {
+  const age = /^-(\d{1,6})([smhdw])$/.exec(text);
+  if (age) return Math.floor(nowMs / 1000) - Number(age[1]) * UNIT_SECONDS[age[2]!]!;
+  // Date.parse reads a bare date as UTC; an admin means local midnight.
+  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00` : text);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(ms)) throw new UsageError(`--since "${text}" is neither an ISO date/time nor an age like -1h or -7d`);
+  return Math.floor(ms / 1000);
+}

@@ -1,0 +1,44 @@
+// astotp reset <user>: a new secret for a lost or replaced phone. The old one
+// keeps working until a code from the new one confirms the change.
+import { sealSecret } from '../../auth/secret-box.js';
+import { expectPositionals } from '../args.js';
+import type { Command } from '../command.js';
+import { confirmCode, digitsWarning, enrolmentOptions, QR_HELP, SECRET_HELP, SECRET_OPTIONS, showSecret } from '../enrolment.js';
+import { CliFailure } from '../errors.js';
+import { settingsOf } from '../open.js';
+import { withUser } from '../user-arg.js';
+
+export const command: Command = {
+  help: `Usage: astotp reset USER [OPTIONS]
+
+Gives USER a new TOTP secret, prints its URI and QR code, and asks for the
+code the app now shows; the old secret stays valid until that code is right.
+The PIN, the lockout state and the audit log are unchanged.
+
+Options:
+${SECRET_HELP}
+${QR_HELP}
+  --json               print {user, uri, secret, issuer, digits, algorithm, period} instead of the QR code
+`,
+  options: SECRET_OPTIONS,
+
+  async run(ctx) {
+    expectPositionals(ctx.args, ['user']);
+    const settings = settingsOf(ctx);
+    const { params, qr, confirm, digitsDiffer } = enrolmentOptions(ctx.args, settings);
+    return withUser(ctx, { settings }, async ({ store, key, user }) => {
+      if (digitsDiffer) ctx.warn(digitsWarning(user.id, params.digits, settings));
+      await showSecret(ctx, user.id, params, qr);
+      const step = confirm ? await confirmCode(ctx, user.id, params, settings.window) : null;
+      store.exclusive(() => {
+        const box = sealSecret(key.secretKey, user.id, params.secret);
+        if (!store.users.replaceSecret(user.id, box, params)) throw new CliFailure(`user ${user.id} was removed meanwhile; nothing was saved`);
+        if (step !== null) store.users.markStepUsed(user.id, step);
+      });
+      const msg = `User ${user.id} has a new secret; codes from the old one no longer work.`;
+      if (ctx.globals.json) ctx.note(msg);
+      else ctx.out(msg);
+      return 0;
+    });
+  },
+};

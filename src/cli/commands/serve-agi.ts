@@ -1,0 +1,97 @@
+// astotp serve-agi: the call flow as a FastAGI server, for
+// AGI(agi://HOST/otp): one long-running process and one open database for all
+// calls instead of a Node start per call.
+import { openAuth } from '../../auth/open-auth.js';
+import { FastAgiServer } from '../../fastagi/server.js';
+import { formatAddress, parseListen } from '../../fastagi/listen-address.js';
+import { SharedAuth } from '../../fastagi/shared-auth.js';
+import { expectPositionals, intOption, stringOption } from '../args.js';
+import type { Command } from '../command.js';
+import { CliFailure, UsageError } from '../errors.js';
+import { becomeDatabaseOwner, settingsOf } from '../open.js';
+
+const HEADER_TIMEOUT_MS = 5_000;
+
+export const command: Command = {
+  help: `Usage: astotp serve-agi [--listen HOST:PORT] [--max-sessions N] [--idle-timeout S] [--shutdown-timeout S]
+
+Serves calls over FastAGI: in the dialplan, AGI(agi://HOST/otp) or
+AGI(agi://HOST/otp,user=1001) (or agi://HOST/otp?user=1001) instead of
+AGI(otp/astotp); then check \${ASTOTP} = SUCCESS as usual. The settings are
+read once at start: restart after changing astotp.conf. Logs one line per
+call to standard error. SIGTERM or SIGINT stop accepting calls and let the
+calls in progress finish.
+
+Options:
+  --listen HOST:PORT      address to listen on (default 127.0.0.1:4573); PORT 0 picks a free port
+  --max-sessions N        calls served at once, 1 to 100000 (default 256); more are answered FAILURE (busy)
+  --idle-timeout S        close a call when Asterisk leaves a command unanswered for S seconds
+                          (default: the call's longest prompt timeout + 30)
+  --shutdown-timeout S    on SIGTERM, how long calls in progress may take to finish (default 60)
+`,
+  options: { listen: 'string', 'max-sessions': 'string', 'idle-timeout': 'string', 'shutdown-timeout': 'string' },
+
+  async run(ctx) {
+    expectPositionals(ctx.args, []);
+    let address;
+    try {
+      address = parseListen(stringOption(ctx.args, 'listen') ?? '127.0.0.1:4573');
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const maxSessions = intOption(ctx.args, 'max-sessions', 1, 100_000) ?? 256;
+    const idle = intOption(ctx.args, 'idle-timeout', 1, 86_400);
+    const drainSeconds = intOption(ctx.args, 'shutdown-timeout', 0, 86_400) ?? 60;
+    const settings = settingsOf(ctx);
+    becomeDatabaseOwner(ctx, settings);
+
+    const log = (line: string): void => void process.stderr.write(`astotp serve-agi: ${line}\n`);
+    // One call's bug must not end everybody's call: it is logged and the server goes on.
+    process.on('uncaughtException', (err) => log(`internal error: ${err.message}`));
+    process.on('unhandledRejection', (err) => log(`internal error: ${err instanceof Error ? err.message : String(err)}`));
+
+    const auth = new SharedAuth(settings.db, () => openAuth(settings, false));
+    try {
+      auth.get();
+    } catch (err) {
+      log(`warning: ${(err as Error).message}; calls fail (ASTOTP_REASON=error) until it can be opened`);
+    }
+    const server = new FastAgiServer({
+      settings,
+      auth,
+      maxSessions,
+      idleTimeoutMs: idle === undefined ? null : idle * 1000,
+      headerTimeoutMs: HEADER_TIMEOUT_MS,
+      log,
+    });
+    let bound;
+    try {
+      bound = await server.listen(address.host, address.port);
+    } catch (err) {
+      auth.close();
+      throw new CliFailure(`cannot listen on ${formatAddress(address.host, address.port)}: ${(err as Error).message}`);
+    }
+    log(`listening on ${formatAddress(bound.address, bound.port)} (at most ${maxSessions} calls at once; database ${settings.db})`);
+
+    await new Promise<void>((resolve) => {
+      let stopping = false;
+      const stop = (signal: NodeJS.Signals): void => {
+        if (stopping) {
+          log(`${signal} again: cutting the calls in progress`);
+          void server.close(0);
+          return;
+        }
+        stopping = true;
+        log(`${signal}: no new calls; waiting up to ${drainSeconds} s for ${server.activeCalls} in progress`);
+        void server.close(drainSeconds * 1000).then(({ cut }) => {
+          auth.close();
+          log(cut ? `stopped; ${cut} connections were still open at the deadline and were cut` : 'stopped');
+          resolve();
+        });
+      };
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+    });
+    return 0;
+  },
+};

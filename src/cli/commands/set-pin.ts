@@ -1,0 +1,29 @@
+// astotp set-pin <user>: a new PIN, or none.
+import { hashPin } from '../../auth/pin-hash.js';
+import type { Command } from '../command.js';
+import { CliFailure } from '../errors.js';
+import { PIN_HELP, PIN_OPTIONS, pinMode, readNewPin } from '../pin-input.js';
+import { done, withUser } from '../user-arg.js';
+
+export const command: Command = {
+  help: `Usage: astotp set-pin USER [--pin-stdin | --no-pin]
+
+Sets USER's PIN: asked twice, unseen, on a terminal; the first line of
+standard input otherwise.
+
+Options:
+${PIN_HELP}
+`,
+  options: PIN_OPTIONS,
+
+  async run(ctx) {
+    const mode = pinMode(ctx.args);
+    return withUser(ctx, {}, async ({ store, key, settings, user }) => {
+      const pin = await readNewPin(ctx, mode, settings.pinMaxDigits);
+      const hash = pin === null ? null : await hashPin(key.pinPepper, pin);
+      if (!store.users.setPin(user.id, hash)) throw new CliFailure(`user ${user.id} was removed meanwhile`);
+      const message = pin === null ? `User ${user.id} has no PIN now: it passes only where the dialplan says pin=no.` : `PIN of ${user.id} changed.`;
+      return done(ctx, message, { user: user.id, pin: pin !== null });
+    });
+  },
+};

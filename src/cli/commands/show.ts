@@ -1,0 +1,51 @@
+// astotp show <user>: one user's state; the secret only when asked for.
+import { openSecret } from '../../auth/secret-box.js';
+import { flagOption } from '../args.js';
+import type { Command } from '../command.js';
+import { issuerOption, QR_HELP, QR_OPTIONS, qrOption, secretFacts, showSecret, type Enrolment } from '../enrolment.js';
+import { CliFailure } from '../errors.js';
+import { json, localTime } from '../format.js';
+import { withUser } from '../user-arg.js';
+import { lockedUntil, userView } from '../user-view.js';
+
+export const command: Command = {
+  help: `Usage: astotp show USER [--reveal-secret] [--json]
+
+Shows USER's state. No secret is shown unless --reveal-secret is given, which
+prints the otpauth:// URI and the QR code again (to set up another phone).
+
+Options:
+  --reveal-secret      print the secret, its URI and QR code
+${QR_HELP}
+`,
+  options: { ...QR_OPTIONS, 'reveal-secret': 'boolean' },
+
+  async run(ctx) {
+    const reveal = flagOption(ctx.args, 'reveal-secret');
+    const qr = qrOption(ctx.args);
+    await withUser(ctx, {}, async ({ user, key, settings }) => {
+      let revealed: Enrolment | null = null;
+      if (reveal) {
+        const secret = openSecret(key.secretKey, user.id, user.secret_box);
+        if (secret === null) throw new CliFailure(`the secret of ${user.id} does not decrypt with key file ${settings.keyFile}`);
+        revealed = { secret, algorithm: user.algorithm, digits: user.digits, period: user.period, issuer: issuerOption(ctx.args, settings) };
+      }
+      const view = userView(user);
+      if (ctx.globals.json) return ctx.out(json(revealed ? { ...view, ...secretFacts(user.id, revealed) } : view));
+      if (revealed) await showSecret(ctx, user.id, revealed, qr);
+      const rows: [string, string][] = [
+        ['user', user.id],
+        ['enabled', view.enabled ? 'yes' : 'no'],
+        ['locked until', localTime(lockedUntil(user))],
+        ['failures', String(user.failures)],
+        ['last success', localTime(user.last_success)],
+        ['created', localTime(user.created_at)],
+        ['updated', localTime(user.updated_at)],
+        ['PIN', view.pin ? 'set' : 'none (passes only with pin=no)'],
+        ['codes', `${user.digits} digits, ${user.algorithm}, every ${user.period} s`],
+      ];
+      for (const [k, v] of rows) ctx.out(`${`${k}:`.padEnd(14)}${v}`);
+    });
+    return 0;
+  },
+};

@@ -1,0 +1,29 @@
+// The order every database command follows: read the config (as root, it may
+// be root-only), become the owner of the database's directory, then open, so
+// every file SQLite and we create belongs to the user Asterisk runs as.
+import { openAuth, type Auth } from '../auth/open-auth.js';
+import { loadSettings, type Settings } from '../config/settings.js';
+import { actAsDatabaseOwner } from '../store/run-as-owner.js';
+import type { CliContext } from './command.js';
+
+export function settingsOf(ctx: CliContext): Settings {
+  const g = ctx.globals;
+  return loadSettings({ env: ctx.env, config: g.config, db: g.db, keyFile: g.key });
+}
+
+/** Takes on the database owner's identity, passing on its warning. */
+export function becomeDatabaseOwner(ctx: CliContext, s: Settings): void {
+  const { warning } = actAsDatabaseOwner(s.db);
+  if (warning) ctx.warn(warning);
+  // The database holds PIN hashes and sealed secrets: nobody else needs to read
+  // it, nor its -wal and -shm files, which SQLite creates with the db's mode.
+  process.umask(0o077);
+}
+
+/** Settings, owner switch and the opened database; `create` only for enroll. */
+export function openForCommand(ctx: CliContext, create: boolean, s: Settings = settingsOf(ctx)): Auth & { settings: Settings } {
+  becomeDatabaseOwner(ctx, s);
+  const auth = openAuth(s, create);
+  if (auth.keyCreated) ctx.note(`Created key file ${s.keyFile} (mode 0600). Back it up with the database: without it no secret can be read.`);
+  return { ...auth, settings: s };
+}

@@ -1,0 +1,148 @@
+// The built dist/astotp spawned as Asterisk spawns an AGI script, against a
+// scripted channel: what the dialplan reads back in ASTOTP* is what matters.
+import { describe, expect, it } from 'vitest';
+import { Site, totp, wrongCode } from './helpers/site.js';
+
+const ID = 'otp/astotp-enter-id';
+const PIN = 'otp/astotp-enter-pin';
+const CODE = 'otp/astotp-enter-code';
+const AGAIN = 'otp/astotp-try-again';
+const FAILED = 'otp/astotp-failed';
+
+function siteWithUser(conf: Record<string, string | number> = {}): Site {
+  const site = new Site();
+  site.config({ timeout: 5, ...conf });
+  site.enroll('1001', '4321');
+  return site;
+}
+
+describe('a call through the AGI', () => {
+  it('succeeds with the right user ID, PIN and code, after setting FAILURE first', async () => {
+    const site = siteWithUser();
+    const r = await site.call({ inputs: ['1001', '4321', totp()] });
+    expect(r.violations).toEqual([]);
+    expect(r.commands[0]).toBe('SET VARIABLE ASTOTP "FAILURE"');
+    expect(r.prompts).toEqual([ID, PIN, CODE]);
+    expect(r.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_REASON: 'ok', ASTOTP_USER: '1001' });
+    // SUCCESS is the last variable set: nothing after it can fail the call half-way.
+    expect(r.setLog.at(-1)).toEqual(['ASTOTP', 'SUCCESS']);
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('fails a wrong PIN, a wrong code and an unknown user with the same prompts', async () => {
+    // One site each: six failures in a row would lock the user, rightly.
+    const wrongPin = await siteWithUser().call({ inputs: ['1001', '9999', totp(), '1001', '9999', totp(), '1001', '9999', totp()] });
+    const badCode = await siteWithUser().call({ inputs: ['1001', '4321', wrongCode(), '1001', '4321', wrongCode(), '1001', '4321', wrongCode()] });
+    const unknown = await siteWithUser().call({ inputs: ['2002', '4321', totp(), '2002', '4321', totp(), '2002', '4321', totp()] });
+    const expected = [ID, PIN, CODE, AGAIN, ID, PIN, CODE, AGAIN, ID, PIN, CODE, FAILED];
+    for (const r of [wrongPin, badCode, unknown]) {
+      expect(r.violations).toEqual([]);
+      expect(r.prompts).toEqual(expected);
+      expect(r.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'bad-credentials', ASTOTP_USER: '' });
+      expect(r.setLog.some(([, v]) => v === 'SUCCESS')).toBe(false);
+    }
+  });
+
+  it('never lets a PIN or a code reach stdout, VERBOSE or stderr', async () => {
+    const site = siteWithUser();
+    const code = totp();
+    const r = await site.call({ inputs: ['1001', '4321', code] });
+    const said = [...r.commands.filter((c) => !c.startsWith('GET DATA')), ...r.verbose, r.stderr].join('\n');
+    expect(r.variables.ASTOTP).toBe('SUCCESS');
+    expect(said).not.toContain('4321');
+    expect(said).not.toContain(code);
+  });
+
+  it('accepts a code only once', async () => {
+    const site = siteWithUser({ tries: 1 });
+    const code = totp();
+    const first = await site.call({ inputs: ['1001', '4321', code] });
+    const replay = await site.call({ inputs: ['1001', '4321', code] });
+    expect(first.variables.ASTOTP).toBe('SUCCESS');
+    expect(replay.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'bad-credentials' });
+  });
+
+  it('locks a user after repeated failures, counting wrong PINs, until unlocked', async () => {
+    const site = siteWithUser({ tries: 1, lockout_failures: 3 });
+    for (let i = 0; i < 3; i++) {
+      const r = await site.call({ inputs: ['1001', '0000', totp()] });
+      expect(r.variables.ASTOTP_REASON).toBe('bad-credentials');
+    }
+    const locked = await site.call({ inputs: ['1001', '4321', totp()] });
+    expect(locked.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'locked' });
+    expect(locked.prompts).toEqual([ID, PIN, CODE, FAILED]);
+    expect(site.cli(['unlock', '1001']).status).toBe(0);
+    const after = await site.call({ inputs: ['1001', '4321', totp()] });
+    expect(after.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_REASON: 'ok' });
+  });
+
+  it('ends with reason timeout when the caller types nothing', async () => {
+    const site = siteWithUser({ tries: 2 });
+    const r = await site.call({ inputs: [] });
+    expect(r.prompts).toEqual([ID, AGAIN, ID, FAILED]);
+    expect(r.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'timeout' });
+    expect(r.commands.find((c) => c.startsWith('GET DATA'))).toBe('GET DATA "otp/astotp-enter-id" 5000 10');
+  });
+
+  it('keeps the reason of the last judged try when the caller then goes silent', async () => {
+    const site = siteWithUser({ tries: 2, lockout_failures: 1 });
+    const r = await site.call({ inputs: ['1001', '0000', totp()] });
+    expect(r.prompts).toEqual([ID, PIN, CODE, AGAIN, ID, FAILED]);
+    expect(r.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'bad-credentials' });
+  });
+
+  it('takes digits typed before a timeout as the answer', async () => {
+    const site = siteWithUser();
+    const r = await site.call({ inputs: [{ timeout: '1001' }, { timeout: '4321' }, totp()] });
+    expect(r.variables.ASTOTP).toBe('SUCCESS');
+  });
+
+  for (const at of [0, 1, 2]) {
+    for (const how of ['sighup', 'eof', 'result'] as const) {
+      it(`stops within 1 s without SUCCESS when the caller hangs up at prompt ${at + 1} (${how})`, async () => {
+        const site = siteWithUser();
+        const typed = ['1001', '4321', totp()].slice(0, at);
+        const r = await site.call({ inputs: [...typed, { hangup: how }] });
+        expect(r.signal).toBeNull();
+        expect(r.exitCode).toBe(0);
+        expect(r.msAfterHangup).toBeLessThan(1000);
+        expect(r.setLog.some(([, v]) => v === 'SUCCESS')).toBe(false);
+        expect(r.variables.ASTOTP).toBe('FAILURE');
+        if (how !== 'eof') expect(r.variables.ASTOTP_REASON).toBe('hangup');
+        expect(r.violations).toEqual([]);
+      });
+    }
+  }
+
+  it('skips the ID prompt when the dialplan passes user=', async () => {
+    const site = siteWithUser();
+    const r = await site.call({ args: ['user=1001'], inputs: ['4321', totp()] });
+    expect(r.prompts).toEqual([PIN, CODE]);
+    expect(r.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '1001' });
+  });
+
+  it('skips the PIN prompt with pin=no', async () => {
+    const site = siteWithUser();
+    const r = await site.call({ args: ['pin=no'], inputs: ['1001', totp()] });
+    expect(r.prompts).toEqual([ID, CODE]);
+    expect(r.variables.ASTOTP).toBe('SUCCESS');
+  });
+
+  it('refuses a misspelt dialplan argument instead of ignoring it', async () => {
+    const site = siteWithUser();
+    const r = await site.call({ args: ['pim=no'], inputs: ['1001', totp()] });
+    expect(r.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'error' });
+    expect(r.variables.ASTOTP_ERROR).toMatch(/pim.*unknown/);
+    expect(r.prompts).toEqual([]);
+  });
+
+  it('gives exactly one SUCCESS to 20 simultaneous calls with the same code', async () => {
+    const site = siteWithUser({ tries: 1 });
+    const code = totp();
+    const calls = await Promise.all(Array.from({ length: 20 }, () => site.call({ inputs: ['1001', '4321', code], timeoutMs: 60_000 })));
+    const outcomes = calls.map((r) => r.variables.ASTOTP);
+    expect(outcomes.filter((o) => o === 'SUCCESS')).toHaveLength(1);
+    expect(outcomes.filter((o) => o === 'FAILURE')).toHaveLength(19);
+    expect(calls.every((r) => ['ok', 'bad-credentials', 'locked'].includes(r.variables.ASTOTP_REASON ?? ''))).toBe(true);
+  }, 90_000);
+});

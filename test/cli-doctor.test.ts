@@ -1,0 +1,75 @@
+// astotp doctor on a working site and on the usual ways a site breaks.
+import { chmodSync, chownSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CliSite } from './helpers/cli-site.js';
+
+interface Report {
+  ok: boolean;
+  checks: Array<{ check: string; status: 'PASS' | 'WARN' | 'FAIL'; message: string }>;
+}
+
+function workingSite(): CliSite {
+  const site = new CliSite();
+  site.enroll('1001', '4321');
+  const sounds = site.cli(['install-sounds']);
+  expect(sounds.status, sounds.stderr).toBe(0);
+  expect(sounds.stdout).toContain(site.soundsDir);
+  return site;
+}
+
+function failed(site: CliSite): Record<string, string> {
+  const { result, value } = site.json<Report>(['doctor']);
+  expect(result.status).toBe(value.ok ? 0 : 1);
+  return Object.fromEntries(value.checks.filter((c) => c.status === 'FAIL').map((c) => [c.check, c.message]));
+}
+
+describe('astotp doctor', () => {
+  it('passes a working site, with one line per check', () => {
+    const site = workingSite();
+    const r = site.cli(['doctor']);
+    expect(r.status, r.stdout).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    for (const line of lines.slice(0, -1)) expect(line).toMatch(/^(PASS|WARN) {2}[a-z]+: /);
+    for (const check of ['config', 'node', 'addon', 'database', 'key', 'owner', 'sounds', 'clock']) expect(r.stdout).toMatch(new RegExp(`^PASS  ${check}: `, 'm'));
+    expect(lines.at(-1)).toMatch(/^All essential checks passed/);
+    const { value } = site.json<Report>(['doctor']);
+    expect(value.ok).toBe(true);
+  });
+
+  it('fails a key file others can read, or one that belongs to another database', () => {
+    const site = workingSite();
+    chmodSync(site.keyFile, 0o644);
+    expect(failed(site)).toEqual({ key: expect.stringMatching(/readable by group or others.*chmod 600/) });
+    unlinkSync(site.keyFile);
+    writeFileSync(site.keyFile, `astotp-key-v1 ${Buffer.alloc(32, 7).toString('base64')}\n`, { mode: 0o600 });
+    expect(failed(site)).toEqual({ key: expect.stringMatching(/not the one database .* was made with/) });
+  });
+
+  it('fails a missing database, sounds not installed, and a config with an unknown key', () => {
+    const site = new CliSite();
+    site.config({ tries: 3, colour: 'blue' });
+    const f = failed(site);
+    expect(Object.keys(f).sort()).toEqual(['config', 'database', 'sounds']);
+    expect(f.config).toMatch(/colour: unknown setting/);
+    expect(f.database).toMatch(/does not exist \(astotp (init or astotp )?enroll creates it\)/);
+    expect(f.sounds).toMatch(/missing .* run astotp install-sounds/);
+    const text = site.cli(['doctor']);
+    expect(text.status).toBe(1);
+    expect(text.stdout).toMatch(/^FAIL {2}database: /m);
+  });
+
+  it('fails a corrupt database', () => {
+    const site = workingSite();
+    writeFileSync(site.db, 'this is not SQLite'.repeat(100));
+    expect(failed(site)).toEqual({ database: expect.stringMatching(/corrupt or not a database|not a database/) });
+  });
+
+  it.runIf(process.geteuid?.() === 0)('fails a key file the Asterisk user cannot read', () => {
+    const site = workingSite();
+    for (let d = site.varDir; d !== dirname(site.astDir); d = dirname(d)) chmodSync(d, 0o755);
+    for (const f of [site.varDir, site.db]) chownSync(f, 65534, 65534);
+    const f = failed(site);
+    expect(f.owner).toMatch(new RegExp(`cannot use: ${join(site.varDir, 'astotp.key')} \\(owner root, mode 600\\)`));
+  });
+});

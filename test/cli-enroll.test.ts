@@ -1,0 +1,145 @@
+// astotp enroll and reset through the built bundle, checked against codes
+// from oathtool: what is printed, what is saved, and which files appear.
+import { chmodSync, chownSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CliSite } from './helpers/cli-site.js';
+import { SECRET, totp, wrongCode } from './helpers/site.js';
+
+const OTHER_SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
+
+describe('astotp enroll', () => {
+  it('prints the URI, saves the user once a current code confirms it, and burns that code', () => {
+    const site = new CliSite();
+    const code = totp();
+    const r = site.cli(['enroll', '1001', '--secret', SECRET, '--issuer', 'Test PBX'], `4321\n${code}\n`);
+    expect(r.stderr).not.toMatch(/Error|at .*\.ts/);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`otpauth://totp/Test%20PBX:1001?secret=${SECRET}&issuer=Test%20PBX`);
+    expect(r.stdout).toContain('█'); // the QR code, utf8 by default
+    expect(r.stdout).toContain('Enrolled user 1001.');
+    // The confirming code is used up: the next one in the window still works.
+    expect(site.cli(['verify', '1001', code]).stdout).toBe('FAILURE (bad-credentials)\n');
+    const next = site.cli(['verify', '1001', totp(SECRET, { offset: 30 })]);
+    expect(next.stdout).toBe('SUCCESS\n');
+    expect(next.status).toBe(0);
+  });
+
+  it('saves nothing when the confirming code is wrong', () => {
+    const site = new CliSite();
+    const r = site.cli(['enroll', '1001', '--secret', SECRET, '--qr', 'none'], `4321\n${wrongCode()}\n`);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^astotp: the code does not match.*nothing was saved$/m);
+    expect(site.json(['list']).value).toEqual([]);
+  });
+
+  it('saves nothing when no confirming code comes', () => {
+    const site = new CliSite();
+    const r = site.cli(['enroll', '1001', '--secret', SECRET, '--qr', 'none'], '4321\n');
+    expect(r.status).toBe(1);
+    expect(site.json(['list']).value).toEqual([]);
+  });
+
+  it('agrees with oathtool on SHA256 and SHA512 with 8 digits, and warns that calls ask for 6', () => {
+    const site = new CliSite();
+    for (const [user, algorithm] of [['2001', 'sha256'], ['2002', 'sha512']] as const) {
+      const r = site.cli(['enroll', user, '--secret', SECRET, '--algorithm', algorithm, '--digits', '8', '--no-confirm', '--no-pin', '--qr', 'none']);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain(`algorithm=${algorithm.toUpperCase()}&digits=8`);
+      expect(r.stderr).toMatch(/8-digit codes but calls ask for 6 digits/);
+      const v = site.cli(['verify', user, totp(SECRET, { algorithm, digits: 8 })]);
+      expect(v.stdout).toBe('SUCCESS\n');
+    }
+  });
+
+  it('prints one JSON object with --json', () => {
+    const site = new CliSite();
+    const { result, value } = site.json<Record<string, unknown>>(['enroll', '1001', '--no-confirm', '--period', '60'], '4321\n');
+    expect(result.status).toBe(0);
+    expect(value).toMatchObject({ user: '1001', issuer: 'Asterisk', digits: 6, algorithm: 'SHA1', period: 60 });
+    expect(value.secret).toMatch(/^[A-Z2-7]{32}$/);
+    const uri = new URL(value.uri as string);
+    expect(`${uri.protocol}//${uri.host}${uri.pathname}`).toBe('otpauth://totp/Asterisk:1001');
+    expect(Object.fromEntries(uri.searchParams)).toEqual({ secret: value.secret, issuer: 'Asterisk', period: '60' });
+  });
+
+  it('never prints the PIN', () => {
+    const site = new CliSite();
+    const r = site.cli(['enroll', '1001', '--secret', SECRET, '--qr', 'ascii'], `4321\n${totp()}\n`);
+    expect(r.status).toBe(0);
+    expect(r.stdout + r.stderr).not.toContain('4321');
+  });
+
+  it('refuses an existing user, pointing to reset; --force replaces it', () => {
+    const site = new CliSite();
+    site.enroll('1001', '4321');
+    const again = site.cli(['enroll', '1001', '--secret', OTHER_SECRET, '--no-confirm', '--qr', 'none'], '1111\n');
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/already exists; astotp reset 1001/);
+    const forced = site.cli(['enroll', '1001', '--secret', OTHER_SECRET, '--no-confirm', '--qr', 'none', '--force'], '1111\n');
+    expect(forced.status).toBe(0);
+    expect(site.cli(['verify', '1001', totp(SECRET)]).stdout).toBe('FAILURE (bad-credentials)\n');
+    expect(site.cli(['verify', '1001', totp(OTHER_SECRET)]).stdout).toBe('SUCCESS\n');
+  });
+
+  it('rejects a PIN that is not 4 to 12 digits, and a missing one', () => {
+    const site = new CliSite();
+    for (const pin of ['12', '12345678901234', 'abcd', '']) {
+      const r = site.cli(['enroll', '1001', '--no-confirm', '--qr', 'none'], pin ? `${pin}\n` : '');
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/^astotp: (a PIN must be 4 to 12 digits|no PIN on standard input.*)$/m);
+    }
+    expect(site.json(['list']).value).toEqual([]);
+  });
+
+  it('warns that a non-numeric user ID needs user= in the dialplan', () => {
+    const site = new CliSite();
+    const r = site.cli(['enroll', 'alice@example', '--no-confirm', '--no-pin', '--qr', 'none']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('AGI(otp/astotp,user=alice@example)');
+  });
+
+  it('creates a key file of mode 0600 and a database nobody else can read', () => {
+    const site = new CliSite();
+    site.enroll('1001', '4321');
+    const modes = site.modes();
+    expect(modes['astotp.key']).toBe(0o600);
+    expect(Object.keys(modes)).toContain('astotp.sqlite3');
+    for (const [file, mode] of Object.entries(modes)) if (file.startsWith('astotp.sqlite3')) expect(mode & 0o077).toBe(0);
+  });
+
+  it.runIf(process.geteuid?.() === 0)('as root, creates the files as the owner of the database directory', () => {
+    const site = new CliSite();
+    for (let d = site.varDir; d !== dirname(site.astDir); d = dirname(d)) chmodSync(d, 0o755);
+    chownSync(site.varDir, 65534, 65534);
+    site.enroll('1001', '4321');
+    for (const f of ['astotp.sqlite3', 'astotp.key']) expect(statSync(join(site.varDir, f)).uid).toBe(65534);
+    expect(site.cli(['verify', '1001', totp()]).stdout).toBe('SUCCESS\n');
+  });
+});
+
+describe('astotp reset', () => {
+  it('keeps the old secret until a code from the new one confirms the change', () => {
+    const site = new CliSite();
+    site.enroll('1001', '4321');
+    const bad = site.cli(['reset', '1001', '--secret', OTHER_SECRET, '--qr', 'none'], `${wrongCode(OTHER_SECRET)}\n`);
+    expect(bad.status).toBe(1);
+    expect(site.cli(['verify', '1001', totp(SECRET)]).stdout).toBe('SUCCESS\n');
+
+    const code = totp(OTHER_SECRET);
+    const good = site.cli(['reset', '1001', '--secret', OTHER_SECRET, '--qr', 'none'], `${code}\n`);
+    expect(good.status).toBe(0);
+    expect(good.stdout).toContain(`secret=${OTHER_SECRET}`);
+    expect(site.cli(['verify', '1001', totp(SECRET, { offset: 30 })]).stdout).toBe('FAILURE (bad-credentials)\n');
+    expect(site.cli(['verify', '1001', code]).stdout).toBe('FAILURE (bad-credentials)\n');
+    expect(site.cli(['verify', '1001', totp(OTHER_SECRET, { offset: 30 })]).stdout).toBe('SUCCESS\n');
+  });
+
+  it('fails for an unknown user', () => {
+    const site = new CliSite();
+    site.enroll('1001', '4321');
+    const r = site.cli(['reset', '1002', '--no-confirm', '--qr', 'none']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^astotp: no user 1002 in /m);
+  });
+});

@@ -1,0 +1,69 @@
+// A throwaway PBX layout for tests: Asterisk-like directories in a temp dir,
+// the built bundle as admin CLI, and TOTP codes from Debian's oathtool, an
+// implementation independent of the one under test.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BUNDLE_PATH, runCall, type CallResult, type RunCallOptions } from './asterisk-peer.js';
+
+export const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export class Site {
+  readonly astDir = mkdtempSync(join(tmpdir(), 'astotp-site-'));
+  readonly varDir = join(this.astDir, 'var/lib/asterisk');
+  readonly confDir = join(this.astDir, 'etc/asterisk');
+  readonly db = join(this.varDir, 'astotp.sqlite3');
+  readonly keyFile = join(this.varDir, 'astotp.key');
+
+  constructor() {
+    mkdirSync(this.varDir, { recursive: true });
+    mkdirSync(this.confDir, { recursive: true });
+  }
+
+  /** Environment of an admin shell on this PBX. */
+  get env(): Record<string, string> {
+    return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: this.varDir, ASTOTP_DB: this.db, ASTOTP_CONF: join(this.confDir, 'astotp.conf') };
+  }
+
+  config(general: Record<string, string | number>): void {
+    const lines = Object.entries(general).map(([k, v]) => `${k} = ${v}`);
+    writeFileSync(join(this.confDir, 'astotp.conf'), `; written by a test\n[general]\n${lines.join('\n')}\n`);
+  }
+
+  cli(args: string[], input = ''): CliResult {
+    const r = spawnSync(process.execPath, [BUNDLE_PATH, ...args], { env: this.env, input, encoding: 'utf8', timeout: 30_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  enroll(user: string, pin: string | null, secret = SECRET, extra: string[] = []): void {
+    const r = this.cli(['enroll', user, '--secret', secret, '--no-confirm', '--qr', 'none', ...(pin === null ? ['--no-pin'] : []), ...extra], pin === null ? '' : `${pin}\n`);
+    if (r.status !== 0) throw new Error(`enroll ${user} failed (${r.status}): ${r.stderr}`);
+  }
+
+  /** A call as Asterisk would place it on this PBX (AST_* dirs point into the site). */
+  call(opts: RunCallOptions = {}): Promise<CallResult> {
+    return runCall({ astDir: this.astDir, ...opts });
+  }
+}
+
+/** The current code (or `offset` seconds away) as oathtool computes it. */
+export function totp(secret = SECRET, opts: { offset?: number; algorithm?: 'sha1' | 'sha256' | 'sha512'; digits?: number } = {}): string {
+  const args = [`--totp=${opts.algorithm ?? 'sha1'}`, '-b', '-d', String(opts.digits ?? 6)];
+  if (opts.offset) args.push('-N', `${opts.offset >= 0 ? '+' : ''}${opts.offset} seconds`);
+  return execFileSync('oathtool', [...args, secret], { encoding: 'utf8' }).trim();
+}
+
+/** A code that is certainly wrong now: oathtool's code for an hour ago, changed if it happens to match. */
+export function wrongCode(secret = SECRET): string {
+  const now = new Set([totp(secret), totp(secret, { offset: -30 }), totp(secret, { offset: 30 })]);
+  let c = totp(secret, { offset: -3600 });
+  while (now.has(c)) c = String((Number(c) + 1) % 1_000_000).padStart(6, '0');
+  return c;
+}
