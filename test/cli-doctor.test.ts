@@ -46,6 +46,15 @@ describe('astotp doctor', () => {
     expect(failed(site)).toEqual({ key: expect.stringMatching(/not the one database .* was made with/) });
   });
 
+  it('fails pbotp mode without the authority key, and passes it once configured', () => {
+    const site = workingSite();
+    site.config({ mode: 'pbotp', pbotp_group: 'pbx' });
+    expect(failed(site)).toEqual({ pbotp: expect.stringMatching(/pbotp_pubkey/) });
+    site.config({ mode: 'pbotp', pbotp_group: 'pbx', pbotp_host: 'pbx1', pbotp_pubkey: 'Zng28LIYphqbbwqEfvcT4nAshzazNE5lDuSvRJjrSgQ' });
+    expect(failed(site)).toEqual({});
+    expect(site.cli(['doctor']).stdout).toMatch(/^PASS {2}pbotp: group pbx, host pbx1, 9-digit responses$/m);
+  });
+
   it('fails a missing database, sounds not installed, and a config with an unknown key', () => {
     const site = new CliSite();
     site.config({ tries: 3, colour: 'blue' });

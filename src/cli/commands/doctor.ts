@@ -1,6 +1,7 @@
 // astotp doctor: checks everything a call depends on and says what to fix.
 // Each check stands alone, so one failure does not hide the others.
 import { join } from 'node:path';
+import { pbotpCall } from '../../call/pbotp-settings.js';
 import { defaults, loadSettings, type Settings } from '../../config/settings.js';
 import { asteriskVarDir, defaultKeyPath } from '../../config/paths.js';
 import { soundsInstalled } from '../../sounds/install.js';
@@ -20,7 +21,8 @@ Checks the installation and prints one PASS, WARN or FAIL line per check:
 config file, Node and the SQLite addon, database (opens, schema), key file
 (mode 0600, belongs to the database), ownership of database, -wal, -shm and
 key file by the user Asterisk runs as (the owner of $AST_VAR_DIR, by default
-/var/lib/asterisk), voice prompts installed, clock and NTP. Run it as root or
+/var/lib/asterisk), voice prompts installed, pbotp settings where configured,
+clock and NTP. Run it as root or
 as the Asterisk user. Exits 1 if any check fails.
 `,
   options: {},
@@ -39,6 +41,8 @@ as the Asterisk user. Exits 1 if any check fails.
     checks.push(...checkDatabaseAndKey(settings));
     checks.push(...checkOwnership(settings, asteriskVarDir(ctx.env)));
     checks.push(sounds(ctx, settings));
+    const pbotp = pbotpSettings(settings);
+    if (pbotp) checks.push(pbotp);
     checks.push(...checkClock());
 
     const failed = checks.filter((c) => c.status === 'FAIL').length;
@@ -65,6 +69,17 @@ function config(ctx: CliContext): { settings: Settings; check: Check } {
     if (ctx.env.ASTOTP_KEY) s.keyFile = ctx.env.ASTOTP_KEY;
     if (g.key) s.keyFile = g.key;
     return { settings: s, check: fail('config', `${errorText(err)} (further checks use the defaults)`) };
+  }
+}
+
+/** Only where pbotp is configured at all: a pbotp call checks the same before it answers. */
+function pbotpSettings(s: Settings): Check | null {
+  if (s.mode !== 'pbotp' && s.pbotpPubkey === null && s.pbotpGroup === null) return null;
+  try {
+    const p = pbotpCall(s);
+    return pass('pbotp', `group ${p.group}, host ${p.host}, ${p.digits}-digit responses`);
+  } catch (err) {
+    return (s.mode === 'pbotp' ? fail : warn)('pbotp', `${errorText(err)} (AGI(otp/astotp,mode=pbotp) would fail)`);
   }
 }
 
