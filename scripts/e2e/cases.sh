@@ -1,0 +1,235 @@
+# Sourced by scripts/asterisk-e2e.sh: the cases. Each case_* function sets
+# E2E_EXPECT and E2E_GOT and returns 0 when they match.
+
+E2E_PIN=2468
+E2E_BAD_PIN=1357
+# user -> secret, filled by e2e_enroll_all
+declare -A E2E_SECRET
+
+# Runs the product's CLI as root inside the chroot, as an admin would.
+astotp_cli() { in_chroot /usr/local/bin/node "$E2E_AGI" "$@"; }
+
+e2e_enroll_all() {
+  local u
+  in_chroot sh -c 'rm -f /var/lib/asterisk/astotp.sqlite3* /var/lib/asterisk/astotp.key'
+  for u in 1001 1002 1003 1004 1005 1006 1007 1008 1009; do
+    E2E_SECRET[$u]=$(head -c 20 /dev/urandom | base32 | tr -d '=')
+    if ! printf '%s\n' "$E2E_PIN" | astotp_cli enroll "$u" --secret "${E2E_SECRET[$u]}" --no-confirm --qr none \
+      >>"$E2E_WORK/cli.log" 2>&1; then
+      echo "e2e: enroll $u failed:" >&2
+      tail -n 5 "$E2E_WORK/cli.log" >&2
+      return 1
+    fi
+  done
+  ls -ln "$E2E_CHROOT/var/lib/asterisk/" | grep astotp >>"$E2E_WORK/cli.log" || true
+}
+
+totp() { oathtool --totp -b "$1"; }
+
+# A six-digit code that is not valid for the secret anywhere near now
+# (three steps either side, more than any window the suite uses).
+wrong_code() {
+  local valid c
+  valid=$(oathtool --totp -b -w 6 --now "$(date -u -d '-90 sec' '+%F %T UTC')" "$1")
+  while :; do
+    c=$(printf '%06d' $(((RANDOM * 32768 + RANDOM) % 1000000)))
+    grep -qx "$c" <<<"$valid" || { echo "$c"; return; }
+  done
+}
+
+# Compares "got" with "expected" for one record; appends to E2E_GOT/E2E_EXPECT.
+# Arguments: record name, h|after-agi, expected ASTOTP/REASON/AGISTATUS
+# (REASON may be a|b), and optionally VAR=value checks on the same record.
+check_rec() {
+  local name=$1 where=$2 want=$3 got f ok=0 kv v
+  shift 3
+  got=$(rec_summary "$name" "$where")
+  f=$(rec_file "$name" "$where")
+  local re="^${want}\$"
+  [[ "$got" =~ $re ]] || ok=1
+  for kv in "$@"; do
+    v=$(rec_get "$f" "${kv%%=*}")
+    got+=" ${kv%%=*}=$v"
+    want+=" $kv"
+    [ "$v" = "${kv#*=}" ] || ok=1
+  done
+  E2E_EXPECT+="${E2E_EXPECT:+; }$want"
+  E2E_GOT+="${E2E_GOT:+; }$got"
+  return $ok
+}
+
+# Fails the case when an AGI process outlived its call.
+check_no_agi_left() {
+  [ -z "$E2E_AGI_LEFT" ] && return 0
+  E2E_GOT+="; AGI still running: pid $E2E_AGI_LEFT"
+  return 1
+}
+
+# check_rec, then check_no_agi_left, each reported whatever the other says.
+check_call() {
+  local ok=0
+  check_rec "$@" || ok=1
+  check_no_agi_left || ok=1
+  return $ok
+}
+
+# The CLI ran as root (e2e_enroll_all); the files must belong to the user
+# Asterisk runs as, or no call could read or update them.
+case_root_enrol() {
+  local f got="" ok=0
+  E2E_EXPECT="astotp.sqlite3 and astotp.key owned by asterisk:asterisk"
+  for f in astotp.sqlite3 astotp.key; do
+    got+="${got:+, }$f $(in_chroot stat -c %U:%G "/var/lib/asterisk/$f" 2>&1)"
+    [ "$(in_chroot stat -c %U:%G "/var/lib/asterisk/$f" 2>/dev/null)" = asterisk:asterisk ] || ok=1
+  done
+  E2E_GOT=$got
+  return $ok
+}
+
+case_success() {
+  e2e_call success 778@otp-test "$(plan_answers 1001 $E2E_PIN "$(totp "${E2E_SECRET[1001]}")")"
+  check_call success after-agi 'SUCCESS/ok/SUCCESS' ASTOTP_USER=1001
+}
+
+case_wrong_pin() {
+  e2e_call wrong-pin 777@otp-test "$(plan_answers 1005 $E2E_BAD_PIN "$(totp "${E2E_SECRET[1005]}")")"
+  check_call wrong-pin h 'FAILURE/bad-credentials/SUCCESS'
+}
+
+case_wrong_code() {
+  e2e_call wrong-code 777@otp-test "$(plan_answers 1006 $E2E_PIN "$(wrong_code "${E2E_SECRET[1006]}")")"
+  check_call wrong-code h 'FAILURE/bad-credentials/SUCCESS'
+}
+
+case_unknown_user() {
+  e2e_call unknown-user 777@otp-test "$(plan_answers 9999 $E2E_PIN 123456)"
+  check_call unknown-user h 'FAILURE/bad-credentials/SUCCESS'
+}
+
+case_replay() {
+  local t code ok=0
+  t=$(date +%s)
+  code=$(totp "${E2E_SECRET[1003]}")
+  e2e_call replay-1 777@otp-test "$(plan_answers 1003 $E2E_PIN "$code")"
+  check_call replay-1 h 'SUCCESS/ok/SUCCESS' || ok=1
+  e2e_call replay-2 777@otp-test "$(plan_answers 1003 $E2E_PIN "$code")"
+  check_call replay-2 h 'FAILURE/bad-credentials/SUCCESS' || ok=1
+  # With window=1 the code stays valid until two steps after its own; past
+  # that, a rejection would prove nothing about replay.
+  if [ "$(date +%s)" -ge $(((t / 30 + 2) * 30)) ]; then
+    E2E_GOT+="; inconclusive: the code expired before the second call ended"
+    ok=1
+  fi
+  return $ok
+}
+
+# tries=3 and lockout_failures=3: one call with three wrong PINs locks the
+# account; the right credentials are then refused until `astotp unlock`.
+case_lockout() {
+  local ok=0 again out
+  e2e_write_astotp_conf tries=3 lockout_failures=3 lockout_minutes=15
+  # After a wrong attempt the try-again prompt plays before the ID prompt.
+  again=$(awk -v a="$E2E_TRY_AGAIN_SECS" -v w="$E2E_WAIT" 'BEGIN{printf "%.1f", a + w + 1.5}')
+  local c bad
+  c=$(totp "${E2E_SECRET[1004]}")
+  bad="w$E2E_WAIT/d1004#/w$E2E_NEXT_WAIT/d$E2E_BAD_PIN#/w$E2E_NEXT_WAIT/d$c#"
+  e2e_call lockout-1 777@otp-test "$bad/w$again/${bad#w*/}/w$again/${bad#w*/}/w90" 150
+  check_call lockout-1 h 'FAILURE/(bad-credentials|locked)/SUCCESS' || ok=1
+  # One attempt per call from here: with more, the caller's silence on the
+  # next attempt would end the call as timeout, hiding what we look for.
+  e2e_write_astotp_conf tries=1 lockout_failures=3 lockout_minutes=15
+  e2e_call lockout-2 777@otp-test "$(plan_answers 1004 $E2E_PIN "$(totp "${E2E_SECRET[1004]}")")"
+  check_call lockout-2 h 'FAILURE/locked/SUCCESS' || ok=1
+  if ! out=$(astotp_cli unlock 1004 2>&1); then
+    E2E_GOT+="; astotp unlock failed: $out"
+    ok=1
+  fi
+  e2e_call lockout-3 777@otp-test "$(plan_answers 1004 $E2E_PIN "$(totp "${E2E_SECRET[1004]}")")"
+  check_call lockout-3 h 'SUCCESS/ok/SUCCESS' || ok=1
+  e2e_write_astotp_conf $E2E_FAST_CONF
+  return $ok
+}
+
+# The caller hangs up shortly into a prompt; $1 names the prompt.
+hangup_case() {
+  local name=hangup-$1 plan ok=0
+  case $1 in
+    id) plan="w$E2E_WAIT/h" ;;
+    pin) plan="w$E2E_WAIT/d1009#/w$E2E_NEXT_WAIT/h" ;;
+    code) plan="w$E2E_WAIT/d1009#/w$E2E_NEXT_WAIT/d$E2E_PIN#/w$E2E_NEXT_WAIT/h" ;;
+  esac
+  e2e_call "$name" 777@otp-test "$plan"
+  # Not check_call: the AGI process is reported here with its exit time.
+  check_rec "$name" h 'FAILURE/hangup/HANGUP' || ok=1
+  E2E_EXPECT+="; AGI process gone"
+  if [ -n "$E2E_AGI_LEFT" ]; then
+    E2E_GOT+="; AGI still running: pid $E2E_AGI_LEFT"
+    ok=1
+  else
+    local secs
+    secs=$(hangup_latency "$name")
+    E2E_GOT+="; gone${secs:+, AGI ended ${secs}s after the hangup}"
+  fi
+  return $ok
+}
+
+# Seconds from the caller's Hangup() to Asterisk seeing the AGI script
+# finish, from the call's Asterisk log.
+hangup_latency() {
+  awk '
+    function t(s) { split(substr(s, 13, 12), a, ":"); return a[1] * 3600 + a[2] * 60 + a[3] }
+    /otp-caller:[0-9]+\] Hangup\(/ && !h { h = t($0) }
+    /AGI Script otp\/astotp completed/ && h { printf "%.2f", t($0) - h; exit }
+  ' "$E2E_WORK/$1.log"
+}
+case_hangup_id() { hangup_case id; }
+case_hangup_pin() { hangup_case pin; }
+case_hangup_code() { hangup_case code; }
+
+case_no_dtmf() {
+  local ok=0
+  e2e_write_astotp_conf tries=1 timeout=3
+  e2e_call no-dtmf 777@otp-test "w90" 60
+  check_call no-dtmf h 'FAILURE/timeout/SUCCESS' || ok=1
+  e2e_write_astotp_conf $E2E_FAST_CONF
+  return $ok
+}
+
+case_user_arg() {
+  e2e_call user-arg 779@otp-test "$(plan_answers $E2E_PIN "$(totp "${E2E_SECRET[1007]}")")"
+  check_call user-arg after-agi 'SUCCESS/ok/SUCCESS' ASTOTP_USER=1007
+}
+
+case_pin_arg() {
+  e2e_call pin-arg 780@otp-test "$(plan_answers 1008 "$(totp "${E2E_SECRET[1008]}")")"
+  check_call pin-arg after-agi 'SUCCESS/ok/SUCCESS' ASTOTP_USER=1008
+}
+
+case_missing_db() {
+  local db=$E2E_CHROOT/var/lib/asterisk/astotp.sqlite3 ok=0
+  mkdir -p "$E2E_WORK/db-aside"
+  mv "$db"* "$E2E_WORK/db-aside/"
+  e2e_call missing-db 777@otp-test "$(plan_answers 1009 $E2E_PIN "$(totp "${E2E_SECRET[1009]}")")"
+  check_call missing-db h 'FAILURE/error/SUCCESS' || ok=1
+  E2E_EXPECT+="; ASTOTP_ERROR says why"
+  E2E_GOT+="; ASTOTP_ERROR=$(rec_get "$(rec_file missing-db h)" ASTOTP_ERROR | cut -c1-60)"
+  [ -n "$(rec_get "$(rec_file missing-db h)" ASTOTP_ERROR)" ] || ok=1
+  # A call must fail closed, not create an empty database.
+  E2E_EXPECT+="; no database created"
+  if [ -e "$db" ]; then E2E_GOT+="; a database was created"; ok=1; else E2E_GOT+="; none created"; fi
+  rm -f "$db"*
+  mv "$E2E_WORK/db-aside/"* "$(dirname "$db")/"
+  return $ok
+}
+
+case_readme_dialplan() {
+  if [ -z "$E2E_README_EXTEN" ]; then
+    E2E_EXPECT="README.md shows a dialplan with AGI(otp/astotp)"
+    E2E_GOT="no such snippet found in README.md"
+    return 1
+  fi
+  e2e_call readme-dialplan "$E2E_README_EXTEN@otp-readme" "$(plan_answers 1002 $E2E_PIN "$(totp "${E2E_SECRET[1002]}")")"
+  check_call readme-dialplan h 'SUCCESS/ok/SUCCESS' ASTOTP_USER=1002 PLAYBACKSTATUS=SUCCESS
+}
+
+E2E_ALL_CASES="root-enrol success wrong-pin wrong-code unknown-user replay lockout hangup-id hangup-pin hangup-code no-dtmf user-arg pin-arg missing-db readme-dialplan"
