@@ -5,6 +5,7 @@
 import type { PbotpAttempt } from '../pbotp/attempt.js';
 import type { Store } from '../store/store.js';
 import type { Context, Reason, Rules, Verdict } from './verifier.js';
+import { recordVerdict } from './record-verdict.js';
 
 export type LockRules = Pick<Rules, 'lockoutFailures' | 'lockoutMinutes'>;
 
@@ -27,7 +28,7 @@ export class PbotpVerifier {
     // Only a shortcut: judge() checks the lock again in its transaction.
     const now = Math.floor(Date.now() / 1000);
     const until = this.store.throttle.lockedUntil(pbotpThrottleId(user), now);
-    return until === null ? null : this.audited(user, ctx, now, locked(until));
+    return until === null ? null : recordVerdict(this.store, user, ctx, now, locked(until));
   }
 
   /** Judges the response typed for `attempt`; the attempt is used up whatever the verdict. */
@@ -38,30 +39,15 @@ export class PbotpVerifier {
       const until = this.store.throttle.lockedUntil(id, now);
       // Checking consumes the attempt, right or wrong, so it runs on every path.
       const right = attempt.verifyCode(typed, digits);
-      if (until !== null) return this.audited(user, ctx, now, locked(until));
+      if (until !== null) return recordVerdict(this.store, user, ctx, now, locked(until));
       if (right) {
         this.store.throttle.clear(id);
-        return this.audited(user, ctx, now, { ok: true, reason: 'ok', detail: 'pbotp response ok' });
+        return recordVerdict(this.store, user, ctx, now, { ok: true, reason: 'ok', detail: 'pbotp response ok' });
       }
       const lockedNow = this.store.throttle.recordFailure(id, now, this.rules.lockoutFailures, this.rules.lockoutMinutes * 60);
       const detail = lockedNow === null ? 'pbotp wrong response' : `pbotp wrong response; now locked for ${this.rules.lockoutMinutes} min`;
-      return this.audited(user, ctx, now, fail('bad-credentials', detail));
+      return recordVerdict(this.store, user, ctx, now, fail('bad-credentials', detail));
     });
-  }
-
-  private audited(user: string, ctx: Context, now: number, verdict: Verdict): Verdict {
-    this.store.audit.add({
-      at: now,
-      user,
-      caller_id: ctx.callerId ?? null,
-      channel: ctx.channel ?? null,
-      uniqueid: ctx.uniqueId ?? null,
-      source: ctx.source,
-      result: verdict.ok ? 'SUCCESS' : 'FAILURE',
-      reason: verdict.reason,
-      detail: verdict.detail,
-    });
-    return verdict;
   }
 }
 

@@ -5,6 +5,7 @@ import type { Store } from '../store/store.js';
 import type { UserRow } from '../store/users.js';
 import type { MasterKey } from './master-key.js';
 import { verifyPin } from './pin-hash.js';
+import { recordVerdict } from './record-verdict.js';
 import { openSecret } from './secret-box.js';
 import { checkCode } from './totp.js';
 
@@ -52,19 +53,7 @@ export class Verifier {
     const pinOk = a.pin === null ? true : await verifyPin(this.key.pinPepper, a.pin, before?.pin_hash ?? null);
     return this.store.exclusive(() => {
       const now = Math.floor(Date.now() / 1000);
-      const verdict = this.decide(this.store.users.get(a.user), before, a, pinOk, now);
-      this.store.audit.add({
-        at: now,
-        user: a.user,
-        caller_id: ctx.callerId ?? null,
-        channel: ctx.channel ?? null,
-        uniqueid: ctx.uniqueId ?? null,
-        source: ctx.source,
-        result: verdict.ok ? 'SUCCESS' : 'FAILURE',
-        reason: verdict.reason,
-        detail: verdict.detail,
-      });
-      return verdict;
+      return recordVerdict(this.store, a.user, ctx, now, this.decide(this.store.users.get(a.user), before, a, pinOk, now));
     });
   }
 
