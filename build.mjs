@@ -1,10 +1,12 @@
 // Bundles astotp into one executable file, dist/astotp, with better-sqlite3's
 // native addon and the voice prompts embedded as bytes.
 import { build } from 'esbuild';
-import { chmodSync, readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, chmodSync, readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants as zlib } from 'node:zlib';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -13,18 +15,31 @@ const soundsDir = join(root, 'sounds');
 const outfile = join(root, 'dist', 'astotp');
 
 // Source files that hold run-from-source fallbacks; the bundle gets generated
-// modules in their place so the bytes travel inside dist/astotp.
+// modules in their place so the bytes travel inside dist/astotp. The bytes
+// themselves go after the code, brotli-compressed and base64 in one block
+// comment each (see src/native/payload.ts): Node reads and parses the whole
+// file at every start, and a comment costs a fraction of a string literal, a
+// compressed one half of that again. A call decodes none of them while the
+// addon's cached copy (checked against the digest) is in place.
+const payloadModule = JSON.stringify(join(root, 'src/native/payload.ts'));
+const soundFiles = readdirSync(soundsDir).filter((f) => /\.(wav|ulaw|gsm)$/.test(f)).sort();
+const payloads = [['addon', addonPath], ...soundFiles.map((f) => [`sound ${f}`, join(soundsDir, f)])];
 const generated = {
-  [resolve(root, 'src/native/embedded-addon.ts')]: () => [
-    `import bytes from ${JSON.stringify(addonPath)};`,
-    `export const embeddedAddon = { bytes, abi: ${JSON.stringify(process.versions.modules)}, node: ${JSON.stringify(process.versions.node)} };`,
-  ].join('\n'),
+  [resolve(root, 'src/native/embedded-addon.ts')]: () => {
+    const bytes = readFileSync(addonPath);
+    const facts = { size: bytes.length, digest: createHash('sha256').update(bytes).digest('hex'), abi: process.versions.modules, node: process.versions.node };
+    return [
+      `import { readPayload } from ${payloadModule};`,
+      `export const embeddedAddon = { ...${JSON.stringify(facts)}, bytes: () => readPayload(__filename, "addon", require("node:zlib")) };`,
+    ].join('\n');
+  },
   [resolve(root, 'src/sounds/embedded-sounds.ts')]: () => {
-    const files = readdirSync(soundsDir).filter((f) => /\.(wav|ulaw|gsm)$/.test(f)).sort();
-    const lines = files.map((f, i) => `import s${i} from ${JSON.stringify(join(soundsDir, f))};`);
-    lines.push(`export const embeddedSounds = { ${files.map((f, i) => `${JSON.stringify(f)}: s${i}`).join(', ')} };`);
-    lines.push(`export const embeddedPromptTexts = ${JSON.stringify(readFileSync(join(soundsDir, 'prompts.tsv'), 'utf8'))};`);
-    return lines.join('\n');
+    const getters = soundFiles.map((f) => `${JSON.stringify(f)}: { enumerable: true, get: () => readPayload(__filename, ${JSON.stringify(`sound ${f}`)}, require("node:zlib")) }`);
+    return [
+      `import { readPayload } from ${payloadModule};`,
+      `export const embeddedSounds = Object.defineProperties({}, { ${getters.join(', ')} });`,
+      `export const embeddedPromptTexts = ${JSON.stringify(readFileSync(join(soundsDir, 'prompts.tsv'), 'utf8'))};`,
+    ].join('\n');
   },
 };
 
@@ -54,7 +69,6 @@ await build({
   target: 'node20',
   format: 'cjs',
   banner: { js: '#!/usr/bin/env node' },
-  loader: { '.node': 'binary', '.wav': 'binary', '.ulaw': 'binary', '.gsm': 'binary' },
   plugins: [embed],
   legalComments: 'none',
   minifySyntax: true,
@@ -62,6 +76,12 @@ await build({
   // src/sounds reads import.meta.url only when run from source, never in the bundle.
   logOverride: { 'empty-import-meta': 'silent' },
 });
+for (const [name, file] of payloads) {
+  const bytes = readFileSync(file);
+  const packed = brotliCompressSync(bytes, { params: { [zlib.BROTLI_PARAM_QUALITY]: 9, [zlib.BROTLI_PARAM_SIZE_HINT]: bytes.length } });
+  appendFileSync(outfile, `\n/*astotp-payload ${name}\n${packed.toString('base64')}*/`);
+}
+appendFileSync(outfile, '\n');
 chmodSync(outfile, 0o755);
 // The repo is an ES module package; this marks the bundle in dist/ as the
 // CommonJS it is. A copy installed in agi-bin needs nothing of the kind.

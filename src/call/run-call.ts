@@ -2,12 +2,10 @@
 // flow, and the channel variables the dialplan reads. ASTOTP=SUCCESS is the
 // very last thing set, and only after a verified attempt.
 import { openAuth, type Auth } from '../auth/open-auth.js';
-import { PbotpVerifier } from '../auth/pbotp-verifier.js';
 import { applyCallArguments, loadSettings, type Settings } from '../config/settings.js';
 import { HangupError, type CallChannel } from './channel.js';
 import { authenticate, type CallReason, type FlowResult } from './flow.js';
-import { authenticatePbotp } from './pbotp-flow.js';
-import { pbotpCall } from './pbotp-settings.js';
+import { pbotpCall, type PbotpCall } from './pbotp-settings.js';
 
 export interface CallOutcome {
   ok: boolean;
@@ -34,9 +32,7 @@ export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOu
     const pbotp = s.mode === 'pbotp' ? pbotpCall(s) : null;
     const a = (auth ??= openAuth(s, false));
     if (s.answer) await ch.answer();
-    const r: FlowResult = pbotp
-      ? await authenticatePbotp(ch, s, pbotp, new PbotpVerifier(a.store, s), opts.source)
-      : await authenticate(ch, s, a.verifier, opts.source);
+    const r: FlowResult = pbotp ? await pbotpFlow(ch, s, pbotp, a, opts.source) : await authenticate(ch, s, a.verifier, opts.source);
     outcome = { ...r, error: null };
   } catch (err) {
     outcome =
@@ -48,6 +44,12 @@ export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOu
   if (auth && auth !== opts.auth) auth.store.close();
   await report(ch, outcome);
   return outcome;
+}
+
+/** Loaded only for pbotp calls: a TOTP call never evaluates the challenge-response code (X25519, BLAKE2s). */
+async function pbotpFlow(ch: CallChannel, s: Settings, call: PbotpCall, a: Auth, source: string): Promise<FlowResult> {
+  const [{ authenticatePbotp }, { PbotpVerifier }] = await Promise.all([import('./pbotp-flow.js'), import('../auth/pbotp-verifier.js')]);
+  return authenticatePbotp(ch, s, call, new PbotpVerifier(a.store, s), source);
 }
 
 async function report(ch: CallChannel, o: CallOutcome): Promise<void> {
