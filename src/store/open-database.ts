@@ -18,10 +18,19 @@ export interface OpenOptions {
 
 let addon: object | undefined | null = null;
 
+/**
+ * Loads the SQLite addon now, as whoever we are. Root's CLI calls this before
+ * it takes on the database owner's identity, so the native code it runs comes
+ * from root's own cache, never from one the Asterisk user could write to.
+ */
+export function preloadSqliteAddon(): void {
+  if (addon === null) addon = loadSqliteAddon();
+}
+
 export function openDatabase(path: string, opts: OpenOptions): Db {
   if (!opts.create && !existsSync(path)) throw new StoreError(`database ${path} does not exist (astotp init or astotp enroll creates it)`);
   if (!opts.create) requireWritable(path);
-  if (addon === null) addon = loadSqliteAddon();
+  preloadSqliteAddon();
   let db: Db;
   try {
     // @types/better-sqlite3 only knows the string form; the addon object is documented upstream.

@@ -4,6 +4,7 @@
 // owner of the directory that holds the database.
 import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { preloadSqliteAddon } from './open-database.js';
 
 export interface OwnerSwitch {
   /** Set when the process now acts as another user. */
@@ -25,6 +26,11 @@ export function actAsDatabaseOwner(dbPath: string): OwnerSwitch {
     return { switchedTo: null, warning: `${dir} is owned by root, so files created there belong to root; Asterisk can use them only if it runs as root` };
   }
   const name = nameOf(st.uid);
+  try {
+    preloadSqliteAddon();
+  } catch {
+    // Reported when the database is opened; doctor wants to say it in its own line.
+  }
   try {
     // Drop root's supplementary groups first: only the owner's group remains.
     process.setgroups?.([st.gid]);
