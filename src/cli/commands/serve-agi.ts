@@ -2,13 +2,14 @@
 // AGI(agi://HOST/otp): one long-running process and one open database for all
 // calls instead of a Node start per call.
 import { openAuth } from '../../auth/open-auth.js';
+import { dropRootForGood } from '../../fastagi/drop-root.js';
 import { FastAgiServer } from '../../fastagi/server.js';
 import { formatAddress, parseListen } from '../../fastagi/listen-address.js';
 import { SharedAuth } from '../../fastagi/shared-auth.js';
 import { expectPositionals, intOption, stringOption } from '../args.js';
 import type { Command } from '../command.js';
 import { CliFailure, UsageError } from '../errors.js';
-import { becomeDatabaseOwner, settingsOf } from '../open.js';
+import { settingsOf } from '../open.js';
 
 const HEADER_TIMEOUT_MS = 5_000;
 
@@ -43,9 +44,12 @@ Options:
     const idle = intOption(ctx.args, 'idle-timeout', 1, 86_400);
     const drainSeconds = intOption(ctx.args, 'shutdown-timeout', 0, 86_400) ?? 60;
     const settings = settingsOf(ctx);
-    becomeDatabaseOwner(ctx, settings);
-
     const log = (line: string): void => void process.stderr.write(`astotp serve-agi: ${line}\n`);
+    const { warning } = dropRootForGood(settings.db);
+    if (warning) log(`warning: ${warning}`);
+    // The database and its -wal/-shm files hold PIN hashes and sealed secrets.
+    process.umask(0o077);
+
     // One call's bug must not end everybody's call: it is logged and the server goes on.
     process.on('uncaughtException', (err) => log(`internal error: ${err.message}`));
     process.on('unhandledRejection', (err) => log(`internal error: ${err instanceof Error ? err.message : String(err)}`));
@@ -71,7 +75,7 @@ Options:
       auth.close();
       throw new CliFailure(`cannot listen on ${formatAddress(address.host, address.port)}: ${(err as Error).message}`);
     }
-    log(`listening on ${formatAddress(bound.address, bound.port)} (at most ${maxSessions} calls at once; database ${settings.db})`);
+    log(`listening on ${formatAddress(bound.address, bound.port)} as uid ${process.getuid?.() ?? '?'} (at most ${maxSessions} calls at once; database ${settings.db})`);
 
     await new Promise<void>((resolve) => {
       let stopping = false;

@@ -1,0 +1,257 @@
+// `astotp serve-agi` from the built bundle, driven over TCP by the scripted
+// Asterisk as AGI(agi://host/otp) would: what the dialplan reads back in
+// ASTOTP* is what matters, and the server must outlive every call.
+import { chmodSync, chownSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CallResult } from './helpers/asterisk-peer.js';
+import { fastAgiCall, type FastAgiCallOptions } from './helpers/fastagi-peer.js';
+import { AgiServer } from './helpers/serve-agi.js';
+import { Site, totp, wrongCode } from './helpers/site.js';
+
+const ID = 'otp/astotp-enter-id';
+const PIN = 'otp/astotp-enter-pin';
+const CODE = 'otp/astotp-enter-code';
+const AGAIN = 'otp/astotp-try-again';
+const FAILED = 'otp/astotp-failed';
+
+const servers: AgiServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.stop('SIGKILL')));
+});
+
+async function serve(site: Site, args: string[] = []): Promise<AgiServer> {
+  const server = await AgiServer.start(site.env, args);
+  servers.push(server);
+  return server;
+}
+
+function siteWithUser(conf: Record<string, string | number> = {}): Site {
+  const site = new Site();
+  site.config({ timeout: 5, ...conf });
+  site.enroll('1001', '4321');
+  return site;
+}
+
+const call = (server: AgiServer, opts: Omit<FastAgiCallOptions, 'port'> = {}): Promise<CallResult> => fastAgiCall({ port: server.port, ...opts });
+
+/** Resolves when check() holds; polls, for events seen only in the server's log. */
+async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A call input that types `digits` and tells the test the call has got that far. */
+function typedAndSignal(digits: string): { input: { compute: () => string }; reached: Promise<void> } {
+  let signal!: () => void;
+  const reached = new Promise<void>((r) => (signal = r));
+  return { input: { compute: () => (signal(), digits) }, reached };
+}
+
+const noSuccess = (r: CallResult) => r.setLog.every(([, v]) => v !== 'SUCCESS');
+
+describe('astotp serve-agi', () => {
+  it('runs a successful call over TCP, setting FAILURE first and SUCCESS last, and logs it without secrets', async () => {
+    const site = siteWithUser();
+    const server = await serve(site);
+    const code = totp();
+    const r = await call(server, { inputs: ['1001', '4321', code] });
+    expect(r.violations).toEqual([]);
+    expect(r.commands[0]).toBe('SET VARIABLE ASTOTP "FAILURE"');
+    expect(r.prompts).toEqual([ID, PIN, CODE]);
+    expect(r.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_REASON: 'ok', ASTOTP_USER: '1001' });
+    expect(r.setLog.at(-1)).toEqual(['ASTOTP', 'SUCCESS']);
+    await until(() => server.log.includes('SUCCESS for user 1001'), 'the call in the log');
+    const said = [...r.commands.filter((c) => !c.startsWith('GET DATA')), ...r.verbose, server.log].join('\n');
+    expect(said).not.toContain('4321');
+    expect(said).not.toContain(code);
+    expect(server.log).toMatch(/call 1700000000\.1 PJSIP\/1001-00000001 from 1001 .*: SUCCESS for user 1001/);
+    expect(site.cli(['log', '--json']).stdout).toMatch(/"source": ?"fastagi"/);
+  });
+
+  it('fails a wrong code with the same prompts as classic AGI', async () => {
+    const server = await serve(siteWithUser());
+    const r = await call(server, { inputs: ['1001', '4321', wrongCode(), '1001', '4321', wrongCode(), '1001', '4321', wrongCode()] });
+    expect(r.violations).toEqual([]);
+    expect(r.prompts).toEqual([ID, PIN, CODE, AGAIN, ID, PIN, CODE, AGAIN, ID, PIN, CODE, FAILED]);
+    expect(r.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'bad-credentials', ASTOTP_USER: '' });
+    expect(noSuccess(r)).toBe(true);
+  });
+
+  it('takes the dialplan arguments from the URL query and from AGI() arguments', async () => {
+    const server = await serve(siteWithUser());
+    const byQuery = await call(server, { script: 'otp?user=1001', inputs: ['4321', totp()] });
+    expect(byQuery.prompts).toEqual([PIN, CODE]);
+    expect(byQuery.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '1001' });
+    const byArgs = await call(server, { script: 'otp/astotp', args: ['user=1001', 'pin=no'], inputs: [wrongCode(), wrongCode(), wrongCode()] });
+    expect(byArgs.prompts).toEqual([CODE, AGAIN, CODE, AGAIN, CODE, FAILED]);
+    expect(byArgs.variables.ASTOTP_REASON).toBe('bad-credentials');
+    const misspelt = await call(server, { args: ['pim=no'], inputs: ['1001', totp()] });
+    expect(misspelt.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'error' });
+    expect(misspelt.variables.ASTOTP_ERROR).toMatch(/pim.*unknown/);
+  });
+
+  it('accepts a code only once, across two connections', async () => {
+    const server = await serve(siteWithUser({ tries: 1 }));
+    const code = totp();
+    const first = await call(server, { inputs: ['1001', '4321', code] });
+    const replay = await call(server, { inputs: ['1001', '4321', code] });
+    expect(first.variables.ASTOTP).toBe('SUCCESS');
+    expect(replay.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'bad-credentials' });
+  });
+
+  it('refuses a script path it does not serve, before asking anything', async () => {
+    const server = await serve(siteWithUser());
+    for (const script of ['otp/other', 'astotp2', null]) {
+      const r = await call(server, { script, inputs: ['1001', '4321', totp()] });
+      expect(r.violations).toEqual([]);
+      expect(r.commands[0]).toBe('SET VARIABLE ASTOTP "FAILURE"');
+      expect(r.prompts).toEqual([]);
+      expect(r.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'error' });
+      expect(r.variables.ASTOTP_ERROR).toMatch(script === null ? /no script path/ : /not served here/);
+    }
+    await until(() => (server.log.match(/FAILURE \(error: /g) ?? []).length === 3, 'three refusals in the log');
+    expect(server.log).toContain('script path "otp/other" is not served here');
+  });
+
+  for (const how of ['sighup', 'result'] as const) {
+    it(`ends the call with reason hangup on a HANGUP line mid-call (${how === 'sighup' ? 'before' : 'after'} the -1), and goes on serving`, async () => {
+      const server = await serve(siteWithUser());
+      const r = await call(server, { inputs: ['1001', { hangup: how }] });
+      expect(r.violations).toEqual([]);
+      expect(noSuccess(r)).toBe(true);
+      expect(r.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'hangup' });
+      // Once hung up, only what a dead channel accepts is sent.
+      expect(r.deadCommands.every((c) => /^(SET VARIABLE|VERBOSE) /.test(c))).toBe(true);
+      expect(r.msAfterHangup).toBeLessThan(1000);
+      const next = await call(server, { inputs: ['1001', '4321', totp()] });
+      expect(next.variables.ASTOTP).toBe('SUCCESS');
+    });
+  }
+
+  for (const eof of ['end', 'drop'] as const) {
+    it(`survives a client that ${eof === 'end' ? 'closes' : 'drops'} the connection during GET DATA`, async () => {
+      const server = await serve(siteWithUser());
+      const r = await call(server, { eof, inputs: ['1001', { hangup: 'eof' }] });
+      expect(r.prompts).toEqual([ID, PIN]);
+      expect(noSuccess(r)).toBe(true);
+      await until(() => server.log.includes('FAILURE (hangup)'), 'the dropped call in the log');
+      expect(server.child.exitCode).toBeNull();
+      const next = await call(server, { inputs: ['1001', '4321', totp()] });
+      expect(next.variables.ASTOTP).toBe('SUCCESS');
+      expect(server.log).not.toMatch(/internal error/);
+    });
+  }
+
+  it('serves 200 calls at once on one database: every result right, no SQLITE_BUSY', async () => {
+    const site = new Site();
+    site.config({ timeout: 5, tries: 1, lockout_failures: 1000 });
+    const users = Array.from({ length: 10 }, (_, i) => String(2000 + i));
+    for (const u of users) site.enroll(u, '4321');
+    const server = await serve(site);
+    const code = totp();
+    const wrong = wrongCode();
+    // One right code per user (a code is good once); every other call types a wrong one.
+    const calls = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => call(server, { inputs: [users[i % 10]!, '4321', i < 10 ? code : wrong], timeoutMs: 90_000 })),
+    );
+    const expected = calls.map((_, i) => (i < 10 ? 'ok' : 'bad-credentials'));
+    expect(calls.map((r) => r.variables.ASTOTP_REASON)).toEqual(expected);
+    expect(calls.map((r) => r.variables.ASTOTP)).toEqual(expected.map((e) => (e === 'ok' ? 'SUCCESS' : 'FAILURE')));
+    expect(calls.flatMap((r) => r.violations)).toEqual([]);
+    await until(() => (server.log.match(/: (SUCCESS|FAILURE)/g) ?? []).length === 200, '200 calls in the log');
+    expect(server.log).not.toMatch(/SQLITE_BUSY|busy|internal error/i);
+  }, 120_000);
+
+  it('answers connections beyond --max-sessions with FAILURE (busy) and serves the others', async () => {
+    const server = await serve(siteWithUser({ tries: 1 }), ['--max-sessions', '2']);
+    const a = typedAndSignal('1001');
+    const b = typedAndSignal('1001');
+    // Slow replies keep the first two calls in progress while the third comes in.
+    const first = call(server, { inputs: [a.input, '4321', totp()], replyDelayMs: 1500, timeoutMs: 30_000 });
+    const second = call(server, { inputs: [b.input, '4321', totp()], replyDelayMs: 1500, timeoutMs: 30_000 });
+    await Promise.all([a.reached, b.reached]);
+    const third = await call(server, { inputs: ['1001', '4321', totp()] });
+    expect(third.violations).toEqual([]);
+    expect(third.prompts).toEqual([]);
+    expect(third.commands[0]).toBe('SET VARIABLE ASTOTP "FAILURE"');
+    expect(third.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'error' });
+    expect(third.variables.ASTOTP_ERROR).toMatch(/^busy: .*2 calls/);
+    // The same code twice: one of the two calls in progress gets it.
+    const outcomes = (await Promise.all([first, second])).map((r) => r.variables.ASTOTP_REASON).sort();
+    expect(outcomes).toEqual(['bad-credentials', 'ok']);
+    expect(server.log).toMatch(/FAILURE \(busy: 2 calls in progress\)/);
+  }, 40_000);
+
+  it('lets a call in flight finish on SIGTERM, refuses new connections, then exits 0', async () => {
+    const server = await serve(siteWithUser());
+    const hook = typedAndSignal('1001');
+    const inFlight = call(server, { inputs: [hook.input, '4321', totp()], replyDelayMs: 300 });
+    await hook.reached;
+    server.child.kill('SIGTERM');
+    await until(() => server.log.includes('SIGTERM'), 'the server to take the signal');
+    const refused = await new Promise<string>((resolve) => {
+      const s = connect(server.port, '127.0.0.1');
+      s.on('connect', () => (s.destroy(), resolve('connected')));
+      s.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    });
+    expect(refused).toBe('ECONNREFUSED');
+    const r = await inFlight;
+    expect(r.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '1001' });
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(server.log).toMatch(/SIGTERM: no new calls; waiting up to 60 s for 1 in progress/);
+    expect(server.log).toMatch(/stopped\n$/);
+  });
+
+  it('closes a call Asterisk stops answering after --idle-timeout', async () => {
+    const server = await serve(siteWithUser(), ['--idle-timeout', '1']);
+    const r = await call(server, { inputs: ['1001'], replyDelayMs: 8000, timeoutMs: 20_000 });
+    expect(r.variables.ASTOTP).toBe('FAILURE');
+    expect(noSuccess(r)).toBe(true);
+    await until(() => server.log.includes('left a command unanswered for too long'), 'the idle close in the log');
+    expect(server.child.exitCode).toBeNull();
+  });
+
+  it('fails calls closed while the database cannot be opened, and serves them once it can', async () => {
+    const site = new Site();
+    site.config({ timeout: 5 });
+    const server = await serve(site);
+    expect(server.log).toMatch(/warning: database .* does not exist/);
+    const before = await call(server, { inputs: ['1001', '4321', totp()] });
+    expect(before.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'error' });
+    expect(before.variables.ASTOTP_ERROR).toMatch(/does not exist/);
+    site.enroll('1001', '4321');
+    const after = await call(server, { inputs: ['1001', '4321', totp()] });
+    expect(after.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_REASON: 'ok' });
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('started as root, serves as the owner of the database directory, for good', async () => {
+    const site = new Site();
+    const NOBODY = 65534;
+    for (const dir of [site.astDir, join(site.astDir, 'var'), join(site.astDir, 'var/lib')]) chmodSync(dir, 0o755);
+    chownSync(site.varDir, NOBODY, NOBODY);
+    site.config({ timeout: 5 });
+    site.enroll('1001', '4321');
+    const server = await serve(site);
+    const status = readFileSync(`/proc/${server.child.pid}/status`, 'utf8');
+    // Real, effective, saved and filesystem IDs: none is left at root.
+    expect(/^Uid:\s+(.*)$/m.exec(status)?.[1]?.split(/\s+/)).toEqual(Array(4).fill(String(NOBODY)));
+    expect(/^Gid:\s+(.*)$/m.exec(status)?.[1]?.split(/\s+/)).toEqual(Array(4).fill(String(NOBODY)));
+    expect(/^Groups:\s*(.*)$/m.exec(status)?.[1]?.trim()).toBe(String(NOBODY));
+    const r = await call(server, { inputs: ['1001', '4321', totp()] });
+    expect(r.variables.ASTOTP).toBe('SUCCESS');
+  });
+
+  it('refuses bad options before listening', () => {
+    const site = siteWithUser();
+    for (const args of [['--listen', 'nowhere:99999'], ['--max-sessions', '0'], ['--idle-timeout', 'x']]) {
+      const r = site.cli(['serve-agi', ...args]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/^astotp: --(listen|max-sessions|idle-timeout)/);
+    }
+  });
+});
