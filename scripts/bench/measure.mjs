@@ -1,0 +1,75 @@
+// How the bench measures. Children report their own CPU time and peak RSS:
+// a preloaded hook writes process.resourceUsage() when they exit (getrusage
+// of the process itself, microseconds; Node has no getrusage of children,
+// and /usr/bin/time prints CPU in 10 ms steps). The FastAGI server is alive
+// throughout, so its CPU and memory come from /proc/PID/stat and status.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const dir = mkdtempSync(join(tmpdir(), 'astotp-bench-usage-'));
+let files = 0;
+
+/** The preload: `node -r PROBE ...` writes "cpuMicros maxRssKb" to $ASTOTP_BENCH_USAGE on exit. */
+export const PROBE = join(dir, 'probe.cjs');
+writeFileSync(
+  PROBE,
+  `process.on('exit', () => { const u = process.resourceUsage(); require('fs').writeFileSync(process.env.ASTOTP_BENCH_USAGE, u.userCPUTime + u.systemCPUTime + ' ' + u.maxRSS); });\n`,
+);
+
+/** A fresh file for one child's usage report, and a reader for it. */
+export function usageFile() {
+  const file = join(dir, `usage-${++files}`);
+  return {
+    env: { ASTOTP_BENCH_USAGE: file },
+    read() {
+      const [cpu, rss] = readFileSync(file, 'utf8').split(' ').map(Number);
+      return { cpuMs: cpu / 1000, rssMb: rss / 1024 };
+    },
+  };
+}
+
+/**
+ * `node -r PROBE ARGS` to its end: wall time, CPU and peak RSS. The
+ * environment is as bare as the one the scripted Asterisk gives a call:
+ * variables such as NODE_EXTRA_CA_CERTS cost a Node start tens of ms.
+ */
+export function spawnMeasured(args) {
+  const usage = usageFile();
+  const start = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-r', PROBE, ...args], { stdio: 'ignore', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...usage.env } });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`node ${args.join(' ')} exited with ${code}`));
+      resolve({ wallMs: msSince(start), ...usage.read() });
+    });
+  });
+}
+
+export function msSince(start) {
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+const TICK_MS = 1000 / 100; // USER_HZ is 100 on Linux
+
+/** CPU time a live process has used so far (10 ms steps: use over many calls). */
+export function processCpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+}
+
+/** Peak resident memory of a live process, MB. */
+export function processPeakRssMb(pid) {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+export function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+export const median = (values) => percentile(values, 50);
