@@ -1,7 +1,7 @@
 // Every tunable of astotp, its default, and how the config file, the
 // environment and per-call arguments override it.
 import { hostname } from 'node:os';
-import { CODE_DIGITS_DEFAULT, CODE_DIGITS_MAX } from '../pbotp/encode.js';
+import { CODE_DIGITS_DEFAULT, CODE_DIGITS_MAX } from '../pbotp/limits.js';
 import { parsePublicKey } from '../pbotp/keys.js';
 import { checkLoginField } from '../pbotp/login.js';
 import { checkBaseUrl } from '../pbotp/url.js';

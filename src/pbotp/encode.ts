@@ -5,10 +5,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { PbotpInputError } from './errors.js';
 
-export const CODE_DIGITS_DEFAULT = 9;
-export const CODE_DIGITS_MAX = 19;
-export const PHRASE_WORDS_DEFAULT = 5;
-export const PHRASE_WORDS_MAX = 23;
+import { CODE_DIGITS_DEFAULT, CODE_DIGITS_MAX, PHRASE_WORDS_DEFAULT, PHRASE_WORDS_MAX } from './limits.js';
+
+export { CODE_DIGITS_DEFAULT, CODE_DIGITS_MAX, PHRASE_WORDS_DEFAULT, PHRASE_WORDS_MAX } from './limits.js';
 
 export function checkCodeDigits(digits: number): void {
   if (!Number.isInteger(digits) || digits < 1 || digits > CODE_DIGITS_MAX) {
