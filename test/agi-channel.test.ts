@@ -1,27 +1,14 @@
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { HangupError, ProtocolError } from '../src/call/channel.js';
 import { AgiChannel } from '../src/agi/agi-channel.js';
-import { AgiSession } from '../src/agi/session.js';
 import { parseAgiEnvironment } from '../src/agi/env.js';
+import { connect } from './helpers/in-memory-session.js';
 
 /** Answers each command line with what `answer` returns; null leaves it unanswered. */
 async function channelWith(answer: (command: string) => string | null) {
-  const toSession = new PassThrough();
-  const fromSession = new PassThrough();
-  const session = new AgiSession(toSession, fromSession);
-  const commands: string[] = [];
-  let partial = '';
-  fromSession.setEncoding('utf8');
-  fromSession.on('data', (chunk: string) => {
-    partial += chunk;
-    const lines = partial.split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
-      commands.push(line);
-      const reply = answer(line);
-      if (reply !== null) setImmediate(() => toSession.write(`${reply}\n`));
-    }
+  const { session, written: commands, toSession } = connect(undefined, (line, say) => {
+    const reply = answer(line);
+    if (reply !== null) setImmediate(() => say(`${reply}\n`));
   });
   toSession.write('agi_channel: PJSIP/1001-1\nagi_uniqueid: 1.1\nagi_callerid: 1001\n\n');
   let closed = 0;

@@ -1,27 +1,9 @@
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { HangupError, ProtocolError } from '../src/call/channel.js';
-import { AgiDeadlineError, AgiSession, type AgiSessionOptions } from '../src/agi/session.js';
+import { AgiDeadlineError, type AgiSessionOptions } from '../src/agi/session.js';
+import { connect } from './helpers/in-memory-session.js';
 
 const HEADER = 'agi_request: otp/astotp\nagi_channel: PJSIP/1001-00000001\nagi_uniqueid: 1700000000.1\nagi_callerid: 1001\nagi_arg_1: login\n\n';
-
-/** A session wired to in-memory pipes; `written` is every line the session sent. */
-function connect(options?: AgiSessionOptions) {
-  const toSession = new PassThrough();
-  const fromSession = new PassThrough();
-  const session = new AgiSession(toSession, fromSession, options);
-  const written: string[] = [];
-  let partial = '';
-  fromSession.setEncoding('utf8');
-  fromSession.on('data', (chunk: string) => {
-    partial += chunk;
-    const lines = partial.split('\n');
-    partial = lines.pop() ?? '';
-    written.push(...lines);
-  });
-  const say = (text: string) => toSession.write(text);
-  return { session, written, say, toSession, fromSession };
-}
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
