@@ -1,18 +1,11 @@
 // The user-management commands through the built bundle: replay, lockout,
 // state changes, removal that never deletes on a typo, and the audit log.
 import { describe, expect, it } from 'vitest';
+import type { UserView } from '../src/cli/user-view.js';
 import { CliSite } from './helpers/cli-site.js';
 import { SECRET, totp, wrongCode } from './helpers/site.js';
 
-interface UserJson {
-  id: string;
-  enabled: boolean;
-  locked_until: string | null;
-  failures: number;
-  last_success: string | null;
-  created: string | null;
-  pin: boolean;
-}
+type UserJson = Pick<UserView, 'id' | 'enabled' | 'locked_until' | 'failures' | 'last_success' | 'created' | 'pin'>;
 
 describe('astotp verify', () => {
   it('accepts a code once', () => {
