@@ -1,15 +1,23 @@
-// Every judged attempt, TOTP or pbotp, leaves the same kind of audit row,
-// written inside the transaction that judged it.
+// Every call leaves the same kind of audit row: a judged attempt (TOTP or
+// pbotp, inside the transaction that judged it) or a call that ended without
+// one (timeout, hangup, error).
 import type { Store } from '../store/store.js';
-import type { Context, Verdict } from './verifier.js';
+import type { Context } from './verifier.js';
 
-export function recordVerdict(store: Store, user: string, ctx: Context, at: number, verdict: Verdict): Verdict {
+export interface Ending {
+  ok: boolean;
+  reason: string;
+  detail: string | null;
+}
+
+export function recordVerdict<V extends Ending>(store: Store, user: string | null, ctx: Context, at: number, verdict: V): V {
   store.audit.add({
     at,
     user,
-    caller_id: ctx.callerId ?? null,
-    channel: ctx.channel ?? null,
-    uniqueid: ctx.uniqueId ?? null,
+    // An empty caller ID or channel name means none.
+    caller_id: ctx.callerId || null,
+    channel: ctx.channel || null,
+    uniqueid: ctx.uniqueId || null,
     source: ctx.source,
     result: verdict.ok ? 'SUCCESS' : 'FAILURE',
     reason: verdict.reason,

@@ -5,6 +5,7 @@ import type { Settings } from '../config/settings.js';
 import type { Context, Verdict } from '../auth/verifier.js';
 import { PROMPTS } from '../sounds/prompts.js';
 import type { CallChannel } from './channel.js';
+import { callContext } from './call-context.js';
 
 export type CallReason = Verdict['reason'] | 'timeout' | 'hangup';
 
@@ -21,7 +22,7 @@ export interface Judge {
 
 export async function authenticate(ch: CallChannel, s: Settings, judge: Judge, source: string): Promise<FlowResult> {
   const sound = (name: string) => `${s.sounds}/${name}`;
-  const ctx: Context = { source, callerId: ch.info.callerId, channel: ch.info.channel, uniqueId: ch.info.uniqueId };
+  const ctx = callContext(ch, source);
   // The reason is that of the last judged attempt: a locked user who then
   // stays silent is still 'locked'. Only a call with no judged attempt is 'timeout'.
   let last: FlowResult = { ok: false, reason: 'timeout', user: s.user };

@@ -7,6 +7,7 @@ import type { Settings } from '../config/settings.js';
 import { startAttempt, type PbotpAttempt } from '../pbotp/attempt.js';
 import { PROMPTS } from '../sounds/prompts.js';
 import { HangupError, type CallChannel } from './channel.js';
+import { callContext } from './call-context.js';
 import { readChallengeAndAsk } from './challenge-reading.js';
 import type { FlowResult } from './flow.js';
 import type { PbotpCall } from './pbotp-settings.js';
@@ -20,7 +21,7 @@ export interface PbotpJudge {
 
 export async function authenticatePbotp(ch: CallChannel, s: Settings, p: PbotpCall, judge: PbotpJudge, source: string): Promise<FlowResult> {
   const sound = (name: string) => `${s.sounds}/${name}`;
-  const ctx: Context = { source, callerId: ch.info.callerId, channel: ch.info.channel, uniqueId: ch.info.uniqueId };
+  const ctx = callContext(ch, source);
   let last: FlowResult = { ok: false, reason: 'timeout', user: s.user };
   for (let attempt = 1; attempt <= s.tries; attempt++) {
     if (attempt > 1) await ch.play(sound(PROMPTS.tryAgain));

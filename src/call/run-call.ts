@@ -4,6 +4,8 @@
 import { openAuth, type Auth } from '../auth/open-auth.js';
 import { applyCallArguments, loadSettings, type Settings } from '../config/settings.js';
 import { HangupError, type CallChannel } from './channel.js';
+import { recordVerdict } from '../auth/record-verdict.js';
+import { callContext } from './call-context.js';
 import { authenticate, type CallReason, type FlowResult } from './flow.js';
 import { pbotpCall, type PbotpCall } from './pbotp-settings.js';
 
@@ -65,17 +67,7 @@ async function report(ch: CallChannel, o: CallOutcome): Promise<void> {
 
 function auditEnding(auth: Auth, ch: CallChannel, source: string, o: CallOutcome): void {
   try {
-    auth.store.audit.add({
-      at: Math.floor(Date.now() / 1000),
-      user: o.user,
-      caller_id: ch.info.callerId || null,
-      channel: ch.info.channel || null,
-      uniqueid: ch.info.uniqueId || null,
-      source,
-      result: 'FAILURE',
-      reason: o.reason,
-      detail: o.error,
-    });
+    recordVerdict(auth.store, o.user, callContext(ch, source), Math.floor(Date.now() / 1000), { ok: false, reason: o.reason, detail: o.error });
   } catch {
     // The call's outcome matters more than its log line; a broken database was already reported.
   }
