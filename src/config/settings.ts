@@ -149,9 +149,6 @@ const CALL_KEYS: Record<string, Setter> = {
   mode: CONF_KEYS.mode!,
 };
 
-export const CONFIG_KEYS = Object.keys(CONF_KEYS);
-export const CALL_ARGUMENTS = Object.keys(CALL_KEYS);
-
 export function defaults(env: NodeJS.ProcessEnv = process.env): Settings {
   const db = env.ASTOTP_DB || defaultDbPath(env);
   return {
@@ -205,24 +202,19 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
   const file = opts.config ?? configPath(env);
   const conf = readConf(file);
   if (!conf && opts.config) throw new SettingsError(`config file ${file} does not exist`);
-  let keyFromConf = false;
+  let keyFromConf: string | null = null;
   if (conf) {
     s.configFile = file;
     if (conf.problems.length) throw new SettingsError(conf.problems.join('; '));
     for (const [name, section] of conf.sections) {
       if (name !== 'general') throw new SettingsError(`${file}: unknown section [${name}]`);
-      for (const [key, value] of section) {
-        apply(CONF_KEYS, s, key, value, `${file}: ${key}`);
-        if (key === 'key_file') keyFromConf = true;
-      }
+      for (const [key, value] of section) apply(CONF_KEYS, s, key, value, `${file}: ${key}`);
+      if (section.has('key_file')) keyFromConf = s.keyFile;
     }
-    if (section(conf, 'db') && !keyFromConf) s.keyFile = defaultKeyPath(s.db);
   }
-  if (env.ASTOTP_DB) s.db = env.ASTOTP_DB;
-  if (opts.db) s.db = opts.db;
-  if ((env.ASTOTP_DB || opts.db) && !keyFromConf) s.keyFile = defaultKeyPath(s.db);
-  if (env.ASTOTP_KEY) s.keyFile = env.ASTOTP_KEY;
-  if (opts.keyFile) s.keyFile = opts.keyFile;
+  s.db = opts.db || env.ASTOTP_DB || s.db;
+  // The key file sits next to whichever database won, unless one was named.
+  s.keyFile = opts.keyFile || env.ASTOTP_KEY || keyFromConf || defaultKeyPath(s.db);
   return s;
 }
 
@@ -246,8 +238,4 @@ function apply(table: Record<string, Setter>, s: Settings, key: string, value: s
   } catch (err) {
     throw new SettingsError(`${where}: ${(err as Error).message}`);
   }
-}
-
-function section(conf: { sections: Map<string, Map<string, string>> }, key: string): boolean {
-  return conf.sections.get('general')?.has(key) ?? false;
 }
