@@ -22,7 +22,7 @@ const note = (line) => process.stderr.write(`bench: ${line}\n`);
 /** A PBX with USERS enrolled; lockout high enough for the replays of the concurrent rows. */
 function makeSite() {
   const site = new h.Site();
-  site.config({ timeout: 10, tries: 1, lockout_failures: 1000 });
+  site.config({ timeout: 10, tries: 1, lockout_failures: 1000 }, { nopin: { ask_pin: 'no' } });
   for (const u of USERS) site.enroll(u, PIN);
   return site;
 }
@@ -45,7 +45,7 @@ async function classicCall(site, user, code, { pinless = false } = {}) {
     astDir: site.astDir,
     commandArgs: ['-r', PROBE, h.BUNDLE_PATH],
     env: usage.env,
-    args: pinless ? ['pin=no'] : [],
+    args: pinless ? ['profile=nopin'] : [],
     inputs: pinless ? [user, code] : [user, PIN, code],
     replyDelayMs: 0,
     timeoutMs: 300_000,
@@ -122,7 +122,7 @@ note(`setting up (${USERS.length} users enrolled through the CLI)`);
 const site = makeSite();
 mustSucceed('warm-up call', (await classicCall(site, USERS[0], h.totp())).r); // writes the addon's cached copy, as the first call on a PBX does
 
-note(`cold starts: ${RUNS} x bare node, classic call with PIN, classic call with pin=no (interleaved)`);
+note(`cold starts: ${RUNS} x bare node, classic call with PIN, classic call without PIN (interleaved)`);
 const bare = [];
 const classic = [];
 const pinless = [];
@@ -134,7 +134,7 @@ for (let i = 0; i < RUNS; i++) {
   classic.push(a);
   resetUsers(site);
   const b = await classicCall(site, USERS[0], h.totp(), { pinless: true });
-  mustSucceed('classic call with pin=no', b.r);
+  mustSucceed('classic call without PIN', b.r);
   pinless.push(b);
 }
 const med = (xs, k) => median(xs.map((x) => x[k]));
@@ -185,7 +185,7 @@ const rows = [
   ['case', 'wall (median)', 'CPU per call', 'peak RSS', 'calls/s', 'p50', 'p99', 'errors', 'SQLITE_BUSY', 'ratios (this run)'],
   ['bare `node -e ""` spawn (floor)', ms(floor.wall), ms(floor.cpu), mb(floor.rss), '', '', '', '', '', '1.00x'],
   ['classic AGI call, ID + PIN + code', ms(c1.wall), ms(c1.cpu), mb(c1.rss), '', '', '', '0', '0', vsFloor(c1)],
-  ['classic AGI call, ID + code (pin=no)', ms(c2.wall), ms(c2.cpu), mb(c2.rss), '', '', '', '0', '0', vsFloor(c2)],
+  ['classic AGI call, ID + code (profile without PIN)', ms(c2.wall), ms(c2.cpu), mb(c2.rss), '', '', '', '0', '0', vsFloor(c2)],
   ['FastAGI call, ID + PIN + code', ms(fast.wallMs), ms(fast.cpuMs), '', '', '', '', '0', '0', `wall ${x(fast.wallMs, c1.wall)}, CPU ${x(fast.cpuMs, c1.cpu)} of the classic call`],
   [`${CLASSIC_AT_ONCE} classic calls at once`, '', ms(classicCpuPerCall), mb(median(classicBatch.results.map((c) => c.rssMb))), classicBatch.perSecond.toFixed(1), ms(classicBatch.p50), ms(classicBatch.p99), String(classicTally.errors), String(classicTally.busy), counts(classicTally)],
   [`${FASTAGI_AT_ONCE} FastAGI sessions at once`, '', ms(fastBatchCpu), `${mb(serverPeakMb)} (server)`, fastBatch.perSecond.toFixed(1), ms(fastBatch.p50), ms(fastBatch.p99), String(fastTally.errors), String(fastTally.busy), `throughput ${x(fastBatch.perSecond, classicBatch.perSecond)} of classic; ${counts(fastTally)}`],

@@ -121,18 +121,94 @@ describe('a call through the AGI', () => {
     expect(r.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '1001' });
   });
 
-  it('skips the PIN prompt with pin=no', async () => {
+  it('skips the PIN prompt only through a profile of astotp.conf', async () => {
     const site = siteWithUser();
-    const r = await site.call({ args: ['pin=no'], inputs: ['1001', totp()] });
+    site.config({ timeout: 5 }, { door: { ask_pin: 'no' } });
+    const r = await site.call({ args: ['profile=door'], inputs: ['1001', totp()] });
     expect(r.prompts).toEqual([ID, CODE]);
     expect(r.variables.ASTOTP).toBe('SUCCESS');
+  });
+
+  describe('a caller ID that tries to add dialplan arguments', () => {
+    // user=${CALLERID(num)} with the number "1001,pin=no" reaches astotp as two arguments.
+    it.each([
+      ['1001,pin=no', ['user=1001', 'pin=no']],
+      ['1001,profile=door', ['user=1001', 'profile=door']],
+      ['1001|tries=10', ['user=1001|tries=10']],
+      ['1001&pin=no', ['user=1001&pin=no']],
+    ])('%s is refused before any prompt, whatever the dialplan says', async (callerId, args) => {
+      const site = siteWithUser();
+      site.config({ timeout: 5 }, { door: { ask_pin: 'no' } });
+      const r = await site.call({ args, agi: { agi_callerid: callerId }, inputs: ['1001', '4321', totp()] });
+      expect(r.violations).toEqual([]);
+      expect(r.prompts).toEqual([]);
+      expect(r.setLog.some(([, v]) => v === 'SUCCESS')).toBe(false);
+      expect(r.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'error' });
+      expect(r.variables.ASTOTP_ERROR).toMatch(/caller ID contains , & = or \|/);
+      const log = JSON.parse(site.cli(['log', '--json']).stdout) as Array<{ reason: string; detail: string }>;
+      expect(log.at(-1)).toMatchObject({ reason: 'error', detail: expect.stringMatching(/argument injection/) });
+    });
+
+    it('the same arguments from a dialplan whose caller ID is clean are refused too', async () => {
+      const site = siteWithUser();
+      site.config({ timeout: 5 }, { door: { ask_pin: 'no' } });
+      for (const args of [['user=1001', 'pin=no'], ['user=1001', 'profile=door'], ['user=1001', 'user=1002'], ['user=1001', 'tries=10']]) {
+        const r = await site.call({ args, inputs: ['4321', totp()] });
+        expect(r.prompts).toEqual([]);
+        expect(r.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'error' });
+      }
+    });
+  });
+
+  describe('user=callerid', () => {
+    it('takes the user from the caller ID, + stripped, and still asks PIN and code', async () => {
+      const site = siteWithUser();
+      site.enroll('4930123456', '5555');
+      const r = await site.call({ args: ['user=callerid'], agi: { agi_callerid: '+4930123456' }, inputs: ['5555', totp()] });
+      expect(r.prompts).toEqual([PIN, CODE]);
+      expect(r.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '4930123456' });
+    });
+
+    it.each([['unknown'], ['1001a'], ['1234567890123456'], ['++1001'], ['']])(
+      'a caller ID %j names no user: same prompts, bad-credentials',
+      async (callerId) => {
+        const site = siteWithUser({ tries: 1 });
+        const r = await site.call({ args: ['user=callerid'], agi: { agi_callerid: callerId }, inputs: ['4321', totp()] });
+        expect(r.prompts).toEqual([PIN, CODE, FAILED]);
+        expect(r.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'bad-credentials', ASTOTP_USER: '' });
+      },
+    );
+
+    it('comes from a profile too, which the dialplan then need not repeat', async () => {
+      const site = siteWithUser();
+      site.config({ timeout: 5 }, { desk: { user: 'callerid' } });
+      const r = await site.call({ args: ['profile=desk'], agi: { agi_callerid: '1001' }, inputs: ['4321', totp()] });
+      expect(r.prompts).toEqual([PIN, CODE]);
+      expect(r.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '1001' });
+    });
+  });
+
+  it.each([
+    [['pin=no'], /pin= is no longer accepted.*ask_pin/],
+    [['tries=1'], /tries= is no longer accepted/],
+    [['timeout=3'], /timeout= is no longer accepted/],
+    [['answer=no'], /answer= is no longer accepted/],
+    [['sounds=x'], /sounds= is no longer accepted/],
+    [['mode=pbotp'], /mode= is no longer accepted/],
+    [['user=alice'], /user= takes digits only/],
+  ])('fails closed on the retired argument %j, naming what replaces it', async (args, message) => {
+    const site = siteWithUser();
+    const r = await site.call({ args, inputs: ['1001', '4321', totp()] });
+    expect(r.prompts).toEqual([]);
+    expect(r.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'error' });
+    expect(r.variables.ASTOTP_ERROR).toMatch(message);
   });
 
   it('refuses a misspelt dialplan argument instead of ignoring it', async () => {
     const site = siteWithUser();
     const r = await site.call({ args: ['pim=no'], inputs: ['1001', totp()] });
     expect(r.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'error' });
-    expect(r.variables.ASTOTP_ERROR).toMatch(/pim.*unknown/);
+    expect(r.variables.ASTOTP_ERROR).toMatch(/unknown argument .pim.=/);
     expect(r.prompts).toEqual([]);
   });
 

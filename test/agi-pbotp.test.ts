@@ -1,4 +1,4 @@
-// The phone factor AGI(otp/astotp,mode=pbotp) through the built bundle and a
+// The phone factor (mode = pbotp in astotp.conf or a profile) through the built bundle and a
 // scripted Asterisk; the test plays the authority, answering the challenge
 // the call read out with the protocol's test key.
 import { statSync } from 'node:fs';
@@ -55,9 +55,10 @@ describe('a pbotp call', { timeout: 30_000 }, () => {
     expect([...r.commands, ...r.verbose, r.stderr].join('\n')).not.toContain(code);
   });
 
-  it('takes mode=pbotp as a dialplan argument and the user from user=', async () => {
+  it('runs where a profile says mode = pbotp, with the user from user=', async () => {
     const site = pbotpSite({ mode: 'totp' });
-    const r = await site.call({ args: ['mode=pbotp', 'user=1001'], inputs: [rightCode(LOGIN)] });
+    site.config({ timeout: 5, pbotp_pubkey: AUTHORITY_PUB, pbotp_group: 'dev', pbotp_host: 'pbx1', pbotp_timeout: 5 }, { phone: { mode: 'pbotp' } });
+    const r = await site.call({ args: ['profile=phone', 'user=1001'], inputs: [rightCode(LOGIN)] });
     expect(r.prompts).toEqual([...READING, REPEAT, '']);
     expect(r.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '1001' });
   });

@@ -1,5 +1,5 @@
 // astotp doctor on a working site and on the usual ways a site breaks.
-import { chmodSync, chownSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CliSite } from './helpers/cli-site.js';
@@ -80,5 +80,53 @@ describe('astotp doctor', () => {
     for (const f of [site.varDir, site.db]) chownSync(f, 65534, 65534);
     const f = failed(site);
     expect(f.owner).toMatch(new RegExp(`cannot use: ${join(site.varDir, 'astotp.key')} \\(owner root, mode 600\\)`));
+  });
+
+  describe('the dialplan', () => {
+    function warnings(site: CliSite): Array<{ check: string; message: string }> {
+      const { value } = site.json<Report>(['doctor']);
+      return value.checks.filter((c) => c.status === 'WARN' && ['dialplan', 'profile'].includes(c.check));
+    }
+
+    it('warns about caller data interpolated into astotp arguments, following #include but never #exec', () => {
+      const site = workingSite();
+      const marker = join(site.astDir, 'exec-ran');
+      writeFileSync(join(site.confDir, 'extensions.conf'), [
+        '[from-phones]',
+        'exten => 777,1,AGI(otp/astotp,user=${CALLERID(num)})  ; the old README',
+        'exten => 778,1,AGI(otp/astotp,profile=door,user=${FILTER(0-9,${CALLERID(num)})})',
+        'exten => 779,1,AGI(otp/astotp,user=callerid)',
+        'exten => 780,1,NoOp(${CALLERID(num)})',
+        `#exec /bin/sh -c "touch ${marker}"`,
+        '#include "otp-*.conf"',
+        '#include missing.conf',
+      ].join('\n'));
+      writeFileSync(join(site.confDir, 'otp-fastagi.conf'), 'exten => 781,1,AGI(agi://127.0.0.1/otp?user=${EXTEN})\n');
+      site.config({}, { door: { ask_pin: 'yes' } });
+      const w = warnings(site);
+      expect(existsSync(marker)).toBe(false);
+      expect(w).toEqual([
+        { check: 'dialplan', status: 'WARN', message: expect.stringMatching(/extensions\.conf:2: \$\{CALLERID\(num\)\} goes into astotp's arguments unfiltered.*user=callerid.*FILTER/) },
+        { check: 'dialplan', status: 'WARN', message: expect.stringMatching(/otp-fastagi\.conf:1: \$\{EXTEN\} goes into/) },
+      ]);
+    });
+
+    it('passes a dialplan that only uses profiles, user=callerid and FILTER', () => {
+      const site = workingSite();
+      writeFileSync(join(site.confDir, 'extensions.conf'), 'exten => 1,1,AGI(otp/astotp,profile=door,user=callerid)\nexten => 2,1,AGI(otp/astotp,user=${FILTER(0-9,${CALLERID(num)})})\n');
+      site.config({}, { door: { tries: 2 } });
+      expect(warnings(site)).toEqual([]);
+      expect(site.cli(['doctor']).stdout).toMatch(/^PASS {2}dialplan: 2 lines run astotp in 1 file, none with caller data/m);
+    });
+
+    it('warns that a caller ID without a PIN is one factor', () => {
+      const site = workingSite();
+      writeFileSync(join(site.confDir, 'extensions.conf'), 'exten => 1,1,AGI(otp/astotp,profile=lobby,user=callerid)\n');
+      site.config({}, { lobby: { ask_pin: 'no' }, desk: { ask_pin: 'no', user: 'callerid' } });
+      expect(warnings(site).map((c) => c.message)).toEqual([
+        expect.stringMatching(/extensions\.conf:1: takes the user from the caller ID and profile lobby asks no PIN: one factor only/),
+        expect.stringMatching(/^\[desk\] asks no PIN and takes the user from the caller ID: one factor only/),
+      ]);
+    });
   });
 });

@@ -92,11 +92,11 @@ describe('astotp enroll', () => {
     expect(site.json(['list']).value).toEqual([]);
   });
 
-  it('warns that a non-numeric user ID needs user= in the dialplan', () => {
+  it('warns that a non-numeric user ID must be named in a profile', () => {
     const site = new CliSite();
     const r = site.cli(['enroll', 'alice@example', '--no-confirm', '--no-pin', '--qr', 'none']);
     expect(r.status).toBe(0);
-    expect(r.stderr).toContain('AGI(otp/astotp,user=alice@example)');
+    expect(r.stderr).toContain('user = alice@example');
   });
 
   it('creates a key file of mode 0600 and a database nobody else can read', () => {

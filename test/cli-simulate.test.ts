@@ -45,10 +45,11 @@ describe('astotp simulate', () => {
     expect(hangup.stdout).not.toContain('SET ASTOTP=SUCCESS');
   });
 
-  it('takes dialplan arguments: user=... and pin=no skip their prompts', () => {
+  it('takes dialplan arguments: user=... and a profile without PIN skip their prompts', () => {
     const site = new CliSite();
+    site.config({}, { door: { ask_pin: 'no' } });
     site.enroll('1001', '4321');
-    const r = site.cli(['simulate', 'user=1001', 'pin=no'], `${totp()}\n`);
+    const r = site.cli(['simulate', 'profile=door', 'user=1001'], `${totp()}\n`);
     expect(r.status).toBe(0);
     expect(r.stdout.split('\n').filter((l) => l.startsWith('GET DATA'))).toEqual([expect.stringMatching(/^GET DATA otp\/astotp-enter-code\b/)]);
     expect(r.stdout).toContain('SET ASTOTP=SUCCESS');

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConf } from '../src/config/conf-file.js';
-import { applyCallArguments, loadSettings } from '../src/config/settings.js';
+import { applyCallArguments } from '../src/config/call-args.js';
+import { loadSettings } from '../src/config/settings.js';
 
 function confFile(text: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'astotp-conf-')), 'astotp.conf');
@@ -36,7 +37,13 @@ describe('astotp.conf', () => {
     ['[general]\nlockout_failurs = 3\n', /lockout_failurs: unknown setting/],
     ['[general]\ntries = 0\n', /tries: expected a whole number from 1 to 10/],
     ['[general]\nwindow = lots\n', /window: expected a whole number/],
-    ['[other]\ntries = 2\n', /unknown section \[other\]/],
+    ['[other]\ntries = 2\n', /\[other\]: unknown section \(a call profile says type = profile/],
+    ['[door]\ntype = queue\n', /\[door\]: type = queue is not known/],
+    ['[door]\ntype = profile\nwindow = 3\n', /\[door\] window: unknown setting/],
+    ['[door]\ntype = profile\nlockout_failures = 99\n', /\[door\] lockout_failures: unknown setting/],
+    ['[door]\ntype = profile\nuser = 10 01\n', /\[door\] user: expected ask, callerid or a user ID/],
+    ['[door]\ntype = profile\ntries = 99\n', /\[door\] tries: expected a whole number from 1 to 10/],
+    ['[Door Phone]\ntype = profile\n', /a profile name is 1 to 32/],
     ['tries = 2\n', /outside any \[section\]/],
     ['[general]\n#include foo.conf\n', /not supported/],
   ])('refuses %j', (text, message) => {
@@ -50,17 +57,58 @@ describe('astotp.conf', () => {
 
 describe('dialplan arguments', () => {
   const base = loadSettings({ env: { AST_CONFIG_DIR: '/nonexistent' } });
-
-  it('sets the user, PIN prompt and tries', () => {
-    expect(applyCallArguments(base, ['user=1001', 'pin=no', 'tries=1'])).toMatchObject({ user: '1001', askPin: false, tries: 1 });
+  const site = loadSettings({
+    config: confFile('[general]\ntries = 2\n[door]\ntype = profile\nask_pin = no\nuser = callerid\ntimeout = 5\n[helpdesk]\ntype = profile\nuser = alice@example\n'),
+    env: {},
   });
 
-  it('treats an empty user= (no caller ID) as not given', () => {
-    expect(applyCallArguments(base, ['user=']).user).toBeNull();
+  it('runs with [general] when there are no arguments', () => {
+    expect(applyCallArguments(site, [])).toMatchObject({ tries: 2, askPin: true, user: { from: 'prompt' } });
+    // AGI(otp/astotp,) and agi://h/otp? leave one empty argument.
+    expect(applyCallArguments(site, ['']).user).toEqual({ from: 'prompt' });
   });
 
-  it.each([['pim=no'], ['db=/tmp/other.sqlite3'], ['user=10 01'], ['tries=99'], ['nonsense']])('refuses %s', (arg) => {
-    expect(() => applyCallArguments(base, [arg])).toThrow();
+  it('applies the profile the first argument names, over [general]', () => {
+    expect(applyCallArguments(site, ['profile=door'])).toMatchObject({ tries: 2, askPin: false, idTimeoutMs: 5000, user: { from: 'callerid' } });
+    expect(applyCallArguments(site, ['profile=helpdesk']).user).toEqual({ from: 'fixed', id: 'alice@example' });
+  });
+
+  it('takes user= as digits, as callerid, or empty (ask)', () => {
+    expect(applyCallArguments(base, ['user=1001']).user).toEqual({ from: 'fixed', id: '1001' });
+    expect(applyCallArguments(base, ['user=CallerID']).user).toEqual({ from: 'callerid' });
+    expect(applyCallArguments(base, ['user=']).user).toEqual({ from: 'prompt' });
+    expect(applyCallArguments(site, ['profile=door', 'user=1001'])).toMatchObject({ askPin: false, user: { from: 'fixed', id: '1001' } });
+  });
+
+  it.each([
+    // What a caller ID of "1001,pin=no" and its relatives turn user=${CALLERID(num)} into.
+    [['user=1001', 'pin=no'], /argument pin= is no longer accepted.*ask_pin = \.\.\. in a \[NAME\] section with type = profile/],
+    [['user=1001', 'tries=10'], /argument tries= is no longer accepted.*put tries = /],
+    [['user=1001', 'mode=pbotp'], /argument mode= is no longer accepted.*put mode = /],
+    [['user=1001', 'timeout=120'], /argument timeout= is no longer accepted/],
+    [['user=1001', 'answer=no'], /argument answer= is no longer accepted/],
+    [['user=1001', 'sounds=x'], /argument sounds= is no longer accepted/],
+    [['user=1001', 'profile=door'], /profile= must be the first argument/],
+    [['user=1001', 'user=1002'], /argument user= is given twice/],
+    [['profile=door', 'profile=door'], /argument profile= is given twice/],
+    [['user=alice'], /user= takes digits only.*FILTER\(0-9/],
+    [['user=1001&pin=no'], /user= takes digits only/],
+    [['profile=nosuch'], /no profile "nosuch" in astotp.conf \(known: door, helpdesk\)/],
+    [['pim=no'], /unknown argument "pim"=/],
+    [['db=/tmp/other.sqlite3'], /unknown argument "db"=/],
+    [['nonsense'], /argument 1 is not of the form key=value/],
+    [['', 'user=1'], /argument 1 is not of the form key=value/],
+  ])('refuses %j', (args, message) => {
+    expect(() => applyCallArguments(site, args)).toThrow(message);
+  });
+
+  it('never repeats argument text that is not a plain word', () => {
+    expect(() => applyCallArguments(site, ['user=1', '1234 5678=x'])).toThrow(/unknown argument \(not shown\)=/);
+    expect(() => applyCallArguments(site, ['profile=12345678901234567890123456789012345'])).toThrow(/no profile \(not shown\)/);
+  });
+
+  it('explains that no profile exists yet', () => {
+    expect(() => applyCallArguments(base, ['profile=door'])).toThrow(/none is defined; add a \[NAME\] section with type = profile/);
   });
 });
 
@@ -92,9 +140,10 @@ describe('pbotp settings', () => {
     expect(() => loadSettings({ config: confFile(`[general]\n${line}`), env: {} })).toThrow(message);
   });
 
-  it('lets the dialplan choose the mode per call', () => {
-    const base = loadSettings({ env: { AST_CONFIG_DIR: '/nonexistent' } });
-    expect(applyCallArguments(base, ['mode=pbotp']).mode).toBe('pbotp');
-    expect(() => applyCallArguments(base, ['pbotp_group=x'])).toThrow(/unknown setting/);
+  it('lets a profile choose the mode and group per call, but not the authority key', () => {
+    const site = loadSettings({ config: confFile(`[general]\npbotp_pubkey = ${PUB}\n[door]\ntype = profile\nmode = pbotp\npbotp_group = doors\n`), env: {} });
+    expect(applyCallArguments(site, ['profile=door'])).toMatchObject({ mode: 'pbotp', pbotpGroup: 'doors' });
+    expect(() => loadSettings({ config: confFile(`[door]\ntype = profile\npbotp_pubkey = ${PUB}\n`), env: {} })).toThrow(/\[door\] pbotp_pubkey: unknown setting/);
+    expect(() => applyCallArguments(site, ['pbotp_group=x'])).toThrow(/unknown argument/);
   });
 });

@@ -83,16 +83,40 @@ describe('astotp serve-agi', () => {
   });
 
   it('takes the dialplan arguments from the URL query and from AGI() arguments', async () => {
-    const server = await serve(siteWithUser());
+    const site = siteWithUser();
+    site.config({ timeout: 5 }, { door: { ask_pin: 'no' } });
+    const server = await serve(site);
     const byQuery = await call(server, { script: 'otp?user=1001', inputs: ['4321', totp()] });
     expect(byQuery.prompts).toEqual([PIN, CODE]);
     expect(byQuery.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '1001' });
-    const byArgs = await call(server, { script: 'otp/astotp', args: ['user=1001', 'pin=no'], inputs: [wrongCode(), wrongCode(), wrongCode()] });
+    const byArgs = await call(server, { script: 'otp/astotp', args: ['profile=door', 'user=1001'], inputs: [wrongCode(), wrongCode(), wrongCode()] });
     expect(byArgs.prompts).toEqual([CODE, AGAIN, CODE, AGAIN, CODE, FAILED]);
     expect(byArgs.variables.ASTOTP_REASON).toBe('bad-credentials');
+    // 1001's current code is used up by now.
+    site.enroll('1002', '8765');
+    const queryThenArgs = await call(server, { script: 'otp?profile=door', args: ['user=1002'], inputs: [totp()] });
+    expect(queryThenArgs.prompts).toEqual([CODE]);
+    expect(queryThenArgs.variables.ASTOTP).toBe('SUCCESS');
     const misspelt = await call(server, { args: ['pim=no'], inputs: ['1001', totp()] });
     expect(misspelt.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'error' });
-    expect(misspelt.variables.ASTOTP_ERROR).toMatch(/pim.*unknown/);
+    expect(misspelt.variables.ASTOTP_ERROR).toMatch(/unknown argument .pim.=/);
+  });
+
+  it('refuses what a caller ID adds to the URL query (agi://HOST/otp?user=${CALLERID(num)})', async () => {
+    const site = siteWithUser();
+    site.config({ timeout: 5 }, { door: { ask_pin: 'no' } });
+    const server = await serve(site);
+    for (const [script, callerId] of [
+      ['otp?user=1001&pin=no', '1001'],
+      ['otp?user=1001&profile=door', '1001'],
+      ['otp?user=1001%26pin%3Dno', '1001'],
+      ['otp?user=1001&pin=no', '1001&pin=no'],
+    ] as const) {
+      const r = await call(server, { script, agi: { agi_callerid: callerId }, inputs: ['4321', totp()] });
+      expect(r.prompts).toEqual([]);
+      expect(r.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'error' });
+      expect(noSuccess(r)).toBe(true);
+    }
   });
 
   it('accepts a code only once, across two connections', async () => {

@@ -130,7 +130,19 @@ exten => 779,1,AGI(otp/astotp,user=1007)
  same => n,$rec
  same => n,System(${put}.after-agi)
  same => n,Hangup()
-exten => 780,1,AGI(otp/astotp,pin=no)
+exten => 780,1,AGI(otp/astotp,profile=nopin)
+ same => n,$rec
+ same => n,System(${put}.after-agi)
+ same => n,Hangup()
+; The caller ID comes from the call file (E2E_CID), as a SIP caller would set it.
+; 781 is the form earlier READMEs showed: caller data in the argument list.
+exten => 781,1,Set(CALLERID(num)=\${E2E_CID})
+ same => n,AGI(otp/astotp,user=\${CALLERID(num)})
+ same => n,$rec
+ same => n,System(${put}.after-agi)
+ same => n,Hangup()
+exten => 782,1,Set(CALLERID(num)=\${E2E_CID})
+ same => n,AGI(otp/astotp,user=callerid)
  same => n,$rec
  same => n,System(${put}.after-agi)
  same => n,Hangup()
@@ -163,12 +175,14 @@ exten => s,1,Set(i=1)
 CONF
 }
 
-# Writes astotp.conf. Arguments: key=value pairs for [general].
+# Writes astotp.conf. Arguments: key=value pairs for [general]; the
+# profiles the dialplan above names are always there.
 e2e_write_astotp_conf() {
   local kv
   {
     echo '[general]'
     for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done
+    printf '%s\n' '[nopin]' 'type = profile' 'ask_pin = no'
   } >"$E2E_CHROOT/etc/asterisk/astotp.conf"
   chmod 0644 "$E2E_CHROOT/etc/asterisk/astotp.conf"
 }

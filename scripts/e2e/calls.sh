@@ -21,6 +21,7 @@ plan_answers() {
 # A call still up at the deadline is hung up, so it cannot spill into the
 # next case; its AGI PIDs stay in E2E_AGI_LEFT for the case to fail on.
 # Arguments: record name, channel target (exten@context), plan, deadline (s).
+# E2E_CID, when set, is the caller ID number the dialed extension sets.
 e2e_call() {
   local name=$1 target=$2 plan=$3 deadline=${4:-90}
   local tmpf=/var/spool/asterisk/e2e-tmp/$name.call start now failed=
@@ -37,6 +38,7 @@ Setvar: __E2E_CASE=$name
 Setvar: PLAN=$plan
 Setvar: E2E_GAP=$E2E_GAP
 Setvar: E2E_DUR=$E2E_DUR
+Setvar: __E2E_CID=${E2E_CID:-}
 CALL
   echo "=== call $name: Local/$target plan=$plan" >>"$E2E_WORK/calls.log"
   e2e_log_mark "$name"

@@ -12,7 +12,7 @@ astotp_cli() { in_chroot /usr/local/bin/node "$E2E_AGI" "$@"; }
 e2e_enroll_all() {
   local u
   in_chroot sh -c 'rm -f /var/lib/asterisk/astotp.sqlite3* /var/lib/asterisk/astotp.key'
-  for u in 1001 1002 1003 1004 1005 1006 1007 1008 1009; do
+  for u in 1001 1002 1003 1004 1005 1006 1007 1008 1009 1010; do
     E2E_SECRET[$u]=$(head -c 20 /dev/urandom | base32 | tr -d '=')
     if ! printf '%s\n' "$E2E_PIN" | astotp_cli enroll "$u" --secret "${E2E_SECRET[$u]}" --no-confirm --qr none \
       >>"$E2E_WORK/cli.log" 2>&1; then
@@ -205,6 +205,28 @@ case_pin_arg() {
   check_call pin-arg after-agi 'SUCCESS/ok/SUCCESS' ASTOTP_USER=1008
 }
 
+# A caller ID that carries argument syntax, on a dialplan that interpolates
+# it (AGI(otp/astotp,user=${CALLERID(num)})): it would have switched the PIN
+# off. The caller types only the code, as an attacker without the PIN would.
+case_callerid_injection() {
+  local ok=0 f log
+  E2E_CID='1001,pin=no' e2e_call callerid-injection 781@otp-test "$(plan_answers "$(totp "${E2E_SECRET[1001]}")")"
+  check_call callerid-injection after-agi 'FAILURE/error/SUCCESS' ASTOTP_USER= || ok=1
+  f=$(rec_file callerid-injection after-agi)
+  E2E_EXPECT+="; ASTOTP_ERROR names the caller ID; no prompt played"
+  E2E_GOT+="; ASTOTP_ERROR=$(rec_get "$f" ASTOTP_ERROR | cut -c1-50)"
+  rec_get "$f" ASTOTP_ERROR | grep -q 'caller ID contains' || ok=1
+  log=$E2E_WORK/callerid-injection.log
+  if grep -q 'astotp-enter-' "$log"; then E2E_GOT+="; a prompt was played"; ok=1; else E2E_GOT+="; none played"; fi
+  return $ok
+}
+
+# user=callerid: astotp reads the caller ID itself; the caller still types PIN and code.
+case_callerid_user() {
+  E2E_CID='+1010' e2e_call callerid-user 782@otp-test "$(plan_answers $E2E_PIN "$(totp "${E2E_SECRET[1010]}")")"
+  check_call callerid-user after-agi 'SUCCESS/ok/SUCCESS' ASTOTP_USER=1010
+}
+
 case_missing_db() {
   local db=$E2E_CHROOT/var/lib/asterisk/astotp.sqlite3 ok=0
   mkdir -p "$E2E_WORK/db-aside"
@@ -232,4 +254,4 @@ case_readme_dialplan() {
   check_call readme-dialplan h 'SUCCESS/ok/SUCCESS' ASTOTP_USER=1002 PLAYBACKSTATUS=SUCCESS
 }
 
-E2E_ALL_CASES="root-enrol success wrong-pin wrong-code unknown-user replay lockout hangup-id hangup-pin hangup-code no-dtmf user-arg pin-arg missing-db readme-dialplan"
+E2E_ALL_CASES="root-enrol success wrong-pin wrong-code unknown-user replay lockout hangup-id hangup-pin hangup-code no-dtmf user-arg pin-arg callerid-injection callerid-user missing-db readme-dialplan"

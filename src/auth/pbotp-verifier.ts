@@ -31,6 +31,10 @@ export class PbotpVerifier {
     return until === null ? null : recordVerdict(this.store, user, ctx, now, locked(until));
   }
 
+  refuseNoUser(ctx: Context): Verdict {
+    return recordVerdict(this.store, null, ctx, Math.floor(Date.now() / 1000), fail('bad-credentials', 'no user ID (the caller ID is not a number)'));
+  }
+
   /** Judges the response typed for `attempt`; the attempt is used up whatever the verdict. */
   judge(user: string, attempt: PbotpAttempt, typed: string, digits: number, ctx: Context): Verdict {
     return this.store.exclusive(() => {

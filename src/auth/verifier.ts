@@ -16,8 +16,9 @@ export interface Rules {
 }
 
 export interface Attempt {
-  user: string;
-  /** null when the PIN is not asked for (pin=no); then only the code counts. */
+  /** null: the call named no possible user (e.g. a withheld caller ID); judged as an unknown user. */
+  user: string | null;
+  /** null when the PIN is not asked for (ask_pin = no); then only the code counts. */
   pin: string | null;
   code: string;
 }
@@ -49,17 +50,18 @@ export class Verifier {
   async judge(a: Attempt, ctx: Context): Promise<Verdict> {
     // The PIN hash is slow on purpose, so it runs before the write lock is taken;
     // the transaction then makes sure the hash it checked is still the current one.
-    const before = this.store.users.get(a.user);
+    const before = a.user === null ? undefined : this.store.users.get(a.user);
     const pinOk = a.pin === null ? true : await verifyPin(this.key.pinPepper, a.pin, before?.pin_hash ?? null);
     return this.store.exclusive(() => {
       const now = Math.floor(Date.now() / 1000);
-      return recordVerdict(this.store, a.user, ctx, now, this.decide(this.store.users.get(a.user), before, a, pinOk, now));
+      const u = a.user === null ? undefined : this.store.users.get(a.user);
+      return recordVerdict(this.store, a.user, ctx, now, this.decide(u, before, a, pinOk, now));
     });
   }
 
   private decide(u: UserRow | undefined, before: UserRow | undefined, a: Attempt, pinOk: boolean, now: number): Verdict {
     const fail = (reason: Reason, detail: string): Verdict => ({ ok: false, reason, detail });
-    if (!u) return fail('bad-credentials', 'unknown user');
+    if (!u) return fail('bad-credentials', a.user === null ? 'no user ID (the caller ID is not a number)' : 'unknown user');
     if (u.locked_until !== null && u.locked_until > now) return fail('locked', `locked until ${new Date(u.locked_until * 1000).toISOString()}`);
     if (!u.enabled) return fail('bad-credentials', 'user disabled');
     const secret = openSecret(this.key.secretKey, u.id, u.secret_box);

@@ -8,6 +8,7 @@ import { startAttempt, type PbotpAttempt } from '../pbotp/attempt.js';
 import { PROMPTS } from '../sounds/prompts.js';
 import { HangupError, type CallChannel } from './channel.js';
 import { callContext } from './call-context.js';
+import { fixedUser } from './caller-user.js';
 import { readChallengeAndAsk } from './challenge-reading.js';
 import type { FlowResult } from './flow.js';
 import type { PbotpCall } from './pbotp-settings.js';
@@ -15,6 +16,8 @@ import type { PbotpCall } from './pbotp-settings.js';
 export interface PbotpJudge {
   /** A 'locked' verdict when the user may not try now, else null. */
   refuseIfLocked(user: string, ctx: Context): Verdict | null;
+  /** The audited verdict for a call that names no possible user (caller ID not a number). */
+  refuseNoUser(ctx: Context): Verdict;
   /** Checks `typed` against the attempt, which is used up either way. */
   judge(user: string, attempt: PbotpAttempt, typed: string, digits: number, ctx: Context): Verdict;
 }
@@ -22,11 +25,19 @@ export interface PbotpJudge {
 export async function authenticatePbotp(ch: CallChannel, s: Settings, p: PbotpCall, judge: PbotpJudge, source: string): Promise<FlowResult> {
   const sound = (name: string) => `${s.sounds}/${name}`;
   const ctx = callContext(ch, source);
-  let last: FlowResult = { ok: false, reason: 'timeout', user: s.user };
+  const fixed = fixedUser(s.user, ch.info);
+  if (fixed?.id === null) {
+    // No challenge can be made for a login that names nobody.
+    await ch.log('no user ID: the caller ID is not a number');
+    const verdict = judge.refuseNoUser(ctx);
+    await ch.play(sound(PROMPTS.failed));
+    return { ok: false, reason: verdict.reason, user: null };
+  }
+  let last: FlowResult = { ok: false, reason: 'timeout', user: fixed?.id ?? null };
   for (let attempt = 1; attempt <= s.tries; attempt++) {
     if (attempt > 1) await ch.play(sound(PROMPTS.tryAgain));
     await ch.log(`try ${attempt} of ${s.tries} (pbotp)`, 3);
-    const user = s.user ?? ((await ch.getDigits(sound(PROMPTS.enterId), s.idTimeoutMs, s.idMaxDigits)).digits || null);
+    const user = fixed ? fixed.id : (await ch.getDigits(sound(PROMPTS.enterId), s.idTimeoutMs, s.idMaxDigits)).digits || null;
     if (user === null) {
       await ch.log(`try ${attempt}: no input`);
       last = { ok: false, reason: 'timeout', user };
@@ -37,7 +48,7 @@ export async function authenticatePbotp(ch: CallChannel, s: Settings, p: PbotpCa
       await ch.log(`try ${attempt}: user ${user}: FAILURE (locked)`);
       last = { ok: false, reason: locked.reason, user };
       // The dialplan's user stays locked whatever the caller does next.
-      if (s.user !== null) break;
+      if (fixed) break;
       continue;
     }
     const challenge = startAttempt(p.serverPub, { group: p.group, host: p.host, user });

@@ -2,10 +2,12 @@
 // flow, and the channel variables the dialplan reads. ASTOTP=SUCCESS is the
 // very last thing set, and only after a verified attempt.
 import { openAuth, type Auth } from '../auth/open-auth.js';
-import { applyCallArguments, loadSettings, type Settings } from '../config/settings.js';
+import { applyCallArguments } from '../config/call-args.js';
+import { loadSettings, type Settings } from '../config/settings.js';
 import { HangupError, type CallChannel } from './channel.js';
 import { recordVerdict } from '../auth/record-verdict.js';
 import { callContext } from './call-context.js';
+import { callerIdInjects } from './caller-user.js';
 import { authenticate, type CallReason, type FlowResult } from './flow.js';
 import { pbotpCall, type PbotpCall } from './pbotp-settings.js';
 
@@ -29,10 +31,14 @@ export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOu
   let auth: Auth | undefined = opts.auth;
   let outcome: CallOutcome;
   try {
-    const s = applyCallArguments((opts.settings ?? loadSettings)(), ch.info.args);
-    // Checked before anything else: a pbotp call without its settings fails closed, unanswered.
+    const site = (opts.settings ?? loadSettings)();
+    // Opened first so that a refused call leaves its audit row too; no profile or argument changes the database.
+    const a = (auth ??= openAuth(site, false));
+    // Whatever the dialplan says: such a caller ID may already have added arguments.
+    if (callerIdInjects(ch.info)) throw new Error('call refused: the caller ID contains , & = or |, which no phone number does (argument injection?)');
+    const s = applyCallArguments(site, ch.info.args);
+    // Checked before the channel is answered: a pbotp call without its settings fails closed, unanswered.
     const pbotp = s.mode === 'pbotp' ? pbotpCall(s) : null;
-    const a = (auth ??= openAuth(s, false));
     if (s.answer) await ch.answer();
     const r: FlowResult = pbotp ? await pbotpFlow(ch, s, pbotp, a, opts.source) : await authenticate(ch, s, a.verifier, opts.source);
     outcome = { ...r, error: null };

@@ -8,7 +8,7 @@ export interface TerminalChannelOptions {
   readLine: () => Promise<string | null>;
   write: (line: string) => void;
   callerId?: string;
-  /** The dialplan's arguments, e.g. user=1001, pin=no. */
+  /** The dialplan's arguments, e.g. profile=door, user=1001. */
   args?: string[];
   /** The words of a prompt, by its name without directory. */
   promptText?: (name: string) => string | undefined;

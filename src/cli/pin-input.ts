@@ -8,7 +8,7 @@ import { checkPin, PIN_MIN_DIGITS } from './validate.js';
 export const PIN_OPTIONS: OptionSpec = { 'pin-stdin': 'boolean', 'no-pin': 'boolean' };
 
 export const PIN_HELP = `  --pin-stdin     read the PIN as one line from standard input, without asking twice
-  --no-pin        no PIN: this user can pass only where the dialplan says pin=no`;
+  --no-pin        no PIN: this user can pass only through a profile with ask_pin = no`;
 
 const ROUNDS = 3;
 

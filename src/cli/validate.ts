@@ -12,7 +12,7 @@ export function checkUserId(id: string): string {
 
 /** A phone keypad can only type digits: other IDs must come from the dialplan. */
 export function keypadWarning(id: string): string | null {
-  return /^\d+$/.test(id) ? null : `user ID ${id} is not all digits, so it cannot be typed on a phone; use it with AGI(otp/astotp,user=${id})`;
+  return /^\d+$/.test(id) ? null : `user ID ${id} is not all digits, so it cannot be typed on a phone; name it in a profile of astotp.conf (user = ${id}) and run AGI(otp/astotp,profile=NAME)`;
 }
 
 /** The PIN's rules; the message never repeats what was typed. */

@@ -12,6 +12,11 @@ export function configPath(env: Env = process.env): string {
   return env.ASTOTP_CONF || join(env.AST_CONFIG_DIR || '/etc/asterisk', 'astotp.conf');
 }
 
+/** Where Asterisk's own configuration (extensions.conf) is: next to astotp.conf unless Asterisk says otherwise. */
+export function asteriskConfigDir(env: Env = process.env): string {
+  return env.AST_CONFIG_DIR || dirname(configPath(env));
+}
+
 export function defaultDbPath(env: Env = process.env): string {
   return join(asteriskVarDir(env), 'astotp.sqlite3');
 }

@@ -36,8 +36,8 @@ export interface Settings {
   digits: 6 | 8;
   algorithm: Algorithm;
   period: number;
-  /** User ID fixed by the dialplan (AGI argument user=...), skipping the ID prompt. */
-  user: string | null;
+  /** Where a call's user ID comes from; the default is the ID prompt. */
+  user: UserSource;
   mode: Mode;
   /** The pbotp authority's public key (base64url, checked at load); required in pbotp mode. */
   pbotpPubkey: string | null;
@@ -51,6 +51,21 @@ export interface Settings {
   pbotpUrl: string | null;
   /** How long to wait for the response code after the challenge, also between its digits. */
   pbotpTimeoutMs: number;
+  /** Call profiles of astotp.conf ([NAME] with type = profile), checked at load, applied per call. */
+  profiles: ReadonlyMap<string, Profile>;
+}
+
+/**
+ * Typed at the ID prompt; the caller ID number, which astotp reads itself
+ * (agi_callerid) and checks; or one ID named by the admin.
+ */
+export type UserSource = { from: 'prompt' } | { from: 'callerid' } | { from: 'fixed'; id: string };
+
+/** A profile's settings as written, in file order, with where they were written. */
+export interface Profile {
+  name: string;
+  entries: ReadonlyArray<readonly [key: string, value: string]>;
+  where: string;
 }
 
 export class SettingsError extends Error {}
@@ -83,10 +98,12 @@ function soundPath(v: string): string {
   return v.replace(/\/+$/, '');
 }
 
-function userId(v: string): string | null {
-  if (v === '') return null;
-  if (!/^[0-9A-Za-z+_.@-]{1,64}$/.test(v)) throw new SettingsError('expected a user ID of letters, digits and + _ . @ -');
-  return v;
+/** A profile's `user`: written by the admin, so any enrolled ID may be named. */
+function userSource(v: string): UserSource {
+  if (/^ask$/i.test(v)) return { from: 'prompt' };
+  if (/^callerid$/i.test(v)) return { from: 'callerid' };
+  if (!/^[0-9A-Za-z+_.@-]{1,64}$/.test(v)) throw new SettingsError('expected ask, callerid or a user ID of letters, digits and + _ . @ -');
+  return { from: 'fixed', id: v };
 }
 
 /** Values the pbotp library checks itself; its messages never hold key material. */
@@ -138,16 +155,20 @@ const CONF_KEYS: Record<string, Setter> = {
   pbotp_timeout: (s, v) => (s.pbotpTimeoutMs = seconds(1, 600)(v)),
 };
 
-/** What the dialplan may change per call: AGI(otp/astotp,user=...,pin=no,mode=pbotp). */
-const CALL_KEYS: Record<string, Setter> = {
-  user: (s, v) => (s.user = userId(v)),
-  pin: (s, v) => (s.askPin = bool(v)),
-  tries: CONF_KEYS.tries!,
-  timeout: CONF_KEYS.timeout!,
-  sounds: CONF_KEYS.sounds!,
-  answer: CONF_KEYS.answer!,
-  mode: CONF_KEYS.mode!,
+/**
+ * What a profile may change: how a call asks, never the site's rules
+ * (window, lockout, database, keys, new users' parameters), so no profile
+ * can hand a guesser more tries at a user than another one does.
+ */
+const PROFILE_KEYS: Record<string, Setter> = {
+  ...pick(CONF_KEYS, 'tries', 'timeout', 'id_timeout', 'pin_timeout', 'code_timeout', 'id_max_digits', 'pin_max_digits', 'ask_pin', 'answer', 'sounds', 'mode'),
+  ...pick(CONF_KEYS, 'pbotp_group', 'pbotp_digits', 'pbotp_url', 'pbotp_timeout'),
+  user: (s, v) => (s.user = userSource(v)),
 };
+
+function pick(table: Record<string, Setter>, ...keys: string[]): Record<string, Setter> {
+  return Object.fromEntries(keys.map((k) => [k, table[k]!]));
+}
 
 export function defaults(env: NodeJS.ProcessEnv = process.env): Settings {
   const db = env.ASTOTP_DB || defaultDbPath(env);
@@ -171,7 +192,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): Settings {
     digits: 6,
     algorithm: 'SHA1',
     period: 30,
-    user: null,
+    user: { from: 'prompt' },
     mode: 'totp',
     pbotpPubkey: null,
     pbotpGroup: null,
@@ -179,6 +200,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): Settings {
     pbotpDigits: CODE_DIGITS_DEFAULT,
     pbotpUrl: null,
     pbotpTimeoutMs: 60_000,
+    profiles: new Map(),
   };
 }
 
@@ -206,11 +228,18 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
   if (conf) {
     s.configFile = file;
     if (conf.problems.length) throw new SettingsError(conf.problems.join('; '));
+    const profiles = new Map<string, Profile>();
     for (const [name, section] of conf.sections) {
-      if (name !== 'general') throw new SettingsError(`${file}: unknown section [${name}]`);
-      for (const [key, value] of section) apply(CONF_KEYS, s, key, value, `${file}: ${key}`);
-      if (section.has('key_file')) keyFromConf = s.keyFile;
+      if (name === 'general') {
+        for (const [key, value] of section) apply(CONF_KEYS, s, key, value, `${file}: ${key}`);
+        if (section.has('key_file')) keyFromConf = s.keyFile;
+      } else {
+        profiles.set(name, readProfile(name, section, file));
+      }
     }
+    // Checked against [general] now, so a bad profile fails every call at once, not the first call that names it.
+    for (const p of profiles.values()) applyProfile(s, p);
+    s.profiles = profiles;
   }
   s.db = opts.db || env.ASTOTP_DB || s.db;
   // The key file sits next to whichever database won, unless one was named.
@@ -218,15 +247,22 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
   return s;
 }
 
-/** Applies AGI arguments of the form key=value. */
-export function applyCallArguments(s: Settings, args: string[]): Settings {
+const PROFILE_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+
+function readProfile(name: string, section: ReadonlyMap<string, string>, file: string): Profile {
+  const where = `${file}: [${name}]`;
+  const type = section.get('type');
+  if (type === undefined) throw new SettingsError(`${where}: unknown section (a call profile says type = profile; settings for every call go in [general])`);
+  if (type.toLowerCase() !== 'profile') throw new SettingsError(`${where}: type = ${type.slice(0, 32)} is not known (expected type = profile)`);
+  if (!PROFILE_NAME.test(name)) throw new SettingsError(`${where}: a profile name is 1 to 32 lower-case letters, digits, - and _, starting with a letter or digit`);
+  const entries = [...section].filter(([key]) => key !== 'type');
+  return { name, entries, where };
+}
+
+/** The settings of a call that runs with profile `p`: [general], then the profile. */
+export function applyProfile(s: Settings, p: Profile): Settings {
   const out = { ...s };
-  for (const arg of args) {
-    if (arg === '') continue;
-    const eq = arg.indexOf('=');
-    if (eq < 1) throw new SettingsError(`argument "${arg}" is not of the form key=value`);
-    apply(CALL_KEYS, out, arg.slice(0, eq).trim().toLowerCase(), arg.slice(eq + 1).trim(), `argument ${arg.slice(0, eq)}`);
-  }
+  for (const [key, value] of p.entries) apply(PROFILE_KEYS, out, key, value, `${p.where} ${key}`);
   return out;
 }
 

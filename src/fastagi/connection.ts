@@ -9,7 +9,8 @@ import { sanitizeText } from '../agi/quote.js';
 import { AgiSession } from '../agi/session.js';
 import { HangupError, type CallInfo } from '../call/channel.js';
 import { runCall } from '../call/run-call.js';
-import { applyCallArguments, type Settings } from '../config/settings.js';
+import { applyCallArguments } from '../config/call-args.js';
+import type { Settings } from '../config/settings.js';
 import { readRequest } from './request.js';
 import type { SharedAuth } from './shared-auth.js';
 

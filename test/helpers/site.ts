@@ -32,9 +32,11 @@ export class Site {
     return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: this.varDir, ASTOTP_DB: this.db, ASTOTP_CONF: join(this.confDir, 'astotp.conf') };
   }
 
-  config(general: Record<string, string | number>): void {
-    const lines = Object.entries(general).map(([k, v]) => `${k} = ${v}`);
-    writeFileSync(join(this.confDir, 'astotp.conf'), `; written by a test\n[general]\n${lines.join('\n')}\n`);
+  /** [general], then one [NAME] section with type = profile per entry of `profiles`. */
+  config(general: Record<string, string | number>, profiles: Record<string, Record<string, string | number>> = {}): void {
+    const lines = (entries: Record<string, string | number>) => Object.entries(entries).map(([k, v]) => `${k} = ${v}\n`).join('');
+    const sections = Object.entries(profiles).map(([name, p]) => `[${name}]\ntype = profile\n${lines(p)}`);
+    writeFileSync(join(this.confDir, 'astotp.conf'), `; written by a test\n[general]\n${lines(general)}${sections.join('')}`);
   }
 
   cli(args: string[], input = ''): CliResult {

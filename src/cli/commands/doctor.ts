@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { pbotpCall } from '../../call/pbotp-settings.js';
 import { defaults, loadSettings, type Settings } from '../../config/settings.js';
-import { asteriskVarDir, defaultKeyPath } from '../../config/paths.js';
+import { asteriskConfigDir, asteriskVarDir, defaultKeyPath } from '../../config/paths.js';
 import { soundsInstalled } from '../../sounds/install.js';
 import { defaultSoundsRoot, PROMPT_NAMES, SOUNDS_LANGUAGE } from '../../sounds/prompts.js';
 import { actAsDatabaseOwner } from '../../store/run-as-owner.js';
@@ -11,6 +11,7 @@ import { expectPositionals } from '../args.js';
 import type { CliContext, Command } from '../command.js';
 import { json } from '../format.js';
 import { errorText, fail, pass, warn, type Check } from '../doctor/check.js';
+import { checkDialplan } from '../doctor/dialplan.js';
 import { checkDatabaseAndKey, checkOwnership } from '../doctor/files.js';
 import { checkClock, checkNode } from '../doctor/runtime.js';
 
@@ -22,8 +23,10 @@ config file, Node and the SQLite addon, database (opens, schema), key file
 (mode 0600, belongs to the database), ownership of database, -wal, -shm and
 key file by the user Asterisk runs as (the owner of $AST_VAR_DIR, by default
 /var/lib/asterisk), voice prompts installed, pbotp settings where configured,
-clock and NTP. Run it as root or
-as the Asterisk user. Exits 1 if any check fails.
+the dialplan (extensions.conf and its #includes: lines that put caller data
+such as \${CALLERID(num)} into astotp's arguments unfiltered, and profiles
+that take the user from the caller ID without a PIN), clock and NTP. Run it
+as root or as the Asterisk user. Exits 1 if any check fails.
 `,
   options: {},
 
@@ -43,6 +46,7 @@ as the Asterisk user. Exits 1 if any check fails.
     checks.push(sounds(ctx, settings));
     const pbotp = pbotpSettings(settings);
     if (pbotp) checks.push(pbotp);
+    checks.push(...checkDialplan(asteriskConfigDir(ctx.env), settings));
     checks.push(...checkClock());
 
     const failed = checks.filter((c) => c.status === 'FAIL').length;
@@ -79,7 +83,7 @@ function pbotpSettings(s: Settings): Check | null {
     const p = pbotpCall(s);
     return pass('pbotp', `group ${p.group}, host ${p.host}, ${p.digits}-digit responses`);
   } catch (err) {
-    return (s.mode === 'pbotp' ? fail : warn)('pbotp', `${errorText(err)} (AGI(otp/astotp,mode=pbotp) would fail)`);
+    return (s.mode === 'pbotp' ? fail : warn)('pbotp', `${errorText(err)} (a pbotp call would fail)`);
   }
 }
 

@@ -56,7 +56,7 @@ ${QR_HELP}
         if (step !== null) store.users.markStepUsed(user, step);
         return existed;
       });
-      const done = `${replaced ? 'Replaced' : 'Enrolled'} user ${user}${pin === null ? ' without a PIN: it can pass only where the dialplan runs AGI(otp/astotp,pin=no)' : ''}.`;
+      const done = `${replaced ? 'Replaced' : 'Enrolled'} user ${user}${pin === null ? ' without a PIN: it can pass only through a profile with ask_pin = no (AGI(otp/astotp,profile=NAME))' : ''}.`;
       if (ctx.globals.json) ctx.note(done);
       else ctx.out(done);
       return 0;

@@ -11,7 +11,7 @@ export const command: Command = {
 Creates the database and the key file if they do not exist yet, owned by the
 user Asterisk runs as, and brings an existing database's schema up to date.
 enroll does this on first use; init is for sites that start without TOTP
-users, e.g. with pbotp logins only (AGI(otp/astotp,mode=pbotp)), which keep
+users, e.g. with pbotp logins only (mode = pbotp in astotp.conf), which keep
 their failure counts and audit log in the same database.
 `,
   options: {},

@@ -17,8 +17,8 @@ export const command: Command = {
   help: `Usage: astotp serve-agi [--listen HOST:PORT] [--max-sessions N] [--idle-timeout S] [--shutdown-timeout S]
 
 Serves calls over FastAGI: in the dialplan, AGI(agi://HOST/otp) or
-AGI(agi://HOST/otp,user=1001) (or agi://HOST/otp?user=1001) instead of
-AGI(otp/astotp); then check \${ASTOTP} = SUCCESS as usual. The settings are
+AGI(agi://HOST/otp,profile=NAME,user=1001) (or
+agi://HOST/otp?profile=NAME&user=1001) instead of AGI(otp/astotp); then check \${ASTOTP} = SUCCESS as usual. The settings are
 read once at start: restart after changing astotp.conf. Logs one line per
 call to standard error. SIGTERM or SIGINT stop accepting calls and let the
 calls in progress finish.

@@ -22,7 +22,7 @@ ${PIN_HELP}
       const pin = await readNewPin(ctx, mode, settings.pinMaxDigits);
       const hash = pin === null ? null : await hashPin(key.pinPepper, pin);
       if (!store.users.setPin(user.id, hash)) throw new CliFailure(`user ${user.id} was removed meanwhile`);
-      const message = pin === null ? `User ${user.id} has no PIN now: it passes only where the dialplan says pin=no.` : `PIN of ${user.id} changed.`;
+      const message = pin === null ? `User ${user.id} has no PIN now: it passes only through a profile with ask_pin = no.` : `PIN of ${user.id} changed.`;
       return done(ctx, message, { user: user.id, pin: pin !== null });
     });
   },

@@ -41,7 +41,7 @@ ${QR_HELP}
         ['last success', localTime(user.last_success)],
         ['created', localTime(user.created_at)],
         ['updated', localTime(user.updated_at)],
-        ['PIN', view.pin ? 'set' : 'none (passes only with pin=no)'],
+        ['PIN', view.pin ? 'set' : 'none (passes only through a profile with ask_pin = no)'],
         ['codes', `${user.digits} digits, ${user.algorithm}, every ${user.period} s`],
       ];
       for (const [k, v] of rows) ctx.out(`${`${k}:`.padEnd(14)}${v}`);

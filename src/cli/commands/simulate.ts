@@ -2,7 +2,8 @@
 // phone. Shows what a caller would hear and what the dialplan would get.
 import { promptText } from '../../sounds/prompt-texts.js';
 import { TerminalChannel } from '../../call/terminal-channel.js';
-import { applyCallArguments, SettingsError } from '../../config/settings.js';
+import { applyCallArguments } from '../../config/call-args.js';
+import { SettingsError } from '../../config/settings.js';
 import { stringOption } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
@@ -15,7 +16,7 @@ Runs a call through the real flow and database, with this terminal as the
 phone: each prompt is shown, and each line you type is what the caller
 keys in (a trailing # is optional; an empty line is a timeout; end of input,
 Ctrl-D, is a hangup). Prints the channel variables the dialplan would see.
-KEY=VALUE are the dialplan's AGI arguments, e.g. user=1001 or pin=no.
+KEY=VALUE are the dialplan's AGI arguments, e.g. profile=door user=1001.
 Exits 0 when the call ends with ASTOTP=SUCCESS, 1 otherwise.
 
 Example: printf '1001\\n1234\\n123456\\n' | astotp simulate

@@ -12,7 +12,7 @@ export const command: Command = {
   help: `Usage: astotp unlock USER
 
 Ends USER's lockout and sets its failure count to zero, for TOTP logins and
-for pbotp logins (AGI(otp/astotp,mode=pbotp)) with that user ID.
+for pbotp logins (mode = pbotp in astotp.conf or a profile) with that user ID.
 `,
   options: {},
 

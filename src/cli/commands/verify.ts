@@ -1,4 +1,4 @@
-// astotp verify <user> <code>: judges a code exactly as a call with pin=no
+// astotp verify <user> <code>: judges a code exactly as a call without PIN
 // would, so it uses up the code and counts towards lockout.
 import { expectPositionals } from '../args.js';
 import type { Command } from '../command.js';
