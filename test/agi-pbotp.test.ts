@@ -63,6 +63,19 @@ describe('a pbotp call', { timeout: 30_000 }, () => {
     expect(r.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '1001' });
   });
 
+  it('takes the user from the caller ID, and reads no challenge when the caller ID is no number', async () => {
+    const site = pbotpSite();
+    site.config({ timeout: 5, pbotp_pubkey: AUTHORITY_PUB, pbotp_group: 'dev', pbotp_host: 'pbx1', pbotp_timeout: 5 }, { phone: { mode: 'pbotp', user: 'callerid' } });
+    const good = await site.call({ args: ['profile=phone'], agi: { agi_callerid: '+1001' }, inputs: [rightCode(LOGIN)] });
+    expect(good.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '1001' });
+    const withheld = await site.call({ args: ['profile=phone'], agi: { agi_callerid: 'unknown' }, inputs: [rightCode(LOGIN)] });
+    expect(withheld.said).toEqual([]);
+    expect(withheld.prompts).toEqual([FAILED]);
+    expect(withheld.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'bad-credentials', ASTOTP_USER: '' });
+    const log = JSON.parse(site.cli(['log', '--json']).stdout) as Array<{ user: string | null; detail: string }>;
+    expect(log.at(-1)).toMatchObject({ user: null, detail: 'no user ID (the caller ID is not a number)' });
+  });
+
   it('fails a wrong response, one try per challenge and a new challenge per try', async () => {
     const site = pbotpSite({ tries: 2 });
     const r = await site.call({ inputs: ['1001', wrongCode(LOGIN), '1001', wrongCode(LOGIN)] });
