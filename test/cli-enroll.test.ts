@@ -1,8 +1,8 @@
 // astotp enroll and reset through the built bundle, checked against codes
 // from oathtool: what is printed, what is saved, and which files appear.
-import { chmodSync, chownSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { CliSite } from './helpers/cli-site.js';
 import { SECRET, totp, wrongCode } from './helpers/site.js';
 
@@ -106,6 +106,25 @@ describe('astotp enroll', () => {
     expect(modes['astotp.key']).toBe(0o600);
     expect(Object.keys(modes)).toContain('astotp.sqlite3');
     for (const [file, mode] of Object.entries(modes)) if (file.startsWith('astotp.sqlite3')) expect(mode & 0o077).toBe(0);
+  });
+
+  it('refuses to make a new key for a database whose key file is missing, and writes nothing', () => {
+    const site = new CliSite();
+    onTestFinished(() => site.remove());
+    site.enroll('1001', '4321');
+    const key = readFileSync(site.keyFile);
+    const db = readFileSync(site.db);
+    unlinkSync(site.keyFile);
+    for (const args of [['enroll', '1002', '--no-confirm', '--qr', 'none'], ['init']]) {
+      const r = site.cli(args, '5678\n');
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`astotp: key file ${site.keyFile} does not exist, but database ${site.db} was made with one; restore ${site.keyFile} from a backup`);
+      expect(existsSync(site.keyFile)).toBe(false);
+      expect(readFileSync(site.db).equals(db)).toBe(true);
+    }
+    writeFileSync(site.keyFile, key, { mode: 0o600 });
+    expect(site.json<Array<{ id: string }>>(['list']).value.map((u) => u.id)).toEqual(['1001']);
+    expect(site.cli(['verify', '1001', totp()]).stdout).toBe('SUCCESS\n');
   });
 
   it.runIf(process.geteuid?.() === 0)('as root, creates the files as the owner of the database directory', () => {
