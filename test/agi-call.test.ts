@@ -1,6 +1,8 @@
 // The built dist/astotp spawned as Asterisk spawns an AGI script, against a
 // scripted channel: what the dialplan reads back in ASTOTP* is what matters.
-import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { Site, totp, wrongCode } from './helpers/site.js';
 
 const ID = 'otp/astotp-enter-id';
@@ -133,6 +135,18 @@ describe('a call through the AGI', () => {
     const r = await site.call({ args: ['pim=no'], inputs: ['1001', totp()] });
     expect(r.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'error' });
     expect(r.variables.ASTOTP_ERROR).toMatch(/pim.*unknown/);
+    expect(r.prompts).toEqual([]);
+  });
+
+  it('fails closed with reason error when astotp.conf sets a key twice', async () => {
+    const site = siteWithUser();
+    onTestFinished(() => site.remove());
+    const conf = join(site.confDir, 'astotp.conf');
+    writeFileSync(conf, '[general]\nask_pin = yes\nask_pin = no\n');
+    const r = await site.call({ inputs: ['1001', '4321', totp()] });
+    expect(r.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'error' });
+    // A channel variable cannot hold a double quote: the message has single ones.
+    expect(r.variables.ASTOTP_ERROR).toBe(`${conf}:3: key 'ask_pin' is already set on line 2`);
     expect(r.prompts).toEqual([]);
   });
 

@@ -1,14 +1,17 @@
 // astotp.conf and dialplan arguments: defaults that work without a file, and
 // a refusal, never a silent fallback, for anything misspelt or out of range.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { parseConf } from '../src/config/conf-file.js';
-import { applyCallArguments, loadSettings } from '../src/config/settings.js';
+import { applyCallArguments, loadSettings, SettingsError } from '../src/config/settings.js';
 
+/** A config file that lives as long as the test calling this. */
 function confFile(text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'astotp-conf-')), 'astotp.conf');
+  const dir = mkdtempSync(join(tmpdir(), 'astotp-conf-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'astotp.conf');
   writeFileSync(path, text);
   return path;
 }
@@ -17,7 +20,17 @@ describe('astotp.conf', () => {
   it('reads sections, => and comments the way Asterisk does', () => {
     const c = parseConf('; header\n[General]\ntries => 2 ; two\nissuer = ACME \\; PBX\n');
     expect(c.problems).toEqual([]);
-    expect(c.sections.get('general')).toEqual(new Map([['tries', '2'], ['issuer', 'ACME ; PBX']]));
+    expect(c.sections.get('general')).toEqual(new Map([['tries', { value: '2', line: 3 }], ['issuer', { value: 'ACME ; PBX', line: 4 }]]));
+  });
+
+  it('calls a key set twice in one section a problem, naming both lines', () => {
+    const c = parseConf('[general]\nask_pin = yes\n\nASK_PIN => no\n[general]\nask_pin = no\n[other]\nask_pin = no\n', '/etc/asterisk/astotp.conf');
+    expect(c.problems).toEqual([
+      '/etc/asterisk/astotp.conf:4: key "ask_pin" is already set on line 2',
+      '/etc/asterisk/astotp.conf:6: key "ask_pin" is already set on line 2',
+    ]);
+    expect(c.sections.get('general')?.get('ask_pin')).toEqual({ value: 'yes', line: 2 });
+    expect(c.sections.get('other')?.get('ask_pin')).toEqual({ value: 'no', line: 8 });
   });
 
   it('works without a file, with Asterisk-style default paths', () => {
@@ -41,6 +54,27 @@ describe('astotp.conf', () => {
     ['[general]\n#include foo.conf\n', /not supported/],
   ])('refuses %j', (text, message) => {
     expect(() => loadSettings({ config: confFile(text), env: {} })).toThrow(message);
+  });
+
+  it('refuses a duplicate key, even one repeating the same value', () => {
+    const config = confFile('[general]\nask_pin = no\nask_pin = no\n');
+    expect(() => loadSettings({ config, env: {} })).toThrow(`${config}:3: key "ask_pin" is already set on line 2`);
+  });
+
+  it('names file and line of every problem, not only the first', () => {
+    const config = confFile('[general]\ntries = 0\nask_pin = yes\nask_pin = no\n\n[other]\nwindow = lots\n');
+    let error: unknown;
+    try {
+      loadSettings({ config, env: {} });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(SettingsError);
+    expect((error as SettingsError).problems).toEqual([
+      `${config}:4: key "ask_pin" is already set on line 3`,
+      `${config}:2: tries: expected a whole number from 1 to 10`,
+      `${config}:6: unknown section [other]`,
+    ]);
   });
 
   it('names a missing explicit config file', () => {

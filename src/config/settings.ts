@@ -53,7 +53,16 @@ export interface Settings {
   pbotpTimeoutMs: number;
 }
 
-export class SettingsError extends Error {}
+export class SettingsError extends Error {
+  /** Each problem on its own (doctor lists them all); the message joins them. */
+  readonly problems: string[];
+
+  constructor(problems: string | string[]) {
+    const list = typeof problems === 'string' ? [problems] : problems;
+    super(list.join('; '));
+    this.problems = list;
+  }
+}
 
 const seconds = (min: number, max: number) => (v: string) => Math.round(int(min, max)(v) * 1000);
 
@@ -205,12 +214,23 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
   let keyFromConf: string | null = null;
   if (conf) {
     s.configFile = file;
-    if (conf.problems.length) throw new SettingsError(conf.problems.join('; '));
+    // Every problem, not just the first: doctor lists them all, each with its line.
+    const problems = [...conf.problems];
     for (const [name, section] of conf.sections) {
-      if (name !== 'general') throw new SettingsError(`${file}: unknown section [${name}]`);
-      for (const [key, value] of section) apply(CONF_KEYS, s, key, value, `${file}: ${key}`);
+      if (name !== 'general') {
+        problems.push(`${file}:${conf.sectionLines.get(name)}: unknown section [${name}]`);
+        continue;
+      }
+      for (const [key, { value, line }] of section) {
+        try {
+          apply(CONF_KEYS, s, key, value, `${file}:${line}: ${key}`);
+        } catch (err) {
+          problems.push((err as Error).message);
+        }
+      }
       if (section.has('key_file')) keyFromConf = s.keyFile;
     }
+    if (problems.length) throw new SettingsError(problems);
   }
   s.db = opts.db || env.ASTOTP_DB || s.db;
   // The key file sits next to whichever database won, unless one was named.
