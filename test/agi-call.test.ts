@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { Site, totp, wrongCode } from './helpers/site.js';
+import { SECRET, Site, totp, wrongCode } from './helpers/site.js';
 
 const ID = 'otp/astotp-enter-id';
 const PIN = 'otp/astotp-enter-pin';
@@ -136,6 +136,27 @@ describe('a call through the AGI', () => {
     expect(r.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'error' });
     expect(r.variables.ASTOTP_ERROR).toMatch(/pim.*unknown/);
     expect(r.prompts).toEqual([]);
+  });
+
+  it('logs in an 8-digit SHA256 user on a site whose calls take 8 digits', async () => {
+    const site = new Site();
+    onTestFinished(() => site.remove());
+    site.config({ timeout: 5, digits: 8 });
+    site.enroll('2001', '4321', SECRET, ['--digits', '8', '--algorithm', 'SHA256']);
+    const r = await site.call({ inputs: ['2001', '4321', totp(SECRET, { algorithm: 'sha256', digits: 8 })] });
+    expect(r.violations).toEqual([]);
+    expect(r.commands).toContain('GET DATA "otp/astotp-enter-code" 5000 8');
+    expect(r.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_REASON: 'ok', ASTOTP_USER: '2001' });
+  });
+
+  it('takes a 6-digit code ended with # where calls take 8 digits', async () => {
+    const site = new Site();
+    onTestFinished(() => site.remove());
+    site.config({ timeout: 5, digits: 8 });
+    site.enroll('1001', '4321', SECRET, ['--digits', '6']);
+    const r = await site.call({ inputs: ['1001', '4321', `${totp()}#`] });
+    expect(r.violations).toEqual([]);
+    expect(r.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_REASON: 'ok', ASTOTP_USER: '1001' });
   });
 
   it('fails closed with reason error when astotp.conf sets a key twice', async () => {

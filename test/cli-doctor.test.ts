@@ -83,6 +83,16 @@ describe('astotp doctor', () => {
     expect(site.cli(['doctor']).stdout).toContain(`FAIL  config: ${conf}:4: key "ask_pin" is already set on line 2\n`);
   });
 
+  it('fails users whose codes are longer than a call asks for', () => {
+    const site = workingSite();
+    onTestFinished(() => site.remove());
+    site.config({ digits: 8 });
+    site.enroll('2001', null, 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', ['--digits', '8']);
+    expect(failed(site)).toEqual({});
+    site.config({ digits: 6 });
+    expect(failed(site)).toEqual({ digits: 'calls take codes of up to 6 digits, so 2001 cannot log in (longer codes); set digits = 8 in astotp.conf' });
+  });
+
   it('fails a corrupt database', () => {
     const site = workingSite();
     writeFileSync(site.db, 'this is not SQLite'.repeat(100));

@@ -40,16 +40,40 @@ describe('astotp enroll', () => {
     expect(site.json(['list']).value).toEqual([]);
   });
 
-  it('agrees with oathtool on SHA256 and SHA512 with 8 digits, and warns that calls ask for 6', () => {
+  it('agrees with oathtool on SHA256 and SHA512 with 8 digits', () => {
     const site = new CliSite();
+    site.config({ digits: 8 });
     for (const [user, algorithm] of [['2001', 'sha256'], ['2002', 'sha512']] as const) {
       const r = site.cli(['enroll', user, '--secret', SECRET, '--algorithm', algorithm, '--digits', '8', '--no-confirm', '--no-pin', '--qr', 'none']);
       expect(r.status).toBe(0);
       expect(r.stdout).toContain(`algorithm=${algorithm.toUpperCase()}&digits=8`);
-      expect(r.stderr).toMatch(/8-digit codes but calls ask for 6 digits/);
       const v = site.cli(['verify', user, totp(SECRET, { algorithm, digits: 8 })]);
       expect(v.stdout).toBe('SUCCESS\n');
     }
+  });
+
+  it('refuses more digits than a call asks for, pointing to digits in astotp.conf, and writes nothing', () => {
+    const site = new CliSite();
+    onTestFinished(() => site.remove());
+    const r = site.cli(['enroll', '2001', '--digits', '8', '--no-confirm', '--no-pin', '--qr', 'none']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("astotp: --digits 8 is more than the 6 digits a call asks for; set digits = 8 in astotp.conf first, so the call's code prompt takes 8 (nothing was saved)\n");
+    expect(r.stdout).toBe('');
+    expect(site.modes()).toEqual({});
+    site.enroll('1001', '4321');
+    const reset = site.cli(['reset', '1001', '--digits', '8', '--secret', OTHER_SECRET, '--no-confirm', '--qr', 'none']);
+    expect(reset.status).toBe(1);
+    expect(reset.stderr).toMatch(/set digits = 8 in astotp.conf first/);
+    expect(site.cli(['verify', '1001', totp(SECRET)]).stdout).toBe('SUCCESS\n');
+  });
+
+  it('notes that a code shorter than the call asks for ends with #', () => {
+    const site = new CliSite();
+    onTestFinished(() => site.remove());
+    site.config({ digits: 8 });
+    const r = site.cli(['enroll', '1001', '--digits', '6', '--no-confirm', '--no-pin', '--qr', 'none']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('1001 gets 6-digit codes; calls take up to 8 digits (digits in astotp.conf), so the caller ends the code with #');
   });
 
   it('prints one JSON object with --json', () => {

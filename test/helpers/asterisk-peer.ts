@@ -19,7 +19,7 @@ export const BUNDLE_PATH = join(REPO_ROOT, 'dist', 'astotp');
  * with escape digits) takes only a `press` it stops for, or a hangup.
  */
 export type CallInput =
-  /** Types these digits (cut to the command's maximum, as Asterisk does). */
+  /** Types these digits (cut to the command's maximum, as Asterisk does); GET DATA stops at a #, which it drops. */
   | string
   /** Types these digits, then stops before the maximum: `200 result=12 (timeout)`. */
   | { timeout: string }
@@ -428,7 +428,7 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
     nextInput();
     const input = inputs.shift();
     if (input === undefined) return reply('200 result= (timeout)', mediaDelay);
-    if (typeof input === 'string') return reply(`200 result=${input.slice(0, max)}`, mediaDelay);
+    if (typeof input === 'string') return reply(`200 result=${input.split('#')[0]!.slice(0, max)}`, mediaDelay);
     if ('timeout' in input) return reply(`200 result=${input.timeout} (timeout)`, mediaDelay);
     if ('press' in input) return reply(`200 result=${pressed(input).slice(0, max)} (timeout)`, mediaDelay);
     if ('hangup' in input) return hangupDuring(input.hangup);
