@@ -159,6 +159,25 @@ describe('a call through the AGI', () => {
     expect(r.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_REASON: 'ok', ASTOTP_USER: '1001' });
   });
 
+  it('fails closed with reason error when a reply holds a NUL or bytes that are not UTF-8', async () => {
+    const site = siteWithUser();
+    onTestFinished(() => site.remove());
+    for (const bad of [[0x00], [0xff]]) {
+      const line = Buffer.concat([Buffer.from('200 result=0'), Buffer.from(bad)]);
+      const r = await site.call({ inputs: ['1001', '4321', totp()], rawReply: { command: 'ANSWER', line } });
+      // Nothing after the bad line can be trusted, so nothing more is sent: ASTOTP stays FAILURE.
+      expect(r.setLog).toEqual([['ASTOTP', 'FAILURE']]);
+      expect(r.commands.at(-1)).toBe('ANSWER');
+      expect(r.exitCode).toBe(0);
+      expect(r.stderr).toMatch(/^astotp: line from Asterisk (contains a NUL byte|is not valid UTF-8)$/m);
+    }
+    const log = site.cli(['log', '--json']);
+    expect(JSON.parse(log.stdout)).toMatchObject([
+      { result: 'FAILURE', reason: 'error', detail: 'line from Asterisk contains a NUL byte' },
+      { result: 'FAILURE', reason: 'error', detail: 'line from Asterisk is not valid UTF-8' },
+    ]);
+  });
+
   it('fails closed with reason error when astotp.conf sets a key twice', async () => {
     const site = siteWithUser();
     onTestFinished(() => site.remove());

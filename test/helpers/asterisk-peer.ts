@@ -69,6 +69,8 @@ export interface RunCallOptions {
   astDir?: string;
   /** Overrides for header values, e.g. { agi_callerid: 'unknown' }. */
   agi?: Record<string, string>;
+  /** Answers the first command of this name with these bytes as its reply line, e.g. to send what is not UTF-8. */
+  rawReply?: { command: string; line: Buffer };
   /** Sounds whose STREAM FILE answers as missing: `200 result=-1 endpos=0`, channel still up. */
   missingSounds?: string[];
   /** Working directory. Default: astDir (never the repo). */
@@ -233,6 +235,7 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
   const args = options.args ?? [];
   const inputs = [...(options.inputs ?? [])];
   const missing = new Set(options.missingSounds ?? []);
+  let rawReply = options.rawReply;
   const mediaDelay = options.replyDelayMs ?? 20;
   const timeoutMs = options.timeoutMs ?? 15000;
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: join(astDir, AST_DIRS.AST_VAR_DIR as string), ...makeAstDirs(astDir), ...options.env };
@@ -262,8 +265,8 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
   let closed = false;
   const backlog: string[] = [];
 
-  const send = (text: string): void => {
-    if (!stdinClosed && child.stdin.writable) child.stdin.write(`${text}\n`);
+  const send = (text: string | Buffer): void => {
+    if (!stdinClosed && child.stdin.writable) child.stdin.write(Buffer.concat([Buffer.from(text), Buffer.from('\n')]));
   };
   const hangup = (how: 'sighup' | 'eof' | 'result'): void => {
     dead = true;
@@ -275,7 +278,7 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
       child.kill('SIGHUP');
     }
   };
-  const reply = (text: string, delayMs: number, after?: () => void): void => {
+  const reply = (text: string | Buffer, delayMs: number, after?: () => void): void => {
     const answer = (): void => {
       replyTimer = undefined;
       if (closed) return;
@@ -317,6 +320,11 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
     }
     if (dead && !DEAD_OK.has(name)) return reply(arity ? REFUSED_DEAD : UNKNOWN, 0);
     record(name, argv);
+    if (rawReply && name === rawReply.command) {
+      const { line } = rawReply;
+      rawReply = undefined;
+      return reply(line, 0);
+    }
     switch (name) {
       case 'ANSWER':
         answered = true;
