@@ -1,7 +1,9 @@
 // The built dist/astotp spawned as Asterisk spawns an AGI script, against a
 // scripted channel: what the dialplan reads back in ASTOTP* is what matters.
-import { describe, expect, it } from 'vitest';
-import { Site, totp, wrongCode } from './helpers/site.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { SECRET, Site, totp, wrongCode } from './helpers/site.js';
 
 const ID = 'otp/astotp-enter-id';
 const PIN = 'otp/astotp-enter-pin';
@@ -209,6 +211,58 @@ describe('a call through the AGI', () => {
     const r = await site.call({ args: ['pim=no'], inputs: ['1001', totp()] });
     expect(r.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'error' });
     expect(r.variables.ASTOTP_ERROR).toMatch(/unknown argument .pim.=/);
+    expect(r.prompts).toEqual([]);
+  });
+
+  it('logs in an 8-digit SHA256 user on a site whose calls take 8 digits', async () => {
+    const site = new Site();
+    onTestFinished(() => site.remove());
+    site.config({ timeout: 5, digits: 8 });
+    site.enroll('2001', '4321', SECRET, ['--digits', '8', '--algorithm', 'SHA256']);
+    const r = await site.call({ inputs: ['2001', '4321', totp(SECRET, { algorithm: 'sha256', digits: 8 })] });
+    expect(r.violations).toEqual([]);
+    expect(r.commands).toContain('GET DATA "otp/astotp-enter-code" 5000 8');
+    expect(r.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_REASON: 'ok', ASTOTP_USER: '2001' });
+  });
+
+  it('takes a 6-digit code ended with # where calls take 8 digits', async () => {
+    const site = new Site();
+    onTestFinished(() => site.remove());
+    site.config({ timeout: 5, digits: 8 });
+    site.enroll('1001', '4321', SECRET, ['--digits', '6']);
+    const r = await site.call({ inputs: ['1001', '4321', `${totp()}#`] });
+    expect(r.violations).toEqual([]);
+    expect(r.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_REASON: 'ok', ASTOTP_USER: '1001' });
+  });
+
+  it('fails closed with reason error when a reply holds a NUL or bytes that are not UTF-8', async () => {
+    const site = siteWithUser();
+    onTestFinished(() => site.remove());
+    for (const bad of [[0x00], [0xff]]) {
+      const line = Buffer.concat([Buffer.from('200 result=0'), Buffer.from(bad)]);
+      const r = await site.call({ inputs: ['1001', '4321', totp()], rawReply: { command: 'ANSWER', line } });
+      // Nothing after the bad line can be trusted, so nothing more is sent: ASTOTP stays FAILURE.
+      expect(r.setLog).toEqual([['ASTOTP', 'FAILURE']]);
+      expect(r.commands.at(-1)).toBe('ANSWER');
+      expect(r.exitCode).toBe(0);
+      expect(r.stderr).toMatch(/^astotp: line from Asterisk (contains a NUL byte|is not valid UTF-8)$/m);
+    }
+    const log = site.cli(['log', '--json']);
+    expect(JSON.parse(log.stdout)).toMatchObject([
+      { result: 'FAILURE', reason: 'error', detail: 'line from Asterisk contains a NUL byte' },
+      { result: 'FAILURE', reason: 'error', detail: 'line from Asterisk is not valid UTF-8' },
+    ]);
+  });
+
+  it('fails closed with reason error when astotp.conf sets a key twice', async () => {
+    const site = siteWithUser();
+    onTestFinished(() => site.remove());
+    const conf = join(site.confDir, 'astotp.conf');
+    writeFileSync(conf, '[general]\nask_pin = yes\nask_pin = no\n');
+    const r = await site.call({ inputs: ['1001', '4321', totp()] });
+    expect(r.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'error' });
+    // A channel variable cannot hold a double quote: the message has single ones.
+    expect(r.variables.ASTOTP_ERROR).toBe(`${conf}:3: key 'ask_pin' is already set on line 2`);
     expect(r.prompts).toEqual([]);
   });
 

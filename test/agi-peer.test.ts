@@ -59,12 +59,12 @@ describe('scripted Asterisk', () => {
         await cmd('SET VARIABLE AST "' + ast.join(',') + '"');
         const replies = [];
         for (const c of ['CHANNEL STATUS', 'ANSWER', 'CHANNEL STATUS', 'GET DATA "astotp/id" 5000 8', 'GET DATA "astotp/pin" 5000 8',
-          'GET DATA "astotp/code" 5000 6', 'GET DATA "astotp/more" 5000 4', 'STREAM FILE "astotp/ok" ""', 'STREAM FILE "astotp/gone" ""',
+          'GET DATA "astotp/code" 5000 6', 'GET DATA "astotp/hash" 5000 4', 'GET DATA "astotp/more" 5000 4', 'STREAM FILE "astotp/ok" ""', 'STREAM FILE "astotp/gone" ""',
           'VERBOSE "astotp: hello world" 1', 'NOOP', 'EXEC Dial PJSIP/1']) replies.push(await cmd(c));
         await cmd('SET VARIABLE REPLIES "' + replies.join('|') + '"');
       `),
       args: ['login', 'x y'],
-      inputs: ['1001', { timeout: '12' }, '1234567'],
+      inputs: ['1001', { timeout: '12' }, '1234567', '12#34'],
       missingSounds: ['astotp/gone'],
       env: { ASTOTP_DB: '/tmp/some.db' },
       agi: { agi_callerid: 'unknown' },
@@ -88,14 +88,14 @@ describe('scripted Asterisk', () => {
       'AST_MODULE_DIR,AST_MONITOR_DIR,AST_RUN_DIR,AST_SPOOL_DIR,AST_VAR_DIR');
     expect(r.variables['REPLIES']?.split('|')).toEqual([
       '200 result=4', '200 result=0', '200 result=6',
-      '200 result=1001', '200 result=12 (timeout)', '200 result=123456', '200 result= (timeout)',
+      '200 result=1001', '200 result=12 (timeout)', '200 result=123456', '200 result=12', '200 result= (timeout)',
       '200 result=0 endpos=8000', '200 result=-1 endpos=0', '200 result=1',
       '510 Invalid or unknown command', '510 Invalid or unknown command',
     ]);
-    expect(r.prompts).toEqual(['astotp/id', 'astotp/pin', 'astotp/code', 'astotp/more', 'astotp/ok', 'astotp/gone']);
+    expect(r.prompts).toEqual(['astotp/id', 'astotp/pin', 'astotp/code', 'astotp/hash', 'astotp/more', 'astotp/ok', 'astotp/gone']);
     expect(r.verbose).toEqual(['astotp: hello world']);
     expect(r.setLog[0]).toEqual(['ARGV', 'login|x y']);
-    expect(r.commands).toHaveLength(21);
+    expect(r.commands).toHaveLength(22);
     expect(r.msAfterHangup).toBeUndefined();
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../src/call/channel.js';
 import { parseAgiEnvironment } from '../src/agi/env.js';
+import { LineReader } from '../src/agi/line-reader.js';
 import { parseReplyLine, ReplyParser, type ReplyEvent } from '../src/agi/reply.js';
 import { quoteArg, sanitizeText } from '../src/agi/quote.js';
 import { splitAgiArgs } from './helpers/asterisk-peer.js';
@@ -94,6 +95,46 @@ describe('AGI replies', () => {
     for (const line of ['hello', '', '200 result', '2000 result=1', '200 result=1 (unclosed', '100 result=0 Trying...', 'hangup']) {
       expect(parser.feed(line)).toEqual({ kind: 'garbage', line });
     }
+  });
+});
+
+describe('AGI lines', () => {
+  const bytes = (...parts: Array<string | number[]>) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+
+  it('cuts lines across chunks, even inside a multi-byte character', () => {
+    const reader = new LineReader(100);
+    const text = Buffer.from('agi_calleridname: Jürgen\n200 result=1\n200 res');
+    const cut = text.indexOf(0xc3) + 1; // between the two bytes of ü (c3 bc)
+    expect(cut).toBeGreaterThan(1);
+    expect([...reader.lines(text.subarray(0, cut))]).toEqual([]);
+    expect([...reader.lines(text.subarray(cut))]).toEqual(['agi_calleridname: Jürgen', '200 result=1']);
+    expect([...reader.lines(Buffer.from('ult=0\n'))]).toEqual(['200 result=0']);
+  });
+
+  it.each([
+    ['a NUL byte', bytes('200 result=1', [0], '2\n'), /NUL byte/],
+    ['a byte that never occurs in UTF-8', bytes('200 result=12', [0xff], '\n'), /not valid UTF-8/],
+    ['a cut multi-byte character', bytes('200 result=1 (', [0xc3], ')\n'), /not valid UTF-8/],
+    ['an overlong encoding', bytes('200 result=', [0xc0, 0xaf], '\n'), /not valid UTF-8/],
+    ['an encoded surrogate', bytes('agi_callerid: ', [0xed, 0xa0, 0x80], '\n'), /not valid UTF-8/],
+  ])('refuses a line with %s, after the lines before it, without repeating it', (_, chunk, message) => {
+    const reader = new LineReader(100);
+    const seen: string[] = [];
+    let error: unknown;
+    try {
+      for (const line of reader.lines(Buffer.concat([Buffer.from('200 result=0\n'), chunk]))) seen.push(line);
+    } catch (err) {
+      error = err;
+    }
+    expect(seen).toEqual(['200 result=0']);
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toContain('result');
+  });
+
+  it('refuses a line longer than the limit before its end arrives', () => {
+    const reader = new LineReader(10);
+    expect(() => [...reader.lines(Buffer.from('200 result=12345'))]).toThrow(/too long/);
   });
 });
 

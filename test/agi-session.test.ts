@@ -176,6 +176,26 @@ describe('AgiSession', () => {
     await expect(session.command('SET VARIABLE A "1"', { allowedWhenHungUp: true })).rejects.toBeInstanceOf(ProtocolError);
   });
 
+  it('fails closed on a reply holding a NUL or bytes that are not UTF-8', async () => {
+    for (const bad of [[0x00], [0xff], [0xc3]]) {
+      const { session, toSession } = await ready();
+      const pending = session.command('SET VARIABLE ASTOTP "FAILURE"', { allowedWhenHungUp: true });
+      await settle();
+      toSession.write(Buffer.concat([Buffer.from('200 result=1'), Buffer.from(bad), Buffer.from('\n')]));
+      await expect(pending).rejects.toBeInstanceOf(ProtocolError);
+      await expect(session.command('SET VARIABLE A "1"', { allowedWhenHungUp: true })).rejects.toBeInstanceOf(ProtocolError);
+    }
+  });
+
+  it('refuses a header line holding a NUL or bytes that are not UTF-8', async () => {
+    for (const bad of [[0x00], [0xe9]]) {
+      const { session, toSession } = connect();
+      toSession.write(Buffer.concat([Buffer.from('agi_channel: PJSIP/1\nagi_calleridname: Ren'), Buffer.from(bad), Buffer.from('\n\n')]));
+      await expect(session.readEnvironment()).rejects.toBeInstanceOf(ProtocolError);
+      await expect(session.command('ANSWER')).rejects.toBeInstanceOf(ProtocolError);
+    }
+  });
+
   it('fails closed on an unsolicited reply', async () => {
     const { session, say } = await ready();
     say('200 result=0\n');

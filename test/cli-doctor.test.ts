@@ -1,7 +1,7 @@
 // astotp doctor on a working site and on the usual ways a site breaks.
 import { chmodSync, chownSync, existsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { CliSite } from './helpers/cli-site.js';
 
 interface Report {
@@ -66,6 +66,31 @@ describe('astotp doctor', () => {
     const text = site.cli(['doctor']);
     expect(text.status).toBe(1);
     expect(text.stdout).toMatch(/^FAIL {2}database: /m);
+  });
+
+  it('lists every config error with file and line: a duplicate key, a bad value, an unknown key', () => {
+    const site = workingSite();
+    onTestFinished(() => site.remove());
+    const conf = join(site.confDir, 'astotp.conf');
+    writeFileSync(conf, '[general]\nask_pin = yes\ntries = 3\nask_pin = no\ntimeout = forever\ncolour = blue\n');
+    const { result, value } = site.json<Report>(['doctor']);
+    expect(result.status).toBe(1);
+    expect(value.checks.filter((c) => c.check === 'config' && c.status === 'FAIL').map((c) => c.message)).toEqual([
+      `${conf}:4: key "ask_pin" is already set on line 2`,
+      `${conf}:5: timeout: expected a whole number from 1 to 120`,
+      expect.stringMatching(new RegExp(`^${conf}:6: colour: unknown setting`)),
+    ]);
+    expect(site.cli(['doctor']).stdout).toContain(`FAIL  config: ${conf}:4: key "ask_pin" is already set on line 2\n`);
+  });
+
+  it('fails users whose codes are longer than a call asks for', () => {
+    const site = workingSite();
+    onTestFinished(() => site.remove());
+    site.config({ digits: 8 });
+    site.enroll('2001', null, 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', ['--digits', '8']);
+    expect(failed(site)).toEqual({});
+    site.config({ digits: 6 });
+    expect(failed(site)).toEqual({ digits: 'calls take codes of up to 6 digits, so 2001 cannot log in (longer codes); set digits = 8 in astotp.conf' });
   });
 
   it('fails a corrupt database', () => {

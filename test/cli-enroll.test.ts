@@ -1,8 +1,8 @@
 // astotp enroll and reset through the built bundle, checked against codes
 // from oathtool: what is printed, what is saved, and which files appear.
-import { chmodSync, chownSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { CliSite } from './helpers/cli-site.js';
 import { SECRET, totp, wrongCode } from './helpers/site.js';
 
@@ -40,16 +40,40 @@ describe('astotp enroll', () => {
     expect(site.json(['list']).value).toEqual([]);
   });
 
-  it('agrees with oathtool on SHA256 and SHA512 with 8 digits, and warns that calls ask for 6', () => {
+  it('agrees with oathtool on SHA256 and SHA512 with 8 digits', () => {
     const site = new CliSite();
+    site.config({ digits: 8 });
     for (const [user, algorithm] of [['2001', 'sha256'], ['2002', 'sha512']] as const) {
       const r = site.cli(['enroll', user, '--secret', SECRET, '--algorithm', algorithm, '--digits', '8', '--no-confirm', '--no-pin', '--qr', 'none']);
       expect(r.status).toBe(0);
       expect(r.stdout).toContain(`algorithm=${algorithm.toUpperCase()}&digits=8`);
-      expect(r.stderr).toMatch(/8-digit codes but calls ask for 6 digits/);
       const v = site.cli(['verify', user, totp(SECRET, { algorithm, digits: 8 })]);
       expect(v.stdout).toBe('SUCCESS\n');
     }
+  });
+
+  it('refuses more digits than a call asks for, pointing to digits in astotp.conf, and writes nothing', () => {
+    const site = new CliSite();
+    onTestFinished(() => site.remove());
+    const r = site.cli(['enroll', '2001', '--digits', '8', '--no-confirm', '--no-pin', '--qr', 'none']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("astotp: --digits 8 is more than the 6 digits a call asks for; set digits = 8 in astotp.conf first, so the call's code prompt takes 8 (nothing was saved)\n");
+    expect(r.stdout).toBe('');
+    expect(site.modes()).toEqual({});
+    site.enroll('1001', '4321');
+    const reset = site.cli(['reset', '1001', '--digits', '8', '--secret', OTHER_SECRET, '--no-confirm', '--qr', 'none']);
+    expect(reset.status).toBe(1);
+    expect(reset.stderr).toMatch(/set digits = 8 in astotp.conf first/);
+    expect(site.cli(['verify', '1001', totp(SECRET)]).stdout).toBe('SUCCESS\n');
+  });
+
+  it('notes that a code shorter than the call asks for ends with #', () => {
+    const site = new CliSite();
+    onTestFinished(() => site.remove());
+    site.config({ digits: 8 });
+    const r = site.cli(['enroll', '1001', '--digits', '6', '--no-confirm', '--no-pin', '--qr', 'none']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('1001 gets 6-digit codes; calls take up to 8 digits (digits in astotp.conf), so the caller ends the code with #');
   });
 
   it('prints one JSON object with --json', () => {
@@ -106,6 +130,25 @@ describe('astotp enroll', () => {
     expect(modes['astotp.key']).toBe(0o600);
     expect(Object.keys(modes)).toContain('astotp.sqlite3');
     for (const [file, mode] of Object.entries(modes)) if (file.startsWith('astotp.sqlite3')) expect(mode & 0o077).toBe(0);
+  });
+
+  it('refuses to make a new key for a database whose key file is missing, and writes nothing', () => {
+    const site = new CliSite();
+    onTestFinished(() => site.remove());
+    site.enroll('1001', '4321');
+    const key = readFileSync(site.keyFile);
+    const db = readFileSync(site.db);
+    unlinkSync(site.keyFile);
+    for (const args of [['enroll', '1002', '--no-confirm', '--qr', 'none'], ['init']]) {
+      const r = site.cli(args, '5678\n');
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`astotp: key file ${site.keyFile} does not exist, but database ${site.db} was made with one; restore ${site.keyFile} from a backup`);
+      expect(existsSync(site.keyFile)).toBe(false);
+      expect(readFileSync(site.db).equals(db)).toBe(true);
+    }
+    writeFileSync(site.keyFile, key, { mode: 0o600 });
+    expect(site.json<Array<{ id: string }>>(['list']).value.map((u) => u.id)).toEqual(['1001']);
+    expect(site.cli(['verify', '1001', totp()]).stdout).toBe('SUCCESS\n');
   });
 
   it.runIf(process.geteuid?.() === 0)('as root, creates the files as the owner of the database directory', () => {

@@ -1,15 +1,18 @@
 // astotp.conf and dialplan arguments: defaults that work without a file, and
 // a refusal, never a silent fallback, for anything misspelt or out of range.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { parseConf } from '../src/config/conf-file.js';
 import { applyCallArguments } from '../src/config/call-args.js';
-import { loadSettings } from '../src/config/settings.js';
+import { loadSettings, SettingsError } from '../src/config/settings.js';
 
+/** A config file that lives as long as the test calling this. */
 function confFile(text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'astotp-conf-')), 'astotp.conf');
+  const dir = mkdtempSync(join(tmpdir(), 'astotp-conf-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'astotp.conf');
   writeFileSync(path, text);
   return path;
 }
@@ -18,7 +21,17 @@ describe('astotp.conf', () => {
   it('reads sections, => and comments the way Asterisk does', () => {
     const c = parseConf('; header\n[General]\ntries => 2 ; two\nissuer = ACME \\; PBX\n');
     expect(c.problems).toEqual([]);
-    expect(c.sections.get('general')).toEqual(new Map([['tries', '2'], ['issuer', 'ACME ; PBX']]));
+    expect(c.sections.get('general')).toEqual(new Map([['tries', { value: '2', line: 3 }], ['issuer', { value: 'ACME ; PBX', line: 4 }]]));
+  });
+
+  it('calls a key set twice in one section a problem, naming both lines', () => {
+    const c = parseConf('[general]\nask_pin = yes\n\nASK_PIN => no\n[general]\nask_pin = no\n[other]\nask_pin = no\n', '/etc/asterisk/astotp.conf');
+    expect(c.problems).toEqual([
+      '/etc/asterisk/astotp.conf:4: key "ask_pin" is already set on line 2',
+      '/etc/asterisk/astotp.conf:6: key "ask_pin" is already set on line 2',
+    ]);
+    expect(c.sections.get('general')?.get('ask_pin')).toEqual({ value: 'yes', line: 2 });
+    expect(c.sections.get('other')?.get('ask_pin')).toEqual({ value: 'no', line: 8 });
   });
 
   it('works without a file, with Asterisk-style default paths', () => {
@@ -50,6 +63,27 @@ describe('astotp.conf', () => {
     expect(() => loadSettings({ config: confFile(text), env: {} })).toThrow(message);
   });
 
+  it('refuses a duplicate key, even one repeating the same value', () => {
+    const config = confFile('[general]\nask_pin = no\nask_pin = no\n');
+    expect(() => loadSettings({ config, env: {} })).toThrow(`${config}:3: key "ask_pin" is already set on line 2`);
+  });
+
+  it('names file and line of every problem, not only the first', () => {
+    const config = confFile('[general]\ntries = 0\nask_pin = yes\nask_pin = no\n\n[other]\nwindow = lots\n');
+    let error: unknown;
+    try {
+      loadSettings({ config, env: {} });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(SettingsError);
+    expect((error as SettingsError).problems).toEqual([
+      `${config}:4: key "ask_pin" is already set on line 3`,
+      `${config}:2: tries: expected a whole number from 1 to 10`,
+      `${config}:6: [other]: unknown section (a call profile says type = profile; settings for every call go in [general])`,
+    ]);
+  });
+
   it('names a missing explicit config file', () => {
     expect(() => loadSettings({ config: '/nonexistent/astotp.conf', env: {} })).toThrow(/does not exist/);
   });
@@ -57,27 +91,29 @@ describe('astotp.conf', () => {
 
 describe('dialplan arguments', () => {
   const base = loadSettings({ env: { AST_CONFIG_DIR: '/nonexistent' } });
-  const site = loadSettings({
-    config: confFile('[general]\ntries = 2\n[door]\ntype = profile\nask_pin = no\nuser = callerid\ntimeout = 5\n[helpdesk]\ntype = profile\nuser = alice@example\n'),
-    env: {},
-  });
+  // A config file lives as long as the test that made it.
+  const withProfiles = () =>
+    loadSettings({
+      config: confFile('[general]\ntries = 2\n[door]\ntype = profile\nask_pin = no\nuser = callerid\ntimeout = 5\n[helpdesk]\ntype = profile\nuser = alice@example\n'),
+      env: {},
+    });
 
   it('runs with [general] when there are no arguments', () => {
-    expect(applyCallArguments(site, [])).toMatchObject({ tries: 2, askPin: true, user: { from: 'prompt' } });
+    expect(applyCallArguments(withProfiles(), [])).toMatchObject({ tries: 2, askPin: true, user: { from: 'prompt' } });
     // AGI(otp/astotp,) and agi://h/otp? leave one empty argument.
-    expect(applyCallArguments(site, ['']).user).toEqual({ from: 'prompt' });
+    expect(applyCallArguments(withProfiles(), ['']).user).toEqual({ from: 'prompt' });
   });
 
   it('applies the profile the first argument names, over [general]', () => {
-    expect(applyCallArguments(site, ['profile=door'])).toMatchObject({ tries: 2, askPin: false, idTimeoutMs: 5000, user: { from: 'callerid' } });
-    expect(applyCallArguments(site, ['profile=helpdesk']).user).toEqual({ from: 'fixed', id: 'alice@example' });
+    expect(applyCallArguments(withProfiles(), ['profile=door'])).toMatchObject({ tries: 2, askPin: false, idTimeoutMs: 5000, user: { from: 'callerid' } });
+    expect(applyCallArguments(withProfiles(), ['profile=helpdesk']).user).toEqual({ from: 'fixed', id: 'alice@example' });
   });
 
   it('takes user= as digits, as callerid, or empty (ask)', () => {
     expect(applyCallArguments(base, ['user=1001']).user).toEqual({ from: 'fixed', id: '1001' });
     expect(applyCallArguments(base, ['user=CallerID']).user).toEqual({ from: 'callerid' });
     expect(applyCallArguments(base, ['user=']).user).toEqual({ from: 'prompt' });
-    expect(applyCallArguments(site, ['profile=door', 'user=1001'])).toMatchObject({ askPin: false, user: { from: 'fixed', id: '1001' } });
+    expect(applyCallArguments(withProfiles(), ['profile=door', 'user=1001'])).toMatchObject({ askPin: false, user: { from: 'fixed', id: '1001' } });
   });
 
   it.each([
@@ -99,12 +135,12 @@ describe('dialplan arguments', () => {
     [['nonsense'], /argument 1 is not of the form key=value/],
     [['', 'user=1'], /argument 1 is not of the form key=value/],
   ])('refuses %j', (args, message) => {
-    expect(() => applyCallArguments(site, args)).toThrow(message);
+    expect(() => applyCallArguments(withProfiles(), args)).toThrow(message);
   });
 
   it('never repeats argument text that is not a plain word', () => {
-    expect(() => applyCallArguments(site, ['user=1', '1234 5678=x'])).toThrow(/unknown argument \(not shown\)=/);
-    expect(() => applyCallArguments(site, ['profile=12345678901234567890123456789012345'])).toThrow(/no profile \(not shown\)/);
+    expect(() => applyCallArguments(withProfiles(), ['user=1', '1234 5678=x'])).toThrow(/unknown argument \(not shown\)=/);
+    expect(() => applyCallArguments(withProfiles(), ['profile=12345678901234567890123456789012345'])).toThrow(/no profile \(not shown\)/);
   });
 
   it('explains that no profile exists yet', () => {

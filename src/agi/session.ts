@@ -4,9 +4,9 @@
 // command without answering it, so the write side is held until the reply
 // arrives, even for commands whose caller has already given up.
 import type { Readable, Writable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import { HangupError, ProtocolError, type CallInfo } from '../call/channel.js';
 import { callInfoFromEnv, MAX_ENV_LINES, parseEnvLine } from './env.js';
+import { LineReader } from './line-reader.js';
 import { ReplyParser, type Reply } from './reply.js';
 
 /** A command got no reply (or could not be sent) before its deadline. */
@@ -50,10 +50,8 @@ const MAX_COMMAND_BYTES = 2000;
 
 export class AgiSession {
   private readonly parser = new ReplyParser();
-  private readonly decoder = new StringDecoder('utf8');
   private readonly afterHangupMs: number;
-  private readonly maxLine: number;
-  private buffer = '';
+  private readonly reader: LineReader;
   private envEntries: Array<[string, string]> = [];
   private envResult: { info: CallInfo } | { error: Error } | null = null;
   private envWaiters: Array<{ resolve(info: CallInfo): void; reject(error: Error): void }> = [];
@@ -70,7 +68,7 @@ export class AgiSession {
     options: AgiSessionOptions = {},
   ) {
     this.afterHangupMs = options.afterHangupDeadlineMs ?? 300;
-    this.maxLine = options.maxLineLength ?? 65536;
+    this.reader = new LineReader(options.maxLineLength ?? 65536);
     input.on('data', this.onData);
     input.on('end', this.onEnd);
     input.on('close', this.onEnd);
@@ -198,17 +196,14 @@ export class AgiSession {
   }
 
   private readonly onData = (chunk: Buffer | string): void => {
-    this.buffer += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
-    let newline: number;
-    while ((newline = this.buffer.indexOf('\n')) >= 0) {
-      const line = this.buffer.slice(0, newline);
-      this.buffer = this.buffer.slice(newline + 1);
-      if (this.endedWhy) return;
-      this.onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
-    }
-    if (this.buffer.length > this.maxLine) {
-      this.buffer = '';
-      this.fail(new ProtocolError('line from Asterisk too long'));
+    try {
+      for (const line of this.reader.lines(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)) {
+        if (this.endedWhy) return;
+        this.onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
+      }
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      this.fail(error);
     }
   };
 

@@ -17,3 +17,12 @@ export function bindKey(store: Store, key: MasterKey, keyPath: string, mayRecord
     throw new KeyFileError(`key file ${keyPath} is not the one database ${store.path} was made with; secrets cannot be decrypted`);
   }
 }
+
+/**
+ * Refuses a new key file for a database that already has secrets or a key
+ * check: they were sealed with the missing key, which a new one cannot open.
+ */
+export function refuseNewKey(store: Store, keyPath: string): void {
+  if (store.getMeta(META_KEY) === undefined && store.users.count() === 0) return;
+  throw new KeyFileError(`key file ${keyPath} does not exist, but database ${store.path} was made with one; restore ${keyPath} from a backup (nothing was created: a new key could not read the secrets)`);
+}

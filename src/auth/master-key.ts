@@ -75,13 +75,18 @@ export function createMasterKey(path: string): MasterKey | null {
   return derive(raw);
 }
 
-/** Loads the key file, creating it first if there is none (CLI only: a call never creates keys). */
-export function loadOrCreateMasterKey(path: string): { key: MasterKey; created: boolean } {
+/**
+ * Loads the key file, creating it first if there is none (CLI only: a call
+ * never creates keys). `mayCreate` runs before a new key is made and throws
+ * to refuse, e.g. when the database was made with a key that went missing.
+ */
+export function loadOrCreateMasterKey(path: string, mayCreate: () => void = () => {}): { key: MasterKey; created: boolean } {
   try {
     return { key: loadMasterKey(path), created: false };
   } catch (err) {
     if (!(err instanceof KeyFileError) || !/does not exist/.test(err.message)) throw err;
   }
+  mayCreate();
   const created = createMasterKey(path);
   return created ? { key: created, created: true } : { key: loadMasterKey(path), created: false };
 }

@@ -2,7 +2,7 @@
 // file (checked to belong to it) and the rules from the settings.
 import type { Settings } from '../config/settings.js';
 import { Store } from '../store/store.js';
-import { bindKey } from './key-binding.js';
+import { bindKey, refuseNewKey } from './key-binding.js';
 import { loadMasterKey, loadOrCreateMasterKey, type MasterKey } from './master-key.js';
 import { Verifier } from './verifier.js';
 
@@ -18,7 +18,7 @@ export interface Auth {
 export function openAuth(s: Settings, create: boolean): Auth {
   const store = Store.open(s.db, { create });
   try {
-    const { key, created } = create ? loadOrCreateMasterKey(s.keyFile) : { key: loadMasterKey(s.keyFile), created: false };
+    const { key, created } = create ? loadOrCreateMasterKey(s.keyFile, () => refuseNewKey(store, s.keyFile)) : { key: loadMasterKey(s.keyFile), created: false };
     bindKey(store, key, s.keyFile, create);
     const verifier = new Verifier(store, key, { window: s.window, lockoutFailures: s.lockoutFailures, lockoutMinutes: s.lockoutMinutes });
     return { store, key, verifier, keyCreated: created };

@@ -24,7 +24,7 @@ export const SECRET_OPTIONS: OptionSpec = {
 };
 
 export const SECRET_HELP = `  --secret BASE32      use this secret instead of a new random one (at least 16 characters)
-  --digits 6|8         code length (default: digits in astotp.conf, 6)
+  --digits 6|8         code length, at most digits in astotp.conf (default: that, 6)
   --algorithm SHA1|SHA256|SHA512   (default: algorithm in astotp.conf, SHA1)
   --period N           seconds per code, 15 to 300 (default: period in astotp.conf, 30)
   --no-confirm         save without asking for a current code first`;
@@ -37,10 +37,14 @@ export interface Enrolment extends TotpParams {
 }
 
 /** Reads and checks the options before anything is asked or opened. */
-export function enrolmentOptions(args: ParsedArgs, s: Settings): { params: Enrolment; qr: QrStyle; confirm: boolean; digitsDiffer: boolean } {
+export function enrolmentOptions(args: ParsedArgs, s: Settings): { params: Enrolment; qr: QrStyle; confirm: boolean; shorterCode: boolean } {
   const given = stringOption(args, 'secret');
   const digitsText = choiceOption(args, 'digits', ['6', '8'] as const);
   const digits = digitsText === undefined ? s.digits : (Number(digitsText) as 6 | 8);
+  // The call's code prompt stops at the site's digits: a longer code could never be typed whole.
+  if (digits > s.digits) {
+    throw new CliFailure(`--digits ${digits} is more than the ${s.digits} digits a call asks for; set digits = ${digits} in astotp.conf first, so the call's code prompt takes ${digits} (nothing was saved)`);
+  }
   const params: Enrolment = {
     secret: given === undefined ? newSecret() : normaliseSecret(given),
     algorithm: choiceOption<Algorithm>(args, 'algorithm', ['SHA1', 'SHA256', 'SHA512']) ?? s.algorithm,
@@ -48,7 +52,7 @@ export function enrolmentOptions(args: ParsedArgs, s: Settings): { params: Enrol
     period: intOption(args, 'period', 15, 300) ?? s.period,
     issuer: issuerOption(args, s),
   };
-  return { params, qr: qrOption(args), confirm: !flagOption(args, 'no-confirm'), digitsDiffer: digits !== s.digits };
+  return { params, qr: qrOption(args), confirm: !flagOption(args, 'no-confirm'), shorterCode: digits < s.digits };
 }
 
 export function issuerOption(args: ParsedArgs, s: Settings): string {
@@ -61,8 +65,8 @@ export function qrOption(args: ParsedArgs): QrStyle {
   return choiceOption(args, 'qr', QR_CHOICES) ?? 'utf8';
 }
 
-export function digitsWarning(user: string, digits: number, s: Settings): string {
-  return `${user} gets ${digits}-digit codes but calls ask for ${s.digits} digits (digits in astotp.conf); set digits = ${digits} there or enrol with --digits ${s.digits}`;
+export function shorterCodeNote(user: string, digits: number, s: Settings): string {
+  return `${user} gets ${digits}-digit codes; calls take up to ${s.digits} digits (digits in astotp.conf), so the caller ends the code with #`;
 }
 
 /** What --json shows of a secret. */

@@ -2,17 +2,28 @@
 // `key => value`, `;` comments (`\;` for a literal semicolon).
 import { readFileSync } from 'node:fs';
 
+/** A value with the line it came from, so every message about it can point there. */
+export interface ConfEntry {
+  value: string;
+  line: number;
+}
+
+export type ConfSection = Map<string, ConfEntry>;
+
 export interface ConfFile {
   path: string;
-  sections: Map<string, Map<string, string>>;
+  sections: Map<string, ConfSection>;
+  /** The line of each section's first [header]. */
+  sectionLines: Map<string, number>;
   /** Lines we could not read, as `path:line: message`; callers decide whether they are fatal. */
   problems: string[];
 }
 
 export function parseConf(text: string, path = '<config>'): ConfFile {
-  const sections = new Map<string, Map<string, string>>();
+  const sections = new Map<string, ConfSection>();
+  const sectionLines = new Map<string, number>();
   const problems: string[] = [];
-  let current: Map<string, string> | null = null;
+  let current: ConfSection | null = null;
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = stripComment(raw).trim();
     if (!line) return;
@@ -22,6 +33,7 @@ export function parseConf(text: string, path = '<config>'): ConfFile {
       const name = header[1]!.trim().toLowerCase();
       current = sections.get(name) ?? new Map();
       sections.set(name, current);
+      if (!sectionLines.has(name)) sectionLines.set(name, i + 1);
       return;
     }
     if (line.startsWith('#')) {
@@ -31,9 +43,13 @@ export function parseConf(text: string, path = '<config>'): ConfFile {
     const m = /^([^=]+?)\s*=>?\s*(.*)$/.exec(line);
     if (!m) return void problems.push(`${where}: expected "key = value"`);
     if (!current) return void problems.push(`${where}: "${m[1]}" is outside any [section]`);
-    (current as Map<string, string>).set(m[1]!.trim().toLowerCase(), m[2]!.trim());
+    const key = m[1]!.trim().toLowerCase();
+    // A repeated key would silently win over the first: say which one the admin meant is unclear.
+    const first = (current as ConfSection).get(key);
+    if (first) return void problems.push(`${where}: key "${key}" is already set on line ${first.line}`);
+    (current as ConfSection).set(key, { value: m[2]!.trim(), line: i + 1 });
   });
-  return { path, sections, problems };
+  return { path, sections, sectionLines, problems };
 }
 
 export function readConf(path: string): ConfFile | null {

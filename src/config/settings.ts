@@ -5,7 +5,7 @@ import { CODE_DIGITS_DEFAULT, CODE_DIGITS_MAX } from '../pbotp/limits.js';
 import { parsePublicKey } from '../pbotp/keys.js';
 import { checkLoginField } from '../pbotp/login.js';
 import { checkBaseUrl } from '../pbotp/url.js';
-import { readConf } from './conf-file.js';
+import { readConf, type ConfSection } from './conf-file.js';
 import { configPath, defaultDbPath, defaultKeyPath } from './paths.js';
 
 export type Algorithm = 'SHA1' | 'SHA256' | 'SHA512';
@@ -61,14 +61,22 @@ export interface Settings {
  */
 export type UserSource = { from: 'prompt' } | { from: 'callerid' } | { from: 'fixed'; id: string };
 
-/** A profile's settings as written, in file order, with where they were written. */
+/** A profile's settings as written, in file order, each with where it was written. */
 export interface Profile {
   name: string;
-  entries: ReadonlyArray<readonly [key: string, value: string]>;
-  where: string;
+  entries: ReadonlyArray<readonly [key: string, value: string, where: string]>;
 }
 
-export class SettingsError extends Error {}
+export class SettingsError extends Error {
+  /** Each problem on its own (doctor lists them all); the message joins them. */
+  readonly problems: string[];
+
+  constructor(problems: string | string[]) {
+    const list = typeof problems === 'string' ? [problems] : problems;
+    super(list.join('; '));
+    this.problems = list;
+  }
+}
 
 const seconds = (min: number, max: number) => (v: string) => Math.round(int(min, max)(v) * 1000);
 
@@ -227,18 +235,39 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
   let keyFromConf: string | null = null;
   if (conf) {
     s.configFile = file;
-    if (conf.problems.length) throw new SettingsError(conf.problems.join('; '));
+    // Every problem, not just the first: doctor lists them all, each with its line.
+    const problems = [...conf.problems];
     const profiles = new Map<string, Profile>();
     for (const [name, section] of conf.sections) {
-      if (name === 'general') {
-        for (const [key, value] of section) apply(CONF_KEYS, s, key, value, `${file}: ${key}`);
-        if (section.has('key_file')) keyFromConf = s.keyFile;
-      } else {
-        profiles.set(name, readProfile(name, section, file));
+      const at = `${file}:${conf.sectionLines.get(name)}`;
+      if (name !== 'general') {
+        try {
+          profiles.set(name, readProfile(name, section, at, file));
+        } catch (err) {
+          problems.push((err as Error).message);
+        }
+        continue;
       }
+      for (const [key, { value, line }] of section) {
+        try {
+          apply(CONF_KEYS, s, key, value, `${file}:${line}: ${key}`);
+        } catch (err) {
+          problems.push((err as Error).message);
+        }
+      }
+      if (section.has('key_file')) keyFromConf = s.keyFile;
     }
     // Checked against [general] now, so a bad profile fails every call at once, not the first call that names it.
-    for (const p of profiles.values()) applyProfile(s, p);
+    for (const p of profiles.values()) {
+      for (const entry of p.entries) {
+        try {
+          applyProfile(s, { ...p, entries: [entry] });
+        } catch (err) {
+          problems.push((err as Error).message);
+        }
+      }
+    }
+    if (problems.length) throw new SettingsError(problems);
     s.profiles = profiles;
   }
   s.db = opts.db || env.ASTOTP_DB || s.db;
@@ -249,20 +278,19 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
 
 const PROFILE_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
-function readProfile(name: string, section: ReadonlyMap<string, string>, file: string): Profile {
-  const where = `${file}: [${name}]`;
+function readProfile(name: string, section: ConfSection, at: string, file: string): Profile {
   const type = section.get('type');
-  if (type === undefined) throw new SettingsError(`${where}: unknown section (a call profile says type = profile; settings for every call go in [general])`);
-  if (type.toLowerCase() !== 'profile') throw new SettingsError(`${where}: type = ${type.slice(0, 32)} is not known (expected type = profile)`);
-  if (!PROFILE_NAME.test(name)) throw new SettingsError(`${where}: a profile name is 1 to 32 lower-case letters, digits, - and _, starting with a letter or digit`);
-  const entries = [...section].filter(([key]) => key !== 'type');
-  return { name, entries, where };
+  if (type === undefined) throw new SettingsError(`${at}: [${name}]: unknown section (a call profile says type = profile; settings for every call go in [general])`);
+  if (type.value.toLowerCase() !== 'profile') throw new SettingsError(`${file}:${type.line}: [${name}]: type = ${type.value.slice(0, 32)} is not known (expected type = profile)`);
+  if (!PROFILE_NAME.test(name)) throw new SettingsError(`${at}: [${name}]: a profile name is 1 to 32 lower-case letters, digits, - and _, starting with a letter or digit`);
+  const entries = [...section].filter(([key]) => key !== 'type').map(([key, e]) => [key, e.value, `${file}:${e.line}: [${name}]`] as const);
+  return { name, entries };
 }
 
 /** The settings of a call that runs with profile `p`: [general], then the profile. */
 export function applyProfile(s: Settings, p: Profile): Settings {
   const out = { ...s };
-  for (const [key, value] of p.entries) apply(PROFILE_KEYS, out, key, value, `${p.where} ${key}`);
+  for (const [key, value, where] of p.entries) apply(PROFILE_KEYS, out, key, value, `${where} ${key}`);
   return out;
 }
 

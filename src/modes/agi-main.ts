@@ -24,6 +24,11 @@ export async function agiMain(): Promise<void> {
     const { runCall } = await import('../call/run-call.js');
     const outcome = await runCall(channel, { source: 'agi' });
     if (outcome.error) process.stderr.write(`astotp: ${outcome.error}\n`);
+  } catch (err) {
+    // Asterisk's side of the conversation broke (a protocol error): nothing
+    // more can be said on the channel, ASTOTP stays FAILURE and the audit log
+    // has the reason. An ending, not a crash.
+    process.stderr.write(`astotp: ${(err as Error).message}\n`);
   } finally {
     await channel.close();
   }

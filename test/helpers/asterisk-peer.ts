@@ -19,7 +19,7 @@ export const BUNDLE_PATH = join(REPO_ROOT, 'dist', 'astotp');
  * with escape digits) takes only a `press` it stops for, or a hangup.
  */
 export type CallInput =
-  /** Types these digits (cut to the command's maximum, as Asterisk does). */
+  /** Types these digits (cut to the command's maximum, as Asterisk does); GET DATA stops at a #, which it drops. */
   | string
   /** Types these digits, then stops before the maximum: `200 result=12 (timeout)`. */
   | { timeout: string }
@@ -69,6 +69,8 @@ export interface RunCallOptions {
   astDir?: string;
   /** Overrides for header values, e.g. { agi_callerid: 'unknown' }. */
   agi?: Record<string, string>;
+  /** Answers the first command of this name with these bytes as its reply line, e.g. to send what is not UTF-8. */
+  rawReply?: { command: string; line: Buffer };
   /** Sounds whose STREAM FILE answers as missing: `200 result=-1 endpos=0`, channel still up. */
   missingSounds?: string[];
   /** Working directory. Default: astDir (never the repo). */
@@ -233,6 +235,7 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
   const args = options.args ?? [];
   const inputs = [...(options.inputs ?? [])];
   const missing = new Set(options.missingSounds ?? []);
+  let rawReply = options.rawReply;
   const mediaDelay = options.replyDelayMs ?? 20;
   const timeoutMs = options.timeoutMs ?? 15000;
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: join(astDir, AST_DIRS.AST_VAR_DIR as string), ...makeAstDirs(astDir), ...options.env };
@@ -262,8 +265,8 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
   let closed = false;
   const backlog: string[] = [];
 
-  const send = (text: string): void => {
-    if (!stdinClosed && child.stdin.writable) child.stdin.write(`${text}\n`);
+  const send = (text: string | Buffer): void => {
+    if (!stdinClosed && child.stdin.writable) child.stdin.write(Buffer.concat([Buffer.from(text), Buffer.from('\n')]));
   };
   const hangup = (how: 'sighup' | 'eof' | 'result'): void => {
     dead = true;
@@ -275,7 +278,7 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
       child.kill('SIGHUP');
     }
   };
-  const reply = (text: string, delayMs: number, after?: () => void): void => {
+  const reply = (text: string | Buffer, delayMs: number, after?: () => void): void => {
     const answer = (): void => {
       replyTimer = undefined;
       if (closed) return;
@@ -317,6 +320,11 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
     }
     if (dead && !DEAD_OK.has(name)) return reply(arity ? REFUSED_DEAD : UNKNOWN, 0);
     record(name, argv);
+    if (rawReply && name === rawReply.command) {
+      const { line } = rawReply;
+      rawReply = undefined;
+      return reply(line, 0);
+    }
     switch (name) {
       case 'ANSWER':
         answered = true;
@@ -428,7 +436,7 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
     nextInput();
     const input = inputs.shift();
     if (input === undefined) return reply('200 result= (timeout)', mediaDelay);
-    if (typeof input === 'string') return reply(`200 result=${input.slice(0, max)}`, mediaDelay);
+    if (typeof input === 'string') return reply(`200 result=${input.split('#')[0]!.slice(0, max)}`, mediaDelay);
     if ('timeout' in input) return reply(`200 result=${input.timeout} (timeout)`, mediaDelay);
     if ('press' in input) return reply(`200 result=${pressed(input).slice(0, max)} (timeout)`, mediaDelay);
     if ('hangup' in input) return hangupDuring(input.hangup);

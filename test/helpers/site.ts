@@ -2,7 +2,7 @@
 // the built bundle as admin CLI, and TOTP codes from Debian's oathtool, an
 // implementation independent of the one under test.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUNDLE_PATH, runCall, type CallResult, type RunCallOptions } from './asterisk-peer.js';
@@ -25,6 +25,11 @@ export class Site {
   constructor() {
     mkdirSync(this.varDir, { recursive: true });
     mkdirSync(this.confDir, { recursive: true });
+  }
+
+  /** Deletes the whole site: for onTestFinished(() => site.remove()). */
+  remove(): void {
+    rmSync(this.astDir, { recursive: true, force: true });
   }
 
   /** Environment of an admin shell on this PBX. */

@@ -2,7 +2,7 @@
 // Each check stands alone, so one failure does not hide the others.
 import { join } from 'node:path';
 import { pbotpCall } from '../../call/pbotp-settings.js';
-import { defaults, loadSettings, type Settings } from '../../config/settings.js';
+import { defaults, loadSettings, SettingsError, type Settings } from '../../config/settings.js';
 import { asteriskConfigDir, asteriskVarDir, defaultKeyPath } from '../../config/paths.js';
 import { soundsInstalled } from '../../sounds/install.js';
 import { defaultSoundsRoot, PROMPT_NAMES, SOUNDS_LANGUAGE } from '../../sounds/prompts.js';
@@ -19,8 +19,9 @@ export const command: Command = {
   help: `Usage: astotp doctor [--json]
 
 Checks the installation and prints one PASS, WARN or FAIL line per check:
-config file, Node and the SQLite addon, database (opens, schema), key file
-(mode 0600, belongs to the database), ownership of database, -wal, -shm and
+config file (one FAIL per error, with file and line), Node and the SQLite
+addon, database (opens, schema), key file (mode 0600, belongs to the
+database), ownership of database, -wal, -shm and
 key file by the user Asterisk runs as (the owner of $AST_VAR_DIR, by default
 /var/lib/asterisk), voice prompts installed, pbotp settings where configured,
 the dialplan (extensions.conf and its #includes: lines that put caller data
@@ -33,8 +34,8 @@ as root or as the Asterisk user. Exits 1 if any check fails.
   async run(ctx) {
     expectPositionals(ctx.args, []);
     const checks: Check[] = [];
-    const { settings, check } = config(ctx);
-    checks.push(check);
+    const { settings, checks: configChecks } = config(ctx);
+    checks.push(...configChecks);
     // Like every database command: become the owner, so nothing doctor opens
     // leaves root-owned -wal/-shm files behind.
     const owner = actAsDatabaseOwner(settings.db);
@@ -60,19 +61,25 @@ as root or as the Asterisk user. Exits 1 if any check fails.
   },
 };
 
-/** The settings, or the defaults (with --db/--key) when the config file is broken, so the other checks still run. */
-function config(ctx: CliContext): { settings: Settings; check: Check } {
+/**
+ * The settings, or the defaults (with --db/--key) when the config file is
+ * broken, so the other checks still run. One FAIL per problem in the file.
+ */
+function config(ctx: CliContext): { settings: Settings; checks: Check[] } {
   const g = ctx.globals;
   try {
     const s = loadSettings({ env: ctx.env, config: g.config, db: g.db, keyFile: g.key });
-    return { settings: s, check: pass('config', s.configFile ? `${s.configFile} parses` : 'no config file; defaults in use') };
+    return { settings: s, checks: [pass('config', s.configFile ? `${s.configFile} parses` : 'no config file; defaults in use')] };
   } catch (err) {
     const s = defaults(ctx.env);
     if (g.db) s.db = g.db;
     if (g.db || ctx.env.ASTOTP_DB) s.keyFile = defaultKeyPath(s.db);
     if (ctx.env.ASTOTP_KEY) s.keyFile = ctx.env.ASTOTP_KEY;
     if (g.key) s.keyFile = g.key;
-    return { settings: s, check: fail('config', `${errorText(err)} (further checks use the defaults)`) };
+    const problems = err instanceof SettingsError ? err.problems : [errorText(err)];
+    const checks = problems.map((p) => fail('config', errorText(p)));
+    checks.push(warn('config', 'the checks below use the defaults, not the config file'));
+    return { settings: s, checks };
   }
 }
 

@@ -4,7 +4,7 @@ import { hashPin } from '../../auth/pin-hash.js';
 import { sealSecret } from '../../auth/secret-box.js';
 import { expectPositionals, flagOption } from '../args.js';
 import type { Command } from '../command.js';
-import { confirmCode, digitsWarning, enrolmentOptions, QR_HELP, SECRET_HELP, SECRET_OPTIONS, showSecret } from '../enrolment.js';
+import { confirmCode, enrolmentOptions, QR_HELP, SECRET_HELP, SECRET_OPTIONS, shorterCodeNote, showSecret } from '../enrolment.js';
 import { CliFailure } from '../errors.js';
 import { openForCommand, settingsOf } from '../open.js';
 import { PIN_HELP, PIN_OPTIONS, pinMode, readNewPin } from '../pin-input.js';
@@ -34,10 +34,10 @@ ${QR_HELP}
     const user = checkUserId(rawUser!);
     const mode = pinMode(ctx.args);
     const settings = settingsOf(ctx);
-    const { params, qr, confirm, digitsDiffer } = enrolmentOptions(ctx.args, settings);
+    const { params, qr, confirm, shorterCode } = enrolmentOptions(ctx.args, settings);
     const keypad = keypadWarning(user);
     if (keypad) ctx.warn(keypad);
-    if (digitsDiffer) ctx.warn(digitsWarning(user, params.digits, settings));
+    if (shorterCode) ctx.note(shorterCodeNote(user, params.digits, settings));
     const force = flagOption(ctx.args, 'force');
 
     const { store, key } = openForCommand(ctx, true, settings);

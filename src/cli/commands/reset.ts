@@ -3,7 +3,7 @@
 import { sealSecret } from '../../auth/secret-box.js';
 import { expectPositionals } from '../args.js';
 import type { Command } from '../command.js';
-import { confirmCode, digitsWarning, enrolmentOptions, QR_HELP, SECRET_HELP, SECRET_OPTIONS, showSecret } from '../enrolment.js';
+import { confirmCode, enrolmentOptions, QR_HELP, SECRET_HELP, SECRET_OPTIONS, shorterCodeNote, showSecret } from '../enrolment.js';
 import { CliFailure } from '../errors.js';
 import { settingsOf } from '../open.js';
 import { withUser } from '../user-arg.js';
@@ -25,9 +25,9 @@ ${QR_HELP}
   async run(ctx) {
     expectPositionals(ctx.args, ['user']);
     const settings = settingsOf(ctx);
-    const { params, qr, confirm, digitsDiffer } = enrolmentOptions(ctx.args, settings);
+    const { params, qr, confirm, shorterCode } = enrolmentOptions(ctx.args, settings);
     return withUser(ctx, { settings }, async ({ store, key, user }) => {
-      if (digitsDiffer) ctx.warn(digitsWarning(user.id, params.digits, settings));
+      if (shorterCode) ctx.note(shorterCodeNote(user.id, params.digits, settings));
       await showSecret(ctx, user.id, params, qr);
       const step = confirm ? await confirmCode(ctx, user.id, params, settings.window) : null;
       store.exclusive(() => {

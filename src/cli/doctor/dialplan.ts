@@ -108,7 +108,7 @@ function oneFactorProfiles(s: Settings): string[] {
   const general = !s.askPin && s.user.from === 'callerid';
   if (general) out.push('[general] asks no PIN and takes the user from the caller ID: one factor only, since a caller ID is no authentication');
   for (const p of s.profiles.values()) {
-    const keys = new Map(p.entries);
+    const keys = new Map(p.entries.map(([k, v]) => [k, v]));
     const askPin = keys.has('ask_pin') ? !/^(no|false|off|0)$/i.test(keys.get('ask_pin')!) : s.askPin;
     const fromCallerId = keys.has('user') ? /^callerid$/i.test(keys.get('user')!) : s.user.from === 'callerid';
     if (!askPin && fromCallerId) out.push(`[${p.name}] asks no PIN and takes the user from the caller ID: one factor only, since a caller ID is no authentication`);

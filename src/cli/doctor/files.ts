@@ -28,8 +28,9 @@ export function checkDatabaseAndKey(s: Settings): Check[] {
     const version = store.db.pragma('user_version', { simple: true }) as number;
     const users = store.users.list();
     out.push(pass('database', `${s.db} opens; schema version ${version} of ${SCHEMA_VERSION}; ${users.length} user${users.length === 1 ? '' : 's'}`));
-    const other = users.filter((u) => u.digits !== s.digits).map((u) => u.id);
-    if (other.length) out.push(warn('digits', `calls ask for ${s.digits}-digit codes, but ${listed(other)} ${other.length === 1 ? 'has' : 'have'} codes of another length`));
+    // A FAIL, not a warning: these users are locked out of every call. Shorter codes are fine (ended with #).
+    const longer = users.filter((u) => u.digits > s.digits).map((u) => u.id);
+    if (longer.length) out.push(fail('digits', `calls take codes of up to ${s.digits} digits, so ${listed(longer)} cannot log in (longer codes); set digits = ${Math.max(...users.map((u) => u.digits))} in astotp.conf`));
     out.push(...checkKey(s, store, users));
   } finally {
     store.close();
