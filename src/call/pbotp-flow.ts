@@ -14,9 +14,9 @@ import type { PbotpCall } from './pbotp-settings.js';
 
 export interface PbotpJudge {
   /** A 'locked' verdict when the user may not try now, else null. */
-  refuseIfLocked(user: string, ctx: Context): Verdict | null;
+  refuseIfLocked(user: string, ctx: Context): Promise<Verdict | null>;
   /** Checks `typed` against the attempt, which is used up either way. */
-  judge(user: string, attempt: PbotpAttempt, typed: string, digits: number, ctx: Context): Verdict;
+  judge(user: string, attempt: PbotpAttempt, typed: string, digits: number, ctx: Context): Promise<Verdict>;
 }
 
 export async function authenticatePbotp(ch: CallChannel, s: Settings, p: PbotpCall, judge: PbotpJudge, source: string): Promise<FlowResult> {
@@ -32,7 +32,7 @@ export async function authenticatePbotp(ch: CallChannel, s: Settings, p: PbotpCa
       last = { ok: false, reason: 'timeout', user };
       continue;
     }
-    const locked = judge.refuseIfLocked(user, ctx);
+    const locked = await judge.refuseIfLocked(user, ctx);
     if (locked) {
       await ch.log(`try ${attempt}: user ${user}: FAILURE (locked)`);
       last = { ok: false, reason: locked.reason, user };
@@ -48,7 +48,7 @@ export async function authenticatePbotp(ch: CallChannel, s: Settings, p: PbotpCa
       last = { ok: false, reason: 'timeout', user };
       continue;
     }
-    const verdict = judge.judge(user, challenge, typed, p.digits, ctx);
+    const verdict = await judge.judge(user, challenge, typed, p.digits, ctx);
     await ch.log(`try ${attempt}: user ${user}: ${verdict.ok ? 'SUCCESS' : `FAILURE (${verdict.reason})`}`);
     last = { ok: verdict.ok, reason: verdict.reason, user };
     if (verdict.ok || verdict.reason === 'error') return last;

@@ -51,6 +51,8 @@ export interface Settings {
   pbotpUrl: string | null;
   /** How long to wait for the response code after the challenge, also between its digits. */
   pbotpTimeoutMs: number;
+  /** How long a call (or the CLI) waits for a lock another process holds on the database. */
+  dbTimeoutMs: number;
 }
 
 export class SettingsError extends Error {}
@@ -136,6 +138,7 @@ const CONF_KEYS: Record<string, Setter> = {
   pbotp_digits: (s, v) => (s.pbotpDigits = int(1, CODE_DIGITS_MAX)(v)),
   pbotp_url: (s, v) => (s.pbotpUrl = checked(checkBaseUrl)(v)),
   pbotp_timeout: (s, v) => (s.pbotpTimeoutMs = seconds(1, 600)(v)),
+  db_timeout: (s, v) => (s.dbTimeoutMs = seconds(1, 60)(v)),
 };
 
 /** What the dialplan may change per call: AGI(otp/astotp,user=...,pin=no,mode=pbotp). */
@@ -179,6 +182,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): Settings {
     pbotpDigits: CODE_DIGITS_DEFAULT,
     pbotpUrl: null,
     pbotpTimeoutMs: 60_000,
+    dbTimeoutMs: 2_000,
   };
 }
 
