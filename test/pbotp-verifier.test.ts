@@ -24,43 +24,43 @@ function setup(rules = { lockoutFailures: 3, lockoutMinutes: 15 }) {
 }
 
 describe('PbotpVerifier', () => {
-  it('accepts the right code once per challenge and audits it', () => {
+  it('accepts the right code once per challenge and audits it', async () => {
     const { store, verifier, attempt } = setup();
     const { a, code } = attempt();
-    expect(verifier.judge('1001', a, code, 9, ctx)).toMatchObject({ ok: true, reason: 'ok' });
-    expect(verifier.judge('1001', a, code, 9, ctx)).toMatchObject({ ok: false, reason: 'bad-credentials' });
+    expect(await verifier.judge('1001', a, code, 9, ctx)).toMatchObject({ ok: true, reason: 'ok' });
+    expect(await verifier.judge('1001', a, code, 9, ctx)).toMatchObject({ ok: false, reason: 'bad-credentials' });
     expect(store.audit.list().map((e) => [e.result, e.detail])).toEqual([
       ['SUCCESS', 'pbotp response ok'],
       ['FAILURE', 'pbotp wrong response'],
     ]);
   });
 
-  it('locks a user ID after the set number of failures; the lock holds for the right code and uses the challenge up', () => {
+  it('locks a user ID after the set number of failures; the lock holds for the right code and uses the challenge up', async () => {
     const { store, verifier, attempt } = setup({ lockoutFailures: 2, lockoutMinutes: 15 });
-    expect(verifier.judge('1001', attempt().a, '000000000', 9, ctx).detail).toBe('pbotp wrong response');
-    expect(verifier.judge('1001', attempt().a, '000000000', 9, ctx).detail).toMatch(/now locked for 15 min/);
-    expect(verifier.refuseIfLocked('1001', ctx)).toMatchObject({ reason: 'locked' });
-    expect(verifier.refuseIfLocked('1002', ctx)).toBeNull();
+    expect((await verifier.judge('1001', attempt().a, '000000000', 9, ctx)).detail).toBe('pbotp wrong response');
+    expect((await verifier.judge('1001', attempt().a, '000000000', 9, ctx)).detail).toMatch(/now locked for 15 min/);
+    expect(await verifier.refuseIfLocked('1001', ctx)).toMatchObject({ reason: 'locked' });
+    expect(await verifier.refuseIfLocked('1002', ctx)).toBeNull();
     const { a, code } = attempt();
-    expect(verifier.judge('1001', a, code, 9, ctx)).toMatchObject({ ok: false, reason: 'locked' });
+    expect(await verifier.judge('1001', a, code, 9, ctx)).toMatchObject({ ok: false, reason: 'locked' });
     expect(a.used).toBe(true);
     expect(store.throttle.clear(pbotpThrottleId('1001'))).toBe(true);
     const next = attempt();
-    expect(verifier.judge('1001', next.a, next.code, 9, ctx).ok).toBe(true);
+    expect((await verifier.judge('1001', next.a, next.code, 9, ctx)).ok).toBe(true);
   });
 
-  it('forgets failures after a success', () => {
+  it('forgets failures after a success', async () => {
     const { store, verifier, attempt } = setup({ lockoutFailures: 2, lockoutMinutes: 15 });
-    verifier.judge('1001', attempt().a, '000000000', 9, ctx);
+    await verifier.judge('1001', attempt().a, '000000000', 9, ctx);
     const { a, code } = attempt();
-    expect(verifier.judge('1001', a, code, 9, ctx).ok).toBe(true);
+    expect((await verifier.judge('1001', a, code, 9, ctx)).ok).toBe(true);
     expect(store.throttle.get(pbotpThrottleId('1001'))).toBeUndefined();
-    expect(verifier.judge('1001', attempt().a, '000000000', 9, ctx).detail).toBe('pbotp wrong response');
+    expect((await verifier.judge('1001', attempt().a, '000000000', 9, ctx)).detail).toBe('pbotp wrong response');
   });
 
-  it('counts pbotp failures under a namespaced ID, with no users row needed', () => {
+  it('counts pbotp failures under a namespaced ID, with no users row needed', async () => {
     const { store, verifier, attempt } = setup({ lockoutFailures: 1, lockoutMinutes: 15 });
-    verifier.judge('1001', attempt().a, '000000000', 9, ctx);
+    await verifier.judge('1001', attempt().a, '000000000', 9, ctx);
     expect(store.throttle.get('pbotp:1001')).toMatchObject({ failures: 0 });
     expect(store.throttle.lockedUntil('pbotp:1001', Math.floor(Date.now() / 1000))).not.toBeNull();
     expect(store.users.get('1001')).toBeUndefined();

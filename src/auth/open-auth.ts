@@ -1,6 +1,7 @@
 // Everything a verification needs, opened together: the database, its key
 // file (checked to belong to it) and the rules from the settings.
 import type { Settings } from '../config/settings.js';
+import { whenNotBusy } from '../store/busy-wait.js';
 import { Store } from '../store/store.js';
 import { bindKey, refuseNewKey } from './key-binding.js';
 import { loadMasterKey, loadOrCreateMasterKey, type MasterKey } from './master-key.js';
@@ -14,9 +15,12 @@ export interface Auth {
   keyCreated: boolean;
 }
 
-/** `create` is for the admin CLI only: a call never creates a database or a key. */
-export function openAuth(s: Settings, create: boolean): Auth {
-  const store = Store.open(s.db, { create });
+/**
+ * `create` is for the admin CLI only: a call never creates a database or a
+ * key. `blocking`: SQLite may sleep the process on a lock (the CLI's way).
+ */
+export function openAuth(s: Settings, create: boolean, blocking = true): Auth {
+  const store = Store.open(s.db, { create, timeoutMs: s.dbTimeoutMs, blocking });
   try {
     const { key, created } = create ? loadOrCreateMasterKey(s.keyFile, () => refuseNewKey(store, s.keyFile)) : { key: loadMasterKey(s.keyFile), created: false };
     bindKey(store, key, s.keyFile, create);
@@ -26,4 +30,13 @@ export function openAuth(s: Settings, create: boolean): Auth {
     store.close();
     throw err;
   }
+}
+
+/**
+ * For a call: opens without ever sleeping the process on a lock, so a FastAGI
+ * server goes on serving other calls while this one waits up to db_timeout.
+ * A failed try has closed what it opened, so trying again starts afresh.
+ */
+export function openCallAuth(s: Settings): Promise<Auth> {
+  return whenNotBusy(() => openAuth(s, false, false), { path: s.db, timeoutMs: s.dbTimeoutMs });
 }

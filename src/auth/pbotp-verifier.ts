@@ -24,19 +24,20 @@ export class PbotpVerifier {
    * A 'locked' verdict (audited) when the user is locked now, else null. Lets
    * the call skip reading out a challenge that could not succeed anyway.
    */
-  refuseIfLocked(user: string, ctx: Context): Verdict | null {
+  async refuseIfLocked(user: string, ctx: Context): Promise<Verdict | null> {
     // Only a shortcut: judge() checks the lock again in its transaction.
     const now = Math.floor(Date.now() / 1000);
-    const until = this.store.throttle.lockedUntil(pbotpThrottleId(user), now);
-    return until === null ? null : recordVerdict(this.store, user, ctx, now, locked(until));
+    const until = await this.store.read(() => this.store.throttle.lockedUntil(pbotpThrottleId(user), now));
+    return until === null ? null : this.store.exclusive(() => recordVerdict(this.store, user, ctx, now, locked(until)));
   }
 
-  refuseNoUser(ctx: Context): Verdict {
-    return recordVerdict(this.store, null, ctx, Math.floor(Date.now() / 1000), fail('bad-credentials', 'no user ID (the caller ID is not a number)'));
+  refuseNoUser(ctx: Context): Promise<Verdict> {
+    const now = Math.floor(Date.now() / 1000);
+    return this.store.exclusive(() => recordVerdict(this.store, null, ctx, now, fail('bad-credentials', 'no user ID (the caller ID is not a number)')));
   }
 
   /** Judges the response typed for `attempt`; the attempt is used up whatever the verdict. */
-  judge(user: string, attempt: PbotpAttempt, typed: string, digits: number, ctx: Context): Verdict {
+  judge(user: string, attempt: PbotpAttempt, typed: string, digits: number, ctx: Context): Promise<Verdict> {
     return this.store.exclusive(() => {
       const now = Math.floor(Date.now() / 1000);
       const id = pbotpThrottleId(user);

@@ -50,7 +50,7 @@ export class Verifier {
   async judge(a: Attempt, ctx: Context): Promise<Verdict> {
     // The PIN hash is slow on purpose, so it runs before the write lock is taken;
     // the transaction then makes sure the hash it checked is still the current one.
-    const before = a.user === null ? undefined : this.store.users.get(a.user);
+    const before = a.user === null ? undefined : await this.store.read(() => this.store.users.get(a.user!));
     const pinOk = a.pin === null ? true : await verifyPin(this.key.pinPepper, a.pin, before?.pin_hash ?? null);
     return this.store.exclusive(() => {
       const now = Math.floor(Date.now() / 1000);

@@ -15,11 +15,11 @@ import type { PbotpCall } from './pbotp-settings.js';
 
 export interface PbotpJudge {
   /** A 'locked' verdict when the user may not try now, else null. */
-  refuseIfLocked(user: string, ctx: Context): Verdict | null;
+  refuseIfLocked(user: string, ctx: Context): Promise<Verdict | null>;
   /** The audited verdict for a call that names no possible user (caller ID not a number). */
-  refuseNoUser(ctx: Context): Verdict;
+  refuseNoUser(ctx: Context): Promise<Verdict>;
   /** Checks `typed` against the attempt, which is used up either way. */
-  judge(user: string, attempt: PbotpAttempt, typed: string, digits: number, ctx: Context): Verdict;
+  judge(user: string, attempt: PbotpAttempt, typed: string, digits: number, ctx: Context): Promise<Verdict>;
 }
 
 export async function authenticatePbotp(ch: CallChannel, s: Settings, p: PbotpCall, judge: PbotpJudge, source: string): Promise<FlowResult> {
@@ -29,7 +29,7 @@ export async function authenticatePbotp(ch: CallChannel, s: Settings, p: PbotpCa
   if (fixed?.id === null) {
     // No challenge can be made for a login that names nobody.
     await ch.log('no user ID: the caller ID is not a number');
-    const verdict = judge.refuseNoUser(ctx);
+    const verdict = await judge.refuseNoUser(ctx);
     await ch.play(sound(PROMPTS.failed));
     return { ok: false, reason: verdict.reason, user: null };
   }
@@ -43,7 +43,7 @@ export async function authenticatePbotp(ch: CallChannel, s: Settings, p: PbotpCa
       last = { ok: false, reason: 'timeout', user };
       continue;
     }
-    const locked = judge.refuseIfLocked(user, ctx);
+    const locked = await judge.refuseIfLocked(user, ctx);
     if (locked) {
       await ch.log(`try ${attempt}: user ${user}: FAILURE (locked)`);
       last = { ok: false, reason: locked.reason, user };
@@ -59,7 +59,7 @@ export async function authenticatePbotp(ch: CallChannel, s: Settings, p: PbotpCa
       last = { ok: false, reason: 'timeout', user };
       continue;
     }
-    const verdict = judge.judge(user, challenge, typed, p.digits, ctx);
+    const verdict = await judge.judge(user, challenge, typed, p.digits, ctx);
     await ch.log(`try ${attempt}: user ${user}: ${verdict.ok ? 'SUCCESS' : `FAILURE (${verdict.reason})`}`);
     last = { ok: verdict.ok, reason: verdict.reason, user };
     if (verdict.ok || verdict.reason === 'error') return last;

@@ -1,7 +1,7 @@
 // One call from start to finish on any transport: settings, database, the
 // flow, and the channel variables the dialplan reads. ASTOTP=SUCCESS is the
 // very last thing set, and only after a verified attempt.
-import { openAuth, type Auth } from '../auth/open-auth.js';
+import { openCallAuth, type Auth } from '../auth/open-auth.js';
 import { applyCallArguments } from '../config/call-args.js';
 import { loadSettings, type Settings } from '../config/settings.js';
 import { HangupError, type CallChannel } from './channel.js';
@@ -23,17 +23,17 @@ export interface RunOptions {
   source: string;
   /** Settings before the call's own arguments; defaults to loadSettings(). */
   settings?: () => Settings;
-  /** Reuse an open database (FastAGI); otherwise one is opened and closed per call. */
-  auth?: Auth;
+  /** Borrows the open database (FastAGI's shared one); otherwise one is opened and closed per call. */
+  auth?: () => Promise<Auth>;
 }
 
 export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOutcome> {
-  let auth: Auth | undefined = opts.auth;
+  let auth: Auth | undefined;
   let outcome: CallOutcome;
   try {
     const site = (opts.settings ?? loadSettings)();
     // Opened first so that a refused call leaves its audit row too; no profile or argument changes the database.
-    const a = (auth ??= openAuth(site, false));
+    const a = (auth = opts.auth ? await opts.auth() : await openCallAuth(site));
     // Whatever the dialplan says: such a caller ID may already have added arguments.
     if (callerIdInjects(ch.info)) throw new Error('call refused: the caller ID contains , & = or |, which no phone number does (argument injection?)');
     const s = applyCallArguments(site, ch.info.args);
@@ -49,7 +49,7 @@ export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOu
         : { ok: false, reason: 'error', user: null, error: describe(err) };
   }
   if (auth && !['ok', 'bad-credentials', 'locked'].includes(outcome.reason)) auditEnding(auth, ch, opts.source, outcome);
-  if (auth && auth !== opts.auth) auth.store.close();
+  if (auth && !opts.auth) auth.store.close();
   await report(ch, outcome);
   return outcome;
 }
@@ -72,6 +72,9 @@ async function report(ch: CallChannel, o: CallOutcome): Promise<void> {
 }
 
 function auditEnding(auth: Auth, ch: CallChannel, source: string, o: CallOutcome): void {
+  // One try, never a wait (a call's connection has no busy handler): when the
+  // call failed on a busy database it has waited its db_timeout already, and
+  // losing this one row is better than keeping the channel waiting again.
   try {
     recordVerdict(auth.store, o.user, callContext(ch, source), Math.floor(Date.now() / 1000), { ok: false, reason: o.reason, detail: o.error });
   } catch {

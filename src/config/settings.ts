@@ -53,6 +53,8 @@ export interface Settings {
   pbotpTimeoutMs: number;
   /** Call profiles of astotp.conf ([NAME] with type = profile), checked at load, applied per call. */
   profiles: ReadonlyMap<string, Profile>;
+  /** How long a call (or the CLI) waits for a lock another process holds on the database. */
+  dbTimeoutMs: number;
 }
 
 /**
@@ -161,6 +163,7 @@ const CONF_KEYS: Record<string, Setter> = {
   pbotp_digits: (s, v) => (s.pbotpDigits = int(1, CODE_DIGITS_MAX)(v)),
   pbotp_url: (s, v) => (s.pbotpUrl = checked(checkBaseUrl)(v)),
   pbotp_timeout: (s, v) => (s.pbotpTimeoutMs = seconds(1, 600)(v)),
+  db_timeout: (s, v) => (s.dbTimeoutMs = seconds(1, 60)(v)),
 };
 
 /**
@@ -209,6 +212,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): Settings {
     pbotpUrl: null,
     pbotpTimeoutMs: 60_000,
     profiles: new Map(),
+    dbTimeoutMs: 2_000,
   };
 }
 

@@ -61,14 +61,7 @@ export async function serveCall(socket: Socket, ctx: ConnectionContext): Promise
       result = `FAILURE (error: ${request.problem})`;
       await refuse(channel, request.problem);
     } else {
-      let auth;
-      try {
-        auth = ctx.auth.get();
-      } catch {
-        // Not shared: runCall opens the database itself, fails the same way and reports it as a classic call would.
-        auth = undefined;
-      }
-      const o = await runCall(channel, { source: 'fastagi', settings: () => ctx.settings, ...(auth ? { auth } : {}) });
+      const o = await runCall(channel, { source: 'fastagi', settings: () => ctx.settings, auth: () => ctx.auth.get() });
       result = o.ok ? `SUCCESS for user ${safe(o.user ?? '')}` : `FAILURE (${o.reason}${o.error ? `: ${safe(o.error)}` : ''})`;
     }
   } catch (err) {

@@ -1,29 +1,41 @@
 // One open database for every FastAGI call. better-sqlite3 is synchronous, so
 // the calls of one server never run two transactions at once and cannot get
-// SQLITE_BUSY from each other. A database that cannot be opened fails each
-// call closed and is tried again on the next; one replaced on disk (a restore)
-// is reopened, so the server never keeps writing to a file nobody reads.
+// SQLITE_BUSY from each other; another process's lock is waited for on timers
+// (Store), never in SQLite's busy handler, so the other calls go on meanwhile.
+// A database that cannot be opened fails each call closed and is tried again
+// on the next; one replaced on disk (a restore) is reopened, so the server
+// never keeps writing to a file nobody reads.
 import { statSync } from 'node:fs';
 import type { Auth } from '../auth/open-auth.js';
 
 export class SharedAuth {
   private auth: Auth | null = null;
   private inode: number | null = null;
+  /** Calls that arrive while the database is being opened wait for that one opening. */
+  private opening: Promise<Auth> | null = null;
 
   constructor(
     private readonly path: string,
-    private readonly open: () => Auth,
+    private readonly open: () => Promise<Auth>,
   ) {}
 
-  /** The open database, opened now if need be; throws why it cannot be opened. */
-  get(): Auth {
+  /** The open database, opened now if need be; rejects with why it cannot be opened. */
+  get(): Promise<Auth> {
+    if (this.opening) return this.opening;
     const inode = statSync(this.path, { throwIfNoEntry: false })?.ino ?? null;
     if (this.auth && inode !== this.inode) this.close();
-    if (!this.auth) {
-      this.auth = this.open();
+    if (this.auth) return Promise.resolve(this.auth);
+    const opening = this.open().then((auth) => {
+      this.auth = auth;
       this.inode = inode;
-    }
-    return this.auth;
+      return auth;
+    });
+    this.opening = opening;
+    const done = (): void => {
+      if (this.opening === opening) this.opening = null;
+    };
+    opening.then(done, done);
+    return opening;
   }
 
   close(): void {

@@ -8,12 +8,35 @@ import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 
 export type Db = Database.Database;
 
-export class StoreError extends Error {}
+export class StoreError extends Error {
+  /** 'busy': another process held a lock longer than db_timeout; the same step may work later. */
+  constructor(
+    message: string,
+    readonly code: 'busy' | null = null,
+  ) {
+    super(message);
+  }
+}
+
+/** The one sentence for a lock held too long, wherever it is noticed. */
+export function busyError(path: string, timeoutMs: number): StoreError {
+  return new StoreError(`database ${path} is busy: another process has held a lock longer than db_timeout (${timeoutMs / 1000} s)`, 'busy');
+}
+
+/** db_timeout's default, for callers without settings. */
+export const DEFAULT_TIMEOUT_MS = 2_000;
 
 export interface OpenOptions {
   /** A call must never create a database; the CLI may. */
   create: boolean;
-  busyTimeoutMs?: number;
+  /** db_timeout: how long to wait for another process's lock. */
+  timeoutMs?: number;
+  /**
+   * Whether SQLite's busy handler may wait, sleeping the whole process: fine
+   * for the CLI at a terminal, never for a call, whose waits must leave the
+   * event loop free (Store retries on timers instead).
+   */
+  blocking?: boolean;
 }
 
 let addon: object | undefined | null = null;
@@ -31,12 +54,13 @@ export function openDatabase(path: string, opts: OpenOptions): Db {
   if (!opts.create && !existsSync(path)) throw new StoreError(`database ${path} does not exist (astotp init or astotp enroll creates it)`);
   if (!opts.create) requireWritable(path);
   preloadSqliteAddon();
+  const { timeoutMs = DEFAULT_TIMEOUT_MS, blocking = true } = opts;
   let db: Db;
   try {
     // @types/better-sqlite3 only knows the string form; the addon object is documented upstream.
-    db = new Database(path, { fileMustExist: !opts.create, timeout: opts.busyTimeoutMs ?? 5000, ...(addon ? { nativeBinding: addon as unknown as string } : {}) });
+    db = new Database(path, { fileMustExist: !opts.create, timeout: blocking ? timeoutMs : 0, ...(addon ? { nativeBinding: addon as unknown as string } : {}) });
   } catch (err) {
-    throw explain(err, path);
+    throw explain(err, path, timeoutMs);
   }
   try {
     // WAL lets calls read while another commits; FULL sync so an accepted
@@ -48,7 +72,7 @@ export function openDatabase(path: string, opts: OpenOptions): Db {
     return db;
   } catch (err) {
     db.close();
-    throw explain(err, path);
+    throw explain(err, path, timeoutMs);
   }
 }
 
@@ -81,7 +105,7 @@ function migrate(db: Db, path: string, mayInitialise: boolean): void {
   }).immediate();
 }
 
-function explain(err: unknown, path: string): Error {
+function explain(err: unknown, path: string, timeoutMs: number): Error {
   if (err instanceof StoreError) return err;
   const e = err as { code?: string; message?: string };
   const code = e.code ?? '';
@@ -94,6 +118,6 @@ function explain(err: unknown, path: string): Error {
     } catch {}
     return new StoreError(`database ${path} cannot be opened for writing${mode}: ${e.message}`);
   }
-  if (code === 'SQLITE_BUSY') return new StoreError(`database ${path} is busy: another process holds a lock too long`);
+  if (code.startsWith('SQLITE_BUSY')) return busyError(path, timeoutMs);
   return err instanceof Error ? err : new Error(String(err));
 }

@@ -1,6 +1,7 @@
 // One handle on the database: users, audit log, throttle and the few facts kept in meta.
 import { Audit } from './audit.js';
-import { openDatabase, type Db, type OpenOptions } from './open-database.js';
+import { whenNotBusy, type BusyWait } from './busy-wait.js';
+import { DEFAULT_TIMEOUT_MS, openDatabase, type Db, type OpenOptions } from './open-database.js';
 import { Throttle } from './throttle.js';
 import { Users } from './users.js';
 
@@ -9,14 +10,26 @@ export class Store {
   readonly audit: Audit;
   readonly throttle: Throttle;
 
-  constructor(readonly db: Db, readonly path: string) {
+  private readonly wait: BusyWait;
+
+  constructor(
+    readonly db: Db,
+    readonly path: string,
+    timeoutMs = DEFAULT_TIMEOUT_MS,
+  ) {
     this.users = new Users(db);
     this.audit = new Audit(db);
     this.throttle = new Throttle(db);
+    this.wait = { path, timeoutMs };
   }
 
   static open(path: string, opts: OpenOptions): Store {
-    return new Store(openDatabase(path, opts), path);
+    return new Store(openDatabase(path, opts), path, opts.timeoutMs);
+  }
+
+  /** Reads with fn, waiting like exclusive() while another process's lock keeps even readers out. */
+  read<T>(fn: () => T): Promise<T> {
+    return whenNotBusy(fn, this.wait);
   }
 
   getMeta(key: string): string | undefined {
@@ -27,9 +40,19 @@ export class Store {
     this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
-  /** Runs fn in a write transaction taken up front, so check-then-record cannot race. */
-  exclusive<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+  /**
+   * Runs fn in a write transaction taken up front, so check-then-record cannot
+   * race. On a call's connection (no busy handler) another process's lock is
+   * waited for with the event loop free; fn itself runs at most once, in one
+   * go, so no other call's database work can slip into the transaction.
+   */
+  exclusive<T>(fn: () => T): Promise<T> {
+    let began = false;
+    const txn = this.db.transaction(() => {
+      began = true;
+      return fn();
+    });
+    return whenNotBusy(() => txn.immediate(), this.wait, () => !began);
   }
 
   close(): void {

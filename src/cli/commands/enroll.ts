@@ -49,7 +49,7 @@ ${QR_HELP}
       await showSecret(ctx, user, params, qr);
       const step = confirm ? await confirmCode(ctx, user, params, settings.window) : null;
       const pinHash = pin === null ? null : await hashPin(key.pinPepper, pin);
-      const replaced = store.exclusive(() => {
+      const replaced = await store.exclusive(() => {
         const existed = store.users.remove(user);
         if (existed && !force) throw new CliFailure(`user ${user} was created by someone else meanwhile; nothing was saved`);
         store.users.insert({ id: user, pin_hash: pinHash, secret_box: sealSecret(key.secretKey, user, params.secret), algorithm: params.algorithm, digits: params.digits, period: params.period });

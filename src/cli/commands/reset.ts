@@ -30,7 +30,7 @@ ${QR_HELP}
       if (shorterCode) ctx.note(shorterCodeNote(user.id, params.digits, settings));
       await showSecret(ctx, user.id, params, qr);
       const step = confirm ? await confirmCode(ctx, user.id, params, settings.window) : null;
-      store.exclusive(() => {
+      await store.exclusive(() => {
         const box = sealSecret(key.secretKey, user.id, params.secret);
         if (!store.users.replaceSecret(user.id, box, params)) throw new CliFailure(`user ${user.id} was removed meanwhile; nothing was saved`);
         if (step !== null) store.users.markStepUsed(user.id, step);

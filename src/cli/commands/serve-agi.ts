@@ -1,7 +1,7 @@
 // astotp serve-agi: the call flow as a FastAGI server, for
 // AGI(agi://HOST/otp): one long-running process and one open database for all
 // calls instead of a Node start per call.
-import { openAuth } from '../../auth/open-auth.js';
+import { openCallAuth } from '../../auth/open-auth.js';
 import { dropRootForGood } from '../../fastagi/drop-root.js';
 import { FastAgiServer } from '../../fastagi/server.js';
 import { formatAddress, parseListen } from '../../fastagi/listen-address.js';
@@ -54,9 +54,9 @@ Options:
     process.on('uncaughtException', (err) => log(`internal error: ${err.message}`));
     process.on('unhandledRejection', (err) => log(`internal error: ${err instanceof Error ? err.message : String(err)}`));
 
-    const auth = new SharedAuth(settings.db, () => openAuth(settings, false));
+    const auth = new SharedAuth(settings.db, () => openCallAuth(settings));
     try {
-      auth.get();
+      await auth.get();
     } catch (err) {
       log(`warning: ${(err as Error).message}; calls fail (ASTOTP_REASON=error) until it can be opened`);
     }

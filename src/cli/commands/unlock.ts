@@ -21,7 +21,7 @@ for pbotp logins (mode = pbotp in astotp.conf or a profile) with that user ID.
     const id = checkUserId(raw!);
     const { store, settings } = openForCommand(ctx, false);
     try {
-      const { enrolled, pbotp } = store.exclusive(() => ({ enrolled: store.users.unlock(id), pbotp: store.throttle.clear(pbotpThrottleId(id)) }));
+      const { enrolled, pbotp } = await store.exclusive(() => ({ enrolled: store.users.unlock(id), pbotp: store.throttle.clear(pbotpThrottleId(id)) }));
       if (!enrolled && !pbotp) throw new CliFailure(`no user ${id} in ${settings.db}, and no pbotp failures of ${id} to clear`);
       return done(ctx, enrolled ? `User ${id} unlocked.` : `pbotp lockout of ${id} cleared.`, { user: id, locked_until: null, failures: 0 });
     } finally {

@@ -20,7 +20,7 @@ export function checkDatabaseAndKey(s: Settings): Check[] {
   if (dbStat.mode & 0o004) out.push(warn('database', `${s.db} is readable by everyone (mode ${mode(dbStat)}); chmod 600 ${s.db}`));
   let store: Store;
   try {
-    store = Store.open(s.db, { create: false });
+    store = Store.open(s.db, { create: false, timeoutMs: s.dbTimeoutMs });
   } catch (err) {
     return [...out, fail('database', errorText(err))];
   }
