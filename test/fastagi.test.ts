@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CallResult } from './helpers/asterisk-peer.js';
-import { fastAgiCall, type FastAgiCallOptions } from './helpers/fastagi-peer.js';
+import { fastAgiCall, RawPeer, type FastAgiCallOptions } from './helpers/fastagi-peer.js';
 import { AgiServer } from './helpers/serve-agi.js';
 import { Site, totp, wrongCode } from './helpers/site.js';
 
@@ -17,9 +17,18 @@ const AGAIN = 'otp/astotp-try-again';
 const FAILED = 'otp/astotp-failed';
 
 const servers: AgiServer[] = [];
+const peers: RawPeer[] = [];
 afterEach(async () => {
+  for (const p of peers.splice(0)) p.destroy();
   await Promise.all(servers.splice(0).map((s) => s.stop('SIGKILL')));
 });
+
+/** A bare connection, closed after the test. */
+async function rawPeer(server: AgiServer, localAddress?: string): Promise<RawPeer> {
+  const peer = await RawPeer.open(server.port, localAddress);
+  peers.push(peer);
+  return peer;
+}
 
 async function serve(site: Site, args: string[] = []): Promise<AgiServer> {
   const server = await AgiServer.start(site.env, args);
@@ -272,10 +281,107 @@ describe('astotp serve-agi', () => {
 
   it('refuses bad options before listening', () => {
     const site = siteWithUser();
-    for (const args of [['--listen', 'nowhere:99999'], ['--max-sessions', '0'], ['--idle-timeout', 'x']]) {
+    const bad = [
+      ['--listen', 'nowhere:99999'],
+      ['--max-sessions', '0'],
+      ['--idle-timeout', 'x'],
+      ['--max-pending', '1'],
+      ['--max-sessions', '10', '--max-pending', '9'],
+      ['--header-timeout', '0'],
+      ['--call-timeout', 'x'],
+    ];
+    for (const args of bad) {
       const r = site.cli(['serve-agi', ...args]);
       expect(r.status).toBe(2);
-      expect(r.stderr).toMatch(/^astotp: --(listen|max-sessions|idle-timeout)/);
+      expect(r.stderr).toMatch(/^astotp: --(listen|max-sessions|idle-timeout|max-pending|header-timeout|call-timeout)/);
     }
+  });
+});
+
+// Anyone who can connect can open sockets: what they do must not take the
+// slots of real calls, nor keep a connection open for long.
+describe('astotp serve-agi against connections that are not Asterisk', () => {
+  const FIRST = 'SET VARIABLE ASTOTP "FAILURE"';
+
+  /** Sends a header, takes the first command and answers it with a line that never ends; returns once the server has closed the connection. */
+  async function trickleFirstReply(peer: RawPeer): Promise<void> {
+    peer.sendHeader();
+    expect(await peer.lines(1)).toEqual([FIRST]);
+    // Only the server closing the connection ends this.
+    await peer.trickle('200 result=1'.padEnd(1000, '0'), 100);
+    expect(peer.open).toBe(false);
+    expect(peer.received).toBe(`${FIRST}\n`);
+  }
+
+  it('serves a real call while many connections from its own address send no header, and closes those at --header-timeout', async () => {
+    const server = await serve(siteWithUser(), ['--max-sessions', '2', '--header-timeout', '2']);
+    // More than calls, pending connections and the server's connection backstop together.
+    const idle: RawPeer[] = [];
+    for (let i = 0; i < 40; i++) idle.push(await rawPeer(server));
+    const r = await call(server, { inputs: ['1001', '4321', totp()] });
+    expect(r.violations).toEqual([]);
+    expect(r.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '1001' });
+    await Promise.all(idle.map((p) => p.closed));
+    // Closed unspoken to: the oldest to make room, the rest at the header deadline.
+    expect(idle.map((p) => p.received).join('')).toBe('');
+    await until(() => /closed \d+ connections that held no call/.test(server.log), 'the connections pushed out in the log');
+    const timedOut = /connection from 127\.0\.0\.1:\d+: no AGI request \(AGI environment: no answer within 2000 ms\)/;
+    await until(() => timedOut.test(server.log), 'a connection closed at the header deadline in the log');
+    expect(server.log).not.toMatch(/busy|internal error/);
+  }, 30_000);
+
+  it('keeps the pending connections of one address while another address floods the server', async () => {
+    const server = await serve(siteWithUser(), ['--max-sessions', '2']);
+    const asterisk = await rawPeer(server);
+    const flood: RawPeer[] = [];
+    for (let i = 0; i < 30; i++) flood.push(await rawPeer(server, '127.0.0.2'));
+    // The flood's own oldest are pushed out: the server has seen all of it.
+    await Promise.all(flood.slice(0, -2).map((p) => p.closed));
+    expect(asterisk.open).toBe(true);
+    asterisk.sendHeader();
+    expect(await asterisk.lines(1)).toEqual([FIRST]);
+  }, 30_000);
+
+  it('closes a call whose reply trickles in one byte at a time at --idle-timeout, as a hangup', async () => {
+    const server = await serve(siteWithUser(), ['--idle-timeout', '1']);
+    await trickleFirstReply(await rawPeer(server));
+    await until(() => /call 1700000000\.9 .*: FAILURE \(hangup\)/.test(server.log), 'the call in the log');
+    expect(server.log).toMatch(/call 1700000000\.9 .*: Asterisk left a command unanswered for too long, closing/);
+  }, 30_000);
+
+  it('closes a call once Asterisk has taken --call-timeout in all to answer, even though each reply came in time', async () => {
+    const server = await serve(siteWithUser(), ['--idle-timeout', '5', '--call-timeout', '2']);
+    // Right credentials, each prompt answered within the idle limit: served to the end, this would be a SUCCESS.
+    const r = await call(server, { inputs: ['1001', '4321', totp()], replyDelayMs: 800, timeoutMs: 20_000 });
+    expect(noSuccess(r)).toBe(true);
+    expect(r.variables.ASTOTP).toBe('FAILURE');
+    expect(r.prompts).toEqual([ID, PIN, CODE].slice(0, r.prompts.length));
+    await until(() => server.log.includes('FAILURE (hangup)'), 'the call in the log');
+    expect(server.log).toMatch(/: Asterisk took more than 2 s in all to answer this call, closing/);
+    expect(server.log).not.toMatch(/left a command unanswered/);
+    const next = await call(server, { inputs: ['1001', '4321', totp()] });
+    expect(next.variables.ASTOTP).toBe('SUCCESS');
+  }, 30_000);
+
+  it('gives a busy refusal only --header-timeout to be answered, however it trickles, and frees the slot for the next call', async () => {
+    const server = await serve(siteWithUser(), ['--max-sessions', '1', '--header-timeout', '1']);
+    const holder = await rawPeer(server);
+    holder.sendHeader();
+    expect(await holder.lines(1)).toEqual([FIRST]);
+    await trickleFirstReply(await rawPeer(server));
+    await until(() => server.log.includes('FAILURE (busy: 1 calls in progress)'), 'the refusal in the log');
+    holder.destroy();
+    await until(() => server.log.includes('FAILURE (hangup)'), 'the held call to end');
+    const r = await call(server, { inputs: ['1001', '4321', totp()] });
+    expect(r.variables.ASTOTP).toBe('SUCCESS');
+  }, 30_000);
+
+  it('closes a connection whose header grows past 64 KiB without answering it', async () => {
+    const server = await serve(siteWithUser());
+    const peer = await rawPeer(server);
+    peer.sendHeader(70_000);
+    await peer.closed;
+    expect(peer.received).toBe('');
+    await until(() => server.log.includes('no AGI request (more than 65536 bytes of header)'), 'the refusal in the log');
   });
 });

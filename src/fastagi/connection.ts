@@ -3,14 +3,14 @@
 // Whatever happens on this connection ends here: nothing it does may throw
 // into the server, which serves every other call meanwhile.
 import type { Socket } from 'node:net';
-import { Writable } from 'node:stream';
 import { AgiChannel } from '../agi/agi-channel.js';
 import { sanitizeText } from '../agi/quote.js';
 import { AgiSession } from '../agi/session.js';
 import { HangupError, type CallInfo } from '../call/channel.js';
 import { runCall } from '../call/run-call.js';
-import { applyCallArguments } from '../config/call-args.js';
 import type { Settings } from '../config/settings.js';
+import { AnswerWatch } from './answer-watch.js';
+import { callLimitMs, idleLimitMs } from './call-limits.js';
 import { readRequest } from './request.js';
 import type { SharedAuth } from './shared-auth.js';
 
@@ -20,38 +20,81 @@ export interface ConnectionContext {
   auth: SharedAuth;
   /** How long Asterisk may leave a command unanswered; null: the call's longest prompt timeout plus IDLE_MARGIN_MS. */
   idleTimeoutMs: number | null;
-  /** How long Asterisk has to send the agi_ header after connecting. */
+  /** How long Asterisk may take to answer all of a call's commands; null: from the call's timeouts and tries. */
+  callTimeoutMs: number | null;
+  /** How long Asterisk has to send the agi_ header after connecting, and to answer a busy refusal. */
   headerTimeoutMs: number;
   log(line: string): void;
 }
 
-/** Room for prompts being played before a GET DATA's own timeout starts. */
-export const IDLE_MARGIN_MS = 30_000;
-/** A refusal is a few short commands; Asterisk answers them at once. */
-const BUSY_IDLE_MS = 5_000;
+/** A connection whose agi_ header is complete: a call, or one to refuse. */
+export interface OpenConnection {
+  socket: Socket;
+  peer: string;
+  session: AgiSession;
+  answers: AnswerWatch;
+  info: CallInfo;
+}
+
+/** A connection closed before its header was complete, and why. */
+export interface NoRequest {
+  peer: string;
+  why: string;
+}
+
+/** Far more than Asterisk's header; a connection may not fill memory before it is a call. */
+const MAX_HEADER_BYTES = 65_536;
 /** After our FIN, how long Asterisk gets to close its side. */
 const LINGER_MS = 2_000;
 
-/** Serves one call; resolves when it is over, never rejects. */
-export async function serveCall(socket: Socket, ctx: ConnectionContext): Promise<void> {
+/** Reads the agi_ header within the header deadline; without one, closes the connection and says why. */
+export async function openConnection(socket: Socket, ctx: ConnectionContext): Promise<OpenConnection | NoRequest> {
   const peer = prepare(socket);
+  // Listening before the session does, the watch stops its clock on a reply before the session writes the next command.
   const answers = new AnswerWatch(socket);
   const session = new AgiSession(socket, answers.output);
-  let info: CallInfo;
+  let received = 0;
+  const countHeader = (chunk: Buffer): void => {
+    received += chunk.length;
+    if (received > MAX_HEADER_BYTES) socket.destroy();
+  };
+  socket.on('data', countHeader);
+  const tooLarge = `more than ${MAX_HEADER_BYTES} bytes of header`;
+  let why: string;
   try {
-    info = await session.readEnvironment({ deadlineMs: ctx.headerTimeoutMs });
+    const info = await session.readEnvironment({ deadlineMs: ctx.headerTimeoutMs });
+    // The header may have ended in the very chunk that crossed the bound.
+    if (received <= MAX_HEADER_BYTES) return { socket, peer, session, answers, info };
+    why = tooLarge;
   } catch (err) {
-    ctx.log(`connection from ${peer}: no AGI request (${oneLine(err)})`);
-    session.close();
-    socket.destroy();
-    return;
+    why = received > MAX_HEADER_BYTES ? tooLarge : oneLine(err);
+  } finally {
+    socket.off('data', countHeader);
   }
+  session.close();
+  socket.destroy();
+  return { peer, why };
+}
+
+/** Serves one call; resolves when it is over, never rejects. */
+export async function serveCall(c: OpenConnection, ctx: ConnectionContext): Promise<void> {
+  const { socket, session, answers, info } = c;
   const request = readRequest(info);
   const channel = new AgiChannel(session, { ...info, args: request.args }, { onClose: () => hangUpSocket(socket) });
-  const label = callLabel(info, peer);
-  answers.start(ctx.idleTimeoutMs ?? idleLimitMs(ctx.settings, request.args), () => {
-    ctx.log(`${label}: Asterisk left a command unanswered for too long, closing`);
-    socket.destroy();
+  const label = callLabel(info, c.peer);
+  const commandMs = ctx.idleTimeoutMs ?? idleLimitMs(ctx.settings, request.args);
+  const totalMs = ctx.callTimeoutMs ?? callLimitMs(ctx.settings, request.args);
+  answers.start({
+    commandMs,
+    totalMs,
+    onExpired: (which) => {
+      ctx.log(
+        which === 'command'
+          ? `${label}: Asterisk left a command unanswered for too long, closing`
+          : `${label}: Asterisk took more than ${seconds(totalMs)} s in all to answer this call, closing`,
+      );
+      socket.destroy();
+    },
   });
   let result: string | undefined;
   try {
@@ -72,26 +115,23 @@ export async function serveCall(socket: Socket, ctx: ConnectionContext): Promise
   ctx.log(`${label}: ${result}`);
 }
 
-/** Beyond the session limit: the dialplan still gets FAILURE, with a reason the admin can act on. */
-export async function refuseBusy(socket: Socket, ctx: ConnectionContext, limit: number): Promise<void> {
-  const peer = prepare(socket);
-  socket.setTimeout(BUSY_IDLE_MS, () => socket.destroy());
-  const session = new AgiSession(socket, socket);
-  let channel: AgiChannel | null = null;
+/**
+ * Beyond the session limit: the dialplan still gets FAILURE, with a reason the
+ * admin can act on. Asterisk answers these few commands at once, so they get
+ * the header's deadline, in all: a peer that answers slowly is not told.
+ */
+export async function refuseBusy(c: OpenConnection, ctx: ConnectionContext, limit: number): Promise<void> {
+  const { socket, session, answers, info } = c;
+  const channel = new AgiChannel(session, info, { onClose: () => hangUpSocket(socket) });
+  answers.start({ commandMs: ctx.headerTimeoutMs, totalMs: ctx.headerTimeoutMs, onExpired: () => socket.destroy() });
+  ctx.log(`${callLabel(info, c.peer)}: FAILURE (busy: ${limit} calls in progress)`);
   try {
-    const info = await session.readEnvironment({ deadlineMs: Math.min(ctx.headerTimeoutMs, BUSY_IDLE_MS) });
-    channel = new AgiChannel(session, info, { onClose: () => hangUpSocket(socket) });
-    ctx.log(`${callLabel(info, peer)}: FAILURE (busy: ${limit} calls in progress)`);
     await channel.setVariable('ASTOTP', 'FAILURE');
     await refuse(channel, `busy: the FastAGI server already serves ${limit} calls (serve-agi --max-sessions)`);
   } catch {
     // Asterisk went away first; there is nobody left to tell.
   } finally {
-    if (channel) await channel.close();
-    else {
-      session.close();
-      socket.destroy();
-    }
+    await channel.close();
   }
 }
 
@@ -102,60 +142,6 @@ async function refuse(channel: AgiChannel, error: string): Promise<void> {
   await channel.setVariable('ASTOTP_ERROR', error);
   await channel.log(`error: ${error}`, 0);
   await channel.log('result FAILURE (error)', 1);
-}
-
-/** How long a call may go without a word from Asterisk: its longest wait for the caller, plus the prompts. */
-export function idleLimitMs(base: Settings, args: string[]): number {
-  let s = base;
-  try {
-    s = applyCallArguments(base, args);
-  } catch {
-    // The call will fail on these arguments anyway; the base settings bound it until then.
-  }
-  const waits = [s.idTimeoutMs, s.pinTimeoutMs, s.codeTimeoutMs, ...(s.mode === 'pbotp' ? [s.pbotpTimeoutMs] : [])];
-  return Math.max(...waits) + IDLE_MARGIN_MS;
-}
-
-/**
- * The idle limit counts only the time Asterisk owes an answer: from a command
- * written until its reply line is complete. Time the server spends itself
- * (PIN hashes queued behind hundreds of others) never closes a call.
- */
-class AnswerWatch {
-  /** What the session writes commands to: the socket, with the clock started. */
-  readonly output: Writable;
-  private timer: NodeJS.Timeout | undefined;
-  private limit: { ms: number; onIdle: () => void } | null = null;
-
-  constructor(socket: Socket) {
-    this.output = new Writable({
-      decodeStrings: false,
-      write: (chunk: string | Buffer, _encoding, callback) => {
-        this.arm();
-        socket.write(chunk, (err) => callback(err ?? null));
-      },
-    });
-    // A reply may arrive in pieces: only a complete line ends the wait.
-    socket.on('data', (chunk: Buffer) => (chunk[chunk.length - 1] === 0x0a ? this.disarm() : this.arm()));
-    socket.on('close', () => {
-      this.disarm();
-      this.output.destroy();
-    });
-  }
-
-  start(ms: number, onIdle: () => void): void {
-    this.limit = { ms, onIdle };
-  }
-
-  private arm(): void {
-    this.disarm();
-    if (this.limit) this.timer = setTimeout(this.limit.onIdle, this.limit.ms);
-  }
-
-  private disarm(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-  }
 }
 
 function prepare(socket: Socket): string {
@@ -180,6 +166,10 @@ function callLabel(info: CallInfo, peer: string): string {
 /** Header values come from the caller's side (caller ID): they must not forge log lines. */
 function safe(text: string): string {
   return sanitizeText(text).slice(0, 120);
+}
+
+function seconds(ms: number): number {
+  return Math.round(ms / 1000);
 }
 
 function oneLine(err: unknown): string {

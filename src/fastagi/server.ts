@@ -1,12 +1,22 @@
 // The FastAGI server: one call per connection Asterisk opens, up to a limit;
 // on close() it stops accepting and gives the calls in flight time to finish.
+// A connection takes a call slot only once its agi_ header is complete: anyone
+// can open sockets and say nothing, and those must not make real calls busy.
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { refuseBusy, serveCall, type ConnectionContext } from './connection.js';
+import { openConnection, refuseBusy, serveCall, type ConnectionContext } from './connection.js';
+import { PendingPool } from './pending-pool.js';
 
 export interface FastAgiServerOptions extends ConnectionContext {
   /** Calls served at once; more connections are answered with FAILURE (busy). */
   maxSessions: number;
+  /** Connections per client address that hold no call slot; the pool of all addresses is PENDING_ADDRESSES times this. */
+  maxPending: number;
 }
+
+/** How many addresses' worth of pending connections the server keeps in all. */
+export const PENDING_ADDRESSES = 4;
+/** Evictions are counted and logged at most this often: a flood must not flood the log too. */
+const DROP_LOG_MS = 1_000;
 
 export interface CloseResult {
   /** Connections still open at the deadline, cut off. */
@@ -16,7 +26,12 @@ export interface CloseResult {
 export class FastAgiServer {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
+  private readonly pending: PendingPool;
+  /** Pushed out of the pool: counted in one log line, not one line each. */
+  private readonly evicted = new WeakSet<Socket>();
   private calls = 0;
+  private dropped = 0;
+  private dropLog: NodeJS.Timeout | undefined;
   private closing = false;
   private drained: Promise<CloseResult> | null = null;
   private resolveDrained: ((result: CloseResult) => void) | null = null;
@@ -24,9 +39,10 @@ export class FastAgiServer {
 
   constructor(private readonly opts: FastAgiServerOptions) {
     this.server = createServer(this.onConnection);
-    // Refusing politely costs a little too: past this many open connections
-    // the kernel's accept is answered by closing the socket at once.
-    this.server.maxConnections = opts.maxSessions + Math.max(16, Math.ceil(opts.maxSessions / 4));
+    this.pending = new PendingPool(opts.maxPending, opts.maxPending * PENDING_ADDRESSES);
+    // Calls and the pool bound the open connections; this backstop only covers
+    // sockets already closed whose close event has not come yet.
+    this.server.maxConnections = opts.maxSessions + this.pending.overall + Math.max(16, Math.ceil(this.pending.overall / 4));
     this.server.on('error', (err) => opts.log(`server error: ${err.message}`));
   }
 
@@ -63,6 +79,7 @@ export class FastAgiServer {
 
   private finishClose(): void {
     clearTimeout(this.deadline);
+    this.logDropped();
     const resolve = this.resolveDrained;
     if (!resolve) return;
     this.resolveDrained = null;
@@ -79,17 +96,53 @@ export class FastAgiServer {
     this.sockets.add(socket);
     socket.on('close', () => {
       this.sockets.delete(socket);
+      this.pending.delete(socket);
       if (this.closing && this.sockets.size === 0) this.finishClose();
     });
-    if (this.calls >= this.opts.maxSessions) {
-      refuseBusy(socket, this.opts, this.opts.maxSessions).catch((err: unknown) => this.internal(socket, err));
+    this.wait(socket);
+    this.handle(socket).catch((err: unknown) => this.internal(socket, err));
+  };
+
+  private async handle(socket: Socket): Promise<void> {
+    const c = await openConnection(socket, this.opts);
+    if ('why' in c) {
+      if (!this.evicted.has(socket)) this.opts.log(`connection from ${c.peer}: no AGI request (${c.why})`);
       return;
     }
+    // A refusal stays in the pool: it holds no call slot, and under a flood it may be pushed out like the rest.
+    if (this.calls >= this.opts.maxSessions) return refuseBusy(c, this.opts, this.opts.maxSessions);
+    this.pending.delete(socket);
     this.calls++;
-    serveCall(socket, this.opts)
-      .catch((err: unknown) => this.internal(socket, err))
-      .finally(() => this.calls--);
-  };
+    try {
+      await serveCall(c, this.opts);
+    } finally {
+      this.calls--;
+      // Closing (our FIN sent, Asterisk's awaited) is back in the pool.
+      this.wait(socket);
+    }
+  }
+
+  private wait(socket: Socket): void {
+    if (socket.destroyed) return;
+    const evicted = this.pending.add(socket);
+    if (!evicted) return;
+    this.evicted.add(evicted);
+    evicted.destroy();
+    this.dropped++;
+    this.dropLog ??= setTimeout(() => this.logDropped(), DROP_LOG_MS).unref();
+  }
+
+  private logDropped(): void {
+    clearTimeout(this.dropLog);
+    this.dropLog = undefined;
+    if (this.dropped === 0) return;
+    const { perAddress, overall } = this.pending;
+    this.opts.log(
+      `closed ${this.dropped} connections that held no call (no AGI request yet, refused or closing), oldest first, ` +
+        `to make room for new ones (at most ${perAddress} per address, ${overall} in all: serve-agi --max-pending)`,
+    );
+    this.dropped = 0;
+  }
 
   /** A bug in one call's handling must not reach the others: that connection alone is dropped. */
   private internal(socket: Socket, err: unknown): void {

@@ -70,3 +70,72 @@ class SocketLink extends EventEmitter implements PeerLink {
     return true;
   }
 }
+
+/**
+ * A bare TCP connection to the server, for what Asterisk never does: stay
+ * silent, or trickle a reply byte by byte. It only records what it receives.
+ */
+export class RawPeer {
+  /** Everything the server sent, as text. */
+  received = '';
+  readonly closed: Promise<void>;
+  private isClosed = false;
+  private waiter: (() => void) | null = null;
+
+  private constructor(readonly socket: Socket) {
+    socket.setEncoding('latin1');
+    socket.on('data', (text: string) => {
+      this.received += text;
+      this.waiter?.();
+    });
+    // A reset is one way for the server to close; the test looks at `closed`, not at how.
+    socket.on('error', () => {});
+    this.closed = new Promise((resolve) => socket.once('close', () => ((this.isClosed = true), this.waiter?.(), resolve())));
+  }
+
+  /** Resolves once connected; localAddress picks the client address (127.0.0.2 is another peer). */
+  static open(port: number, localAddress?: string): Promise<RawPeer> {
+    const socket = connect({ port, host: '127.0.0.1', ...(localAddress ? { localAddress } : {}) });
+    return new Promise((resolve, reject) => {
+      socket.once('error', reject);
+      socket.once('connect', () => {
+        socket.off('error', reject);
+        resolve(new RawPeer(socket));
+      });
+    });
+  }
+
+  get open(): boolean {
+    return !this.isClosed;
+  }
+
+  /** A short agi_ header as for AGI(agi://127.0.0.1/otp); `padBytes` adds variables of 1000 bytes each until that many are added. */
+  sendHeader(padBytes = 0): void {
+    const lines = ['agi_network: yes', 'agi_network_script: otp', 'agi_request: agi://127.0.0.1/otp', 'agi_channel: PJSIP/1001-00000009', 'agi_uniqueid: 1700000000.9'];
+    for (let i = 0; i * 1000 < padBytes; i++) lines.push(`agi_pad_${i}: ${'x'.repeat(1000)}`);
+    this.socket.write(`${lines.join('\n')}\n\n`);
+  }
+
+  /** Resolves once `count` lines have come from the server; rejects if it closes first. */
+  async lines(count: number): Promise<string[]> {
+    for (;;) {
+      const lines = this.received.split('\n').slice(0, -1);
+      if (lines.length >= count) return lines;
+      if (this.isClosed) throw new Error(`the server closed the connection after ${lines.length} lines`);
+      await new Promise<void>((resolve) => (this.waiter = resolve));
+    }
+  }
+
+  /** Writes `text` one byte every `everyMs` until the connection closes (or the text runs out). */
+  async trickle(text: string, everyMs: number): Promise<void> {
+    for (const byte of text) {
+      if (this.isClosed) return;
+      this.socket.write(byte);
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}

@@ -3,7 +3,7 @@
 // calls instead of a Node start per call.
 import { openCallAuth } from '../../auth/open-auth.js';
 import { dropRootForGood } from '../../fastagi/drop-root.js';
-import { FastAgiServer } from '../../fastagi/server.js';
+import { FastAgiServer, PENDING_ADDRESSES } from '../../fastagi/server.js';
 import { formatAddress, parseListen } from '../../fastagi/listen-address.js';
 import { SharedAuth } from '../../fastagi/shared-auth.js';
 import { expectPositionals, intOption, stringOption } from '../args.js';
@@ -11,10 +11,9 @@ import type { Command } from '../command.js';
 import { CliFailure, UsageError } from '../errors.js';
 import { settingsOf } from '../open.js';
 
-const HEADER_TIMEOUT_MS = 5_000;
-
 export const command: Command = {
-  help: `Usage: astotp serve-agi [--listen HOST:PORT] [--max-sessions N] [--idle-timeout S] [--shutdown-timeout S]
+  help: `Usage: astotp serve-agi [--listen HOST:PORT] [--max-sessions N] [--max-pending N] [--header-timeout S]
+                         [--idle-timeout S] [--call-timeout S] [--shutdown-timeout S]
 
 Serves calls over FastAGI: in the dialplan, AGI(agi://HOST/otp) or
 AGI(agi://HOST/otp,profile=NAME,user=1001) (or
@@ -26,11 +25,28 @@ calls in progress finish.
 Options:
   --listen HOST:PORT      address to listen on (default 127.0.0.1:4573); PORT 0 picks a free port
   --max-sessions N        calls served at once, 1 to 100000 (default 256); more are answered FAILURE (busy)
+                          A connection is a call once its agi_ header is complete.
+  --max-pending N         connections per client address that are not calls (no header yet, being
+                          refused busy, or closing), at least --max-sessions (default: --max-sessions);
+                          ${PENDING_ADDRESSES} times as many from all addresses. Beyond that the oldest is closed:
+                          Asterisk sends its header at once, so idle sockets go first.
+  --header-timeout S      close a connection that has not sent its agi_ header after S seconds
+                          (default 5); a busy refusal gets as long for all its answers
   --idle-timeout S        close a call when Asterisk leaves a command unanswered for S seconds
                           (default: the call's longest prompt timeout + 30)
+  --call-timeout S        close a call once Asterisk has taken S seconds in all to answer it
+                          (default: every prompt timeout times tries, + 30 per try + 30)
   --shutdown-timeout S    on SIGTERM, how long calls in progress may take to finish (default 60)
 `,
-  options: { listen: 'string', 'max-sessions': 'string', 'idle-timeout': 'string', 'shutdown-timeout': 'string' },
+  options: {
+    listen: 'string',
+    'max-sessions': 'string',
+    'max-pending': 'string',
+    'header-timeout': 'string',
+    'idle-timeout': 'string',
+    'call-timeout': 'string',
+    'shutdown-timeout': 'string',
+  },
 
   async run(ctx) {
     expectPositionals(ctx.args, []);
@@ -41,7 +57,11 @@ Options:
       throw new UsageError((err as Error).message);
     }
     const maxSessions = intOption(ctx.args, 'max-sessions', 1, 100_000) ?? 256;
+    // Every real call comes from Asterisk's one address: a smaller per-address bound would cut real calls.
+    const maxPending = intOption(ctx.args, 'max-pending', maxSessions, 1_000_000) ?? maxSessions;
+    const headerSeconds = intOption(ctx.args, 'header-timeout', 1, 600) ?? 5;
     const idle = intOption(ctx.args, 'idle-timeout', 1, 86_400);
+    const callSeconds = intOption(ctx.args, 'call-timeout', 1, 86_400);
     const drainSeconds = intOption(ctx.args, 'shutdown-timeout', 0, 86_400) ?? 60;
     const settings = settingsOf(ctx);
     const log = (line: string): void => void process.stderr.write(`astotp serve-agi: ${line}\n`);
@@ -64,8 +84,10 @@ Options:
       settings,
       auth,
       maxSessions,
+      maxPending,
       idleTimeoutMs: idle === undefined ? null : idle * 1000,
-      headerTimeoutMs: HEADER_TIMEOUT_MS,
+      callTimeoutMs: callSeconds === undefined ? null : callSeconds * 1000,
+      headerTimeoutMs: headerSeconds * 1000,
       log,
     });
     let bound;

@@ -1,0 +1,39 @@
+// How long Asterisk may take to answer a call's commands, from the call's own
+// settings: one command at a time (the idle limit), and all of them together
+// (the call limit). Both count only the time Asterisk owes an answer, so a
+// server slowed down by its own work never cuts a call short.
+import { MAX_READINGS } from '../call/challenge-reading.js';
+import { applyCallArguments } from '../config/call-args.js';
+import type { Settings } from '../config/settings.js';
+
+/** Room for prompts being played before a GET DATA's own timeout starts. */
+export const IDLE_MARGIN_MS = 30_000;
+/** A pbotp challenge is 13 groups read out; a reading takes about a minute. */
+const CHALLENGE_READING_MS = 120_000;
+
+/** The longest one command may wait: the call's longest wait for the caller, plus the prompts. */
+export function idleLimitMs(base: Settings, args: string[]): number {
+  const s = callSettings(base, args);
+  const waits = [s.idTimeoutMs, s.pinTimeoutMs, s.codeTimeoutMs, ...(s.mode === 'pbotp' ? [s.pbotpTimeoutMs] : [])];
+  return Math.max(...waits) + IDLE_MARGIN_MS;
+}
+
+/** The longest a whole call may wait: every wait for the caller in every try, plus the prompts. */
+export function callLimitMs(base: Settings, args: string[]): number {
+  const s = callSettings(base, args);
+  // A pbotp try may read its challenge MAX_READINGS times, each followed by a key and the code.
+  const perTry =
+    s.mode === 'pbotp'
+      ? s.idTimeoutMs + MAX_READINGS * (CHALLENGE_READING_MS + 2 * s.pbotpTimeoutMs)
+      : s.idTimeoutMs + s.pinTimeoutMs + s.codeTimeoutMs;
+  return s.tries * (perTry + IDLE_MARGIN_MS) + IDLE_MARGIN_MS;
+}
+
+function callSettings(base: Settings, args: string[]): Settings {
+  try {
+    return applyCallArguments(base, args);
+  } catch {
+    // The call will fail on these arguments anyway; the base settings bound it until then.
+    return base;
+  }
+}
