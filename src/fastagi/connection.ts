@@ -8,7 +8,7 @@ import { AgiChannel } from '../agi/agi-channel.js';
 import { sanitizeText } from '../agi/quote.js';
 import { AgiSession } from '../agi/session.js';
 import { HangupError, type CallInfo } from '../call/channel.js';
-import { runCall } from '../call/run-call.js';
+import { report, runCall } from '../call/run-call.js';
 import { applyCallArguments, type Settings } from '../config/settings.js';
 import { readRequest } from './request.js';
 import type { SharedAuth } from './shared-auth.js';
@@ -101,13 +101,9 @@ export async function refuseBusy(socket: Socket, ctx: ConnectionContext, limit: 
   }
 }
 
-/** The same variables runCall sets for a call that ends in an error. */
+/** Reported as runCall reports a call that ends in an error. */
 async function refuse(channel: AgiChannel, error: string): Promise<void> {
-  await channel.setVariable('ASTOTP_REASON', 'error');
-  await channel.setVariable('ASTOTP_USER', '');
-  await channel.setVariable('ASTOTP_ERROR', error);
-  await channel.log(`error: ${error}`, 0);
-  await channel.log('result FAILURE (error)', 1);
+  await report(channel, { ok: false, reason: 'error', user: null, error });
 }
 
 /** How long a call may go without a word from Asterisk: its longest wait for the caller, plus the prompts. */

@@ -1,5 +1,6 @@
 // Classic AGI: Asterisk runs us once per call with the call on stdin/stdout.
 import { startClassicAgi } from '../agi/classic.js';
+import { HangupError } from '../call/channel.js';
 
 /** After a hangup Asterisk waits for us to exit; a stuck reply must not keep it waiting. */
 const EXIT_AFTER_HANGUP_MS = 800;
@@ -24,6 +25,9 @@ export async function agiMain(): Promise<void> {
     const { runCall } = await import('../call/run-call.js');
     const outcome = await runCall(channel, { source: 'agi' });
     if (outcome.error) process.stderr.write(`astotp: ${outcome.error}\n`);
+  } catch (err) {
+    // Only the first SET VARIABLE gets here (runCall reports its own troubles): the call ended before it began.
+    if (!(err instanceof HangupError)) process.stderr.write(`astotp: ${(err as Error).message}\n`);
   } finally {
     await channel.close();
   }
