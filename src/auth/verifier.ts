@@ -4,6 +4,7 @@
 import type { Store } from '../store/store.js';
 import type { UserRow } from '../store/users.js';
 import type { MasterKey } from './master-key.js';
+import { maskedId } from './masked-id.js';
 import { verifyPin } from './pin-hash.js';
 import { recordVerdict } from './record-verdict.js';
 import { openSecret } from './secret-box.js';
@@ -37,6 +38,8 @@ export interface Verdict {
   reason: Reason;
   /** For the audit log and the admin only. */
   detail: string;
+  /** Who the attempt was for, as logs may name it: an enrolled user's ID, else maskedId() of what was typed. */
+  label: string;
 }
 
 export class Verifier {
@@ -53,12 +56,14 @@ export class Verifier {
     const pinOk = a.pin === null ? true : await verifyPin(this.key.pinPepper, a.pin, before?.pin_hash ?? null);
     return this.store.exclusive(() => {
       const now = Math.floor(Date.now() / 1000);
-      return recordVerdict(this.store, a.user, ctx, now, this.decide(this.store.users.get(a.user), before, a, pinOk, now));
+      const u = this.store.users.get(a.user);
+      const label = u ? u.id : maskedId(this.key.idMask, a.user);
+      return recordVerdict(this.store, label, ctx, now, { ...this.decide(u, before, a, pinOk, now), label });
     });
   }
 
-  private decide(u: UserRow | undefined, before: UserRow | undefined, a: Attempt, pinOk: boolean, now: number): Verdict {
-    const fail = (reason: Reason, detail: string): Verdict => ({ ok: false, reason, detail });
+  private decide(u: UserRow | undefined, before: UserRow | undefined, a: Attempt, pinOk: boolean, now: number): Omit<Verdict, 'label'> {
+    const fail = (reason: Reason, detail: string) => ({ ok: false, reason, detail });
     if (!u) return fail('bad-credentials', 'unknown user');
     if (u.locked_until !== null && u.locked_until > now) return fail('locked', `locked until ${new Date(u.locked_until * 1000).toISOString()}`);
     if (!u.enabled) return fail('bad-credentials', 'user disabled');

@@ -12,7 +12,7 @@ export type CallReason = Verdict['reason'] | 'timeout' | 'hangup';
 export interface FlowResult {
   ok: boolean;
   reason: CallReason;
-  /** The user the last judged attempt was for. */
+  /** The user the last judged attempt was for, as logs may name it (Verdict.label). */
   user: string | null;
 }
 
@@ -37,8 +37,8 @@ export async function authenticate(ch: CallChannel, s: Settings, judge: Judge, s
       continue;
     }
     const verdict = await judge.judge({ user, pin, code }, ctx);
-    await ch.log(`try ${attempt}: user ${user}: ${verdict.ok ? 'SUCCESS' : `FAILURE (${verdict.reason})`}`);
-    last = { ok: verdict.ok, reason: verdict.reason, user };
+    await ch.log(`try ${attempt}: user ${verdict.label}: ${verdict.ok ? 'SUCCESS' : `FAILURE (${verdict.reason})`}`);
+    last = { ok: verdict.ok, reason: verdict.reason, user: verdict.label };
     if (verdict.ok || verdict.reason === 'error') return last;
   }
   await ch.play(sound(PROMPTS.failed));

@@ -53,7 +53,7 @@ export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOu
 /** Loaded only for pbotp calls: a TOTP call never evaluates the challenge-response code (X25519, BLAKE2s). */
 async function pbotpFlow(ch: CallChannel, s: Settings, call: PbotpCall, a: Auth, source: string): Promise<FlowResult> {
   const [{ authenticatePbotp }, { PbotpVerifier }] = await Promise.all([import('./pbotp-flow.js'), import('../auth/pbotp-verifier.js')]);
-  return authenticatePbotp(ch, s, call, new PbotpVerifier(a.store, s), source);
+  return authenticatePbotp(ch, s, call, new PbotpVerifier(a.store, a.key.idMask, s), source);
 }
 
 /**
