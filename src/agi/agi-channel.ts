@@ -96,22 +96,37 @@ export class AgiChannel implements CallChannel {
     return reply.result === '0';
   }
 
-  /** Before a hangup, failures throw; once the call is over it tries once and never throws. */
+  /**
+   * Resolves once Asterisk has acknowledged the variable; otherwise throws
+   * HangupError or ProtocolError. After a hangup a dead channel still takes
+   * variables, so it is tried once more with the short after-hangup deadline.
+   */
   async setVariable(name: string, value: string): Promise<void> {
-    if (this.hungUp) {
-      await this.tryAfterHangup(() => this.setVariableCommand(name, value));
-      return;
+    const command = this.setVariableCommand(name, value);
+    let reply: Reply;
+    try {
+      reply = await this.session.command(command, { allowedWhenHungUp: true });
+    } catch (err) {
+      // A command cut short once the call is over (deadline, EOF) failed because of the hangup.
+      if (this.hungUp && !(err instanceof HangupError)) throw new HangupError(this.hungUp);
+      throw err;
     }
-    const reply = await this.session.command(this.setVariableCommand(name, value), { allowedWhenHungUp: true });
     if (reply.code !== 200) throw new ProtocolError(`SET VARIABLE refused (${reply.code})`);
+    if (reply.result === '-1') {
+      this.session.markHungUp('SET VARIABLE -1');
+      throw new HangupError('SET VARIABLE -1');
+    }
   }
 
-  /** Best effort: never throws. */
+  /** Best effort, also on a dead channel: never throws. */
   async log(message: string, level = 1): Promise<void> {
-    await this.tryAfterHangup(() => {
-      const verbosity = Math.min(4, Math.max(1, Math.trunc(level) || 1));
-      return `VERBOSE ${quoteArg(`astotp: ${sanitizeText(message)}`)} ${verbosity}`;
-    });
+    if (this.closed) return;
+    const verbosity = Math.min(4, Math.max(1, Math.trunc(level) || 1));
+    try {
+      await this.session.command(`VERBOSE ${quoteArg(`astotp: ${sanitizeText(message)}`)} ${verbosity}`, { allowedWhenHungUp: true });
+    } catch {
+      // A log line must never turn into a failure of its own.
+    }
   }
 
   async close(): Promise<void> {
@@ -132,15 +147,6 @@ export class AgiChannel implements CallChannel {
   private setVariableCommand(name: string, value: string): string {
     if (!VARIABLE_NAME.test(name)) throw new ProtocolError('invalid channel variable name');
     return `SET VARIABLE ${name} ${quoteArg(sanitizeText(value))}`;
-  }
-
-  private async tryAfterHangup(build: () => string): Promise<void> {
-    if (this.closed) return;
-    try {
-      await this.session.command(build(), { allowedWhenHungUp: true });
-    } catch {
-      // Logging and post-hangup variables must never turn into a failure of their own.
-    }
   }
 
   private async send(command: string, deadlineMs?: number): Promise<Reply> {

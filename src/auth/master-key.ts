@@ -14,6 +14,8 @@ export interface MasterKey {
   pinPepper: Buffer;
   /** A value stored in the database so the wrong key file is recognised as such. */
   checkValue: string;
+  /** HMAC key naming user IDs without revealing them: in logs (masked-id.ts) and pbotp throttle rows. */
+  idMask: Buffer;
 }
 
 function derive(raw: Buffer): MasterKey {
@@ -22,6 +24,7 @@ function derive(raw: Buffer): MasterKey {
   return {
     secretKey: sub('astotp totp secret encryption v1'),
     pinPepper: sub('astotp pin pepper v1'),
+    idMask: sub('astotp log mask v1'),
     checkValue: createHmac('sha256', check).update('astotp').digest('base64').slice(0, 22),
   };
 }

@@ -2,23 +2,49 @@
 // so a user ID is only the login name the authority signs. Lockout works as
 // for enrolled users, counted per user ID in the throttle table; lock check,
 // the single check of the attempt and the audit row share one transaction.
+// Until a right response proves it, a typed ID may be anything (a PIN typed
+// out of turn): logs mask it and throttle rows are keyed by a keyed hash.
+import { createHmac } from 'node:crypto';
 import type { PbotpAttempt } from '../pbotp/attempt.js';
 import type { Store } from '../store/store.js';
 import type { Context, Reason, Rules, Verdict } from './verifier.js';
+import { maskedId } from './masked-id.js';
 import { recordVerdict } from './record-verdict.js';
 
 export type LockRules = Pick<Rules, 'lockoutFailures' | 'lockoutMinutes'>;
 
+/** How versions before the hashed keys named a pbotp login's row: 'pbotp:1001'. */
+const TYPED_ID_PREFIX = 'pbotp:';
+
 /** Throttle key of a pbotp login; `astotp unlock USER` clears it too. */
-export function pbotpThrottleId(user: string): string {
-  return `pbotp:${user}`;
+export function pbotpThrottleId(idMask: Buffer, user: string): string {
+  return `pbotp-mac:${createHmac('sha256', idMask).update(`${TYPED_ID_PREFIX}${user}`).digest('hex').slice(0, 32)}`;
+}
+
+/**
+ * Moves rows an earlier version keyed by the typed ID under their hashed key,
+ * keeping their failures and locks; inside a write transaction. Done on use
+ * rather than as a schema migration because only the key file can compute
+ * the new key, and a migration runs without it; once done, the prefix read
+ * that finds nothing is all it costs.
+ */
+export function rekeyTypedIds(store: Store, idMask: Buffer): void {
+  for (const id of store.throttle.idsStartingWith(TYPED_ID_PREFIX)) {
+    store.throttle.rename(id, pbotpThrottleId(idMask, id.slice(TYPED_ID_PREFIX.length)));
+  }
 }
 
 export class PbotpVerifier {
   constructor(
     private readonly store: Store,
+    private readonly idMask: Buffer,
     private readonly rules: LockRules,
   ) {}
+
+  /** How logs name a login that no right response has proved. */
+  label(user: string): string {
+    return maskedId(this.idMask, user);
+  }
 
   /**
    * A 'locked' verdict (audited) when the user is locked now, else null. Lets
@@ -26,40 +52,51 @@ export class PbotpVerifier {
    */
   async refuseIfLocked(user: string, ctx: Context): Promise<Verdict | null> {
     // Only a shortcut: judge() checks the lock again in its transaction.
+    const typedIds = await this.store.read(() => this.store.throttle.idsStartingWith(TYPED_ID_PREFIX).length);
+    if (typedIds > 0) await this.store.exclusive(() => rekeyTypedIds(this.store, this.idMask));
     const now = Math.floor(Date.now() / 1000);
-    const until = await this.store.read(() => this.store.throttle.lockedUntil(pbotpThrottleId(user), now));
-    return until === null ? null : this.store.exclusive(() => recordVerdict(this.store, user, ctx, now, locked(until)));
+    const until = await this.store.read(() => this.store.throttle.lockedUntil(pbotpThrottleId(this.idMask, user), now));
+    return until === null ? null : this.store.exclusive(() => this.record(user, ctx, now, locked(until)));
   }
 
+  /** The audited verdict for a call that names no possible user (caller ID not a number). */
   refuseNoUser(ctx: Context): Promise<Verdict> {
     const now = Math.floor(Date.now() / 1000);
-    return this.store.exclusive(() => recordVerdict(this.store, null, ctx, now, fail('bad-credentials', 'no user ID (the caller ID is not a number)')));
+    const v = fail('bad-credentials', 'no user ID (the caller ID is not a number)');
+    return this.store.exclusive(() => recordVerdict(this.store, null, ctx, now, { ...v, label: null }));
   }
 
   /** Judges the response typed for `attempt`; the attempt is used up whatever the verdict. */
   judge(user: string, attempt: PbotpAttempt, typed: string, digits: number, ctx: Context): Promise<Verdict> {
     return this.store.exclusive(() => {
       const now = Math.floor(Date.now() / 1000);
-      const id = pbotpThrottleId(user);
+      rekeyTypedIds(this.store, this.idMask);
+      const id = pbotpThrottleId(this.idMask, user);
       const until = this.store.throttle.lockedUntil(id, now);
       // Checking consumes the attempt, right or wrong, so it runs on every path.
       const right = attempt.verifyCode(typed, digits);
-      if (until !== null) return recordVerdict(this.store, user, ctx, now, locked(until));
+      if (until !== null) return this.record(user, ctx, now, locked(until));
       if (right) {
         this.store.throttle.clear(id);
-        return recordVerdict(this.store, user, ctx, now, { ok: true, reason: 'ok', detail: 'pbotp response ok' });
+        return this.record(user, ctx, now, { ok: true, reason: 'ok', detail: 'pbotp response ok' });
       }
       const lockedNow = this.store.throttle.recordFailure(id, now, this.rules.lockoutFailures, this.rules.lockoutMinutes * 60);
       const detail = lockedNow === null ? 'pbotp wrong response' : `pbotp wrong response; now locked for ${this.rules.lockoutMinutes} min`;
-      return recordVerdict(this.store, user, ctx, now, fail('bad-credentials', detail));
+      return this.record(user, ctx, now, fail('bad-credentials', detail));
     });
+  }
+
+  /** Audits the verdict under the ID a right response proved, else under the masked one. */
+  private record(user: string, ctx: Context, now: number, v: Omit<Verdict, 'label'>): Verdict {
+    const label = v.ok ? user : this.label(user);
+    return recordVerdict(this.store, label, ctx, now, { ...v, label });
   }
 }
 
-function fail(reason: Reason, detail: string): Verdict {
+function fail(reason: Reason, detail: string): Omit<Verdict, 'label'> {
   return { ok: false, reason, detail };
 }
 
-function locked(until: number): Verdict {
+function locked(until: number): Omit<Verdict, 'label'> {
   return fail('locked', `pbotp locked until ${new Date(until * 1000).toISOString()}`);
 }

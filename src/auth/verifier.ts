@@ -4,6 +4,7 @@
 import type { Store } from '../store/store.js';
 import type { UserRow } from '../store/users.js';
 import type { MasterKey } from './master-key.js';
+import { maskedId } from './masked-id.js';
 import { verifyPin } from './pin-hash.js';
 import { recordVerdict } from './record-verdict.js';
 import { openSecret } from './secret-box.js';
@@ -38,6 +39,11 @@ export interface Verdict {
   reason: Reason;
   /** For the audit log and the admin only. */
   detail: string;
+  /**
+   * Who the attempt was for, as logs may name it: an enrolled user's ID, else
+   * maskedId() of what was typed; null when the call named no possible user.
+   */
+  label: string | null;
 }
 
 export class Verifier {
@@ -55,12 +61,14 @@ export class Verifier {
     return this.store.exclusive(() => {
       const now = Math.floor(Date.now() / 1000);
       const u = a.user === null ? undefined : this.store.users.get(a.user);
-      return recordVerdict(this.store, a.user, ctx, now, this.decide(u, before, a, pinOk, now));
+      // An ID nobody enrolled may be a PIN or code typed out of turn: logs get it masked.
+      const label = u ? u.id : a.user === null ? null : maskedId(this.key.idMask, a.user);
+      return recordVerdict(this.store, label, ctx, now, { ...this.decide(u, before, a, pinOk, now), label });
     });
   }
 
-  private decide(u: UserRow | undefined, before: UserRow | undefined, a: Attempt, pinOk: boolean, now: number): Verdict {
-    const fail = (reason: Reason, detail: string): Verdict => ({ ok: false, reason, detail });
+  private decide(u: UserRow | undefined, before: UserRow | undefined, a: Attempt, pinOk: boolean, now: number): Omit<Verdict, 'label'> {
+    const fail = (reason: Reason, detail: string) => ({ ok: false, reason, detail });
     if (!u) return fail('bad-credentials', a.user === null ? 'no user ID (the caller ID is not a number)' : 'unknown user');
     if (u.locked_until !== null && u.locked_until > now) return fail('locked', `locked until ${new Date(u.locked_until * 1000).toISOString()}`);
     if (!u.enabled) return fail('bad-credentials', 'user disabled');

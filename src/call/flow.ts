@@ -13,7 +13,7 @@ export type CallReason = Verdict['reason'] | 'timeout' | 'hangup';
 export interface FlowResult {
   ok: boolean;
   reason: CallReason;
-  /** The user the last judged attempt was for. */
+  /** The user the last judged attempt was for, as logs may name it (Verdict.label). */
   user: string | null;
 }
 
@@ -42,8 +42,8 @@ export async function authenticate(ch: CallChannel, s: Settings, judge: Judge, s
     }
     const user = fixed ? fixed.id : typed;
     const verdict = await judge.judge({ user, pin, code }, ctx);
-    await ch.log(`try ${attempt}: user ${user ?? '(caller ID is no user ID)'}: ${verdict.ok ? 'SUCCESS' : `FAILURE (${verdict.reason})`}`);
-    last = { ok: verdict.ok, reason: verdict.reason, user };
+    await ch.log(`try ${attempt}: user ${verdict.label ?? '(none: the caller ID is not a number)'}: ${verdict.ok ? 'SUCCESS' : `FAILURE (${verdict.reason})`}`);
+    last = { ok: verdict.ok, reason: verdict.reason, user: verdict.label };
     if (verdict.ok || verdict.reason === 'error') return last;
   }
   await ch.play(sound(PROMPTS.failed));

@@ -14,6 +14,8 @@ import type { FlowResult } from './flow.js';
 import type { PbotpCall } from './pbotp-settings.js';
 
 export interface PbotpJudge {
+  /** How logs name a login that no right response has proved. */
+  label(user: string): string;
   /** A 'locked' verdict when the user may not try now, else null. */
   refuseIfLocked(user: string, ctx: Context): Promise<Verdict | null>;
   /** The audited verdict for a call that names no possible user (caller ID not a number). */
@@ -45,8 +47,8 @@ export async function authenticatePbotp(ch: CallChannel, s: Settings, p: PbotpCa
     }
     const locked = await judge.refuseIfLocked(user, ctx);
     if (locked) {
-      await ch.log(`try ${attempt}: user ${user}: FAILURE (locked)`);
-      last = { ok: false, reason: locked.reason, user };
+      await ch.log(`try ${attempt}: user ${locked.label}: FAILURE (locked)`);
+      last = { ok: false, reason: locked.reason, user: locked.label };
       // The dialplan's user stays locked whatever the caller does next.
       if (fixed) break;
       continue;
@@ -56,12 +58,12 @@ export async function authenticatePbotp(ch: CallChannel, s: Settings, p: PbotpCa
     const typed = await readChallengeAndAsk(ch, challenge.digitGroups, { sound, digits: p.digits, timeoutMs: p.timeoutMs });
     if (typed === null) {
       await ch.log(`try ${attempt}: no response code`);
-      last = { ok: false, reason: 'timeout', user };
+      last = { ok: false, reason: 'timeout', user: judge.label(user) };
       continue;
     }
     const verdict = await judge.judge(user, challenge, typed, p.digits, ctx);
-    await ch.log(`try ${attempt}: user ${user}: ${verdict.ok ? 'SUCCESS' : `FAILURE (${verdict.reason})`}`);
-    last = { ok: verdict.ok, reason: verdict.reason, user };
+    await ch.log(`try ${attempt}: user ${verdict.label}: ${verdict.ok ? 'SUCCESS' : `FAILURE (${verdict.reason})`}`);
+    last = { ok: verdict.ok, reason: verdict.reason, user: verdict.label };
     if (verdict.ok || verdict.reason === 'error') return last;
   }
   await ch.play(sound(PROMPTS.failed));

@@ -48,35 +48,69 @@ export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOu
         ? { ok: false, reason: 'hangup', user: null, error: null }
         : { ok: false, reason: 'error', user: null, error: describe(err) };
   }
-  if (auth && !['ok', 'bad-credentials', 'locked'].includes(outcome.reason)) auditEnding(auth, ch, opts.source, outcome);
+  if (auth && !['ok', 'bad-credentials', 'locked'].includes(outcome.reason)) auditEnding(auth, ch, opts.source, outcome, outcome.error);
+  const reported = await report(ch, outcome);
+  // The rows so far say how the call went; this one that the dialplan never learnt it.
+  if (auth && reported !== outcome) auditEnding(auth, ch, opts.source, reported, `${outcome.reason} not reported: ${reported.error ?? 'caller hung up'}`);
   if (auth && !opts.auth) auth.store.close();
-  await report(ch, outcome);
-  return outcome;
+  return reported;
 }
 
 /** Loaded only for pbotp calls: a TOTP call never evaluates the challenge-response code (X25519, BLAKE2s). */
 async function pbotpFlow(ch: CallChannel, s: Settings, call: PbotpCall, a: Auth, source: string): Promise<FlowResult> {
   const [{ authenticatePbotp }, { PbotpVerifier }] = await Promise.all([import('./pbotp-flow.js'), import('../auth/pbotp-verifier.js')]);
-  return authenticatePbotp(ch, s, call, new PbotpVerifier(a.store, s), source);
+  return authenticatePbotp(ch, s, call, new PbotpVerifier(a.store, a.key.idMask, s), source);
 }
 
-async function report(ch: CallChannel, o: CallOutcome): Promise<void> {
-  await ch.setVariable('ASTOTP_REASON', o.reason);
-  await ch.setVariable('ASTOTP_USER', o.ok && o.user ? o.user : '');
-  if (o.error) {
-    await ch.setVariable('ASTOTP_ERROR', o.error);
-    await ch.log(`error: ${o.error}`, 0);
+/**
+ * Sets the variables the dialplan reads and returns the outcome it was told.
+ * A hangup or protocol error before every variable was acknowledged makes
+ * that a FAILURE (hangup or error): SUCCESS counts only once its own SET
+ * VARIABLE was acknowledged.
+ */
+export async function report(ch: CallChannel, o: CallOutcome): Promise<CallOutcome> {
+  let told = o;
+  for (const [name, value] of variables(o)) {
+    try {
+      await ch.setVariable(name, value);
+    } catch (err) {
+      told = cutShort(o, err);
+      // What was set so far, and a SUCCESS that may have taken without its
+      // answer, belong to the old outcome: the new one in full, as far as the
+      // transport still takes variables (a dead channel does, briefly).
+      for (const [n, v] of [...(o.ok ? [['ASTOTP', 'FAILURE'] as const] : []), ...variables(told)]) await ch.setVariable(n, v).catch(() => {});
+      break;
+    }
   }
-  if (o.ok) await ch.setVariable('ASTOTP', 'SUCCESS');
-  await ch.log(`result ${o.ok ? 'SUCCESS' : 'FAILURE'} (${o.reason})${o.ok ? ` for user ${o.user}` : ''}`, 1);
+  if (told.error) await ch.log(`error: ${told.error}`, 0);
+  await ch.log(`result ${told.ok ? 'SUCCESS' : 'FAILURE'} (${told.reason})${told.ok ? ` for user ${told.user}` : ''}`, 1);
+  return told;
 }
 
-function auditEnding(auth: Auth, ch: CallChannel, source: string, o: CallOutcome): void {
+/** In the order they are set: ASTOTP=SUCCESS last, so nothing after it can fail the call half-way. */
+function variables(o: CallOutcome): Array<readonly [string, string]> {
+  return [
+    ['ASTOTP_REASON', o.reason],
+    ['ASTOTP_USER', o.ok && o.user ? o.user : ''],
+    ...(o.error ? [['ASTOTP_ERROR', o.error] as const] : []),
+    ...(o.ok ? [['ASTOTP', 'SUCCESS'] as const] : []),
+  ];
+}
+
+/** A call that already ended in a hangup or an error keeps that first cause. */
+function cutShort(o: CallOutcome, err: unknown): CallOutcome {
+  if (o.reason === 'hangup' || o.reason === 'error') return o;
+  return err instanceof HangupError
+    ? { ok: false, reason: 'hangup', user: o.user, error: null }
+    : { ok: false, reason: 'error', user: o.user, error: describe(err) };
+}
+
+function auditEnding(auth: Auth, ch: CallChannel, source: string, o: CallOutcome, detail: string | null): void {
   // One try, never a wait (a call's connection has no busy handler): when the
   // call failed on a busy database it has waited its db_timeout already, and
   // losing this one row is better than keeping the channel waiting again.
   try {
-    recordVerdict(auth.store, o.user, callContext(ch, source), Math.floor(Date.now() / 1000), { ok: false, reason: o.reason, detail: o.error });
+    recordVerdict(auth.store, o.user, callContext(ch, source), Math.floor(Date.now() / 1000), { ok: false, reason: o.reason, detail });
   } catch {
     // The call's outcome matters more than its log line; a broken database was already reported.
   }

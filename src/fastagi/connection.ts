@@ -7,7 +7,7 @@ import { AgiChannel } from '../agi/agi-channel.js';
 import { sanitizeText } from '../agi/quote.js';
 import { AgiSession } from '../agi/session.js';
 import { HangupError, type CallInfo } from '../call/channel.js';
-import { runCall } from '../call/run-call.js';
+import { report, runCall } from '../call/run-call.js';
 import type { Settings } from '../config/settings.js';
 import { AnswerWatch } from './answer-watch.js';
 import { callLimitMs, idleLimitMs } from './call-limits.js';
@@ -135,13 +135,9 @@ export async function refuseBusy(c: OpenConnection, ctx: ConnectionContext, limi
   }
 }
 
-/** The same variables runCall sets for a call that ends in an error. */
+/** Reported as runCall reports a call that ends in an error. */
 async function refuse(channel: AgiChannel, error: string): Promise<void> {
-  await channel.setVariable('ASTOTP_REASON', 'error');
-  await channel.setVariable('ASTOTP_USER', '');
-  await channel.setVariable('ASTOTP_ERROR', error);
-  await channel.log(`error: ${error}`, 0);
-  await channel.log('result FAILURE (error)', 1);
+  await report(channel, { ok: false, reason: 'error', user: null, error });
 }
 
 function prepare(socket: Socket): string {

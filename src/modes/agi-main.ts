@@ -1,5 +1,6 @@
 // Classic AGI: Asterisk runs us once per call with the call on stdin/stdout.
 import { startClassicAgi } from '../agi/classic.js';
+import { HangupError } from '../call/channel.js';
 
 /** After a hangup Asterisk waits for us to exit; a stuck reply must not keep it waiting. */
 const EXIT_AFTER_HANGUP_MS = 800;
@@ -25,10 +26,10 @@ export async function agiMain(): Promise<void> {
     const outcome = await runCall(channel, { source: 'agi' });
     if (outcome.error) process.stderr.write(`astotp: ${outcome.error}\n`);
   } catch (err) {
-    // Asterisk's side of the conversation broke (a protocol error): nothing
-    // more can be said on the channel, ASTOTP stays FAILURE and the audit log
-    // has the reason. An ending, not a crash.
-    process.stderr.write(`astotp: ${(err as Error).message}\n`);
+    // Only the first SET VARIABLE gets here (runCall reports its own troubles), or
+    // Asterisk's side broke (a protocol error): nothing more can be said on the
+    // channel and ASTOTP stays FAILURE. An ending, not a crash.
+    if (!(err instanceof HangupError)) process.stderr.write(`astotp: ${(err as Error).message}\n`);
   } finally {
     await channel.close();
   }

@@ -18,7 +18,8 @@ export interface AuditEntry {
 }
 
 export interface AuditQuery {
-  user?: string;
+  /** Rows for any of these user names. */
+  users?: string[];
   since?: number;
   limit?: number;
 }
@@ -36,7 +37,7 @@ export class Audit {
   list(q: AuditQuery = {}): AuditEntry[] {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (q.user !== undefined) (where.push('user = ?'), args.push(q.user));
+    if (q.users !== undefined) (where.push(`user IN (${q.users.map(() => '?').join(', ')})`), args.push(...q.users));
     if (q.since !== undefined) (where.push('at >= ?'), args.push(q.since));
     const sql = `SELECT at, user, caller_id, channel, uniqueid, source, result, reason, detail FROM audit
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;

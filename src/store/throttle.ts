@@ -38,6 +38,25 @@ export class Throttle {
     return until;
   }
 
+  /** The ids that start with `prefix`. */
+  idsStartingWith(prefix: string): string[] {
+    return this.db.prepare('SELECT id FROM throttle WHERE substr(id, 1, ?) = ?').pluck().all(prefix.length, prefix) as string[];
+  }
+
+  /** Moves a row to another id, adding its failures to a row already there and keeping the later lock. */
+  rename(from: string, to: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO throttle (id, failures, locked_until, updated_at) SELECT ?, failures, locked_until, updated_at FROM throttle WHERE id = ?
+         ON CONFLICT(id) DO UPDATE SET
+           failures = failures + excluded.failures,
+           locked_until = CASE WHEN excluded.locked_until > coalesce(locked_until, 0) THEN excluded.locked_until ELSE locked_until END,
+           updated_at = max(updated_at, excluded.updated_at)`,
+      )
+      .run(to, from);
+    this.clear(from);
+  }
+
   /** Forgets failures and any lock: after a success, or when the admin unlocks. Returns whether there was a row. */
   clear(id: string): boolean {
     return this.db.prepare('DELETE FROM throttle WHERE id = ?').run(id).changes === 1;

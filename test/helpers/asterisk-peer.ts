@@ -82,6 +82,21 @@ export interface RunCallOptions {
   /** Run the program as this user and group, as Asterisk runs as its own user. */
   uid?: number;
   gid?: number;
+  /** Trouble instead of the usual answer to one command (see Interruption). */
+  interrupt?: Interruption;
+}
+
+/**
+ * Trouble at the first command line that starts with `at`, e.g.
+ * 'SET VARIABLE ASTOTP "SUCCESS"'. The caller hangs up while it runs:
+ * sighup: SIGHUP, then the answer a dead channel gives; result: the command
+ * runs, `200 result=-1`, then SIGHUP; 511: SIGHUP and the command refused
+ * unrun; eof: stdin closed, nothing run or answered. garbage: the command
+ * runs and Asterisk answers a line that is no AGI reply.
+ */
+export interface Interruption {
+  at: string;
+  how: 'sighup' | 'result' | '511' | 'eof' | 'garbage';
 }
 
 export interface CallResult {
@@ -264,6 +279,7 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
   let exitedAt: number | undefined;
   let closed = false;
   const backlog: string[] = [];
+  let interruption = options.interrupt;
 
   const send = (text: string | Buffer): void => {
     if (!stdinClosed && child.stdin.writable) child.stdin.write(Buffer.concat([Buffer.from(text), Buffer.from('\n')]));
@@ -318,6 +334,12 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
       result.violations.push(`malformed command: ${JSON.stringify(line)}`);
       return reply(`520-Invalid command syntax.  Proper usage follows:\n Usage: ${name} ...\n520 End of proper usage.`, 0);
     }
+    if (interruption && line.startsWith(interruption.at)) {
+      const { how } = interruption;
+      interruption = undefined;
+      if (how !== 'sighup') return interrupt(name, argv, how);
+      hangup('sighup');
+    }
     if (dead && !DEAD_OK.has(name)) return reply(arity ? REFUSED_DEAD : UNKNOWN, 0);
     record(name, argv);
     if (rawReply && name === rawReply.command) {
@@ -366,6 +388,22 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
       result.said.push(argv[2] ?? '');
     } else if (name === 'SEND TEXT') {
       result.texts.push(argv[2] ?? '');
+    }
+  };
+
+  const interrupt = (name: string, argv: string[], how: Exclude<Interruption['how'], 'sighup'>): void => {
+    switch (how) {
+      case 'eof':
+        return hangupDuring('eof');
+      case '511':
+        hangup('sighup');
+        return reply(REFUSED_DEAD, 0);
+      case 'result':
+        record(name, argv);
+        return reply('200 result=-1', 0, () => hangup('result'));
+      case 'garbage':
+        record(name, argv);
+        return reply('garbled reply', 0);
     }
   };
 

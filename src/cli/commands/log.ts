@@ -1,4 +1,5 @@
 // astotp log: the audit log, oldest first, optionally for one user and a time span.
+import { maskedId } from '../../auth/masked-id.js';
 import { expectPositionals, intOption, stringOption } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
@@ -8,12 +9,15 @@ import { openForCommand } from '../open.js';
 export const command: Command = {
   help: `Usage: astotp log [--user USER] [--since WHEN] [--limit N] [--json]
 
-Shows the newest audit entries (calls, verify): time, user as typed, result,
-reason, source, caller ID, channel and the admin-only detail. Never PINs,
-codes or secrets.
+Shows the newest audit entries (calls, verify): time, user, result, reason,
+source, caller ID, channel and the admin-only detail. Never PINs, codes or
+secrets. An ID typed on a call that belongs to no enrolled user (for pbotp:
+any ID without a right response) is shown masked, e.g. unknown:4d:1f2e3a4b
+(its length and a hash keyed by the key file), since it may be a PIN or
+code typed out of turn.
 
 Options:
-  --user USER          only entries for USER
+  --user USER          only entries for USER, also those where it was masked
   --since WHEN         an ISO date/time (2025-01-31, 2025-01-31T08:00) or an age: -30m, -1h, -7d, -2w
   --limit N            at most N entries, 1 to 100000 (default 50)
 `,
@@ -25,9 +29,10 @@ Options:
     const sinceText = stringOption(ctx.args, 'since');
     const since = sinceText === undefined ? undefined : parseSince(sinceText, Date.now());
     const limit = intOption(ctx.args, 'limit', 1, 100_000) ?? 50;
-    const { store } = openForCommand(ctx, false);
+    const { store, key } = openForCommand(ctx, false);
     try {
-      const entries = store.audit.list({ user, since, limit });
+      const users = user === undefined ? undefined : [user, maskedId(key.idMask, user)];
+      const entries = store.audit.list({ users, since, limit });
       if (ctx.globals.json) {
         ctx.out(json(entries.map((e) => ({ ...e, time: isoTime(e.at) }))));
       } else if (entries.length === 0) {

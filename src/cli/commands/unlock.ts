@@ -1,6 +1,6 @@
 // astotp unlock <user>: end a lockout, of an enrolled user and of the same
 // ID's pbotp logins (those need no enrolment, so there may be no user row).
-import { pbotpThrottleId } from '../../auth/pbotp-verifier.js';
+import { pbotpThrottleId, rekeyTypedIds } from '../../auth/pbotp-verifier.js';
 import { expectPositionals } from '../args.js';
 import type { Command } from '../command.js';
 import { CliFailure } from '../errors.js';
@@ -19,9 +19,13 @@ for pbotp logins (mode = pbotp in astotp.conf or a profile) with that user ID.
   async run(ctx) {
     const [raw] = expectPositionals(ctx.args, ['user']);
     const id = checkUserId(raw!);
-    const { store, settings } = openForCommand(ctx, false);
+    const { store, key, settings } = openForCommand(ctx, false);
     try {
-      const { enrolled, pbotp } = await store.exclusive(() => ({ enrolled: store.users.unlock(id), pbotp: store.throttle.clear(pbotpThrottleId(id)) }));
+      const { enrolled, pbotp } = await store.exclusive(() => {
+        // A lock an earlier version stored under the typed ID is found under the hashed one after this.
+        rekeyTypedIds(store, key.idMask);
+        return { enrolled: store.users.unlock(id), pbotp: store.throttle.clear(pbotpThrottleId(key.idMask, id)) };
+      });
       if (!enrolled && !pbotp) throw new CliFailure(`no user ${id} in ${settings.db}, and no pbotp failures of ${id} to clear`);
       return done(ctx, enrolled ? `User ${id} unlocked.` : `pbotp lockout of ${id} cleared.`, { user: id, locked_until: null, failures: 0 });
     } finally {

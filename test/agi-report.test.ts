@@ -1,0 +1,174 @@
+// The result's own report cut short: the caller hangs up, or Asterisk answers
+// garbage, at each SET VARIABLE that tells the dialplan how the call ended.
+// The call must still end as any ended call does (exit 0, no crash), say what
+// it still can, and never leave SUCCESS that Asterisk did not acknowledge.
+import { rmSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CallResult, Interruption } from './helpers/asterisk-peer.js';
+import { fastAgiCall } from './helpers/fastagi-peer.js';
+import { AgiServer } from './helpers/serve-agi.js';
+import { Site, totp, wrongCode } from './helpers/site.js';
+
+const sites: Site[] = [];
+const servers: AgiServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.stop('SIGKILL')));
+  for (const site of sites.splice(0)) rmSync(site.astDir, { recursive: true, force: true });
+});
+
+function siteWithUser(): Site {
+  const site = new Site();
+  sites.push(site);
+  site.config({ timeout: 5, tries: 1 });
+  site.enroll('1001', '4321');
+  return site;
+}
+
+interface AuditRow {
+  user: string | null;
+  result: string;
+  reason: string;
+  detail: string | null;
+}
+
+function audit(site: Site): AuditRow[] {
+  return JSON.parse(site.cli(['log', '--json']).stdout) as AuditRow[];
+}
+
+const HOWS: Array<Interruption['how']> = ['sighup', 'result', '511', 'eof', 'garbage'];
+
+/** Whatever the interruption: the process ends as any call does, with nothing for Asterisk to choke on. */
+function endedCleanly(r: CallResult): void {
+  expect(r.signal).toBeNull();
+  expect(r.exitCode).toBe(0);
+  expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+  expect(r.violations).toEqual([]);
+}
+
+/** What the dialplan reads once the call is over. */
+function after(r: CallResult): Record<string, string> {
+  return r.variables;
+}
+
+describe('a verified call whose result report is cut short', () => {
+  const commands = ['SET VARIABLE ASTOTP_REASON', 'SET VARIABLE ASTOTP_USER', 'SET VARIABLE ASTOTP "SUCCESS"'];
+  for (const at of commands) {
+    for (const how of HOWS) {
+      it(`${how} at ${at}`, async () => {
+        const site = siteWithUser();
+        const r = await site.call({ inputs: ['1001', '4321', totp()], interrupt: { at, how } });
+        endedCleanly(r);
+        const rows = audit(site);
+        expect(rows[0]).toMatchObject({ user: '1001', result: 'SUCCESS', reason: 'ok' });
+        if (how === 'sighup') {
+          // A dead channel still acknowledges variables: the report went through whole.
+          expect(after(r)).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_REASON: 'ok', ASTOTP_USER: '1001' });
+          expect(rows).toHaveLength(1);
+          return;
+        }
+        const reason = how === 'garbage' ? 'error' : 'hangup';
+        expect(rows).toHaveLength(2);
+        expect(rows[1]).toMatchObject({ user: '1001', result: 'FAILURE', reason });
+        expect(rows[1]?.detail).toMatch(/^ok not reported: /);
+        const successAt = r.setLog.findIndex(([n, v]) => n === 'ASTOTP' && v === 'SUCCESS');
+        if (how === 'result' || how === '511') {
+          // The transport still takes variables after the hangup: the dialplan reads the real ending.
+          expect(after(r)).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'hangup', ASTOTP_USER: '' });
+          expect(r.verbose.at(-1)).toBe('astotp: result FAILURE (hangup)');
+        } else if (how === 'eof') {
+          // Nothing more can be said; SUCCESS was never sent or never run.
+          expect(successAt).toBe(-1);
+          expect(after(r).ASTOTP).toBe('FAILURE');
+        } else {
+          // Asterisk ran the command it garbled the answer to; nothing after it can be trusted, so nothing is sent.
+          expect(r.commands.at(-1)).toMatch(new RegExp(`^${at}`));
+          if (at.endsWith('"SUCCESS"')) expect(successAt).toBe(r.setLog.length - 1);
+          else expect(successAt).toBe(-1);
+          expect(r.stderr).toMatch(/^astotp: unexpected line from Asterisk \(\d+ chars\) after SET VARIABLE\n$/);
+        }
+      });
+    }
+  }
+});
+
+describe('a failed call whose result report is cut short', () => {
+  const cases: Array<{ name: string; args: string[]; inputs: string[]; reason: string; commands: string[] }> = [
+    {
+      name: 'wrong code',
+      args: [],
+      inputs: ['1001', '4321', wrongCode()],
+      reason: 'bad-credentials',
+      commands: ['SET VARIABLE ASTOTP_REASON', 'SET VARIABLE ASTOTP_USER'],
+    },
+    {
+      name: 'error',
+      args: ['pim=no'],
+      inputs: [],
+      reason: 'error',
+      commands: ['SET VARIABLE ASTOTP_REASON', 'SET VARIABLE ASTOTP_USER', 'SET VARIABLE ASTOTP_ERROR'],
+    },
+  ];
+  for (const c of cases) {
+    for (const at of c.commands) {
+      for (const how of HOWS) {
+        it(`${c.name}: ${how} at ${at}`, async () => {
+          const site = siteWithUser();
+          const r = await site.call({ args: c.args, inputs: c.inputs, interrupt: { at, how } });
+          endedCleanly(r);
+          expect(r.setLog.some(([, v]) => v === 'SUCCESS')).toBe(false);
+          expect(after(r).ASTOTP).toBe('FAILURE');
+          // An error stays the reason: it came first, and ASTOTP_ERROR says what it was.
+          const reason = how === 'sighup' || c.reason === 'error' ? c.reason : how === 'garbage' ? 'error' : 'hangup';
+          // A refused dialplan argument is audited too: the database is opened before the arguments are read.
+          expect(audit(site).at(-1)).toMatchObject({ result: 'FAILURE', reason });
+          if (c.reason === 'error') expect(r.stderr).toMatch(/^astotp: unknown argument .pim.=/m);
+          if (how === 'sighup' || how === 'result' || how === '511') {
+            expect(after(r)).toMatchObject({ ASTOTP_REASON: reason, ASTOTP_USER: '' });
+            if (c.reason === 'error') expect(after(r).ASTOTP_ERROR).toMatch(/unknown argument .pim.=/);
+          }
+        });
+      }
+    }
+  }
+});
+
+describe('a FastAGI call whose result report is cut short', () => {
+  it('logs the ending the dialplan saw, and the server serves the next call', async () => {
+    const site = siteWithUser();
+    site.enroll('1002', '4321');
+    const server = await AgiServer.start(site.env);
+    servers.push(server);
+    const call = (user: string, at: string, how: Interruption['how']) =>
+      fastAgiCall({ port: server.port, inputs: [user, '4321', totp()], interrupt: { at, how } });
+    const garbled = await call('1001', 'SET VARIABLE ASTOTP "SUCCESS"', 'garbage');
+    expect(garbled.setLog.at(-1)).toEqual(['ASTOTP', 'SUCCESS']);
+    const hungUp = await call('1002', 'SET VARIABLE ASTOTP_REASON', '511');
+    expect(hungUp.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'hangup', ASTOTP_USER: '' });
+    const next = await fastAgiCall({ port: server.port, args: ['user=1001'], inputs: ['4321', wrongCode()] });
+    expect(next.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'bad-credentials' });
+    const endings = (): string[] => server.log.split('\n').flatMap((l) => /^astotp serve-agi: call .*\): (.*)$/.exec(l)?.slice(1) ?? []);
+    await until(() => endings().length === 3, 'three calls in the log');
+    expect(endings()).toEqual([
+      'FAILURE (error: unexpected line from Asterisk (13 chars) after SET VARIABLE)',
+      'FAILURE (hangup)',
+      'FAILURE (bad-credentials)',
+    ]);
+    expect(server.log).not.toMatch(/internal error|\n\s+at /);
+    expect(audit(site).map((e) => [e.user, e.reason])).toEqual([
+      ['1001', 'ok'],
+      ['1001', 'error'],
+      ['1002', 'ok'],
+      ['1002', 'hangup'],
+      ['1001', 'bad-credentials'],
+    ]);
+  });
+});
+
+/** Resolves when check() holds: the server logs a call after Asterisk has seen its end. */
+async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
