@@ -7,7 +7,7 @@ import { CODE_DIGITS_MAX, PHRASE_WORDS_MAX } from './encode.js';
 import { checkLoginField } from './login.js';
 import { readPrivateKeyFile } from './keyfile.js';
 import { formatKey, publicKeyOf } from './keys.js';
-import { createPbotpServer } from './server.js';
+import { createPbotpServer } from '../responder/server.js';
 
 export const SERVE_HELP = `Usage: astotp pbotp serve --key FILE [--listen ADDRESS:PORT] [--allow-group GROUP]...
                          [--access-log FILE|-] [--digits N] [--words N]
