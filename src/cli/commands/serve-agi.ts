@@ -4,12 +4,15 @@
 import { openCallAuth } from '../../auth/open-auth.js';
 import { dropRootForGood } from '../../fastagi/drop-root.js';
 import { FastAgiServer, PENDING_ADDRESSES } from '../../fastagi/server.js';
-import { formatAddress, parseListen } from '../../fastagi/listen-address.js';
 import { SharedAuth } from '../../fastagi/shared-auth.js';
 import { expectPositionals, intOption, stringOption } from '../args.js';
 import type { Command } from '../command.js';
-import { CliFailure, UsageError } from '../errors.js';
+import { CliFailure } from '../errors.js';
+import { formatAddress, parseListen } from '../listen-address.js';
 import { settingsOf } from '../open.js';
+
+/** Asterisk's default FastAGI port. */
+const FASTAGI_PORT = 4573;
 
 export const command: Command = {
   help: `Usage: astotp serve-agi [--listen HOST:PORT] [--max-sessions N] [--max-pending N] [--header-timeout S]
@@ -50,12 +53,7 @@ Options:
 
   async run(ctx) {
     expectPositionals(ctx.args, []);
-    let address;
-    try {
-      address = parseListen(stringOption(ctx.args, 'listen') ?? '127.0.0.1:4573');
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const address = parseListen(stringOption(ctx.args, 'listen') ?? `127.0.0.1:${FASTAGI_PORT}`, FASTAGI_PORT);
     const maxSessions = intOption(ctx.args, 'max-sessions', 1, 100_000) ?? 256;
     // Every real call comes from Asterisk's one address: a smaller per-address bound would cut real calls.
     const maxPending = intOption(ctx.args, 'max-pending', maxSessions, 1_000_000) ?? maxSessions;
