@@ -11,9 +11,6 @@ import { CliFailure } from '../errors.js';
 import { formatAddress, parseListen } from '../listen-address.js';
 import { settingsOf } from '../open.js';
 
-/** Asterisk's default FastAGI port. */
-const FASTAGI_PORT = 4573;
-
 export const command: Command = {
   help: `Usage: astotp serve-agi [--listen HOST:PORT] [--max-sessions N] [--max-pending N] [--header-timeout S]
                          [--idle-timeout S] [--call-timeout S] [--shutdown-timeout S]
@@ -53,7 +50,7 @@ Options:
 
   async run(ctx) {
     expectPositionals(ctx.args, []);
-    const address = parseListen(stringOption(ctx.args, 'listen') ?? `127.0.0.1:${FASTAGI_PORT}`, FASTAGI_PORT);
+    const address = parseListen(stringOption(ctx.args, 'listen') ?? '127.0.0.1:4573');
     const maxSessions = intOption(ctx.args, 'max-sessions', 1, 100_000) ?? 256;
     // Every real call comes from Asterisk's one address: a smaller per-address bound would cut real calls.
     const maxPending = intOption(ctx.args, 'max-pending', maxSessions, 1_000_000) ?? maxSessions;
