@@ -4,7 +4,7 @@
 import { closeSync, constants, fstatSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { parsePrivateKey, parsePublicKey } from './keys.js';
+import { parsePrivateKey, parsePublicKey } from '../../../pbotp/keys.js';
 
 const MAX_KEY_FILE = 4096;
 
