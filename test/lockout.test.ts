@@ -1,7 +1,6 @@
 // The lockout and replay rules against the clock: a Verifier and a
 // PbotpVerifier on a real SQLite file, with time injected instead of waited
 // for, and codes from oathtool at those times.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +19,7 @@ import { startAttempt } from '../src/pbotp/attempt.js';
 import { parsePublicKey } from '../src/pbotp/keys.js';
 import { Store } from '../src/store/store.js';
 import { AUTHORITY_PUB, responseCode } from './helpers/pbotp-authority.js';
-import { SECRET } from './helpers/site.js';
+import { SECRET, totpAt } from './helpers/site.js';
 
 /** A step boundary: 1_800_000_000 = 60_000_000 × 30. */
 const T0 = 1_800_000_000;
@@ -28,15 +27,10 @@ const RULES = { window: 1, lockoutFailures: 3, lockoutMinutes: 15 };
 const LOCK = RULES.lockoutMinutes * 60;
 const ctx = { source: 'test' };
 
-/** The code oathtool computes for the second `at`. */
-function codeAt(at: number): string {
-  return execFileSync('oathtool', ['--totp=sha1', '-b', '-d', '6', '-N', `@${at}`, SECRET], { encoding: 'utf8' }).trim();
-}
-
 /** A code that is wrong at `at` (none of the three steps the window accepts). */
 function wrongAt(at: number): string {
-  const valid = new Set([codeAt(at - 30), codeAt(at), codeAt(at + 30)]);
-  let c = codeAt(at - 3600);
+  const valid = new Set([totpAt(at - 30), totpAt(at), totpAt(at + 30)]);
+  let c = totpAt(at - 3600);
   while (valid.has(c)) c = String((Number(c) + 1) % 1_000_000).padStart(6, '0');
   return c;
 }
@@ -57,7 +51,7 @@ async function site(rules = RULES) {
   const clock = { t: T0 };
   const verifier = new Verifier(store, key, rules, () => clock.t);
   store.users.insert({ id: '1001', pin_hash: await hashPin(key.pinPepper, '4321'), secret_box: sealSecret(key.secretKey, '1001', SECRET), algorithm: 'SHA1', digits: 6, period: 30 });
-  const right = () => verifier.judge({ user: '1001', pin: '4321', code: codeAt(clock.t) }, ctx);
+  const right = () => verifier.judge({ user: '1001', pin: '4321', code: totpAt(clock.t) }, ctx);
   const wrong = () => verifier.judge({ user: '1001', pin: '4321', code: wrongAt(clock.t) }, ctx);
   return { store, key, clock, verifier, right, wrong };
 }
@@ -122,12 +116,12 @@ describe('codes against the clock', () => {
   it('takes a code at the first second of its step, and the one before it only within the window', async () => {
     const { store, key, clock } = await site();
     const strict = new Verifier(store, key, { ...RULES, window: 0 }, () => clock.t);
-    expect(await strict.judge({ user: '1001', pin: '4321', code: codeAt(T0 - 1) }, ctx)).toMatchObject({ detail: 'wrong code' });
-    expect(await strict.judge({ user: '1001', pin: '4321', code: codeAt(T0) }, ctx)).toMatchObject({ ok: true });
+    expect(await strict.judge({ user: '1001', pin: '4321', code: totpAt(T0 - 1) }, ctx)).toMatchObject({ detail: 'wrong code' });
+    expect(await strict.judge({ user: '1001', pin: '4321', code: totpAt(T0) }, ctx)).toMatchObject({ ok: true });
     expect(store.users.get('1001')?.last_step).toBe(T0 / 30);
     clock.t = T0 + 30;
     const windowed = new Verifier(store, key, RULES, () => clock.t);
-    expect(await windowed.judge({ user: '1001', pin: '4321', code: codeAt(T0 + 60) }, ctx)).toMatchObject({ ok: true });
+    expect(await windowed.judge({ user: '1001', pin: '4321', code: totpAt(T0 + 60) }, ctx)).toMatchObject({ ok: true });
     expect(store.users.get('1001')?.last_step).toBe(T0 / 30 + 2);
   });
 
@@ -135,11 +129,11 @@ describe('codes against the clock', () => {
     const { store, clock, verifier } = await site();
     const judge = (code: string) => verifier.judge({ user: '1001', pin: '4321', code }, ctx);
     clock.t = T0 + 29;
-    const stepN = codeAt(T0);
+    const stepN = totpAt(T0);
     expect(await judge(stepN)).toMatchObject({ ok: true });
     clock.t = T0 + 30;
     expect(await judge(stepN)).toMatchObject({ ok: false, detail: 'replayed code' });
-    const stepN1 = codeAt(T0 + 30);
+    const stepN1 = totpAt(T0 + 30);
     expect(await judge(stepN1)).toMatchObject({ ok: true });
     expect(await judge(stepN)).toMatchObject({ ok: false, detail: 'replayed code' });
     expect(await judge(stepN1)).toMatchObject({ ok: false, detail: 'replayed code' });
@@ -171,7 +165,7 @@ describe('runCall', () => {
     store.users.insert({ id: '1001', pin_hash: await hashPin(key.pinPepper, '4321'), secret_box: sealSecret(key.secretKey, '1001', SECRET), algorithm: 'SHA1', digits: 6, period: 30 });
     store.close();
     const call = async (now: number) => {
-      const { ch, vars } = phone(['1001', '4321', codeAt(T0)]);
+      const { ch, vars } = phone(['1001', '4321', totpAt(T0)]);
       await runCall(ch, { source: 'test', settings: () => settings, now: () => now });
       return vars;
     };
