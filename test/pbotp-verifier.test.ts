@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { lockEnd } from '../src/auth/lockout.js';
 import { createMasterKey, type MasterKey } from '../src/auth/master-key.js';
 import { pbotpThrottleId, PbotpVerifier } from '../src/auth/pbotp-verifier.js';
 import { startAttempt } from '../src/pbotp/attempt.js';
@@ -74,7 +75,7 @@ describe('PbotpVerifier', () => {
     const { store, verifier, attempt, throttleId } = setup({ lockoutFailures: 1, lockoutMinutes: 15 });
     await verifier.judge('1001', attempt().a, '000000000', 9, ctx);
     expect(store.throttle.get(throttleId())).toMatchObject({ failures: 0 });
-    expect(store.throttle.lockedUntil(throttleId(), Math.floor(Date.now() / 1000))).not.toBeNull();
+    expect(lockEnd(store.throttle.get(throttleId()), Math.floor(Date.now() / 1000))).not.toBeNull();
     expect(store.throttle.idsStartingWith('')).toEqual([throttleId()]);
     expect(throttleId()).toMatch(/^pbotp-mac:[0-9a-f]{32}$/);
     expect(store.users.get('1001')).toBeUndefined();
@@ -96,7 +97,7 @@ describe('PbotpVerifier', () => {
     store.db.prepare('INSERT INTO throttle (id, failures, locked_until, updated_at) VALUES (?, ?, ?, ?)').run('pbotp:1002', 2, null, now);
     expect(await verifier.refuseIfLocked('1001', ctx)).toMatchObject({ reason: 'locked' });
     expect(store.throttle.idsStartingWith('pbotp:')).toEqual([]);
-    expect(store.throttle.lockedUntil(throttleId('1001'), now)).toBe(now + 600);
+    expect(lockEnd(store.throttle.get(throttleId('1001')), now)).toBe(now + 600);
     // Two failures carried over: the third locks.
     expect((await verifier.judge('1002', attempt('1002').a, '000000000', 9, ctx)).detail).toMatch(/now locked/);
   });

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createMasterKey, type MasterKey } from '../src/auth/master-key.js';
 import { hashPin, verifyPin } from '../src/auth/pin-hash.js';
 import { openSecret, sealSecret } from '../src/auth/secret-box.js';
+import { Lockout } from '../src/auth/lockout.js';
 import { checkCode } from '../src/auth/totp.js';
 import { Verifier } from '../src/auth/verifier.js';
 import type { Algorithm } from '../src/config/settings.js';
@@ -78,7 +79,7 @@ describe('the verifier', () => {
     for (let i = 0; i < 3; i++) await verifier.judge({ user: '1001', pin: '0000', code: totp() }, ctx);
     expect(store.users.get('1001')?.locked_until).toBeGreaterThan(Date.now() / 1000);
     expect(await verifier.judge({ user: '1001', pin: '4321', code: totp() }, ctx)).toMatchObject({ ok: false, reason: 'locked' });
-    store.users.unlock('1001');
+    expect(new Lockout(store.userCounters, { lockoutFailures: 3, lockoutMinutes: 15 }).unlock('1001', Math.floor(Date.now() / 1000))).toBe(true);
     expect(await verifier.judge({ user: '1001', pin: '4321', code: totp() }, ctx)).toMatchObject({ ok: true });
   });
 

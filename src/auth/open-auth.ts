@@ -3,6 +3,7 @@
 import type { Settings } from '../config/settings.js';
 import { whenNotBusy } from '../store/busy-wait.js';
 import { Store } from '../store/store.js';
+import { systemClock, type Clock } from './clock.js';
 import { bindKey, refuseNewKey } from './key-binding.js';
 import { loadMasterKey, loadOrCreateMasterKey, type MasterKey } from './master-key.js';
 import { Verifier } from './verifier.js';
@@ -13,19 +14,21 @@ export interface Auth {
   verifier: Verifier;
   /** True when this call created the key file. */
   keyCreated: boolean;
+  /** The clock the verifiers and audit rows of this context run on. */
+  now: Clock;
 }
 
 /**
  * `create` is for the admin CLI only: a call never creates a database or a
  * key. `blocking`: SQLite may sleep the process on a lock (the CLI's way).
  */
-export function openAuth(s: Settings, create: boolean, blocking = true): Auth {
+export function openAuth(s: Settings, create: boolean, blocking = true, now: Clock = systemClock): Auth {
   const store = Store.open(s.db, { create, timeoutMs: s.dbTimeoutMs, blocking });
   try {
     const { key, created } = create ? loadOrCreateMasterKey(s.keyFile, () => refuseNewKey(store, s.keyFile)) : { key: loadMasterKey(s.keyFile), created: false };
     bindKey(store, key, s.keyFile, create);
-    const verifier = new Verifier(store, key, { window: s.window, lockoutFailures: s.lockoutFailures, lockoutMinutes: s.lockoutMinutes });
-    return { store, key, verifier, keyCreated: created };
+    const verifier = new Verifier(store, key, { window: s.window, lockoutFailures: s.lockoutFailures, lockoutMinutes: s.lockoutMinutes }, now);
+    return { store, key, verifier, keyCreated: created, now };
   } catch (err) {
     store.close();
     throw err;
@@ -37,6 +40,6 @@ export function openAuth(s: Settings, create: boolean, blocking = true): Auth {
  * server goes on serving other calls while this one waits up to db_timeout.
  * A failed try has closed what it opened, so trying again starts afresh.
  */
-export function openCallAuth(s: Settings): Promise<Auth> {
-  return whenNotBusy(() => openAuth(s, false, false), { path: s.db, timeoutMs: s.dbTimeoutMs });
+export function openCallAuth(s: Settings, now: Clock = systemClock): Promise<Auth> {
+  return whenNotBusy(() => openAuth(s, false, false, now), { path: s.db, timeoutMs: s.dbTimeoutMs });
 }

@@ -7,12 +7,12 @@
 import { createHmac } from 'node:crypto';
 import type { PbotpAttempt } from '../pbotp/attempt.js';
 import type { Store } from '../store/store.js';
-import type { Context, Rules } from './verifier.js';
+import type { Context } from './verifier.js';
 import { fail, pass, verdictOf, type Judgement, type Verdict } from './verdict.js';
+import { systemClock, type Clock } from './clock.js';
+import { Lockout, type LockRules } from './lockout.js';
 import { maskedId } from './masked-id.js';
 import { recordVerdict } from './record-verdict.js';
-
-export type LockRules = Pick<Rules, 'lockoutFailures' | 'lockoutMinutes'>;
 
 /** How versions before the hashed keys named a pbotp login's row: 'pbotp:1001'. */
 const TYPED_ID_PREFIX = 'pbotp:';
@@ -36,11 +36,16 @@ export function rekeyTypedIds(store: Store, idMask: Buffer): void {
 }
 
 export class PbotpVerifier {
+  private readonly lockout: Lockout;
+
   constructor(
     private readonly store: Store,
     private readonly idMask: Buffer,
     private readonly rules: LockRules,
-  ) {}
+    private readonly now: Clock = systemClock,
+  ) {
+    this.lockout = new Lockout(store.throttle, rules);
+  }
 
   /** How logs name a login that no right response has proved. */
   label(user: string): string {
@@ -55,14 +60,14 @@ export class PbotpVerifier {
     // Only a shortcut: judge() checks the lock again in its transaction.
     const typedIds = await this.store.read(() => this.store.throttle.idsStartingWith(TYPED_ID_PREFIX).length);
     if (typedIds > 0) await this.store.exclusive(() => rekeyTypedIds(this.store, this.idMask));
-    const now = Math.floor(Date.now() / 1000);
-    const until = await this.store.read(() => this.store.throttle.lockedUntil(pbotpThrottleId(this.idMask, user), now));
+    const now = this.now();
+    const until = await this.store.read(() => this.lockout.lockedUntil(pbotpThrottleId(this.idMask, user), now));
     return until === null ? null : this.store.exclusive(() => this.record(user, ctx, now, locked(until)));
   }
 
   /** The audited verdict for a call that names no possible user (caller ID not a number). */
   refuseNoUser(ctx: Context): Promise<Verdict> {
-    const now = Math.floor(Date.now() / 1000);
+    const now = this.now();
     const verdict = verdictOf(fail('bad-credentials', 'no user ID (the caller ID is not a number)'), '', null);
     return this.store.exclusive(() => recordVerdict(this.store, null, ctx, now, verdict));
   }
@@ -70,19 +75,19 @@ export class PbotpVerifier {
   /** Judges the response typed for `attempt`; the attempt is used up whatever the verdict. */
   judge(user: string, attempt: PbotpAttempt, typed: string, digits: number, ctx: Context): Promise<Verdict> {
     return this.store.exclusive(() => {
-      const now = Math.floor(Date.now() / 1000);
+      const now = this.now();
       rekeyTypedIds(this.store, this.idMask);
       const id = pbotpThrottleId(this.idMask, user);
-      const until = this.store.throttle.lockedUntil(id, now);
+      const until = this.lockout.lockedUntil(id, now);
       // Checking consumes the attempt, right or wrong, so it runs on every path.
       const right = attempt.verifyCode(typed, digits);
       if (until !== null) return this.record(user, ctx, now, locked(until));
       if (right) {
-        this.store.throttle.clear(id);
+        this.lockout.success(id, now);
         return this.record(user, ctx, now, pass('pbotp response ok'));
       }
-      const lockedNow = this.store.throttle.recordFailure(id, now, this.rules.lockoutFailures, this.rules.lockoutMinutes * 60);
-      const detail = lockedNow === null ? 'pbotp wrong response' : `pbotp wrong response; now locked for ${this.rules.lockoutMinutes} min`;
+      const lockStarted = this.lockout.failure(id, now) !== null;
+      const detail = lockStarted ? `pbotp wrong response; now locked for ${this.rules.lockoutMinutes} min` : 'pbotp wrong response';
       return this.record(user, ctx, now, fail('bad-credentials', detail));
     });
   }

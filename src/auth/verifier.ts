@@ -3,6 +3,8 @@
 // answer never tells which factor was wrong or whether the user exists.
 import type { Store } from '../store/store.js';
 import type { UserRow } from '../store/users.js';
+import { systemClock, type Clock } from './clock.js';
+import { lockEnd, Lockout, type LockRules } from './lockout.js';
 import type { MasterKey } from './master-key.js';
 import { maskedId } from './masked-id.js';
 import { verifyPin } from './pin-hash.js';
@@ -11,10 +13,8 @@ import { fail, pass, verdictOf, type Judgement, type Verdict } from './verdict.j
 import { openSecret } from './secret-box.js';
 import { checkCode } from './totp.js';
 
-export interface Rules {
+export interface Rules extends LockRules {
   window: number;
-  lockoutFailures: number;
-  lockoutMinutes: number;
 }
 
 export interface Attempt {
@@ -34,11 +34,16 @@ export interface Context {
 
 
 export class Verifier {
+  private readonly lockout: Lockout;
+
   constructor(
     private readonly store: Store,
     private readonly key: MasterKey,
     private readonly rules: Rules,
-  ) {}
+    private readonly now: Clock = systemClock,
+  ) {
+    this.lockout = new Lockout(store.userCounters, rules);
+  }
 
   async judge(a: Attempt, ctx: Context): Promise<Verdict> {
     // The PIN hash is slow on purpose, so it runs before the write lock is taken;
@@ -46,7 +51,7 @@ export class Verifier {
     const before = a.user === null ? undefined : await this.store.read(() => this.store.users.get(a.user!));
     const pinOk = a.pin === null ? true : await verifyPin(this.key.pinPepper, a.pin, before?.pin_hash ?? null);
     return this.store.exclusive(() => {
-      const now = Math.floor(Date.now() / 1000);
+      const now = this.now();
       const u = a.user === null ? undefined : this.store.users.get(a.user);
       // An ID nobody enrolled may be a PIN or code typed out of turn: logs get it masked.
       const shown = u ? u.id : a.user === null ? null : maskedId(this.key.idMask, a.user);
@@ -58,7 +63,8 @@ export class Verifier {
   /** Only a known user can pass, so the verdict's label on a pass is always that user's ID. */
   private decide(u: UserRow | undefined, before: UserRow | undefined, a: Attempt, pinOk: boolean, now: number): Judgement {
     if (!u) return fail('bad-credentials', a.user === null ? 'no user ID (the caller ID is not a number)' : 'unknown user');
-    if (u.locked_until !== null && u.locked_until > now) return fail('locked', `locked until ${new Date(u.locked_until * 1000).toISOString()}`);
+    const lockedUntil = lockEnd(u, now);
+    if (lockedUntil !== null) return fail('locked', `locked until ${new Date(lockedUntil * 1000).toISOString()}`);
     if (!u.enabled) return fail('bad-credentials', 'user disabled');
     const secret = openSecret(this.key.secretKey, u.id, u.secret_box);
     if (secret === null) return fail('error', 'secret does not decrypt with this key file');
@@ -69,11 +75,12 @@ export class Verifier {
       now,
     });
     if (pinGood && code.valid) {
-      this.store.users.recordSuccess(u.id, code.timeStep, now);
+      this.store.users.recordLogin(u.id, code.timeStep, now);
+      this.lockout.success(u.id, now);
       return pass(a.pin === null ? 'code ok (PIN not asked)' : 'PIN and code ok');
     }
     const wrong = [pinGood ? null : 'wrong PIN', code.valid ? null : code.replayed ? 'replayed code' : 'wrong code'].filter(Boolean).join(', ');
-    const lockedUntil = this.store.users.recordFailure(u.id, now, this.rules.lockoutFailures, this.rules.lockoutMinutes * 60);
-    return fail('bad-credentials', lockedUntil === null ? wrong : `${wrong}; now locked for ${this.rules.lockoutMinutes} min`);
+    const lockStarted = this.lockout.failure(u.id, now) !== null;
+    return fail('bad-credentials', lockStarted ? `${wrong}; now locked for ${this.rules.lockoutMinutes} min` : wrong);
   }
 }

@@ -1,6 +1,7 @@
 // One call from start to finish on any transport: settings, database, the
 // flow, and the channel variables the dialplan reads. ASTOTP=SUCCESS is the
 // very last thing set, and only after a verified attempt.
+import type { Clock } from '../auth/clock.js';
 import { openCallAuth, type Auth } from '../auth/open-auth.js';
 import { applyCallArguments } from '../config/call-args.js';
 import { loadSettings, type Settings } from '../config/settings.js';
@@ -21,6 +22,12 @@ export interface RunOptions {
   settings?: () => Settings;
   /** Borrows the open database (FastAGI's shared one); otherwise one is opened and closed per call. */
   auth?: () => Promise<Auth>;
+  /**
+   * The clock of the call's rules and audit rows when the database is opened
+   * here (a borrowed auth brings its own); the system clock by default. For
+   * tests: never taken from the environment, which a dialplan can set.
+   */
+  now?: Clock;
 }
 
 export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOutcome> {
@@ -29,7 +36,7 @@ export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOu
   try {
     const site = (opts.settings ?? loadSettings)();
     // Opened first so that a refused call leaves its audit row too; no profile or argument changes the database.
-    const a = (auth = opts.auth ? await opts.auth() : await openCallAuth(site));
+    const a = (auth = opts.auth ? await opts.auth() : await openCallAuth(site, opts.now));
     // Whatever the dialplan says: such a caller ID may already have added arguments.
     if (callerIdInjects(ch.info)) throw new Error('call refused: the caller ID contains , & = or |, which no phone number does (argument injection?)');
     const s = applyCallArguments(site, ch.info.args);
@@ -52,7 +59,7 @@ export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOu
 /** Loaded only for pbotp calls: a TOTP call never evaluates the challenge-response code (X25519, BLAKE2s). */
 async function pbotpFlow(ch: CallChannel, s: Settings, call: PbotpCall, a: Auth, source: string): Promise<FlowResult> {
   const [{ authenticatePbotp }, { PbotpVerifier }] = await Promise.all([import('./pbotp-flow.js'), import('../auth/pbotp-verifier.js')]);
-  return authenticatePbotp(ch, s, call, new PbotpVerifier(a.store, a.key.idMask, s), source);
+  return authenticatePbotp(ch, s, call, new PbotpVerifier(a.store, a.key.idMask, s, a.now), source);
 }
 
 /**
@@ -69,7 +76,7 @@ function auditEnding(auth: Auth, ch: CallChannel, source: string, o: CallOutcome
   // call failed on a busy database it has waited its db_timeout already, and
   // losing this one row is better than keeping the channel waiting again.
   try {
-    recordVerdict(auth.store, o.user, callContext(ch, source), Math.floor(Date.now() / 1000), { ok: false, reason: o.reason, detail });
+    recordVerdict(auth.store, o.user, callContext(ch, source), auth.now(), { ok: false, reason: o.reason, detail });
   } catch {
     // The call's outcome matters more than its log line; a broken database was already reported.
   }

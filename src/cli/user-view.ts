@@ -1,4 +1,6 @@
 // A user's row as list and show present it: never the secret, never the PIN hash.
+import { systemClock } from '../auth/clock.js';
+import { lockEnd } from '../auth/lockout.js';
 import type { UserRow } from '../store/users.js';
 import { isoTime, localTime } from './format.js';
 
@@ -17,8 +19,8 @@ export interface UserView {
 }
 
 /** Locks that have run out are shown as none: the next attempt will not see them. */
-export function lockedUntil(u: UserRow, now = Math.floor(Date.now() / 1000)): number | null {
-  return u.locked_until !== null && u.locked_until > now ? u.locked_until : null;
+export function lockedUntil(u: UserRow, now = systemClock()): number | null {
+  return lockEnd(u, now);
 }
 
 export function userView(u: UserRow): UserView {

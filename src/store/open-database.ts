@@ -1,7 +1,7 @@
 // Opens the SQLite file with the settings every caller relies on, applies
 // migrations, and turns SQLite's failures into sentences an admin can act on.
 import Database from 'better-sqlite3';
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fsyncSync, openSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { loadSqliteAddon } from '../native/load-addon.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
@@ -92,7 +92,9 @@ function requireWritable(path: string): void {
 
 function migrate(db: Db, path: string, mayInitialise: boolean): void {
   const version = () => db.pragma('user_version', { simple: true }) as number;
-  if (version() === SCHEMA_VERSION) return;
+  const found = version();
+  if (found === SCHEMA_VERSION) return;
+  if (found > 0 && found < SCHEMA_VERSION) keepCopy(db, path, SCHEMA_VERSION);
   db.transaction(() => {
     const from = version();
     if (from > SCHEMA_VERSION) throw new StoreError(`database ${path} has schema version ${from}, newer than this astotp supports (${SCHEMA_VERSION}); install a newer astotp`);
@@ -103,6 +105,46 @@ function migrate(db: Db, path: string, mayInitialise: boolean): void {
     for (let v = from; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
+}
+
+/**
+ * Before a migration: a copy of the database as it is, next to it
+ * (astotp.sqlite3.before-v3), for going back to the astotp that made it.
+ * VACUUM INTO takes a consistent snapshot even while other processes write.
+ * A copy already there (an earlier try) is kept, the new one numbered. No
+ * copy, no migration: the error fails the open.
+ */
+function keepCopy(db: Db, path: string, to: number): void {
+  for (let n = 1; ; n++) {
+    const copy = `${path}.before-v${to}${n === 1 ? '' : `.${n}`}`;
+    let fd: number;
+    try {
+      // Created here, empty and closed to others, because it holds what the database holds.
+      fd = openSync(copy, 'wx', 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw new StoreError(`cannot keep a copy of database ${path} before upgrading it: ${(err as Error).message}`);
+    }
+    closeSync(fd);
+    try {
+      db.prepare('VACUUM INTO ?').run(copy);
+      syncFile(copy);
+      syncFile(dirname(copy));
+    } catch (err) {
+      rmSync(copy, { force: true });
+      throw new StoreError(`cannot keep a copy of database ${path} in ${copy} before upgrading it: ${(err as Error).message}`);
+    }
+    return;
+  }
+}
+
+function syncFile(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function explain(err: unknown, path: string, timeoutMs: number): Error {

@@ -1,12 +1,15 @@
-// One handle on the database: users, audit log, throttle and the few facts kept in meta.
+// One handle on the database: users, their counters, audit log, throttle and the few facts kept in meta.
 import { Audit } from './audit.js';
 import { whenNotBusy, type BusyWait } from './busy-wait.js';
+import { UserCounters } from './counters.js';
 import { DEFAULT_TIMEOUT_MS, openDatabase, type Db, type OpenOptions } from './open-database.js';
 import { Throttle } from './throttle.js';
 import { Users } from './users.js';
 
 export class Store {
   readonly users: Users;
+  /** The users' failure counters; the throttle table has the same API for pbotp's. */
+  readonly userCounters: UserCounters;
   readonly audit: Audit;
   readonly throttle: Throttle;
 
@@ -18,6 +21,7 @@ export class Store {
     timeoutMs = DEFAULT_TIMEOUT_MS,
   ) {
     this.users = new Users(db);
+    this.userCounters = new UserCounters(db);
     this.audit = new Audit(db);
     this.throttle = new Throttle(db);
     this.wait = { path, timeoutMs };

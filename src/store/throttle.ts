@@ -1,41 +1,27 @@
-// Failure counts and lockouts for logins without a users row (pbotp callers
-// need no enrolment). Same rules as users.failures / users.locked_until: a
-// failure that reaches the limit starts a lock and resets the count.
+// Failure counters of logins without a users row (pbotp callers need no
+// enrolment). A row exists only while there is something to count.
+import type { CounterRow, Counters } from './counters.js';
 import type { Db } from './open-database.js';
 
-export interface ThrottleRow {
-  id: string;
-  failures: number;
-  locked_until: number | null;
-  updated_at: number;
-}
-
-export class Throttle {
+export class Throttle implements Counters {
   constructor(private readonly db: Db) {}
 
-  get(id: string): ThrottleRow | undefined {
-    return this.db.prepare('SELECT * FROM throttle WHERE id = ?').get(id) as ThrottleRow | undefined;
+  get(id: string): CounterRow | undefined {
+    return this.db.prepare('SELECT failures, locked_until FROM throttle WHERE id = ?').get(id) as CounterRow | undefined;
   }
 
-  /** The end of a lock still running at `now`, else null. */
-  lockedUntil(id: string, now: number): number | null {
-    const until = this.get(id)?.locked_until ?? null;
-    return until !== null && until > now ? until : null;
-  }
-
-  /** Counts a failure; returns the lock end when this failure reached the limit. */
-  recordFailure(id: string, at: number, limit: number, lockSeconds: number): number | null {
-    const row = this.db
+  put(id: string, c: CounterRow, at: number): boolean {
+    this.db
       .prepare(
-        `INSERT INTO throttle (id, failures, updated_at) VALUES (?, 1, ?)
-         ON CONFLICT(id) DO UPDATE SET failures = failures + 1, updated_at = excluded.updated_at
-         RETURNING failures`,
+        `INSERT INTO throttle (id, failures, locked_until, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until, updated_at = excluded.updated_at`,
       )
-      .get(id, at) as { failures: number };
-    if (row.failures < limit) return null;
-    const until = at + lockSeconds;
-    this.db.prepare('UPDATE throttle SET failures = 0, locked_until = ?, updated_at = ? WHERE id = ?').run(until, at, id);
-    return until;
+      .run(id, c.failures, c.locked_until, at);
+    return true;
+  }
+
+  clear(id: string): boolean {
+    return this.db.prepare('DELETE FROM throttle WHERE id = ?').run(id).changes === 1;
   }
 
   /** The ids that start with `prefix`. */
@@ -55,10 +41,5 @@ export class Throttle {
       )
       .run(to, from);
     this.clear(from);
-  }
-
-  /** Forgets failures and any lock: after a success, or when the admin unlocks. Returns whether there was a row. */
-  clear(id: string): boolean {
-    return this.db.prepare('DELETE FROM throttle WHERE id = ?').run(id).changes === 1;
   }
 }

@@ -54,25 +54,13 @@ export class Users {
     return this.change('enabled = ?', id, enabled ? 1 : 0);
   }
 
-  unlock(id: string): boolean {
-    return this.change('failures = 0, locked_until = NULL', id);
-  }
-
   remove(id: string): boolean {
     return this.db.prepare('DELETE FROM users WHERE id = ?').run(id).changes === 1;
   }
 
-  recordSuccess(id: string, step: number, at: number): void {
-    this.change('failures = 0, locked_until = NULL, last_step = ?, last_success = ?', id, step, at);
-  }
-
-  /** Counts a failure; returns the lock end when this failure reached the limit. */
-  recordFailure(id: string, at: number, limit: number, lockSeconds: number): number | null {
-    const row = this.db.prepare('UPDATE users SET failures = failures + 1, updated_at = ? WHERE id = ? RETURNING failures').get(at, id) as { failures: number } | undefined;
-    if (!row || row.failures < limit) return null;
-    const until = at + lockSeconds;
-    this.change('failures = 0, locked_until = ?', id, until);
-    return until;
+  /** A login: its code's time step is used up. The failure counter is lockout's (counters.ts). */
+  recordLogin(id: string, step: number, at: number): void {
+    this.db.prepare('UPDATE users SET last_step = ?, last_success = ?, updated_at = ? WHERE id = ?').run(step, at, at, id);
   }
 
   /** Marks a code's time step as used without counting a login, e.g. the code that confirmed an enrolment. */

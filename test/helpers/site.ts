@@ -67,6 +67,11 @@ export function totp(secret = SECRET, opts: { offset?: number; algorithm?: 'sha1
   return execFileSync('oathtool', [...args, secret], { encoding: 'utf8' }).trim();
 }
 
+/** The code oathtool computes for the second `at`, for tests that inject the clock. */
+export function totpAt(at: number, secret = SECRET): string {
+  return execFileSync('oathtool', ['--totp=sha1', '-b', '-d', '6', '-N', `@${at}`, secret], { encoding: 'utf8' }).trim();
+}
+
 /** A code that is certainly wrong now: oathtool's code for an hour ago, changed if it happens to match. */
 export function wrongCode(secret = SECRET): string {
   const now = new Set([totp(secret), totp(secret, { offset: -30 }), totp(secret, { offset: 30 })]);

@@ -1,5 +1,7 @@
 // astotp unlock <user>: end a lockout, of an enrolled user and of the same
 // ID's pbotp logins (those need no enrolment, so there may be no user row).
+import { systemClock } from '../../auth/clock.js';
+import { Lockout } from '../../auth/lockout.js';
 import { pbotpThrottleId, rekeyTypedIds } from '../../auth/pbotp-verifier.js';
 import { expectPositionals } from '../args.js';
 import type { Command } from '../command.js';
@@ -22,9 +24,13 @@ for pbotp logins (mode = pbotp in astotp.conf or a profile) with that user ID.
     const { store, key, settings } = openForCommand(ctx, false);
     try {
       const { enrolled, pbotp } = await store.exclusive(() => {
+        const now = systemClock();
         // A lock an earlier version stored under the typed ID is found under the hashed one after this.
         rekeyTypedIds(store, key.idMask);
-        return { enrolled: store.users.unlock(id), pbotp: store.throttle.clear(pbotpThrottleId(key.idMask, id)) };
+        return {
+          enrolled: new Lockout(store.userCounters, settings).unlock(id, now),
+          pbotp: new Lockout(store.throttle, settings).unlock(pbotpThrottleId(key.idMask, id), now),
+        };
       });
       if (!enrolled && !pbotp) throw new CliFailure(`no user ${id} in ${settings.db}, and no pbotp failures of ${id} to clear`);
       return done(ctx, enrolled ? `User ${id} unlocked.` : `pbotp lockout of ${id} cleared.`, { user: id, locked_until: null, failures: 0 });

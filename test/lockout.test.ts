@@ -1,0 +1,182 @@
+// The lockout and replay rules against the clock: a Verifier and a
+// PbotpVerifier on a real SQLite file, with time injected instead of waited
+// for, and codes from oathtool at those times.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { lockEnd } from '../src/auth/lockout.js';
+import { openAuth } from '../src/auth/open-auth.js';
+import { createMasterKey, type MasterKey } from '../src/auth/master-key.js';
+import { PbotpVerifier, pbotpThrottleId } from '../src/auth/pbotp-verifier.js';
+import { hashPin } from '../src/auth/pin-hash.js';
+import { sealSecret } from '../src/auth/secret-box.js';
+import { Verifier } from '../src/auth/verifier.js';
+import type { CallChannel } from '../src/call/channel.js';
+import { runCall } from '../src/call/run-call.js';
+import { defaults } from '../src/config/settings.js';
+import { startAttempt } from '../src/pbotp/attempt.js';
+import { parsePublicKey } from '../src/pbotp/keys.js';
+import { Store } from '../src/store/store.js';
+import { AUTHORITY_PUB, responseCode } from './helpers/pbotp-authority.js';
+import { SECRET, totpAt } from './helpers/site.js';
+
+/** A step boundary: 1_800_000_000 = 60_000_000 × 30. */
+const T0 = 1_800_000_000;
+const RULES = { window: 1, lockoutFailures: 3, lockoutMinutes: 15 };
+const LOCK = RULES.lockoutMinutes * 60;
+const ctx = { source: 'test' };
+
+/** A code that is wrong at `at` (none of the three steps the window accepts). */
+function wrongAt(at: number): string {
+  const valid = new Set([totpAt(at - 30), totpAt(at), totpAt(at + 30)]);
+  let c = totpAt(at - 3600);
+  while (valid.has(c)) c = String((Number(c) + 1) % 1_000_000).padStart(6, '0');
+  return c;
+}
+
+const dirs: string[] = [];
+const stores: Store[] = [];
+afterEach(() => {
+  for (const store of stores.splice(0)) store.close();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+async function site(rules = RULES) {
+  const dir = mkdtempSync(join(tmpdir(), 'astotp-lockout-'));
+  dirs.push(dir);
+  const key = createMasterKey(join(dir, 'astotp.key')) as MasterKey;
+  const store = Store.open(join(dir, 'astotp.sqlite3'), { create: true });
+  stores.push(store);
+  const clock = { t: T0 };
+  const verifier = new Verifier(store, key, rules, () => clock.t);
+  store.users.insert({ id: '1001', pin_hash: await hashPin(key.pinPepper, '4321'), secret_box: sealSecret(key.secretKey, '1001', SECRET), algorithm: 'SHA1', digits: 6, period: 30 });
+  const right = () => verifier.judge({ user: '1001', pin: '4321', code: totpAt(clock.t) }, ctx);
+  const wrong = () => verifier.judge({ user: '1001', pin: '4321', code: wrongAt(clock.t) }, ctx);
+  return { store, key, clock, verifier, right, wrong };
+}
+
+describe('a lock, with the clock injected', () => {
+  it('expires by itself after lockout_minutes; until then even right credentials are refused', async () => {
+    const { clock, right, wrong } = await site();
+    for (let i = 0; i < 2; i++) expect(await wrong()).toMatchObject({ reason: 'bad-credentials', detail: 'wrong code' });
+    expect(await wrong()).toMatchObject({ reason: 'bad-credentials', detail: 'wrong code; now locked for 15 min' });
+    clock.t = T0 + LOCK - 31;
+    expect(await right()).toMatchObject({ ok: false, reason: 'locked' });
+    clock.t = T0 + LOCK + 31;
+    expect(await right()).toMatchObject({ ok: true, reason: 'ok' });
+  });
+
+  it('is over in the second locked_until names, and held in the second before it', async () => {
+    const { store, clock, right, wrong } = await site();
+    for (let i = 0; i < 3; i++) await wrong();
+    expect(store.users.get('1001')?.locked_until).toBe(T0 + LOCK);
+    clock.t = T0 + LOCK - 1;
+    expect(await right()).toMatchObject({ ok: false, reason: 'locked', detail: `locked until ${new Date((T0 + LOCK) * 1000).toISOString()}` });
+    clock.t = T0 + LOCK;
+    expect(await right()).toMatchObject({ ok: true });
+  });
+
+  it('leaves no failures behind when it runs out: the next lock takes lockout_failures new ones', async () => {
+    const { store, clock, wrong } = await site();
+    for (let i = 0; i < 3; i++) await wrong();
+    // Attempts during the lock are refused without being counted.
+    clock.t = T0 + 60;
+    expect(await wrong()).toMatchObject({ reason: 'locked' });
+    clock.t = T0 + LOCK + 60;
+    expect(store.users.get('1001')).toMatchObject({ failures: 0, locked_until: T0 + LOCK });
+    expect(await wrong()).toMatchObject({ detail: 'wrong code' });
+    expect(store.users.get('1001')?.failures).toBe(1);
+    expect(await wrong()).toMatchObject({ detail: 'wrong code' });
+    expect(await wrong()).toMatchObject({ detail: 'wrong code; now locked for 15 min' });
+    expect(store.users.get('1001')).toMatchObject({ failures: 0, locked_until: T0 + 2 * LOCK + 60 });
+  });
+
+  it('of a pbotp login expires by itself as well', async () => {
+    const { store, key, clock } = await site();
+    const pbotp = new PbotpVerifier(store, key.idMask, RULES, () => clock.t);
+    const login = { group: 'dev', host: 'pbx1', user: '1001' };
+    const attempt = () => startAttempt(parsePublicKey(AUTHORITY_PUB), login);
+    expect(await pbotp.judge('1001', attempt(), '000000000', 9, ctx)).toMatchObject({ reason: 'bad-credentials' });
+    for (let i = 0; i < 2; i++) await pbotp.judge('1001', attempt(), '000000000', 9, ctx);
+    expect(lockEnd(store.throttle.get(pbotpThrottleId(key.idMask, '1001')), clock.t)).toBe(T0 + LOCK);
+    clock.t = T0 + LOCK - 1;
+    expect(await pbotp.refuseIfLocked('1001', ctx)).toMatchObject({ reason: 'locked' });
+    const a = attempt();
+    expect(await pbotp.judge('1001', a, responseCode([...a.digitGroups], login), 9, ctx)).toMatchObject({ reason: 'locked' });
+    clock.t = T0 + LOCK;
+    expect(await pbotp.refuseIfLocked('1001', ctx)).toBeNull();
+    const b = attempt();
+    expect(await pbotp.judge('1001', b, responseCode([...b.digitGroups], login), 9, ctx)).toMatchObject({ ok: true });
+    expect(store.throttle.get(pbotpThrottleId(key.idMask, '1001'))).toBeUndefined();
+  });
+});
+
+describe('codes against the clock', () => {
+  it('takes a code at the first second of its step, and the one before it only within the window', async () => {
+    const { store, key, clock } = await site();
+    const strict = new Verifier(store, key, { ...RULES, window: 0 }, () => clock.t);
+    expect(await strict.judge({ user: '1001', pin: '4321', code: totpAt(T0 - 1) }, ctx)).toMatchObject({ detail: 'wrong code' });
+    expect(await strict.judge({ user: '1001', pin: '4321', code: totpAt(T0) }, ctx)).toMatchObject({ ok: true });
+    expect(store.users.get('1001')?.last_step).toBe(T0 / 30);
+    clock.t = T0 + 30;
+    const windowed = new Verifier(store, key, RULES, () => clock.t);
+    expect(await windowed.judge({ user: '1001', pin: '4321', code: totpAt(T0 + 60) }, ctx)).toMatchObject({ ok: true });
+    expect(store.users.get('1001')?.last_step).toBe(T0 / 30 + 2);
+  });
+
+  it('refuses a used code after the step rolls over, and accepts the new step once', async () => {
+    const { store, clock, verifier } = await site();
+    const judge = (code: string) => verifier.judge({ user: '1001', pin: '4321', code }, ctx);
+    clock.t = T0 + 29;
+    const stepN = totpAt(T0);
+    expect(await judge(stepN)).toMatchObject({ ok: true });
+    clock.t = T0 + 30;
+    expect(await judge(stepN)).toMatchObject({ ok: false, detail: 'replayed code' });
+    const stepN1 = totpAt(T0 + 30);
+    expect(await judge(stepN1)).toMatchObject({ ok: true });
+    expect(await judge(stepN)).toMatchObject({ ok: false, detail: 'replayed code' });
+    expect(await judge(stepN1)).toMatchObject({ ok: false, detail: 'replayed code' });
+    expect(store.users.get('1001')?.last_step).toBe(T0 / 30 + 1);
+  });
+});
+
+describe('runCall', () => {
+  /** A phone that types the given answers, one per prompt, and keeps the variables set. */
+  function phone(answers: string[]) {
+    const vars: Record<string, string> = {};
+    const ch: CallChannel = {
+      info: { channel: 'SIP/test-1', uniqueId: '1.1', callerId: '1001', args: [], env: {} },
+      answer: async () => {},
+      getDigits: async () => ({ digits: answers.shift() ?? '', timedOut: true }),
+      play: async () => {},
+      setVariable: async (name, value) => void (vars[name] = value),
+      log: async () => {},
+      close: async () => {},
+    };
+    return { ch, vars };
+  }
+
+  it('judges and audits a call by the clock it is given', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'astotp-lockout-'));
+    dirs.push(dir);
+    const settings = { ...defaults({}), db: join(dir, 'astotp.sqlite3'), keyFile: join(dir, 'astotp.key'), tries: 1 };
+    const { store, key } = openAuth(settings, true);
+    store.users.insert({ id: '1001', pin_hash: await hashPin(key.pinPepper, '4321'), secret_box: sealSecret(key.secretKey, '1001', SECRET), algorithm: 'SHA1', digits: 6, period: 30 });
+    store.close();
+    const call = async (now: number) => {
+      const { ch, vars } = phone(['1001', '4321', totpAt(T0)]);
+      await runCall(ch, { source: 'test', settings: () => settings, now: () => now });
+      return vars;
+    };
+    expect(await call(T0 + 1)).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '1001' });
+    // By the injected clock the same code is now one step old, and its step used: a replay.
+    expect(await call(T0 + 31)).toMatchObject({ ASTOTP_REASON: 'bad-credentials' });
+    const audit = Store.open(settings.db, { create: false });
+    stores.push(audit);
+    expect(audit.audit.list().map((e) => [e.at, e.result, e.detail])).toEqual([
+      [T0 + 1, 'SUCCESS', 'PIN and code ok'],
+      [T0 + 31, 'FAILURE', 'replayed code'],
+    ]);
+  });
+});

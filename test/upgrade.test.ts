@@ -1,0 +1,137 @@
+// Databases made by earlier versions: migrations only add, a file is copied
+// before it is migrated, and a database made by main at 9032af8
+// (scripts/make-upgrade-fixture.sh) keeps every user, lock and count.
+import Database from 'better-sqlite3';
+import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { openAuth } from '../src/auth/open-auth.js';
+import { PbotpVerifier, pbotpThrottleId } from '../src/auth/pbotp-verifier.js';
+import { defaults } from '../src/config/settings.js';
+import { startAttempt } from '../src/pbotp/attempt.js';
+import { parsePublicKey } from '../src/pbotp/keys.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../src/store/schema.js';
+import { Store } from '../src/store/store.js';
+import { AUTHORITY_PUB, responseCode } from './helpers/pbotp-authority.js';
+import { Site, totp, totpAt } from './helpers/site.js';
+
+const FIXTURE = join(import.meta.dirname, 'fixtures', 'main-9032af8');
+const made = JSON.parse(readFileSync(`${FIXTURE}.json`, 'utf8')) as { madeAt: number; secret: string; lockoutFailures: number; lockoutMinutes: number };
+
+const dirs: string[] = [];
+const stores: Store[] = [];
+afterEach(() => {
+  for (const store of stores.splice(0)) store.close();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'astotp-upgrade-'));
+  dirs.push(dir);
+  return dir;
+}
+
+/** A database as the astotp of schema version `version` left it, with one user. */
+function databaseOfVersion(path: string, version: number): void {
+  const db = new Database(path);
+  for (const m of MIGRATIONS.slice(0, version)) db.exec(m);
+  db.pragma(`user_version = ${version}`);
+  db.prepare("INSERT INTO users (id, secret_box, algorithm, digits, period, failures, locked_until, created_at, updated_at) VALUES ('1001', x'00', 'SHA1', 6, 30, 2, 1900000000, 1, 1)").run();
+  db.close();
+}
+
+describe('schema migrations', () => {
+  it('only add: no migration drops, renames, rewrites or deletes', () => {
+    for (const m of MIGRATIONS) {
+      expect(m).not.toMatch(/\b(DROP|RENAME|UPDATE|DELETE|REPLACE)\b/i);
+      for (const alter of m.match(/\bALTER\s+TABLE\s+\S+\s+\w+/gi) ?? []) expect(alter).toMatch(/\bADD$/i);
+    }
+  });
+
+  it('keep a copy of the database as it was, next to it, before migrating it', () => {
+    const dir = tempDir();
+    const path = join(dir, 'astotp.sqlite3');
+    databaseOfVersion(path, 1);
+    stores.push(Store.open(path, { create: false }));
+    const copy = `${path}.before-v${SCHEMA_VERSION}`;
+    expect(statSync(copy).mode & 0o777).toBe(0o600);
+    const old = new Database(copy, { readonly: true });
+    expect(old.pragma('user_version', { simple: true })).toBe(1);
+    expect(old.prepare('SELECT id, failures, locked_until FROM users').all()).toEqual([{ id: '1001', failures: 2, locked_until: 1900000000 }]);
+    expect(old.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'throttle'").get()).toEqual({ n: 0 });
+    old.close();
+    // Migrated, the user keeps its counter; opening again copies nothing more.
+    expect(stores[0]!.userCounters.get('1001')).toEqual({ failures: 2, locked_until: 1900000000 });
+    stores.push(Store.open(path, { create: false }));
+    expect(readdirSync(dir).filter((f) => f.includes('.before-'))).toEqual([`astotp.sqlite3.before-v${SCHEMA_VERSION}`]);
+  });
+
+  it('keep an earlier copy and number the new one', () => {
+    const dir = tempDir();
+    const path = join(dir, 'astotp.sqlite3');
+    databaseOfVersion(path, 1);
+    const earlier = `${path}.before-v${SCHEMA_VERSION}`;
+    writeFileSync(earlier, 'an earlier copy');
+    stores.push(Store.open(path, { create: false }));
+    expect(readFileSync(earlier, 'utf8')).toBe('an earlier copy');
+    const copy = new Database(`${earlier}.2`, { readonly: true });
+    expect(copy.pragma('user_version', { simple: true })).toBe(1);
+    copy.close();
+  });
+});
+
+describe('a database made by main at 9032af8', () => {
+  function copyOfFixture(dir: string) {
+    const db = join(dir, 'astotp.sqlite3');
+    const keyFile = join(dir, 'astotp.key');
+    copyFileSync(`${FIXTURE}.sqlite3.fixture`, db);
+    copyFileSync(`${FIXTURE}.key.fixture`, keyFile);
+    chmodSync(keyFile, 0o600);
+    return { db, keyFile };
+  }
+
+  it('keeps its users, locks and failure counts, for TOTP and pbotp', async () => {
+    const dir = tempDir();
+    const settings = { ...defaults({}), ...copyOfFixture(dir), lockoutFailures: made.lockoutFailures, lockoutMinutes: made.lockoutMinutes };
+    const clock = { t: made.madeAt + 60 };
+    const { store, key, verifier } = openAuth(settings, false, true, () => clock.t);
+    stores.push(store);
+    // Made with schema version 2: copied first if this version migrates it.
+    expect(readdirSync(dir).filter((f) => f.includes('.before-'))).toEqual(SCHEMA_VERSION > 2 ? [`astotp.sqlite3.before-v${SCHEMA_VERSION}`] : []);
+    const ctx = { source: 'test' };
+    const login = (user: string, pin: string | null) => verifier.judge({ user, pin, code: totpAt(clock.t, made.secret) }, ctx);
+    expect(await login('1001', '1234')).toMatchObject({ ok: true });
+    expect(await login('1002', '5678')).toMatchObject({ reason: 'locked' });
+    // 1003's two failures carried over: one more locks it.
+    expect(await verifier.judge({ user: '1003', pin: null, code: totpAt(clock.t - 3600, made.secret) }, ctx)).toMatchObject({ detail: 'wrong code; now locked for 15 min' });
+
+    const pbotp = new PbotpVerifier(store, key.idMask, settings, () => clock.t);
+    expect(await pbotp.refuseIfLocked('2002', ctx)).toMatchObject({ reason: 'locked' });
+    expect(await pbotp.refuseIfLocked('3003', ctx)).toBeNull();
+    const attempt = startAttempt(parsePublicKey(AUTHORITY_PUB), { group: 'dev', host: 'pbx1', user: '3003' });
+    expect(await pbotp.judge('3003', attempt, '000000000', 9, ctx)).toMatchObject({ detail: 'pbotp wrong response; now locked for 15 min' });
+
+    // The locks main started run out when main said they would.
+    clock.t = store.users.get('1002')!.locked_until!;
+    expect(await login('1002', '5678')).toMatchObject({ ok: true });
+    clock.t = store.throttle.get(pbotpThrottleId(key.idMask, '2002'))!.locked_until!;
+    const right = startAttempt(parsePublicKey(AUTHORITY_PUB), { group: 'dev', host: 'pbx1', user: '2002' });
+    expect(await pbotp.judge('2002', right, responseCode([...right.digitGroups], { group: 'dev', host: 'pbx1', user: '2002' }), 9, ctx)).toMatchObject({ ok: true });
+  });
+
+  it('logs its users in through the bundle', async () => {
+    const site = new Site();
+    onTestFinished(() => site.remove());
+    copyOfFixture(site.varDir);
+    site.config({ timeout: 5, lockout_failures: made.lockoutFailures });
+    const r = await site.call({ inputs: ['1001', '1234', totp(made.secret)] });
+    expect(r.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '1001' });
+    const list = JSON.parse(site.cli(['list', '--json']).stdout) as Array<{ id: string; failures: number }>;
+    expect(list.map((u) => [u.id, u.failures])).toEqual([
+      ['1001', 0],
+      ['1002', 0],
+      ['1003', 2],
+    ]);
+  });
+});
