@@ -5,10 +5,11 @@ import { CODE_DIGITS_DEFAULT, CODE_DIGITS_MAX } from '../pbotp/limits.js';
 import { parsePublicKey } from '../pbotp/keys.js';
 import { checkLoginField } from '../pbotp/login.js';
 import { checkBaseUrl } from '../pbotp/url.js';
+import type { Algorithm } from '../totp/algorithm.js';
 import { readConf, type ConfSection } from './conf-file.js';
 import { configPath, defaultDbPath, defaultKeyPath } from './paths.js';
 
-export type Algorithm = 'SHA1' | 'SHA256' | 'SHA512';
+export type { Algorithm };
 
 /** totp: user ID, PIN and TOTP code; pbotp: user ID and a response to a spoken challenge. */
 export type Mode = 'totp' | 'pbotp';
