@@ -3,7 +3,7 @@
 import Database from 'better-sqlite3';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { loadSqliteAddon } from '../native/load-addon.js';
+import { sqliteAddon } from '../native/sqlite-addon.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 
 export type Db = Database.Database;
@@ -37,24 +37,15 @@ export interface OpenOptions {
    * event loop free (Store retries on timers instead).
    */
   blocking?: boolean;
-}
-
-let addon: object | undefined | null = null;
-
-/**
- * Loads the SQLite addon now, as whoever we are. Root's CLI calls this before
- * it takes on the database owner's identity, so the native code it runs comes
- * from root's own cache, never from one the Asterisk user could write to.
- */
-export function preloadSqliteAddon(): void {
-  if (addon === null) addon = loadSqliteAddon();
+  /** The SQLite addon; by default the process's one, loaded on first use (native/sqlite-addon.ts). */
+  addon?: () => object | undefined;
 }
 
 export function openDatabase(path: string, opts: OpenOptions): Db {
   if (!opts.create && !existsSync(path)) throw new StoreError(`database ${path} does not exist (astotp init or astotp enroll creates it)`);
   if (!opts.create) requireWritable(path);
-  preloadSqliteAddon();
   const { timeoutMs = DEFAULT_TIMEOUT_MS, blocking = true } = opts;
+  const addon = (opts.addon ?? sqliteAddon)();
   let db: Db;
   try {
     // @types/better-sqlite3 only knows the string form; the addon object is documented upstream.
