@@ -74,9 +74,10 @@ export class SettingsError extends Error {
   /** Each problem on its own (doctor lists them all); the message joins them. */
   readonly problems: string[];
 
-  constructor(problems: string | string[]) {
+  constructor(problems: string | string[], options?: { cause?: unknown }) {
     const list = typeof problems === 'string' ? [problems] : problems;
-    super(list.join('; '));
+    super(list.join('; '), options);
+    this.name = 'SettingsError';
     this.problems = list;
   }
 }
@@ -123,7 +124,7 @@ function checked(check: (v: string) => unknown) {
     try {
       check(v);
     } catch (err) {
-      throw new SettingsError((err as Error).message);
+      throw new SettingsError((err as Error).message, { cause: err });
     }
     return v;
   };

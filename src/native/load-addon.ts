@@ -9,7 +9,10 @@ import { replaceAtomically } from '../os/files.js';
 import { embeddedAddon } from './embedded-addon.js';
 import { ensurePrivateDir } from './private-dir.js';
 
-export class AddonError extends Error {}
+/** The native layer's failure: the addon cannot be written, found or loaded. */
+export class AddonError extends Error {
+  override name = 'AddonError';
+}
 
 /** The addon object for better-sqlite3's `nativeBinding`, or undefined to let it find its own. */
 export function loadSqliteAddon(): object | undefined {
@@ -25,7 +28,7 @@ export function loadSqliteAddon(): object | undefined {
   try {
     process.dlopen(module, file);
   } catch (err) {
-    throw new AddonError(`cannot load the SQLite addon from ${file}: ${(err as Error).message}`);
+    throw new AddonError(`cannot load the SQLite addon from ${file}: ${(err as Error).message}`, { cause: err });
   }
   return module.exports;
 }

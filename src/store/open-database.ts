@@ -8,19 +8,22 @@ import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 
 export type Db = Database.Database;
 
+/** The store layer's failures, as sentences an admin can act on. */
 export class StoreError extends Error {
   /** 'busy': another process held a lock longer than db_timeout; the same step may work later. */
   constructor(
     message: string,
     readonly code: 'busy' | null = null,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
+    this.name = 'StoreError';
   }
 }
 
 /** The one sentence for a lock held too long, wherever it is noticed. */
-export function busyError(path: string, timeoutMs: number): StoreError {
-  return new StoreError(`database ${path} is busy: another process has held a lock longer than db_timeout (${timeoutMs / 1000} s)`, 'busy');
+export function busyError(path: string, timeoutMs: number, cause?: unknown): StoreError {
+  return new StoreError(`database ${path} is busy: another process has held a lock longer than db_timeout (${timeoutMs / 1000} s)`, 'busy', { cause });
 }
 
 /** db_timeout's default, for callers without settings. */
@@ -100,15 +103,15 @@ function explain(err: unknown, path: string, timeoutMs: number): Error {
   if (err instanceof StoreError) return err;
   const e = err as { code?: string; message?: string };
   const code = e.code ?? '';
-  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) return new StoreError(`database ${path} is corrupt or not a database (${e.message})`);
+  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) return new StoreError(`database ${path} is corrupt or not a database (${e.message})`, null, { cause: err });
   if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM')) {
     let mode = '';
     try {
       const st = statSync(path);
       mode = ` (owner uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)})`;
     } catch {}
-    return new StoreError(`database ${path} cannot be opened for writing${mode}: ${e.message}`);
+    return new StoreError(`database ${path} cannot be opened for writing${mode}: ${e.message}`, null, { cause: err });
   }
-  if (code.startsWith('SQLITE_BUSY')) return busyError(path, timeoutMs);
+  if (code.startsWith('SQLITE_BUSY')) return busyError(path, timeoutMs, err);
   return err instanceof Error ? err : new Error(String(err));
 }

@@ -55,7 +55,7 @@ Options:
     try {
       address = parseListen(stringOption(ctx.args, 'listen') ?? '127.0.0.1:4573');
     } catch (err) {
-      throw new UsageError((err as Error).message);
+      throw new UsageError((err as Error).message, { cause: err });
     }
     const maxSessions = intOption(ctx.args, 'max-sessions', 1, 100_000) ?? 256;
     // Every real call comes from Asterisk's one address: a smaller per-address bound would cut real calls.
