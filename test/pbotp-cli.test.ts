@@ -1,12 +1,12 @@
+// The pbotp tools as an admin runs them: astotp pbotp ... through the built
+// bundle, with its real stdin, stdout, stderr, host name and signals.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EventEmitter } from 'node:events';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { get } from 'node:http';
-import { pbotpCommand } from '../src/pbotp/cli.js';
-import type { PbotpIo } from '../src/pbotp/cli-io.js';
+import { BUNDLE_PATH } from './helpers/asterisk-peer.js';
 import { formatKey, parsePrivateKey, publicKeyOf } from '../src/pbotp/keys.js';
 import { decodeBase64url } from '../src/pbotp/base64url.js';
 import { respond } from '../src/pbotp/protocol.js';
@@ -18,35 +18,40 @@ const PRIV = 'zGRMAXRoSKwMZG5EM-_B-s8oxTfICcfBiN1PAHCCqVo';
 const PUB = 'Zng28LIYphqbbwqEfvcT4nAshzazNE5lDuSvRJjrSgQ';
 // X25519(nonce of the protocol example, 9)
 const CHALLENGE = '0SFyjtn--dz0K8rfCmDesHE08Ylvt5kfFoTd3WuotiM';
+const HOST = hostname();
+const HOST_PATTERN = HOST.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-class Io implements PbotpIo {
-  stdin = new PassThrough();
-  stdout = new PassThrough();
-  stderr = new PassThrough();
-  version = 'astotp test';
-  hostname = () => 'testhost';
-  signals = new EventEmitter();
+/** `astotp pbotp ARGS` running, with what it has written so far. */
+class Pbotp {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly done: Promise<number | null>;
   out = '';
   err = '';
-  constructor(input?: string) {
-    this.stdout.on('data', (c: Buffer) => (this.out += c.toString()));
-    this.stderr.on('data', (c: Buffer) => (this.err += c.toString()));
-    if (input !== undefined) this.stdin.end(input);
+  constructor(args: string[]) {
+    this.child = spawn(process.execPath, [BUNDLE_PATH, 'pbotp', ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir } });
+    this.child.stdout.on('data', (c: Buffer) => (this.out += c.toString()));
+    this.child.stderr.on('data', (c: Buffer) => (this.err += c.toString()));
+    this.done = new Promise((resolve) => this.child.once('close', (code) => resolve(code)));
+  }
+  get stdin(): NodeJS.WritableStream {
+    return this.child.stdin;
   }
   async waitFor(pattern: RegExp, stream: 'out' | 'err' = 'out'): Promise<RegExpMatchArray> {
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 2000; i++) {
       const m = this[stream].match(pattern);
       if (m) return m;
+      if (this.child.exitCode !== null) break;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    throw new Error(`timed out waiting for ${pattern} in ${this[stream]}`);
+    throw new Error(`no ${pattern} in ${this[stream]}`);
   }
 }
 
-async function run(args: string[], input?: string): Promise<{ code: number; out: string; err: string }> {
-  const io = new Io(input);
-  const code = await pbotpCommand(args, io);
-  return { code, out: io.out, err: io.err };
+async function run(args: string[], input?: string): Promise<{ code: number | null; out: string; err: string }> {
+  const p = new Pbotp(args);
+  p.child.stdin.end(input);
+  const code = await p.done;
+  return { code, out: p.out, err: p.err };
 }
 
 let dir: string;
@@ -126,6 +131,10 @@ describe('astotp pbotp respond', () => {
     expect(r).toEqual({ code: 0, out: '526 044 548\n', err: '' });
   });
 
+  it('takes -k for --key', async () => {
+    expect(await run(['respond', '-k', keyFile, 'dev', 'SSSN7PBXFG6DY', 'root', CHALLENGE])).toEqual({ code: 0, out: '526 044 548\n', err: '' });
+  });
+
   it('takes a URL, other lengths and phrases', async () => {
     const url = `https://auth.example/pbotp/dev/SSSN7PBXFG6DY/root/${CHALLENGE}`;
     expect((await run(['respond', '--key', keyFile, url])).out).toBe('526 044 548\n');
@@ -168,6 +177,18 @@ describe('astotp pbotp --help', () => {
     expect(r.out).toMatch(/^Usage: astotp pbotp/);
   });
 
+  it('is the help of the one CLI: astotp help pbotp COMMAND, and usage errors point there', async () => {
+    const help = spawnSync(process.execPath, [BUNDLE_PATH, 'help', 'pbotp', 'respond'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: astotp pbotp respond --key FILE URL\n/);
+    // The global options mean nothing here: --key is the authority's key.
+    expect(help.stdout).not.toContain('--db PATH');
+    const r = await run(['respond', 'dev', 'h', 'root', CHALLENGE]);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe("astotp: --key FILE is required\nRun 'astotp help pbotp respond' for usage.\n");
+    expect((await run(['respond', '--db', 'x', '--key', keyFile, 'dev', 'h', 'root', CHALLENGE])).err).toMatch(/^astotp: unknown option --db\n/);
+  });
+
   it('unknown commands exit 2', async () => {
     expect((await run(['frobnicate'])).code).toBe(2);
     expect((await run(['constructor'])).code).toBe(2);
@@ -177,17 +198,17 @@ describe('astotp pbotp --help', () => {
 
 describe('astotp pbotp challenge', () => {
   async function start(args: string[]) {
-    const io = new Io();
-    const done = pbotpCommand(['challenge', '--pubkey', PUB, '--group', 'dev', '--user', 'root', ...args], io);
+    const io = new Pbotp(['challenge', '--pubkey', PUB, '--group', 'dev', '--user', 'root', ...args]);
+    const done = io.done;
     const [, text] = await io.waitFor(/Challenge: ([A-Za-z0-9_-]{43})\n/);
-    const response = respond(parsePrivateKey(PRIV), decodeBase64url(text!, 32), loginData({ group: 'dev', host: 'testhost', user: 'root' }));
+    const response = respond(parsePrivateKey(PRIV), decodeBase64url(text!, 32), loginData({ group: 'dev', host: HOST, user: 'root' }));
     return { io, done, response };
   }
 
   it('shows QR, URL and digit groups, and accepts the right code once', async () => {
     const { io, done, response } = await start(['--base-url', 'https://auth.example/p']);
     expect(io.out).toMatch(/[█▀▄]/);
-    expect(io.out).toMatch(/URL: https:\/\/auth\.example\/p\/dev\/testhost\/root\/[A-Za-z0-9_-]{43}\n/);
+    expect(io.out).toMatch(new RegExp(`URL: https://auth\\.example/p/dev/${HOST_PATTERN}/root/[A-Za-z0-9_-]{43}\n`));
     expect(io.out).toMatch(/Challenge digits: (\d{7} ){12}\d{7}\n/);
     expect(io.out).toMatch(/Code \(9 digits\): $/);
     io.stdin.end(` ${toCode(response).replace(/(\d{3})/g, '$1 ')}\n`);
@@ -203,6 +224,13 @@ describe('astotp pbotp challenge', () => {
     const none = await start(['--qr', 'none']);
     none.io.stdin.end();
     expect(await none.done).toBe(1);
+  });
+
+  it('gives up after --timeout with the input still open', async () => {
+    const { io, done } = await start(['--qr', 'none', '--timeout', '1']);
+    expect(await done).toBe(1);
+    expect(io.err).toBe('pbotp: no answer\n');
+    io.stdin.end();
   });
 
   it('checks phrases with white space and case ignored', async () => {
@@ -223,9 +251,9 @@ describe('astotp pbotp challenge', () => {
 
 describe('astotp pbotp serve', () => {
   it('serves until SIGTERM and logs requests to the access log file', async () => {
-    const io = new Io();
     const accessLog = join(dir, 'access.log');
-    const done = pbotpCommand(['serve', '--key', keyFile, '--listen', '127.0.0.1:0', '--access-log', accessLog], io);
+    const io = new Pbotp(['serve', '--key', keyFile, '--listen', '127.0.0.1:0', '--access-log', accessLog]);
+    const done = io.done;
     const [, port] = await io.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)\//, 'err');
     expect(io.err).toContain(PUB);
     const body = await new Promise<string>((resolve, reject) => {
@@ -237,11 +265,27 @@ describe('astotp pbotp serve', () => {
     });
     expect(body).toContain('526 044 548');
     expect(body).toContain('correct horse avocado cupboard unlock');
-    io.signals.emit('SIGTERM');
+    io.child.kill('SIGTERM');
     expect(await done).toBe(0);
     const log = readFileSync(accessLog, 'utf8');
     expect(log).toMatch(new RegExp(`127\\.0\\.0\\.1 GET /dev/SSSN7PBXFG6DY/root/${CHALLENGE} 200\\n$`));
     expect(log).not.toContain(PRIV);
+  });
+
+  it('serves only the groups given with --allow-group, which may be repeated', async () => {
+    const io = new Pbotp(['serve', '-k', keyFile, '--listen', '127.0.0.1:0', '--allow-group', 'pbx', '--allow-group', 'dev']);
+    const [, port] = await io.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)\//, 'err');
+    const status = (group: string) =>
+      new Promise<number | undefined>((resolve, reject) => {
+        get(`http://127.0.0.1:${port}/${group}/SSSN7PBXFG6DY/root/${CHALLENGE}`, (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        }).on('error', reject);
+      });
+    expect([await status('dev'), await status('pbx'), await status('ssh')]).toEqual([200, 200, 403]);
+    io.child.kill('SIGTERM');
+    expect(await io.done).toBe(0);
+    expect(io.out).toMatch(/ GET \/ssh\/SSSN7PBXFG6DY\/root\/\S+ 403\n$/);
   });
 
   it('exits 1 when it cannot listen, 2 on a bad --listen', async () => {

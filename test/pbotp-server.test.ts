@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { createPbotpServer } from '../src/pbotp/server.js';
+import { createPbotpServer } from '../src/responder/server.js';
 import { formatKey, generatePrivateKey, publicKeyOf } from '../src/pbotp/keys.js';
 import { newChallenge, respond } from '../src/pbotp/protocol.js';
 import { loginData } from '../src/pbotp/login.js';

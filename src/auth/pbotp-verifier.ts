@@ -7,7 +7,8 @@
 import { createHmac } from 'node:crypto';
 import type { PbotpAttempt } from '../pbotp/attempt.js';
 import type { Store } from '../store/store.js';
-import type { Context, Reason, Rules, Verdict } from './verifier.js';
+import type { Context, Rules } from './verifier.js';
+import { fail, pass, verdictOf, type Judgement, type Verdict } from './verdict.js';
 import { maskedId } from './masked-id.js';
 import { recordVerdict } from './record-verdict.js';
 
@@ -62,8 +63,8 @@ export class PbotpVerifier {
   /** The audited verdict for a call that names no possible user (caller ID not a number). */
   refuseNoUser(ctx: Context): Promise<Verdict> {
     const now = Math.floor(Date.now() / 1000);
-    const v = fail('bad-credentials', 'no user ID (the caller ID is not a number)');
-    return this.store.exclusive(() => recordVerdict(this.store, null, ctx, now, { ...v, label: null }));
+    const verdict = verdictOf(fail('bad-credentials', 'no user ID (the caller ID is not a number)'), '', null);
+    return this.store.exclusive(() => recordVerdict(this.store, null, ctx, now, verdict));
   }
 
   /** Judges the response typed for `attempt`; the attempt is used up whatever the verdict. */
@@ -78,7 +79,7 @@ export class PbotpVerifier {
       if (until !== null) return this.record(user, ctx, now, locked(until));
       if (right) {
         this.store.throttle.clear(id);
-        return this.record(user, ctx, now, { ok: true, reason: 'ok', detail: 'pbotp response ok' });
+        return this.record(user, ctx, now, pass('pbotp response ok'));
       }
       const lockedNow = this.store.throttle.recordFailure(id, now, this.rules.lockoutFailures, this.rules.lockoutMinutes * 60);
       const detail = lockedNow === null ? 'pbotp wrong response' : `pbotp wrong response; now locked for ${this.rules.lockoutMinutes} min`;
@@ -87,16 +88,13 @@ export class PbotpVerifier {
   }
 
   /** Audits the verdict under the ID a right response proved, else under the masked one. */
-  private record(user: string, ctx: Context, now: number, v: Omit<Verdict, 'label'>): Verdict {
-    const label = v.ok ? user : this.label(user);
-    return recordVerdict(this.store, label, ctx, now, { ...v, label });
+  private record(user: string, ctx: Context, now: number, j: Judgement): Verdict {
+    const verdict = verdictOf(j, user, this.label(user));
+    return recordVerdict(this.store, verdict.label, ctx, now, verdict);
   }
 }
 
-function fail(reason: Reason, detail: string): Omit<Verdict, 'label'> {
-  return { ok: false, reason, detail };
-}
 
-function locked(until: number): Omit<Verdict, 'label'> {
+function locked(until: number): Judgement {
   return fail('locked', `pbotp locked until ${new Date(until * 1000).toISOString()}`);
 }

@@ -29,20 +29,15 @@ export function otpauthUri(p: TotpParams, issuer: string, user: string): string 
   });
 }
 
-export interface CodeCheck {
-  valid: boolean;
-  /** The time step the code belongs to, when valid. */
-  timeStep?: number;
-  /** True when the code was right but its step is not newer than the last one used. */
-  replayed?: boolean;
-}
+/** A valid code has the time step it belongs to; a wrong one may have been right once (replayed: its step is not newer than the last used). */
+export type CodeCheck = { valid: true; timeStep: number } | { valid: false; replayed: boolean };
 
 /**
  * Checks a typed code within ±window steps of now. Codes of the wrong length or
  * with non-digits are simply wrong (otplib would throw on them).
  */
 export function checkCode(p: TotpParams, code: string, opts: { window: number; afterStep: number | null; now?: number }): CodeCheck {
-  if (code.length !== p.digits || !/^\d+$/.test(code)) return { valid: false };
+  if (code.length !== p.digits || !/^\d+$/.test(code)) return { valid: false, replayed: false };
   const base = {
     secret: p.secret,
     token: code,
@@ -54,6 +49,6 @@ export function checkCode(p: TotpParams, code: string, opts: { window: number; a
   };
   const fresh = verifySync(opts.afterStep === null ? base : { ...base, afterTimeStep: opts.afterStep });
   if (fresh.valid && 'timeStep' in fresh) return { valid: true, timeStep: fresh.timeStep };
-  if (opts.afterStep === null) return { valid: false };
+  if (opts.afterStep === null) return { valid: false, replayed: false };
   return { valid: false, replayed: verifySync(base).valid };
 }

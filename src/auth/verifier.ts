@@ -7,6 +7,7 @@ import type { MasterKey } from './master-key.js';
 import { maskedId } from './masked-id.js';
 import { verifyPin } from './pin-hash.js';
 import { recordVerdict } from './record-verdict.js';
+import { fail, pass, verdictOf, type Judgement, type Verdict } from './verdict.js';
 import { openSecret } from './secret-box.js';
 import { checkCode } from './totp.js';
 
@@ -31,20 +32,6 @@ export interface Context {
   uniqueId?: string;
 }
 
-/** What the dialplan sees as ASTOTP_REASON. */
-export type Reason = 'ok' | 'bad-credentials' | 'locked' | 'error';
-
-export interface Verdict {
-  ok: boolean;
-  reason: Reason;
-  /** For the audit log and the admin only. */
-  detail: string;
-  /**
-   * Who the attempt was for, as logs may name it: an enrolled user's ID, else
-   * maskedId() of what was typed; null when the call named no possible user.
-   */
-  label: string | null;
-}
 
 export class Verifier {
   constructor(
@@ -62,13 +49,14 @@ export class Verifier {
       const now = Math.floor(Date.now() / 1000);
       const u = a.user === null ? undefined : this.store.users.get(a.user);
       // An ID nobody enrolled may be a PIN or code typed out of turn: logs get it masked.
-      const label = u ? u.id : a.user === null ? null : maskedId(this.key.idMask, a.user);
-      return recordVerdict(this.store, label, ctx, now, { ...this.decide(u, before, a, pinOk, now), label });
+      const shown = u ? u.id : a.user === null ? null : maskedId(this.key.idMask, a.user);
+      const verdict = verdictOf(this.decide(u, before, a, pinOk, now), u?.id ?? '', shown);
+      return recordVerdict(this.store, verdict.label, ctx, now, verdict);
     });
   }
 
-  private decide(u: UserRow | undefined, before: UserRow | undefined, a: Attempt, pinOk: boolean, now: number): Omit<Verdict, 'label'> {
-    const fail = (reason: Reason, detail: string) => ({ ok: false, reason, detail });
+  /** Only a known user can pass, so the verdict's label on a pass is always that user's ID. */
+  private decide(u: UserRow | undefined, before: UserRow | undefined, a: Attempt, pinOk: boolean, now: number): Judgement {
     if (!u) return fail('bad-credentials', a.user === null ? 'no user ID (the caller ID is not a number)' : 'unknown user');
     if (u.locked_until !== null && u.locked_until > now) return fail('locked', `locked until ${new Date(u.locked_until * 1000).toISOString()}`);
     if (!u.enabled) return fail('bad-credentials', 'user disabled');
@@ -80,9 +68,9 @@ export class Verifier {
       afterStep: u.last_step,
       now,
     });
-    if (pinGood && code.valid && code.timeStep !== undefined) {
+    if (pinGood && code.valid) {
       this.store.users.recordSuccess(u.id, code.timeStep, now);
-      return { ok: true, reason: 'ok', detail: a.pin === null ? 'code ok (PIN not asked)' : 'PIN and code ok' };
+      return pass(a.pin === null ? 'code ok (PIN not asked)' : 'PIN and code ok');
     }
     const wrong = [pinGood ? null : 'wrong PIN', code.valid ? null : code.replayed ? 'replayed code' : 'wrong code'].filter(Boolean).join(', ');
     const lockedUntil = this.store.users.recordFailure(u.id, now, this.rules.lockoutFailures, this.rules.lockoutMinutes * 60);

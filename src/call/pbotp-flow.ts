@@ -2,7 +2,8 @@
 // holds nothing per user, so there is no enrolment and no PIN), then per try
 // a fresh challenge read out for the caller to relay, and one check of the
 // response code typed back. A new try always means a new nonce.
-import type { Context, Verdict } from '../auth/verifier.js';
+import type { Context } from '../auth/verifier.js';
+import type { Verdict } from '../auth/verdict.js';
 import type { Settings } from '../config/settings.js';
 import { startAttempt, type PbotpAttempt } from '../pbotp/attempt.js';
 import { PROMPTS } from '../sounds/prompts.js';
@@ -10,7 +11,7 @@ import { HangupError, type CallChannel } from './channel.js';
 import { callContext } from './call-context.js';
 import { fixedUser } from './caller-user.js';
 import { readChallengeAndAsk } from './challenge-reading.js';
-import type { FlowResult } from './flow.js';
+import { attemptLoop, type FlowResult } from './attempt-loop.js';
 import type { PbotpCall } from './pbotp-settings.js';
 
 export interface PbotpJudge {
@@ -28,46 +29,20 @@ export async function authenticatePbotp(ch: CallChannel, s: Settings, p: PbotpCa
   const sound = (name: string) => `${s.sounds}/${name}`;
   const ctx = callContext(ch, source);
   const fixed = fixedUser(s.user, ch.info);
-  if (fixed?.id === null) {
+  return attemptLoop(ch, { tries: s.tries, sounds: s.sounds, tag: ' (pbotp)', user: fixed?.id ?? null }, async () => {
     // No challenge can be made for a login that names nobody.
-    await ch.log('no user ID: the caller ID is not a number');
-    const verdict = await judge.refuseNoUser(ctx);
-    await ch.play(sound(PROMPTS.failed));
-    return { ok: false, reason: verdict.reason, user: null };
-  }
-  let last: FlowResult = { ok: false, reason: 'timeout', user: fixed?.id ?? null };
-  for (let attempt = 1; attempt <= s.tries; attempt++) {
-    if (attempt > 1) await ch.play(sound(PROMPTS.tryAgain));
-    await ch.log(`try ${attempt} of ${s.tries} (pbotp)`, 3);
+    if (fixed?.id === null) return { kind: 'judged', verdict: await judge.refuseNoUser(ctx), last: true };
     const user = fixed ? fixed.id : (await ch.getDigits(sound(PROMPTS.enterId), s.idTimeoutMs, s.idMaxDigits)).digits || null;
-    if (user === null) {
-      await ch.log(`try ${attempt}: no input`);
-      last = { ok: false, reason: 'timeout', user };
-      continue;
-    }
+    if (user === null) return { kind: 'unanswered', why: 'no input' };
     const locked = await judge.refuseIfLocked(user, ctx);
-    if (locked) {
-      await ch.log(`try ${attempt}: user ${locked.label}: FAILURE (locked)`);
-      last = { ok: false, reason: locked.reason, user: locked.label };
-      // The dialplan's user stays locked whatever the caller does next.
-      if (fixed) break;
-      continue;
-    }
+    // The dialplan's user stays locked whatever the caller does next.
+    if (locked) return { kind: 'judged', verdict: locked, last: fixed !== undefined };
     const challenge = startAttempt(p.serverPub, { group: p.group, host: p.host, user });
     if (p.url !== null) await offerLink(ch, challenge.url(p.url));
     const typed = await readChallengeAndAsk(ch, challenge.digitGroups, { sound, digits: p.digits, timeoutMs: p.timeoutMs });
-    if (typed === null) {
-      await ch.log(`try ${attempt}: no response code`);
-      last = { ok: false, reason: 'timeout', user: judge.label(user) };
-      continue;
-    }
-    const verdict = await judge.judge(user, challenge, typed, p.digits, ctx);
-    await ch.log(`try ${attempt}: user ${verdict.label}: ${verdict.ok ? 'SUCCESS' : `FAILURE (${verdict.reason})`}`);
-    last = { ok: verdict.ok, reason: verdict.reason, user: verdict.label };
-    if (verdict.ok || verdict.reason === 'error') return last;
-  }
-  await ch.play(sound(PROMPTS.failed));
-  return last;
+    if (typed === null) return { kind: 'unanswered', why: 'no response code' };
+    return { kind: 'judged', verdict: await judge.judge(user, challenge, typed, p.digits, ctx) };
+  });
 }
 
 /** The challenge link for phones that show text; a phone that cannot is no failure. */

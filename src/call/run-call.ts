@@ -4,20 +4,16 @@
 import { openCallAuth, type Auth } from '../auth/open-auth.js';
 import { applyCallArguments } from '../config/call-args.js';
 import { loadSettings, type Settings } from '../config/settings.js';
-import { HangupError, type CallChannel } from './channel.js';
+import type { CallChannel } from './channel.js';
 import { recordVerdict } from '../auth/record-verdict.js';
 import { callContext } from './call-context.js';
 import { callerIdInjects } from './caller-user.js';
-import { authenticate, type CallReason, type FlowResult } from './flow.js';
+import { endedBy, report, type CallOutcome } from './dialplan-result.js';
+import type { FlowResult } from './attempt-loop.js';
+import { authenticate } from './flow.js';
 import { pbotpCall, type PbotpCall } from './pbotp-settings.js';
 
-export interface CallOutcome {
-  ok: boolean;
-  reason: CallReason;
-  user: string | null;
-  /** A sentence for the admin when reason is 'error'; never holds typed digits. */
-  error: string | null;
-}
+export type { CallOutcome } from './dialplan-result.js';
 
 export interface RunOptions {
   source: string;
@@ -43,10 +39,7 @@ export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOu
     const r: FlowResult = pbotp ? await pbotpFlow(ch, s, pbotp, a, opts.source) : await authenticate(ch, s, a.verifier, opts.source);
     outcome = { ...r, error: null };
   } catch (err) {
-    outcome =
-      err instanceof HangupError
-        ? { ok: false, reason: 'hangup', user: null, error: null }
-        : { ok: false, reason: 'error', user: null, error: describe(err) };
+    outcome = endedBy(err);
   }
   if (auth && !['ok', 'bad-credentials', 'locked'].includes(outcome.reason)) auditEnding(auth, ch, opts.source, outcome, outcome.error);
   const reported = await report(ch, outcome);
@@ -68,42 +61,8 @@ async function pbotpFlow(ch: CallChannel, s: Settings, call: PbotpCall, a: Auth,
  * that a FAILURE (hangup or error): SUCCESS counts only once its own SET
  * VARIABLE was acknowledged.
  */
-export async function report(ch: CallChannel, o: CallOutcome): Promise<CallOutcome> {
-  let told = o;
-  for (const [name, value] of variables(o)) {
-    try {
-      await ch.setVariable(name, value);
-    } catch (err) {
-      told = cutShort(o, err);
-      // What was set so far, and a SUCCESS that may have taken without its
-      // answer, belong to the old outcome: the new one in full, as far as the
-      // transport still takes variables (a dead channel does, briefly).
-      for (const [n, v] of [...(o.ok ? [['ASTOTP', 'FAILURE'] as const] : []), ...variables(told)]) await ch.setVariable(n, v).catch(() => {});
-      break;
-    }
-  }
-  if (told.error) await ch.log(`error: ${told.error}`, 0);
-  await ch.log(`result ${told.ok ? 'SUCCESS' : 'FAILURE'} (${told.reason})${told.ok ? ` for user ${told.user}` : ''}`, 1);
-  return told;
-}
 
-/** In the order they are set: ASTOTP=SUCCESS last, so nothing after it can fail the call half-way. */
-function variables(o: CallOutcome): Array<readonly [string, string]> {
-  return [
-    ['ASTOTP_REASON', o.reason],
-    ['ASTOTP_USER', o.ok && o.user ? o.user : ''],
-    ...(o.error ? [['ASTOTP_ERROR', o.error] as const] : []),
-    ...(o.ok ? [['ASTOTP', 'SUCCESS'] as const] : []),
-  ];
-}
 
-/** A call that already ended in a hangup or an error keeps that first cause. */
-function cutShort(o: CallOutcome, err: unknown): CallOutcome {
-  if (o.reason === 'hangup' || o.reason === 'error') return o;
-  return err instanceof HangupError
-    ? { ok: false, reason: 'hangup', user: o.user, error: null }
-    : { ok: false, reason: 'error', user: o.user, error: describe(err) };
-}
 
 function auditEnding(auth: Auth, ch: CallChannel, source: string, o: CallOutcome, detail: string | null): void {
   // One try, never a wait (a call's connection has no busy handler): when the
@@ -116,7 +75,3 @@ function auditEnding(auth: Auth, ch: CallChannel, source: string, o: CallOutcome
   }
 }
 
-function describe(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
-  return msg.replace(/\s+/g, ' ').slice(0, 300);
-}

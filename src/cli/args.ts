@@ -1,11 +1,13 @@
-// A small argument parser: --flag, --flag value, --flag=value and
-// positionals; `--` ends the options. Anything unexpected is a UsageError.
+// A small argument parser: --flag, --flag value, --flag=value, -x for a
+// command's one-letter aliases, and positionals; `--` ends the options.
+// Anything unexpected is a UsageError.
 import { UsageError } from './errors.js';
 
-export type OptionSpec = Record<string, 'boolean' | 'string'>;
+/** 'strings': a string option that may be given several times. */
+export type OptionSpec = Record<string, 'boolean' | 'string' | 'strings'>;
 
 export interface ParsedArgs {
-  options: Record<string, string | true>;
+  options: Record<string, string | true | string[]>;
   positionals: string[];
 }
 
@@ -19,11 +21,13 @@ export const GLOBAL_OPTIONS: OptionSpec = {
   version: 'boolean',
 };
 
-export function parseArgs(argv: string[], spec: OptionSpec): ParsedArgs {
-  const options: Record<string, string | true> = {};
+/** `short` maps one-letter aliases to option names, e.g. { k: 'key' } for -k. */
+export function parseArgs(argv: string[], spec: OptionSpec, short: Record<string, string> = {}): ParsedArgs {
+  const options: ParsedArgs['options'] = {};
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const letter = /^-([a-zA-Z])$/.exec(argv[i]!)?.[1];
+    const arg = letter !== undefined && Object.hasOwn(short, letter) ? `--${short[letter]}` : argv[i]!;
     if (arg === '--') {
       positionals.push(...argv.slice(i + 1));
       break;
@@ -49,7 +53,8 @@ export function parseArgs(argv: string[], spec: OptionSpec): ParsedArgs {
     // A string option takes the next word even if it starts with '-' (--since -1h).
     const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined) throw new UsageError(`--${name} needs a value`);
-    options[name] = value;
+    const earlier = options[name];
+    options[name] = type === 'strings' ? [...(Array.isArray(earlier) ? earlier : []), value] : value;
   }
   return { options, positionals };
 }
@@ -57,6 +62,12 @@ export function parseArgs(argv: string[], spec: OptionSpec): ParsedArgs {
 export function stringOption(p: ParsedArgs, name: string): string | undefined {
   const v = p.options[name];
   return typeof v === 'string' ? v : undefined;
+}
+
+/** Every value of a repeatable ('strings') option, in order. */
+export function stringsOption(p: ParsedArgs, name: string): string[] {
+  const v = p.options[name];
+  return Array.isArray(v) ? v : [];
 }
 
 export function flagOption(p: ParsedArgs, name: string): boolean {

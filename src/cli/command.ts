@@ -27,5 +27,12 @@ export interface Command {
   help: string;
   /** Options of this command, besides the global ones. */
   options: OptionSpec;
+  /** One-letter aliases of its options, e.g. { k: 'key' } for -k. */
+  shortOptions?: Record<string, string>;
+  /**
+   * false for a command the global options mean nothing to (the pbotp tools,
+   * whose --key is the authority's key): it refuses them and its help omits them.
+   */
+  globalOptions?: false;
   run(ctx: CliContext): Promise<number>;
 }

@@ -96,7 +96,7 @@ export async function confirmCode(ctx: CliContext, user: string, p: TotpParams, 
   const line = await ctx.input.line();
   if (line === null) throw new CliFailure('no code on standard input to confirm with; nothing was saved (use --no-confirm to skip the check)');
   const check = checkCode(p, line.trim(), { window, afterStep: null });
-  if (!check.valid || check.timeStep === undefined) {
+  if (!check.valid) {
     throw new CliFailure("the code does not match (check the phone's clock and that it was scanned from this QR code); nothing was saved");
   }
   return check.timeStep;

@@ -17,8 +17,9 @@ export class Input {
     return Boolean(this.stream.isTTY);
   }
 
-  /** The next line without its newline; null at end of input. */
-  async line(): Promise<string | null> {
+  /** The next line without its newline; null at end of input, or once `timeoutMs` (0: none) have passed. */
+  async line(timeoutMs = 0): Promise<string | null> {
+    const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : undefined;
     for (;;) {
       const nl = this.buf.indexOf('\n');
       if (nl >= 0) {
@@ -32,8 +33,20 @@ export class Input {
         this.buf = '';
         return rest === '' ? null : rest;
       }
+      if (!(await this.more(deadline))) return null;
+    }
+  }
+
+  /** All of the remaining input; more than `limit` characters is refused. */
+  async rest(limit: number): Promise<string> {
+    for (;;) {
+      if (this.buf.length > limit) throw new CliFailure(`input longer than ${limit} bytes`);
+      if (this.ended) break;
       await this.more();
     }
+    const all = this.buf;
+    this.buf = '';
+    return all;
   }
 
   /** Asks on the terminal without echoing what is typed; null on Ctrl-D. Ctrl-C cancels the command. */
@@ -64,29 +77,34 @@ export class Input {
     }
   }
 
-  /** Reads one more chunk, then pauses the stream again so it never keeps the process alive. */
-  private more(): Promise<void> {
+  /**
+   * Reads one more chunk, then pauses the stream again so it never keeps the
+   * process alive. false: the deadline (ms since the epoch) passed first.
+   */
+  private more(deadline?: number): Promise<boolean> {
     if (this.stream.readableEnded) {
       this.ended = true;
-      return Promise.resolve();
+      return Promise.resolve(true);
     }
     return new Promise((resolve) => {
-      const done = () => {
+      const done = (inTime: boolean) => {
+        clearTimeout(timer);
         this.stream.off('data', onData);
         this.stream.off('end', onEnd);
         this.stream.off('error', onEnd);
         this.stream.pause();
-        resolve();
+        resolve(inTime);
       };
       const onData = (chunk: Buffer | string) => {
         this.buf += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
-        done();
+        done(true);
       };
       const onEnd = () => {
         this.buf += this.decoder.end();
         this.ended = true;
-        done();
+        done(true);
       };
+      const timer = deadline === undefined ? undefined : setTimeout(() => done(false), Math.max(0, deadline - Date.now()));
       this.stream.on('data', onData);
       this.stream.once('end', onEnd);
       this.stream.once('error', onEnd);

@@ -29,6 +29,19 @@ const COMMANDS: Record<string, Entry> = {
   'install-sounds': { summary: 'copy the voice prompts into Asterisk', load: () => import('./commands/install-sounds.js') },
   simulate: { summary: 'run a call on the terminal, no phone needed', load: () => import('./commands/simulate.js') },
   'serve-agi': { summary: 'serve calls over FastAGI (AGI(agi://HOST/otp))', load: () => import('./commands/serve-agi.js') },
+  'pbotp genkey': { summary: "make the authority's key (privkey), or print its public key (pubkey)", load: () => import('./commands/pbotp/genkey.js') },
+  'pbotp respond': { summary: 'answer a challenge with the private key', load: () => import('./commands/pbotp/respond.js') },
+  'pbotp serve': { summary: 'answer challenges over HTTP', load: () => import('./commands/pbotp/serve.js') },
+  'pbotp challenge': { summary: 'make a challenge on this device and check the answer', load: () => import('./commands/pbotp/challenge.js') },
+};
+
+/** First words of two-word commands: the general help shows the group, `astotp GROUP` its commands. */
+const GROUPS: Record<string, { summary: string; about: string }> = {
+  pbotp: {
+    summary: 'public-key challenge-response logins (astotp pbotp --help)',
+    about: `pbotp v2: public-key challenge-response logins. An authority holds a private
+key; devices hold only its public key.`,
+  },
 };
 
 const GLOBAL_HELP = `Global options:
@@ -39,21 +52,40 @@ const GLOBAL_HELP = `Global options:
   --help          help for a command
   --version       print the version`;
 
+/** "  name  summary" lines, the summaries in one column. */
+function commandList(entries: [string, { summary: string }][]): string {
+  const width = Math.max(...entries.map(([n]) => n.length));
+  return entries.map(([name, e]) => `  ${name.padEnd(width)}  ${e.summary}`).join('\n');
+}
+
 function generalHelp(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
-  const lines = Object.entries(COMMANDS).map(([name, e]) => `  ${name.padEnd(width)}  ${e.summary}`);
-  lines.push(`  ${'pbotp'.padEnd(width)}  public-key challenge-response logins (astotp pbotp --help)`);
+  const lines = commandList([...Object.entries(COMMANDS).filter(([name]) => !name.includes(' ')), ...Object.entries(GROUPS)]);
   return `Usage: astotp COMMAND [OPTIONS]
 
 Two-factor authentication (user ID, PIN, TOTP code) for Asterisk.
 In the dialplan: AGI(otp/astotp), then check \${ASTOTP} = SUCCESS.
 
 Commands:
-${lines.join('\n')}
+${lines}
 
 ${GLOBAL_HELP}
 
 Run astotp help COMMAND for a command's options.
+`;
+}
+
+function groupHelp(group: string): string {
+  const commands = Object.entries(COMMANDS)
+    .filter(([name]) => name.startsWith(`${group} `))
+    .map(([name, e]): [string, Entry] => [name.slice(group.length + 1), e]);
+  return `Usage: astotp ${group} COMMAND [OPTIONS]
+
+${GROUPS[group]!.about}
+
+Commands:
+${commandList(commands)}
+
+Run astotp ${group} COMMAND --help for the options of each.
 `;
 }
 
@@ -62,29 +94,25 @@ export async function cliMain(argv: string[]): Promise<number> {
   try {
     const split = splitCommand(argv);
     name = split.name;
-    if (name === 'pbotp') {
-      const { pbotpCommand } = await import('../pbotp/cli.js');
-      return await pbotpCommand(split.help ? ['--help'] : split.rest);
-    }
     if (split.version && name === undefined) {
       process.stdout.write(`astotp ${VERSION}\n`);
       return 0;
     }
     if (name === 'help') return await help(split.rest);
-    if (name === undefined) {
-      process[split.help ? 'stdout' : 'stderr'].write(generalHelp());
+    if (name?.endsWith(' help')) return await help([name.slice(0, -' help'.length), ...split.rest]);
+    if (name === undefined || Object.hasOwn(GROUPS, name)) {
+      process[split.help ? 'stdout' : 'stderr'].write(name === undefined ? generalHelp() : groupHelp(name));
       return split.help ? 0 : 2;
     }
-    const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-    if (!entry) throw new UsageError(`unknown command "${name}"`);
-    const { command } = await entry.load();
+    const { command } = await entryOf(name).load();
     const all = [...split.leading, ...split.rest];
     // --help wins over anything else on the line, even options that would not parse.
     if (all.slice(0, until(all, '--')).some((a) => a === '--help' || a === '-h')) {
-      process.stdout.write(withGlobals(command.help));
+      process.stdout.write(helpOf(command));
       return 0;
     }
-    const args = parseArgs(all, { ...GLOBAL_OPTIONS, ...command.options });
+    const spec = command.globalOptions === false ? command.options : { ...GLOBAL_OPTIONS, ...command.options };
+    const args = parseArgs(all, spec, command.shortOptions);
     if (flagOption(args, 'version')) {
       process.stdout.write(`astotp ${VERSION}\n`);
       return 0;
@@ -95,11 +123,15 @@ export async function cliMain(argv: string[]): Promise<number> {
   }
 }
 
-/** Global options may come before the command word: astotp --db X list. */
+/**
+ * Global options may come before the command word: astotp --db X list. A
+ * group's word and its command's word make the name: "pbotp respond".
+ */
 function splitCommand(argv: string[]): { name?: string; leading: string[]; rest: string[]; help: boolean; version: boolean } {
   const leading: string[] = [];
   let help = false;
   let version = false;
+  let group: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') help = true;
@@ -111,34 +143,38 @@ function splitCommand(argv: string[]): { name?: string; leading: string[]; rest:
       leading.push(arg, value);
     } else if (/^--(db|key|config)=/.test(arg)) leading.push(arg);
     else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg.split('=')[0]}`);
+    else if (group === undefined && Object.hasOwn(GROUPS, arg)) group = arg;
     else {
       if (help) leading.push('--help');
       if (version) leading.push('--version');
-      return { name: arg, leading, rest: argv.slice(i + 1), help, version };
+      return { name: group === undefined ? arg : `${group} ${arg}`, leading, rest: argv.slice(i + 1), help, version };
     }
   }
-  return { leading, rest: [], help, version };
+  return { name: group, leading, rest: [], help, version };
 }
 
-async function help(rest: string[]): Promise<number> {
-  const [name, extra] = rest;
-  if (extra !== undefined) throw new UsageError('help takes one command name');
-  if (name === undefined) {
-    process.stdout.write(generalHelp());
-    return 0;
-  }
-  if (name === 'pbotp') {
-    const { pbotpCommand } = await import('../pbotp/cli.js');
-    return pbotpCommand(['--help']);
-  }
+function entryOf(name: string): Entry {
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) throw new UsageError(`unknown command "${name}"`);
-  process.stdout.write(withGlobals((await entry.load()).command.help));
+  return entry;
+}
+
+/** astotp help [COMMAND], where a command in a group is two words: help pbotp respond. */
+async function help(rest: string[]): Promise<number> {
+  const words = rest[0] !== undefined && Object.hasOwn(GROUPS, rest[0]) ? 2 : 1;
+  if (rest.length > words) throw new UsageError('help takes one command name');
+  const name = rest.length === 0 ? undefined : rest.join(' ');
+  if (name === undefined || Object.hasOwn(GROUPS, name)) {
+    process.stdout.write(name === undefined ? generalHelp() : groupHelp(name));
+    return 0;
+  }
+  process.stdout.write(helpOf((await entryOf(name).load()).command));
   return 0;
 }
 
-function withGlobals(text: string): string {
-  return `${text.trimEnd()}\n\n${GLOBAL_HELP}\n`;
+/** The command's help, and the global options if it takes them. */
+function helpOf(command: Command): string {
+  return command.globalOptions === false ? command.help : `${command.help.trimEnd()}\n\n${GLOBAL_HELP}\n`;
 }
 
 function until(list: string[], item: string): number {
@@ -168,8 +204,10 @@ function report(err: unknown, name: string | undefined): number {
   const debug = process.env.ASTOTP_DEBUG === '1';
   const message = oneLine(err instanceof Error ? err.message : String(err));
   if (err instanceof UsageError) {
-    const known = name !== undefined && Object.hasOwn(COMMANDS, name);
-    process.stderr.write(`astotp: ${message}\nRun 'astotp ${known ? `help ${name}` : '--help'}' for usage.\n`);
+    const group = name?.split(' ')[0];
+    const known = name !== undefined && (Object.hasOwn(COMMANDS, name) || Object.hasOwn(GROUPS, name));
+    const hint = known ? `help ${name}` : group !== undefined && Object.hasOwn(GROUPS, group) ? `help ${group}` : '--help';
+    process.stderr.write(`astotp: ${message}\nRun 'astotp ${hint}' for usage.\n`);
     return 2;
   }
   process.stderr.write(`astotp: ${message}\n`);

@@ -8,7 +8,8 @@ import { sanitizeText } from '../agi/quote.js';
 import type { AgiEnvironment } from '../agi/env.js';
 import { AgiSession } from '../agi/session.js';
 import { HangupError } from '../call/channel.js';
-import { report, runCall } from '../call/run-call.js';
+import { failFirst, refusal, report } from '../call/dialplan-result.js';
+import { runCall } from '../call/run-call.js';
 import type { Settings } from '../config/settings.js';
 import { AnswerWatch } from './answer-watch.js';
 import { callLimitMs, idleLimitMs } from './call-limits.js';
@@ -99,14 +100,13 @@ export async function serveCall(c: OpenConnection, ctx: ConnectionContext): Prom
   });
   let result: string | undefined;
   try {
-    // As in classic AGI: before anything can go wrong, the dialplan reads FAILURE.
-    await channel.setVariable('ASTOTP', 'FAILURE');
+    await failFirst(channel);
     if (request.problem) {
       result = `FAILURE (error: ${request.problem})`;
-      await refuse(channel, request.problem);
+      await report(channel, refusal(request.problem));
     } else {
       const o = await runCall(channel, { source: 'fastagi', settings: () => ctx.settings, auth: () => ctx.auth.get() });
-      result = o.ok ? `SUCCESS for user ${safe(o.user ?? '')}` : `FAILURE (${o.reason}${o.error ? `: ${safe(o.error)}` : ''})`;
+      result = o.ok ? `SUCCESS for user ${safe(o.user)}` : `FAILURE (${o.reason}${o.error ? `: ${safe(o.error)}` : ''})`;
     }
   } catch (err) {
     result ??= err instanceof HangupError ? 'FAILURE (hangup)' : `FAILURE (error: ${oneLine(err)})`;
@@ -127,8 +127,8 @@ export async function refuseBusy(c: OpenConnection, ctx: ConnectionContext, limi
   answers.start({ commandMs: ctx.headerTimeoutMs, totalMs: ctx.headerTimeoutMs, onExpired: () => socket.destroy() });
   ctx.log(`${callLabel(info, c.peer)}: FAILURE (busy: ${limit} calls in progress)`);
   try {
-    await channel.setVariable('ASTOTP', 'FAILURE');
-    await refuse(channel, `busy: the FastAGI server already serves ${limit} calls (serve-agi --max-sessions)`);
+    await failFirst(channel);
+    await report(channel, refusal(`busy: the FastAGI server already serves ${limit} calls (serve-agi --max-sessions)`));
   } catch {
     // Asterisk went away first; there is nobody left to tell.
   } finally {
@@ -136,10 +136,6 @@ export async function refuseBusy(c: OpenConnection, ctx: ConnectionContext, limi
   }
 }
 
-/** Reported as runCall reports a call that ends in an error. */
-async function refuse(channel: AgiChannel, error: string): Promise<void> {
-  await report(channel, { ok: false, reason: 'error', user: null, error });
-}
 
 function prepare(socket: Socket): string {
   // Commands are single short lines, each waiting for its answer: Nagle's

@@ -1,6 +1,7 @@
 // Classic AGI: Asterisk runs us once per call with the call on stdin/stdout.
 import { startClassicAgi } from '../agi/classic.js';
 import { HangupError } from '../call/channel.js';
+import { failFirst } from '../call/dialplan-result.js';
 
 /** After a hangup Asterisk waits for us to exit; a stuck reply must not keep it waiting. */
 const EXIT_AFTER_HANGUP_MS = 800;
@@ -21,7 +22,7 @@ export async function agiMain(): Promise<void> {
   try {
     // Fail closed before anything else can go wrong: if we crash from here on,
     // the dialplan still reads FAILURE.
-    await channel.setVariable('ASTOTP', 'FAILURE');
+    await failFirst(channel);
     const { runCall } = await import('../call/run-call.js');
     const outcome = await runCall(channel, { source: 'agi' });
     if (outcome.error) process.stderr.write(`astotp: ${outcome.error}\n`);

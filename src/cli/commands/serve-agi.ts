@@ -5,11 +5,11 @@ import { openCallAuth } from '../../auth/open-auth.js';
 import { preloadSqliteAddon } from '../../native/sqlite-addon.js';
 import { dropRootForGood } from '../../os/identity.js';
 import { FastAgiServer, PENDING_ADDRESSES } from '../../fastagi/server.js';
-import { formatAddress, parseListen } from '../../fastagi/listen-address.js';
 import { SharedAuth } from '../../fastagi/shared-auth.js';
 import { expectPositionals, intOption, stringOption } from '../args.js';
 import type { Command } from '../command.js';
-import { CliFailure, UsageError } from '../errors.js';
+import { CliFailure } from '../errors.js';
+import { formatAddress, parseListen } from '../listen-address.js';
 import { settingsOf } from '../open.js';
 
 export const command: Command = {
@@ -51,12 +51,7 @@ Options:
 
   async run(ctx) {
     expectPositionals(ctx.args, []);
-    let address;
-    try {
-      address = parseListen(stringOption(ctx.args, 'listen') ?? '127.0.0.1:4573');
-    } catch (err) {
-      throw new UsageError((err as Error).message, { cause: err });
-    }
+    const address = parseListen(stringOption(ctx.args, 'listen') ?? '127.0.0.1:4573');
     const maxSessions = intOption(ctx.args, 'max-sessions', 1, 100_000) ?? 256;
     // Every real call comes from Asterisk's one address: a smaller per-address bound would cut real calls.
     const maxPending = intOption(ctx.args, 'max-pending', maxSessions, 1_000_000) ?? maxSessions;

@@ -3,8 +3,8 @@
 // and a warning when an existing private key is readable by others.
 import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { createExclusive, replaceAtomically } from '../os/files.js';
-import { parsePrivateKey, parsePublicKey } from './keys.js';
+import { createExclusive, replaceAtomically } from '../../../os/files.js';
+import { parsePrivateKey, parsePublicKey } from '../../../pbotp/keys.js';
 
 const MAX_KEY_FILE = 4096;
 

@@ -2,14 +2,14 @@
 // well-formed GET requests for allowed groups and treats every other request as
 // hostile: bounded URL, strict decoding, escaped output, no caching.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { parseChallenge } from './challenge-text.js';
-import { CODE_DIGITS_DEFAULT, PHRASE_WORDS_DEFAULT, checkCodeDigits, checkPhraseWords, groupCode, toCode, toPhrase } from './encode.js';
-import { PbotpInputError } from './errors.js';
-import { formatKey, publicKeyOf } from './keys.js';
-import { checkLogin, loginData, type LoginFields } from './login.js';
+import { parseChallenge } from '../pbotp/challenge-text.js';
+import { CODE_DIGITS_DEFAULT, PHRASE_WORDS_DEFAULT, checkCodeDigits, checkPhraseWords, groupCode, toCode, toPhrase } from '../pbotp/encode.js';
+import { PbotpInputError } from '../pbotp/errors.js';
+import { formatKey, publicKeyOf } from '../pbotp/keys.js';
+import { checkLogin, loginData, type LoginFields } from '../pbotp/login.js';
 import { errorPage, homePage, responsePage, type FormValues } from './pages.js';
-import { respond } from './protocol.js';
-import { challengePath, decodeSegment } from './url.js';
+import { respond } from '../pbotp/protocol.js';
+import { challengePath, decodeSegment } from '../pbotp/url.js';
 
 export interface PbotpServerOptions {
   privateKey: Uint8Array;

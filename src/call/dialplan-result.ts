@@ -1,0 +1,72 @@
+// The dialplan contract, written once for every path a call can take
+// (classic, FastAGI, a refused or busy connection, the simulator): ASTOTP is
+// FAILURE before anything else can go wrong, the reason variables follow,
+// and SUCCESS is the very last thing set, only for a verified caller.
+import { HangupError, type CallChannel } from './channel.js';
+import type { CallReason } from './attempt-loop.js';
+
+/** How a call ended, as the dialplan learns it. SUCCESS only ever with reason ok and a user. */
+export type CallOutcome =
+  | { ok: true; reason: 'ok'; user: string; error: null }
+  | {
+      ok: false;
+      reason: Exclude<CallReason, 'ok'>;
+      user: string | null;
+      /** A sentence for the admin when reason is 'error'; never holds typed digits. */
+      error: string | null;
+    };
+
+/** The first command of every call: whatever happens next, the dialplan reads FAILURE. */
+export async function failFirst(ch: CallChannel): Promise<void> {
+  await ch.setVariable('ASTOTP', 'FAILURE');
+}
+
+/** A call that ends before its flow ran (bad request, busy server): reason error and why. */
+export function refusal(error: string): CallOutcome {
+  return { ok: false, reason: 'error', user: null, error };
+}
+
+/** An ending the flow did not decide: a hangup, or an error described for the admin. */
+export function endedBy(err: unknown, user: string | null = null): CallOutcome {
+  return err instanceof HangupError ? { ok: false, reason: 'hangup', user, error: null } : { ok: false, reason: 'error', user, error: describe(err) };
+}
+
+export async function report(ch: CallChannel, o: CallOutcome): Promise<CallOutcome> {
+  let told = o;
+  for (const [name, value] of variables(o)) {
+    try {
+      await ch.setVariable(name, value);
+    } catch (err) {
+      told = cutShort(o, err);
+      // What was set so far, and a SUCCESS that may have taken without its
+      // answer, belong to the old outcome: the new one in full, as far as the
+      // transport still takes variables (a dead channel does, briefly).
+      for (const [n, v] of [...(o.ok ? [['ASTOTP', 'FAILURE'] as const] : []), ...variables(told)]) await ch.setVariable(n, v).catch(() => {});
+      break;
+    }
+  }
+  if (told.error) await ch.log(`error: ${told.error}`, 0);
+  await ch.log(`result ${told.ok ? 'SUCCESS' : 'FAILURE'} (${told.reason})${told.ok ? ` for user ${told.user}` : ''}`, 1);
+  return told;
+}
+
+/** In the order they are set: ASTOTP=SUCCESS last, so nothing after it can fail the call half-way. */
+function variables(o: CallOutcome): Array<readonly [string, string]> {
+  return [
+    ['ASTOTP_REASON', o.reason],
+    ['ASTOTP_USER', o.ok ? o.user : ''],
+    ...(o.error ? [['ASTOTP_ERROR', o.error] as const] : []),
+    ...(o.ok ? [['ASTOTP', 'SUCCESS'] as const] : []),
+  ];
+}
+
+/** A call that already ended in a hangup or an error keeps that first cause. */
+function cutShort(o: CallOutcome, err: unknown): CallOutcome {
+  if (o.reason === 'hangup' || o.reason === 'error') return o;
+  return endedBy(err, o.user);
+}
+
+export function describe(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.replace(/\s+/g, ' ').slice(0, 300);
+}
