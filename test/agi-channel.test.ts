@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HangupError, ProtocolError } from '../src/call/channel.js';
+import { HangupError } from '../src/call/channel.js';
+import { AgiProtocolError } from '../src/agi/errors.js';
 import { AgiChannel } from '../src/agi/agi-channel.js';
 import { parseAgiEnvironment } from '../src/agi/env.js';
 import { connect } from './helpers/in-memory-session.js';
@@ -56,7 +57,7 @@ describe('AgiChannel', () => {
   it('does not repeat unexpected GET DATA results in its error', async () => {
     const { channel } = await channelWith(() => '200 result=12x456');
     const error = await channel.getDigits('p', 5000, 6).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ProtocolError);
+    expect(error).toBeInstanceOf(AgiProtocolError);
     expect((error as Error).message).not.toContain('12x456');
   });
 
@@ -83,8 +84,8 @@ describe('AgiChannel', () => {
     await channel.setVariable('ASTOTP_ERROR', 'bad "x"\nANSWER');
     await channel.log('user 1001 locked', 3);
     expect(commands).toEqual([`SET VARIABLE ASTOTP_ERROR "bad 'x' ANSWER"`, 'VERBOSE "astotp: user 1001 locked" 3']);
-    await expect(channel.setVariable('A B', 'x')).rejects.toBeInstanceOf(ProtocolError);
-    await expect(channel.setVariable('CDR(userfield)', 'x')).rejects.toBeInstanceOf(ProtocolError);
+    await expect(channel.setVariable('A B', 'x')).rejects.toBeInstanceOf(AgiProtocolError);
+    await expect(channel.setVariable('CDR(userfield)', 'x')).rejects.toBeInstanceOf(AgiProtocolError);
   });
 
   describe('after a hangup', () => {
@@ -118,7 +119,7 @@ describe('AgiChannel', () => {
       hangUpInput();
       await new Promise((r) => setImmediate(r));
       await expect(channel.setVariable('ASTOTP_REASON', 'hangup')).rejects.toBeInstanceOf(HangupError);
-      await expect(channel.setVariable('bad name', 'x')).rejects.toBeInstanceOf(ProtocolError);
+      await expect(channel.setVariable('bad name', 'x')).rejects.toBeInstanceOf(AgiProtocolError);
       await expect(channel.log('bye')).resolves.toBeUndefined();
       expect(commands).toEqual([]);
     });
@@ -165,7 +166,7 @@ describe('AgiChannel speaking with escape keys', () => {
   it('refuses a key it did not ask to stop for, and anything that is not a key', async () => {
     const replies = ['200 result=49', '200 result=300'];
     const { channel } = await channelWith(() => replies.shift() ?? null);
-    await expect(channel.speak({ digits: '12' }, '*')).rejects.toThrow(ProtocolError);
+    await expect(channel.speak({ digits: '12' }, '*')).rejects.toThrow(AgiProtocolError);
     await expect(channel.speak({ digits: '12' }, '*')).rejects.toThrow(/not a key|other than a key/);
   });
 
@@ -199,7 +200,7 @@ describe('AgiChannel speaking with escape keys', () => {
     const { channel, commands } = await channelWith(() => replies.shift() ?? null);
     await expect(channel.sendText('https://auth.example/dev/pbx/1001/abc')).resolves.toBe(true);
     await expect(channel.sendText('x')).resolves.toBe(false);
-    await expect(channel.sendText('a "quoted" text')).rejects.toThrow(ProtocolError);
+    await expect(channel.sendText('a "quoted" text')).rejects.toThrow(AgiProtocolError);
     expect(commands).toEqual(['SEND TEXT "https://auth.example/dev/pbx/1001/abc"', 'SEND TEXT "x"']);
   });
 });

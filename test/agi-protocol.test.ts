@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProtocolError } from '../src/call/channel.js';
+import { AgiProtocolError } from '../src/agi/errors.js';
 import { parseAgiEnvironment } from '../src/agi/env.js';
 import { LineReader } from '../src/agi/line-reader.js';
 import { parseReplyLine, ReplyParser, type ReplyEvent } from '../src/agi/reply.js';
@@ -43,11 +43,11 @@ describe('AGI environment', () => {
   });
 
   it('rejects input that is not an AGI header', () => {
-    expect(() => parseAgiEnvironment(['hello'])).toThrow(ProtocolError);
-    expect(() => parseAgiEnvironment(['user: 1001'])).toThrow(ProtocolError);
-    expect(() => parseAgiEnvironment([])).toThrow(ProtocolError);
-    expect(() => parseAgiEnvironment(['agi_channel: a', 'no colon here'])).toThrow(ProtocolError);
-    expect(() => parseAgiEnvironment(['agi_channel: a', 'agi_channel: b'])).toThrow(ProtocolError);
+    expect(() => parseAgiEnvironment(['hello'])).toThrow(AgiProtocolError);
+    expect(() => parseAgiEnvironment(['user: 1001'])).toThrow(AgiProtocolError);
+    expect(() => parseAgiEnvironment([])).toThrow(AgiProtocolError);
+    expect(() => parseAgiEnvironment(['agi_channel: a', 'no colon here'])).toThrow(AgiProtocolError);
+    expect(() => parseAgiEnvironment(['agi_channel: a', 'agi_channel: b'])).toThrow(AgiProtocolError);
   });
 });
 
@@ -127,7 +127,7 @@ describe('AGI lines', () => {
       error = err;
     }
     expect(seen).toEqual(['200 result=0']);
-    expect(error).toBeInstanceOf(ProtocolError);
+    expect(error).toBeInstanceOf(AgiProtocolError);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).not.toContain('result');
   });
@@ -149,7 +149,7 @@ describe('argument quoting', () => {
 
   it('refuses anything that could end the argument or the command', () => {
     for (const value of ['x\nANSWER', 'x\r\nHANGUP', 'x" "y', 'x\\', 'nul\0', 'tab\there']) {
-      expect(() => quoteArg(value)).toThrow(ProtocolError);
+      expect(() => quoteArg(value)).toThrow(AgiProtocolError);
     }
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HangupError, ProtocolError } from '../src/call/channel.js';
-import { AgiDeadlineError, type AgiSessionOptions } from '../src/agi/session.js';
+import { AgiDeadlineError, AgiHangupError, AgiProtocolError } from '../src/agi/errors.js';
+import type { AgiSessionOptions } from '../src/agi/session.js';
 import { connect } from './helpers/in-memory-session.js';
 
 const HEADER = 'agi_request: otp/astotp\nagi_channel: PJSIP/1001-00000001\nagi_uniqueid: 1700000000.1\nagi_callerid: 1001\nagi_arg_1: login\n\n';
@@ -26,15 +26,15 @@ describe('AgiSession', () => {
   it('refuses a header from something that is not Asterisk', async () => {
     const { session, say } = connect();
     say('GET / HTTP/1.1\n\n');
-    await expect(session.readEnvironment()).rejects.toBeInstanceOf(ProtocolError);
-    await expect(session.command('ANSWER')).rejects.toBeInstanceOf(ProtocolError);
+    await expect(session.readEnvironment()).rejects.toBeInstanceOf(AgiProtocolError);
+    await expect(session.command('ANSWER')).rejects.toBeInstanceOf(AgiProtocolError);
   });
 
   it('refuses a header cut short by EOF', async () => {
     const { session, say, toSession } = connect();
     say('agi_channel: PJSIP/1\n');
     toSession.end();
-    await expect(session.readEnvironment()).rejects.toBeInstanceOf(ProtocolError);
+    await expect(session.readEnvironment()).rejects.toBeInstanceOf(AgiProtocolError);
   });
 
   it('gives up on a missing header after its deadline', async () => {
@@ -71,31 +71,31 @@ describe('AgiSession', () => {
 
   it('refuses a command text with a line break, writing nothing', async () => {
     const { session, written } = await ready();
-    await expect(session.command('VERBOSE "x"\nANSWER')).rejects.toBeInstanceOf(ProtocolError);
-    await expect(session.command('VERBOSE "x"\rANSWER')).rejects.toBeInstanceOf(ProtocolError);
+    await expect(session.command('VERBOSE "x"\nANSWER')).rejects.toBeInstanceOf(AgiProtocolError);
+    await expect(session.command('VERBOSE "x"\rANSWER')).rejects.toBeInstanceOf(AgiProtocolError);
     await settle();
     expect(written).toEqual([]);
   });
 
-  it('turns EOF into HangupError for the pending command and every later one', async () => {
+  it('turns EOF into AgiHangupError for the pending command and every later one', async () => {
     const { session, say, toSession } = await ready();
     const pending = session.command('GET DATA "p" 5000 8');
     await settle();
     say('200 resu');
     toSession.end();
-    await expect(pending).rejects.toBeInstanceOf(HangupError);
-    await expect(session.command('SET VARIABLE A "1"', { allowedWhenHungUp: true })).rejects.toBeInstanceOf(HangupError);
+    await expect(pending).rejects.toBeInstanceOf(AgiHangupError);
+    await expect(session.command('SET VARIABLE A "1"', { allowedWhenHungUp: true })).rejects.toBeInstanceOf(AgiHangupError);
     expect(session.ended).toBe(true);
   });
 
-  it('turns a 511 into HangupError and refuses live-channel commands afterwards', async () => {
+  it('turns a 511 into AgiHangupError and refuses live-channel commands afterwards', async () => {
     const { session, written, say } = await ready();
     const pending = session.command('STREAM FILE "p" ""');
     await settle();
     say('511 Command Not Permitted on a dead channel or intercept routine\n');
-    await expect(pending).rejects.toBeInstanceOf(HangupError);
+    await expect(pending).rejects.toBeInstanceOf(AgiHangupError);
     expect(session.hungUp).toBe('511');
-    await expect(session.command('GET DATA "p" 5000 8')).rejects.toBeInstanceOf(HangupError);
+    await expect(session.command('GET DATA "p" 5000 8')).rejects.toBeInstanceOf(AgiHangupError);
     await settle();
     expect(written).toEqual(['STREAM FILE "p" ""']);
   });
@@ -105,7 +105,7 @@ describe('AgiSession', () => {
     const pending = session.command('GET DATA "p" 5000 8');
     await settle();
     say('HANGUP\n');
-    await expect(pending).rejects.toBeInstanceOf(HangupError);
+    await expect(pending).rejects.toBeInstanceOf(AgiHangupError);
     const variable = session.command('SET VARIABLE ASTOTP_REASON "hangup"', { allowedWhenHungUp: true });
     await settle();
     expect(written).toEqual(['GET DATA "p" 5000 8']);
@@ -122,7 +122,7 @@ describe('AgiSession', () => {
     await settle();
     session.markHungUp('SIGHUP');
     await expect(pending).rejects.toThrow(/SIGHUP/);
-    await expect(session.command('ANSWER')).rejects.toBeInstanceOf(HangupError);
+    await expect(session.command('ANSWER')).rejects.toBeInstanceOf(AgiHangupError);
     // The GET DATA reply never comes: the variable is never written, and fails on time.
     await expect(session.command('SET VARIABLE A "1"', { allowedWhenHungUp: true })).rejects.toBeInstanceOf(AgiDeadlineError);
     expect(written).toEqual(['GET DATA "p" 5000 8']);
@@ -171,9 +171,9 @@ describe('AgiSession', () => {
     await settle();
     say('200 result=123456 (timeout\n');
     const error = await pending.catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ProtocolError);
+    expect(error).toBeInstanceOf(AgiProtocolError);
     expect(String((error as Error).message)).not.toContain('123456');
-    await expect(session.command('SET VARIABLE A "1"', { allowedWhenHungUp: true })).rejects.toBeInstanceOf(ProtocolError);
+    await expect(session.command('SET VARIABLE A "1"', { allowedWhenHungUp: true })).rejects.toBeInstanceOf(AgiProtocolError);
   });
 
   it('fails closed on a reply holding a NUL or bytes that are not UTF-8', async () => {
@@ -182,8 +182,8 @@ describe('AgiSession', () => {
       const pending = session.command('SET VARIABLE ASTOTP "FAILURE"', { allowedWhenHungUp: true });
       await settle();
       toSession.write(Buffer.concat([Buffer.from('200 result=1'), Buffer.from(bad), Buffer.from('\n')]));
-      await expect(pending).rejects.toBeInstanceOf(ProtocolError);
-      await expect(session.command('SET VARIABLE A "1"', { allowedWhenHungUp: true })).rejects.toBeInstanceOf(ProtocolError);
+      await expect(pending).rejects.toBeInstanceOf(AgiProtocolError);
+      await expect(session.command('SET VARIABLE A "1"', { allowedWhenHungUp: true })).rejects.toBeInstanceOf(AgiProtocolError);
     }
   });
 
@@ -191,8 +191,8 @@ describe('AgiSession', () => {
     for (const bad of [[0x00], [0xe9]]) {
       const { session, toSession } = connect();
       toSession.write(Buffer.concat([Buffer.from('agi_channel: PJSIP/1\nagi_calleridname: Ren'), Buffer.from(bad), Buffer.from('\n\n')]));
-      await expect(session.readEnvironment()).rejects.toBeInstanceOf(ProtocolError);
-      await expect(session.command('ANSWER')).rejects.toBeInstanceOf(ProtocolError);
+      await expect(session.readEnvironment()).rejects.toBeInstanceOf(AgiProtocolError);
+      await expect(session.command('ANSWER')).rejects.toBeInstanceOf(AgiProtocolError);
     }
   });
 
@@ -200,14 +200,14 @@ describe('AgiSession', () => {
     const { session, say } = await ready();
     say('200 result=0\n');
     await settle();
-    await expect(session.command('ANSWER')).rejects.toBeInstanceOf(ProtocolError);
+    await expect(session.command('ANSWER')).rejects.toBeInstanceOf(AgiProtocolError);
   });
 
   it('treats a broken output as a hangup', async () => {
     const { session, fromSession } = await ready();
     fromSession.destroy(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
     await settle();
-    await expect(session.command('ANSWER')).rejects.toBeInstanceOf(HangupError);
+    await expect(session.command('ANSWER')).rejects.toBeInstanceOf(AgiHangupError);
     expect(session.ended).toBe(true);
   });
 });

@@ -1,10 +1,17 @@
 // CallChannel on an AGI session: which commands to send and how to read their
 // results, including the ones Asterisk overloads (result=-1 means a hangup for
 // GET DATA, but only maybe for STREAM FILE).
-import { HangupError, ProtocolError, type CallChannel, type CallInfo, type Digits, type Speech } from '../call/channel.js';
+//
+// This adapter is the agi layer's one import from the call layer: the flow
+// above knows only CallChannel and its HangupError, the protocol below only
+// its own errors. It lives here, not in call/, so that call/ names no
+// transport (the simulator is a channel too).
+import { HangupError, type CallChannel, type CallInfo, type Digits, type Speech } from '../call/channel.js';
+import type { AgiEnvironment } from './env.js';
+import { AgiHangupError, AgiProtocolError } from './errors.js';
 import { quoteArg, sanitizeText } from './quote.js';
 import type { Reply } from './reply.js';
-import type { AgiSession } from './session.js';
+import type { AgiSession, CommandOptions } from './session.js';
 
 export interface AgiChannelOptions {
   /** Deadline for the CHANNEL STATUS that tells a missing sound from a hangup. Default 5000. */
@@ -22,13 +29,16 @@ const ESCAPE_KEYS = /^[0-9*#]*$/;
 export class AgiChannel implements CallChannel {
   private closed = false;
   private readonly statusDeadlineMs: number;
+  readonly info: CallInfo;
 
   constructor(
     readonly session: AgiSession,
-    readonly info: CallInfo,
+    environment: AgiEnvironment,
     private readonly options: AgiChannelOptions = {},
   ) {
     this.statusDeadlineMs = options.statusDeadlineMs ?? 5000;
+    const { channel, uniqueId, callerId, args, env } = environment;
+    this.info = { channel, uniqueId, callerId, args, env };
   }
 
   /** Why the call is known to be over, or null while it is up. */
@@ -50,8 +60,8 @@ export class AgiChannel implements CallChannel {
     const reply = await this.send(`GET DATA ${quoteArg(prompt)} ${timeoutMs} ${maxDigits}`);
     if (reply.result === '-1') throw new HangupError('GET DATA -1');
     // The reply carries what the caller typed: it must not appear in any message.
-    if (!DIGITS.test(reply.result)) throw new ProtocolError('GET DATA answered with something other than digits');
-    if (reply.data !== undefined && reply.data !== 'timeout') throw new ProtocolError('GET DATA answered with unknown data');
+    if (!DIGITS.test(reply.result)) throw new AgiProtocolError('GET DATA answered with something other than digits');
+    if (reply.data !== undefined && reply.data !== 'timeout') throw new AgiProtocolError('GET DATA answered with unknown data');
     return { digits: reply.result, timedOut: reply.data === 'timeout' };
   }
 
@@ -79,7 +89,7 @@ export class AgiChannel implements CallChannel {
       return '';
     }
     const key = keyOf(reply.result, verb);
-    if (key !== '' && !keys.includes(key)) throw new ProtocolError(`${verb} answered with a key it was not told to stop for`);
+    if (key !== '' && !keys.includes(key)) throw new AgiProtocolError(`${verb} answered with a key it was not told to stop for`);
     return key;
   }
 
@@ -98,20 +108,20 @@ export class AgiChannel implements CallChannel {
 
   /**
    * Resolves once Asterisk has acknowledged the variable; otherwise throws
-   * HangupError or ProtocolError. After a hangup a dead channel still takes
+   * HangupError or AgiProtocolError. After a hangup a dead channel still takes
    * variables, so it is tried once more with the short after-hangup deadline.
    */
   async setVariable(name: string, value: string): Promise<void> {
     const command = this.setVariableCommand(name, value);
     let reply: Reply;
     try {
-      reply = await this.session.command(command, { allowedWhenHungUp: true });
+      reply = await this.exchange(command, { allowedWhenHungUp: true });
     } catch (err) {
       // A command cut short once the call is over (deadline, EOF) failed because of the hangup.
-      if (this.hungUp && !(err instanceof HangupError)) throw new HangupError(this.hungUp);
+      if (this.hungUp && !(err instanceof HangupError)) throw new HangupError(this.hungUp, { cause: err });
       throw err;
     }
-    if (reply.code !== 200) throw new ProtocolError(`SET VARIABLE refused (${reply.code})`);
+    if (reply.code !== 200) throw new AgiProtocolError(`SET VARIABLE refused (${reply.code})`);
     if (reply.result === '-1') {
       this.session.markHungUp('SET VARIABLE -1');
       throw new HangupError('SET VARIABLE -1');
@@ -145,17 +155,27 @@ export class AgiChannel implements CallChannel {
   }
 
   private setVariableCommand(name: string, value: string): string {
-    if (!VARIABLE_NAME.test(name)) throw new ProtocolError('invalid channel variable name');
+    if (!VARIABLE_NAME.test(name)) throw new AgiProtocolError('invalid channel variable name');
     return `SET VARIABLE ${name} ${quoteArg(sanitizeText(value))}`;
   }
 
   private async send(command: string, deadlineMs?: number): Promise<Reply> {
     if (this.hungUp) throw new HangupError(this.hungUp);
-    const reply = await this.session.command(command, deadlineMs === undefined ? {} : { deadlineMs });
+    const reply = await this.exchange(command, deadlineMs === undefined ? {} : { deadlineMs });
     if (reply.code !== 200) {
-      throw new ProtocolError(`${command.split(' ').slice(0, 2).join(' ')} refused (${reply.code})`);
+      throw new AgiProtocolError(`${command.split(' ').slice(0, 2).join(' ')} refused (${reply.code})`);
     }
     return reply;
+  }
+
+  /** The session's hangup becomes the call layer's; its other errors pass as they are. */
+  private async exchange(command: string, options: CommandOptions): Promise<Reply> {
+    try {
+      return await this.session.command(command, options);
+    } catch (err) {
+      if (err instanceof AgiHangupError) throw new HangupError(err.why, { cause: err });
+      throw err;
+    }
   }
 }
 
@@ -165,6 +185,6 @@ function keyOf(result: string, verb: string): string {
   if (code === 0) return '';
   const key = Number.isNaN(code) ? '' : String.fromCharCode(code);
   // The key may be part of a secret the caller is typing: never echo it.
-  if (!KEY.test(key)) throw new ProtocolError(`${verb} answered with something other than a key`);
+  if (!KEY.test(key)) throw new AgiProtocolError(`${verb} answered with something other than a key`);
   return key;
 }

@@ -1,10 +1,21 @@
 // The block of `agi_name: value` lines Asterisk writes before the first command.
-import { ProtocolError, type CallInfo } from '../call/channel.js';
+import { AgiProtocolError } from './errors.js';
 
 /** More lines than any Asterisk sends; a bound so endless input cannot grow memory. */
 export const MAX_ENV_LINES = 512;
 
 const NAME = /^agi_[A-Za-z0-9_]+$/;
+
+/** What the agi_ header says about the call. */
+export interface AgiEnvironment {
+  channel: string;
+  uniqueId: string;
+  callerId: string;
+  /** Arguments given in the dialplan: AGI(otp/astotp,arg1,arg2...). */
+  args: string[];
+  /** The whole agi_* block, by name. */
+  env: Record<string, string>;
+}
 
 /** Splits one header line (without its line break) into [name, value]. */
 export function parseEnvLine(line: string): [string, string] {
@@ -12,18 +23,18 @@ export function parseEnvLine(line: string): [string, string] {
   const colon = text.indexOf(':');
   const name = colon < 0 ? '' : text.slice(0, colon);
   // Line content stays out of the message: this may not be Asterisk talking.
-  if (!NAME.test(name)) throw new ProtocolError('not an AGI environment line (expected agi_name: value)');
+  if (!NAME.test(name)) throw new AgiProtocolError('not an AGI environment line (expected agi_name: value)');
   const rest = text.slice(colon + 1);
   return [name, rest.startsWith(' ') ? rest.slice(1) : rest];
 }
 
-/** Builds CallInfo from parsed header entries, in the order Asterisk sent them. */
-export function callInfoFromEnv(entries: ReadonlyArray<readonly [string, string]>): CallInfo {
-  if (entries.length === 0) throw new ProtocolError('empty AGI environment');
+/** Builds the call's facts from parsed header entries, in the order Asterisk sent them. */
+export function callInfoFromEnv(entries: ReadonlyArray<readonly [string, string]>): AgiEnvironment {
+  if (entries.length === 0) throw new AgiProtocolError('empty AGI environment');
   const env: Record<string, string> = {};
   const numbered: Array<[number, string]> = [];
   for (const [name, value] of entries) {
-    if (Object.hasOwn(env, name)) throw new ProtocolError(`AGI environment repeats ${name}`);
+    if (Object.hasOwn(env, name)) throw new AgiProtocolError(`AGI environment repeats ${name}`);
     env[name] = value;
     const arg = /^agi_arg_(\d+)$/.exec(name);
     if (arg) numbered.push([Number(arg[1]), value]);
@@ -40,7 +51,7 @@ export function callInfoFromEnv(entries: ReadonlyArray<readonly [string, string]
 }
 
 /** Parses a whole header given as lines (the terminating empty line excluded). */
-export function parseAgiEnvironment(lines: readonly string[]): CallInfo {
-  if (lines.length > MAX_ENV_LINES) throw new ProtocolError('AGI environment too long');
+export function parseAgiEnvironment(lines: readonly string[]): AgiEnvironment {
+  if (lines.length > MAX_ENV_LINES) throw new AgiProtocolError('AGI environment too long');
   return callInfoFromEnv(lines.map(parseEnvLine));
 }

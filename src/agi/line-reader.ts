@@ -1,7 +1,7 @@
 // Cuts what Asterisk sends into lines and decodes each one strictly. A NUL
 // or bytes that are not UTF-8 mean we are not reading Asterisk's text
 // (decoding leniently would turn them into U+FFFD and accept the line).
-import { ProtocolError } from '../call/channel.js';
+import { AgiProtocolError } from './errors.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -24,16 +24,16 @@ export class LineReader {
       const bytes = data.subarray(start, newline);
       start = newline + 1;
       // The line itself stays out of the message: it may carry digits the caller typed.
-      if (bytes.includes(0)) throw new ProtocolError('line from Asterisk contains a NUL byte');
+      if (bytes.includes(0)) throw new AgiProtocolError('line from Asterisk contains a NUL byte');
       let line: string;
       try {
         line = utf8.decode(bytes);
       } catch {
-        throw new ProtocolError('line from Asterisk is not valid UTF-8');
+        throw new AgiProtocolError('line from Asterisk is not valid UTF-8');
       }
       yield line;
     }
-    if (data.length - start > this.maxLine) throw new ProtocolError('line from Asterisk too long');
+    if (data.length - start > this.maxLine) throw new AgiProtocolError('line from Asterisk too long');
     this.partial = Buffer.from(data.subarray(start));
   }
 }

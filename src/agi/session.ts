@@ -4,18 +4,10 @@
 // command without answering it, so the write side is held until the reply
 // arrives, even for commands whose caller has already given up.
 import type { Readable, Writable } from 'node:stream';
-import { HangupError, ProtocolError, type CallInfo } from '../call/channel.js';
-import { callInfoFromEnv, MAX_ENV_LINES, parseEnvLine } from './env.js';
+import { callInfoFromEnv, MAX_ENV_LINES, parseEnvLine, type AgiEnvironment } from './env.js';
+import { AgiDeadlineError, AgiHangupError, AgiProtocolError } from './errors.js';
 import { LineReader } from './line-reader.js';
 import { ReplyParser, type Reply } from './reply.js';
-
-/** A command got no reply (or could not be sent) before its deadline. */
-export class AgiDeadlineError extends ProtocolError {
-  constructor(what: string, ms: number) {
-    super(`${what}: no answer within ${ms} ms`);
-    this.name = 'AgiDeadlineError';
-  }
-}
 
 export interface AgiSessionOptions {
   /** Deadline for commands allowed on a dead channel once it has hung up. Default 300. */
@@ -53,8 +45,8 @@ export class AgiSession {
   private readonly afterHangupMs: number;
   private readonly reader: LineReader;
   private envEntries: Array<[string, string]> = [];
-  private envResult: { info: CallInfo } | { error: Error } | null = null;
-  private envWaiters: Array<{ resolve(info: CallInfo): void; reject(error: Error): void }> = [];
+  private envResult: { info: AgiEnvironment } | { error: Error } | null = null;
+  private envWaiters: Array<{ resolve(info: AgiEnvironment): void; reject(error: Error): void }> = [];
   private queue: Job[] = [];
   /** The command written whose reply has not arrived; it may already be settled (abandoned). */
   private awaiting: Job | null = null;
@@ -88,11 +80,11 @@ export class AgiSession {
   }
 
   /** Resolves with the call facts once the header's empty line has arrived. */
-  readEnvironment(options: { deadlineMs?: number } = {}): Promise<CallInfo> {
+  readEnvironment(options: { deadlineMs?: number } = {}): Promise<AgiEnvironment> {
     if (this.envResult) {
       return 'info' in this.envResult ? Promise.resolve(this.envResult.info) : Promise.reject(this.envResult.error);
     }
-    return new Promise<CallInfo>((resolve, reject) => {
+    return new Promise<AgiEnvironment>((resolve, reject) => {
       const waiter = { resolve, reject };
       this.envWaiters.push(waiter);
       const ms = options.deadlineMs;
@@ -109,8 +101,8 @@ export class AgiSession {
   /** Sends one command line (arguments already quoted) and resolves with its reply. */
   command(text: string, options: CommandOptions = {}): Promise<Reply> {
     const verb = text.split(' ').slice(0, 2).join(' ');
-    if (/[\r\n\0]/.test(text)) return Promise.reject(new ProtocolError(`${verb}: a command must be one line`));
-    if (Buffer.byteLength(text) > MAX_COMMAND_BYTES) return Promise.reject(new ProtocolError(`${verb}: command too long`));
+    if (/[\r\n\0]/.test(text)) return Promise.reject(new AgiProtocolError(`${verb}: a command must be one line`));
+    if (Buffer.byteLength(text) > MAX_COMMAND_BYTES) return Promise.reject(new AgiProtocolError(`${verb}: command too long`));
     const allowed = options.allowedWhenHungUp === true;
     const refusal = this.refusal(allowed);
     if (refusal) return Promise.reject(refusal);
@@ -137,13 +129,13 @@ export class AgiSession {
       if (job.allowed) {
         if (!job.timer) this.arm(job, this.afterHangupMs);
       } else {
-        this.settle(job, new HangupError(why));
+        this.settle(job, new AgiHangupError(why));
       }
     }
     this.queue = this.queue.filter((job) => !job.settled);
   }
 
-  /** Stops listening; anything still pending fails with HangupError. Does not close the streams. */
+  /** Stops listening; anything still pending fails with AgiHangupError. Does not close the streams. */
   close(): void {
     this.end('session closed');
     this.input.off('data', this.onData);
@@ -154,9 +146,9 @@ export class AgiSession {
   }
 
   private refusal(allowed: boolean): Error | null {
-    if (this.endedWhy) return new HangupError(this.endedWhy);
-    if (this.brokenWhy) return new ProtocolError(this.brokenWhy);
-    if (this.hungUpWhy && !allowed) return new HangupError(this.hungUpWhy);
+    if (this.endedWhy) return new AgiHangupError(this.endedWhy);
+    if (this.brokenWhy) return new AgiProtocolError(this.brokenWhy);
+    if (this.hungUpWhy && !allowed) return new AgiHangupError(this.hungUpWhy);
     return null;
   }
 
@@ -202,7 +194,7 @@ export class AgiSession {
         this.onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
       }
     } catch (error) {
-      if (!(error instanceof ProtocolError)) throw error;
+      if (!(error instanceof AgiProtocolError)) throw error;
       this.fail(error);
     }
   };
@@ -223,13 +215,13 @@ export class AgiSession {
       // Replies can no longer be matched to commands; fail closed. The line
       // itself stays out of the message: it may carry digits the caller typed.
       const what = event.kind === 'garbage' ? `unexpected line from Asterisk (${line.length} chars)` : 'reply with no command pending';
-      this.fail(new ProtocolError(job ? `${what} after ${job.verb}` : what));
+      this.fail(new AgiProtocolError(job ? `${what} after ${job.verb}` : what));
       return;
     }
     this.awaiting = null;
     if (event.reply.code === 511) {
       this.markHungUp('511');
-      this.settle(job, new HangupError('511'));
+      this.settle(job, new AgiHangupError('511'));
     } else {
       this.settle(job, event.reply);
     }
@@ -243,14 +235,14 @@ export class AgiSession {
         this.pump();
         return;
       }
-      if (this.envEntries.length >= MAX_ENV_LINES) throw new ProtocolError('AGI environment too long');
+      if (this.envEntries.length >= MAX_ENV_LINES) throw new AgiProtocolError('AGI environment too long');
       this.envEntries.push(parseEnvLine(line));
     } catch (error) {
-      this.fail(error instanceof Error ? error : new ProtocolError(String(error)));
+      this.fail(error instanceof Error ? error : new AgiProtocolError(String(error)));
     }
   }
 
-  private finishEnv(result: { info: CallInfo } | { error: Error }): void {
+  private finishEnv(result: { info: AgiEnvironment } | { error: Error }): void {
     if (this.envResult) return;
     this.envResult = result;
     this.envEntries = [];
@@ -274,8 +266,8 @@ export class AgiSession {
     if (this.endedWhy) return;
     this.endedWhy = why;
     this.markHungUp(why);
-    this.finishEnv({ error: new ProtocolError(`AGI input ended before the environment was complete (${why})`) });
-    this.rejectAll(new HangupError(why));
+    this.finishEnv({ error: new AgiProtocolError(`AGI input ended before the environment was complete (${why})`) });
+    this.rejectAll(new AgiHangupError(why));
   }
 
   private rejectAll(error: Error): void {

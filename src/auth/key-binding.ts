@@ -10,11 +10,11 @@ export function bindKey(store: Store, key: MasterKey, keyPath: string, mayRecord
   const stored = store.getMeta(META_KEY);
   if (stored === undefined) {
     if (mayRecord) store.setMeta(META_KEY, key.checkValue);
-    else if (store.users.count() > 0) throw new KeyFileError(`database ${store.path} records no key; it was not made by astotp enroll`);
+    else if (store.users.count() > 0) throw new KeyFileError(`database ${store.path} records no key; it was not made by astotp enroll`, 'mismatch');
     return;
   }
   if (!checkValuesMatch(stored, key.checkValue)) {
-    throw new KeyFileError(`key file ${keyPath} is not the one database ${store.path} was made with; secrets cannot be decrypted`);
+    throw new KeyFileError(`key file ${keyPath} is not the one database ${store.path} was made with; secrets cannot be decrypted`, 'mismatch');
   }
 }
 
@@ -24,5 +24,5 @@ export function bindKey(store: Store, key: MasterKey, keyPath: string, mayRecord
  */
 export function refuseNewKey(store: Store, keyPath: string): void {
   if (store.getMeta(META_KEY) === undefined && store.users.count() === 0) return;
-  throw new KeyFileError(`key file ${keyPath} does not exist, but database ${store.path} was made with one; restore ${keyPath} from a backup (nothing was created: a new key could not read the secrets)`);
+  throw new KeyFileError(`key file ${keyPath} does not exist, but database ${store.path} was made with one; restore ${keyPath} from a backup (nothing was created: a new key could not read the secrets)`, 'lost');
 }

@@ -1,11 +1,13 @@
 // The key file: 32 random bytes from which the secret-encryption key, the PIN
 // pepper and a key check are derived, so the database alone reveals nothing.
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync, writeSync, constants } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, constants } from 'node:fs';
+import { createExclusive } from '../os/files.js';
+import { KeyFileError } from './errors.js';
+
+export { KeyFileError };
 
 const HEADER = 'astotp-key-v1';
-
-export class KeyFileError extends Error {}
 
 export interface MasterKey {
   /** AES-256-GCM key for TOTP secrets. */
@@ -42,38 +44,37 @@ export function loadMasterKey(path: string): MasterKey {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new KeyFileError(`key file ${path} does not exist (astotp init or astotp enroll creates it)`);
-    if (code === 'ELOOP') throw new KeyFileError(`key file ${path} is a symbolic link; refusing it`);
-    throw new KeyFileError(`cannot open key file ${path}: ${code}`);
+    if (code === 'ENOENT') throw new KeyFileError(`key file ${path} does not exist (astotp init or astotp enroll creates it)`, 'missing');
+    if (code === 'ELOOP') throw new KeyFileError(`key file ${path} is a symbolic link; refusing it`, 'unusable');
+    throw new KeyFileError(`cannot open key file ${path}: ${code}`, 'unusable', { cause: err });
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new KeyFileError(`key file ${path} is not a regular file`);
-    if (st.mode & 0o077) throw new KeyFileError(`key file ${path} is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${path}`);
+    if (!st.isFile()) throw new KeyFileError(`key file ${path} is not a regular file`, 'unusable');
+    if (st.mode & 0o077) throw new KeyFileError(`key file ${path} is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${path}`, 'unusable');
     const buf = Buffer.alloc(256);
     const n = readSync(fd, buf, 0, buf.length, 0);
     const m = new RegExp(`^${HEADER} ([A-Za-z0-9+/]{43}=)\\s*$`).exec(buf.subarray(0, n).toString('utf8'));
-    if (!m) throw new KeyFileError(`key file ${path} is not an astotp key file`);
+    if (!m) throw new KeyFileError(`key file ${path} is not an astotp key file`, 'unusable');
     return derive(Buffer.from(m[1]!, 'base64'));
   } finally {
     closeSync(fd);
   }
 }
 
-/** Creates a new key file (mode 0600, never overwriting); returns null if one appeared meanwhile. */
+/**
+ * Creates a new key file (mode 0600, never overwriting); returns null if one
+ * appeared meanwhile. It is on disk, whole, before the database can record
+ * its check value: a power cut must not leave a database naming an empty key.
+ */
 export function createMasterKey(path: string): MasterKey | null {
   const raw = randomBytes(32);
-  let fd: number;
   try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    createExclusive(path, `${HEADER} ${raw.toString('base64')}\n`, { mode: 0o600 });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return null;
-    throw new KeyFileError(`cannot create key file ${path}: ${(err as NodeJS.ErrnoException).code}`);
-  }
-  try {
-    writeSync(fd, `${HEADER} ${raw.toString('base64')}\n`);
-  } finally {
-    closeSync(fd);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return null;
+    throw new KeyFileError(`cannot create key file ${path}: ${code ?? (err as Error).message}`, 'unusable', { cause: err });
   }
   return derive(raw);
 }
@@ -87,7 +88,7 @@ export function loadOrCreateMasterKey(path: string, mayCreate: () => void = () =
   try {
     return { key: loadMasterKey(path), created: false };
   } catch (err) {
-    if (!(err instanceof KeyFileError) || !/does not exist/.test(err.message)) throw err;
+    if (!(err instanceof KeyFileError) || err.code !== 'missing') throw err;
   }
   mayCreate();
   const created = createMasterKey(path);

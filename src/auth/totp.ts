@@ -1,6 +1,6 @@
 // RFC 6238 codes through otplib, with the parameters each user was enrolled with.
 import { generateSecret, generateURI, verifySync } from 'otplib';
-import type { Algorithm } from '../config/settings.js';
+import type { Algorithm } from '../totp/algorithm.js';
 
 export interface TotpParams {
   secret: string;

@@ -50,18 +50,25 @@ export interface CallChannel {
   close(): Promise<void>;
 }
 
-/** The caller hung up (SIGHUP, EOF, result=-1, 511, HANGUP line). */
-export class HangupError extends Error {
-  constructor(why: string) {
-    super(`caller hung up (${why})`);
-    this.name = 'HangupError';
+/** A failure of the call layer; `code` is what callers branch on. */
+export class CallError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'hangup',
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'CallError';
   }
 }
 
-/** The peer said something we cannot trust to understand. */
-export class ProtocolError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ProtocolError';
+/** The caller hung up (SIGHUP, EOF, result=-1, 511, HANGUP line): the channel takes no more prompts. */
+export class HangupError extends CallError {
+  constructor(
+    readonly why: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`caller hung up (${why})`, 'hangup', options);
+    this.name = 'HangupError';
   }
 }

@@ -1,12 +1,30 @@
 // The two ways a command ends badly, by exit status: 2 for a command line that
 // cannot work as typed, 1 for everything that went wrong while doing it.
 
+/** The CLI layer's failures; `code` is the exit status they end the command with. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly code: 1 | 2,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'CliError';
+  }
+}
+
 /** Wrong use of the command line; main prints a hint to the command's help. */
-export class UsageError extends Error {
-  override name = 'UsageError';
+export class UsageError extends CliError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 2, options);
+    this.name = 'UsageError';
+  }
 }
 
 /** A command that did not do what was asked; the message is the whole story. */
-export class CliFailure extends Error {
-  override name = 'CliFailure';
+export class CliFailure extends CliError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 1, options);
+    this.name = 'CliFailure';
+  }
 }

@@ -3,7 +3,8 @@
 // every file SQLite and we create belongs to the user Asterisk runs as.
 import { openAuth, type Auth } from '../auth/open-auth.js';
 import { loadSettings, type Settings } from '../config/settings.js';
-import { actAsDatabaseOwner } from '../store/run-as-owner.js';
+import { preloadSqliteAddon } from '../native/sqlite-addon.js';
+import { actAsDatabaseOwner } from '../os/identity.js';
 import type { CliContext } from './command.js';
 
 export function settingsOf(ctx: CliContext): Settings {
@@ -13,7 +14,7 @@ export function settingsOf(ctx: CliContext): Settings {
 
 /** Takes on the database owner's identity, passing on its warning. */
 export function becomeDatabaseOwner(ctx: CliContext, s: Settings): void {
-  const { warning } = actAsDatabaseOwner(s.db);
+  const { warning } = actAsDatabaseOwner(s.db, preloadSqliteAddon);
   if (warning) ctx.warn(warning);
   // The database holds PIN hashes and sealed secrets: nobody else needs to read
   // it, nor its -wal and -shm files, which SQLite creates with the db's mode.

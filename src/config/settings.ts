@@ -5,10 +5,11 @@ import { CODE_DIGITS_DEFAULT, CODE_DIGITS_MAX } from '../pbotp/limits.js';
 import { parsePublicKey } from '../pbotp/keys.js';
 import { checkLoginField } from '../pbotp/login.js';
 import { checkBaseUrl } from '../pbotp/url.js';
+import type { Algorithm } from '../totp/algorithm.js';
 import { readConf, type ConfSection } from './conf-file.js';
 import { configPath, defaultDbPath, defaultKeyPath } from './paths.js';
 
-export type Algorithm = 'SHA1' | 'SHA256' | 'SHA512';
+export type { Algorithm };
 
 /** totp: user ID, PIN and TOTP code; pbotp: user ID and a response to a spoken challenge. */
 export type Mode = 'totp' | 'pbotp';
@@ -73,9 +74,10 @@ export class SettingsError extends Error {
   /** Each problem on its own (doctor lists them all); the message joins them. */
   readonly problems: string[];
 
-  constructor(problems: string | string[]) {
+  constructor(problems: string | string[], options?: { cause?: unknown }) {
     const list = typeof problems === 'string' ? [problems] : problems;
-    super(list.join('; '));
+    super(list.join('; '), options);
+    this.name = 'SettingsError';
     this.problems = list;
   }
 }
@@ -122,7 +124,7 @@ function checked(check: (v: string) => unknown) {
     try {
       check(v);
     } catch (err) {
-      throw new SettingsError((err as Error).message);
+      throw new SettingsError((err as Error).message, { cause: err });
     }
     return v;
   };

@@ -5,8 +5,9 @@
 import type { Socket } from 'node:net';
 import { AgiChannel } from '../agi/agi-channel.js';
 import { sanitizeText } from '../agi/quote.js';
+import type { AgiEnvironment } from '../agi/env.js';
 import { AgiSession } from '../agi/session.js';
-import { HangupError, type CallInfo } from '../call/channel.js';
+import { HangupError } from '../call/channel.js';
 import { failFirst, refusal, report } from '../call/dialplan-result.js';
 import { runCall } from '../call/run-call.js';
 import type { Settings } from '../config/settings.js';
@@ -34,7 +35,7 @@ export interface OpenConnection {
   peer: string;
   session: AgiSession;
   answers: AnswerWatch;
-  info: CallInfo;
+  info: AgiEnvironment;
 }
 
 /** A connection closed before its header was complete, and why. */
@@ -150,7 +151,7 @@ function hangUpSocket(socket: Socket): void {
   setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }
 
-function callLabel(info: CallInfo, peer: string): string {
+function callLabel(info: AgiEnvironment, peer: string): string {
   const who = info.callerId ? ` from ${safe(info.callerId)}` : '';
   return `call ${safe(info.uniqueId || '?')} ${safe(info.channel || '?')}${who} (${peer})`;
 }

@@ -2,7 +2,7 @@
 // agi://host[:port]/script?query after the host as agi_network_script (query
 // included; it parses none of it), and the dialplan's own arguments,
 // AGI(agi://host/otp,user=1001), as agi_arg_N just as for a local script.
-import type { CallInfo } from '../call/channel.js';
+import type { AgiEnvironment } from '../agi/env.js';
 
 /** Script paths this server answers: agi://host/otp, or the agi-bin path of the classic script. */
 export const SERVED_SCRIPTS: readonly string[] = ['otp', 'otp/astotp'];
@@ -17,7 +17,7 @@ export interface FastAgiRequest {
   problem: string | null;
 }
 
-export function readRequest(info: CallInfo): FastAgiRequest {
+export function readRequest(info: AgiEnvironment): FastAgiRequest {
   const raw = info.env['agi_network_script'];
   if (raw === undefined) {
     return { script: null, served: false, args: info.args, problem: `no script path in the request (dialplan: AGI(agi://HOST/${SERVED_SCRIPTS[0]}))` };

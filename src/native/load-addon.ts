@@ -1,14 +1,18 @@
 // Loads better-sqlite3's native addon. In the bundle its bytes are embedded:
 // they are written once to a private, content-addressed cache file (Node can
 // only dlopen from a path) and loaded from there.
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { lstatSync, readFileSync } from 'node:fs';
 import { homedir, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { replaceAtomically } from '../os/files.js';
 import { embeddedAddon } from './embedded-addon.js';
 import { ensurePrivateDir } from './private-dir.js';
 
-export class AddonError extends Error {}
+/** The native layer's failure: the addon cannot be written, found or loaded. */
+export class AddonError extends Error {
+  override name = 'AddonError';
+}
 
 /** The addon object for better-sqlite3's `nativeBinding`, or undefined to let it find its own. */
 export function loadSqliteAddon(): object | undefined {
@@ -24,7 +28,7 @@ export function loadSqliteAddon(): object | undefined {
   try {
     process.dlopen(module, file);
   } catch (err) {
-    throw new AddonError(`cannot load the SQLite addon from ${file}: ${(err as Error).message}`);
+    throw new AddonError(`cannot load the SQLite addon from ${file}: ${(err as Error).message}`, { cause: err });
   }
   return module.exports;
 }
@@ -55,7 +59,7 @@ function cachedCopy(addon: { bytes(): Uint8Array; size: number; digest: string }
     const file = join(dir, name);
     if (matches(file, size, digest)) return file;
     try {
-      writeAtomically(file, (bytes ??= addon.bytes()));
+      replaceAtomically(file, (bytes ??= addon.bytes()), { mode: 0o500 });
       if (matches(file, size, digest)) return file;
       problems.push(`${file}: content check failed`);
     } catch (err) {
@@ -74,23 +78,6 @@ function matches(file: string, size: number, digest: string): boolean {
   // effective ID) must not trust what that user could have planted.
   if (process.getuid?.() === process.geteuid?.()) return true;
   return createHash('sha256').update(readFileSync(file)).digest('hex') === digest;
-}
-
-function writeAtomically(file: string, bytes: Uint8Array): void {
-  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const fd = openSync(tmp, 'wx', 0o500);
-  try {
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    renameSync(tmp, file);
-  } catch (err) {
-    unlinkSync(tmp);
-    throw err;
-  }
 }
 
 function safe(f: () => string): string | undefined {

@@ -3,24 +3,27 @@
 import Database from 'better-sqlite3';
 import { accessSync, closeSync, constants, existsSync, fsyncSync, openSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { loadSqliteAddon } from '../native/load-addon.js';
+import { sqliteAddon } from '../native/sqlite-addon.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 
 export type Db = Database.Database;
 
+/** The store layer's failures, as sentences an admin can act on. */
 export class StoreError extends Error {
   /** 'busy': another process held a lock longer than db_timeout; the same step may work later. */
   constructor(
     message: string,
     readonly code: 'busy' | null = null,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
+    this.name = 'StoreError';
   }
 }
 
 /** The one sentence for a lock held too long, wherever it is noticed. */
-export function busyError(path: string, timeoutMs: number): StoreError {
-  return new StoreError(`database ${path} is busy: another process has held a lock longer than db_timeout (${timeoutMs / 1000} s)`, 'busy');
+export function busyError(path: string, timeoutMs: number, cause?: unknown): StoreError {
+  return new StoreError(`database ${path} is busy: another process has held a lock longer than db_timeout (${timeoutMs / 1000} s)`, 'busy', { cause });
 }
 
 /** db_timeout's default, for callers without settings. */
@@ -37,24 +40,15 @@ export interface OpenOptions {
    * event loop free (Store retries on timers instead).
    */
   blocking?: boolean;
-}
-
-let addon: object | undefined | null = null;
-
-/**
- * Loads the SQLite addon now, as whoever we are. Root's CLI calls this before
- * it takes on the database owner's identity, so the native code it runs comes
- * from root's own cache, never from one the Asterisk user could write to.
- */
-export function preloadSqliteAddon(): void {
-  if (addon === null) addon = loadSqliteAddon();
+  /** The SQLite addon; by default the process's one, loaded on first use (native/sqlite-addon.ts). */
+  addon?: () => object | undefined;
 }
 
 export function openDatabase(path: string, opts: OpenOptions): Db {
   if (!opts.create && !existsSync(path)) throw new StoreError(`database ${path} does not exist (astotp init or astotp enroll creates it)`);
   if (!opts.create) requireWritable(path);
-  preloadSqliteAddon();
   const { timeoutMs = DEFAULT_TIMEOUT_MS, blocking = true } = opts;
+  const addon = (opts.addon ?? sqliteAddon)();
   let db: Db;
   try {
     // @types/better-sqlite3 only knows the string form; the addon object is documented upstream.
@@ -151,15 +145,15 @@ function explain(err: unknown, path: string, timeoutMs: number): Error {
   if (err instanceof StoreError) return err;
   const e = err as { code?: string; message?: string };
   const code = e.code ?? '';
-  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) return new StoreError(`database ${path} is corrupt or not a database (${e.message})`);
+  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) return new StoreError(`database ${path} is corrupt or not a database (${e.message})`, null, { cause: err });
   if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM')) {
     let mode = '';
     try {
       const st = statSync(path);
       mode = ` (owner uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)})`;
     } catch {}
-    return new StoreError(`database ${path} cannot be opened for writing${mode}: ${e.message}`);
+    return new StoreError(`database ${path} cannot be opened for writing${mode}: ${e.message}`, null, { cause: err });
   }
-  if (code.startsWith('SQLITE_BUSY')) return busyError(path, timeoutMs);
+  if (code.startsWith('SQLITE_BUSY')) return busyError(path, timeoutMs, err);
   return err instanceof Error ? err : new Error(String(err));
 }

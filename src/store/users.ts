@@ -1,6 +1,6 @@
 // The users table. Secrets arrive here already sealed and PINs already hashed:
 // this layer never sees a plaintext secret.
-import type { Algorithm } from '../config/settings.js';
+import type { Algorithm } from '../totp/algorithm.js';
 import type { Db } from './open-database.js';
 
 export interface UserRow {

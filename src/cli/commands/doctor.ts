@@ -6,7 +6,8 @@ import { defaults, loadSettings, SettingsError, type Settings } from '../../conf
 import { asteriskConfigDir, asteriskVarDir, defaultKeyPath } from '../../config/paths.js';
 import { soundsInstalled } from '../../sounds/install.js';
 import { defaultSoundsRoot, PROMPT_NAMES, SOUNDS_LANGUAGE } from '../../sounds/prompts.js';
-import { actAsDatabaseOwner } from '../../store/run-as-owner.js';
+import { preloadSqliteAddon } from '../../native/sqlite-addon.js';
+import { actAsDatabaseOwner } from '../../os/identity.js';
 import { expectPositionals } from '../args.js';
 import type { CliContext, Command } from '../command.js';
 import { json } from '../format.js';
@@ -38,7 +39,7 @@ as root or as the Asterisk user. Exits 1 if any check fails.
     checks.push(...configChecks);
     // Like every database command: become the owner, so nothing doctor opens
     // leaves root-owned -wal/-shm files behind.
-    const owner = actAsDatabaseOwner(settings.db);
+    const owner = actAsDatabaseOwner(settings.db, preloadSqliteAddon);
     if (owner.warning) checks.push(warn('identity', owner.warning));
     else if (owner.switchedTo) checks.push(pass('identity', `checking as ${owner.switchedTo.name}, the owner of the database's directory`));
     checks.push(...checkNode());

@@ -2,7 +2,8 @@
 // AGI(agi://HOST/otp): one long-running process and one open database for all
 // calls instead of a Node start per call.
 import { openCallAuth } from '../../auth/open-auth.js';
-import { dropRootForGood } from '../../fastagi/drop-root.js';
+import { preloadSqliteAddon } from '../../native/sqlite-addon.js';
+import { dropRootForGood } from '../../os/identity.js';
 import { FastAgiServer, PENDING_ADDRESSES } from '../../fastagi/server.js';
 import { SharedAuth } from '../../fastagi/shared-auth.js';
 import { expectPositionals, intOption, stringOption } from '../args.js';
@@ -60,7 +61,7 @@ Options:
     const drainSeconds = intOption(ctx.args, 'shutdown-timeout', 0, 86_400) ?? 60;
     const settings = settingsOf(ctx);
     const log = (line: string): void => void process.stderr.write(`astotp serve-agi: ${line}\n`);
-    const { warning } = dropRootForGood(settings.db);
+    const { warning } = dropRootForGood(settings.db, preloadSqliteAddon);
     if (warning) log(`warning: ${warning}`);
     // The database and its -wal/-shm files hold PIN hashes and sealed secrets.
     process.umask(0o077);

@@ -8,7 +8,7 @@ import { openSecret } from '../../auth/secret-box.js';
 import type { Settings } from '../../config/settings.js';
 import { SCHEMA_VERSION } from '../../store/schema.js';
 import { Store } from '../../store/store.js';
-import { nameOf } from '../../store/run-as-owner.js';
+import { nameOf } from '../../os/identity.js';
 import { errorText, fail, pass, warn, type Check } from './check.js';
 
 const mode = (st: Stats) => (st.mode & 0o777).toString(8).padStart(3, '0');

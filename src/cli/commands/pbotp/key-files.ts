@@ -1,9 +1,9 @@
 // Key files as a careful admin expects them: created 0600 and exclusively,
 // never silently replaced, never in a directory where others could swap them,
 // and a warning when an existing private key is readable by others.
-import { closeSync, constants, fstatSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { createExclusive, replaceAtomically } from '../../../os/files.js';
 import { parsePrivateKey, parsePublicKey } from '../../../pbotp/keys.js';
 
 const MAX_KEY_FILE = 4096;
@@ -42,16 +42,6 @@ function checkDirectory(dir: string): void {
   }
 }
 
-function writeExclusive(path: string, text: string): void {
-  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /**
  * Writes a new key file with mode 0600. Without `force` an existing file is an
  * error; with it, the old file is replaced atomically by a rename.
@@ -61,19 +51,12 @@ export function writeKeyFile(path: string, text: string, force: boolean): void {
   checkDirectory(dirname(target));
   if (!force) {
     try {
-      writeExclusive(target, text);
+      createExclusive(target, text, { mode: 0o600 });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`${path} already exists; use --force to replace it`);
       throw err;
     }
     return;
   }
-  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
-  writeExclusive(temp, text);
-  try {
-    renameSync(temp, target);
-  } catch (err) {
-    unlinkSync(temp);
-    throw err;
-  }
+  replaceAtomically(target, text, { mode: 0o600 });
 }
