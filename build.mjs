@@ -2,7 +2,7 @@
 // native addon and the voice prompts embedded as bytes.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { appendFileSync, chmodSync, readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, readdirSync, readFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,10 +60,13 @@ const embed = {
   },
 };
 
+// Written next to the target and renamed over it: tests running meanwhile
+// (vitest builds before every run) never spawn a bundle without its payloads.
+const staging = `${outfile}.${process.pid}.tmp`;
 mkdirSync(dirname(outfile), { recursive: true });
 await build({
   entryPoints: [join(root, 'src/main.ts')],
-  outfile,
+  outfile: staging,
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -79,10 +82,11 @@ await build({
 for (const [name, file] of payloads) {
   const bytes = readFileSync(file);
   const packed = brotliCompressSync(bytes, { params: { [zlib.BROTLI_PARAM_QUALITY]: 9, [zlib.BROTLI_PARAM_SIZE_HINT]: bytes.length } });
-  appendFileSync(outfile, `\n/*astotp-payload ${name}\n${packed.toString('base64')}*/`);
+  appendFileSync(staging, `\n/*astotp-payload ${name}\n${packed.toString('base64')}*/`);
 }
-appendFileSync(outfile, '\n');
-chmodSync(outfile, 0o755);
+appendFileSync(staging, '\n');
+chmodSync(staging, 0o755);
+renameSync(staging, outfile);
 // The repo is an ES module package; this marks the bundle in dist/ as the
 // CommonJS it is. A copy installed in agi-bin needs nothing of the kind.
 writeFileSync(join(dirname(outfile), 'package.json'), '{"type":"commonjs"}\n');
