@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // Builds dist/astotp first and keeps the run's temp files in one dir it removes.
+    // Builds dist/astotp first; removes each test file's temp dirs after it.
     globalSetup: ['test/setup/global.ts'],
     setupFiles: ['test/setup/remove-temp.ts'],
   },
