@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    dir: 'test',
     // Builds dist/astotp first; removes each test file's temp dirs after it.
     globalSetup: ['test/setup/global.ts'],
     setupFiles: ['test/setup/remove-temp.ts'],
