@@ -70,7 +70,14 @@ const embed = {
 };
 
 const probe = probeOut ? await import('./scripts/probe-marks.mjs') : undefined;
-const plugins = probe ? [probe.probeMarks({ root, generated, shipped: JSON.parse(readFileSync(metafileOf(join(root, 'dist', 'astotp')), 'utf8')) }), embed] : [embed];
+const shipped = () => {
+  try {
+    return JSON.parse(readFileSync(metafileOf(join(root, 'dist', 'astotp')), 'utf8'));
+  } catch (err) {
+    throw new Error(`build.mjs --probe: no metafile of dist/astotp (${err.message}); run node build.mjs first`);
+  }
+};
+const plugins = probe ? [probe.probeMarks({ root, generated, shipped: shipped() }), embed] : [embed];
 
 // Written next to the target and renamed over it: tests running meanwhile
 // (vitest builds before every run) never spawn a bundle without its payloads.
