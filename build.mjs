@@ -2,7 +2,7 @@
 // native addon and the voice prompts embedded as bytes.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { appendFileSync, chmodSync, readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, readdirSync, readFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,16 @@ const root = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const addonPath = join(dirname(require.resolve('better-sqlite3/package.json')), 'build', 'Release', 'better_sqlite3.node');
 const soundsDir = join(root, 'sounds');
-const outfile = join(root, 'dist', 'astotp');
+// `node build.mjs --probe FILE` writes a copy for test/helpers/module-probe.ts
+// instead: each module reports its own start and end (scripts/probe-marks.mjs).
+// dist/astotp never holds those marks.
+const probeAt = process.argv.indexOf('--probe');
+const probeOut = probeAt > 0 ? process.argv[probeAt + 1] : undefined;
+if (probeAt > 0 && !probeOut) throw new Error('build.mjs: --probe needs an output file');
+const outfile = probeOut ? resolve(probeOut) : join(root, 'dist', 'astotp');
+// Which source files the bundle holds, by repo-relative path; the shipped
+// build's list tells the probe build which modules to mark.
+const metafileOf = (file) => `${file}.meta.json`;
 
 // Source files that hold run-from-source fallbacks; the bundle gets generated
 // modules in their place so the bytes travel inside dist/astotp. The bytes
@@ -60,16 +69,31 @@ const embed = {
   },
 };
 
+const probe = probeOut ? await import('./scripts/probe-marks.mjs') : undefined;
+const shipped = () => {
+  try {
+    return JSON.parse(readFileSync(metafileOf(join(root, 'dist', 'astotp')), 'utf8'));
+  } catch (err) {
+    throw new Error(`build.mjs --probe: no metafile of dist/astotp (${err.message}); run node build.mjs first`);
+  }
+};
+const plugins = probe ? [probe.probeMarks({ root, generated, shipped: shipped() }), embed] : [embed];
+
+// Written next to the target and renamed over it: tests running meanwhile
+// (vitest builds before every run) never spawn a bundle without its payloads.
+const staging = `${outfile}.${process.pid}.tmp`;
 mkdirSync(dirname(outfile), { recursive: true });
-await build({
+const { metafile } = await build({
+  absWorkingDir: root,
   entryPoints: [join(root, 'src/main.ts')],
-  outfile,
+  outfile: staging,
   bundle: true,
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  banner: { js: '#!/usr/bin/env node' },
-  plugins: [embed],
+  banner: { js: `#!/usr/bin/env node${probe ? `\n${probe.PRELUDE}` : ''}` },
+  plugins,
+  metafile: true,
   legalComments: 'none',
   minifySyntax: true,
   logLevel: 'warning',
@@ -79,10 +103,13 @@ await build({
 for (const [name, file] of payloads) {
   const bytes = readFileSync(file);
   const packed = brotliCompressSync(bytes, { params: { [zlib.BROTLI_PARAM_QUALITY]: 9, [zlib.BROTLI_PARAM_SIZE_HINT]: bytes.length } });
-  appendFileSync(outfile, `\n/*astotp-payload ${name}\n${packed.toString('base64')}*/`);
+  appendFileSync(staging, `\n/*astotp-payload ${name}\n${packed.toString('base64')}*/`);
 }
-appendFileSync(outfile, '\n');
-chmodSync(outfile, 0o755);
+appendFileSync(staging, '\n');
+chmodSync(staging, 0o755);
+renameSync(staging, outfile);
+writeFileSync(`${staging}.meta.json`, JSON.stringify(metafile));
+renameSync(`${staging}.meta.json`, metafileOf(outfile));
 // The repo is an ES module package; this marks the bundle in dist/ as the
 // CommonJS it is. A copy installed in agi-bin needs nothing of the kind.
 writeFileSync(join(dirname(outfile), 'package.json'), '{"type":"commonjs"}\n');

@@ -1,6 +1,6 @@
-// What each module of dist/astotp costs a classic AGI call: a copy of the
-// bundle whose esbuild module wrappers (__esm, __commonJS) time their own
-// initialisation runs a successful call against the scripted Asterisk; the
+// What each module of dist/astotp costs a classic AGI call: a build of the
+// bundle whose modules time their own initialisation (node build.mjs --probe)
+// runs a successful call against the scripted Asterisk; the
 // table shows the median self time per module over the runs, and which
 // modules a call never loads. Usage: node scripts/import-costs.mjs [RUNS]
 import { spawnSync } from 'node:child_process';

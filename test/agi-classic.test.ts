@@ -1,14 +1,14 @@
 // Classic AGI on a real process: a small program built from src/agi with
 // esbuild, run by the scripted Asterisk exactly like the real bundle will be.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runCall, type RunCallOptions } from './helpers/asterisk-peer.js';
+import { tempDir } from './helpers/temp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'astotp-classic-'));
+const dir = tempDir('astotp-classic-');
 const program = join(dir, 'classic-agi.cjs');
 
 // A stand-in call flow: fail closed first, then one prompt per step.

@@ -1,11 +1,11 @@
 // A call must fail closed, with a reason and a sentence an admin can act on,
 // whatever state the database is in.
-import { chmodSync, copyFileSync, readFileSync, writeFileSync, chownSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, readFileSync, writeFileSync, chownSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUNDLE_PATH } from './helpers/asterisk-peer.js';
 import { Site, totp } from './helpers/site.js';
+import { tempDir } from './helpers/temp.js';
 
 const isRoot = process.geteuid?.() === 0;
 const NOBODY = 65534;
@@ -56,7 +56,7 @@ describe('a call when the database is not usable', () => {
   it('works as one file copied alone into an agi-bin directory', async () => {
     const site = new Site();
     site.enroll('1001', '4321');
-    const agiBin = mkdtempSync(join(tmpdir(), 'agi-bin-'));
+    const agiBin = tempDir('agi-bin-');
     const copy = join(agiBin, 'astotp');
     copyFileSync(BUNDLE_PATH, copy);
     chmodSync(copy, 0o755);
@@ -65,7 +65,7 @@ describe('a call when the database is not usable', () => {
   });
 
   it('names the Node it needs when run on another Node ABI, after setting FAILURE', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'astotp-abi-'));
+    const dir = tempDir('astotp-abi-');
     const copy = join(dir, 'astotp');
     const text = readFileSync(BUNDLE_PATH, 'latin1');
     expect(text).toMatch(/abi: "\d+"/);

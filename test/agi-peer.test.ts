@@ -1,11 +1,11 @@
 // Proves the scripted Asterisk with throwaway AGI scripts before the real bundle exists.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUNDLE_PATH, REPO_ROOT, runCall, type RunCallOptions } from './helpers/asterisk-peer.js';
+import { tempDir } from './helpers/temp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'astotp-peer-test-'));
+const dir = tempDir('astotp-peer-test-');
 
 // A minimal hand-written AGI client: line reader, header, one command at a time.
 const PRELUDE = `

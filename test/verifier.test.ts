@@ -1,6 +1,4 @@
 // The verification rules on a real SQLite file, with codes from oathtool.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createMasterKey, type MasterKey } from '../src/auth/master-key.js';
@@ -12,9 +10,10 @@ import { Verifier } from '../src/auth/verifier.js';
 import type { Algorithm } from '../src/config/settings.js';
 import { Store } from '../src/store/store.js';
 import { SECRET, totp } from './helpers/site.js';
+import { tempDir } from './helpers/temp.js';
 
 function setup(rules = { window: 1, lockoutFailures: 3, lockoutMinutes: 15 }) {
-  const dir = mkdtempSync(join(tmpdir(), 'astotp-verifier-'));
+  const dir = tempDir('astotp-verifier-');
   const key = createMasterKey(join(dir, 'astotp.key')) as MasterKey;
   const store = Store.open(join(dir, 'astotp.sqlite3'), { create: true });
   const verifier = new Verifier(store, key, rules);
@@ -96,7 +95,7 @@ describe('the verifier', () => {
 
 describe('secrets and PINs at rest', () => {
   it('binds a sealed secret to its user and key', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'astotp-box-'));
+    const dir = tempDir('astotp-box-');
     const a = createMasterKey(join(dir, 'a.key')) as MasterKey;
     const b = createMasterKey(join(dir, 'b.key')) as MasterKey;
     const box = sealSecret(a.secretKey, '1001', SECRET);
@@ -107,7 +106,7 @@ describe('secrets and PINs at rest', () => {
   });
 
   it('hashes PINs with a salt and the key file pepper', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'astotp-pin-'));
+    const dir = tempDir('astotp-pin-');
     const a = createMasterKey(join(dir, 'a.key')) as MasterKey;
     const b = createMasterKey(join(dir, 'b.key')) as MasterKey;
     const h1 = await hashPin(a.pinPepper, '4321');

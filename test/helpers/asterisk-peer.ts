@@ -4,10 +4,10 @@
 // including protocol violations a real Asterisk would punish silently.
 import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from './temp.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BUNDLE_PATH = join(REPO_ROOT, 'dist', 'astotp');
@@ -246,7 +246,7 @@ function header(args: string[], overrides: Record<string, string>): string {
 
 /** Runs one call against the program and resolves when it exits. */
 export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
-  const astDir = options.astDir ?? mkdtempSync(join(tmpdir(), 'astotp-peer-'));
+  const astDir = options.astDir ?? tempDir('astotp-peer-');
   const args = options.args ?? [];
   const inputs = [...(options.inputs ?? [])];
   const missing = new Set(options.missingSounds ?? []);

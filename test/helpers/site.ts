@@ -2,10 +2,10 @@
 // the built bundle as admin CLI, and TOTP codes from Debian's oathtool, an
 // implementation independent of the one under test.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUNDLE_PATH, runCall, type CallResult, type RunCallOptions } from './asterisk-peer.js';
+import { tempDir } from './temp.js';
 
 export const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
 
@@ -16,7 +16,7 @@ export interface CliResult {
 }
 
 export class Site {
-  readonly astDir = mkdtempSync(join(tmpdir(), 'astotp-site-'));
+  readonly astDir = tempDir('astotp-site-');
   readonly varDir = join(this.astDir, 'var/lib/asterisk');
   readonly confDir = join(this.astDir, 'etc/asterisk');
   readonly db = join(this.varDir, 'astotp.sqlite3');
@@ -27,7 +27,7 @@ export class Site {
     mkdirSync(this.confDir, { recursive: true });
   }
 
-  /** Deletes the whole site: for onTestFinished(() => site.remove()). */
+  /** Deletes the whole site now, not after the test file. */
   remove(): void {
     rmSync(this.astDir, { recursive: true, force: true });
   }

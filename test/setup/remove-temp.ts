@@ -1,0 +1,6 @@
+// Runs in every test file: what its helpers made under the temp dir goes
+// when the file is done, not when the whole run is.
+import { afterAll } from 'vitest';
+import { removeTempDirs } from '../helpers/temp.js';
+
+afterAll(removeTempDirs);
