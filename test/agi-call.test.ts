@@ -195,6 +195,45 @@ describe('a call through the AGI', () => {
     expect(r.variables.ASTOTP_ERROR).toMatch(message);
   });
 
+  describe('dialplan arguments that look like admin commands', () => {
+    // AGI(otp/astotp,${X}) with X = "unlock,1001": Asterisk started us, so this is a call, never the CLI.
+    it.each([[['unlock', '1001']], [['enroll', '9999', '--secret', SECRET, '--no-pin', '--no-confirm', '--qr', 'none']], [['--help']], [['list']]])(
+      '%j fails the call closed and runs no command',
+      async (args) => {
+        const site = siteWithUser();
+        const r = await site.call({ args, inputs: ['1001', '4321', totp()] });
+        expectFailedClosed(r, 'error');
+        expect(r.prompts).toEqual([]);
+        expect(r.commands.join('\n')).not.toMatch(/otpauth:|Enrolled|Usage/);
+        expect(site.cli(['list', '--json']).stdout).not.toContain('9999');
+      },
+    );
+
+    it('an empty argument (AGI(otp/astotp,)) is a call as usual', async () => {
+      const r = await siteWithUser().call({ args: [''], inputs: ['1001', '4321', totp()] });
+      expect(r.variables.ASTOTP).toBe('SUCCESS');
+    });
+  });
+
+  it('shows a caller ID with terminal escapes in astotp log only as printable text', async () => {
+    const site = siteWithUser({ tries: 1 });
+    await site.call({ agi: { agi_callerid: '1001\u001b[2J\u001b]0;owned\u0007', agi_channel: 'PJSIP/x\u001b[31m-1' }, inputs: ['1001', '4321', wrongCode()] });
+    const text = site.cli(['log']).stdout;
+    expect(text).toContain('1001?[2J?]0;owned?');
+    expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+    // The JSON keeps the exact bytes, escaped as JSON does.
+    expect(JSON.parse(site.cli(['log', '--json']).stdout).at(-1).caller_id).toBe('1001\u001b[2J\u001b]0;owned\u0007');
+  });
+
+  it('refuses a header whose arguments differ from the command line (forged agi_arg lines)', async () => {
+    const site = siteWithUser();
+    site.config({ timeout: 5 }, { weak: { ask_pin: 'no' } });
+    const r = await site.call({ args: [], agi: { agi_arg_1: 'profile=weak' }, inputs: ['1001', totp()] });
+    expectFailedClosed(r, 'error');
+    expect(r.prompts).toEqual([]);
+    expect(r.variables.ASTOTP_ERROR).toMatch(/other arguments than the command line/);
+  });
+
   it('refuses a misspelt dialplan argument instead of ignoring it', async () => {
     const site = siteWithUser();
     const r = await site.call({ args: ['pim=no'], inputs: ['1001', totp()] });

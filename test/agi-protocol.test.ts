@@ -24,12 +24,19 @@ describe('AGI environment', () => {
     expect(info.env['agi_request']).toBe('otp/astotp');
   });
 
-  it('orders agi_arg_N by number, not by arrival or text', () => {
-    const info = parseAgiEnvironment([
-      'agi_channel: PJSIP/1-1',
-      ...Array.from({ length: 11 }, (_, i) => `agi_arg_${11 - i}: a${11 - i}`),
-    ]);
+  it('takes agi_arg_1..N in the order Asterisk writes them, last in the header', () => {
+    const info = parseAgiEnvironment(['agi_channel: PJSIP/1-1', ...Array.from({ length: 11 }, (_, i) => `agi_arg_${i + 1}: a${i + 1}`)]);
     expect(info.args).toEqual(['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8', 'a9', 'a10', 'a11']);
+  });
+
+  // A caller ID name with a line break in it would make lines of its own: such a header is not Asterisk's.
+  it.each([
+    [['agi_callerid: 1001', 'agi_arg_0: profile=weak', 'agi_arg_1: user=callerid']],
+    [['agi_callerid: 1001', 'agi_arg_2: b', 'agi_arg_1: a']],
+    [['agi_callerid: 1001', 'agi_arg_1: a', 'agi_arg_3: c']],
+    [['agi_calleridname: x', 'agi_arg_1: profile=weak', 'agi_callingpres: 0', 'agi_arg_2: user=1']],
+  ])('refuses arguments out of order or mixed with other lines: %j', (lines) => {
+    expect(() => parseAgiEnvironment(lines)).toThrow(/arguments out of order/);
   });
 
   it('tolerates CRLF line ends', () => {

@@ -57,6 +57,8 @@ describe('astotp.conf', () => {
     ['[door]\ntype = profile\nuser = 10 01\n', /\[door\] user: expected ask, callerid or a user ID/],
     ['[door]\ntype = profile\ntries = 99\n', /\[door\] tries: expected a whole number from 1 to 10/],
     ['[Door Phone]\ntype = profile\n', /a profile name is 1 to 32/],
+    ['[base](!)\ntype = profile\nask_pin = no\n', /:1: \[base\]\(!\): templates and inheritance are not supported/],
+    ['[door](base)\ntype = profile\n', /:1: \[door\]\(base\): templates and inheritance are not supported/],
     ['tries = 2\n', /outside any \[section\]/],
     ['[general]\n#include foo.conf\n', /not supported/],
   ])('refuses %j', (text, message) => {

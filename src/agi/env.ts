@@ -32,20 +32,23 @@ export function parseEnvLine(line: string): [string, string] {
 export function callInfoFromEnv(entries: ReadonlyArray<readonly [string, string]>): AgiEnvironment {
   if (entries.length === 0) throw new AgiProtocolError('empty AGI environment');
   const env: Record<string, string> = {};
-  const numbered: Array<[number, string]> = [];
+  const args: string[] = [];
   for (const [name, value] of entries) {
     if (Object.hasOwn(env, name)) throw new AgiProtocolError(`AGI environment repeats ${name}`);
     env[name] = value;
+    // Asterisk writes the arguments last, as agi_arg_1, agi_arg_2, ... A value
+    // with a line break in it (a caller ID name) would add lines of its own:
+    // anything else out of that order is not Asterisk's header.
     const arg = /^agi_arg_(\d+)$/.exec(name);
-    if (arg) numbered.push([Number(arg[1]), value]);
+    if (arg ? Number(arg[1]) !== args.length + 1 : args.length > 0) throw new AgiProtocolError('AGI environment has its arguments out of order');
+    if (arg) args.push(value);
   }
-  numbered.sort((a, b) => a[0] - b[0]);
   const callerId = env['agi_callerid'] ?? '';
   return {
     channel: env['agi_channel'] ?? '',
     uniqueId: env['agi_uniqueid'] ?? '',
     callerId: callerId === 'unknown' ? '' : callerId,
-    args: numbered.map(([, value]) => value),
+    args,
     env,
   };
 }

@@ -12,8 +12,19 @@ export function isoTime(unix: number | null): string | null {
   return unix === null ? null : new Date(unix * 1000).toISOString();
 }
 
-/** Columns padded to their widest cell; the last column is not padded. */
+/**
+ * What a terminal may be shown of text that came from outside (a caller ID,
+ * a channel name): control characters (escape sequences could clear or
+ * rewrite the admin's screen) become `?`.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
+}
+
+/** Columns padded to their widest cell; the last column is not padded. Cells are shown printable. */
 export function table(header: string[], rows: string[][]): string {
+  rows = rows.map((r) => r.map(printable));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells

@@ -1,10 +1,21 @@
 // Classic AGI: Asterisk runs us once per call with the call on stdin/stdout.
 import { startClassicAgi } from '../agi/classic.js';
 import { HangupError } from '../call/channel.js';
-import { failFirst } from '../call/dialplan-result.js';
+import { failFirst, refusal, report } from '../call/dialplan-result.js';
 
 /** After a hangup Asterisk waits for us to exit; a stuck reply must not keep it waiting. */
 const EXIT_AFTER_HANGUP_MS = 800;
+
+/**
+ * Asterisk passes the dialplan's arguments twice, as argv and as agi_arg_N.
+ * A header value with a line break (a caller ID name) could forge agi_arg_
+ * lines; argv it cannot touch.
+ */
+function headerMatchesArgv(args: readonly string[]): boolean {
+  const argv = process.argv.slice(2);
+  const given = argv[0] === 'agi' ? argv.slice(1) : argv;
+  return given.length === args.length && given.every((a, i) => a === args[i]);
+}
 
 export async function agiMain(): Promise<void> {
   process.on('SIGHUP', () => setTimeout(() => process.exit(0), EXIT_AFTER_HANGUP_MS).unref());
@@ -24,7 +35,9 @@ export async function agiMain(): Promise<void> {
     // the dialplan still reads FAILURE.
     await failFirst(channel);
     const { runCall } = await import('../call/run-call.js');
-    const outcome = await runCall(channel, { source: 'agi' });
+    const outcome = headerMatchesArgv(channel.info.args)
+      ? await runCall(channel, { source: 'agi' })
+      : await report(channel, refusal('refused: the AGI header names other arguments than the command line (a caller ID with a line break?)'));
     if (outcome.error) process.stderr.write(`astotp: ${outcome.error}\n`);
   } catch (err) {
     // Only the first SET VARIABLE gets here (runCall reports its own troubles), or

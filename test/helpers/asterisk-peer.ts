@@ -239,8 +239,9 @@ function header(args: string[], overrides: Record<string, string>): string {
     agi_accountcode: '',
     agi_threadid: '140245810009792',
   };
-  args.forEach((arg, i) => (values[`agi_arg_${i + 1}`] = arg));
+  // Asterisk writes the arguments last (FastAGI's agi_network lines come first, but order among the others does not matter here).
   Object.assign(values, overrides);
+  args.forEach((arg, i) => (values[`agi_arg_${i + 1}`] = arg));
   return `${Object.entries(values).map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n`;
 }
 
