@@ -1,4 +1,4 @@
-// The README's main command: enrols a demo user in a temporary database with
+// The README's main command: enrolls a demo user in a temporary database with
 // the built dist/astotp, then places two calls through it exactly as Asterisk
 // would run the AGI script (header on stdin, one command at a time), with the
 // code computed the way the authenticator app does. Prints the conversation.
@@ -20,11 +20,11 @@ function section(title) {
 }
 
 section('astotp enroll 1001   (the admin, on the PBX shell; PIN 4321 typed on stdin)');
-const enrol = spawnSync(process.execPath, [bundle, 'enroll', '1001', '--no-confirm', '--qr', 'utf8'], { env, input: '4321\n', encoding: 'utf8' });
-process.stdout.write(enrol.stdout);
-if (enrol.status !== 0) throw new Error(`enroll failed: ${enrol.stderr}`);
-const secret = /secret=([A-Z2-7]+)/.exec(enrol.stdout)?.[1];
-if (!secret) throw new Error('no secret in the enrolment output');
+const enroll = spawnSync(process.execPath, [bundle, 'enroll', '1001', '--no-confirm', '--qr', 'utf8'], { env, input: '4321\n', encoding: 'utf8' });
+process.stdout.write(enroll.stdout);
+if (enroll.status !== 0) throw new Error(`enroll failed: ${enroll.stderr}`);
+const secret = /secret=([A-Z2-7]+)/.exec(enroll.stdout)?.[1];
+if (!secret) throw new Error('no secret in the enrollment output');
 
 /** Plays Asterisk for one call: answers each command, typing `digits` at each GET DATA. */
 function call(label, digits) {

@@ -24,7 +24,7 @@ function pbotpSite(conf: Record<string, string | number> = {}): Site {
 
 // A reading is some 40 media commands, each answered after the peer's delay.
 describe('a pbotp call', { timeout: 30_000 }, () => {
-  it('reads a checked 13-group challenge and accepts the authority’s response, no enrolment needed', async () => {
+  it('reads a checked 13-group challenge and accepts the authority’s response, no enrollment needed', async () => {
     const site = pbotpSite();
     const r = await site.call({ inputs: ['1001', rightCode(LOGIN)] });
     expect(r.violations).toEqual([]);

@@ -75,7 +75,7 @@ check_call() {
 
 # The CLI ran as root (e2e_enroll_all); the files must belong to the user
 # Asterisk runs as, or no call could read or update them.
-case_root_enrol() {
+case_root_enroll() {
   local f got="" ok=0
   E2E_EXPECT="astotp.sqlite3 and astotp.key owned by asterisk:asterisk"
   for f in astotp.sqlite3 astotp.key; do
@@ -254,4 +254,4 @@ case_readme_dialplan() {
   check_call readme-dialplan h 'SUCCESS/ok/SUCCESS' ASTOTP_USER=1002 PLAYBACKSTATUS=SUCCESS
 }
 
-E2E_ALL_CASES="root-enrol success wrong-pin wrong-code unknown-user replay lockout hangup-id hangup-pin hangup-code no-dtmf user-arg pin-arg callerid-injection callerid-user missing-db readme-dialplan"
+E2E_ALL_CASES="root-enroll success wrong-pin wrong-code unknown-user replay lockout hangup-id hangup-pin hangup-code no-dtmf user-arg pin-arg callerid-injection callerid-user missing-db readme-dialplan"

@@ -8,7 +8,7 @@ import { bindKey, refuseNewKey } from './key-binding.js';
 import { loadMasterKey, loadOrCreateMasterKey, type MasterKey } from './master-key.js';
 import { Verifier } from './verifier.js';
 
-export interface Auth {
+export interface AuthContext {
   store: Store;
   key: MasterKey;
   verifier: Verifier;
@@ -22,7 +22,7 @@ export interface Auth {
  * `create` is for the admin CLI only: a call never creates a database or a
  * key. `blocking`: SQLite may sleep the process on a lock (the CLI's way).
  */
-export function openAuth(s: Settings, create: boolean, blocking = true, now: Clock = systemClock): Auth {
+export function openAuth(s: Settings, create: boolean, blocking = true, now: Clock = systemClock): AuthContext {
   const store = Store.open(s.db, { create, timeoutMs: s.dbTimeoutMs, blocking });
   try {
     const { key, created } = create ? loadOrCreateMasterKey(s.keyFile, () => refuseNewKey(store, s.keyFile)) : { key: loadMasterKey(s.keyFile), created: false };
@@ -40,6 +40,6 @@ export function openAuth(s: Settings, create: boolean, blocking = true, now: Clo
  * server goes on serving other calls while this one waits up to db_timeout.
  * A failed try has closed what it opened, so trying again starts afresh.
  */
-export function openCallAuth(s: Settings, now: Clock = systemClock): Promise<Auth> {
+export function openCallAuth(s: Settings, now: Clock = systemClock): Promise<AuthContext> {
   return whenNotBusy(() => openAuth(s, false, false, now), { path: s.db, timeoutMs: s.dbTimeoutMs });
 }

@@ -12,7 +12,7 @@ import { fail, pass, verdictOf, type Judgement, type Verdict } from './verdict.j
 import { systemClock, type Clock } from './clock.js';
 import { Lockout, type LockRules } from './lockout.js';
 import { maskedId } from './masked-id.js';
-import { recordVerdict } from './record-verdict.js';
+import { recordAuditEntry } from './audit-entry.js';
 
 /** How versions before the hashed keys named a pbotp login's row: 'pbotp:1001'. */
 const TYPED_ID_PREFIX = 'pbotp:';
@@ -69,7 +69,7 @@ export class PbotpVerifier {
   refuseNoUser(ctx: Context): Promise<Verdict> {
     const now = this.now();
     const verdict = verdictOf(fail('bad-credentials', 'no user ID (the caller ID is not a number)'), '', null);
-    return this.store.exclusive(() => recordVerdict(this.store, null, ctx, now, verdict));
+    return this.store.exclusive(() => recordAuditEntry(this.store, null, ctx, now, verdict));
   }
 
   /** Judges the response typed for `attempt`; the attempt is used up whatever the verdict. */
@@ -95,7 +95,7 @@ export class PbotpVerifier {
   /** Audits the verdict under the ID a right response proved, else under the masked one. */
   private record(user: string, ctx: Context, now: number, j: Judgement): Verdict {
     const verdict = verdictOf(j, user, this.label(user));
-    return recordVerdict(this.store, verdict.label, ctx, now, verdict);
+    return recordAuditEntry(this.store, verdict.label, ctx, now, verdict);
   }
 }
 

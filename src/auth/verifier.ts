@@ -8,7 +8,7 @@ import { lockEnd, Lockout, type LockRules } from './lockout.js';
 import type { MasterKey } from './master-key.js';
 import { maskedId } from './masked-id.js';
 import { verifyPin } from './pin-hash.js';
-import { recordVerdict } from './record-verdict.js';
+import { recordAuditEntry } from './audit-entry.js';
 import { fail, pass, verdictOf, type Judgement, type Verdict } from './verdict.js';
 import { openSecret } from './secret-box.js';
 import { checkCode } from './totp.js';
@@ -56,7 +56,7 @@ export class Verifier {
       // An ID nobody enrolled may be a PIN or code typed out of turn: logs get it masked.
       const shown = u ? u.id : a.user === null ? null : maskedId(this.key.idMask, a.user);
       const verdict = verdictOf(this.decide(u, before, a, pinOk, now), u?.id ?? '', shown);
-      return recordVerdict(this.store, verdict.label, ctx, now, verdict);
+      return recordAuditEntry(this.store, verdict.label, ctx, now, verdict);
     });
   }
 

@@ -1,5 +1,5 @@
 // The pbotp call flow: the user ID (the login the authority signs; the PBX
-// holds nothing per user, so there is no enrolment and no PIN), then per try
+// holds nothing per user, so there is no enrollment and no PIN), then per try
 // a fresh challenge read out for the caller to relay, and one check of the
 // response code typed back. A new try always means a new nonce.
 import type { Context } from '../auth/verifier.js';

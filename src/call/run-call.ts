@@ -2,16 +2,16 @@
 // flow, and the channel variables the dialplan reads. ASTOTP=SUCCESS is the
 // very last thing set, and only after a verified attempt.
 import type { Clock } from '../auth/clock.js';
-import { openCallAuth, type Auth } from '../auth/open-auth.js';
+import { openCallAuth, type AuthContext } from '../auth/open-auth.js';
 import { applyCallArguments } from '../config/call-args.js';
 import { loadSettings, type Settings } from '../config/settings.js';
 import type { CallChannel } from './channel.js';
-import { recordVerdict } from '../auth/record-verdict.js';
+import { recordAuditEntry } from '../auth/audit-entry.js';
 import { callContext } from './call-context.js';
 import { callerIdInjects } from './caller-user.js';
 import { endedBy, report, type CallOutcome } from './dialplan-result.js';
 import type { FlowResult } from './attempt-loop.js';
-import { authenticate } from './flow.js';
+import { authenticateTotp } from './totp-flow.js';
 import { pbotpCall, type PbotpCall } from './pbotp-settings.js';
 
 export type { CallOutcome } from './dialplan-result.js';
@@ -21,7 +21,7 @@ export interface RunOptions {
   /** Settings before the call's own arguments; defaults to loadSettings(). */
   settings?: () => Settings;
   /** Borrows the open database (FastAGI's shared one); otherwise one is opened and closed per call. */
-  auth?: () => Promise<Auth>;
+  auth?: () => Promise<AuthContext>;
   /**
    * The clock of the call's rules and audit rows when the database is opened
    * here (a borrowed auth brings its own); the system clock by default. For
@@ -31,7 +31,7 @@ export interface RunOptions {
 }
 
 export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOutcome> {
-  let auth: Auth | undefined;
+  let auth: AuthContext | undefined;
   let outcome: CallOutcome;
   try {
     const site = (opts.settings ?? loadSettings)();
@@ -43,7 +43,7 @@ export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOu
     // Checked before the channel is answered: a pbotp call without its settings fails closed, unanswered.
     const pbotp = s.mode === 'pbotp' ? pbotpCall(s) : null;
     if (s.answer) await ch.answer();
-    const r: FlowResult = pbotp ? await pbotpFlow(ch, s, pbotp, a, opts.source) : await authenticate(ch, s, a.verifier, opts.source);
+    const r: FlowResult = pbotp ? await pbotpFlow(ch, s, pbotp, a, opts.source) : await authenticateTotp(ch, s, a.verifier, opts.source);
     outcome = { ...r, error: null };
   } catch (err) {
     outcome = endedBy(err);
@@ -57,7 +57,7 @@ export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOu
 }
 
 /** Loaded only for pbotp calls: a TOTP call never evaluates the challenge-response code (X25519, BLAKE2s). */
-async function pbotpFlow(ch: CallChannel, s: Settings, call: PbotpCall, a: Auth, source: string): Promise<FlowResult> {
+async function pbotpFlow(ch: CallChannel, s: Settings, call: PbotpCall, a: AuthContext, source: string): Promise<FlowResult> {
   const [{ authenticatePbotp }, { PbotpVerifier }] = await Promise.all([import('./pbotp-flow.js'), import('../auth/pbotp-verifier.js')]);
   return authenticatePbotp(ch, s, call, new PbotpVerifier(a.store, a.key.idMask, s, a.now), source);
 }
@@ -71,12 +71,12 @@ async function pbotpFlow(ch: CallChannel, s: Settings, call: PbotpCall, a: Auth,
 
 
 
-function auditEnding(auth: Auth, ch: CallChannel, source: string, o: CallOutcome, detail: string | null): void {
+function auditEnding(auth: AuthContext, ch: CallChannel, source: string, o: CallOutcome, detail: string | null): void {
   // One try, never a wait (a call's connection has no busy handler): when the
   // call failed on a busy database it has waited its db_timeout already, and
   // losing this one row is better than keeping the channel waiting again.
   try {
-    recordVerdict(auth.store, o.user, callContext(ch, source), auth.now(), { ok: false, reason: o.reason, detail });
+    recordAuditEntry(auth.store, o.user, callContext(ch, source), auth.now(), { ok: false, reason: o.reason, detail });
   } catch {
     // The call's outcome matters more than its log line; a broken database was already reported.
   }

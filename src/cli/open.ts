@@ -1,7 +1,7 @@
 // The order every database command follows: read the config (as root, it may
 // be root-only), become the owner of the database's directory, then open, so
 // every file SQLite and we create belongs to the user Asterisk runs as.
-import { openAuth, type Auth } from '../auth/open-auth.js';
+import { openAuth, type AuthContext } from '../auth/open-auth.js';
 import { loadSettings, type Settings } from '../config/settings.js';
 import { preloadSqliteAddon } from '../native/sqlite-addon.js';
 import { actAsDatabaseOwner } from '../os/identity.js';
@@ -22,7 +22,7 @@ export function becomeDatabaseOwner(ctx: CliContext, s: Settings): void {
 }
 
 /** Settings, owner switch and the opened database; `create` only for enroll. */
-export function openForCommand(ctx: CliContext, create: boolean, s: Settings = settingsOf(ctx)): Auth & { settings: Settings } {
+export function openForCommand(ctx: CliContext, create: boolean, s: Settings = settingsOf(ctx)): AuthContext & { settings: Settings } {
   becomeDatabaseOwner(ctx, s);
   const auth = openAuth(s, create);
   if (auth.keyCreated) ctx.note(`Created key file ${s.keyFile} (mode 0600). Back it up with the database: without it no secret can be read.`);

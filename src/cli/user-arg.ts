@@ -1,6 +1,6 @@
 // Commands that act on one existing user: the ID from the command line, the
 // database opened, and a clear failure when there is no such user.
-import type { Auth } from '../auth/open-auth.js';
+import type { AuthContext } from '../auth/open-auth.js';
 import type { Settings } from '../config/settings.js';
 import type { UserRow } from '../store/users.js';
 import { expectPositionals } from './args.js';
@@ -9,7 +9,7 @@ import { CliFailure } from './errors.js';
 import { openForCommand } from './open.js';
 import { checkUserId } from './validate.js';
 
-export interface OneUser extends Auth {
+export interface OneUser extends AuthContext {
   settings: Settings;
   user: UserRow;
 }

@@ -6,21 +6,21 @@
 // on the next; one replaced on disk (a restore) is reopened, so the server
 // never keeps writing to a file nobody reads.
 import { statSync } from 'node:fs';
-import type { Auth } from '../auth/open-auth.js';
+import type { AuthContext } from '../auth/open-auth.js';
 
 export class SharedAuth {
-  private auth: Auth | null = null;
+  private auth: AuthContext | null = null;
   private inode: number | null = null;
   /** Calls that arrive while the database is being opened wait for that one opening. */
-  private opening: Promise<Auth> | null = null;
+  private opening: Promise<AuthContext> | null = null;
 
   constructor(
     private readonly path: string,
-    private readonly open: () => Promise<Auth>,
+    private readonly open: () => Promise<AuthContext>,
   ) {}
 
   /** The open database, opened now if need be; rejects with why it cannot be opened. */
-  get(): Promise<Auth> {
+  get(): Promise<AuthContext> {
     if (this.opening) return this.opening;
     const inode = statSync(this.path, { throwIfNoEntry: false })?.ino ?? null;
     if (this.auth && inode !== this.inode) this.close();

@@ -1,5 +1,5 @@
 // Failure counters of logins without a users row (pbotp callers need no
-// enrolment). A row exists only while there is something to count.
+// enrollment). A row exists only while there is something to count.
 import type { CounterRow, Counters } from './counters.js';
 import type { Db } from './open-database.js';
 

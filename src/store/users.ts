@@ -63,7 +63,7 @@ export class Users {
     this.db.prepare('UPDATE users SET last_step = ?, last_success = ?, updated_at = ? WHERE id = ?').run(step, at, at, id);
   }
 
-  /** Marks a code's time step as used without counting a login, e.g. the code that confirmed an enrolment. */
+  /** Marks a code's time step as used without counting a login, e.g. the code that confirmed an enrollment. */
   markStepUsed(id: string, step: number): boolean {
     return this.change('last_step = ?', id, step);
   }

@@ -4,7 +4,7 @@ import { hashPin } from '../../auth/pin-hash.js';
 import { sealSecret } from '../../auth/secret-box.js';
 import { expectPositionals, flagOption } from '../args.js';
 import type { Command } from '../command.js';
-import { confirmCode, enrolmentOptions, QR_HELP, SECRET_HELP, SECRET_OPTIONS, shorterCodeNote, showSecret } from '../enrolment.js';
+import { confirmCode, enrolmentOptions, QR_HELP, SECRET_HELP, SECRET_OPTIONS, shorterCodeNote, showSecret } from '../enrollment.js';
 import { CliFailure } from '../errors.js';
 import { openForCommand, settingsOf } from '../open.js';
 import { PIN_HELP, PIN_OPTIONS, pinMode, readNewPin } from '../pin-input.js';

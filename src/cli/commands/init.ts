@@ -1,4 +1,4 @@
-// astotp init: an empty database and its key file, for sites that enrol no
+// astotp init: an empty database and its key file, for sites that enroll no
 // one yet, e.g. pbotp only (a call never creates a database).
 import { existsSync } from 'node:fs';
 import { expectPositionals } from '../args.js';

@@ -3,7 +3,7 @@
 import { sealSecret } from '../../auth/secret-box.js';
 import { expectPositionals } from '../args.js';
 import type { Command } from '../command.js';
-import { confirmCode, enrolmentOptions, QR_HELP, SECRET_HELP, SECRET_OPTIONS, shorterCodeNote, showSecret } from '../enrolment.js';
+import { confirmCode, enrolmentOptions, QR_HELP, SECRET_HELP, SECRET_OPTIONS, shorterCodeNote, showSecret } from '../enrollment.js';
 import { CliFailure } from '../errors.js';
 import { settingsOf } from '../open.js';
 import { withUser } from '../user-arg.js';

@@ -2,7 +2,7 @@
 import { openSecret } from '../../auth/secret-box.js';
 import { flagOption } from '../args.js';
 import type { Command } from '../command.js';
-import { issuerOption, QR_HELP, QR_OPTIONS, qrOption, secretFacts, showSecret, type Enrolment } from '../enrolment.js';
+import { issuerOption, QR_HELP, QR_OPTIONS, qrOption, secretFacts, showSecret, type Enrollment } from '../enrollment.js';
 import { CliFailure } from '../errors.js';
 import { json, localTime } from '../format.js';
 import { withUser } from '../user-arg.js';
@@ -24,7 +24,7 @@ ${QR_HELP}
     const reveal = flagOption(ctx.args, 'reveal-secret');
     const qr = qrOption(ctx.args);
     await withUser(ctx, {}, async ({ user, key, settings }) => {
-      let revealed: Enrolment | null = null;
+      let revealed: Enrollment | null = null;
       if (reveal) {
         const secret = openSecret(key.secretKey, user.id, user.secret_box);
         if (secret === null) throw new CliFailure(`the secret of ${user.id} does not decrypt with key file ${settings.keyFile}`);

@@ -1,5 +1,5 @@
 // astotp unlock <user>: end a lockout, of an enrolled user and of the same
-// ID's pbotp logins (those need no enrolment, so there may be no user row).
+// ID's pbotp logins (those need no enrollment, so there may be no user row).
 import { systemClock } from '../../auth/clock.js';
 import { Lockout } from '../../auth/lockout.js';
 import { pbotpThrottleId, rekeyTypedIds } from '../../auth/pbotp-verifier.js';

@@ -10,7 +10,7 @@ export interface Ending {
   detail: string | null;
 }
 
-export function recordVerdict<V extends Ending>(store: Store, user: string | null, ctx: Context, at: number, verdict: V): V {
+export function recordAuditEntry<V extends Ending>(store: Store, user: string | null, ctx: Context, at: number, verdict: V): V {
   store.audit.add({
     at,
     user,

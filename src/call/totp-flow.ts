@@ -16,7 +16,7 @@ export interface Judge {
   judge(a: { user: string | null; pin: string | null; code: string }, ctx: Context): Promise<Verdict>;
 }
 
-export async function authenticate(ch: CallChannel, s: Settings, judge: Judge, source: string): Promise<FlowResult> {
+export async function authenticateTotp(ch: CallChannel, s: Settings, judge: Judge, source: string): Promise<FlowResult> {
   const sound = (name: string) => `${s.sounds}/${name}`;
   const ctx = callContext(ch, source);
   const fixed = fixedUser(s.user, ch.info);

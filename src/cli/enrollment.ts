@@ -32,12 +32,12 @@ export const SECRET_HELP = `  --secret BASE32      use this secret instead of a 
 export const QR_HELP = `  --issuer NAME        name the app shows (default: issuer in astotp.conf, Asterisk)
   --qr STYLE           utf8 (default), ansi, ascii or none`;
 
-export interface Enrolment extends TotpParams {
+export interface Enrollment extends TotpParams {
   issuer: string;
 }
 
 /** Reads and checks the options before anything is asked or opened. */
-export function enrolmentOptions(args: ParsedArgs, s: Settings): { params: Enrolment; qr: QrStyle; confirm: boolean; shorterCode: boolean } {
+export function enrolmentOptions(args: ParsedArgs, s: Settings): { params: Enrollment; qr: QrStyle; confirm: boolean; shorterCode: boolean } {
   const given = stringOption(args, 'secret');
   const digitsText = choiceOption(args, 'digits', ['6', '8'] as const);
   const digits = digitsText === undefined ? s.digits : (Number(digitsText) as 6 | 8);
@@ -45,7 +45,7 @@ export function enrolmentOptions(args: ParsedArgs, s: Settings): { params: Enrol
   if (digits > s.digits) {
     throw new CliFailure(`--digits ${digits} is more than the ${s.digits} digits a call asks for; set digits = ${digits} in astotp.conf first, so the call's code prompt takes ${digits} (nothing was saved)`);
   }
-  const params: Enrolment = {
+  const params: Enrollment = {
     secret: given === undefined ? newSecret() : normaliseSecret(given),
     algorithm: choiceOption<Algorithm>(args, 'algorithm', ['SHA1', 'SHA256', 'SHA512']) ?? s.algorithm,
     digits,
@@ -70,13 +70,13 @@ export function shorterCodeNote(user: string, digits: number, s: Settings): stri
 }
 
 /** What --json shows of a secret. */
-export function secretFacts(user: string, p: Enrolment) {
+export function secretFacts(user: string, p: Enrollment) {
   const uri = otpauthUri(p, p.issuer, user);
   return { user, uri, secret: p.secret, issuer: p.issuer, digits: p.digits, algorithm: p.algorithm, period: p.period };
 }
 
 /** Prints what the authenticator app needs: the URI, the secret and the QR code; with --json, one object. */
-export async function showSecret(ctx: CliContext, user: string, p: Enrolment, qr: QrStyle): Promise<void> {
+export async function showSecret(ctx: CliContext, user: string, p: Enrollment, qr: QrStyle): Promise<void> {
   if (ctx.globals.json) return void ctx.out(json(secretFacts(user, p)));
   const uri = otpauthUri(p, p.issuer, user);
   if (qr !== 'none') {
