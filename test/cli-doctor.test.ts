@@ -133,6 +133,81 @@ describe('astotp doctor', () => {
       expect(w).toEqual([
         { check: 'dialplan', status: 'WARN', message: expect.stringMatching(/extensions\.conf:2: \$\{CALLERID\(num\)\} goes into astotp's arguments unfiltered.*user=callerid.*FILTER/) },
         { check: 'dialplan', status: 'WARN', message: expect.stringMatching(/otp-fastagi\.conf:1: \$\{EXTEN\} goes into/) },
+        { check: 'dialplan', status: 'WARN', message: `not read, so not checked: ${join(site.confDir, 'extensions.conf')}:6 (#exec is not run), ${join(site.confDir, 'missing.conf')}` },
+      ]);
+    });
+
+    /** Line numbers of extensions.conf that doctor warns about. */
+    function warnedLines(site: CliSite, dialplan: string[]): number[] {
+      writeFileSync(join(site.confDir, 'extensions.conf'), dialplan.join('\n'));
+      return warnings(site).flatMap((c) => /extensions\.conf:(\d+): /.exec(c.message)?.slice(1).map(Number) ?? []);
+    }
+
+    it('expands a FILTER set as Asterisk does and warns when it lets argument syntax through', () => {
+      const site = new CliSite();
+      onTestFinished(() => site.remove());
+      const filtered = (set: string): string => `exten => 1,1,AGI(otp/astotp,user=\${FILTER(${set},\${CALLERID(num)})})`;
+      expect(
+        warnedLines(site, [
+          filtered('+-9'), // the range + to 9 holds ","
+          filtered(String.raw`0-9\,`),
+          filtered(String.raw`0-9\x2c`),
+          filtered(String.raw`0-9\054`),
+          filtered('"0-9,"'), // quoted: the comma is in the set
+          filtered('9-0'), // wraps past 255, through every character
+          filtered(String.raw`0-9\n`),
+          filtered(String.raw`0-9\xZZ`), // Asterisk refuses it; doctor cannot tell
+          filtered('${ALLOWED}'),
+          filtered('0-9').replace('FILTER', 'filter'), // no such function: not a filter
+          filtered(String.raw`0-9A-Za-z+\x2d_`),
+          filtered('0-9'),
+        ]),
+      ).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    });
+
+    it('reads ${...} by its braces, so a bracket inside a FILTER hides no caller data after it', () => {
+      const site = new CliSite();
+      onTestFinished(() => site.remove());
+      writeFileSync(join(site.confDir, 'extensions.conf'), [
+        'exten => 1,1,AGI(otp/astotp,user=${FILTER(0-9,[)},${CALLERID(name)})',
+        'exten => 2,1,AGI(otp/astotp,user=${FILTER(0-9,(${CALLERID(num)})}$[${CALLERID(name)}+0])',
+      ].join('\n'));
+      expect(warnings(site).map((c) => c.message)).toEqual([
+        expect.stringMatching(/extensions\.conf:1: \$\{CALLERID\(name\)\} goes into astotp's arguments unfiltered/),
+        expect.stringMatching(/extensions\.conf:2: \$\[\$\{CALLERID\(name\)\}\+0\] goes into astotp's arguments unfiltered/),
+      ]);
+    });
+
+    it('finds astotp under a quoted, renamed or FastAGI HA script name, and warns when a variable names the script', () => {
+      const site = new CliSite();
+      onTestFinished(() => site.remove());
+      const w = warnedLines(site, [
+        'exten => 1,1,AGI("otp/astotp",user=${CALLERID(num)})',
+        'exten => 2,1,AGI(hagi://pbx.example/otp?user=${EXTEN})',
+        'exten => 3,1,AGI(otp/astotp2,user=${CALLERID(num)})',
+        'exten => 4,1,AGI(otp/2fa,profile=door,user=${CALLERID(num)})',
+        'exten => 5,1,AGI(agi://${OTP_HOST}/otp)',
+        'exten => 6,1,AGI(${OTP_SCRIPT})',
+        'exten => 7,1,AGI(other.agi,${CALLERID(num)})',
+        'exten => 8,1,AGI(agi://127.0.0.1/weather?city=${CALLERID(name)})',
+      ]);
+      expect(w).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(warnings(site)[5]!.message).toMatch(/extensions\.conf:6: AGI\(\$\{OTP_SCRIPT\}\) names its script through a variable, so doctor cannot tell whether it runs astotp/);
+    });
+
+    it('follows #include <file> and lists a file it could not read beside a clean result', () => {
+      const site = new CliSite();
+      onTestFinished(() => site.remove());
+      writeFileSync(join(site.confDir, 'extensions.conf'), '#include <otp.conf>\n#include <absent.conf>\n#tryinclude <optional.conf>\n');
+      writeFileSync(join(site.confDir, 'otp.conf'), 'exten => 1,1,AGI(otp/astotp,user=callerid)\n');
+      site.config({ ask_pin: 'yes' });
+      const out = site.cli(['doctor']).stdout;
+      expect(out).toMatch(/^PASS {2}dialplan: 1 line run astotp in 2 files, none with caller data in its arguments$/m);
+      expect(out).toContain(`WARN  dialplan: not read, so not checked: ${join(site.confDir, 'absent.conf')}\n`);
+      writeFileSync(join(site.confDir, 'otp.conf'), 'exten => 1,1,AGI(otp/astotp,user=${CALLERID(num)})\n');
+      expect(warnings(site).map((c) => c.message)).toEqual([
+        expect.stringMatching(/otp\.conf:1: \$\{CALLERID\(num\)\} goes into/),
+        `not read, so not checked: ${join(site.confDir, 'absent.conf')}`,
       ]);
     });
 

@@ -3,9 +3,11 @@
 // it splits the arguments, so `user=${CALLERID(num)}` lets a caller whose
 // number holds a comma add arguments of its own. The files are only read:
 // #exec is never run, and #include is followed only to files we can read.
-import { closeSync, openSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { Settings } from '../../config/settings.js';
+import { SERVED_SCRIPTS } from '../../fastagi/request.js';
+import { expressions, safeFilter, splitArgs, substitutes } from './asterisk-syntax.js';
 import { pass, warn, type Check } from './check.js';
 
 const MAX_INCLUDE_DEPTH = 8;
@@ -16,9 +18,11 @@ export interface AstotpLine {
   line: number;
   /** The application's argument text as written, e.g. `otp/astotp,profile=door`. */
   args: string;
+  /** `unknown`: a variable names the script, so it may be astotp. */
+  script: 'astotp' | 'unknown';
 }
 
-/** The AGI(...) lines of extensions.conf and its includes that run astotp, classic or FastAGI. */
+/** The AGI(...) lines of extensions.conf and its includes that run astotp (or may), classic or FastAGI. */
 export function findAstotpLines(configDir: string): { lines: AstotpLine[]; files: string[]; skipped: string[] } | null {
   const root = join(configDir, 'extensions.conf');
   if (!readable(root)) return null;
@@ -28,29 +32,36 @@ export function findAstotpLines(configDir: string): { lines: AstotpLine[]; files
   const lines: AstotpLine[] = [];
   const visit = (path: string, depth: number): void => {
     let real: string;
+    let text: string;
     try {
       real = realpathSync(path);
+      if (seen.has(real)) return;
+      if (files.length >= MAX_FILES) return void skipped.push(`${path} (more than ${MAX_FILES} files)`);
+      text = readFileSync(real, 'utf8');
     } catch {
       return void skipped.push(path);
     }
-    if (seen.has(real) || files.length >= MAX_FILES) return;
     seen.add(real);
     files.push(path);
-    const text = readFileSync(real, 'utf8');
     text.split(/\r?\n/).forEach((raw, i) => {
       const line = stripComment(raw).trim();
-      const directive = /^#(include|tryinclude|exec|tryexec)\s+"?([^"]+?)"?\s*$/i.exec(line);
+      const directive = /^#(include|tryinclude|exec|tryexec)\s+(.+)$/i.exec(line);
       if (directive) {
-        const [, what, target] = directive;
+        const [, what, arg] = directive;
         if (/exec$/i.test(what!)) return void skipped.push(`${path}:${i + 1} (#${what} is not run)`);
         if (depth >= MAX_INCLUDE_DEPTH) return void skipped.push(`${path}:${i + 1} (includes nested too deep)`);
-        for (const f of expand(isAbsolute(target!) ? target! : join(configDir, target!))) {
+        const target = unquoteInclude(arg!);
+        for (const f of expand(isAbsolute(target) ? target : join(configDir, target))) {
           if (readable(f)) visit(f, depth + 1);
-          else skipped.push(f);
+          // A #tryinclude of a file that does not exist adds nothing to the dialplan.
+          else if (!/^try/i.test(what!) || existsSync(f)) skipped.push(f);
         }
         return;
       }
-      for (const args of agiCalls(line)) if (runsAstotp(args)) lines.push({ file: path, line: i + 1, args });
+      for (const args of agiCalls(line)) {
+        const script = scriptKind(args);
+        if (script) lines.push({ file: path, line: i + 1, args, script });
+      }
     });
   };
   visit(root, 0);
@@ -59,15 +70,7 @@ export function findAstotpLines(configDir: string): { lines: AstotpLine[]; files
 
 /** Expressions in `text` that put data into the argument list unfiltered: ${...} and $[...]. */
 export function unfilteredExpressions(text: string): string[] {
-  const found: string[] = [];
-  for (let i = 0; i < text.length; i++) {
-    if (text[i] !== '$' || (text[i + 1] !== '{' && text[i + 1] !== '[')) continue;
-    const end = closing(text, i + 1);
-    const expr = text.slice(i, end + 1);
-    if (!safeFilter(expr)) found.push(expr);
-    i = end;
-  }
-  return found;
+  return expressions(text).filter((e) => !safeFilter(e));
 }
 
 export function checkDialplan(configDir: string, s: Settings): Check[] {
@@ -81,6 +84,16 @@ export function checkDialplan(configDir: string, s: Settings): Check[] {
   const checks: Check[] = [];
   for (const l of found.lines) {
     const where = `${l.file}:${l.line}`;
+    if (l.script === 'unknown') {
+      checks.push(
+        warn(
+          'dialplan',
+          `${where}: AGI(${shown(l.args)}) names its script through a variable, so doctor cannot tell whether it runs astotp; ` +
+            'if it may, no caller data must reach that variable or the arguments',
+        ),
+      );
+      continue;
+    }
     const exprs = unfilteredExpressions(l.args);
     if (exprs.length) {
       checks.push(
@@ -95,10 +108,12 @@ export function checkDialplan(configDir: string, s: Settings): Check[] {
     if (oneFactor) checks.push(warn('dialplan', `${where}: ${oneFactor}`));
   }
   for (const p of oneFactorProfiles(s)) checks.push(warn('profile', p));
+  const astotp = found.lines.filter((l) => l.script === 'astotp').length;
   if (!checks.length) {
-    const skipped = found.skipped.length ? `; not read: ${shown(found.skipped.join(', '))}` : '';
-    checks.push(pass('dialplan', `${found.lines.length} line${found.lines.length === 1 ? '' : 's'} run astotp in ${found.files.length} file${found.files.length === 1 ? '' : 's'}, none with caller data in its arguments${skipped}`));
+    checks.push(pass('dialplan', `${astotp} line${astotp === 1 ? '' : 's'} run astotp in ${found.files.length} file${found.files.length === 1 ? '' : 's'}, none with caller data in its arguments`));
   }
+  // Whatever else was found: a file not read may hold the line that matters.
+  if (found.skipped.length) checks.push(warn('dialplan', `not read, so not checked: ${found.skipped.map(shown).join(', ')}`));
   return checks;
 }
 
@@ -128,43 +143,39 @@ function oneFactorProfile(args: string, s: Settings): string | null {
   return noPin ? `takes the user from the caller ID and ${p ? `profile ${p.name}` : '[general]'} asks no PIN: one factor only, since a caller ID is no authentication` : null;
 }
 
-/** The argument text of each AGI(...) or EAGI(...) on a dialplan line. */
+/**
+ * The argument text of each AGI(...) or EAGI(...) on a dialplan line. Asterisk
+ * takes an application's data up to the line's last ")", whatever the
+ * brackets in between.
+ */
 function agiCalls(line: string): string[] {
-  const out: string[] = [];
-  const re = /\bE?AGI\s*\(/gi;
-  for (let m = re.exec(line); m; m = re.exec(line)) {
-    const open = m.index + m[0].length - 1;
-    const end = closing(line, open);
-    out.push(line.slice(open + 1, end));
-    re.lastIndex = end;
-  }
-  return out;
+  const end = line.lastIndexOf(')');
+  return [...line.matchAll(/\bE?AGI\s*\(/gi)].map((m) => {
+    const open = m.index + m[0].length;
+    return line.slice(open, end >= open ? end : line.length);
+  });
 }
 
-function runsAstotp(args: string): boolean {
-  const script = args.split(',')[0]!.trim();
-  return /(^|\/)astotp$/.test(script) || /^agi:\/\/[^/]+\/(otp|otp\/astotp)\/?(\?|$)/i.test(script);
+/**
+ * Whether AGI data runs astotp: a script whose name starts with astotp, a
+ * FastAGI path astotp serves (agi:// or hagi://), or arguments with astotp's
+ * keys (a renamed script). `unknown` when a variable names the script.
+ */
+function scriptKind(args: string): AstotpLine['script'] | null {
+  const [first = '', ...rest] = splitArgs(args, true);
+  const script = first.trim();
+  const fastAgi = /^h?agi:\/\/[^/]*\/([^?]*)(?:\?(.*))?$/i.exec(script);
+  const named = fastAgi ? SERVED_SCRIPTS.includes(fastAgi[1]!.replace(/^\/+|\/+$/g, '').toLowerCase()) : /(^|\/)astotp[^/]*$/i.test(script);
+  const keys = [...rest, ...(fastAgi?.[2]?.split('&') ?? [])];
+  if (named || keys.some((a) => /^\s*(user|profile)\s*=/i.test(a))) return 'astotp';
+  // A FastAGI query names no script: only the host and path could be astotp's.
+  return substitutes(fastAgi ? script.split('?')[0]! : script) ? 'unknown' : null;
 }
 
-/** Index of the bracket closing the one at `open`, counting nesting; the end of text if none. */
-function closing(text: string, open: number): number {
-  const pairs: Record<string, string> = { '(': ')', '{': '}', '[': ']' };
-  const stack: string[] = [];
-  for (let i = open; i < text.length; i++) {
-    const c = text[i]!;
-    if (pairs[c]) stack.push(pairs[c]!);
-    else if (c === stack.at(-1)) {
-      stack.pop();
-      if (!stack.length) return i;
-    }
-  }
-  return text.length - 1;
-}
-
-/** ${FILTER(set,...)} whose set lets no argument syntax through: digits, letters, ranges of them, +. */
-function safeFilter(expr: string): boolean {
-  const m = /^\$\{FILTER\(([^,]*),/i.exec(expr);
-  return m !== null && /^[0-9A-Za-z+-]+$/.test(m[1]!) && !/[,&=|]/.test(m[1]!.replace(/[0-9A-Za-z]-[0-9A-Za-z]/g, ''));
+/** #include's file as Asterisk reads it: "file", <file> or bare. */
+function unquoteInclude(arg: string): string {
+  const m = /^"(.*)"$/.exec(arg) ?? /^<(.*)>$/.exec(arg);
+  return m ? m[1]! : arg;
 }
 
 /** Asterisk's #include takes shell wildcards in the last path element. */
