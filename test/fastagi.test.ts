@@ -340,6 +340,22 @@ describe('astotp serve-agi against connections that are not Asterisk', () => {
     expect(server.log).toMatch(/call 1700000000\.9 .*: Asterisk left a command unanswered for too long, closing/);
   }, 30_000);
 
+  it('keeps the clock running when a 520 usage block begins in the same piece as the header, and frees the slot', async () => {
+    const server = await serve(siteWithUser(), ['--max-sessions', '1', '--idle-timeout', '1']);
+    const peer = await rawPeer(server);
+    // Until a line `520 ...` ends the usage block, every line is usage text: the 200 below answers nothing.
+    peer.sendHeader(0, '520-Invalid command syntax.  Proper usage follows:\n');
+    expect(await peer.lines(1)).toEqual([FIRST]);
+    peer.socket.write('200 result=1\n');
+    await until(() => !peer.open, 'the server to close the connection');
+    expect(peer.received).toBe(`${FIRST}\n`);
+    await until(() => /call 1700000000\.9 .*: FAILURE \(hangup\)/.test(server.log), 'the call in the log');
+    expect(server.log).toMatch(/call 1700000000\.9 .*: Asterisk left a command unanswered for too long, closing/);
+    // The only call slot is free again.
+    const r = await call(server, { inputs: ['1001', '4321', totp()] });
+    expect(r.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '1001' });
+  }, 30_000);
+
   it('closes a call once Asterisk has taken --call-timeout in all to answer, even though each reply came in time', async () => {
     const server = await serve(siteWithUser(), ['--idle-timeout', '5', '--call-timeout', '2']);
     // Right credentials, each prompt answered within the idle limit: served to the end, this would be a SUCCESS.
