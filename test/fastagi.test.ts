@@ -59,6 +59,18 @@ function typedAndSignal(digits: string): { input: { compute: () => string }; rea
 
 const noSuccess = (r: CallResult) => r.setLog.every(([, v]) => v !== 'SUCCESS');
 
+/** Adds up the server's lines about connections without an AGI request, single or counted, by reason. */
+function countsByReason(lines: string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  const add = (why: string, n: number) => counts.set(why, (counts.get(why) ?? 0) + n);
+  for (const line of lines) {
+    const single = /: no AGI request \((.*)\)$/.exec(line);
+    if (single) add(single[1]!, 1);
+    for (const m of line.matchAll(/(\d+) × ([^;]+)/g)) add(m[2]!, Number(m[1]));
+  }
+  return counts;
+}
+
 describe('astotp serve-agi', () => {
   it('runs a successful call over TCP, setting FAILURE first and SUCCESS last, and logs it without secrets', async () => {
     const site = siteWithUser();
@@ -381,6 +393,28 @@ describe('astotp serve-agi against connections that are not Asterisk', () => {
     await until(() => server.log.includes('FAILURE (hangup)'), 'the held call to end');
     const r = await call(server, { inputs: ['1001', '4321', totp()] });
     expect(r.variables.ASTOTP).toBe('SUCCESS');
+  }, 30_000);
+
+  it('logs connections that send no AGI request as a few lines with counts, not one line each', async () => {
+    const server = await serve(siteWithUser(), ['--max-pending', '1000']);
+    const junk = 300;
+    const silent = 200;
+    const flood = await Promise.all(Array.from({ length: junk + silent }, () => rawPeer(server)));
+    flood.forEach((p, i) => (i < junk ? p.socket.write('GET / HTTP/1.1\r\nHost: pbx\r\n\r\n') : p.socket.end()));
+    await Promise.all(flood.map((p) => p.closed));
+    expect(flood.map((p) => p.received).join('')).toBe('');
+    const lines = () => server.log.split('\n').filter((l) => l.includes('no AGI request'));
+    const counted = () => [...countsByReason(lines()).values()].reduce((a, b) => a + b, 0);
+    await until(() => counted() === junk + silent, 'every connection counted in the log');
+    expect(countsByReason(lines())).toEqual(
+      new Map([
+        ['not an AGI environment line (expected agi_name: value)', junk],
+        ['AGI input ended before the environment was complete (EOF)', silent],
+      ]),
+    );
+    // One line a second at most: 500 connections opened at once take far less than 25 s.
+    expect(lines().length).toBeLessThan(25);
+    expect(lines().find((l) => l.startsWith('astotp serve-agi: closed '))).toMatch(/\(the last from 127\.0\.0\.1:\d+\): \d+ × /);
   }, 30_000);
 
   it('closes a connection whose header grows past 64 KiB without answering it', async () => {
