@@ -59,6 +59,18 @@ function typedAndSignal(digits: string): { input: { compute: () => string }; rea
 
 const noSuccess = (r: CallResult) => r.setLog.every(([, v]) => v !== 'SUCCESS');
 
+/** Adds up the server's lines about connections without an AGI request, single or counted, by reason. */
+function countsByReason(lines: string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  const add = (why: string, n: number) => counts.set(why, (counts.get(why) ?? 0) + n);
+  for (const line of lines) {
+    const single = /: no AGI request \((.*)\)$/.exec(line);
+    if (single) add(single[1]!, 1);
+    for (const m of line.matchAll(/(\d+) × ([^;]+)/g)) add(m[2]!, Number(m[1]));
+  }
+  return counts;
+}
+
 describe('astotp serve-agi', () => {
   it('runs a successful call over TCP, setting FAILURE first and SUCCESS last, and logs it without secrets', async () => {
     const site = siteWithUser();
@@ -340,6 +352,22 @@ describe('astotp serve-agi against connections that are not Asterisk', () => {
     expect(server.log).toMatch(/call 1700000000\.9 .*: Asterisk left a command unanswered for too long, closing/);
   }, 30_000);
 
+  it('keeps the clock running when a 520 usage block begins in the same piece as the header, and frees the slot', async () => {
+    const server = await serve(siteWithUser(), ['--max-sessions', '1', '--idle-timeout', '1']);
+    const peer = await rawPeer(server);
+    // Until a line `520 ...` ends the usage block, every line is usage text: the 200 below answers nothing.
+    peer.sendHeader(0, '520-Invalid command syntax.  Proper usage follows:\n');
+    expect(await peer.lines(1)).toEqual([FIRST]);
+    peer.socket.write('200 result=1\n');
+    await until(() => !peer.open, 'the server to close the connection');
+    expect(peer.received).toBe(`${FIRST}\n`);
+    await until(() => /call 1700000000\.9 .*: FAILURE \(hangup\)/.test(server.log), 'the call in the log');
+    expect(server.log).toMatch(/call 1700000000\.9 .*: Asterisk left a command unanswered for too long, closing/);
+    // The only call slot is free again.
+    const r = await call(server, { inputs: ['1001', '4321', totp()] });
+    expect(r.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '1001' });
+  }, 30_000);
+
   it('closes a call once Asterisk has taken --call-timeout in all to answer, even though each reply came in time', async () => {
     const server = await serve(siteWithUser(), ['--idle-timeout', '5', '--call-timeout', '2']);
     // Right credentials, each prompt answered within the idle limit: served to the end, this would be a SUCCESS.
@@ -365,6 +393,28 @@ describe('astotp serve-agi against connections that are not Asterisk', () => {
     await until(() => server.log.includes('FAILURE (hangup)'), 'the held call to end');
     const r = await call(server, { inputs: ['1001', '4321', totp()] });
     expect(r.variables.ASTOTP).toBe('SUCCESS');
+  }, 30_000);
+
+  it('logs connections that send no AGI request as a few lines with counts, not one line each', async () => {
+    const server = await serve(siteWithUser(), ['--max-pending', '1000']);
+    const junk = 300;
+    const silent = 200;
+    const flood = await Promise.all(Array.from({ length: junk + silent }, () => rawPeer(server)));
+    flood.forEach((p, i) => (i < junk ? p.socket.write('GET / HTTP/1.1\r\nHost: pbx\r\n\r\n') : p.socket.end()));
+    await Promise.all(flood.map((p) => p.closed));
+    expect(flood.map((p) => p.received).join('')).toBe('');
+    const lines = () => server.log.split('\n').filter((l) => l.includes('no AGI request'));
+    const counted = () => [...countsByReason(lines()).values()].reduce((a, b) => a + b, 0);
+    await until(() => counted() === junk + silent, 'every connection counted in the log');
+    expect(countsByReason(lines())).toEqual(
+      new Map([
+        ['not an AGI environment line (expected agi_name: value)', junk],
+        ['AGI input ended before the environment was complete (EOF)', silent],
+      ]),
+    );
+    // One line a second at most: 500 connections opened at once take far less than 25 s.
+    expect(lines().length).toBeLessThan(25);
+    expect(lines().find((l) => l.startsWith('astotp serve-agi: closed '))).toMatch(/\(the last from 127\.0\.0\.1:\d+\): \d+ × /);
   }, 30_000);
 
   it('closes a connection whose header grows past 64 KiB without answering it', async () => {

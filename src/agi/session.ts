@@ -14,6 +14,22 @@ export interface AgiSessionOptions {
   afterHangupDeadlineMs?: number;
   /** Longest line accepted from Asterisk. Default 65536. */
   maxLineLength?: number;
+  /** Told when the session starts and stops waiting for Asterisk. */
+  observer?: AgiSessionObserver;
+}
+
+/**
+ * When Asterisk owes a reply, as the session itself sees it: from a command
+ * written until the reply it matches to that command. Anything that times
+ * Asterisk must take these from the session rather than read the stream
+ * again, or a second reading could disagree with the first (a line the one
+ * sees and the other does not) and stop a clock that should run.
+ */
+export interface AgiSessionObserver {
+  /** A command line was written; its reply is owed from now. */
+  onCommandWritten(): void;
+  /** The reply owed was matched to its command (any code, 511 included). */
+  onReplyComplete(): void;
 }
 
 export interface CommandOptions {
@@ -44,6 +60,7 @@ export class AgiSession {
   private readonly parser = new ReplyParser();
   private readonly afterHangupMs: number;
   private readonly reader: LineReader;
+  private readonly observer: AgiSessionObserver | undefined;
   private envEntries: Array<[string, string]> = [];
   private envResult: { info: AgiEnvironment } | { error: Error } | null = null;
   private envWaiters: Array<{ resolve(info: AgiEnvironment): void; reject(error: Error): void }> = [];
@@ -61,6 +78,7 @@ export class AgiSession {
   ) {
     this.afterHangupMs = options.afterHangupDeadlineMs ?? 300;
     this.reader = new LineReader(options.maxLineLength ?? 65536);
+    this.observer = options.observer;
     input.on('data', this.onData);
     input.on('end', this.onEnd);
     input.on('close', this.onEnd);
@@ -184,6 +202,7 @@ export class AgiSession {
       }
       this.awaiting = job;
       this.output.write(`${job.text}\n`);
+      this.observer?.onCommandWritten();
     }
   }
 
@@ -219,6 +238,7 @@ export class AgiSession {
       return;
     }
     this.awaiting = null;
+    this.observer?.onReplyComplete();
     if (event.reply.code === 511) {
       this.markHungUp('511');
       this.settle(job, new AgiHangupError('511'));

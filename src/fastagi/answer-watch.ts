@@ -3,65 +3,60 @@
 // the server spends itself (PIN hashes queued behind hundreds of others) never
 // closes a call. Bytes that do not complete a reply never reset it, so a peer
 // cannot hold its connection by trickling a reply one byte at a time.
+//
+// Both ends of each interval come from the session itself, never from a
+// reading of the socket of our own: two parsers can be made to disagree (a
+// line one of them never saw), and a watch that takes for a reply what the
+// session does not would stop its clock while the session still waits. A
+// wall-clock limit no reply stops backs up both.
 import type { Socket } from 'node:net';
-import { Writable } from 'node:stream';
-import { ReplyParser } from '../agi/reply.js';
+import type { AgiSessionObserver } from '../agi/session.js';
 
 export interface AnswerLimits {
   /** How long one command may wait for its reply. */
   commandMs: number;
   /** How long all commands of the connection may wait, added up. */
   totalMs: number;
-  /** Called once when either limit is reached; 'command' when it was the first. */
-  onExpired(which: 'command' | 'total'): void;
+  /** How long the connection may last from start(), replies or not. */
+  wallMs: number;
+  /** Called once when a limit is reached, with the one that was reached first. */
+  onExpired(which: 'command' | 'total' | 'wall'): void;
 }
 
-/** Longer than any reply line Asterisk sends; the session refuses such a line anyway. */
-const MAX_LINE = 65_536;
-
 export class AnswerWatch {
-  /** What the session writes commands to: the socket, with the clock started. */
-  readonly output: Writable;
-  private readonly parser = new ReplyParser();
+  /** What the session tells when Asterisk starts and stops owing a reply. */
+  readonly observer: AgiSessionObserver = {
+    onCommandWritten: () => {
+      this.owed = true;
+      this.arm();
+    },
+    onReplyComplete: () => {
+      this.owed = false;
+      this.stop();
+    },
+  };
   private limits: AnswerLimits | null = null;
+  private owed = false;
   private spentMs = 0;
   private since = 0;
   private timer: NodeJS.Timeout | undefined;
-  private partial = '';
+  private wallTimer: NodeJS.Timeout | undefined;
 
   constructor(socket: Socket) {
-    this.output = new Writable({
-      decodeStrings: false,
-      write: (chunk: string | Buffer, _encoding, callback) => {
-        this.arm();
-        socket.write(chunk, (err) => callback(err ?? null));
-      },
-    });
-    socket.on('data', this.onData);
-    socket.on('close', () => {
+    socket.once('close', () => {
+      this.limits = null;
       this.stop();
-      this.output.destroy();
+      clearTimeout(this.wallTimer);
     });
   }
 
   /** Starts watching; call it once the agi_ header is read, before the first command. */
   start(limits: AnswerLimits): void {
+    if (this.limits || this.wallTimer) return;
     this.limits = limits;
+    this.wallTimer = setTimeout(() => this.expire('wall'), limits.wallMs);
+    if (this.owed) this.arm();
   }
-
-  private readonly onData = (chunk: Buffer): void => {
-    // Header lines (before start) are the session's business.
-    if (!this.limits) return;
-    // Reply lines are ASCII where it matters: latin1 never splits a character across chunks.
-    const lines = (this.partial + chunk.toString('latin1')).split('\n');
-    this.partial = (lines.pop() as string).slice(-MAX_LINE);
-    for (const line of lines) {
-      // The same parser the session uses, fed the same lines: a line in the middle
-      // of a 520 usage text or a HANGUP notice is not the answer being waited for.
-      const event = this.parser.feed(line);
-      if (event.kind === 'reply' || event.kind === 'garbage') this.stop();
-    }
-  };
 
   private arm(): void {
     const limits = this.limits;
@@ -69,10 +64,7 @@ export class AnswerWatch {
     this.since = Date.now();
     const leftMs = Math.max(0, limits.totalMs - this.spentMs);
     const which = limits.commandMs < leftMs ? 'command' : 'total';
-    this.timer = setTimeout(() => {
-      this.limits = null;
-      limits.onExpired(which);
-    }, Math.min(limits.commandMs, leftMs));
+    this.timer = setTimeout(() => this.expire(which), Math.min(limits.commandMs, leftMs));
   }
 
   private stop(): void {
@@ -80,5 +72,14 @@ export class AnswerWatch {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.spentMs += Date.now() - this.since;
+  }
+
+  private expire(which: 'command' | 'total' | 'wall'): void {
+    const limits = this.limits;
+    if (!limits) return;
+    this.limits = null;
+    this.stop();
+    clearTimeout(this.wallTimer);
+    limits.onExpired(which);
   }
 }

@@ -8,6 +8,8 @@ import type { Settings } from '../config/settings.js';
 
 /** Room for prompts being played before a GET DATA's own timeout starts. */
 export const IDLE_MARGIN_MS = 30_000;
+/** Far more than a call's PIN hashes take, even queued behind hundreds of other calls'. */
+const SERVER_WORK_MS = 60_000;
 /** A pbotp challenge is 13 groups read out; a reading takes about a minute. */
 const CHALLENGE_READING_MS = 120_000;
 
@@ -27,6 +29,17 @@ export function callLimitMs(base: Settings, args: string[]): number {
       ? s.idTimeoutMs + MAX_READINGS * (CHALLENGE_READING_MS + 2 * s.pbotpTimeoutMs)
       : s.idTimeoutMs + s.pinTimeoutMs + s.codeTimeoutMs;
   return s.tries * (perTry + IDLE_MARGIN_MS) + IDLE_MARGIN_MS;
+}
+
+/**
+ * The backstop: how long a call may last in wall-clock time, whatever
+ * Asterisk sends. Its answers' limit, plus the server's own work: PIN hashes
+ * queued behind other calls', and a wait of up to db_timeout for a database
+ * another process holds locked in each try.
+ */
+export function wallLimitMs(base: Settings, args: string[], answersMs: number): number {
+  const s = callSettings(base, args);
+  return answersMs + s.tries * s.dbTimeoutMs + SERVER_WORK_MS;
 }
 
 function callSettings(base: Settings, args: string[]): Settings {

@@ -12,7 +12,7 @@ import { failFirst, refusal, report } from '../call/dialplan-result.js';
 import { runCall } from '../call/run-call.js';
 import type { Settings } from '../config/settings.js';
 import { AnswerWatch } from './answer-watch.js';
-import { callLimitMs, idleLimitMs } from './call-limits.js';
+import { callLimitMs, idleLimitMs, wallLimitMs } from './call-limits.js';
 import { readRequest } from './request.js';
 import type { SharedAuth } from './shared-auth.js';
 
@@ -48,13 +48,14 @@ export interface NoRequest {
 const MAX_HEADER_BYTES = 65_536;
 /** After our FIN, how long Asterisk gets to close its side. */
 const LINGER_MS = 2_000;
+/** Idle time before the first TCP keepalive probe. */
+const KEEPALIVE_MS = 30_000;
 
 /** Reads the agi_ header within the header deadline; without one, closes the connection and says why. */
 export async function openConnection(socket: Socket, ctx: ConnectionContext): Promise<OpenConnection | NoRequest> {
   const peer = prepare(socket);
-  // Listening before the session does, the watch stops its clock on a reply before the session writes the next command.
   const answers = new AnswerWatch(socket);
-  const session = new AgiSession(socket, answers.output);
+  const session = new AgiSession(socket, socket, { observer: answers.observer });
   let received = 0;
   const countHeader = (chunk: Buffer): void => {
     received += chunk.length;
@@ -86,15 +87,18 @@ export async function serveCall(c: OpenConnection, ctx: ConnectionContext): Prom
   const label = callLabel(info, c.peer);
   const commandMs = ctx.idleTimeoutMs ?? idleLimitMs(ctx.settings, request.args);
   const totalMs = ctx.callTimeoutMs ?? callLimitMs(ctx.settings, request.args);
+  const wallMs = wallLimitMs(ctx.settings, request.args, totalMs);
+  const expired = {
+    command: 'Asterisk left a command unanswered for too long',
+    total: `Asterisk took more than ${seconds(totalMs)} s in all to answer this call`,
+    wall: `the call has lasted more than ${seconds(wallMs)} s`,
+  };
   answers.start({
     commandMs,
     totalMs,
+    wallMs,
     onExpired: (which) => {
-      ctx.log(
-        which === 'command'
-          ? `${label}: Asterisk left a command unanswered for too long, closing`
-          : `${label}: Asterisk took more than ${seconds(totalMs)} s in all to answer this call, closing`,
-      );
+      ctx.log(`${label}: ${expired[which]}, closing`);
       socket.destroy();
     },
   });
@@ -124,7 +128,9 @@ export async function serveCall(c: OpenConnection, ctx: ConnectionContext): Prom
 export async function refuseBusy(c: OpenConnection, ctx: ConnectionContext, limit: number): Promise<void> {
   const { socket, session, answers, info } = c;
   const channel = new AgiChannel(session, info, { onClose: () => hangUpSocket(socket) });
-  answers.start({ commandMs: ctx.headerTimeoutMs, totalMs: ctx.headerTimeoutMs, onExpired: () => socket.destroy() });
+  const limitMs = ctx.headerTimeoutMs;
+  // Its few commands cost the server nothing: twice the answers' time is plenty.
+  answers.start({ commandMs: limitMs, totalMs: limitMs, wallMs: 2 * limitMs, onExpired: () => socket.destroy() });
   ctx.log(`${callLabel(info, c.peer)}: FAILURE (busy: ${limit} calls in progress)`);
   try {
     await failFirst(channel);
@@ -141,6 +147,9 @@ function prepare(socket: Socket): string {
   // Commands are single short lines, each waiting for its answer: Nagle's
   // algorithm would only add delay.
   socket.setNoDelay(true);
+  // A peer gone without a word (power cut, dropped route) is found even while
+  // no command is waiting for it, so its connection does not linger.
+  socket.setKeepAlive(true, KEEPALIVE_MS);
   // A reset connection is a hangup, handled by the session; never a crash.
   socket.on('error', () => {});
   return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;

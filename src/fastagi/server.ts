@@ -4,6 +4,7 @@
 // can open sockets and say nothing, and those must not make real calls busy.
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { openConnection, refuseBusy, serveCall, type ConnectionContext } from './connection.js';
+import { LogTally, type Tally } from './log-tally.js';
 import { PendingPool } from './pending-pool.js';
 
 export interface FastAgiServerOptions extends ConnectionContext {
@@ -15,8 +16,8 @@ export interface FastAgiServerOptions extends ConnectionContext {
 
 /** How many addresses' worth of pending connections the server keeps in all. */
 export const PENDING_ADDRESSES = 4;
-/** Evictions are counted and logged at most this often: a flood must not flood the log too. */
-const DROP_LOG_MS = 1_000;
+/** Connections closed unserved are counted and logged at most this often: a flood must not flood the log too. */
+const TALLY_LOG_MS = 1_000;
 
 export interface CloseResult {
   /** Connections still open at the deadline, cut off. */
@@ -29,9 +30,11 @@ export class FastAgiServer {
   private readonly pending: PendingPool;
   /** Pushed out of the pool: counted in one log line, not one line each. */
   private readonly evicted = new WeakSet<Socket>();
+  private readonly evictions: LogTally;
+  /** Closed before their header was complete, by reason. */
+  private readonly noRequests: LogTally;
+  private lastNoRequestPeer = '';
   private calls = 0;
-  private dropped = 0;
-  private dropLog: NodeJS.Timeout | undefined;
   private closing = false;
   private drained: Promise<CloseResult> | null = null;
   private resolveDrained: ((result: CloseResult) => void) | null = null;
@@ -44,6 +47,8 @@ export class FastAgiServer {
     // sockets already closed whose close event has not come yet.
     this.server.maxConnections = opts.maxSessions + this.pending.overall + Math.max(16, Math.ceil(this.pending.overall / 4));
     this.server.on('error', (err) => opts.log(`server error: ${err.message}`));
+    this.evictions = new LogTally(TALLY_LOG_MS, (t) => this.logEvictions(t));
+    this.noRequests = new LogTally(TALLY_LOG_MS, (t) => this.logNoRequests(t));
   }
 
   /** Calls being served now (refusals not counted). */
@@ -79,7 +84,8 @@ export class FastAgiServer {
 
   private finishClose(): void {
     clearTimeout(this.deadline);
-    this.logDropped();
+    this.evictions.flush();
+    this.noRequests.flush();
     const resolve = this.resolveDrained;
     if (!resolve) return;
     this.resolveDrained = null;
@@ -106,7 +112,9 @@ export class FastAgiServer {
   private async handle(socket: Socket): Promise<void> {
     const c = await openConnection(socket, this.opts);
     if ('why' in c) {
-      if (!this.evicted.has(socket)) this.opts.log(`connection from ${c.peer}: no AGI request (${c.why})`);
+      if (this.evicted.has(socket)) return;
+      this.lastNoRequestPeer = c.peer;
+      this.noRequests.add(c.why);
       return;
     }
     // A refusal stays in the pool: it holds no call slot, and under a flood it may be pushed out like the rest.
@@ -128,20 +136,25 @@ export class FastAgiServer {
     if (!evicted) return;
     this.evicted.add(evicted);
     evicted.destroy();
-    this.dropped++;
-    this.dropLog ??= setTimeout(() => this.logDropped(), DROP_LOG_MS).unref();
+    this.evictions.add();
   }
 
-  private logDropped(): void {
-    clearTimeout(this.dropLog);
-    this.dropLog = undefined;
-    if (this.dropped === 0) return;
+  private logEvictions({ total }: Tally): void {
     const { perAddress, overall } = this.pending;
     this.opts.log(
-      `closed ${this.dropped} connections that held no call (no AGI request yet, refused or closing), oldest first, ` +
+      `closed ${total} connections that held no call (no AGI request yet, refused or closing), oldest first, ` +
         `to make room for new ones (at most ${perAddress} per address, ${overall} in all: serve-agi --max-pending)`,
     );
-    this.dropped = 0;
+  }
+
+  private logNoRequests({ total, reasons, other }: Tally): void {
+    if (total === 1) {
+      this.opts.log(`connection from ${this.lastNoRequestPeer}: no AGI request (${reasons[0]?.[0] ?? '?'})`);
+      return;
+    }
+    const counts = reasons.map(([why, n]) => `${n} × ${why}`);
+    if (other > 0) counts.push(`${other} × other reasons`);
+    this.opts.log(`closed ${total} connections that sent no AGI request (the last from ${this.lastNoRequestPeer}): ${counts.join('; ')}`);
   }
 
   /** A bug in one call's handling must not reach the others: that connection alone is dropped. */

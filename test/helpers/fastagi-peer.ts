@@ -109,11 +109,14 @@ export class RawPeer {
     return !this.isClosed;
   }
 
-  /** A short agi_ header as for AGI(agi://127.0.0.1/otp); `padBytes` adds variables of 1000 bytes each until that many are added. */
-  sendHeader(padBytes = 0): void {
+  /**
+   * A short agi_ header as for AGI(agi://127.0.0.1/otp); `padBytes` adds variables of 1000 bytes each until that many are added.
+   * `then` follows the header's empty line in the same write.
+   */
+  sendHeader(padBytes = 0, then = ''): void {
     const lines = ['agi_network: yes', 'agi_network_script: otp', 'agi_request: agi://127.0.0.1/otp', 'agi_channel: PJSIP/1001-00000009', 'agi_uniqueid: 1700000000.9'];
     for (let i = 0; i * 1000 < padBytes; i++) lines.push(`agi_pad_${i}: ${'x'.repeat(1000)}`);
-    this.socket.write(`${lines.join('\n')}\n\n`);
+    this.socket.write(`${lines.join('\n')}\n\n${then}`);
   }
 
   /** Resolves once `count` lines have come from the server; rejects if it closes first. */

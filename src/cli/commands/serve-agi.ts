@@ -36,7 +36,8 @@ Options:
   --idle-timeout S        close a call when Asterisk leaves a command unanswered for S seconds
                           (default: the call's longest prompt timeout + 30)
   --call-timeout S        close a call once Asterisk has taken S seconds in all to answer it
-                          (default: every prompt timeout times tries, + 30 per try + 30)
+                          (default: every prompt timeout times tries, + 30 per try + 30); whatever
+                          Asterisk does, a call ends after that + tries times db_timeout + 60 in all
   --shutdown-timeout S    on SIGTERM, how long calls in progress may take to finish (default 60)
 `,
   options: {
