@@ -233,6 +233,28 @@ describe('astotp pbotp challenge', () => {
     io.stdin.end();
   });
 
+  it('exits right after the verdict while its input stays open', async () => {
+    const right = await start(['--qr', 'none']);
+    right.io.stdin.write(`${toCode(right.response)}\n`);
+    expect(await right.done).toBe(0);
+    expect(right.io.child.stdin.writableEnded).toBe(false);
+    right.io.stdin.end();
+    const wrong = await start(['--qr', 'none']);
+    wrong.io.stdin.write('000000000\n');
+    expect(await wrong.done).toBe(1);
+    expect(wrong.io.child.stdin.writableEnded).toBe(false);
+    wrong.io.stdin.end();
+  });
+
+  it('gives up after --timeout when part of a line came and the input stays open', async () => {
+    const { io, done } = await start(['--qr', 'none', '--timeout', '1']);
+    io.stdin.write('526 044');
+    expect(await done).toBe(1);
+    expect(io.err).toBe('pbotp: no answer\n');
+    expect(io.child.stdin.writableEnded).toBe(false);
+    io.stdin.end();
+  });
+
   it('checks phrases with white space and case ignored', async () => {
     const { io, done, response } = await start(['--phrase', '--words', '3', '--qr', 'ascii', '--base-url', 'http://x']);
     expect(io.out).toContain('##');
@@ -246,6 +268,27 @@ describe('astotp pbotp challenge', () => {
     expect((await run(['challenge', '--pubkey', PUB, '--user', 'root'])).code).toBe(2);
     expect((await run(['challenge', '--pubkey', PUB, '--group', 'g', '--user', 'u', '--qr', 'png'])).code).toBe(2);
     expect((await run(['challenge', '--pubkey', 'short', '--group', 'g', '--user', 'u'])).code).toBe(1);
+  });
+});
+
+describe('a reader that closes the output early', () => {
+  it('genkey pubkey ends quietly with its usual status', async () => {
+    const io = new Pbotp(['genkey', 'pubkey']);
+    io.child.stdout.destroy();
+    io.stdin.end(`${PRIV}\n`);
+    expect(await io.done).toBe(0);
+    expect(io.err).toBe('');
+  });
+
+  it('challenge still judges the answer typed after the reader went away', async () => {
+    const io = new Pbotp(['challenge', '--pubkey', PUB, '--group', 'dev', '--host', 'pbx1', '--user', 'root', '--qr', 'none']);
+    const [, text] = await io.waitFor(/Challenge: ([A-Za-z0-9_-]{43})\n/);
+    await io.waitFor(/Code \(9 digits\): $/);
+    io.child.stdout.destroy();
+    const response = respond(parsePrivateKey(PRIV), decodeBase64url(text!, 32), loginData({ group: 'dev', host: 'pbx1', user: 'root' }));
+    io.stdin.end(`${toCode(response)}\n`);
+    expect(await io.done).toBe(0);
+    expect(io.err).toBe('pbotp: accepted\n');
   });
 });
 

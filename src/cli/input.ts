@@ -78,6 +78,15 @@ export class Input {
   }
 
   /**
+   * Lets go of the input once the command is done. A stream that has delivered
+   * data keeps reading in the background even when paused, so without this a
+   * command would wait for its input to close before the process could exit.
+   */
+  close(): void {
+    this.stream.destroy();
+  }
+
+  /**
    * Reads one more chunk, then pauses the stream again so it never keeps the
    * process alive. false: the deadline (ms since the epoch) passed first.
    */

@@ -90,7 +90,9 @@ Run astotp ${group} COMMAND --help for the options of each.
 }
 
 export async function cliMain(argv: string[]): Promise<number> {
+  endQuietlyOnClosedOutput();
   let name: string | undefined;
+  const input = new Input(process.stdin);
   try {
     const split = splitCommand(argv);
     name = split.name;
@@ -117,9 +119,24 @@ export async function cliMain(argv: string[]): Promise<number> {
       process.stdout.write(`astotp ${VERSION}\n`);
       return 0;
     }
-    return await command.run(context(args));
+    return await command.run(context(args, input));
   } catch (err) {
     return report(err, name);
+  } finally {
+    input.close();
+  }
+}
+
+/**
+ * A reader that stops early (astotp list | head -1) closes the pipe: further
+ * output goes nowhere, and the command ends with the status it would have had,
+ * without Node's unhandled-error stack trace.
+ */
+function endQuietlyOnClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
   }
 }
 
@@ -182,7 +199,7 @@ function until(list: string[], item: string): number {
   return i < 0 ? list.length : i;
 }
 
-function context(args: CliContext['args']): CliContext {
+function context(args: CliContext['args'], input: Input): CliContext {
   const err = (line: string) => process.stderr.write(`${line}\n`);
   return {
     args,
@@ -192,7 +209,7 @@ function context(args: CliContext['args']): CliContext {
       config: stringOption(args, 'config'),
       json: flagOption(args, 'json'),
     },
-    input: new Input(process.stdin),
+    input,
     env: process.env,
     out: (line) => process.stdout.write(`${line}\n`),
     note: err,
