@@ -8,16 +8,17 @@ import { join } from 'node:path';
 import { get } from 'node:http';
 import { BUNDLE_PATH } from './helpers/asterisk-peer.js';
 import { formatKey, parsePrivateKey, publicKeyOf } from '../src/pbotp/keys.js';
-import { decodeBase64url } from '../src/pbotp/base64url.js';
-import { respond } from '../src/pbotp/protocol.js';
-import { loginData } from '../src/pbotp/login.js';
-import { toCode, toPhrase } from '../src/pbotp/encode.js';
+import { decodeBase64url, encodeBase64url } from '../src/pbotp/base64url.js';
+import { newChallenge, respond } from '../src/pbotp/protocol.js';
+import { loginData, type LoginFields } from '../src/pbotp/login.js';
+import { groupCode, toCode, toPhrase } from '../src/pbotp/encode.js';
 import { encodeChallengeDigits } from '../src/pbotp/challenge-digits.js';
 
 const PRIV = 'zGRMAXRoSKwMZG5EM-_B-s8oxTfICcfBiN1PAHCCqVo';
 const PUB = 'Zng28LIYphqbbwqEfvcT4nAshzazNE5lDuSvRJjrSgQ';
 // X25519(nonce of the protocol example, 9)
 const CHALLENGE = '0SFyjtn--dz0K8rfCmDesHE08Ylvt5kfFoTd3WuotiM';
+const VECTOR_LOGIN = 'Login: group dev, host SSSN7PBXFG6DY, user root\n';
 const HOST = hostname();
 const HOST_PATTERN = HOST.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -128,29 +129,62 @@ describe('astotp pbotp genkey', () => {
 describe('astotp pbotp respond', () => {
   it('prints the code of the protocol example grouped in threes', async () => {
     const r = await run(['respond', '--key', keyFile, 'dev', 'SSSN7PBXFG6DY', 'root', CHALLENGE]);
-    expect(r).toEqual({ code: 0, out: '526 044 548\n', err: '' });
+    expect(r).toEqual({ code: 0, out: `${VECTOR_LOGIN}526 044 548\n`, err: '' });
   });
 
   it('takes -k for --key', async () => {
-    expect(await run(['respond', '-k', keyFile, 'dev', 'SSSN7PBXFG6DY', 'root', CHALLENGE])).toEqual({ code: 0, out: '526 044 548\n', err: '' });
+    expect(await run(['respond', '-k', keyFile, 'dev', 'SSSN7PBXFG6DY', 'root', CHALLENGE])).toEqual({ code: 0, out: `${VECTOR_LOGIN}526 044 548\n`, err: '' });
   });
 
   it('takes a URL, other lengths and phrases', async () => {
     const url = `https://auth.example/pbotp/dev/SSSN7PBXFG6DY/root/${CHALLENGE}`;
-    expect((await run(['respond', '--key', keyFile, url])).out).toBe('526 044 548\n');
-    expect((await run(['respond', '--key', keyFile, '--digits', '19', url])).out).toBe('590 619 313 052 604 454 8\n');
-    expect((await run(['respond', '--key', keyFile, '--phrase', url])).out).toBe('correct horse avocado cupboard unlock\n');
-    expect((await run(['respond', '--key', keyFile, '--words', '4', url])).out).toBe('correct horse avocado cupboard\n');
+    expect((await run(['respond', '--key', keyFile, url])).out).toBe(`${VECTOR_LOGIN}526 044 548\n`);
+    expect((await run(['respond', '--key', keyFile, '--digits', '19', url])).out).toBe(`${VECTOR_LOGIN}590 619 313 052 604 454 8\n`);
+    expect((await run(['respond', '--key', keyFile, '--phrase', url])).out).toBe(`${VECTOR_LOGIN}correct horse avocado cupboard unlock\n`);
+    expect((await run(['respond', '--key', keyFile, '--words', '4', url])).out).toBe(`${VECTOR_LOGIN}correct horse avocado cupboard\n`);
   });
 
   it('takes the challenge as phone digit groups, one argument or several', async () => {
     const groups = encodeChallengeDigits(decodeBase64url(CHALLENGE, 32));
-    expect((await run(['respond', '--key', keyFile, 'dev', 'SSSN7PBXFG6DY', 'root', ...groups])).out).toBe('526 044 548\n');
-    expect((await run(['respond', '--key', keyFile, 'dev', 'SSSN7PBXFG6DY', 'root', groups.join('-')])).out).toBe('526 044 548\n');
+    expect((await run(['respond', '--key', keyFile, 'dev', 'SSSN7PBXFG6DY', 'root', ...groups])).out).toBe(`${VECTOR_LOGIN}526 044 548\n`);
+    expect((await run(['respond', '--key', keyFile, 'dev', 'SSSN7PBXFG6DY', 'root', groups.join('-')])).out).toBe(`${VECTOR_LOGIN}526 044 548\n`);
     groups[12] = groups[12]!.replace(/.$/, (d) => String((Number(d) + 1) % 10));
     const bad = await run(['respond', '--key', keyFile, 'dev', 'SSSN7PBXFG6DY', 'root', ...groups]);
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('check digit wrong in group 13');
+  });
+
+  it('takes positional fields and challenges that begin with "-"', async () => {
+    // One challenge in 64 begins with '-' in base64url.
+    let challenge = newChallenge(decodeBase64url(PUB, 32)).challenge;
+    while (!encodeBase64url(challenge).startsWith('-')) challenge = newChallenge(decodeBase64url(PUB, 32)).challenge;
+    const text = encodeBase64url(challenge);
+    const answer = (login: LoginFields) =>
+      `Login: group ${login.group}, host ${login.host}, user ${login.user}\n${groupCode(toCode(respond(parsePrivateKey(PRIV), challenge, loginData(login))))}\n`;
+    expect(await run(['respond', '--key', keyFile, 'dev', 'pbx1', 'root', text])).toEqual({ code: 0, out: answer({ group: 'dev', host: 'pbx1', user: 'root' }), err: '' });
+    expect(await run(['respond', '-k', keyFile, '--digits', '9', '-dev', '-x', '--root', text])).toEqual({
+      code: 0,
+      out: answer({ group: '-dev', host: '-x', user: '--root' }),
+      err: '',
+    });
+    // A first field that looks like an option needs --, as documented.
+    expect((await run(['respond', '--key', keyFile, '-x', 'pbx1', 'root', text])).code).toBe(2);
+    expect(await run(['respond', '--key', keyFile, '--', '-x', 'pbx1', 'root', text])).toEqual({ code: 0, out: answer({ group: '-x', host: 'pbx1', user: 'root' }), err: '' });
+  });
+
+  it('prints the login a pasted URL answers for, and refuses URLs a parser would rewrite', async () => {
+    const r = await run(['respond', '--key', keyFile, `https://auth.example/p/dev/first.last/a@b.example/${CHALLENGE}`]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Login: group dev, host first\.last, user a@b\.example\n\d{3} \d{3} \d{3}\n$/);
+    for (const [url, message] of [
+      [`https://auth.example/dev/prod/db1\\root/${CHALLENGE}`, 'URL contains a backslash or white space'],
+      [`https://auth.example/dev/prod/db1/../root/${CHALLENGE}`, 'URL contains the path segment ".."'],
+      [`https://auth.example/x/dev/./SSSN7PBXFG6DY/root/${CHALLENGE}`, 'URL contains the path segment "."'],
+      [`https://auth.example/x/%2e%2E/dev/SSSN7PBXFG6DY/root/${CHALLENGE}`, 'URL contains the path segment "%2e%2E"'],
+      [`https://auth.example/dev/SSSN7PBXFG6DY/ro\tot/${CHALLENGE}`, 'URL contains a backslash or white space'],
+    ]) {
+      expect(await run(['respond', '--key', keyFile, url!])).toEqual({ code: 1, out: '', err: `astotp: ${message}\n` });
+    }
   });
 
   it('warns when the key file is readable by others', async () => {
@@ -253,6 +287,16 @@ describe('astotp pbotp challenge', () => {
     expect(io.err).toBe('pbotp: no answer\n');
     expect(io.child.stdin.writableEnded).toBe(false);
     io.stdin.end();
+  });
+
+  it('takes option values that begin with "-", with or without =', async () => {
+    for (const user of [['--user', '-x'], ['--user=-x']]) {
+      const io = new Pbotp(['challenge', '--pubkey', PUB, '--group', 'dev', '--host', 'pbx1', ...user, '--qr', 'none']);
+      await io.waitFor(/Code \(9 digits\): $/);
+      expect(io.out).toContain('Login: group dev, host pbx1, user -x\n');
+      io.stdin.end();
+      expect(await io.done).toBe(1);
+    }
   });
 
   it('checks phrases with white space and case ignored', async () => {

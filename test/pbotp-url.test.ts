@@ -64,6 +64,12 @@ describe('challenge URLs', () => {
     [`https://x/dev/h%2Fx/u/${b64}`, /slash/],
     [`https://x/dev/h%00/u/${b64}`, /control/],
     [`https://x/dev/h%ff/u/${b64}`, /malformed percent-encoding/],
+    [`https://x/dev/h\\u/${b64}`, /backslash/],
+    [`https://x/dev/h/x/../u/${b64}`, /path segment "\.\."/],
+    [`https://x/dev/h/./u/${b64}`, /path segment "\."/],
+    [`https://x/dev/h/x/.%2e/u/${b64}`, /path segment "\.%2e"/],
+    [`https://x/dev/h/x/%2E/u/${b64}`, /path segment "%2E"/],
+    [`https://x/dev/h\n/u/${b64}`, /white space/],
     [`https://x/dev/h/u/${b64.slice(1)}`, /43 base64url characters/],
     [`https://x/dev/h/u/${b64}=`, /not base64url/],
   ])('rejects %s', (url, message) => {

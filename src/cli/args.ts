@@ -21,8 +21,13 @@ export const GLOBAL_OPTIONS: OptionSpec = {
   version: 'boolean',
 };
 
-/** `short` maps one-letter aliases to option names, e.g. { k: 'key' } for -k. */
-export function parseArgs(argv: string[], spec: OptionSpec, short: Record<string, string> = {}): ParsedArgs {
+/**
+ * `short` maps one-letter aliases to option names, e.g. { k: 'key' } for -k.
+ * With `optionsFirst` (for commands whose positionals are data that may begin
+ * with '-', such as a base64url challenge) the first positional ends the
+ * options, and a word that cannot be an option (-abc, -0) is a positional.
+ */
+export function parseArgs(argv: string[], spec: OptionSpec, short: Record<string, string> = {}, optionsFirst = false): ParsedArgs {
   const options: ParsedArgs['options'] = {};
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -30,6 +35,10 @@ export function parseArgs(argv: string[], spec: OptionSpec, short: Record<string
     const arg = letter !== undefined && Object.hasOwn(short, letter) ? `--${short[letter]}` : argv[i]!;
     if (arg === '--') {
       positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (optionsFirst && !looksLikeOption(arg)) {
+      positionals.push(...argv.slice(i));
       break;
     }
     if (arg === '-h') {
@@ -57,6 +66,11 @@ export function parseArgs(argv: string[], spec: OptionSpec, short: Record<string
     options[name] = type === 'strings' ? [...(Array.isArray(earlier) ? earlier : []), value] : value;
   }
   return { options, positionals };
+}
+
+/** -x, --name or --name=value; anything else is data even if it begins with '-'. */
+function looksLikeOption(arg: string): boolean {
+  return /^-[a-zA-Z]$/.test(arg) || /^--[a-z][a-z0-9-]*(=|$)/.test(arg);
 }
 
 export function stringOption(p: ParsedArgs, name: string): string | undefined {

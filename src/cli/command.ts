@@ -34,5 +34,7 @@ export interface Command {
    * whose --key is the authority's key): it refuses them and its help omits them.
    */
   globalOptions?: false;
+  /** true: options come before the positionals, which may begin with '-' (see parseArgs). */
+  optionsFirst?: true;
   run(ctx: CliContext): Promise<number>;
 }

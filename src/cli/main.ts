@@ -114,7 +114,7 @@ export async function cliMain(argv: string[]): Promise<number> {
       return 0;
     }
     const spec = command.globalOptions === false ? command.options : { ...GLOBAL_OPTIONS, ...command.options };
-    const args = parseArgs(all, spec, command.shortOptions);
+    const args = parseArgs(all, spec, command.shortOptions, command.optionsFirst === true);
     if (flagOption(args, 'version')) {
       process.stdout.write(`astotp ${VERSION}\n`);
       return 0;

@@ -36,6 +36,11 @@ export function checkLogin(login: LoginFields): void {
   checkLoginField('user', login.user);
 }
 
+/** "group G, host H, user U": how a login is shown to whoever approves it. */
+export function describeLogin(login: LoginFields): string {
+  return `group ${login.group}, host ${login.host}, user ${login.user}`;
+}
+
 /** login_data = group NUL host NUL user NUL, as UTF-8. */
 export function loginData(login: LoginFields): Uint8Array {
   checkLogin(login);

@@ -59,14 +59,28 @@ export function parseChallengeSegments(segments: readonly string[]): ChallengeRe
   return { login, challenge: parseChallenge(challenge) };
 }
 
+/**
+ * A URL parser turns '\' into '/' and removes dot segments (also spelt %2e),
+ * so .../prod/db1\root/C or .../prod/db1/../root/C would name another login
+ * than the text seems to. Such text, and white space a parser would drop, is refused.
+ */
+function checkLiteralPath(text: string): void {
+  if (/[\s\\]/u.test(text)) throw new PbotpInputError('URL contains a backslash or white space');
+  const path = text.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/iu, '').replace(/[?#].*$/su, '');
+  const dots = path.split('/').find((segment) => /^(\.|%2e){1,2}$/iu.test(segment));
+  if (dots !== undefined) throw new PbotpInputError(`URL contains the path segment "${dots}"`);
+}
+
 /** Reads a challenge URL: the last four path segments are group/host/user/challenge. */
 export function parseChallengeUrl(text: string): ChallengeRequest {
+  const trimmed = text.trim();
   let url: URL;
   try {
-    url = new URL(text.trim());
+    url = new URL(trimmed);
   } catch {
     throw new PbotpInputError('not a valid URL');
   }
+  checkLiteralPath(trimmed);
   const segments = url.pathname.replace(/\/$/u, '').split('/');
   // The leading empty segment (before the first slash) does not count.
   if (segments.length < 5) throw new PbotpInputError('URL does not end in /group/host/user/challenge');

@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import { startAttempt } from '../../../pbotp/attempt.js';
 import { parsePublicKey } from '../../../pbotp/keys.js';
+import { describeLogin } from '../../../pbotp/login.js';
 import { checkBaseUrl } from '../../../pbotp/url.js';
 import { choiceOption, expectPositionals, intOption, stringOption } from '../../args.js';
 import type { Command } from '../../command.js';
@@ -70,7 +71,7 @@ is right, 1 otherwise. There is one try: run it again for a new challenge.
       if (picture !== '') ctx.out(picture);
       ctx.out(`URL: ${url}`);
     }
-    ctx.out(`Login: group ${login.group}, host ${login.host}, user ${login.user}`);
+    ctx.out(`Login: ${describeLogin(login)}`);
     ctx.out(`Challenge: ${attempt.challengeText}`);
     ctx.out(`Challenge digits: ${attempt.digitGroups.join(' ')}`);
     process.stdout.write(mode.kind === 'code' ? `Code (${mode.digits} digits): ` : `Phrase (${mode.words} words): `);

@@ -1,7 +1,7 @@
 // astotp pbotp respond: the authority's answer, computed on a shell.
 import { parseChallenge } from '../../../pbotp/challenge-text.js';
 import { groupCode, toCode, toPhrase } from '../../../pbotp/encode.js';
-import { loginData } from '../../../pbotp/login.js';
+import { describeLogin, loginData } from '../../../pbotp/login.js';
 import { respond } from '../../../pbotp/protocol.js';
 import { parseChallengeUrl, type ChallengeRequest } from '../../../pbotp/url.js';
 import { stringOption } from '../../args.js';
@@ -14,9 +14,13 @@ export const command: Command = {
   help: `Usage: astotp pbotp respond --key FILE URL
        astotp pbotp respond --key FILE GROUP HOST USER CHALLENGE
 
-Prints the response to a pbotp challenge: a code grouped in threes (default,
-9 digits) or a phrase of BIP39 words. CHALLENGE is the 43-character base64url
-challenge or the digit groups read out over the phone (13 groups of 7 digits).
+Prints the login it answers for ("Login: group G, host H, user U"), then the
+response to a pbotp challenge: a code grouped in threes (default, 9 digits) or
+a phrase of BIP39 words. CHALLENGE is the 43-character base64url challenge or
+the digit groups read out over the phone (13 groups of 7 digits). Options come
+first: every word from GROUP (or URL) on is taken as it is, also one that
+begins with '-'; put -- before a GROUP such as -x that looks like an option.
+A URL with a backslash or a . or .. path segment is refused.
 
   --key FILE    the authority's private key (should be mode 0600)
   --digits N    code length, 1..19 (default 9)
@@ -26,6 +30,7 @@ challenge or the digit groups read out over the phone (13 groups of 7 digits).
   options: { key: 'string', ...ANSWER_OPTIONS, help: 'boolean' },
   shortOptions: { k: 'key' },
   globalOptions: false,
+  optionsFirst: true,
 
   async run(ctx) {
     const keyFile = stringOption(ctx.args, 'key');
@@ -35,6 +40,8 @@ challenge or the digit groups read out over the phone (13 groups of 7 digits).
     const key = readPrivateKeyFile(keyFile, ctx.note);
     const response = respond(key, challenge, loginData(login));
     key.fill(0);
+    // A pasted URL is checked by eye: show which login the answer is bound to.
+    ctx.out(`Login: ${describeLogin(login)}`);
     ctx.out(mode.kind === 'code' ? groupCode(toCode(response, mode.digits)) : toPhrase(response, mode.words));
     return 0;
   },
