@@ -169,7 +169,9 @@ describe('pbotp settings', () => {
   it.each([
     [`pbotp_pubkey = ${PUB.slice(1)}\n`, /pbotp_pubkey: public key must be 43/],
     [`pbotp_pubkey = ${'A'.repeat(43)}\n`, /pbotp_pubkey: public key is not usable/],
-    ['pbotp_group = a/b\n', /pbotp_group: group contains a slash/],
+    ['pbotp_group = a/b\n', /pbotp_group: group contains U\+002F: only ASCII letters, digits and _ \. @ - are allowed/],
+    ['pbotp_group = d\u0435v\n', /pbotp_group: group contains U\+0435/],
+    ['pbotp_host = pbx\u3164\n', /pbotp_host: host contains U\+3164/],
     ['pbotp_host = ..\n', /pbotp_host: host cannot be/],
     ['pbotp_digits = 20\n', /pbotp_digits: expected a whole number from 1 to 19/],
     ['pbotp_url = ftp://x.example\n', /pbotp_url: base URL must be http or https/],

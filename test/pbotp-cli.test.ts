@@ -187,6 +187,26 @@ describe('astotp pbotp respond', () => {
     }
   });
 
+  it.each([
+    ['a Cyrillic look-alike', 'r\u043e\u043et', 'U+043E'],
+    ['U+3164', 'root\u3164', 'U+3164'],
+    ['U+2800', '\u2800root', 'U+2800'],
+    ['U+034F', 'ro\u034fot', 'U+034F'],
+    ['U+FE0F', 'root\ufe0f', 'U+FE0F'],
+    ['a composed letter', 'm\u00fcller', 'U+00FC'],
+    ['a combining mark', 'mu\u0308ller', 'U+0308'],
+  ])('refuses a user with %s, given as a field or in a URL', async (_, user, codePoint) => {
+    const err = `astotp: user contains ${codePoint}: only ASCII letters, digits and _ . @ - are allowed\n`;
+    expect(await run(['respond', '--key', keyFile, 'dev', 'SSSN7PBXFG6DY', user, CHALLENGE])).toEqual({ code: 1, out: '', err });
+    const url = `https://auth.example/dev/SSSN7PBXFG6DY/${encodeURIComponent(user)}/${CHALLENGE}`;
+    expect(await run(['respond', '--key', keyFile, url])).toEqual({ code: 1, out: '', err });
+  });
+
+  it('refuses fields that are "." or ".."', async () => {
+    expect(await run(['respond', '--key', keyFile, 'dev', '.', 'root', CHALLENGE])).toEqual({ code: 1, out: '', err: 'astotp: host cannot be "."\n' });
+    expect(await run(['respond', '--key', keyFile, '..', 'h', 'root', CHALLENGE])).toEqual({ code: 1, out: '', err: 'astotp: group cannot be ".."\n' });
+  });
+
   it('warns when the key file is readable by others', async () => {
     chmodSync(keyFile, 0o644);
     const r = await run(['respond', '--key', keyFile, 'dev', 'SSSN7PBXFG6DY', 'root', CHALLENGE]);
@@ -297,6 +317,12 @@ describe('astotp pbotp challenge', () => {
       io.stdin.end();
       expect(await io.done).toBe(1);
     }
+  });
+
+  it('refuses a login field that is not a plain ASCII name, before showing a challenge', async () => {
+    const r = await run(['challenge', '--pubkey', PUB, '--group', 'dev', '--host', 'pbx1', '--user', 'r\u043e\u043et', '--qr', 'none']);
+    expect(r).toEqual({ code: 1, out: '', err: 'astotp: user contains U+043E: only ASCII letters, digits and _ . @ - are allowed\n' });
+    expect((await run(['challenge', '--pubkey', PUB, '--group', '..', '--host', 'pbx1', '--user', 'root'])).err).toBe('astotp: group cannot be ".."\n');
   });
 
   it('checks phrases with white space and case ignored', async () => {

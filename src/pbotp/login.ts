@@ -9,22 +9,22 @@ export interface LoginFields {
   user: string;
 }
 
-const MAX_FIELD_BYTES = 255;
-// NUL would split login_data differently, '/' would split the URL path
-// differently, and invisible characters make a page lie about what it approves.
-const FORBIDDEN = /[\p{Cc}\p{Cf}\p{Z}/]/u;
+const MAX_FIELD_LENGTH = 255;
+// Printable ASCII names only: what the authority's page shows must be exactly
+// what the response is bound to, so no invisible characters, no look-alike
+// letters from other scripts, no two Unicode spellings of one name. NUL would
+// split login_data differently and '/' the URL path.
+const NAME = /^[A-Za-z0-9_.@-]+$/;
 
 /** Throws PbotpInputError unless `value` can be a group, host or user name. */
 export function checkLoginField(name: keyof LoginFields, value: string): void {
   if (value === '') throw new PbotpInputError(`${name} is empty`);
-  if (Buffer.from(value, 'utf8').toString('utf8') !== value) {
-    throw new PbotpInputError(`${name} is not valid Unicode text`);
-  }
-  if (Buffer.byteLength(value, 'utf8') > MAX_FIELD_BYTES) {
-    throw new PbotpInputError(`${name} is longer than ${MAX_FIELD_BYTES} bytes`);
-  }
-  if (FORBIDDEN.test(value)) {
-    throw new PbotpInputError(`${name} contains a slash, white space or an invisible control character`);
+  if (value.length > MAX_FIELD_LENGTH) throw new PbotpInputError(`${name} is longer than ${MAX_FIELD_LENGTH} characters`);
+  if (!NAME.test(value)) {
+    // Named by code point: the character itself may be invisible or look like an allowed one.
+    const bad = [...value].find((c) => !NAME.test(c))!;
+    const code = `U+${bad.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    throw new PbotpInputError(`${name} contains ${code}: only ASCII letters, digits and _ . @ - are allowed`);
   }
   // Browsers and URL parsers remove dot segments, so such a URL would not arrive intact.
   if (value === '.' || value === '..') throw new PbotpInputError(`${name} cannot be "${value}"`);
@@ -41,7 +41,7 @@ export function describeLogin(login: LoginFields): string {
   return `group ${login.group}, host ${login.host}, user ${login.user}`;
 }
 
-/** login_data = group NUL host NUL user NUL, as UTF-8. */
+/** login_data = group NUL host NUL user NUL (ASCII, hence also UTF-8). */
 export function loginData(login: LoginFields): Uint8Array {
   checkLogin(login);
   return new Uint8Array(Buffer.from(`${login.group}\0${login.host}\0${login.user}\0`, 'utf8'));
