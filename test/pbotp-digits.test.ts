@@ -51,6 +51,16 @@ describe('challenge digit groups', () => {
     expect(BigInt(encodeChallengeDigits(max).map((g) => g.slice(0, 6)).join(''))).toBe((1n << 256n) - 1n);
   });
 
+  it('gives the worked example of the README for the test vector challenge', () => {
+    const challenge = parseChallenge('0SFyjtn--dz0K8rfCmDesHE08Ylvt5kfFoTd3WuotiM');
+    expect(hex(challenge)).toBe('d121728ed9fef9dcf42bcadf0a60deb07134f1896fb7991f1684dddd6ba8b623');
+    const groups = encodeChallengeDigits(challenge);
+    expect(groups.map((g) => g.slice(0, 6)).join('')).toBe('016153678267669686581121308987761441573427881472106256271670577186265617277393');
+    expect(groups.join(' ')).toBe('0161533 6782670 6696861 5811210 3089873 7614412 5734270 8814727 1062560 2716707 5771862 2656173 2773933');
+    expect(dammCheckDigit('01016153')).toBe('3');
+    expect(dammCheckDigit('02678267')).toBe('0');
+  });
+
   it('round-trips with spaces, dashes or nothing between the groups', () => {
     for (let i = 0; i < 200; i++) {
       const c = random32();
