@@ -1,0 +1,84 @@
+// A real Linux-PAM stack for the pbotp PAM steps: a service file under
+// /etc/pam.d (removed after the test file) that runs the built bundle through
+// pam_exec.so, driven by Debian's pamtester as a PAM application. pamtester
+// prints pam_info text on stdout and reads each answer as a line of stdin;
+// stdbuf makes its stdout line-buffered, so the challenge shows before the
+// prompt waits for its answer, as on a terminal.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { BUNDLE_PATH } from './asterisk-peer.js';
+
+const PAM_DIR = '/etc/pam.d';
+const made: string[] = [];
+
+/** Why a real PAM stack cannot be driven here, or null when it can. */
+export function pamUnavailable(): string | null {
+  if (process.getuid?.() !== 0) return 'needs root (pam_exec state dir, /etc/pam.d)';
+  if (spawnSync('pamtester', ['--version'], { stdio: 'ignore' }).error) return 'pamtester is not installed (scripts/need-debian-tools.sh)';
+  if (spawnSync('stdbuf', ['--version'], { stdio: 'ignore' }).error) return 'stdbuf (coreutils) is missing';
+  return null;
+}
+
+/** The pam_exec arguments that run `astotp pbotp STEP PARAMS...`, node named by its path as pam_exec needs. */
+export function astotpStep(step: 'pam-challenge' | 'pam-verify', params: string[]): string {
+  return [process.execPath, BUNDLE_PATH, 'pbotp', step, ...params].join(' ');
+}
+
+/** Writes a PAM service of these auth lines; returns its name. */
+export function pamService(authLines: string[]): string {
+  const name = `astotp-test-${randomBytes(6).toString('hex')}`;
+  const path = `${PAM_DIR}/${name}`;
+  made.push(path);
+  writeFileSync(path, `${authLines.map((l) => `auth ${l}`).join('\n')}\naccount required pam_permit.so\n`, { mode: 0o644 });
+  return name;
+}
+
+export function removePamServices(): void {
+  for (const path of made.splice(0)) if (existsSync(path)) rmSync(path);
+}
+
+export interface PamLogin {
+  /** Resolves with the first match of `pattern` in what the conversation has shown so far. */
+  waitFor(pattern: RegExp): Promise<RegExpMatchArray>;
+  /** Types `answer` at the prompt; resolves with the login's outcome. */
+  answer(answer: string | Buffer): Promise<{ ok: boolean; shown: string }>;
+  /** Everything the person logging in has seen so far (pam_info text and prompts). */
+  shown(): string;
+}
+
+/** `pamtester SERVICE USER authenticate`, started; nothing is typed until answer(). */
+export function startLogin(service: string, user: string): PamLogin {
+  const child = spawn('stdbuf', ['-oL', 'pamtester', service, user, 'authenticate'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let shown = '';
+  const waiters: (() => void)[] = [];
+  const take = (c: Buffer) => {
+    shown += c.toString();
+    for (const w of waiters.splice(0)) w();
+  };
+  child.stdout.on('data', take);
+  child.stderr.on('data', take);
+  const done = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  void done.then(() => {
+    for (const w of waiters.splice(0)) w();
+  });
+  let closed = false;
+  void done.then(() => (closed = true));
+  return {
+    shown: () => shown,
+    async waitFor(pattern) {
+      for (;;) {
+        const m = pattern.exec(shown);
+        if (m) return m;
+        // Nothing more comes before an answer once the verify step asks for it.
+        if (closed || shown.includes('Password: ')) throw new Error(`${pattern} did not appear before the prompt; the login showed:\n${shown}`);
+        await new Promise<void>((resolve) => waiters.push(resolve));
+      }
+    },
+    async answer(text) {
+      child.stdin.end(typeof text === 'string' ? `${text}\n` : text);
+      const code = await done;
+      return { ok: code === 0 && /successfully authenticated/.test(shown), shown };
+    },
+  };
+}

@@ -1,0 +1,205 @@
+// pbotp for PAM logins: the two pam_exec steps in a real Linux-PAM stack,
+// driven by pamtester as a PAM application, answered by `astotp pbotp
+// respond` as the authority would, with the state directory, config file and
+// service file as root has them.
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BUNDLE_PATH } from './helpers/asterisk-peer.js';
+import { AUTHORITY_PRIV, AUTHORITY_PUB } from './helpers/pbotp-authority.js';
+import { astotpStep, pamService, pamUnavailable, removePamServices, startLogin } from './helpers/pam-stack.js';
+import { tempDir } from './helpers/temp.js';
+
+const unavailable = pamUnavailable();
+const BASE = 'https://auth.example.org/pbotp';
+const HOST = 'pbx1.example.org';
+const URL_PATTERN = /https:\/\/auth\.example\.org\/pbotp\/[^\s]+/;
+
+// Each login starts node twice under pam_exec, and respond once more.
+describe.skipIf(unavailable !== null)('pbotp PAM steps in a real PAM stack', { timeout: 60_000 }, () => {
+  const dir = tempDir('astotp-pam-');
+  const keyFile = join(dir, 'authority.key');
+  writeFileSync(keyFile, `${AUTHORITY_PRIV}\n`, { mode: 0o600 });
+  const stateDir = join(dir, 'state');
+  mkdirSync(stateDir, { mode: 0o700 });
+  afterAll(removePamServices);
+
+  /** The pam_exec line's key=value parameters; `changes` replace or add keys. */
+  const params = (changes: string[] = []) => {
+    const base = [`pubkey=${AUTHORITY_PUB}`, `baseurl=${BASE}`, 'group=ssh', `host=${HOST}`, 'qr=ascii', `state_dir=${stateDir}`, `config=${join(dir, 'none.conf')}`];
+    const keyOf = (p: string) => p.slice(0, p.indexOf('='));
+    return [...base.filter((p) => !changes.some((c) => keyOf(c) === keyOf(p))), ...changes];
+  };
+  writeFileSync(join(dir, 'none.conf'), '; nothing for the PAM steps here\n');
+  /** The documented stack: the challenge step optional (it never succeeds), then the verify step. */
+  const stack = (extra: string[] = [], verifyExtra = extra) => [
+    `optional pam_exec.so quiet stdout ${astotpStep('pam-challenge', params(extra))}`,
+    `required pam_exec.so quiet expose_authtok ${astotpStep('pam-verify', params(verifyExtra))}`,
+  ];
+  const codeService = pamService(stack());
+
+  /** The authority's answer to a challenge URL: the last line respond prints. */
+  const respond = (url: string, options: string[] = []): string => {
+    const r = spawnSync(process.execPath, [BUNDLE_PATH, 'pbotp', 'respond', '--key', keyFile, ...options, url], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    return r.stdout.trim().split('\n').at(-1)!;
+  };
+  const waiting = () => readdirSync(stateDir).filter((n) => !n.startsWith('.'));
+
+  it('lets in the user who types the code the authority gives for the shown URL, and keeps no state', async () => {
+    const login = startLogin(codeService, 'root');
+    const [url] = await login.waitFor(URL_PATTERN);
+    expect(url).toMatch(new RegExp(`/pbotp/ssh/${HOST.replace(/\./g, '\\.')}/root/[A-Za-z0-9_-]{43}$`));
+    expect(login.shown()).toContain('Scan this QR code');
+    expect(login.shown()).toContain('Then enter the 9-digit code at the "Password: " prompt.');
+    expect(waiting()).toHaveLength(1);
+    const code = respond(url);
+    expect(code).toMatch(/^\d{3} \d{3} \d{3}$/);
+    const result = await login.answer(code);
+    expect(result.ok, result.shown).toBe(true);
+    expect(waiting()).toEqual([]);
+  });
+
+  it('refuses a wrong code, a code for another user and a phrase, deleting the challenge each time', async () => {
+    const wrong = startLogin(codeService, 'root');
+    const code = respond((await wrong.waitFor(URL_PATTERN))[0]);
+    const off = `${(Number(code[0]) + 1) % 10}${code.slice(1)}`;
+    expect((await wrong.answer(off)).ok).toBe(false);
+    expect(waiting()).toEqual([]);
+
+    const other = startLogin(codeService, 'alice');
+    const [url] = await other.waitFor(URL_PATTERN);
+    expect((await other.answer(respond(url.replace('/alice/', '/bob/')))).ok).toBe(false);
+
+    const phrase = startLogin(codeService, 'root');
+    expect((await phrase.answer(respond((await phrase.waitFor(URL_PATTERN))[0], ['--phrase']))).ok).toBe(false);
+    expect(waiting()).toEqual([]);
+  });
+
+  it('refuses a response that was right for an earlier challenge', async () => {
+    const first = startLogin(codeService, 'root');
+    const code = respond((await first.waitFor(URL_PATTERN))[0]);
+    expect((await first.answer(code)).ok).toBe(true);
+    const again = startLogin(codeService, 'root');
+    await again.waitFor(URL_PATTERN);
+    expect((await again.answer(code)).ok).toBe(false);
+  });
+
+  it('gives concurrent logins their own challenges, same user or not', async () => {
+    const a = startLogin(codeService, 'root');
+    const b = startLogin(codeService, 'root');
+    const c = startLogin(codeService, 'alice');
+    const [urlA, urlB, urlC] = [(await a.waitFor(URL_PATTERN))[0], (await b.waitFor(URL_PATTERN))[0], (await c.waitFor(URL_PATTERN))[0]];
+    expect(new Set([urlA, urlB, urlC]).size).toBe(3);
+    expect(waiting()).toHaveLength(3);
+    const codeB = respond(urlB);
+    expect((await a.answer(codeB)).ok).toBe(false);
+    expect((await b.answer(codeB)).ok).toBe(true);
+    expect((await c.answer(respond(urlC))).ok).toBe(true);
+    expect(waiting()).toEqual([]);
+  });
+
+  it('refuses a challenge older than five minutes', async () => {
+    const login = startLogin(codeService, 'root');
+    const code = respond((await login.waitFor(URL_PATTERN))[0]);
+    const [name] = waiting();
+    const path = join(stateDir, name!);
+    const old = Math.floor(Date.now() / 1000) - 301;
+    writeFileSync(path, readFileSync(path, 'utf8').replace(/^created \d+$/m, `created ${old}`), { mode: 0o600 });
+    expect((await login.answer(code)).ok).toBe(false);
+    expect(waiting()).toEqual([]);
+  });
+
+  it('sweeps away challenges whose verify step never came once they are five minutes old', async () => {
+    const stale = join(stateDir, 'f'.repeat(64));
+    const fresh = join(stateDir, 'e'.repeat(64));
+    writeFileSync(stale, 'left by a login that was abandoned\n', { mode: 0o600 });
+    writeFileSync(fresh, 'left by a login still at its prompt\n', { mode: 0o600 });
+    const old = Date.now() / 1000 - 301;
+    utimesSync(stale, old, old);
+    const login = startLogin(codeService, 'root');
+    const code = respond((await login.waitFor(URL_PATTERN))[0]);
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(fresh)).toBe(true);
+    expect((await login.answer(code)).ok).toBe(true);
+    rmSync(fresh);
+  });
+
+  it("accepts the specification's test vector, answered by an independent implementation", async () => {
+    const service = pamService(stack(['host=SSSN7PBXFG6DY', 'group=dev']));
+    const login = startLogin(service, 'root');
+    await login.waitFor(URL_PATTERN);
+    const [name] = waiting();
+    // The nonce of the protocol description; its response there is 526 044 548.
+    const state = `astotp-pam-state 1\ncreated ${Math.floor(Date.now() / 1000)}\nnonce 41dcc46f88e9eba564a23d7ddb100dbd7da7ac17cecaf9a10d4db8fdb684b7bf\ngroup dev\nhost SSSN7PBXFG6DY\nuser root\n`;
+    writeFileSync(join(stateDir, name!), state, { mode: 0o600 });
+    expect((await login.answer('526 044 548')).ok).toBe(true);
+  });
+
+  it('takes phrases in phrase mode, also longer ones that start with the expected words', async () => {
+    const service = pamService(stack(['response_mode=phrase']));
+    const short = startLogin(service, 'root');
+    const url = (await short.waitFor(URL_PATTERN))[0];
+    expect(short.shown()).toContain('5-word phrase');
+    expect((await short.answer(respond(url, ['--phrase']).toUpperCase())).ok).toBe(true);
+
+    const long = startLogin(service, 'root');
+    expect((await long.answer(respond((await long.waitFor(URL_PATTERN))[0], ['--words', '23']))).ok).toBe(true);
+
+    const fewer = startLogin(service, 'root');
+    expect((await fewer.answer(respond((await fewer.waitFor(URL_PATTERN))[0], ['--words', '4']))).ok).toBe(false);
+  });
+
+  it('reads only the [pbotp-pam] section of the config file: a typo elsewhere locks no one out', async () => {
+    const conf = join(dir, 'astotp.conf');
+    writeFileSync(conf, `[general]\ntires = 3\n\n[pbotp-pam]\npubkey = ${AUTHORITY_PUB}\nbaseurl = ${BASE}\ngroup = ssh\nhost = ${HOST}\nqr = none\n`);
+    const line = [`config=${conf}`, `state_dir=${stateDir}`];
+    const service = pamService([
+      `optional pam_exec.so quiet stdout ${astotpStep('pam-challenge', line)}`,
+      `required pam_exec.so quiet expose_authtok ${astotpStep('pam-verify', line)}`,
+    ]);
+    const login = startLogin(service, 'root');
+    const [url] = await login.waitFor(URL_PATTERN);
+    expect(login.shown()).toContain('Go to this URL to get a login token:');
+    expect((await login.answer(respond(url))).ok).toBe(true);
+
+    // A typo inside the section is refused: no challenge, no login.
+    writeFileSync(conf, `[pbotp-pam]\npubkey = ${AUTHORITY_PUB}\nbaseurl = ${BASE}\ngroup = ssh\nlenght = 9\n`);
+    const typo = startLogin(service, 'root');
+    const result = await typo.answer('123 456 789');
+    expect(result.ok).toBe(false);
+    expect(result.shown).not.toMatch(URL_PATTERN);
+  });
+
+  it('never grants a login from the challenge step, whatever its control flag', async () => {
+    const service = pamService([`sufficient pam_exec.so quiet stdout ${astotpStep('pam-challenge', params())}`, 'required pam_deny.so']);
+    const login = startLogin(service, 'root');
+    await login.waitFor(URL_PATTERN);
+    expect((await login.answer('')).ok).toBe(false);
+    // Its challenge waits for a verify step that never comes, until a sweep.
+    expect(waiting()).toHaveLength(1);
+    for (const n of waiting()) rmSync(join(stateDir, n));
+  });
+
+  it('fails closed on a bad public key and on garbage typed, showing the admin nothing', async () => {
+    const bad = pamService(stack(['pubkey=AAAA']));
+    const login = startLogin(bad, 'root');
+    const result = await login.answer('123456789');
+    expect(result.ok).toBe(false);
+    expect(result.shown).not.toMatch(URL_PATTERN);
+    // pamtester's own "System error" is all: the reason is in syslog.
+    expect(result.shown).not.toMatch(/astotp|key|pbotp/i);
+
+    const garbage = startLogin(codeService, 'root');
+    await garbage.waitFor(URL_PATTERN);
+    expect((await garbage.answer(Buffer.from([0xff, 0xfe, 0x00, 0x41, 0x0a]))).ok).toBe(false);
+    expect(waiting()).toEqual([]);
+  });
+});
+
+if (unavailable !== null) {
+  describe('pbotp PAM steps', () => {
+    it.skip(`need a real PAM stack: ${unavailable}`, () => {});
+  });
+}
