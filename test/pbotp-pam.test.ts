@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, w
 import { join } from 'node:path';
 import { BUNDLE_PATH } from './helpers/asterisk-peer.js';
 import { AUTHORITY_PRIV, AUTHORITY_PUB } from './helpers/pbotp-authority.js';
-import { astotpStep, pamService, pamUnavailable, removePamServices, startLogin } from './helpers/pam-stack.js';
+import { astotpStep, captureSyslog, pamService, pamUnavailable, removePamServices, startLogin } from './helpers/pam-stack.js';
 import { tempDir } from './helpers/temp.js';
 
 const unavailable = pamUnavailable();
@@ -34,7 +34,7 @@ describe.skipIf(unavailable !== null)('pbotp PAM steps in a real PAM stack', { t
   writeFileSync(join(dir, 'none.conf'), '; nothing for the PAM steps here\n');
   /** The documented stack: the challenge step optional (it never succeeds), then the verify step. */
   const stack = (extra: string[] = [], verifyExtra = extra) => [
-    `optional pam_exec.so quiet stdout ${astotpStep('pam-challenge', params(extra))}`,
+    `optional pam_exec.so quiet quiet_log stdout ${astotpStep('pam-challenge', params(extra))}`,
     `required pam_exec.so quiet expose_authtok ${astotpStep('pam-verify', params(verifyExtra))}`,
   ];
   const codeService = pamService(stack());
@@ -156,7 +156,7 @@ describe.skipIf(unavailable !== null)('pbotp PAM steps in a real PAM stack', { t
     writeFileSync(conf, `[general]\ntires = 3\n\n[pbotp-pam]\npubkey = ${AUTHORITY_PUB}\nbaseurl = ${BASE}\ngroup = ssh\nhost = ${HOST}\nqr = none\n`);
     const line = [`config=${conf}`, `state_dir=${stateDir}`];
     const service = pamService([
-      `optional pam_exec.so quiet stdout ${astotpStep('pam-challenge', line)}`,
+      `optional pam_exec.so quiet quiet_log stdout ${astotpStep('pam-challenge', line)}`,
       `required pam_exec.so quiet expose_authtok ${astotpStep('pam-verify', line)}`,
     ]);
     const login = startLogin(service, 'root');
@@ -173,7 +173,7 @@ describe.skipIf(unavailable !== null)('pbotp PAM steps in a real PAM stack', { t
   });
 
   it('never grants a login from the challenge step, whatever its control flag', async () => {
-    const service = pamService([`sufficient pam_exec.so quiet stdout ${astotpStep('pam-challenge', params())}`, 'required pam_deny.so']);
+    const service = pamService([`sufficient pam_exec.so quiet quiet_log stdout ${astotpStep('pam-challenge', params())}`, 'required pam_deny.so']);
     const login = startLogin(service, 'root');
     await login.waitFor(URL_PATTERN);
     expect((await login.answer('')).ok).toBe(false);
@@ -195,6 +195,33 @@ describe.skipIf(unavailable !== null)('pbotp PAM steps in a real PAM stack', { t
     await garbage.waitFor(URL_PATTERN);
     expect((await garbage.answer(Buffer.from([0xff, 0xfe, 0x00, 0x41, 0x0a]))).ok).toBe(false);
     expect(waiting()).toEqual([]);
+  });
+
+  it('tells the admin why in syslog, never the response', async () => {
+    const syslog = await captureSyslog();
+    if (syslog === null) return void console.warn('syslog lines not checked: a syslog daemon owns /dev/log');
+    try {
+      const wrong = startLogin(codeService, 'root');
+      const code = respond((await wrong.waitFor(URL_PATTERN))[0]);
+      const off = `${(Number(code[0]) + 1) % 10}${code.slice(1)}`;
+      expect((await wrong.answer(off)).ok).toBe(false);
+      const right = startLogin(codeService, 'root');
+      const good = respond((await right.waitFor(URL_PATTERN))[0]);
+      expect((await right.answer(good)).ok).toBe(true);
+      const bad = startLogin(pamService(stack(['pubkey=AAAA'])), 'root');
+      expect((await bad.answer('123456789')).ok).toBe(false);
+
+      const lines = syslog.lines().join('\n');
+      expect(lines).toMatch(new RegExp(`astotp-pam: pam-verify: service=astotp-test-\\w+ user=root .*: refused: wrong code`));
+      expect(lines).toMatch(new RegExp(`astotp-pam: pam-verify: .*: accepted for ssh/${HOST.replace(/\./g, '\\.')}/root`));
+      expect(lines).toMatch(/astotp-pam: pam-challenge: .*: failed: .*public key/);
+      for (const typed of [off, good, '123456789']) {
+        expect(lines).not.toContain(typed);
+        expect(lines).not.toContain(typed.replace(/ /g, ''));
+      }
+    } finally {
+      syslog.stop();
+    }
   });
 });
 

@@ -7,6 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { BUNDLE_PATH } from './asterisk-peer.js';
 
 const PAM_DIR = '/etc/pam.d';
@@ -79,6 +80,42 @@ export function startLogin(service: string, user: string): PamLogin {
       child.stdin.end(typeof text === 'string' ? `${text}\n` : text);
       const code = await done;
       return { ok: code === 0 && /successfully authenticated/.test(shown), shown };
+    },
+  };
+}
+
+export interface SyslogCapture {
+  /** The messages received so far, one a line. */
+  lines(): string[];
+  stop(): void;
+}
+
+// A datagram socket at /dev/log, where logger sends; Node has no unix datagram sockets.
+const CAPTURE = `import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind('/dev/log')
+print('ready', flush=True)
+while True:
+    print(s.recv(65536).decode('utf-8', 'replace').replace('\\n', ' '), flush=True)
+`;
+
+/** What reaches syslog while it runs; null when a syslog daemon already owns /dev/log. */
+export async function captureSyslog(): Promise<SyslogCapture | null> {
+  if (existsSync('/dev/log')) return null;
+  const child = spawn('python3', ['-c', CAPTURE], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines: string[] = [];
+  const rl = createInterface({ input: child.stdout });
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', () => reject(new Error('the syslog capture ended early')));
+    rl.once('line', () => resolve());
+  });
+  rl.on('line', (line) => lines.push(line));
+  return {
+    lines: () => [...lines],
+    stop() {
+      child.kill();
+      rmSync('/dev/log', { force: true });
     },
   };
 }

@@ -27,7 +27,7 @@ only that section is read):
 `;
 
 export const command: Command = {
-  help: `Usage: pam_exec.so quiet stdout /usr/bin/node /PATH/astotp pbotp pam-challenge [key=value]...
+  help: `Usage: pam_exec.so quiet quiet_log stdout /usr/bin/node /PATH/astotp pbotp pam-challenge [key=value]...
 
 The first pbotp step of a PAM stack (see README, "pbotp for PAM logins"): makes
 a challenge for PAM_USER, shows its URL and QR code, and leaves the nonce for

@@ -38,7 +38,10 @@ export async function pamStep(ctx: CliContext, step: string, body: (pam: PamLogi
     const login = { group: params.group, host: params.host, user };
     return await body({ params, login, stateDir, key: stateKey(ctx.env), describe });
   } catch (err) {
-    syslog(`${step}: ${describe}: failed: ${err instanceof Error ? err.message : String(err)}`);
+    const message = `${step}: ${describe}: failed: ${err instanceof Error ? err.message : String(err)}`;
+    syslog(message);
+    // Not started by pam_exec (an admin trying it on a shell): stderr reaches no one logging in.
+    if (ctx.env.PAM_TYPE === undefined) ctx.note(`astotp: ${message}`);
     return PAM_EXIT_FAILURE;
   }
 }
