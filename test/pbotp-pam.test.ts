@@ -4,7 +4,7 @@
 // service file as root has them.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUNDLE_PATH } from './helpers/asterisk-peer.js';
 import { AUTHORITY_PRIV, AUTHORITY_PUB } from './helpers/pbotp-authority.js';
@@ -27,11 +27,10 @@ describe.skipIf(unavailable !== null)('pbotp PAM steps in a real PAM stack', { t
 
   /** The pam_exec line's key=value parameters; `changes` replace or add keys. */
   const params = (changes: string[] = []) => {
-    const base = [`pubkey=${AUTHORITY_PUB}`, `baseurl=${BASE}`, 'group=ssh', `host=${HOST}`, 'qr=ascii', `state_dir=${stateDir}`, `config=${join(dir, 'none.conf')}`];
+    const base = [`pubkey=${AUTHORITY_PUB}`, `baseurl=${BASE}`, 'group=ssh', `host=${HOST}`, 'qr=ascii', `state_dir=${stateDir}`];
     const keyOf = (p: string) => p.slice(0, p.indexOf('='));
     return [...base.filter((p) => !changes.some((c) => keyOf(c) === keyOf(p))), ...changes];
   };
-  writeFileSync(join(dir, 'none.conf'), '; nothing for the PAM steps here\n');
   /** The documented stack: the challenge step optional (it never succeeds), then the verify step. */
   const stack = (extra: string[] = [], verifyExtra = extra) => [
     `optional pam_exec.so quiet quiet_log stdout ${astotpStep('pam-challenge', params(extra))}`,
@@ -164,12 +163,19 @@ describe.skipIf(unavailable !== null)('pbotp PAM steps in a real PAM stack', { t
     expect(login.shown()).toContain('Go to this URL to get a login token:');
     expect((await login.answer(respond(url))).ok).toBe(true);
 
-    // A typo inside the section is refused: no challenge, no login.
+    // A typo inside the section, a key the line sets too, a file others may change: no challenge, no login.
+    const refused = async (service: string) => {
+      const login = startLogin(service, 'root');
+      const result = await login.answer('123 456 789');
+      expect(result.ok).toBe(false);
+      expect(result.shown).not.toMatch(URL_PATTERN);
+    };
     writeFileSync(conf, `[pbotp-pam]\npubkey = ${AUTHORITY_PUB}\nbaseurl = ${BASE}\ngroup = ssh\nlenght = 9\n`);
-    const typo = startLogin(service, 'root');
-    const result = await typo.answer('123 456 789');
-    expect(result.ok).toBe(false);
-    expect(result.shown).not.toMatch(URL_PATTERN);
+    await refused(service);
+    writeFileSync(conf, `[pbotp-pam]\npubkey = ${AUTHORITY_PUB}\nbaseurl = ${BASE}\ngroup = ssh\n`);
+    await refused(pamService([`optional pam_exec.so quiet quiet_log stdout ${astotpStep('pam-challenge', [...line, 'group=dev'])}`]));
+    chmodSync(conf, 0o666);
+    await refused(service);
   });
 
   it('never grants a login from the challenge step, whatever its control flag', async () => {

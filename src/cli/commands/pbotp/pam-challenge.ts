@@ -13,8 +13,8 @@ import { PAM_EXIT_FAILURE, pamStep } from './pam-login.js';
 import { saveState } from './pam-state.js';
 import { syslog } from './pam-syslog.js';
 
-export const PAM_HELP_PARAMS = `Parameters (key=value on the pam_exec line, or keys of [pbotp-pam] in astotp.conf;
-only that section is read):
+export const PAM_HELP_PARAMS = `Parameters (key=value on the pam_exec line, or keys of the [pbotp-pam] section
+of the file config= names; only that section is read):
   pubkey=KEY | pubkey_file=FILE   the authority's public key
   baseurl=URL                     the responder; the challenge URL is below it
   group=GROUP                     device group the authority decides on
@@ -22,7 +22,7 @@ only that section is read):
   response_mode=code|phrase       what the user types (default code)
   length=N                        code digits 1..19 (9), phrase words 1..23 (5)
   qr=utf8|ascii|ansi|none         the QR code's style (default utf8)
-  config=FILE                     line only: astotp.conf (default /etc/asterisk/astotp.conf)
+  config=FILE                     line only: read [pbotp-pam] of FILE (root's, 0644 or closer)
   state_dir=DIR                   line only: where the nonce waits (default /run/astotp-pam)
 `;
 

@@ -13,7 +13,6 @@ import { checkBaseUrl } from '../../../pbotp/url.js';
 import { QR_STYLES, type QrStyle } from '../../qr.js';
 import type { AnswerMode } from './answer-mode.js';
 
-export const DEFAULT_CONFIG = '/etc/asterisk/astotp.conf';
 export const DEFAULT_STATE_DIR = '/run/astotp-pam';
 export const SECTION = 'pbotp-pam';
 
@@ -100,10 +99,12 @@ function wholeNumber(text: string, what: string, max: number): number {
 /** Everything a PAM step needs; PamConfigError (or PbotpInputError) for anything missing or wrong. */
 export function readPamParams(words: readonly string[]): PamParams {
   const line = lineParams(words);
-  const configPath = line.get('config') ?? DEFAULT_CONFIG;
-  const text = readTrustedFile(configPath, 'config file');
-  if (text === null && line.has('config')) throw new PamConfigError(`config file ${configPath} does not exist`);
-  const section = text === null ? new Map<string, { value: string; where: string }>() : sectionParams(configPath, text);
+  // No default file: an astotp.conf the Asterisk user owns would be refused, and
+  // with it every login whose parameters are all on the line.
+  const configPath = line.get('config');
+  const text = configPath === undefined ? null : readTrustedFile(configPath, 'config file');
+  if (configPath !== undefined && text === null) throw new PamConfigError(`config file ${configPath} does not exist`);
+  const section = text === null ? new Map<string, { value: string; where: string }>() : sectionParams(configPath!, text);
 
   const get = (key: (typeof SHARED_KEYS)[number]): string | undefined => {
     const fromLine = line.get(key);
@@ -114,7 +115,7 @@ export function readPamParams(words: readonly string[]): PamParams {
   };
   const need = (key: (typeof SHARED_KEYS)[number]): string => {
     const v = get(key);
-    if (v === undefined || v === '') throw new PamConfigError(`${key} is not set (pam_exec line or [${SECTION}] in ${configPath})`);
+    if (v === undefined || v === '') throw new PamConfigError(`${key} is not set (pam_exec line, or [${SECTION}] of the file config= names)`);
     return v;
   };
 
