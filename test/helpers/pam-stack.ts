@@ -4,7 +4,7 @@
 // prints pam_info text on stdout and reads each answer as a line of stdin;
 // stdbuf makes its stdout line-buffered, so the challenge shows before the
 // prompt waits for its answer, as on a terminal.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -39,6 +39,14 @@ export function removePamServices(): void {
   for (const path of made.splice(0)) if (existsSync(path)) rmSync(path);
 }
 
+const running = new Set<ChildProcess>();
+
+/** Ends the logins a failed test left waiting at their prompt. */
+export function endLogins(): void {
+  for (const child of running) child.kill();
+  running.clear();
+}
+
 export interface PamLogin {
   /** Resolves with the first match of `pattern` in what the conversation has shown so far. */
   waitFor(pattern: RegExp): Promise<RegExpMatchArray>;
@@ -51,6 +59,8 @@ export interface PamLogin {
 /** `pamtester SERVICE USER authenticate`, started; nothing is typed until answer(). */
 export function startLogin(service: string, user: string): PamLogin {
   const child = spawn('stdbuf', ['-oL', 'pamtester', service, user, 'authenticate'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('close', () => running.delete(child));
   let shown = '';
   const waiters: (() => void)[] = [];
   const take = (c: Buffer) => {
@@ -72,7 +82,8 @@ export function startLogin(service: string, user: string): PamLogin {
         const m = pattern.exec(shown);
         if (m) return m;
         // Nothing more comes before an answer once the verify step asks for it.
-        if (closed || shown.includes('Password: ')) throw new Error(`${pattern} did not appear before the prompt; the login showed:\n${shown}`);
+        // (The challenge's own text names the prompt in quotes.)
+        if (closed || /Password: (?!")/.test(shown)) throw new Error(`${pattern} did not appear before the prompt; the login showed:\n${shown}`);
         await new Promise<void>((resolve) => waiters.push(resolve));
       }
     },
@@ -87,6 +98,8 @@ export function startLogin(service: string, user: string): PamLogin {
 export interface SyslogCapture {
   /** The messages received so far, one a line. */
   lines(): string[];
+  /** Resolves once a message matching `pattern` has arrived (they come asynchronously). */
+  waitFor(pattern: RegExp): Promise<void>;
   stop(): void;
 }
 
@@ -110,10 +123,18 @@ export async function captureSyslog(): Promise<SyslogCapture | null> {
     child.once('exit', () => reject(new Error('the syslog capture ended early')));
     rl.once('line', () => resolve());
   });
-  rl.on('line', (line) => lines.push(line));
+  const waiters: (() => void)[] = [];
+  rl.on('line', (line) => {
+    lines.push(line);
+    for (const w of waiters.splice(0)) w();
+  });
   return {
     lines: () => [...lines],
+    async waitFor(pattern) {
+      while (!lines.some((l) => pattern.test(l))) await new Promise<void>((resolve) => waiters.push(resolve));
+    },
     stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill();
       rmSync('/dev/log', { force: true });
     },
