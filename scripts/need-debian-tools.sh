@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian tools the test suites use, if they are missing:
-# oathtool (an independent TOTP implementation to check ours against) and,
-# with --e2e, debootstrap for the real-Asterisk suite.
+# oathtool (an independent TOTP implementation to check ours against),
+# pamtester (a PAM application to drive the pbotp PAM steps through a real
+# Linux-PAM stack) and, with --e2e, debootstrap for the real-Asterisk suite.
 set -euo pipefail
-want=(oathtool:oathtool)
+want=(oathtool:oathtool pamtester:pamtester)
 [[ "${1:-}" == "--e2e" ]] && want+=(debootstrap:debootstrap)
 missing=()
 for pair in "${want[@]}"; do

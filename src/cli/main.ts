@@ -33,6 +33,8 @@ const COMMANDS: Record<string, Entry> = {
   'pbotp respond': { summary: 'answer a challenge with the private key', load: () => import('./commands/pbotp/respond.js') },
   'pbotp serve': { summary: 'answer challenges over HTTP', load: () => import('./commands/pbotp/serve.js') },
   'pbotp challenge': { summary: 'make a challenge on this device and check the answer', load: () => import('./commands/pbotp/challenge.js') },
+  'pbotp pam-challenge': { summary: 'PAM step 1 (pam_exec stdout): show a challenge for PAM_USER', load: () => import('./commands/pbotp/pam-challenge.js') },
+  'pbotp pam-verify': { summary: 'PAM step 2 (pam_exec expose_authtok): check the response', load: () => import('./commands/pbotp/pam-verify.js') },
 };
 
 /** First words of two-word commands: the general help shows the group, `astotp GROUP` its commands. */

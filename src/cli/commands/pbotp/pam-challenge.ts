@@ -1,0 +1,56 @@
+// astotp pbotp pam-challenge: the first of the two pam_exec steps. It makes
+// a fresh challenge for PAM_USER on this host, leaves its nonce for the
+// verify step and shows the URL and QR code through pam_exec's stdout. It
+// always exits non-zero, so whatever control flag it is listed with, it can
+// never be the step that lets someone in.
+import { randomBytes } from 'node:crypto';
+import { KEY_BYTES } from '../../../pbotp/keys.js';
+import { challengeFromNonce } from '../../../pbotp/protocol.js';
+import { buildChallengeUrl } from '../../../pbotp/url.js';
+import type { Command } from '../../command.js';
+import { renderQr } from '../../qr.js';
+import { PAM_EXIT_FAILURE, pamStep } from './pam-login.js';
+import { saveState } from './pam-state.js';
+import { syslog } from './pam-syslog.js';
+
+export const PAM_HELP_PARAMS = `Parameters (key=value on the pam_exec line, or keys of the [pbotp-pam] section
+of the file config= names; only that section is read):
+  pubkey=KEY | pubkey_file=FILE   the authority's public key
+  baseurl=URL                     the responder; the challenge URL is below it
+  group=GROUP                     device group the authority decides on
+  host=HOST                       this device's name (default: the system host name)
+  response_mode=code|phrase       what the user types (default code)
+  length=N                        code digits 1..19 (9), phrase words 1..23 (5)
+  qr=utf8|ascii|ansi|none         the QR code's style (default utf8)
+  config=FILE                     line only: read [pbotp-pam] of FILE (root's, 0644 or closer)
+  state_dir=DIR                   line only: where the nonce waits (default /run/astotp-pam)
+`;
+
+export const command: Command = {
+  help: `Usage: pam_exec.so quiet quiet_log stdout /usr/bin/node /PATH/astotp pbotp pam-challenge [key=value]...
+
+The first pbotp step of a PAM stack (see README, "pbotp for PAM logins"): makes
+a challenge for PAM_USER, shows its URL and QR code, and leaves the nonce for
+pam-verify. Always exits 1, so it can never grant a login by itself.
+
+${PAM_HELP_PARAMS}`,
+  options: { help: 'boolean' },
+  globalOptions: false,
+
+  run: (ctx) =>
+    pamStep(ctx, 'pam-challenge', async ({ params, login, stateDir, key, describe }) => {
+      const nonce = new Uint8Array(randomBytes(KEY_BYTES));
+      const { challenge, dh } = challengeFromNonce(nonce, params.pubkey);
+      dh.fill(0);
+      const url = buildChallengeUrl(params.baseUrl, login, challenge);
+      saveState(stateDir, key, { created: Math.floor(Date.now() / 1000), nonce, login });
+      nonce.fill(0);
+      const picture = renderQr(url, params.qr);
+      const lines = picture === '' ? [] : ['Scan this QR code to get a login token:', ...picture.split('\n'), 'Or go to this URL:'];
+      lines.push(picture === '' ? `Go to this URL to get a login token: ${url}` : url);
+      lines.push(`Then enter the ${params.mode.kind === 'code' ? `${params.mode.digits}-digit code` : `${params.mode.words}-word phrase`} at the "Password: " prompt.`);
+      ctx.out(lines.join('\n'));
+      syslog(`pam-challenge: ${describe}: challenge for ${login.group}/${login.host}/${login.user}`);
+      return PAM_EXIT_FAILURE;
+    }),
+};

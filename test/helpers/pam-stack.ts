@@ -1,0 +1,142 @@
+// A real Linux-PAM stack for the pbotp PAM steps: a service file under
+// /etc/pam.d (removed after the test file) that runs the built bundle through
+// pam_exec.so, driven by Debian's pamtester as a PAM application. pamtester
+// prints pam_info text on stdout and reads each answer as a line of stdin;
+// stdbuf makes its stdout line-buffered, so the challenge shows before the
+// prompt waits for its answer, as on a terminal.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { BUNDLE_PATH } from './asterisk-peer.js';
+
+const PAM_DIR = '/etc/pam.d';
+const made: string[] = [];
+
+/** Why a real PAM stack cannot be driven here, or null when it can. */
+export function pamUnavailable(): string | null {
+  if (process.getuid?.() !== 0) return 'needs root (pam_exec state dir, /etc/pam.d)';
+  if (spawnSync('pamtester', ['--version'], { stdio: 'ignore' }).error) return 'pamtester is not installed (scripts/need-debian-tools.sh)';
+  if (spawnSync('stdbuf', ['--version'], { stdio: 'ignore' }).error) return 'stdbuf (coreutils) is missing';
+  return null;
+}
+
+/** The pam_exec arguments that run `astotp pbotp STEP PARAMS...`, node named by its path as pam_exec needs. */
+export function astotpStep(step: 'pam-challenge' | 'pam-verify', params: string[]): string {
+  return [process.execPath, BUNDLE_PATH, 'pbotp', step, ...params].join(' ');
+}
+
+/** Writes a PAM service of these auth lines; returns its name. */
+export function pamService(authLines: string[]): string {
+  const name = `astotp-test-${randomBytes(6).toString('hex')}`;
+  const path = `${PAM_DIR}/${name}`;
+  made.push(path);
+  writeFileSync(path, `${authLines.map((l) => `auth ${l}`).join('\n')}\naccount required pam_permit.so\n`, { mode: 0o644 });
+  return name;
+}
+
+export function removePamServices(): void {
+  for (const path of made.splice(0)) if (existsSync(path)) rmSync(path);
+}
+
+const running = new Set<ChildProcess>();
+
+/** Ends the logins a failed test left waiting at their prompt. */
+export function endLogins(): void {
+  for (const child of running) child.kill();
+  running.clear();
+}
+
+export interface PamLogin {
+  /** Resolves with the first match of `pattern` in what the conversation has shown so far. */
+  waitFor(pattern: RegExp): Promise<RegExpMatchArray>;
+  /** Types `answer` at the prompt; resolves with the login's outcome. */
+  answer(answer: string | Buffer): Promise<{ ok: boolean; shown: string }>;
+  /** Everything the person logging in has seen so far (pam_info text and prompts). */
+  shown(): string;
+}
+
+/** `pamtester SERVICE USER authenticate`, started; nothing is typed until answer(). */
+export function startLogin(service: string, user: string): PamLogin {
+  const child = spawn('stdbuf', ['-oL', 'pamtester', service, user, 'authenticate'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('close', () => running.delete(child));
+  let shown = '';
+  const waiters: (() => void)[] = [];
+  const take = (c: Buffer) => {
+    shown += c.toString();
+    for (const w of waiters.splice(0)) w();
+  };
+  child.stdout.on('data', take);
+  child.stderr.on('data', take);
+  const done = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  void done.then(() => {
+    for (const w of waiters.splice(0)) w();
+  });
+  let closed = false;
+  void done.then(() => (closed = true));
+  return {
+    shown: () => shown,
+    async waitFor(pattern) {
+      for (;;) {
+        const m = pattern.exec(shown);
+        if (m) return m;
+        // Nothing more comes before an answer once the verify step asks for it.
+        // (The challenge's own text names the prompt in quotes.)
+        if (closed || /Password: (?!")/.test(shown)) throw new Error(`${pattern} did not appear before the prompt; the login showed:\n${shown}`);
+        await new Promise<void>((resolve) => waiters.push(resolve));
+      }
+    },
+    async answer(text) {
+      child.stdin.end(typeof text === 'string' ? `${text}\n` : text);
+      const code = await done;
+      return { ok: code === 0 && /successfully authenticated/.test(shown), shown };
+    },
+  };
+}
+
+export interface SyslogCapture {
+  /** The messages received so far, one a line. */
+  lines(): string[];
+  /** Resolves once a message matching `pattern` has arrived (they come asynchronously). */
+  waitFor(pattern: RegExp): Promise<void>;
+  stop(): void;
+}
+
+// A datagram socket at /dev/log, where logger sends; Node has no unix datagram sockets.
+const CAPTURE = `import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind('/dev/log')
+print('ready', flush=True)
+while True:
+    print(s.recv(65536).decode('utf-8', 'replace').replace('\\n', ' '), flush=True)
+`;
+
+/** What reaches syslog while it runs; null when a syslog daemon already owns /dev/log. */
+export async function captureSyslog(): Promise<SyslogCapture | null> {
+  if (existsSync('/dev/log')) return null;
+  const child = spawn('python3', ['-c', CAPTURE], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines: string[] = [];
+  const rl = createInterface({ input: child.stdout });
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', () => reject(new Error('the syslog capture ended early')));
+    rl.once('line', () => resolve());
+  });
+  const waiters: (() => void)[] = [];
+  rl.on('line', (line) => {
+    lines.push(line);
+    for (const w of waiters.splice(0)) w();
+  });
+  return {
+    lines: () => [...lines],
+    async waitFor(pattern) {
+      while (!lines.some((l) => pattern.test(l))) await new Promise<void>((resolve) => waiters.push(resolve));
+    },
+    stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill();
+      rmSync('/dev/log', { force: true });
+    },
+  };
+}
