@@ -2,9 +2,11 @@
 # Installs the Debian tools the test suites use, if they are missing:
 # oathtool (an independent TOTP implementation to check ours against),
 # pamtester (a PAM application to drive the pbotp PAM steps through a real
-# Linux-PAM stack) and, with --e2e, debootstrap for the real-Asterisk suite.
+# Linux-PAM stack), OpenSSH's server and client (the same steps behind
+# keyboard-interactive; the test runs sshd -i as the client's ProxyCommand,
+# never as a daemon) and, with --e2e, debootstrap for the real-Asterisk suite.
 set -euo pipefail
-want=(oathtool:oathtool pamtester:pamtester)
+want=(oathtool:oathtool pamtester:pamtester sshd:openssh-server ssh:openssh-client)
 [[ "${1:-}" == "--e2e" ]] && want+=(debootstrap:debootstrap)
 missing=()
 for pair in "${want[@]}"; do
@@ -19,5 +21,12 @@ else
 fi
 echo "installing Debian packages: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# openssh-server's install would start sshd on port 22: tell invoke-rc.d not
+# to start services, unless the machine already says so itself.
+if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+  printf '#!/bin/sh\nexit 101\n' | "${sudo_cmd[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+  "${sudo_cmd[@]}" chmod 755 /usr/sbin/policy-rc.d
+  trap '"${sudo_cmd[@]}" rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 "${sudo_cmd[@]}" apt-get update -qq >&2
 "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >&2
