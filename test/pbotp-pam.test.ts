@@ -8,19 +8,14 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, ut
 import { join } from 'node:path';
 import { BUNDLE_PATH } from './helpers/asterisk-peer.js';
 import { AUTHORITY_PRIV, AUTHORITY_PUB } from './helpers/pbotp-authority.js';
-import { astotpStep, captureSyslog, endLogins, pamService, pamUnavailable, removePamServices, startLogin, type PamLogin, type SyslogCapture } from './helpers/pam-stack.js';
+import { astotpStep, captureSyslog, challengeUrl as challengeUrlOf, endLogins, pamService, pamUnavailable, removePamServices, startLogin, type PamLogin, type SyslogCapture } from './helpers/pam-stack.js';
 import { tempDir } from './helpers/temp.js';
 
 const unavailable = pamUnavailable();
 const BASE = 'https://auth.example.org/pbotp';
 const HOST = 'pbx1.example.org';
 const URL_PATTERN = /https:\/\/auth\.example\.org\/pbotp\/[^\s]+/;
-
-/** The challenge URL once the whole challenge text has arrived (its last line names the prompt). */
-async function challengeUrl(login: PamLogin): Promise<string> {
-  await login.waitFor(/at the "Password: " prompt\./);
-  return URL_PATTERN.exec(login.shown())![0];
-}
+const challengeUrl = (login: PamLogin) => challengeUrlOf(login, URL_PATTERN);
 
 // Each login starts node twice under pam_exec, and respond once more.
 describe.skipIf(unavailable !== null)('pbotp PAM steps in a real PAM stack', { timeout: 60_000 }, () => {

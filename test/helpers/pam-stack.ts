@@ -6,7 +6,7 @@
 // prompt waits for its answer, as on a terminal.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { BUNDLE_PATH } from './asterisk-peer.js';
 
@@ -21,9 +21,13 @@ export function pamUnavailable(): string | null {
   return null;
 }
 
-/** The pam_exec arguments that run `astotp pbotp STEP PARAMS...`, node named by its path as pam_exec needs. */
-export function astotpStep(step: 'pam-challenge' | 'pam-verify', params: string[]): string {
-  return [process.execPath, BUNDLE_PATH, 'pbotp', step, ...params].join(' ');
+/**
+ * The pam_exec arguments that run `astotp pbotp STEP PARAMS...`, node named by
+ * its path as pam_exec needs; `node` replaces the bare node command (a
+ * wrapper such as env, options for node).
+ */
+export function astotpStep(step: 'pam-challenge' | 'pam-verify', params: string[], node: string[] = [process.execPath]): string {
+  return [...node, BUNDLE_PATH, 'pbotp', step, ...params].join(' ');
 }
 
 /** Writes a PAM service of these auth lines; returns its name. */
@@ -56,9 +60,13 @@ export interface PamLogin {
   shown(): string;
 }
 
-/** `pamtester SERVICE USER authenticate`, started; nothing is typed until answer(). */
-export function startLogin(service: string, user: string): PamLogin {
-  const child = spawn('stdbuf', ['-oL', 'pamtester', service, user, 'authenticate'], { stdio: ['pipe', 'pipe', 'pipe'] });
+/**
+ * `pamtester SERVICE USER OPERATIONS...` (authenticate unless told),
+ * started; nothing is typed until answer(). pam_env.so sets its variables in
+ * setcred, so a stack that uses it runs `setcred authenticate`.
+ */
+export function startLogin(service: string, user: string, operations = ['authenticate']): PamLogin {
+  const child = spawn('stdbuf', ['-oL', 'pamtester', service, user, ...operations], { stdio: ['pipe', 'pipe', 'pipe'] });
   running.add(child);
   child.once('close', () => running.delete(child));
   let shown = '';
@@ -95,6 +103,12 @@ export function startLogin(service: string, user: string): PamLogin {
   };
 }
 
+/** The URL matching `pattern` once the whole challenge text has arrived (its last line names the prompt). */
+export async function challengeUrl(login: PamLogin, pattern: RegExp): Promise<string> {
+  await login.waitFor(/at the "Password: " prompt\./);
+  return pattern.exec(login.shown())![0];
+}
+
 export interface SyslogCapture {
   /** The messages received so far, one a line. */
   lines(): string[];
@@ -112,9 +126,43 @@ while True:
     print(s.recv(65536).decode('utf-8', 'replace').replace('\\n', ' '), flush=True)
 `;
 
+// Test files run in parallel and only one can own /dev/log: the one holding
+// this file (its PID inside) captures, the others wait for it.
+const CAPTURE_LOCK = '/run/astotp-test-syslog.lock';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function lockCapture(): Promise<void> {
+  for (;;) {
+    try {
+      writeFileSync(CAPTURE_LOCK, `${process.pid}\n`, { flag: 'wx' });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = Number(readFileSync(CAPTURE_LOCK, 'utf8'));
+    // A test run killed while capturing leaves its lock and socket behind.
+    if (!isAlive(holder)) {
+      rmSync('/dev/log', { force: true });
+      rmSync(CAPTURE_LOCK, { force: true });
+    } else await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** What reaches syslog while it runs; null when a syslog daemon already owns /dev/log. */
 export async function captureSyslog(): Promise<SyslogCapture | null> {
-  if (existsSync('/dev/log')) return null;
+  await lockCapture();
+  if (existsSync('/dev/log')) {
+    rmSync(CAPTURE_LOCK);
+    return null;
+  }
   const child = spawn('python3', ['-c', CAPTURE], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: string[] = [];
   const rl = createInterface({ input: child.stdout });
@@ -122,7 +170,11 @@ export async function captureSyslog(): Promise<SyslogCapture | null> {
     child.once('error', reject);
     child.once('exit', () => reject(new Error('the syslog capture ended early')));
     rl.once('line', () => resolve());
+  }).catch((err: unknown) => {
+    rmSync(CAPTURE_LOCK, { force: true });
+    throw err;
   });
+  let stopped = false;
   const waiters: (() => void)[] = [];
   rl.on('line', (line) => {
     lines.push(line);
@@ -134,9 +186,11 @@ export async function captureSyslog(): Promise<SyslogCapture | null> {
       while (!lines.some((l) => pattern.test(l))) await new Promise<void>((resolve) => waiters.push(resolve));
     },
     stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill();
+      if (stopped) return;
+      stopped = true;
+      if (child.exitCode === null && child.signalCode === null) child.kill();
       rmSync('/dev/log', { force: true });
+      rmSync(CAPTURE_LOCK, { force: true });
     },
   };
 }
