@@ -5,6 +5,7 @@ import { GLOBAL_OPTIONS, parseArgs, stringOption, flagOption } from './args.js';
 import type { CliContext, Command } from './command.js';
 import { UsageError } from './errors.js';
 import { Input } from './input.js';
+import { pamMain } from './pam-main.js';
 import { VERSION } from './version.js';
 
 interface Entry {
@@ -95,6 +96,14 @@ export async function cliMain(argv: string[]): Promise<number> {
   endQuietlyOnClosedOutput();
   let name: string | undefined;
   const input = new Input(process.stdin);
+  if (process.env.PAM_TYPE !== undefined) {
+    // pam_exec: stdout and stderr are the login screen, see pam-main.ts.
+    try {
+      return await pamMain(argv, (command, positionals) => command.run(context({ options: {}, positionals }, input)));
+    } finally {
+      input.close();
+    }
+  }
   try {
     const split = splitCommand(argv);
     name = split.name;

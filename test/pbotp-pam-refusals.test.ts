@@ -1,0 +1,110 @@
+// What the pbotp PAM steps refuse, through a real Linux-PAM stack driven by
+// pamtester: a PAM environment that other modules (pam_env.so) filled, a
+// code too short to resist guessing, files and directories below a directory
+// another user controls, and a pam_exec line they cannot parse. Each ends in
+// a failed login, nothing on the screen of the person logging in, and the
+// reason in syslog.
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BUNDLE_PATH } from './helpers/asterisk-peer.js';
+import { AUTHORITY_PRIV, AUTHORITY_PUB } from './helpers/pbotp-authority.js';
+import { astotpStep, captureSyslog, challengeUrl as challengeUrlOf, endLogins, pamService, pamUnavailable, removePamServices, startLogin, type PamLogin, type SyslogCapture } from './helpers/pam-stack.js';
+import { tempDir } from './helpers/temp.js';
+
+const unavailable = pamUnavailable();
+const BASE = 'https://auth.example.org/pbotp';
+const HOST = 'pbx1.example.org';
+const URL_PATTERN = /https:\/\/auth\.example\.org\/pbotp\/[^\s]+/;
+const challengeUrl = (login: PamLogin) => challengeUrlOf(login, URL_PATTERN);
+const NOBODY = 65534;
+
+describe.skipIf(unavailable !== null)('pbotp PAM steps refuse what could subvert them', { timeout: 60_000 }, () => {
+  const dir = tempDir('astotp-pam-refusals-');
+  const keyFile = join(dir, 'authority.key');
+  writeFileSync(keyFile, `${AUTHORITY_PRIV}\n`, { mode: 0o600 });
+  const stateDir = join(dir, 'state');
+  mkdirSync(stateDir, { mode: 0o700 });
+  let syslog: SyslogCapture | null = null;
+  afterAll(removePamServices);
+  afterEach(() => {
+    syslog?.stop();
+    syslog = null;
+    endLogins();
+    for (const name of readdirSync(stateDir)) rmSync(join(stateDir, name));
+  });
+
+  /** The syslog lines of this test; a test that needs them is skipped where a daemon owns /dev/log. */
+  const capture = async (): Promise<SyslogCapture | null> => {
+    syslog = await captureSyslog();
+    if (syslog === null) console.warn('syslog lines not checked: a syslog daemon owns /dev/log');
+    return syslog;
+  };
+
+  const params = (changes: string[] = []) => {
+    const base = [`pubkey=${AUTHORITY_PUB}`, `baseurl=${BASE}`, 'group=ssh', `host=${HOST}`, 'qr=none', `state_dir=${stateDir}`];
+    const keyOf = (p: string) => p.slice(0, p.indexOf('='));
+    return [...base.filter((p) => !changes.some((c) => keyOf(c) === keyOf(p))), ...changes];
+  };
+  const stack = (extra: string[] = [], node?: string[]) => [
+    `optional pam_exec.so quiet quiet_log stdout ${astotpStep('pam-challenge', params(extra), node)}`,
+    `required pam_exec.so quiet expose_authtok ${astotpStep('pam-verify', params(extra), node)}`,
+  ];
+  const respond = (url: string): string => {
+    const r = spawnSync(process.execPath, [BUNDLE_PATH, 'pbotp', 'respond', '--key', keyFile, url], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    return r.stdout.trim().split('\n').at(-1)!;
+  };
+
+  /** A stack whose pam_env.so (auth, so pamtester's setcred runs it) sets these variables. */
+  const pamEnvService = (variables: string, node?: string[]) => {
+    const envFile = join(dir, `env-${readdirSync(dir).length}`);
+    const confFile = join(dir, 'pam_env.conf');
+    writeFileSync(envFile, variables);
+    writeFileSync(confFile, '');
+    return pamService([`optional pam_env.so conffile=${confFile} envfile=${envFile}`, ...stack([], node)]);
+  };
+
+  /** A login that fails before any challenge is shown and shows nothing of astotp. */
+  const refusedLogin = async (service: string, operations?: string[]) => {
+    const login = startLogin(service, 'root', operations);
+    const result = await login.answer('123 456 789');
+    expect(result.ok, result.shown).toBe(false);
+    expect(result.shown).not.toMatch(URL_PATTERN);
+    expect(result.shown).not.toMatch(/astotp|usage|pbotp/i);
+  };
+
+  it('does not answer an AGI header as an AGI script when started as pam_exec starts it', () => {
+    // pam_exec's environment with AST_AGI_DIR from the PAM environment, and an AGI header as the token.
+    const env = { AST_AGI_DIR: '/x', PAM_SERVICE: 'sshd', PAM_USER: 'root', PAM_TYPE: 'auth' };
+    const r = spawnSync(process.execPath, [BUNDLE_PATH, 'pbotp', 'pam-verify', ...params()], { env, input: 'agi_request: x\n\n', encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('');
+  });
+
+  it('reports a pam_exec line it cannot parse to syslog only, and never lets it grant a login', async () => {
+    const log = await capture();
+    // --help on the verify line once printed help and exited 0: a login for anyone.
+    const service = pamService([
+      `optional pam_exec.so quiet quiet_log stdout ${astotpStep('pam-challenge', [...params(), '--bogus'])}`,
+      `required pam_exec.so quiet expose_authtok stdout ${astotpStep('pam-verify', [...params(), '--help'])}`,
+    ]);
+    await refusedLogin(service);
+    await log?.waitFor(/astotp-pam: pam_exec line "pbotp pam-challenge \.\.\.": usage: unknown option --bogus/);
+    await log?.waitFor(/astotp-pam: pam_exec line "pbotp pam-verify \.\.\.": usage: unknown option --help/);
+
+    // Only the PAM steps run under pam_exec: nothing of the admin's CLI, nothing printed.
+    const cli = spawnSync(process.execPath, [BUNDLE_PATH, 'list'], { env: { PAM_TYPE: 'auth', PAM_USER: 'root' }, encoding: 'utf8' });
+    expect(cli.status).not.toBe(0);
+    expect(cli.stdout + cli.stderr).toBe('');
+    await log?.waitFor(/astotp-pam: pam_exec line "list": usage: only "pbotp pam-challenge" and "pbotp pam-verify" run under pam_exec/);
+  });
+});
+
+if (unavailable !== null) {
+  describe('pbotp PAM refusals', () => {
+    it.skip(`need a real PAM stack: ${unavailable}`, () => {});
+  });
+}
