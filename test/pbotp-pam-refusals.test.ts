@@ -75,6 +75,13 @@ describe.skipIf(unavailable !== null)('pbotp PAM steps refuse what could subvert
     expect(result.shown).not.toMatch(/astotp|usage|pbotp/i);
   };
 
+  it('refuses a PAM environment with AST_AGI_DIR, which once made the steps AGI scripts', async () => {
+    const log = await capture();
+    await refusedLogin(pamEnvService('AST_AGI_DIR=/var/lib/asterisk/agi-bin\n'), ['setcred', 'authenticate']);
+    await log?.waitFor(/astotp-pam: pam-challenge: .*: failed: refused environment: AST_AGI_DIR in the environment/);
+    await log?.waitFor(/astotp-pam: pam-verify: .*: failed: refused environment: AST_AGI_DIR in the environment/);
+  });
+
   it('does not answer an AGI header as an AGI script when started as pam_exec starts it', () => {
     // pam_exec's environment with AST_AGI_DIR from the PAM environment, and an AGI header as the token.
     const env = { AST_AGI_DIR: '/x', PAM_SERVICE: 'sshd', PAM_USER: 'root', PAM_TYPE: 'auth' };
@@ -82,6 +89,36 @@ describe.skipIf(unavailable !== null)('pbotp PAM steps refuse what could subvert
     expect(r.status).not.toBe(0);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe('');
+  });
+
+  it("refuses a second PAM_USER, which would have the authority approve someone else's login", async () => {
+    const log = await capture();
+    // pam_env's PAM_USER comes first in the child's environment, pam_exec's real one after it.
+    const service = pamEnvService('PAM_USER=alice\n');
+    await refusedLogin(service, ['setcred', 'authenticate']);
+    await log?.waitFor(/astotp-pam: pam-challenge: .*: failed: refused environment: PAM_USER set twice/);
+    await log?.waitFor(/astotp-pam: pam-verify: .*: failed: refused environment: PAM_USER set twice/);
+    expect(readdirSync(stateDir)).toEqual([]);
+  });
+
+  it('refuses NODE_OPTIONS after the fact, and the documented env -u line keeps it out of node', async () => {
+    const log = await capture();
+    const marker = join(dir, 'hook-ran');
+    const hook = join(dir, 'hook.cjs');
+    writeFileSync(hook, `require('fs').appendFileSync(${JSON.stringify(marker)}, 'ran\\n');\n`);
+    const variables = `NODE_OPTIONS=--require=${hook}\n`;
+    await refusedLogin(pamEnvService(variables), ['setcred', 'authenticate']);
+    await log?.waitFor(/astotp-pam: pam-verify: .*: failed: refused environment: NODE_OPTIONS in the environment/);
+    // Detection, not prevention: node ran the hook before astotp saw it.
+    expect(existsSync(marker)).toBe(true);
+    rmSync(marker);
+
+    // The README's pam_exec line: node never sees NODE_OPTIONS, the login works, --no-warnings changes nothing else.
+    const documented = pamEnvService(variables, ['/usr/bin/env', '-u', 'NODE_OPTIONS', '-u', 'NODE_PATH', process.execPath, '--no-warnings']);
+    const login = startLogin(documented, 'root', ['setcred', 'authenticate']);
+    const result = await login.answer(respond(await challengeUrl(login)));
+    expect(result.ok, result.shown).toBe(true);
+    expect(existsSync(marker)).toBe(false);
   });
 
   it('reports a pam_exec line it cannot parse to syslog only, and never lets it grant a login', async () => {

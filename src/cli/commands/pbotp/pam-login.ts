@@ -3,6 +3,7 @@
 // PAM failure, never text on the screen of the person logging in.
 import { checkLoginField, type LoginFields } from '../../../pbotp/login.js';
 import type { CliContext } from '../../command.js';
+import { checkPamEnviron } from './pam-environ.js';
 import { readPamParams, type PamParams } from './pam-params.js';
 import { openStateDir, stateKey, sweepStale } from './pam-state.js';
 import { syslog } from './pam-syslog.js';
@@ -29,6 +30,7 @@ function describeEnv(env: NodeJS.ProcessEnv): string {
 export async function pamStep(ctx: CliContext, step: string, body: (pam: PamLogin) => Promise<number>): Promise<number> {
   const describe = describeEnv(ctx.env);
   try {
+    checkPamEnviron();
     if (ctx.env.PAM_TYPE !== 'auth') throw new Error(`must run as a pam_exec auth step (PAM_TYPE is ${JSON.stringify(ctx.env.PAM_TYPE ?? '')})`);
     const params = readPamParams(ctx.args.positionals);
     const user = ctx.env.PAM_USER ?? '';
