@@ -121,6 +121,21 @@ describe.skipIf(unavailable !== null)('pbotp PAM steps refuse what could subvert
     expect(existsSync(marker)).toBe(false);
   });
 
+  it('refuses codes shorter than 6 digits and phrases shorter than 3 words, and takes those lengths', async () => {
+    const log = await capture();
+    await refusedLogin(pamService(stack(['length=5'])));
+    await log?.waitFor(/astotp-pam: pam-challenge: .*: failed: length \(code\) must be a whole number from 6 to 19/);
+    await refusedLogin(pamService(stack(['response_mode=phrase', 'length=2'])));
+    await log?.waitFor(/astotp-pam: pam-verify: .*: failed: length \(phrase\) must be a whole number from 3 to 23/);
+
+    const six = startLogin(pamService(stack(['length=6'])), 'root');
+    const url = await challengeUrl(six);
+    expect(six.shown()).toContain('6-digit code');
+    const code = spawnSync(process.execPath, [BUNDLE_PATH, 'pbotp', 'respond', '--key', keyFile, '--digits', '6', url], { encoding: 'utf8' });
+    expect(code.status, code.stderr).toBe(0);
+    expect((await six.answer(code.stdout.trim().split('\n').at(-1)!)).ok).toBe(true);
+  });
+
   it('reports a pam_exec line it cannot parse to syslog only, and never lets it grant a login', async () => {
     const log = await capture();
     // --help on the verify line once printed help and exited 0: a login for anyone.

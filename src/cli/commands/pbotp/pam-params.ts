@@ -15,6 +15,11 @@ import type { AnswerMode } from './answer-mode.js';
 
 export const DEFAULT_STATE_DIR = '/run/astotp-pam';
 export const SECTION = 'pbotp-pam';
+// Floors for the length: every sshd connection and every `su` brings new
+// challenges, so the tries are unbounded and only the guessing odds per try
+// protect the login (1 in 10^6 for 6 digits, 1 in 2048^3 for 3 words).
+const PAM_CODE_DIGITS_MIN = 6;
+const PAM_PHRASE_WORDS_MIN = 3;
 
 /** Keys of both the pam_exec line and [pbotp-pam]. */
 const SHARED_KEYS = ['pubkey', 'pubkey_file', 'baseurl', 'group', 'host', 'response_mode', 'length', 'qr'] as const;
@@ -91,8 +96,8 @@ function sectionParams(path: string, text: string): Map<string, { value: string;
   return out;
 }
 
-function wholeNumber(text: string, what: string, max: number): number {
-  if (!/^\d{1,3}$/.test(text) || Number(text) < 1 || Number(text) > max) throw new PamConfigError(`${what} must be a whole number from 1 to ${max}`);
+function wholeNumber(text: string, what: string, min: number, max: number): number {
+  if (!/^\d{1,3}$/.test(text) || Number(text) < min || Number(text) > max) throw new PamConfigError(`${what} must be a whole number from ${min} to ${max}`);
   return Number(text);
 }
 
@@ -140,8 +145,8 @@ export function readPamParams(words: readonly string[]): PamParams {
   const length = get('length');
   const mode: AnswerMode =
     modeName === 'code'
-      ? { kind: 'code', digits: length === undefined ? CODE_DIGITS_DEFAULT : wholeNumber(length, 'length (code)', CODE_DIGITS_MAX) }
-      : { kind: 'phrase', words: length === undefined ? PHRASE_WORDS_DEFAULT : wholeNumber(length, 'length (phrase)', PHRASE_WORDS_MAX) };
+      ? { kind: 'code', digits: length === undefined ? CODE_DIGITS_DEFAULT : wholeNumber(length, 'length (code)', PAM_CODE_DIGITS_MIN, CODE_DIGITS_MAX) }
+      : { kind: 'phrase', words: length === undefined ? PHRASE_WORDS_DEFAULT : wholeNumber(length, 'length (phrase)', PAM_PHRASE_WORDS_MIN, PHRASE_WORDS_MAX) };
 
   const qrName = get('qr') ?? 'utf8';
   const qr = QR_STYLES.find((s) => s === qrName);
