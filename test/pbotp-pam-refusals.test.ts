@@ -136,6 +136,32 @@ describe.skipIf(unavailable !== null)('pbotp PAM steps refuse what could subvert
     expect((await six.answer(code.stdout.trim().split('\n').at(-1)!)).ok).toBe(true);
   });
 
+  it('refuses a state directory, config file or public key file below a directory another user owns', async () => {
+    const log = await capture();
+    const theirs = join(dir, 'theirs');
+    mkdirSync(theirs, { mode: 0o755 });
+    chownSync(theirs, NOBODY, NOBODY);
+    // Root's own and closed, as the checks before wanted: only the directory above is wrong.
+    const state = join(theirs, 'state');
+    mkdirSync(state, { mode: 0o700 });
+    const conf = join(theirs, 'pam.conf');
+    writeFileSync(conf, `[pbotp-pam]\npubkey = ${AUTHORITY_PUB}\nbaseurl = ${BASE}\ngroup = ssh\n`, { mode: 0o644 });
+    const pub = join(theirs, 'authority.pub');
+    writeFileSync(pub, `${AUTHORITY_PUB}\n`, { mode: 0o644 });
+
+    await refusedLogin(pamService(stack([`state_dir=${state}`])));
+    await log?.waitFor(new RegExp(`pam-challenge: .*: failed: state directory ${state}: ${theirs} is owned by uid ${NOBODY}, not root`));
+    expect(readdirSync(state)).toEqual([]);
+
+    const line = [`config=${conf}`, `state_dir=${stateDir}`];
+    await refusedLogin(pamService([`required pam_exec.so quiet expose_authtok ${astotpStep('pam-verify', line)}`]));
+    await log?.waitFor(new RegExp(`pam-verify: .*: failed: config file ${conf}: ${theirs} is owned by uid ${NOBODY}, not root`));
+
+    const withKeyFile = params([`pubkey_file=${pub}`]).filter((p) => !p.startsWith('pubkey='));
+    await refusedLogin(pamService([`required pam_exec.so quiet expose_authtok ${astotpStep('pam-verify', withKeyFile)}`]));
+    await log?.waitFor(new RegExp(`pam-verify: .*: failed: public key file ${pub}: ${theirs} is owned by uid ${NOBODY}, not root`));
+  });
+
   it('reports a pam_exec line it cannot parse to syslog only, and never lets it grant a login', async () => {
     const log = await capture();
     // --help on the verify line once printed help and exited 0: a login for anyone.

@@ -11,7 +11,7 @@ import { syslog } from './pam-syslog.js';
 export interface PamLogin {
   params: PamParams;
   login: LoginFields;
-  /** The state directory, checked, with stale states swept. */
+  /** The state directory, checked and made the working directory ("."), with stale states swept. */
   stateDir: string;
   /** This login's state file name. */
   key: string;

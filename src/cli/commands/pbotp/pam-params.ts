@@ -12,6 +12,7 @@ import { parsePublicKey } from '../../../pbotp/keys.js';
 import { checkBaseUrl } from '../../../pbotp/url.js';
 import { QR_STYLES, type QrStyle } from '../../qr.js';
 import type { AnswerMode } from './answer-mode.js';
+import { checkAncestors } from './pam-paths.js';
 
 export const DEFAULT_STATE_DIR = '/run/astotp-pam';
 export const SECTION = 'pbotp-pam';
@@ -43,6 +44,7 @@ export class PamConfigError extends Error {
 
 /** Reads a small file that must be root's (or ours) and writable by no one else. */
 export function readTrustedFile(path: string, what: string): string | null {
+  checkAncestors(path, what);
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);

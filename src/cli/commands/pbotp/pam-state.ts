@@ -6,11 +6,12 @@
 // PID and start time, so a reused PID is another login), the service, the
 // user, the terminal and the remote host.
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createExclusive } from '../../../os/files.js';
 import type { LoginFields } from '../../../pbotp/login.js';
 import { PamConfigError } from './pam-params.js';
+import { checkAncestors } from './pam-paths.js';
 
 /** A challenge older than this is refused and swept away. */
 export const STATE_MAX_AGE_SECONDS = 300;
@@ -46,8 +47,14 @@ export function stateKey(env: NodeJS.ProcessEnv, ppid = process.ppid): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 
-/** The state directory, made 0700 if missing; refused unless it is ours and closed to others. */
+/**
+ * Makes the state directory (0700) if missing, refuses it unless it and every
+ * directory above it are closed to others, and makes it the working
+ * directory: the steps then name their files relative to it, so nothing done
+ * to the path after the check can send them elsewhere. Returns ".".
+ */
 export function openStateDir(dir: string): string {
+  checkAncestors(dir, 'state directory');
   try {
     mkdirSync(dir, { mode: 0o700 });
   } catch (err) {
@@ -55,9 +62,12 @@ export function openStateDir(dir: string): string {
   }
   const st = lstatSync(dir);
   if (!st.isDirectory()) throw new PamConfigError(`state directory ${dir} is not a directory`);
-  if (st.uid !== process.geteuid?.()) throw new PamConfigError(`state directory ${dir} is not owned by uid ${process.geteuid?.()}`);
-  if ((st.mode & 0o077) !== 0) throw new PamConfigError(`state directory ${dir} is open to group or others (must be 0700)`);
-  return dir;
+  process.chdir(dir);
+  const here = statSync('.');
+  if (here.dev !== st.dev || here.ino !== st.ino) throw new PamConfigError(`state directory ${dir} changed while it was opened`);
+  if (here.uid !== process.geteuid?.()) throw new PamConfigError(`state directory ${dir} is not owned by uid ${process.geteuid?.()}`);
+  if ((here.mode & 0o077) !== 0) throw new PamConfigError(`state directory ${dir} is open to group or others (must be 0700)`);
+  return '.';
 }
 
 /** Deletes the states of logins that never came to the verify step. */
