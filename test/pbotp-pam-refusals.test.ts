@@ -10,7 +10,7 @@ import { chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } 
 import { join } from 'node:path';
 import { BUNDLE_PATH } from './helpers/asterisk-peer.js';
 import { AUTHORITY_PRIV, AUTHORITY_PUB } from './helpers/pbotp-authority.js';
-import { astotpStep, captureSyslog, challengeUrl as challengeUrlOf, endLogins, pamService, pamUnavailable, removePamServices, startLogin, type PamLogin, type SyslogCapture } from './helpers/pam-stack.js';
+import { astotpStep, captureSyslog, challengeUrl as challengeUrlOf, endLogins, pamService, pamUnavailable, README_NODE, removePamServices, startLogin, type PamLogin, type SyslogCapture } from './helpers/pam-stack.js';
 import { tempDir } from './helpers/temp.js';
 
 const unavailable = pamUnavailable();
@@ -114,7 +114,7 @@ describe.skipIf(unavailable !== null)('pbotp PAM steps refuse what could subvert
     rmSync(marker);
 
     // The README's pam_exec line: node never sees NODE_OPTIONS, the login works, --no-warnings changes nothing else.
-    const documented = pamEnvService(variables, ['/usr/bin/env', '-u', 'NODE_OPTIONS', '-u', 'NODE_PATH', process.execPath, '--no-warnings']);
+    const documented = pamEnvService(variables, README_NODE);
     const login = startLogin(documented, 'root', ['setcred', 'authenticate']);
     const result = await login.answer(respond(await challengeUrl(login)));
     expect(result.ok, result.shown).toBe(true);

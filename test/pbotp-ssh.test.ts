@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUNDLE_PATH } from './helpers/asterisk-peer.js';
 import { AUTHORITY_PRIV, AUTHORITY_PUB } from './helpers/pbotp-authority.js';
-import { astotpStep } from './helpers/pam-stack.js';
+import { astotpStep, README_NODE } from './helpers/pam-stack.js';
 import { tempDir } from './helpers/temp.js';
 
 const SSHD = '/usr/sbin/sshd';
@@ -49,8 +49,8 @@ describe.skipIf(why !== null)('pbotp PAM steps behind a real OpenSSH server (key
   writeFileSync(
     service,
     [
-      `auth optional pam_exec.so quiet quiet_log stdout ${astotpStep('pam-challenge', params)}`,
-      `auth required pam_exec.so quiet expose_authtok ${astotpStep('pam-verify', params)}`,
+      `auth optional pam_exec.so quiet quiet_log stdout ${astotpStep('pam-challenge', params, README_NODE)}`,
+      `auth required pam_exec.so quiet expose_authtok ${astotpStep('pam-verify', params, README_NODE)}`,
       'auth required pam_permit.so',
       'account required pam_permit.so',
       'session required pam_permit.so',

@@ -21,6 +21,9 @@ export function pamUnavailable(): string | null {
   return null;
 }
 
+/** How the README's pam_exec lines start node (this node, by its path). */
+export const README_NODE = ['/usr/bin/env', '-u', 'NODE_OPTIONS', '-u', 'NODE_PATH', process.execPath, '--no-warnings'];
+
 /**
  * The pam_exec arguments that run `astotp pbotp STEP PARAMS...`, node named by
  * its path as pam_exec needs; `node` replaces the bare node command (a
