@@ -135,3 +135,61 @@ describe('a database made by main at 9032af8', () => {
     ]);
   });
 });
+
+describe('a database a newer astotp has migrated', () => {
+  /** This site's database as a newer astotp would leave it: one more schema version, an added column, its compatibility mark. */
+  function newerSite(mark: number | null): Site {
+    const site = new Site();
+    onTestFinished(() => site.remove());
+    site.config({ timeout: 5 });
+    site.enroll('1001', '4321');
+    const db = new Database(site.db);
+    db.exec('ALTER TABLE audit ADD COLUMN pbx TEXT');
+    if (mark === null) db.prepare("DELETE FROM meta WHERE key = 'oldest_compatible_schema'").run();
+    else db.prepare("INSERT INTO meta (key, value) VALUES ('oldest_compatible_schema', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(String(mark));
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    return site;
+  }
+
+  const versionOf = (path: string): number => {
+    const db = new Database(path, { readonly: true });
+    onTestFinished(() => {
+      db.close();
+    });
+    return db.pragma('user_version', { simple: true }) as number;
+  };
+
+  it('is marked with the oldest schema that may still use it when this astotp migrates it', () => {
+    const site = new Site();
+    onTestFinished(() => site.remove());
+    site.enroll('1001', '4321');
+    const db = new Database(site.db, { readonly: true });
+    onTestFinished(() => {
+      db.close();
+    });
+    expect(db.prepare("SELECT value FROM meta WHERE key = 'oldest_compatible_schema'").get()).toEqual({ value: String(SCHEMA_VERSION) });
+  });
+
+  it('is used as it is when the newer astotp declared this schema still compatible (its migrations only added)', async () => {
+    const site = newerSite(SCHEMA_VERSION);
+    const r = await site.call({ inputs: ['1001', '4321', totp()] });
+    expect(r.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '1001' });
+    expect(site.cli(['list', '--json']).status).toBe(0);
+    expect(versionOf(site.db)).toBe(SCHEMA_VERSION + 1);
+  });
+
+  it.each([
+    ['a later schema only', SCHEMA_VERSION + 1],
+    ['no mark at all', null],
+  ])('is refused, with what to install, when it is compatible with %s', async (_, mark) => {
+    const site = newerSite(mark);
+    const r = await site.call({ inputs: ['1001', '4321', totp()] });
+    expect(r.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'error' });
+    expect(r.variables.ASTOTP_ERROR).toMatch(new RegExp(`has schema version ${SCHEMA_VERSION + 1}, which needs astotp for schema ${SCHEMA_VERSION + 1} or newer .*install a newer astotp`));
+    const cli = site.cli(['list']);
+    expect(cli.status).toBe(1);
+    expect(cli.stderr).toMatch(/install a newer astotp/);
+    expect(versionOf(site.db)).toBe(SCHEMA_VERSION + 1);
+  });
+});

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { accessSync, closeSync, constants, existsSync, fsyncSync, openSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { sqliteAddon } from '../native/sqlite-addon.js';
-import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { COMPATIBLE_META_KEY, MIGRATIONS, OLDEST_COMPATIBLE_SCHEMA, SCHEMA_VERSION } from './schema.js';
 
 export type Db = Database.Database;
 
@@ -88,17 +88,31 @@ function migrate(db: Db, path: string, mayInitialise: boolean): void {
   const version = () => db.pragma('user_version', { simple: true }) as number;
   const found = version();
   if (found === SCHEMA_VERSION) return;
+  if (found > SCHEMA_VERSION) return usableNewer(db, path, found);
   if (found > 0 && found < SCHEMA_VERSION) keepCopy(db, path, SCHEMA_VERSION);
   db.transaction(() => {
     const from = version();
-    if (from > SCHEMA_VERSION) throw new StoreError(`database ${path} has schema version ${from}, newer than this astotp supports (${SCHEMA_VERSION}); install a newer astotp`);
+    if (from > SCHEMA_VERSION) return usableNewer(db, path, from);
     if (from === 0 && !mayInitialise) {
       const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
       throw new StoreError(`database ${path} is ${tables.n ? 'not an astotp database' : 'empty'} (astotp init or astotp enroll initialises it)`);
     }
     for (let v = from; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(COMPATIBLE_META_KEY, String(OLDEST_COMPATIBLE_SCHEMA));
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
+}
+
+/**
+ * A database a newer astotp has migrated: used as it is when that astotp
+ * declared this version still compatible (its migrations since only added),
+ * refused otherwise. Nothing is written either way.
+ */
+function usableNewer(db: Db, path: string, found: number): void {
+  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(COMPATIBLE_META_KEY) as { value: string } | undefined;
+  const oldest = row && /^\d+$/.test(row.value) ? Number(row.value) : found;
+  if (oldest <= SCHEMA_VERSION) return;
+  throw new StoreError(`database ${path} has schema version ${found}, which needs astotp for schema ${oldest} or newer (this one has ${SCHEMA_VERSION}); install a newer astotp`);
 }
 
 /**

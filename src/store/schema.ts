@@ -42,3 +42,16 @@ export const MIGRATIONS: string[] = [
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * The oldest schema version whose astotp may still use a database of this
+ * schema, written to meta when a database is migrated. PBXs sharing one
+ * database are upgraded one at a time: a migration that only adds (a column
+ * or table older code never reads) leaves this where it was, so a PBX not
+ * yet upgraded keeps working; one that changes what older code relies on
+ * raises it, and older astotp then refuses the file with a clear sentence.
+ */
+export const OLDEST_COMPATIBLE_SCHEMA = 2;
+
+/** The meta key that holds OLDEST_COMPATIBLE_SCHEMA of the newest astotp that migrated the file. */
+export const COMPATIBLE_META_KEY = 'oldest_compatible_schema';
