@@ -21,12 +21,13 @@ export class PendingPool {
   /** Adds a connection; returns the one it pushes out, which the caller closes. */
   add(socket: Socket): Socket | null {
     const address = socket.remoteAddress ?? '?';
+    let evicted: Socket | null = null;
+    if ((this.byAddress.get(address)?.size ?? 0) >= this.perAddress) evicted = oldest(this.byAddress.get(address)!);
+    else if (this.all.size >= this.overall) evicted = oldest(this.all.keys());
+    // Evicted first: emptying an address's set drops it from byAddress.
+    if (evicted) this.delete(evicted);
     const own = this.byAddress.get(address) ?? new Set<Socket>();
     this.byAddress.set(address, own);
-    let evicted: Socket | null = null;
-    if (own.size >= this.perAddress) evicted = oldest(own);
-    else if (this.all.size >= this.overall) evicted = oldest(this.all.keys());
-    if (evicted) this.delete(evicted);
     own.add(socket);
     this.all.set(socket, address);
     return evicted;
