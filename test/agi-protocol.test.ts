@@ -118,6 +118,17 @@ describe('AGI lines', () => {
     expect([...reader.lines(Buffer.from('ult=0\n'))]).toEqual(['200 result=0']);
   });
 
+  it('takes a line sent one byte at a time, and bounds what is still unended', () => {
+    const reader = new LineReader(20);
+    const seen: string[] = [];
+    for (const b of Buffer.from('200 result=1 (x)\n200 res')) seen.push(...reader.lines(Buffer.from([b])));
+    expect(seen).toEqual(['200 result=1 (x)']);
+    expect([...reader.lines(Buffer.from('ult=0\n'))]).toEqual(['200 result=0']);
+    expect(() => {
+      for (const b of Buffer.from('x'.repeat(21))) [...reader.lines(Buffer.from([b]))];
+    }).toThrow(/too long/);
+  });
+
   it.each([
     ['a NUL byte', bytes('200 result=1', [0], '2\n'), /NUL byte/],
     ['a byte that never occurs in UTF-8', bytes('200 result=12', [0xff], '\n'), /not valid UTF-8/],

@@ -6,8 +6,13 @@ import { AgiProtocolError } from './errors.js';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export class LineReader {
-  /** Bytes after the last line break, kept until the rest of their line arrives. */
-  private partial: Buffer = Buffer.alloc(0);
+  /**
+   * Pieces of the line not yet ended, kept as they came: a peer sending one
+   * byte at a time must not make each chunk copy and search the whole line
+   * again (quadratic, while every other call waits).
+   */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
 
   constructor(private readonly maxLine: number) {}
 
@@ -16,10 +21,17 @@ export class LineReader {
    * Lazy, so the lines before a bad one are handled before it throws.
    */
   *lines(chunk: Buffer): Generator<string> {
-    const data = this.partial.length ? Buffer.concat([this.partial, chunk]) : chunk;
+    if (!chunk.includes(0x0a)) {
+      this.pendingBytes += chunk.length;
+      if (this.pendingBytes > this.maxLine) throw new AgiProtocolError('line from Asterisk too long');
+      this.pending.push(Buffer.from(chunk));
+      return;
+    }
+    const data = this.pending.length ? Buffer.concat([...this.pending, chunk]) : chunk;
+    this.pending = [];
+    this.pendingBytes = 0;
     let start = 0;
     let newline: number;
-    this.partial = Buffer.alloc(0);
     while ((newline = data.indexOf(0x0a, start)) >= 0) {
       const bytes = data.subarray(start, newline);
       start = newline + 1;
@@ -34,6 +46,10 @@ export class LineReader {
       yield line;
     }
     if (data.length - start > this.maxLine) throw new AgiProtocolError('line from Asterisk too long');
-    this.partial = Buffer.from(data.subarray(start));
+    if (start < data.length) {
+      // A copy: the chunk's buffer may be reused by the stream.
+      this.pending.push(Buffer.from(data.subarray(start)));
+      this.pendingBytes = data.length - start;
+    }
   }
 }
