@@ -24,9 +24,16 @@ export class Throttle implements Counters {
     return this.db.prepare('DELETE FROM throttle WHERE id = ?').run(id).changes === 1;
   }
 
-  /** The ids that start with `prefix`. */
+  /**
+   * The ids that start with `prefix`, as a range of the primary key: runs on
+   * every pbotp try, inside its write transaction, over a table that grows
+   * with every ID callers type, so it must not scan.
+   */
   idsStartingWith(prefix: string): string[] {
-    return this.db.prepare('SELECT id FROM throttle WHERE substr(id, 1, ?) = ?').pluck().all(prefix.length, prefix) as string[];
+    if (prefix === '') return this.db.prepare('SELECT id FROM throttle').pluck().all() as string[];
+    const last = prefix.charCodeAt(prefix.length - 1);
+    const after = prefix.slice(0, -1) + String.fromCharCode(last + 1);
+    return this.db.prepare('SELECT id FROM throttle WHERE id >= ? AND id < ?').pluck().all(prefix, after) as string[];
   }
 
   /** Moves a row to another id, adding its failures to a row already there and keeping the later lock. */
