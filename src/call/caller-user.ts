@@ -7,7 +7,7 @@ import type { UserSource } from '../config/settings.js';
 import type { CallInfo } from './channel.js';
 
 /** E.164 numbers have at most 15 digits. */
-export const CALLER_ID_MAX_DIGITS = 15;
+const CALLER_ID_MAX_DIGITS = 15;
 
 /** Characters that split or join AGI arguments (`,` `|`) or a FastAGI query (`&` `=`). */
 const ARGUMENT_SYNTAX = /[,&=|]/;
@@ -21,7 +21,7 @@ export function callerIdInjects(info: CallInfo): boolean {
 }
 
 /** The ID the caller ID number stands for, or null when it is not a plain number. */
-export function callerIdUser(callerId: string): string | null {
+function callerIdUser(callerId: string): string | null {
   const digits = callerId.startsWith('+') ? callerId.slice(1) : callerId;
   return /^\d+$/.test(digits) && digits.length <= CALLER_ID_MAX_DIGITS ? digits : null;
 }

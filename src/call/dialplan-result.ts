@@ -31,6 +31,12 @@ export function endedBy(err: unknown, user: string | null = null): CallOutcome {
   return err instanceof HangupError ? { ok: false, reason: 'hangup', user, error: null } : { ok: false, reason: 'error', user, error: describe(err) };
 }
 
+/**
+ * Sets the variables the dialplan reads and returns the outcome it was told.
+ * A hangup or protocol error before every variable was acknowledged makes
+ * that a FAILURE (hangup or error): SUCCESS counts only once its own SET
+ * VARIABLE was acknowledged.
+ */
 export async function report(ch: CallChannel, o: CallOutcome): Promise<CallOutcome> {
   let told = o;
   for (const [name, value] of variables(o)) {

@@ -14,8 +14,6 @@ import type { FlowResult } from './attempt-loop.js';
 import { authenticateTotp } from './totp-flow.js';
 import { pbotpCall, type PbotpCall } from './pbotp-settings.js';
 
-export type { CallOutcome } from './dialplan-result.js';
-
 export interface RunOptions {
   source: string;
   /** Settings before the call's own arguments; defaults to loadSettings(). */
@@ -61,15 +59,6 @@ async function pbotpFlow(ch: CallChannel, s: Settings, call: PbotpCall, a: AuthC
   const [{ authenticatePbotp }, { PbotpVerifier }] = await Promise.all([import('./pbotp-flow.js'), import('../auth/pbotp-verifier.js')]);
   return authenticatePbotp(ch, s, call, new PbotpVerifier(a.store, a.key.idMask, s, a.now), source);
 }
-
-/**
- * Sets the variables the dialplan reads and returns the outcome it was told.
- * A hangup or protocol error before every variable was acknowledged makes
- * that a FAILURE (hangup or error): SUCCESS counts only once its own SET
- * VARIABLE was acknowledged.
- */
-
-
 
 function auditEnding(auth: AuthContext, ch: CallChannel, source: string, o: CallOutcome, detail: string | null): void {
   // One try, never a wait (a call's connection has no busy handler): when the
