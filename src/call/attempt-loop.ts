@@ -56,3 +56,9 @@ export async function attemptLoop(ch: CallChannel, s: LoopSettings, attempt: (n:
   await ch.play(sound(PROMPTS.failed));
   return result;
 }
+
+/** Digits typed after a prompt; null when the caller typed nothing at all. */
+export async function ask(ch: CallChannel, prompt: string, timeoutMs: number, maxDigits: number): Promise<string | null> {
+  const { digits } = await ch.getDigits(prompt, timeoutMs, maxDigits);
+  return digits === '' ? null : digits;
+}

@@ -11,12 +11,10 @@ import { HangupError, type CallChannel } from './channel.js';
 import { callContext } from './call-context.js';
 import { fixedUser } from './caller-user.js';
 import { readChallengeAndAsk } from './challenge-reading.js';
-import { attemptLoop, type FlowResult } from './attempt-loop.js';
+import { ask, attemptLoop, type FlowResult } from './attempt-loop.js';
 import type { PbotpCall } from './pbotp-settings.js';
 
 export interface PbotpJudge {
-  /** How logs name a login that no right response has proved. */
-  label(user: string): string;
   /** A 'locked' verdict when the user may not try now, else null. */
   refuseIfLocked(user: string, ctx: Context): Promise<Verdict | null>;
   /** The audited verdict for a call that names no possible user (caller ID not a number). */
@@ -32,7 +30,7 @@ export async function authenticatePbotp(ch: CallChannel, s: Settings, p: PbotpCa
   return attemptLoop(ch, { tries: s.tries, sounds: s.sounds, tag: ' (pbotp)', user: fixed?.id ?? null }, async () => {
     // No challenge can be made for a login that names nobody.
     if (fixed?.id === null) return { kind: 'judged', verdict: await judge.refuseNoUser(ctx), last: true };
-    const user = fixed ? fixed.id : (await ch.getDigits(sound(PROMPTS.enterId), s.idTimeoutMs, s.idMaxDigits)).digits || null;
+    const user = fixed ? fixed.id : await ask(ch, sound(PROMPTS.enterId), s.idTimeoutMs, s.idMaxDigits);
     if (user === null) return { kind: 'unanswered', why: 'no input' };
     const locked = await judge.refuseIfLocked(user, ctx);
     // The dialplan's user stays locked whatever the caller does next.

@@ -6,7 +6,7 @@ import type { Context } from '../auth/verifier.js';
 import type { Verdict } from '../auth/verdict.js';
 import type { Settings } from '../config/settings.js';
 import { PROMPTS } from '../sounds/prompts.js';
-import { attemptLoop, type FlowResult } from './attempt-loop.js';
+import { ask, attemptLoop, type FlowResult } from './attempt-loop.js';
 import type { CallChannel } from './channel.js';
 import { callContext } from './call-context.js';
 import { fixedUser } from './caller-user.js';
@@ -28,10 +28,4 @@ export async function authenticateTotp(ch: CallChannel, s: Settings, judge: Judg
     if (!named || code === null || (s.askPin && pin === null)) return { kind: 'unanswered', why: 'no input' };
     return { kind: 'judged', verdict: await judge.judge({ user: fixed ? fixed.id : typed, pin, code }, ctx) };
   });
-}
-
-/** Digits typed after a prompt; null when the caller typed nothing at all. */
-async function ask(ch: CallChannel, prompt: string, timeoutMs: number, maxDigits: number): Promise<string | null> {
-  const { digits } = await ch.getDigits(prompt, timeoutMs, maxDigits);
-  return digits === '' ? null : digits;
 }
