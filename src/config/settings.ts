@@ -265,9 +265,10 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
     }
     // Checked against [general] now, so a bad profile fails every call at once, not the first call that names it.
     for (const p of profiles.values()) {
-      for (const entry of p.entries) {
+      const scratch = { ...s };
+      for (const [key, value, where] of p.entries) {
         try {
-          applyProfile(s, { ...p, entries: [entry] });
+          apply(PROFILE_KEYS, scratch, key, value, `${where} ${key}`);
         } catch (err) {
           problems.push((err as Error).message);
         }

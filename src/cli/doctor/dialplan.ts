@@ -5,7 +5,7 @@
 // #exec is never run, and #include is followed only to files we can read.
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
-import type { Settings } from '../../config/settings.js';
+import { applyProfile, type Settings } from '../../config/settings.js';
 import { SERVED_SCRIPTS } from '../../fastagi/request.js';
 import { expressions, safeFilter, splitArgs, substitutes } from './asterisk-syntax.js';
 import { pass, warn, type Check } from './check.js';
@@ -123,10 +123,9 @@ function oneFactorProfiles(s: Settings): string[] {
   const general = !s.askPin && s.user.from === 'callerid';
   if (general) out.push('[general] asks no PIN and takes the user from the caller ID: one factor only, since a caller ID is no authentication');
   for (const p of s.profiles.values()) {
-    const keys = new Map(p.entries.map(([k, v]) => [k, v]));
-    const askPin = keys.has('ask_pin') ? !/^(no|false|off|0)$/i.test(keys.get('ask_pin')!) : s.askPin;
-    const fromCallerId = keys.has('user') ? /^callerid$/i.test(keys.get('user')!) : s.user.from === 'callerid';
-    if (!askPin && fromCallerId) out.push(`[${p.name}] asks no PIN and takes the user from the caller ID: one factor only, since a caller ID is no authentication`);
+    // The profile as a call would run it (its values were checked at load).
+    const call = applyProfile(s, p);
+    if (!call.askPin && call.user.from === 'callerid') out.push(`[${p.name}] asks no PIN and takes the user from the caller ID: one factor only, since a caller ID is no authentication`);
   }
   return out;
 }
@@ -138,8 +137,7 @@ function oneFactorProfile(args: string, s: Settings): string | null {
   if (!user || !/callerid/i.test(user)) return null;
   const profile = /^profile=(.+)$/i.exec(parts[1] ?? '')?.[1];
   const p = profile ? s.profiles.get(profile.toLowerCase()) : undefined;
-  const askPin = p?.entries.find(([k]) => k === 'ask_pin')?.[1];
-  const noPin = askPin !== undefined ? /^(no|false|off|0)$/i.test(askPin) : !s.askPin;
+  const noPin = !(p ? applyProfile(s, p) : s).askPin;
   return noPin ? `takes the user from the caller ID and ${p ? `profile ${p.name}` : '[general]'} asks no PIN: one factor only, since a caller ID is no authentication` : null;
 }
 
