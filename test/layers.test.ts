@@ -23,7 +23,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   responder: ['pbotp'],
   call: ['auth', 'config', 'pbotp', 'sounds'],
   auth: ['store', 'config', 'pbotp', 'os', 'totp'],
-  store: ['native', 'totp'],
+  store: ['native', 'os', 'totp'],
   native: ['os'],
   // The pbotp settings are checked where astotp.conf is read, so a bad key
   // is an error with its file and line; the checks (a public key must be a

@@ -74,3 +74,13 @@ function syncDirectory(fs: FileSystem, dir: string): void {
     fs.closeSync(fd);
   }
 }
+
+/** Makes what is already written to `path`, a file or a directory's entries, durable. */
+export function syncPath(path: string): void {
+  const fd = nodeFs.openSync(path, 'r');
+  try {
+    nodeFs.fsyncSync(fd);
+  } finally {
+    nodeFs.closeSync(fd);
+  }
+}

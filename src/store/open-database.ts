@@ -1,9 +1,10 @@
 // Opens the SQLite file with the settings every caller relies on, applies
 // migrations, and turns SQLite's failures into sentences an admin can act on.
 import Database from 'better-sqlite3';
-import { accessSync, closeSync, constants, existsSync, fsyncSync, openSync, rmSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { sqliteAddon } from '../native/sqlite-addon.js';
+import { syncPath } from '../os/files.js';
 import { COMPATIBLE_META_KEY, MIGRATIONS, OLDEST_COMPATIBLE_SCHEMA, SCHEMA_VERSION } from './schema.js';
 
 export type Db = Database.Database;
@@ -98,9 +99,14 @@ function migrate(db: Db, path: string, mayInitialise: boolean): void {
       throw new StoreError(`database ${path} is ${tables.n ? 'not an astotp database' : 'empty'} (astotp init or astotp enroll initialises it)`);
     }
     for (let v = from; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
-    db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(COMPATIBLE_META_KEY, String(OLDEST_COMPATIBLE_SCHEMA));
+    writeMeta(db, COMPATIBLE_META_KEY, String(OLDEST_COMPATIBLE_SCHEMA));
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
+}
+
+/** Sets one of the few facts kept in the meta table. */
+export function writeMeta(db: Db, key: string, value: string): void {
+  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
 }
 
 /**
@@ -136,22 +142,13 @@ function keepCopy(db: Db, path: string, to: number): void {
     closeSync(fd);
     try {
       db.prepare('VACUUM INTO ?').run(copy);
-      syncFile(copy);
-      syncFile(dirname(copy));
+      syncPath(copy);
+      syncPath(dirname(copy));
     } catch (err) {
       rmSync(copy, { force: true });
       throw new StoreError(`cannot keep a copy of database ${path} in ${copy} before upgrading it: ${(err as Error).message}`);
     }
     return;
-  }
-}
-
-function syncFile(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }
 

@@ -2,7 +2,7 @@
 import { Audit } from './audit.js';
 import { whenNotBusy, type BusyWait } from './busy-wait.js';
 import { UserCounters } from './counters.js';
-import { DEFAULT_TIMEOUT_MS, openDatabase, type Db, type OpenOptions } from './open-database.js';
+import { DEFAULT_TIMEOUT_MS, openDatabase, writeMeta, type Db, type OpenOptions } from './open-database.js';
 import { Throttle } from './throttle.js';
 import { Users } from './users.js';
 
@@ -41,7 +41,7 @@ export class Store {
   }
 
   setMeta(key: string, value: string): void {
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    writeMeta(this.db, key, value);
   }
 
   /**
