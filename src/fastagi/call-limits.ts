@@ -14,15 +14,13 @@ const SERVER_WORK_MS = 60_000;
 const CHALLENGE_READING_MS = 120_000;
 
 /** The longest one command may wait: the call's longest wait for the caller, plus the prompts. */
-export function idleLimitMs(base: Settings, args: string[]): number {
-  const s = callSettings(base, args);
+export function idleLimitMs(s: Settings): number {
   const waits = [s.idTimeoutMs, s.pinTimeoutMs, s.codeTimeoutMs, ...(s.mode === 'pbotp' ? [s.pbotpTimeoutMs] : [])];
   return Math.max(...waits) + IDLE_MARGIN_MS;
 }
 
 /** The longest a whole call may wait: every wait for the caller in every try, plus the prompts. */
-export function callLimitMs(base: Settings, args: string[]): number {
-  const s = callSettings(base, args);
+export function callLimitMs(s: Settings): number {
   // A pbotp try may read its challenge MAX_READINGS times, each followed by a key and the code.
   const perTry =
     s.mode === 'pbotp'
@@ -37,12 +35,12 @@ export function callLimitMs(base: Settings, args: string[]): number {
  * queued behind other calls', and a wait of up to db_timeout for a database
  * another process holds locked in each try.
  */
-export function wallLimitMs(base: Settings, args: string[], answersMs: number): number {
-  const s = callSettings(base, args);
+export function wallLimitMs(s: Settings, answersMs: number): number {
   return answersMs + s.tries * s.dbTimeoutMs + SERVER_WORK_MS;
 }
 
-function callSettings(base: Settings, args: string[]): Settings {
+/** The settings a call's limits are taken from: its profile's, or the site's when its arguments are bad. */
+export function callSettings(base: Settings, args: string[]): Settings {
   try {
     return applyCallArguments(base, args);
   } catch {

@@ -12,7 +12,7 @@ import { failFirst, refusal, report } from '../call/dialplan-result.js';
 import { runCall } from '../call/run-call.js';
 import type { Settings } from '../config/settings.js';
 import { AnswerWatch } from './answer-watch.js';
-import { callLimitMs, idleLimitMs, wallLimitMs } from './call-limits.js';
+import { callLimitMs, callSettings, idleLimitMs, wallLimitMs } from './call-limits.js';
 import { readRequest } from './request.js';
 import type { SharedAuth } from './shared-auth.js';
 
@@ -85,9 +85,10 @@ export async function serveCall(c: OpenConnection, ctx: ConnectionContext): Prom
   const request = readRequest(info);
   const channel = new AgiChannel(session, { ...info, args: request.args }, { onClose: () => hangUpSocket(socket) });
   const label = callLabel(info, c.peer);
-  const commandMs = ctx.idleTimeoutMs ?? idleLimitMs(ctx.settings, request.args);
-  const totalMs = ctx.callTimeoutMs ?? callLimitMs(ctx.settings, request.args);
-  const wallMs = wallLimitMs(ctx.settings, request.args, totalMs);
+  const limits = callSettings(ctx.settings, request.args);
+  const commandMs = ctx.idleTimeoutMs ?? idleLimitMs(limits);
+  const totalMs = ctx.callTimeoutMs ?? callLimitMs(limits);
+  const wallMs = wallLimitMs(limits, totalMs);
   const expired = {
     command: 'Asterisk left a command unanswered for too long',
     total: `Asterisk took more than ${seconds(totalMs)} s in all to answer this call`,
