@@ -5,7 +5,7 @@ import { isAgiInvocation } from './modes/detect-mode.js';
 const argv = process.argv.slice(2);
 
 if (isAgiInvocation(argv, process.env, Boolean(process.stdin.isTTY))) {
-  void import('./modes/agi-main.js').then((m) => m.agiMain());
+  void import('./modes/agi-main.js').then((m) => m.agiMain(argv));
 } else {
   void import('./cli/main.js')
     .then((m) => m.cliMain(argv))

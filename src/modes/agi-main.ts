@@ -11,13 +11,12 @@ const EXIT_AFTER_HANGUP_MS = 800;
  * A header value with a line break (a caller ID name) could forge agi_arg_
  * lines; argv it cannot touch.
  */
-function headerMatchesArgv(args: readonly string[]): boolean {
-  const argv = process.argv.slice(2);
+function headerMatchesArgv(args: readonly string[], argv: readonly string[]): boolean {
   const given = argv[0] === 'agi' ? argv.slice(1) : argv;
   return given.length === args.length && given.every((a, i) => a === args[i]);
 }
 
-export async function agiMain(): Promise<void> {
+export async function agiMain(argv: readonly string[]): Promise<void> {
   process.on('SIGHUP', () => setTimeout(() => process.exit(0), EXIT_AFTER_HANGUP_MS).unref());
   process.on('uncaughtException', (err) => {
     process.stderr.write(`astotp: internal error: ${err.message}\n`);
@@ -35,7 +34,7 @@ export async function agiMain(): Promise<void> {
     // the dialplan still reads FAILURE.
     await failFirst(channel);
     const { runCall } = await import('../call/run-call.js');
-    const outcome = headerMatchesArgv(channel.info.args)
+    const outcome = headerMatchesArgv(channel.info.args, argv)
       ? await runCall(channel, { source: 'agi' })
       : await report(channel, refusal('refused: the AGI header names other arguments than the command line (a caller ID with a line break?)'));
     if (outcome.error) process.stderr.write(`astotp: ${outcome.error}\n`);
