@@ -1,7 +1,7 @@
 // astotp pbotp respond: the authority's answer, computed on a shell.
 import { parseChallenge } from '../../../pbotp/challenge-text.js';
 import { groupCode, toCode, toPhrase } from '../../../pbotp/encode.js';
-import { describeLogin, loginData } from '../../../pbotp/login.js';
+import { checkLogin, describeLogin, loginData } from '../../../pbotp/login.js';
 import { respond } from '../../../pbotp/protocol.js';
 import { parseChallengeUrl, type ChallengeRequest } from '../../../pbotp/url.js';
 import { stringOption } from '../../args.js';
@@ -53,7 +53,7 @@ function request(positionals: string[]): ChallengeRequest {
     const [group, host, user, ...challenge] = positionals as [string, string, string, ...string[]];
     // Digit groups typed with spaces arrive as separate arguments.
     const login = { group, host, user };
-    loginData(login);
+    checkLogin(login);
     return { login, challenge: parseChallenge(challenge.join(' ')) };
   }
   throw new UsageError('give a challenge URL, or GROUP HOST USER CHALLENGE');
