@@ -48,7 +48,7 @@ export class PbotpVerifier {
   }
 
   /** How logs name a login that no right response has proved. */
-  label(user: string): string {
+  private label(user: string): string {
     return maskedId(this.idMask, user);
   }
 
