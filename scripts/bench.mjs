@@ -2,6 +2,7 @@
 // the built dist/astotp with the scripted Asterisk of the tests (instant
 // replies), and printed as one table whose ratios all come from this run.
 // BENCH_RUNS (default 20) sets the repetitions of the single-call rows.
+import './bench/private-tmp.mjs';
 import Database from 'better-sqlite3';
 import { copyFileSync, existsSync } from 'node:fs';
 import { cpus } from 'node:os';

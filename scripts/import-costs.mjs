@@ -3,6 +3,7 @@
 // runs a successful call against the scripted Asterisk; the
 // table shows the median self time per module over the runs, and which
 // modules a call never loads. Usage: node scripts/import-costs.mjs [RUNS]
+import './bench/private-tmp.mjs';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
