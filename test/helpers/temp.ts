@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const made: string[] = [];
+const firsts: (() => unknown)[] = [];
 
 /** A new empty directory under the temp dir, removed after this test file. */
 export function tempDir(prefix: string): string {
@@ -13,6 +14,18 @@ export function tempDir(prefix: string): string {
   return dir;
 }
 
-export function removeTempDirs(): void {
+/**
+ * Runs `end` after this test file, before its temp dirs go: for what lives
+ * in them and must end first (a server whose data dir is one), even when a
+ * test failed before it could end it.
+ */
+export function beforeTempRemoval(end: () => unknown): void {
+  firsts.push(end);
+}
+
+export async function removeTempDirs(): Promise<void> {
+  const failed: unknown[] = [];
+  for (const end of firsts.splice(0)) await Promise.resolve().then(end).catch((e: unknown) => failed.push(e));
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+  if (failed.length > 0) throw failed[0];
 }
