@@ -4,14 +4,19 @@
 # pamtester (a PAM application to drive the pbotp PAM steps through a real
 # Linux-PAM stack), OpenSSH's server and client (the same steps behind
 # keyboard-interactive; the test runs sshd -i as the client's ProxyCommand,
-# never as a daemon) and, with --e2e, debootstrap for the real-Asterisk suite.
+# never as a daemon), openssl (throwaway certificates), PostgreSQL's server
+# (test/helpers/postgres.ts starts throwaway servers of its own; the cluster
+# the package creates is left unstarted, see policy-rc.d below) and, with
+# --e2e, debootstrap for the real-Asterisk suite.
 set -euo pipefail
-want=(oathtool:oathtool pamtester:pamtester sshd:openssh-server ssh:openssh-client)
+want=(oathtool:oathtool pamtester:pamtester sshd:openssh-server ssh:openssh-client openssl:openssl)
 [[ "${1:-}" == "--e2e" ]] && want+=(debootstrap:debootstrap)
 missing=()
 for pair in "${want[@]}"; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || [[ -x "/usr/sbin/${pair%%:*}" ]] || missing+=("${pair#*:}")
 done
+# Debian keeps the server off PATH, one directory per major version.
+compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
 ((${#missing[@]} == 0)) && exit 0
 if [[ $(id -u) -ne 0 ]]; then
   sudo_cmd=(sudo)
@@ -21,8 +26,9 @@ else
 fi
 echo "installing Debian packages: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-# openssh-server's install would start sshd on port 22: tell invoke-rc.d not
-# to start services, unless the machine already says so itself.
+# openssh-server's install would start sshd on port 22, postgresql's its
+# cluster on 5432: tell invoke-rc.d not to start services, unless the machine
+# already says so itself.
 if [[ ! -e /usr/sbin/policy-rc.d ]]; then
   printf '#!/bin/sh\nexit 101\n' | "${sudo_cmd[@]}" tee /usr/sbin/policy-rc.d >/dev/null
   "${sudo_cmd[@]}" chmod 755 /usr/sbin/policy-rc.d
