@@ -1,6 +1,7 @@
 // A classic AGI call starts a whole Node process: it must evaluate only what a
 // call needs. The bundle holds the admin CLI, QR codes, the pbotp tools, the
-// FastAGI server and the voice prompts besides; none of it may run on a call.
+// FastAGI server, the PostgreSQL driver and the voice prompts besides; none
+// of it may run on a SQLite call.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +9,7 @@ import { probedBundle, readProbe } from './helpers/module-probe.js';
 import { Site, totp } from './helpers/site.js';
 
 describe('a classic AGI call', () => {
-  it('initialises no CLI, QR, pbotp flow, FastAGI or sound module, and never reads the embedded bytes once the addon is cached', async () => {
+  it('initialises no CLI, QR, pbotp flow, FastAGI, PostgreSQL or sound module, and never reads the embedded bytes once the addon is cached', async () => {
     const site = new Site();
     site.config({ timeout: 5 });
     site.enroll('1001', '4321');
@@ -30,10 +31,10 @@ describe('a classic AGI call', () => {
     const loaded = Object.keys(readProbe(probe).modules);
     expect(loaded).toContain('src/call/run-call.ts');
     expect(loaded).toContain('src/agi/session.ts');
-    const unwanted = /^(src\/cli\/|src\/fastagi\/|src\/sounds\/(install|embedded-sounds)\.ts|src\/call\/pbotp-flow\.ts|src\/pbotp\/(protocol|attempt|cli)|src\/responder\/|node_modules\/uqr\/|node_modules\/@noble\/hashes\/blake2|node_modules\/@scure\/bip39)/;
+    const unwanted = /^(src\/cli\/|src\/fastagi\/|src\/sounds\/(install|embedded-sounds)\.ts|src\/call\/pbotp-flow\.ts|src\/pbotp\/(protocol|attempt|cli)|src\/responder\/|node_modules\/uqr\/|node_modules\/@noble\/hashes\/blake2|node_modules\/@scure\/bip39|node_modules\/pg|node_modules\/postgres-|src\/store\/postgres\/)/;
     expect(loaded.filter((m) => unwanted.test(m))).toEqual([]);
     // The check above is only as good as the names: each family must exist in the bundle.
-    for (const family of ['src/cli/main.ts', 'src/fastagi/server.ts', 'src/sounds/install.ts', 'src/call/pbotp-flow.ts', 'node_modules/uqr/dist/index.mjs']) {
+    for (const family of ['src/cli/main.ts', 'src/fastagi/server.ts', 'src/sounds/install.ts', 'src/call/pbotp-flow.ts', 'node_modules/uqr/dist/index.mjs', 'node_modules/pg/lib/index.js', 'src/store/postgres/pg-store.ts']) {
       expect(allModules).toContain(family);
     }
   });

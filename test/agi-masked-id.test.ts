@@ -3,7 +3,7 @@
 // the pbotp throttle table as typed, only masked. Through the built bundle.
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Store } from '../src/store/store.js';
+import { openStore } from '../src/store/open-store.js';
 import { expectFailedClosed } from './helpers/failed-closed.js';
 import { AUTHORITY_PUB, rightCode, wrongCode as wrongResponse } from './helpers/pbotp-authority.js';
 import { Site, totp, wrongCode } from './helpers/site.js';
@@ -37,12 +37,12 @@ function log(site: Site, args: string[] = []): { text: string; rows: AuditRow[] 
 }
 
 /** Reads the site's database directly, as an attacker with a copy of it would. */
-function throttleIds(site: Site): string[] {
-  const store = Store.open(site.db, { create: false });
+async function throttleIds(site: Site): Promise<string[]> {
+  const store = await openStore(site.db, { create: false });
   try {
-    return store.throttle.idsStartingWith('');
+    return await store.read((t) => t.throttle.idsStartingWith(''));
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -93,14 +93,14 @@ describe('a pbotp call', { timeout: 30_000 }, () => {
     expect([...r.verbose, r.stderr].join('\n')).not.toMatch(RAW_9999);
     expect(log(site).text).not.toMatch(RAW_9999);
     expect(log(site, ['--user', '9999']).rows.map((e) => e.user)).toEqual([expect.stringMatching(MASKED)]);
-    const ids = throttleIds(site);
+    const ids = await throttleIds(site);
     expect(ids).toEqual([expect.stringMatching(/^pbotp-mac:[0-9a-f]{32}$/)]);
     expect(ids.join()).not.toMatch(RAW_9999);
 
     const locked = await site.call({ inputs: ['9999', rightCode(LOGIN)] });
     expect(locked.variables.ASTOTP_REASON).toBe('locked');
     expect(site.cli(['unlock', '9999']).stdout).toMatch(/pbotp lockout of 9999 cleared/);
-    expect(throttleIds(site)).toEqual([]);
+    expect(await throttleIds(site)).toEqual([]);
     const after = await site.call({ inputs: ['9999', rightCode(LOGIN)] });
     expect(after.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '9999' });
     // Proved by the authority's response: from now on the ID itself.
@@ -111,17 +111,21 @@ describe('a pbotp call', { timeout: 30_000 }, () => {
   it('honours a lock an earlier version stored under the typed ID, and unlock ends it', async () => {
     const site = pbotpSite();
     const now = Math.floor(Date.now() / 1000);
-    const store = Store.open(site.db, { create: false });
-    store.db.prepare('INSERT INTO throttle (id, failures, locked_until, updated_at) VALUES (?, 0, ?, ?)').run('pbotp:9999', now + 900, now);
-    store.db.prepare('INSERT INTO throttle (id, failures, locked_until, updated_at) VALUES (?, 0, ?, ?)').run('pbotp:1002', now + 900, now);
-    store.close();
+    const store = await openStore(site.db, { create: false });
+    try {
+      await store.exclusive(async (t) => {
+        for (const id of ['pbotp:9999', 'pbotp:1002']) await t.throttle.put(id, { failures: 0, locked_until: now + 900 }, now);
+      });
+    } finally {
+      await store.close();
+    }
     // unlock before any call has moved the rows finds a raw one too.
     expect(site.cli(['unlock', '1002']).stdout).toMatch(/pbotp lockout of 1002 cleared/);
 
     const locked = await site.call({ inputs: ['9999', rightCode(LOGIN)] });
     expect(locked.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'locked' });
     expect(locked.said).toEqual([]);
-    expect(throttleIds(site)).toEqual([expect.stringMatching(/^pbotp-mac:/)]);
+    expect(await throttleIds(site)).toEqual([expect.stringMatching(/^pbotp-mac:/)]);
     expect(site.cli(['unlock', '9999']).status).toBe(0);
     const after = await site.call({ inputs: ['9999', rightCode(LOGIN)] });
     expect(after.variables.ASTOTP).toBe('SUCCESS');

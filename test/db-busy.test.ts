@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Store } from '../src/store/store.js';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { CallResult } from './helpers/asterisk-peer.js';
 import { DbLock } from './helpers/db-lock.js';
 import { expectFailedClosed } from './helpers/failed-closed.js';
@@ -147,17 +147,17 @@ describe('a database locked by another process, classic AGI', () => {
 });
 
 describe('Store waiting for a lock', () => {
-  function openStore(timeoutMs: number): Store {
+  async function openStore(timeoutMs: number): Promise<SqliteStore> {
     const dir = mkdtempSync(join(tmpdir(), 'astotp-busy-'));
     dirs.push(dir);
     const path = join(dir, 'astotp.sqlite3');
-    Store.open(path, { create: true }).close();
-    return Store.open(path, { create: false, timeoutMs, blocking: false });
+    await SqliteStore.open(path, { create: true }).close();
+    return SqliteStore.open(path, { create: false, timeoutMs, blocking: false });
   }
 
   it('leaves the event loop free while it waits, and runs the transaction once the lock is gone', async () => {
-    const store = openStore(20_000);
-    const lock = await hold(store.path, 'writers');
+    const store = await openStore(20_000);
+    const lock = await hold(store.name, 'writers');
     let ticks = 0;
     const ticker = setInterval(() => {
       // The first tick proves the wait did not block; then the lock goes.
@@ -165,27 +165,27 @@ describe('Store waiting for a lock', () => {
     }, 1);
     let ran = 0;
     try {
-      await store.exclusive(() => {
+      await store.exclusive(async (t) => {
         ran++;
-        store.setMeta('probe', String(ticks));
+        await t.meta.set('probe', String(ticks));
       });
     } finally {
       clearInterval(ticker);
-      store.close();
+      await store.close();
     }
     expect(ran).toBe(1);
     expect(ticks).toBeGreaterThan(0);
   });
 
   it('gives up after timeoutMs with a busy StoreError, without running the transaction', async () => {
-    const store = openStore(300);
-    await hold(store.path, 'writers');
+    const store = await openStore(300);
+    await hold(store.name, 'writers');
     let ran = false;
-    const failed = store.exclusive(() => (ran = true));
-    await expect(failed).rejects.toMatchObject({ code: 'busy', message: `database ${store.path} is busy: another process has held a lock longer than db_timeout (0.3 s)` });
+    const failed = store.exclusive(async () => (ran = true));
+    await expect(failed).rejects.toMatchObject({ code: 'busy', message: `database ${store.name} is busy: another process has held a lock longer than db_timeout (0.3 s)` });
     // In WAL mode readers are not kept out by a writer.
-    await expect(store.read(() => store.users.count())).resolves.toBe(0);
-    store.close();
+    await expect(store.read((t) => t.users.count())).resolves.toBe(0);
+    await store.close();
     expect(ran).toBe(false);
   });
 });

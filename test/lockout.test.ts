@@ -1,8 +1,7 @@
 // The lockout and replay rules against the clock: a Verifier and a
-// PbotpVerifier on a real SQLite file, with time injected instead of waited
-// for, and codes from oathtool at those times.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// PbotpVerifier on each store (a real SQLite file, a real PostgreSQL
+// database), with time injected instead of waited for, and codes from
+// oathtool at those times; then a whole call on SQLite.
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { lockEnd } from '../src/auth/lockout.js';
@@ -17,15 +16,18 @@ import { runCall } from '../src/call/run-call.js';
 import { defaults } from '../src/config/settings.js';
 import { startAttempt } from '../src/pbotp/attempt.js';
 import { parsePublicKey } from '../src/pbotp/keys.js';
-import { Store } from '../src/store/store.js';
+import { openStore } from '../src/store/open-store.js';
+import type { Store } from '../src/store/store.js';
 import { AUTHORITY_PUB, responseCode } from './helpers/pbotp-authority.js';
 import { SECRET, totpAt } from './helpers/site.js';
+import { describeStores, type OpenStore } from './helpers/stores.js';
+import { tempDir } from './helpers/temp.js';
 
 /** A step boundary: 1_800_000_000 = 60_000_000 × 30. */
 const T0 = 1_800_000_000;
 const RULES = { window: 1, lockoutFailures: 3, lockoutMinutes: 15 };
 const LOCK = RULES.lockoutMinutes * 60;
-const ctx = { source: 'test' };
+const ctx = { source: 'test', pbx: 'pbx1' };
 
 /** A code that is wrong at `at` (none of the three steps the window accepts). */
 function wrongAt(at: number): string {
@@ -35,30 +37,27 @@ function wrongAt(at: number): string {
   return c;
 }
 
-const dirs: string[] = [];
-const stores: Store[] = [];
-afterEach(() => {
-  for (const store of stores.splice(0)) store.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-async function site(rules = RULES) {
-  const dir = mkdtempSync(join(tmpdir(), 'astotp-lockout-'));
-  dirs.push(dir);
-  const key = createMasterKey(join(dir, 'astotp.key')) as MasterKey;
-  const store = Store.open(join(dir, 'astotp.sqlite3'), { create: true });
-  stores.push(store);
-  const clock = { t: T0 };
-  const verifier = new Verifier(store, key, rules, () => clock.t);
-  store.users.insert({ id: '1001', pin_hash: await hashPin(key.pinPepper, '4321'), secret_box: sealSecret(key.secretKey, '1001', SECRET), algorithm: 'SHA1', digits: 6, period: 30 });
-  const right = () => verifier.judge({ user: '1001', pin: '4321', code: totpAt(clock.t) }, ctx);
-  const wrong = () => verifier.judge({ user: '1001', pin: '4321', code: wrongAt(clock.t) }, ctx);
-  return { store, key, clock, verifier, right, wrong };
+/** One user, 1001, PIN 4321, enrolled with SECRET. */
+async function enroll(store: Store, key: MasterKey): Promise<void> {
+  const pin_hash = await hashPin(key.pinPepper, '1001', '4321');
+  await store.exclusive((t) => t.users.insert({ id: '1001', pin_hash, secret_box: sealSecret(key.secretKey, '1001', SECRET), algorithm: 'SHA1', digits: 6, period: 30 }));
 }
 
-describe('a lock, with the clock injected', () => {
+async function site(open: OpenStore, rules = RULES) {
+  const key = createMasterKey(join(tempDir('astotp-lockout-'), 'astotp.key')) as MasterKey;
+  const store = await open();
+  const clock = { t: T0 };
+  const verifier = new Verifier(store, key, rules, () => clock.t);
+  await enroll(store, key);
+  const right = () => verifier.judge({ user: '1001', pin: '4321', code: totpAt(clock.t) }, ctx);
+  const wrong = () => verifier.judge({ user: '1001', pin: '4321', code: wrongAt(clock.t) }, ctx);
+  const user = () => store.read((t) => t.users.get('1001'));
+  return { store, key, clock, verifier, right, wrong, user };
+}
+
+describeStores('a lock, with the clock injected', (open) => {
   it('expires by itself after lockout_minutes; until then even right credentials are refused', async () => {
-    const { clock, right, wrong } = await site();
+    const { clock, right, wrong } = await site(open);
     for (let i = 0; i < 2; i++) expect(await wrong()).toMatchObject({ reason: 'bad-credentials', detail: 'wrong code' });
     expect(await wrong()).toMatchObject({ reason: 'bad-credentials', detail: 'wrong code; now locked for 15 min' });
     clock.t = T0 + LOCK - 31;
@@ -68,9 +67,9 @@ describe('a lock, with the clock injected', () => {
   });
 
   it('is over in the second locked_until names, and held in the second before it', async () => {
-    const { store, clock, right, wrong } = await site();
+    const { clock, right, wrong, user } = await site(open);
     for (let i = 0; i < 3; i++) await wrong();
-    expect(store.users.get('1001')?.locked_until).toBe(T0 + LOCK);
+    expect((await user())?.locked_until).toBe(T0 + LOCK);
     clock.t = T0 + LOCK - 1;
     expect(await right()).toMatchObject({ ok: false, reason: 'locked', detail: `locked until ${new Date((T0 + LOCK) * 1000).toISOString()}` });
     clock.t = T0 + LOCK;
@@ -78,28 +77,28 @@ describe('a lock, with the clock injected', () => {
   });
 
   it('leaves no failures behind when it runs out: the next lock takes lockout_failures new ones', async () => {
-    const { store, clock, wrong } = await site();
+    const { clock, wrong, user } = await site(open);
     for (let i = 0; i < 3; i++) await wrong();
     // Attempts during the lock are refused without being counted.
     clock.t = T0 + 60;
     expect(await wrong()).toMatchObject({ reason: 'locked' });
     clock.t = T0 + LOCK + 60;
-    expect(store.users.get('1001')).toMatchObject({ failures: 0, locked_until: T0 + LOCK });
+    expect(await user()).toMatchObject({ failures: 0, locked_until: T0 + LOCK });
     expect(await wrong()).toMatchObject({ detail: 'wrong code' });
-    expect(store.users.get('1001')?.failures).toBe(1);
+    expect((await user())?.failures).toBe(1);
     expect(await wrong()).toMatchObject({ detail: 'wrong code' });
     expect(await wrong()).toMatchObject({ detail: 'wrong code; now locked for 15 min' });
-    expect(store.users.get('1001')).toMatchObject({ failures: 0, locked_until: T0 + 2 * LOCK + 60 });
+    expect(await user()).toMatchObject({ failures: 0, locked_until: T0 + 2 * LOCK + 60 });
   });
 
   it('of a pbotp login expires by itself as well', async () => {
-    const { store, key, clock } = await site();
+    const { store, key, clock } = await site(open);
     const pbotp = new PbotpVerifier(store, key.idMask, RULES, () => clock.t);
     const login = { group: 'dev', host: 'pbx1', user: '1001' };
     const attempt = () => startAttempt(parsePublicKey(AUTHORITY_PUB), login);
     expect(await pbotp.judge('1001', attempt(), '000000000', 9, ctx)).toMatchObject({ reason: 'bad-credentials' });
     for (let i = 0; i < 2; i++) await pbotp.judge('1001', attempt(), '000000000', 9, ctx);
-    expect(lockEnd(store.throttle.get(pbotpThrottleId(key.idMask, '1001')), clock.t)).toBe(T0 + LOCK);
+    expect(lockEnd(await store.read((t) => t.throttle.get(pbotpThrottleId(key.idMask, '1001'))), clock.t)).toBe(T0 + LOCK);
     clock.t = T0 + LOCK - 1;
     expect(await pbotp.refuseIfLocked('1001', ctx)).toMatchObject({ reason: 'locked' });
     const a = attempt();
@@ -108,25 +107,25 @@ describe('a lock, with the clock injected', () => {
     expect(await pbotp.refuseIfLocked('1001', ctx)).toBeNull();
     const b = attempt();
     expect(await pbotp.judge('1001', b, responseCode([...b.digitGroups], login), 9, ctx)).toMatchObject({ ok: true });
-    expect(store.throttle.get(pbotpThrottleId(key.idMask, '1001'))).toBeUndefined();
+    expect(await store.read((t) => t.throttle.get(pbotpThrottleId(key.idMask, '1001')))).toBeUndefined();
   });
 });
 
-describe('codes against the clock', () => {
+describeStores('codes against the clock', (open) => {
   it('takes a code at the first second of its step, and the one before it only within the window', async () => {
-    const { store, key, clock } = await site();
+    const { store, key, clock, user } = await site(open);
     const strict = new Verifier(store, key, { ...RULES, window: 0 }, () => clock.t);
     expect(await strict.judge({ user: '1001', pin: '4321', code: totpAt(T0 - 1) }, ctx)).toMatchObject({ detail: 'wrong code' });
     expect(await strict.judge({ user: '1001', pin: '4321', code: totpAt(T0) }, ctx)).toMatchObject({ ok: true });
-    expect(store.users.get('1001')?.last_step).toBe(T0 / 30);
+    expect((await user())?.last_step).toBe(T0 / 30);
     clock.t = T0 + 30;
     const windowed = new Verifier(store, key, RULES, () => clock.t);
     expect(await windowed.judge({ user: '1001', pin: '4321', code: totpAt(T0 + 60) }, ctx)).toMatchObject({ ok: true });
-    expect(store.users.get('1001')?.last_step).toBe(T0 / 30 + 2);
+    expect((await user())?.last_step).toBe(T0 / 30 + 2);
   });
 
   it('refuses a used code after the step rolls over, and accepts the new step once', async () => {
-    const { store, clock, verifier } = await site();
+    const { clock, verifier, user } = await site(open);
     const judge = (code: string) => verifier.judge({ user: '1001', pin: '4321', code }, ctx);
     clock.t = T0 + 29;
     const stepN = totpAt(T0);
@@ -137,7 +136,7 @@ describe('codes against the clock', () => {
     expect(await judge(stepN1)).toMatchObject({ ok: true });
     expect(await judge(stepN)).toMatchObject({ ok: false, detail: 'replayed code' });
     expect(await judge(stepN1)).toMatchObject({ ok: false, detail: 'replayed code' });
-    expect(store.users.get('1001')?.last_step).toBe(T0 / 30 + 1);
+    expect((await user())?.last_step).toBe(T0 / 30 + 1);
   });
 });
 
@@ -157,13 +156,18 @@ describe('runCall', () => {
     return { ch, vars };
   }
 
+  const stores: Store[] = [];
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((s) => s.close()));
+  });
+
   it('judges and audits a call by the clock it is given', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'astotp-lockout-'));
-    dirs.push(dir);
+    const dir = tempDir('astotp-lockout-');
     const settings = { ...defaults({}), db: join(dir, 'astotp.sqlite3'), keyFile: join(dir, 'astotp.key'), tries: 1 };
-    const { store, key } = openAuth(settings, true);
-    store.users.insert({ id: '1001', pin_hash: await hashPin(key.pinPepper, '4321'), secret_box: sealSecret(key.secretKey, '1001', SECRET), algorithm: 'SHA1', digits: 6, period: 30 });
-    store.close();
+    const { store, key } = await openAuth(settings, { create: true });
+    stores.push(store);
+    await enroll(store, key);
+    await store.close();
     const call = async (now: number) => {
       const { ch, vars } = phone(['1001', '4321', totpAt(T0)]);
       await runCall(ch, { source: 'test', settings: () => settings, now: () => now });
@@ -172,11 +176,11 @@ describe('runCall', () => {
     expect(await call(T0 + 1)).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '1001' });
     // By the injected clock the same code is now one step old, and its step used: a replay.
     expect(await call(T0 + 31)).toMatchObject({ ASTOTP_REASON: 'bad-credentials' });
-    const audit = Store.open(settings.db, { create: false });
+    const audit = await openStore(settings.db, { create: false });
     stores.push(audit);
-    expect(audit.audit.list().map((e) => [e.at, e.result, e.detail])).toEqual([
-      [T0 + 1, 'SUCCESS', 'PIN and code ok'],
-      [T0 + 31, 'FAILURE', 'replayed code'],
+    expect((await audit.read((t) => t.audit.list())).map((e) => [e.at, e.result, e.detail, e.pbx])).toEqual([
+      [T0 + 1, 'SUCCESS', 'PIN and code ok', settings.pbxName],
+      [T0 + 31, 'FAILURE', 'replayed code', settings.pbxName],
     ]);
   });
 });

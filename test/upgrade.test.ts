@@ -11,8 +11,11 @@ import { PbotpVerifier, pbotpThrottleId } from '../src/auth/pbotp-verifier.js';
 import { defaults } from '../src/config/settings.js';
 import { startAttempt } from '../src/pbotp/attempt.js';
 import { parsePublicKey } from '../src/pbotp/keys.js';
-import { MIGRATIONS, SCHEMA_VERSION } from '../src/store/schema.js';
-import { Store } from '../src/store/store.js';
+import { openStore } from '../src/store/open-store.js';
+import { POSTGRES_MIGRATIONS } from '../src/store/postgres/schema.js';
+import { OLDEST_COMPATIBLE_SCHEMA, SCHEMA_VERSION } from '../src/store/schema.js';
+import { SQLITE_MIGRATIONS } from '../src/store/sqlite/schema.js';
+import type { Store } from '../src/store/store.js';
 import { AUTHORITY_PUB, responseCode } from './helpers/pbotp-authority.js';
 import { Site, totp, totpAt } from './helpers/site.js';
 
@@ -21,10 +24,16 @@ const made = JSON.parse(readFileSync(`${FIXTURE}.json`, 'utf8')) as { madeAt: nu
 
 const dirs: string[] = [];
 const stores: Store[] = [];
-afterEach(() => {
-  for (const store of stores.splice(0)) store.close();
+afterEach(async () => {
+  for (const store of stores.splice(0)) await store.close();
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
+
+async function open(path: string): Promise<Store> {
+  const store = await openStore(path, { create: false });
+  stores.push(store);
+  return store;
+}
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'astotp-upgrade-'));
@@ -35,7 +44,7 @@ function tempDir(): string {
 /** A database as the astotp of schema version `version` left it, with one user. */
 function databaseOfVersion(path: string, version: number): void {
   const db = new Database(path);
-  for (const m of MIGRATIONS.slice(0, version)) db.exec(m);
+  for (const m of SQLITE_MIGRATIONS.slice(0, version)) db.exec(m);
   db.pragma(`user_version = ${version}`);
   db.prepare("INSERT INTO users (id, secret_box, algorithm, digits, period, failures, locked_until, created_at, updated_at) VALUES ('1001', x'00', 'SHA1', 6, 30, 2, 1900000000, 1, 1)").run();
   db.close();
@@ -43,17 +52,26 @@ function databaseOfVersion(path: string, version: number): void {
 
 describe('schema migrations', () => {
   it('only add: no migration drops, renames, rewrites or deletes', () => {
-    for (const m of MIGRATIONS) {
-      expect(m).not.toMatch(/\b(DROP|RENAME|UPDATE|DELETE|REPLACE)\b/i);
+    expect(SQLITE_MIGRATIONS).toHaveLength(SCHEMA_VERSION);
+    expect(POSTGRES_MIGRATIONS).toHaveLength(SCHEMA_VERSION);
+    for (const m of [...SQLITE_MIGRATIONS, ...POSTGRES_MIGRATIONS]) {
+      expect(m).not.toMatch(/\b(DROP|RENAME|DELETE|REPLACE)\b/i);
       for (const alter of m.match(/\bALTER\s+TABLE\s+\S+\s+\w+/gi) ?? []) expect(alter).toMatch(/\bADD$/i);
+      // An UPDATE may only fill in a column the same migration adds: what was there stays as it was.
+      const added = [...m.matchAll(/\bALTER\s+TABLE\s+(\w+)\s+ADD\s+COLUMN\s+(\w+)/gi)].map(([, table, column]) => `${table} ${column}`);
+      for (const update of m.match(/\bUPDATE\b[^;]*/gi) ?? []) {
+        const set = /^UPDATE\s+(\w+)\s+SET\s+(\w+)\s*=\s*\w+$/i.exec(update.trim());
+        expect(set, update).not.toBeNull();
+        expect(added, update).toContain(`${set![1]} ${set![2]}`);
+      }
     }
   });
 
-  it('keep a copy of the database as it was, next to it, before migrating it', () => {
+  it('keep a copy of the database as it was, next to it, before migrating it', async () => {
     const dir = tempDir();
     const path = join(dir, 'astotp.sqlite3');
     databaseOfVersion(path, 1);
-    stores.push(Store.open(path, { create: false }));
+    const store = await open(path);
     const copy = `${path}.before-v${SCHEMA_VERSION}`;
     expect(statSync(copy).mode & 0o777).toBe(0o600);
     const old = new Database(copy, { readonly: true });
@@ -62,18 +80,18 @@ describe('schema migrations', () => {
     expect(old.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'throttle'").get()).toEqual({ n: 0 });
     old.close();
     // Migrated, the user keeps its counter; opening again copies nothing more.
-    expect(stores[0]!.userCounters.get('1001')).toEqual({ failures: 2, locked_until: 1900000000 });
-    stores.push(Store.open(path, { create: false }));
+    expect(await store.read((t) => t.userCounters.get('1001'))).toEqual({ failures: 2, locked_until: 1900000000 });
+    await open(path);
     expect(readdirSync(dir).filter((f) => f.includes('.before-'))).toEqual([`astotp.sqlite3.before-v${SCHEMA_VERSION}`]);
   });
 
-  it('keep an earlier copy and number the new one', () => {
+  it('keep an earlier copy and number the new one', async () => {
     const dir = tempDir();
     const path = join(dir, 'astotp.sqlite3');
     databaseOfVersion(path, 1);
     const earlier = `${path}.before-v${SCHEMA_VERSION}`;
     writeFileSync(earlier, 'an earlier copy');
-    stores.push(Store.open(path, { create: false }));
+    await open(path);
     expect(readFileSync(earlier, 'utf8')).toBe('an earlier copy');
     const copy = new Database(`${earlier}.2`, { readonly: true });
     expect(copy.pragma('user_version', { simple: true })).toBe(1);
@@ -95,13 +113,23 @@ describe('a database made by main at 9032af8', () => {
     const dir = tempDir();
     const settings = { ...defaults({}), ...copyOfFixture(dir), lockoutFailures: made.lockoutFailures, lockoutMinutes: made.lockoutMinutes };
     const clock = { t: made.madeAt + 60 };
-    const { store, key, verifier } = openAuth(settings, false, true, () => clock.t);
+    const { store, key, verifier } = await openAuth(settings, { create: false, now: () => clock.t });
     stores.push(store);
     // Made with schema version 2: copied first if this version migrates it.
     expect(readdirSync(dir).filter((f) => f.includes('.before-'))).toEqual(SCHEMA_VERSION > 2 ? [`astotp.sqlite3.before-v${SCHEMA_VERSION}`] : []);
-    const ctx = { source: 'test' };
+    const ctx = { source: 'test', pbx: 'pbx1' };
     const login = (user: string, pin: string | null) => verifier.judge({ user, pin, code: totpAt(clock.t, made.secret) }, ctx);
+    // Its audit rows keep their users, and say no PBX: main wrote none.
+    expect((await store.read((t) => t.audit.list({ users: ['1002'] }))).map((e) => [e.user, e.detail, e.pbx])).toEqual([
+      ['1002', 'wrong code', null],
+      ['1002', 'wrong code', null],
+      ['1002', 'wrong code; now locked for 15 min', null],
+    ]);
+    const pinHash = async (id: string) => (await store.read((t) => t.users.get(id)))!.pin_hash;
+    expect(await pinHash('1001')).toMatch(/^scrypt\$/);
     expect(await login('1001', '1234')).toMatchObject({ ok: true });
+    // main's PIN hash named no user: the login wrote it again, bound to its user.
+    expect(await pinHash('1001')).toMatch(/^scrypt-id\$/);
     expect(await login('1002', '5678')).toMatchObject({ reason: 'locked' });
     // 1003's two failures carried over: one more locks it.
     expect(await verifier.judge({ user: '1003', pin: null, code: totpAt(clock.t - 3600, made.secret) }, ctx)).toMatchObject({ detail: 'wrong code; now locked for 15 min' });
@@ -113,9 +141,9 @@ describe('a database made by main at 9032af8', () => {
     expect(await pbotp.judge('3003', attempt, '000000000', 9, ctx)).toMatchObject({ detail: 'pbotp wrong response; now locked for 15 min' });
 
     // The locks main started run out when main said they would.
-    clock.t = store.users.get('1002')!.locked_until!;
+    clock.t = (await store.read((t) => t.users.get('1002')))!.locked_until!;
     expect(await login('1002', '5678')).toMatchObject({ ok: true });
-    clock.t = store.throttle.get(pbotpThrottleId(key.idMask, '2002'))!.locked_until!;
+    clock.t = (await store.read((t) => t.throttle.get(pbotpThrottleId(key.idMask, '2002'))))!.locked_until!;
     const right = startAttempt(parsePublicKey(AUTHORITY_PUB), { group: 'dev', host: 'pbx1', user: '2002' });
     expect(await pbotp.judge('2002', right, responseCode([...right.digitGroups], { group: 'dev', host: 'pbx1', user: '2002' }), 9, ctx)).toMatchObject({ ok: true });
   });
@@ -144,7 +172,7 @@ describe('a database a newer astotp has migrated', () => {
     site.config({ timeout: 5 });
     site.enroll('1001', '4321');
     const db = new Database(site.db);
-    db.exec('ALTER TABLE audit ADD COLUMN pbx TEXT');
+    db.exec('ALTER TABLE audit ADD COLUMN newer TEXT');
     if (mark === null) db.prepare("DELETE FROM meta WHERE key = 'oldest_compatible_schema'").run();
     else db.prepare("INSERT INTO meta (key, value) VALUES ('oldest_compatible_schema', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(String(mark));
     db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
@@ -168,7 +196,7 @@ describe('a database a newer astotp has migrated', () => {
     onTestFinished(() => {
       db.close();
     });
-    expect(db.prepare("SELECT value FROM meta WHERE key = 'oldest_compatible_schema'").get()).toEqual({ value: String(SCHEMA_VERSION) });
+    expect(db.prepare("SELECT value FROM meta WHERE key = 'oldest_compatible_schema'").get()).toEqual({ value: String(OLDEST_COMPATIBLE_SCHEMA) });
   });
 
   it('is used as it is when the newer astotp declared this schema still compatible (its migrations only added)', async () => {

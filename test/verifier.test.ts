@@ -1,4 +1,5 @@
-// The verification rules on a real SQLite file, with codes from oathtool.
+// The verification rules on each store (a real SQLite file, a real
+// PostgreSQL database), with codes from oathtool.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createMasterKey, type MasterKey } from '../src/auth/master-key.js';
@@ -8,21 +9,25 @@ import { Lockout } from '../src/auth/lockout.js';
 import { checkCode } from '../src/auth/totp.js';
 import { Verifier } from '../src/auth/verifier.js';
 import type { Algorithm } from '../src/config/settings.js';
-import { Store } from '../src/store/store.js';
+import type { Store } from '../src/store/store.js';
 import { SECRET, totp } from './helpers/site.js';
+import { describeStores, type OpenStore } from './helpers/stores.js';
 import { tempDir } from './helpers/temp.js';
 
-function setup(rules = { window: 1, lockoutFailures: 3, lockoutMinutes: 15 }) {
-  const dir = tempDir('astotp-verifier-');
-  const key = createMasterKey(join(dir, 'astotp.key')) as MasterKey;
-  const store = Store.open(join(dir, 'astotp.sqlite3'), { create: true });
+async function setup(open: OpenStore, rules = { window: 1, lockoutFailures: 3, lockoutMinutes: 15 }) {
+  const key = createMasterKey(join(tempDir('astotp-verifier-'), 'astotp.key')) as MasterKey;
+  const store = await open();
   const verifier = new Verifier(store, key, rules);
-  const add = async (id: string, pin: string | null, algorithm: Algorithm = 'SHA1', digits = 6) =>
-    store.users.insert({ id, pin_hash: pin === null ? null : await hashPin(key.pinPepper, pin), secret_box: sealSecret(key.secretKey, id, SECRET), algorithm, digits, period: 30 });
+  const add = async (id: string, pin: string | null, algorithm: Algorithm = 'SHA1', digits = 6) => {
+    const pin_hash = pin === null ? null : await hashPin(key.pinPepper, id, pin);
+    await store.exclusive((t) => t.users.insert({ id, pin_hash, secret_box: sealSecret(key.secretKey, id, SECRET), algorithm, digits, period: 30 }));
+  };
   return { store, key, verifier, add };
 }
 
-const ctx = { source: 'test' };
+const ctx = { source: 'test', pbx: 'pbx1' };
+const now = () => Math.floor(Date.now() / 1000);
+const auditResults = (store: Store) => store.read(async (t) => (await t.audit.list()).map((e) => e.result));
 
 describe('TOTP codes agree with oathtool', () => {
   for (const algorithm of ['SHA1', 'SHA256', 'SHA512'] as const) {
@@ -50,18 +55,18 @@ describe('TOTP codes agree with oathtool', () => {
   });
 });
 
-describe('the verifier', () => {
+describeStores('the verifier', (open) => {
   it('accepts the right PIN and code once, then calls the same code a replay', async () => {
-    const { verifier, add, store } = setup();
+    const { verifier, add, store } = await setup(open);
     await add('1001', '4321');
     const code = totp();
     expect(await verifier.judge({ user: '1001', pin: '4321', code }, ctx)).toMatchObject({ ok: true, reason: 'ok' });
     expect(await verifier.judge({ user: '1001', pin: '4321', code }, ctx)).toMatchObject({ ok: false, reason: 'bad-credentials', detail: 'replayed code' });
-    expect(store.audit.list().map((e) => e.result)).toEqual(['SUCCESS', 'FAILURE']);
+    expect(await auditResults(store)).toEqual(['SUCCESS', 'FAILURE']);
   });
 
   it('gives the same answer for a wrong PIN, a wrong code and an unknown user', async () => {
-    const { verifier, add } = setup();
+    const { verifier, add } = await setup(open);
     await add('1001', '4321');
     const answers = [
       await verifier.judge({ user: '1001', pin: '0000', code: totp() }, ctx),
@@ -73,20 +78,20 @@ describe('the verifier', () => {
   });
 
   it('locks after the configured failures and refuses even right credentials until the lock ends', async () => {
-    const { verifier, add, store } = setup();
+    const { verifier, add, store } = await setup(open);
     await add('1001', '4321');
     for (let i = 0; i < 3; i++) await verifier.judge({ user: '1001', pin: '0000', code: totp() }, ctx);
-    expect(store.users.get('1001')?.locked_until).toBeGreaterThan(Date.now() / 1000);
+    expect((await store.read((t) => t.users.get('1001')))?.locked_until).toBeGreaterThan(Date.now() / 1000);
     expect(await verifier.judge({ user: '1001', pin: '4321', code: totp() }, ctx)).toMatchObject({ ok: false, reason: 'locked' });
-    expect(new Lockout(store.userCounters, { lockoutFailures: 3, lockoutMinutes: 15 }).unlock('1001', Math.floor(Date.now() / 1000))).toBe(true);
+    expect(await store.exclusive((t) => new Lockout(t.userCounters, { lockoutFailures: 3, lockoutMinutes: 15 }).unlock('1001', now()))).toBe(true);
     expect(await verifier.judge({ user: '1001', pin: '4321', code: totp() }, ctx)).toMatchObject({ ok: true });
   });
 
   it('refuses a disabled user and a user without a PIN when a PIN is asked', async () => {
-    const { verifier, add, store } = setup();
+    const { verifier, add, store } = await setup(open);
     await add('1001', '4321');
     await add('1002', null);
-    store.users.setEnabled('1001', false);
+    await store.exclusive((t) => t.users.setEnabled('1001', false));
     expect(await verifier.judge({ user: '1001', pin: '4321', code: totp() }, ctx)).toMatchObject({ ok: false, detail: 'user disabled' });
     expect(await verifier.judge({ user: '1002', pin: '', code: totp() }, ctx)).toMatchObject({ ok: false, reason: 'bad-credentials' });
     expect(await verifier.judge({ user: '1002', pin: null, code: totp() }, ctx)).toMatchObject({ ok: true });
@@ -109,13 +114,15 @@ describe('secrets and PINs at rest', () => {
     const dir = tempDir('astotp-pin-');
     const a = createMasterKey(join(dir, 'a.key')) as MasterKey;
     const b = createMasterKey(join(dir, 'b.key')) as MasterKey;
-    const h1 = await hashPin(a.pinPepper, '4321');
+    const h1 = await hashPin(a.pinPepper, '1001', '4321');
     expect(h1).not.toContain('4321');
-    expect(h1).not.toBe(await hashPin(a.pinPepper, '4321'));
-    expect(await verifyPin(a.pinPepper, '4321', h1)).toBe(true);
-    expect(await verifyPin(a.pinPepper, '4322', h1)).toBe(false);
-    expect(await verifyPin(b.pinPepper, '4321', h1)).toBe(false);
-    expect(await verifyPin(a.pinPepper, '4321', null)).toBe(false);
-    expect(await verifyPin(a.pinPepper, '4321', 'garbage')).toBe(false);
+    expect(h1).not.toBe(await hashPin(a.pinPepper, '1001', '4321'));
+    expect(await verifyPin(a.pinPepper, '1001', '4321', h1)).toBe(true);
+    expect(await verifyPin(a.pinPepper, '1001', '4322', h1)).toBe(false);
+    expect(await verifyPin(b.pinPepper, '1001', '4321', h1)).toBe(false);
+    expect(await verifyPin(a.pinPepper, '1001', '4321', null)).toBe(false);
+    expect(await verifyPin(a.pinPepper, '1001', '4321', 'garbage')).toBe(false);
+    // Bound to its user: copied onto another user's row it does not verify.
+    expect(await verifyPin(a.pinPepper, '1002', '4321', h1)).toBe(false);
   });
 });

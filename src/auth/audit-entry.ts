@@ -1,7 +1,7 @@
 // Every call leaves the same kind of audit row: a judged attempt (TOTP or
 // pbotp, inside the transaction that judged it) or a call that ended without
 // one (timeout, hangup, error).
-import type { Store } from '../store/store.js';
+import type { StoreTx } from '../store/tables.js';
 import type { Context } from './verifier.js';
 
 export interface Ending {
@@ -10,8 +10,8 @@ export interface Ending {
   detail: string | null;
 }
 
-export function recordAuditEntry<V extends Ending>(store: Store, user: string | null, ctx: Context, at: number, verdict: V): V {
-  store.audit.add({
+export async function recordAuditEntry<V extends Ending>(t: StoreTx, user: string | null, ctx: Context, at: number, verdict: V): Promise<V> {
+  await t.audit.add({
     at,
     user,
     // An empty caller ID or channel name means none.
@@ -22,6 +22,7 @@ export function recordAuditEntry<V extends Ending>(store: Store, user: string | 
     result: verdict.ok ? 'SUCCESS' : 'FAILURE',
     reason: verdict.reason,
     detail: verdict.detail,
+    pbx: ctx.pbx,
   });
   return verdict;
 }

@@ -1,28 +1,41 @@
 // Ties a database to its key file, so a wrong or regenerated key file is
 // reported as such instead of failing every caller as "bad credentials".
+// With PostgreSQL every PBX brings its own copy: one that differs is refused.
 import type { Store } from '../store/store.js';
 import { checkValuesMatch, KeyFileError, type MasterKey } from './master-key.js';
 
 const META_KEY = 'key_check';
 
 /** Throws KeyFileError on a mismatch; records the key on a database that has none yet when allowed. */
-export function bindKey(store: Store, key: MasterKey, keyPath: string, mayRecord: boolean): void {
-  const stored = store.getMeta(META_KEY);
-  if (stored === undefined) {
-    if (mayRecord) store.setMeta(META_KEY, key.checkValue);
-    else if (store.users.count() > 0) throw new KeyFileError(`database ${store.path} records no key; it was not made by astotp enroll`, 'mismatch');
+export async function bindKey(store: Store, key: MasterKey, keyPath: string, mayRecord: boolean): Promise<void> {
+  const stored = await store.read(async (t) => ({ check: await t.meta.get(META_KEY), users: await t.users.count() }));
+  if (stored.check === undefined) {
+    if (mayRecord) {
+      // Two PBXs running init at once with different keys: the first one recorded wins, the other is refused below.
+      const winner = await store.exclusive(async (t) => {
+        const now = await t.meta.get(META_KEY);
+        if (now === undefined) await t.meta.set(META_KEY, key.checkValue);
+        return now ?? key.checkValue;
+      });
+      if (!checkValuesMatch(winner, key.checkValue)) throw mismatch(store, keyPath);
+    } else if (stored.users > 0) throw new KeyFileError(`database ${store.name} records no key; it was not made by astotp enroll`, 'mismatch');
     return;
   }
-  if (!checkValuesMatch(stored, key.checkValue)) {
-    throw new KeyFileError(`key file ${keyPath} is not the one database ${store.path} was made with; secrets cannot be decrypted`, 'mismatch');
-  }
+  if (!checkValuesMatch(stored.check, key.checkValue)) throw mismatch(store, keyPath);
+}
+
+function mismatch(store: Store, keyPath: string): KeyFileError {
+  const hint = store.kind === 'postgres' ? ' (every PBX sharing the database needs a copy of the same key file)' : '';
+  return new KeyFileError(`key file ${keyPath} is not the one database ${store.name} was made with; secrets cannot be decrypted${hint}`, 'mismatch');
 }
 
 /**
  * Refuses a new key file for a database that already has secrets or a key
  * check: they were sealed with the missing key, which a new one cannot open.
  */
-export function refuseNewKey(store: Store, keyPath: string): void {
-  if (store.getMeta(META_KEY) === undefined && store.users.count() === 0) return;
-  throw new KeyFileError(`key file ${keyPath} does not exist, but database ${store.path} was made with one; restore ${keyPath} from a backup (nothing was created: a new key could not read the secrets)`, 'lost');
+export async function refuseNewKey(store: Store, keyPath: string): Promise<void> {
+  const used = await store.read(async (t) => (await t.meta.get(META_KEY)) !== undefined || (await t.users.count()) > 0);
+  if (!used) return;
+  const copy = store.kind === 'postgres' ? `copy the key file from a PBX that uses ${store.name}, or ` : '';
+  throw new KeyFileError(`key file ${keyPath} does not exist, but database ${store.name} was made with one; ${copy}restore ${keyPath} from a backup (nothing was created: a new key could not read the secrets)`, 'lost');
 }

@@ -11,7 +11,7 @@
 // - A success and an admin's unlock both clear the counter: no failures, no lock.
 // Callers run failure() and success() inside the transaction that judged the
 // attempt, so check and count cannot race.
-import type { CounterRow, Counters } from '../store/counters.js';
+import type { CounterRow, Counters } from '../store/tables.js';
 
 export interface LockRules {
   lockoutFailures: number;
@@ -30,31 +30,34 @@ export function afterFailure(c: CounterRow | undefined, now: number, rules: Lock
   return { failures: 0, locked_until: now + rules.lockoutMinutes * 60 };
 }
 
-/** The lockout of one kind of login, on the table that holds its counters. */
+/**
+ * The lockout of one kind of login, on the table that holds its counters in
+ * one transaction (the counters of a StoreTx).
+ */
 export class Lockout {
   constructor(
     private readonly counters: Counters,
     private readonly rules: LockRules,
   ) {}
 
-  lockedUntil(id: string, now: number): number | null {
-    return lockEnd(this.counters.get(id), now);
+  async lockedUntil(id: string, now: number): Promise<number | null> {
+    return lockEnd(await this.counters.get(id), now);
   }
 
   /** Counts a failure; returns the lock end when this failure started a lock. */
-  failure(id: string, now: number): number | null {
-    const after = afterFailure(this.counters.get(id), now, this.rules);
-    if (!this.counters.put(id, after, now)) return null;
+  async failure(id: string, now: number): Promise<number | null> {
+    const after = afterFailure(await this.counters.get(id), now, this.rules);
+    if (!(await this.counters.put(id, after, now))) return null;
     // Only the failure that starts a lock leaves a count of 0.
     return after.failures === 0 ? after.locked_until : null;
   }
 
-  success(id: string, now: number): void {
-    this.counters.clear(id, now);
+  async success(id: string, now: number): Promise<void> {
+    await this.counters.clear(id, now);
   }
 
   /** The admin's unlock: returns whether there was a counter to clear. */
-  unlock(id: string, now: number): boolean {
+  unlock(id: string, now: number): Promise<boolean> {
     return this.counters.clear(id, now);
   }
 }

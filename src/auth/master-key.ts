@@ -84,13 +84,13 @@ export function createMasterKey(path: string): MasterKey | null {
  * never creates keys). `mayCreate` runs before a new key is made and throws
  * to refuse, e.g. when the database was made with a key that went missing.
  */
-export function loadOrCreateMasterKey(path: string, mayCreate: () => void = () => {}): { key: MasterKey; created: boolean } {
+export async function loadOrCreateMasterKey(path: string, mayCreate: () => Promise<void> = async () => {}): Promise<{ key: MasterKey; created: boolean }> {
   try {
     return { key: loadMasterKey(path), created: false };
   } catch (err) {
     if (!(err instanceof KeyFileError) || err.code !== 'missing') throw err;
   }
-  mayCreate();
+  await mayCreate();
   const created = createMasterKey(path);
   return created ? { key: created, created: true } : { key: loadMasterKey(path), created: false };
 }

@@ -2,7 +2,8 @@
 // file (checked to belong to it) and the rules from the settings.
 import type { Settings } from '../config/settings.js';
 import { whenNotBusy } from '../store/busy-wait.js';
-import { Store } from '../store/store.js';
+import { openStore } from '../store/open-store.js';
+import type { Store } from '../store/store.js';
 import { systemClock, type Clock } from './clock.js';
 import { bindKey, refuseNewKey } from './key-binding.js';
 import { loadMasterKey, loadOrCreateMasterKey, type MasterKey } from './master-key.js';
@@ -18,19 +19,33 @@ export interface AuthContext {
   now: Clock;
 }
 
-/**
- * `create` is for the admin CLI only: a call never creates a database or a
- * key. `blocking`: SQLite may sleep the process on a lock (the CLI's way).
- */
-export function openAuth(s: Settings, create: boolean, blocking = true, now: Clock = systemClock): AuthContext {
-  const store = Store.open(s.db, { create, timeoutMs: s.dbTimeoutMs, blocking });
+export interface OpenAuthOptions {
+  /** For the admin CLI only: a call never creates a database or a key. */
+  create: boolean;
+  /** SQLite may sleep the process on a lock (the CLI's way). */
+  blocking?: boolean;
+  /** PostgreSQL connections at most: one for a classic call and the CLI, db_pool for a FastAGI server. */
+  poolSize?: number;
+  now?: Clock;
+}
+
+export async function openAuth(s: Settings, opts: OpenAuthOptions): Promise<AuthContext> {
+  const { create, blocking = true, poolSize = 1, now = systemClock } = opts;
+  const store = await openStore(s.db, {
+    create,
+    blocking,
+    timeoutMs: s.dbTimeoutMs,
+    connectTimeoutMs: s.dbConnectTimeoutMs,
+    insecureTls: s.dbInsecureTls,
+    poolSize,
+  });
   try {
-    const { key, created } = create ? loadOrCreateMasterKey(s.keyFile, () => refuseNewKey(store, s.keyFile)) : { key: loadMasterKey(s.keyFile), created: false };
-    bindKey(store, key, s.keyFile, create);
+    const { key, created } = create ? await loadOrCreateMasterKey(s.keyFile, () => refuseNewKey(store, s.keyFile)) : { key: loadMasterKey(s.keyFile), created: false };
+    await bindKey(store, key, s.keyFile, create);
     const verifier = new Verifier(store, key, { window: s.window, lockoutFailures: s.lockoutFailures, lockoutMinutes: s.lockoutMinutes }, now);
     return { store, key, verifier, keyCreated: created, now };
   } catch (err) {
-    store.close();
+    await store.close();
     throw err;
   }
 }
@@ -40,6 +55,6 @@ export function openAuth(s: Settings, create: boolean, blocking = true, now: Clo
  * server goes on serving other calls while this one waits up to db_timeout.
  * A failed try has closed what it opened, so trying again starts afresh.
  */
-export function openCallAuth(s: Settings, now: Clock = systemClock): Promise<AuthContext> {
-  return whenNotBusy(() => openAuth(s, false, false, now), { path: s.db, timeoutMs: s.dbTimeoutMs });
+export function openCallAuth(s: Settings, opts: { now?: Clock; poolSize?: number } = {}): Promise<AuthContext> {
+  return whenNotBusy(() => openAuth(s, { create: false, blocking: false, ...opts }), { path: s.db, timeoutMs: s.dbTimeoutMs });
 }

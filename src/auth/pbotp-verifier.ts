@@ -7,6 +7,7 @@
 import { createHmac } from 'node:crypto';
 import type { PbotpAttempt } from '../pbotp/attempt.js';
 import type { Store } from '../store/store.js';
+import type { StoreTx } from '../store/tables.js';
 import type { Context } from './verifier.js';
 import { fail, pass, verdictOf, type Judgement, type Verdict } from './verdict.js';
 import { systemClock, type Clock } from './clock.js';
@@ -29,23 +30,19 @@ export function pbotpThrottleId(idMask: Buffer, user: string): string {
  * the new key, and a migration runs without it; once done, the prefix read
  * that finds nothing is all it costs.
  */
-export function rekeyTypedIds(store: Store, idMask: Buffer): void {
-  for (const id of store.throttle.idsStartingWith(TYPED_ID_PREFIX)) {
-    store.throttle.rename(id, pbotpThrottleId(idMask, id.slice(TYPED_ID_PREFIX.length)));
+export async function rekeyTypedIds(t: StoreTx, idMask: Buffer): Promise<void> {
+  for (const id of await t.throttle.idsStartingWith(TYPED_ID_PREFIX)) {
+    await t.throttle.rename(id, pbotpThrottleId(idMask, id.slice(TYPED_ID_PREFIX.length)));
   }
 }
 
 export class PbotpVerifier {
-  private readonly lockout: Lockout;
-
   constructor(
     private readonly store: Store,
     private readonly idMask: Buffer,
     private readonly rules: LockRules,
     private readonly now: Clock = systemClock,
-  ) {
-    this.lockout = new Lockout(store.throttle, rules);
-  }
+  ) {}
 
   /** How logs name a login that no right response has proved. */
   private label(user: string): string {
@@ -58,47 +55,55 @@ export class PbotpVerifier {
    */
   async refuseIfLocked(user: string, ctx: Context): Promise<Verdict | null> {
     // Only a shortcut: judge() checks the lock again in its transaction.
-    const typedIds = await this.store.read(() => this.store.throttle.idsStartingWith(TYPED_ID_PREFIX).length);
-    if (typedIds > 0) await this.store.exclusive(() => rekeyTypedIds(this.store, this.idMask));
+    const typedIds = await this.store.read(async (t) => (await t.throttle.idsStartingWith(TYPED_ID_PREFIX)).length);
+    if (typedIds > 0) await this.store.exclusive((t) => rekeyTypedIds(t, this.idMask));
     const now = this.now();
-    const until = await this.store.read(() => this.lockout.lockedUntil(pbotpThrottleId(this.idMask, user), now));
-    return until === null ? null : this.store.exclusive(() => this.record(user, ctx, now, locked(until)));
+    const until = await this.store.read((t) => this.lockout(t).lockedUntil(pbotpThrottleId(this.idMask, user), now));
+    return until === null ? null : this.store.exclusive((t) => this.record(t, user, ctx, now, locked(until)));
   }
 
   /** The audited verdict for a call that names no possible user (caller ID not a number). */
   refuseNoUser(ctx: Context): Promise<Verdict> {
     const now = this.now();
     const verdict = verdictOf(fail('bad-credentials', 'no user ID (the caller ID is not a number)'), '', null);
-    return this.store.exclusive(() => recordAuditEntry(this.store, null, ctx, now, verdict));
+    return this.store.exclusive((t) => recordAuditEntry(t, null, ctx, now, verdict));
   }
 
-  /** Judges the response typed for `attempt`; the attempt is used up whatever the verdict. */
+  /**
+   * Judges the response typed for `attempt`; the attempt is used up whatever
+   * the verdict. Its check runs once, before the transaction, which a
+   * conflict with another PBX may run again: the one-try rule is the
+   * attempt's, the lock and the count the transaction's.
+   */
   judge(user: string, attempt: PbotpAttempt, typed: string, digits: number, ctx: Context): Promise<Verdict> {
-    return this.store.exclusive(() => {
+    const right = attempt.verifyCode(typed, digits);
+    return this.store.exclusive(async (t) => {
       const now = this.now();
-      rekeyTypedIds(this.store, this.idMask);
+      await rekeyTypedIds(t, this.idMask);
       const id = pbotpThrottleId(this.idMask, user);
-      const until = this.lockout.lockedUntil(id, now);
-      // Checking consumes the attempt, right or wrong, so it runs on every path.
-      const right = attempt.verifyCode(typed, digits);
-      if (until !== null) return this.record(user, ctx, now, locked(until));
+      const lockout = this.lockout(t);
+      const until = await lockout.lockedUntil(id, now);
+      if (until !== null) return this.record(t, user, ctx, now, locked(until));
       if (right) {
-        this.lockout.success(id, now);
-        return this.record(user, ctx, now, pass('pbotp response ok'));
+        await lockout.success(id, now);
+        return this.record(t, user, ctx, now, pass('pbotp response ok'));
       }
-      const lockStarted = this.lockout.failure(id, now) !== null;
+      const lockStarted = (await lockout.failure(id, now)) !== null;
       const detail = lockStarted ? `pbotp wrong response; now locked for ${this.rules.lockoutMinutes} min` : 'pbotp wrong response';
-      return this.record(user, ctx, now, fail('bad-credentials', detail));
+      return this.record(t, user, ctx, now, fail('bad-credentials', detail));
     });
   }
 
+  private lockout(t: StoreTx): Lockout {
+    return new Lockout(t.throttle, this.rules);
+  }
+
   /** Audits the verdict under the ID a right response proved, else under the masked one. */
-  private record(user: string, ctx: Context, now: number, j: Judgement): Verdict {
+  private record(t: StoreTx, user: string, ctx: Context, now: number, j: Judgement): Promise<Verdict> {
     const verdict = verdictOf(j, user, this.label(user));
-    return recordAuditEntry(this.store, verdict.label, ctx, now, verdict);
+    return recordAuditEntry(t, verdict.label, ctx, now, verdict);
   }
 }
-
 
 function locked(until: number): Judgement {
   return fail('locked', `pbotp locked until ${new Date(until * 1000).toISOString()}`);

@@ -2,6 +2,7 @@
 import type { Context } from '../auth/verifier.js';
 import type { CallChannel } from './channel.js';
 
-export function callContext(ch: CallChannel, source: string): Context {
-  return { source, callerId: ch.info.callerId, channel: ch.info.channel, uniqueId: ch.info.uniqueId };
+/** `pbx`: this PBX's name (pbx_name), on every audit row. */
+export function callContext(ch: CallChannel, source: string, pbx: string): Context {
+  return { source, pbx, callerId: ch.info.callerId, channel: ch.info.channel, uniqueId: ch.info.uniqueId };
 }

@@ -25,7 +25,7 @@ export interface PbotpJudge {
 
 export async function authenticatePbotp(ch: CallChannel, s: Settings, p: PbotpCall, judge: PbotpJudge, source: string): Promise<FlowResult> {
   const sound = (name: string) => `${s.sounds}/${name}`;
-  const ctx = callContext(ch, source);
+  const ctx = callContext(ch, source, s.pbxName);
   const fixed = fixedUser(s.user, ch.info);
   return attemptLoop(ch, { tries: s.tries, sounds: s.sounds, tag: ' (pbotp)', user: fixed?.id ?? null }, async () => {
     // No challenge can be made for a login that names nobody.

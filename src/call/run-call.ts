@@ -7,6 +7,7 @@ import { applyCallArguments } from '../config/call-args.js';
 import { loadSettings, type Settings } from '../config/settings.js';
 import type { CallChannel } from './channel.js';
 import { recordAuditEntry } from '../auth/audit-entry.js';
+import type { Context } from '../auth/verifier.js';
 import { callContext } from './call-context.js';
 import { callerIdInjects } from './caller-user.js';
 import { endedBy, report, type CallOutcome } from './dialplan-result.js';
@@ -30,11 +31,12 @@ export interface RunOptions {
 
 export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOutcome> {
   let auth: AuthContext | undefined;
+  let site: Settings | undefined;
   let outcome: CallOutcome;
   try {
-    const site = (opts.settings ?? loadSettings)();
+    site = (opts.settings ?? loadSettings)();
     // Opened first so that a refused call leaves its audit row too; no profile or argument changes the database.
-    const a = (auth = opts.auth ? await opts.auth() : await openCallAuth(site, opts.now));
+    const a = (auth = opts.auth ? await opts.auth() : await openCallAuth(site, { now: opts.now }));
     // Whatever the dialplan says: such a caller ID may already have added arguments.
     if (callerIdInjects(ch.info)) throw new Error('call refused: the caller ID contains , & = or |, which no phone number does (argument injection?)');
     const s = applyCallArguments(site, ch.info.args);
@@ -46,11 +48,12 @@ export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOu
   } catch (err) {
     outcome = endedBy(err);
   }
-  if (auth && !['ok', 'bad-credentials', 'locked'].includes(outcome.reason)) auditEnding(auth, ch, opts.source, outcome, outcome.error);
+  const ctx = callContext(ch, opts.source, site?.pbxName ?? '');
+  if (auth && !['ok', 'bad-credentials', 'locked'].includes(outcome.reason)) await auditEnding(auth, ctx, outcome, outcome.error);
   const reported = await report(ch, outcome);
   // The rows so far say how the call went; this one that the dialplan never learnt it.
-  if (auth && reported !== outcome) auditEnding(auth, ch, opts.source, reported, `${outcome.reason} not reported: ${reported.error ?? 'caller hung up'}`);
-  if (auth && !opts.auth) auth.store.close();
+  if (auth && reported !== outcome) await auditEnding(auth, ctx, reported, `${outcome.reason} not reported: ${reported.error ?? 'caller hung up'}`);
+  if (auth && !opts.auth) await auth.store.close();
   return reported;
 }
 
@@ -60,12 +63,12 @@ async function pbotpFlow(ch: CallChannel, s: Settings, call: PbotpCall, a: AuthC
   return authenticatePbotp(ch, s, call, new PbotpVerifier(a.store, a.key.idMask, s, a.now), source);
 }
 
-function auditEnding(auth: AuthContext, ch: CallChannel, source: string, o: CallOutcome, detail: string | null): void {
-  // One try, never a wait (a call's connection has no busy handler): when the
-  // call failed on a busy database it has waited its db_timeout already, and
-  // losing this one row is better than keeping the channel waiting again.
+async function auditEnding(auth: AuthContext, ctx: Context, o: CallOutcome, detail: string | null): Promise<void> {
+  // One try, never a wait for a lock: when the call failed on a busy
+  // database it has waited its db_timeout already, and losing this one row
+  // is better than keeping the channel waiting again.
   try {
-    recordAuditEntry(auth.store, o.user, callContext(ch, source), auth.now(), { ok: false, reason: o.reason, detail });
+    await auth.store.exclusive((t) => recordAuditEntry(t, o.user, ctx, auth.now(), { ok: false, reason: o.reason, detail }), { wait: false });
   } catch {
     // The call's outcome matters more than its log line; a broken database was already reported.
   }

@@ -18,7 +18,7 @@ export interface Judge {
 
 export async function authenticateTotp(ch: CallChannel, s: Settings, judge: Judge, source: string): Promise<FlowResult> {
   const sound = (name: string) => `${s.sounds}/${name}`;
-  const ctx = callContext(ch, source);
+  const ctx = callContext(ch, source, s.pbxName);
   const fixed = fixedUser(s.user, ch.info);
   return attemptLoop(ch, { tries: s.tries, sounds: s.sounds, user: fixed?.id ?? null }, async () => {
     const typed = fixed ? null : await ask(ch, sound(PROMPTS.enterId), s.idTimeoutMs, s.idMaxDigits);

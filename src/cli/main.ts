@@ -24,6 +24,7 @@ const COMMANDS: Record<string, Entry> = {
   enable: { summary: 'allow logins of a disabled user again', load: () => import('./commands/enable.js') },
   unlock: { summary: 'end a lockout and clear the failure count', load: () => import('./commands/unlock.js') },
   remove: { summary: 'delete a user', load: () => import('./commands/remove.js') },
+  migrate: { summary: 'copy users, counts and audit log to another database (e.g. SQLite to PostgreSQL)', load: () => import('./commands/migrate.js') },
   verify: { summary: 'check a code as a call would (counts for replay and lockout)', load: () => import('./commands/verify.js') },
   log: { summary: 'show the audit log', load: () => import('./commands/log.js') },
   doctor: { summary: 'check the installation', load: () => import('./commands/doctor.js') },

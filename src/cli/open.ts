@@ -1,8 +1,9 @@
 // The order every database command follows: read the config (as root, it may
-// be root-only), become the owner of the database's directory, then open, so
-// every file SQLite and we create belongs to the user Asterisk runs as.
+// be root-only), become the owner of the database's directory (with
+// PostgreSQL: the key file's), then open, so every file SQLite and we create
+// belongs to the user Asterisk runs as.
 import { openAuth, type AuthContext } from '../auth/open-auth.js';
-import { loadSettings, type Settings } from '../config/settings.js';
+import { loadSettings, ownerAnchor, type Settings } from '../config/settings.js';
 import { preloadSqliteAddon } from '../native/sqlite-addon.js';
 import { actAsDatabaseOwner } from '../os/identity.js';
 import type { CliContext } from './command.js';
@@ -14,7 +15,7 @@ export function settingsOf(ctx: CliContext): Settings {
 
 /** Takes on the database owner's identity, passing on its warning. */
 export function becomeDatabaseOwner(ctx: CliContext, s: Settings): void {
-  const { warning } = actAsDatabaseOwner(s.db, preloadSqliteAddon);
+  const { warning } = actAsDatabaseOwner(ownerAnchor(s), preloadSqliteAddon);
   if (warning) ctx.warn(warning);
   // The database holds PIN hashes and sealed secrets: nobody else needs to read
   // it, nor its -wal and -shm files, which SQLite creates with the db's mode.
@@ -22,9 +23,9 @@ export function becomeDatabaseOwner(ctx: CliContext, s: Settings): void {
 }
 
 /** Settings, owner switch and the opened database; `create` only for enroll. */
-export function openForCommand(ctx: CliContext, create: boolean, s: Settings = settingsOf(ctx)): AuthContext & { settings: Settings } {
+export async function openForCommand(ctx: CliContext, create: boolean, s: Settings = settingsOf(ctx)): Promise<AuthContext & { settings: Settings }> {
   becomeDatabaseOwner(ctx, s);
-  const auth = openAuth(s, create);
+  const auth = await openAuth(s, { create });
   if (auth.keyCreated) ctx.note(`Created key file ${s.keyFile} (mode 0600). Back it up with the database: without it no secret can be read.`);
   return { ...auth, settings: s };
 }

@@ -2,7 +2,7 @@
 // database opened, and a clear failure when there is no such user.
 import type { AuthContext } from '../auth/open-auth.js';
 import type { Settings } from '../config/settings.js';
-import type { UserRow } from '../store/users.js';
+import type { UserRow } from '../store/tables.js';
 import { expectPositionals } from './args.js';
 import type { CliContext } from './command.js';
 import { CliFailure } from './errors.js';
@@ -22,13 +22,13 @@ export async function withUser<T>(
 ): Promise<T> {
   const [raw, ...rest] = expectPositionals(ctx.args, ['user', ...(opts.extra ?? [])]);
   const id = checkUserId(raw!);
-  const auth = openForCommand(ctx, false, opts.settings);
+  const auth = await openForCommand(ctx, false, opts.settings);
   try {
-    const user = auth.store.users.get(id);
-    if (!user) throw new CliFailure(`no user ${id} in ${auth.settings.db}`);
+    const user = await auth.store.read((t) => t.users.get(id));
+    if (!user) throw new CliFailure(`no user ${id} in ${auth.store.name}`);
     return await fn({ ...auth, user }, rest);
   } finally {
-    auth.store.close();
+    await auth.store.close();
   }
 }
 

@@ -1,7 +1,7 @@
 // A user's row as list and show present it: never the secret, never the PIN hash.
 import { systemClock } from '../auth/clock.js';
 import { lockEnd } from '../auth/lockout.js';
-import type { UserRow } from '../store/users.js';
+import type { UserRow } from '../store/tables.js';
 import { isoTime, localTime } from './format.js';
 
 export interface UserView {

@@ -6,6 +6,7 @@ import { parsePublicKey } from '../pbotp/keys.js';
 import { checkLoginField } from '../pbotp/login.js';
 import { checkBaseUrl } from '../pbotp/url.js';
 import type { Algorithm } from '../totp/algorithm.js';
+import { isPostgresUrl, urlHasPassword } from '../store/location.js';
 import { readConf, type ConfSection } from './conf-file.js';
 import { configPath, defaultDbPath, defaultKeyPath } from './paths.js';
 
@@ -56,6 +57,14 @@ export interface Settings {
   profiles: ReadonlyMap<string, Profile>;
   /** How long a call (or the CLI) waits for a lock another process holds on the database. */
   dbTimeoutMs: number;
+  /** PostgreSQL: how long to wait for the server to accept a connection. */
+  dbConnectTimeoutMs: number;
+  /** PostgreSQL: a remote server may be reached without certificate verification (sslmode below verify-full). */
+  dbInsecureTls: boolean;
+  /** PostgreSQL: connections a FastAGI server keeps at most; a classic call uses one. */
+  dbPoolSize: number;
+  /** This PBX's name in the audit log (several PBXs may share one database). */
+  pbxName: string;
 }
 
 /**
@@ -130,6 +139,20 @@ function checked(check: (v: string) => unknown) {
   };
 }
 
+/** A name for logs: what a host name may hold, so it prints the same everywhere. */
+function pbxName(v: string): string {
+  const name = v.trim();
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) throw new SettingsError('expected 1 to 64 letters, digits, dots, - and _');
+  return name;
+}
+
+/** A URL is checked in full when it is opened; a password in it is refused here, before anything can print it. */
+function databaseUrl(v: string, where?: string): string {
+  if (!urlHasPassword(v)) return v;
+  const text = 'the PostgreSQL URL holds a password; passwords never go into the config file, the environment or on the command line: put it in ~/.pgpass or the file passfile= names (mode 0600), or PGPASSWORD';
+  throw new SettingsError(where ? `${where}: ${text}` : text);
+}
+
 function path(v: string): string {
   if (!v.startsWith('/')) throw new SettingsError('expected an absolute path');
   return v;
@@ -139,7 +162,7 @@ type Setter = (s: Settings, v: string) => void;
 
 /** Keys of [general] in astotp.conf. */
 const CONF_KEYS: Record<string, Setter> = {
-  db: (s, v) => (s.db = path(v)),
+  db: (s, v) => (s.db = isPostgresUrl(v) ? databaseUrl(v) : path(v)),
   key_file: (s, v) => (s.keyFile = path(v)),
   tries: (s, v) => (s.tries = int(1, 10)(v)),
   timeout: (s, v) => (s.idTimeoutMs = s.pinTimeoutMs = s.codeTimeoutMs = seconds(1, 120)(v)),
@@ -166,6 +189,10 @@ const CONF_KEYS: Record<string, Setter> = {
   pbotp_url: (s, v) => (s.pbotpUrl = checked(checkBaseUrl)(v)),
   pbotp_timeout: (s, v) => (s.pbotpTimeoutMs = seconds(1, 600)(v)),
   db_timeout: (s, v) => (s.dbTimeoutMs = seconds(1, 60)(v)),
+  db_connect_timeout: (s, v) => (s.dbConnectTimeoutMs = seconds(1, 60)(v)),
+  db_insecure_tls: (s, v) => (s.dbInsecureTls = bool(v)),
+  db_pool: (s, v) => (s.dbPoolSize = int(1, 1000)(v)),
+  pbx_name: (s, v) => (s.pbxName = pbxName(v)),
 };
 
 /**
@@ -215,6 +242,11 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): Settings {
     pbotpTimeoutMs: 60_000,
     profiles: new Map(),
     dbTimeoutMs: 2_000,
+    dbConnectTimeoutMs: 3_000,
+    dbInsecureTls: false,
+    dbPoolSize: 10,
+    // A host name Node reports may hold anything; the audit column must not.
+    pbxName: hostname().replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64) || 'pbx',
   };
 }
 
@@ -277,9 +309,15 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
     if (problems.length) throw new SettingsError(problems);
     s.profiles = profiles;
   }
-  s.db = opts.db || env.ASTOTP_DB || s.db;
+  const dbOverride = opts.db || env.ASTOTP_DB;
+  if (dbOverride && isPostgresUrl(dbOverride)) databaseUrl(dbOverride, opts.db ? '--db' : 'ASTOTP_DB');
+  s.db = dbOverride || s.db;
   // The key file sits next to whichever database won, unless one was named.
-  s.keyFile = opts.keyFile || env.ASTOTP_KEY || keyFromConf || defaultKeyPath(s.db);
+  const namedKey = opts.keyFile || env.ASTOTP_KEY || keyFromConf;
+  if (!namedKey && isPostgresUrl(s.db)) {
+    throw new SettingsError(`db is a PostgreSQL URL, so key_file must be set (astotp.conf, --key or ASTOTP_KEY): every PBX sharing the database needs a copy of the same key file, and its directory's owner is the user astotp runs as`);
+  }
+  s.keyFile = namedKey || defaultKeyPath(s.db);
   return s;
 }
 
@@ -309,4 +347,12 @@ function apply(table: Record<string, Setter>, s: Settings, key: string, value: s
   } catch (err) {
     throw new SettingsError(`${where}: ${(err as Error).message}`);
   }
+}
+
+/**
+ * The file whose directory's owner astotp acts as when started as root: the
+ * SQLite database, or with PostgreSQL (no database directory) the key file.
+ */
+export function ownerAnchor(s: Settings): string {
+  return isPostgresUrl(s.db) ? s.keyFile : s.db;
 }

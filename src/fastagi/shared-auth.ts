@@ -15,15 +15,16 @@ export class SharedAuth {
   private opening: Promise<AuthContext> | null = null;
 
   constructor(
-    private readonly path: string,
+    /** The SQLite file, watched for a replacement; null for a database server. */
+    private readonly path: string | null,
     private readonly open: () => Promise<AuthContext>,
   ) {}
 
   /** The open database, opened now if need be; rejects with why it cannot be opened. */
   get(): Promise<AuthContext> {
     if (this.opening) return this.opening;
-    const inode = statSync(this.path, { throwIfNoEntry: false })?.ino ?? null;
-    if (this.auth && inode !== this.inode) this.close();
+    const inode = this.path === null ? null : (statSync(this.path, { throwIfNoEntry: false })?.ino ?? null);
+    if (this.auth && inode !== this.inode) void this.close();
     if (this.auth) return Promise.resolve(this.auth);
     const opening = this.open().then((auth) => {
       this.auth = auth;
@@ -38,9 +39,10 @@ export class SharedAuth {
     return opening;
   }
 
-  close(): void {
-    this.auth?.store.close();
+  async close(): Promise<void> {
+    const auth = this.auth;
     this.auth = null;
     this.inode = null;
+    await auth?.store.close();
   }
 }

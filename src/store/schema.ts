@@ -1,47 +1,8 @@
-// The schema as a list of migrations; PRAGMA user_version is the index of the
-// last one applied. Append only: never edit a migration that has shipped.
-export const MIGRATIONS: string[] = [
-  `CREATE TABLE users (
-     id            TEXT PRIMARY KEY,
-     pin_hash      TEXT,
-     secret_box    BLOB NOT NULL,
-     algorithm     TEXT NOT NULL CHECK (algorithm IN ('SHA1','SHA256','SHA512')),
-     digits        INTEGER NOT NULL CHECK (digits IN (6,8)),
-     period        INTEGER NOT NULL CHECK (period BETWEEN 15 AND 300),
-     enabled       INTEGER NOT NULL DEFAULT 1,
-     failures      INTEGER NOT NULL DEFAULT 0,
-     locked_until  INTEGER,
-     last_step     INTEGER,
-     last_success  INTEGER,
-     created_at    INTEGER NOT NULL,
-     updated_at    INTEGER NOT NULL
-   ) STRICT;
-   CREATE TABLE audit (
-     id        INTEGER PRIMARY KEY,
-     at        INTEGER NOT NULL,
-     user      TEXT,
-     caller_id TEXT,
-     channel   TEXT,
-     uniqueid  TEXT,
-     source    TEXT NOT NULL,
-     result    TEXT NOT NULL,
-     reason    TEXT NOT NULL,
-     detail    TEXT
-   ) STRICT;
-   CREATE INDEX audit_at ON audit(at);
-   CREATE INDEX audit_user ON audit(user, at);
-   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;`,
-  // Failure counts and lockouts of logins that have no users row, e.g. pbotp
-  // (the PBX holds no per-user secret there); id is namespaced: 'pbotp:1001'.
-  `CREATE TABLE throttle (
-     id            TEXT PRIMARY KEY,
-     failures      INTEGER NOT NULL DEFAULT 0,
-     locked_until  INTEGER,
-     updated_at    INTEGER NOT NULL
-   ) STRICT;`,
-];
+// The schema's versions, the same on every adapter (sqlite/schema.ts,
+// postgres/schema.ts): version N means the same tables and columns on both.
+import { StoreError } from './errors.js';
 
-export const SCHEMA_VERSION = MIGRATIONS.length;
+export const SCHEMA_VERSION = 3;
 
 /**
  * The oldest schema version whose astotp may still use a database of this
@@ -55,3 +16,14 @@ export const OLDEST_COMPATIBLE_SCHEMA = 2;
 
 /** The meta key that holds OLDEST_COMPATIBLE_SCHEMA of the newest astotp that migrated the file. */
 export const COMPATIBLE_META_KEY = 'oldest_compatible_schema';
+
+/**
+ * A database a newer astotp has migrated is used as it is when that astotp
+ * declared this version still compatible (its migrations since only added),
+ * refused otherwise. `compatible` is the meta value it wrote.
+ */
+export function refuseIfIncompatible(name: string, found: number, compatible: string | undefined): void {
+  const oldest = compatible !== undefined && /^\d+$/.test(compatible) ? Number(compatible) : found;
+  if (oldest <= SCHEMA_VERSION) return;
+  throw new StoreError(`database ${name} has schema version ${found}, which needs astotp for schema ${oldest} or newer (this one has ${SCHEMA_VERSION}); install a newer astotp`);
+}

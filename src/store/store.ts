@@ -1,65 +1,51 @@
-// One handle on the database: users, their counters, audit log, throttle and the few facts kept in meta.
-import { Audit } from './audit.js';
-import { whenNotBusy, type BusyWait } from './busy-wait.js';
-import { UserCounters } from './counters.js';
-import { DEFAULT_TIMEOUT_MS, openDatabase, writeMeta, type Db, type OpenOptions } from './open-database.js';
-import { Throttle } from './throttle.js';
-import { Users } from './users.js';
+// One handle on the database, whichever it is. Every rule above this layer
+// (replay, lockout, throttle, audit) is written once against this interface;
+// the adapters only promise the atomicity it describes.
+import type { StoreTx } from './tables.js';
 
-export class Store {
-  readonly users: Users;
-  /** The users' failure counters; the throttle table has the same API for pbotp's. */
-  readonly userCounters: UserCounters;
-  readonly audit: Audit;
-  readonly throttle: Throttle;
+export type StoreKind = 'sqlite' | 'postgres';
 
-  private readonly wait: BusyWait;
-
-  constructor(
-    readonly db: Db,
-    readonly path: string,
-    timeoutMs = DEFAULT_TIMEOUT_MS,
-  ) {
-    this.users = new Users(db);
-    this.userCounters = new UserCounters(db);
-    this.audit = new Audit(db);
-    this.throttle = new Throttle(db);
-    this.wait = { path, timeoutMs };
-  }
-
-  static open(path: string, opts: OpenOptions): Store {
-    return new Store(openDatabase(path, opts), path, opts.timeoutMs);
-  }
-
-  /** Reads with fn, waiting like exclusive() while another process's lock keeps even readers out. */
-  read<T>(fn: () => T): Promise<T> {
-    return whenNotBusy(fn, this.wait);
-  }
-
-  getMeta(key: string): string | undefined {
-    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
-  }
-
-  setMeta(key: string, value: string): void {
-    writeMeta(this.db, key, value);
-  }
-
+export interface Store {
+  readonly kind: StoreKind;
+  /** How messages name the database: the SQLite file's path, or the URL without any password. */
+  readonly name: string;
   /**
-   * Runs fn in a write transaction taken up front, so check-then-record cannot
-   * race. On a call's connection (no busy handler) another process's lock is
-   * waited for with the event loop free; fn itself runs at most once, in one
-   * go, so no other call's database work can slip into the transaction.
+   * Reads with fn. Rows read here may be changed by others before anything is
+   * done with them: decisions belong in exclusive().
    */
-  exclusive<T>(fn: () => T): Promise<T> {
-    let began = false;
-    const txn = this.db.transaction(() => {
-      began = true;
-      return fn();
-    });
-    return whenNotBusy(() => txn.immediate(), this.wait, () => !began);
-  }
-
-  close(): void {
-    if (this.db.open) this.db.close();
-  }
+  read<T>(fn: (t: StoreTx) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn in one write transaction: what fn reads (users, counters) stays
+   * locked until it commits, so check-then-record cannot race with another
+   * call on this or any other PBX. fn must do nothing but database work and
+   * computation: on PostgreSQL a serialization conflict or deadlock rolls it
+   * back and runs it again (never more than db_timeout allows), so a result is
+   * only ever returned from a committed run.
+   */
+  exclusive<T>(fn: (t: StoreTx) => Promise<T>, opts?: ExclusiveOptions): Promise<T>;
+  /** The schema version the database is at, for doctor. */
+  schemaVersion(): Promise<number>;
+  /** Transactions run again after a conflict since the store was opened (PostgreSQL; always 0 on SQLite). */
+  readonly retries: number;
+  close(): Promise<void>;
 }
+
+export interface ExclusiveOptions {
+  /** false: one try; a lock held elsewhere or a conflict fails at once instead of being waited out. */
+  wait?: boolean;
+}
+
+export interface OpenOptions {
+  /** A call must never create a database; the CLI may. */
+  create: boolean;
+  /** db_timeout: how long to wait for another process's lock. */
+  timeoutMs?: number;
+  /**
+   * Whether SQLite's busy handler may wait, sleeping the whole process: fine
+   * for the CLI at a terminal, never for a call, whose waits must leave the
+   * event loop free (the store retries on timers instead).
+   */
+  blocking?: boolean;
+}
+
+export { StoreError, busyError, DEFAULT_TIMEOUT_MS } from './errors.js';

@@ -12,8 +12,8 @@ The secret, PIN and audit log are kept; astotp enable USER undoes it.
   options: {},
 
   async run(ctx) {
-    return withUser(ctx, {}, ({ store, user }) => {
-      if (!store.users.setEnabled(user.id, false)) throw new CliFailure(`user ${user.id} was removed meanwhile`);
+    return withUser(ctx, {}, async ({ store, user }) => {
+      if (!(await store.exclusive((t) => t.users.setEnabled(user.id, false)))) throw new CliFailure(`user ${user.id} was removed meanwhile`);
       return done(ctx, `User ${user.id} disabled.`, { user: user.id, enabled: false });
     });
   },

@@ -1,8 +1,8 @@
 // astotp doctor: checks everything a call depends on and says what to fix.
 // Each check stands alone, so one failure does not hide the others.
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pbotpCall } from '../../call/pbotp-settings.js';
-import { defaults, loadSettings, SettingsError, type Settings } from '../../config/settings.js';
+import { defaults, loadSettings, ownerAnchor, SettingsError, type Settings } from '../../config/settings.js';
 import { asteriskConfigDir, asteriskVarDir, defaultKeyPath } from '../../config/paths.js';
 import { soundsInstalled } from '../../sounds/install.js';
 import { defaultSoundsRoot, PROMPT_NAMES, SOUNDS_LANGUAGE } from '../../sounds/prompts.js';
@@ -39,11 +39,11 @@ as root or as the Asterisk user. Exits 1 if any check fails.
     checks.push(...configChecks);
     // Like every database command: become the owner, so nothing doctor opens
     // leaves root-owned -wal/-shm files behind.
-    const owner = actAsDatabaseOwner(settings.db, preloadSqliteAddon);
+    const owner = actAsDatabaseOwner(ownerAnchor(settings), preloadSqliteAddon);
     if (owner.warning) checks.push(warn('identity', owner.warning));
-    else if (owner.switchedTo) checks.push(pass('identity', `checking as ${owner.switchedTo.name}, the owner of the database's directory`));
+    else if (owner.switchedTo) checks.push(pass('identity', `checking as ${owner.switchedTo.name}, the owner of ${dirname(ownerAnchor(settings))}`));
     checks.push(...checkNode());
-    checks.push(...checkDatabaseAndKey(settings));
+    checks.push(...(await checkDatabaseAndKey(settings)));
     checks.push(...checkOwnership(settings, asteriskVarDir(ctx.env)));
     checks.push(sounds(ctx, settings));
     const pbotp = pbotpSettings(settings);

@@ -11,8 +11,8 @@ Enables USER again after astotp disable.
   options: {},
 
   async run(ctx) {
-    return withUser(ctx, {}, ({ store, user }) => {
-      if (!store.users.setEnabled(user.id, true)) throw new CliFailure(`user ${user.id} was removed meanwhile`);
+    return withUser(ctx, {}, async ({ store, user }) => {
+      if (!(await store.exclusive((t) => t.users.setEnabled(user.id, true)))) throw new CliFailure(`user ${user.id} was removed meanwhile`);
       return done(ctx, `User ${user.id} enabled.`, { user: user.id, enabled: true });
     });
   },

@@ -40,20 +40,20 @@ ${QR_HELP}
     if (shorterCode) ctx.note(shorterCodeNote(user, params.digits, settings));
     const force = flagOption(ctx.args, 'force');
 
-    const { store, key } = openForCommand(ctx, true, settings);
+    const { store, key } = await openForCommand(ctx, true, settings);
     try {
-      if (store.users.get(user) && !force) {
+      if ((await store.read((t) => t.users.get(user))) && !force) {
         throw new CliFailure(`user ${user} already exists; astotp reset ${user} gives it a new secret (or enroll --force replaces it)`);
       }
       const pin = await readNewPin(ctx, mode, settings.pinMaxDigits);
       await showSecret(ctx, user, params, qr);
       const step = confirm ? await confirmCode(ctx, user, params, settings.window) : null;
-      const pinHash = pin === null ? null : await hashPin(key.pinPepper, pin);
-      const replaced = await store.exclusive(() => {
-        const existed = store.users.remove(user);
+      const pinHash = pin === null ? null : await hashPin(key.pinPepper, user, pin);
+      const replaced = await store.exclusive(async (t) => {
+        const existed = await t.users.remove(user);
         if (existed && !force) throw new CliFailure(`user ${user} was created by someone else meanwhile; nothing was saved`);
-        store.users.insert({ id: user, pin_hash: pinHash, secret_box: sealSecret(key.secretKey, user, params.secret), algorithm: params.algorithm, digits: params.digits, period: params.period });
-        if (step !== null) store.users.markStepUsed(user, step);
+        await t.users.insert({ id: user, pin_hash: pinHash, secret_box: sealSecret(key.secretKey, user, params.secret), algorithm: params.algorithm, digits: params.digits, period: params.period });
+        if (step !== null) await t.users.markStepUsed(user, step);
         return existed;
       });
       const done = `${replaced ? 'Replaced' : 'Enrolled'} user ${user}${pin === null ? ' without a PIN: it can pass only through a profile with ask_pin = no (AGI(otp/astotp,profile=NAME))' : ''}.`;
@@ -61,7 +61,7 @@ ${QR_HELP}
       else ctx.out(done);
       return 0;
     } finally {
-      store.close();
+      await store.close();
     }
   },
 };

@@ -1,6 +1,7 @@
 // astotp init: an empty database and its key file, for sites that enroll no
 // one yet, e.g. pbotp only (a call never creates a database).
 import { existsSync } from 'node:fs';
+import { isPostgresUrl } from '../../store/location.js';
 import { expectPositionals } from '../args.js';
 import type { Command } from '../command.js';
 import { openForCommand, settingsOf } from '../open.js';
@@ -19,15 +20,16 @@ their failure counts and audit log in the same database.
   async run(ctx) {
     expectPositionals(ctx.args, []);
     const settings = settingsOf(ctx);
-    const existed = existsSync(settings.db);
-    const { store } = openForCommand(ctx, true, settings);
+    // A database server's database exists before astotp makes its tables in it.
+    const existed = isPostgresUrl(settings.db) || existsSync(settings.db);
+    const { store } = await openForCommand(ctx, true, settings);
     try {
-      const users = store.users.count();
-      if (ctx.globals.json) ctx.out(JSON.stringify({ db: settings.db, key_file: settings.keyFile, created: !existed, users }));
-      else ctx.out(`${existed ? 'Database' : 'Created database'} ${settings.db} is ready (${users} user${users === 1 ? '' : 's'}).`);
+      const users = await store.read((t) => t.users.count());
+      if (ctx.globals.json) ctx.out(JSON.stringify({ db: store.name, key_file: settings.keyFile, created: !existed, users }));
+      else ctx.out(`${existed ? 'Database' : 'Created database'} ${store.name} is ready (${users} user${users === 1 ? '' : 's'}).`);
       return 0;
     } finally {
-      store.close();
+      await store.close();
     }
   },
 };

@@ -16,15 +16,15 @@ gives ISO 8601 times in UTC.
 
   async run(ctx) {
     expectPositionals(ctx.args, []);
-    const { store } = openForCommand(ctx, false);
+    const { store } = await openForCommand(ctx, false);
     try {
-      const users = store.users.list();
+      const users = await store.read((t) => t.users.list());
       if (ctx.globals.json) ctx.out(json(users.map(userView)));
       else if (users.length === 0) ctx.note('No users yet (astotp enroll USER adds one).');
       else ctx.out(table(LIST_HEADER, users.map(listRow)));
       return 0;
     } finally {
-      store.close();
+      await store.close();
     }
   },
 };

@@ -7,10 +7,10 @@ import { isoTime, json, localTime, table } from '../format.js';
 import { openForCommand } from '../open.js';
 
 export const command: Command = {
-  help: `Usage: astotp log [--user USER] [--since WHEN] [--limit N] [--json]
+  help: `Usage: astotp log [--user USER] [--pbx NAME] [--since WHEN] [--limit N] [--json]
 
 Shows the newest audit entries (calls, verify): time, user, result, reason,
-source, caller ID, channel and the admin-only detail. Never PINs, codes or
+source, PBX, caller ID, channel and the admin-only detail. Never PINs, codes or
 secrets. An ID typed on a call that belongs to no enrolled user (for pbotp:
 any ID without a right response) is shown masked, e.g. unknown:4d:1f2e3a4b
 (its length and a hash keyed by the key file), since it may be a PIN or
@@ -18,33 +18,35 @@ code typed out of turn.
 
 Options:
   --user USER          only entries for USER, also those where it was masked
+  --pbx NAME           only entries of the PBX named NAME (pbx_name, else its host name)
   --since WHEN         an ISO date/time (2025-01-31, 2025-01-31T08:00) or an age: -30m, -1h, -7d, -2w
   --limit N            at most N entries, 1 to 100000 (default 50)
 `,
-  options: { user: 'string', since: 'string', limit: 'string' },
+  options: { user: 'string', pbx: 'string', since: 'string', limit: 'string' },
 
   async run(ctx) {
     expectPositionals(ctx.args, []);
     const user = stringOption(ctx.args, 'user');
+    const pbx = stringOption(ctx.args, 'pbx');
     const sinceText = stringOption(ctx.args, 'since');
     const since = sinceText === undefined ? undefined : parseSince(sinceText, Date.now());
     const limit = intOption(ctx.args, 'limit', 1, 100_000) ?? 50;
-    const { store, key } = openForCommand(ctx, false);
+    const { store, key } = await openForCommand(ctx, false);
     try {
       const users = user === undefined ? undefined : [user, maskedId(key.idMask, user)];
-      const entries = store.audit.list({ users, since, limit });
+      const entries = await store.read((t) => t.audit.list({ users, since, limit, pbx }));
       if (ctx.globals.json) {
         ctx.out(json(entries.map((e) => ({ ...e, time: isoTime(e.at) }))));
       } else if (entries.length === 0) {
         ctx.note('No audit entries match.');
       } else {
         const dash = (v: string | null) => v || '-';
-        const rows = entries.map((e) => [localTime(e.at), dash(e.user), e.result, e.reason, e.source, dash(e.caller_id), dash(e.channel), dash(e.detail)]);
-        ctx.out(table(['TIME', 'USER', 'RESULT', 'REASON', 'SOURCE', 'CALLER ID', 'CHANNEL', 'DETAIL'], rows));
+        const rows = entries.map((e) => [localTime(e.at), dash(e.user), e.result, e.reason, e.source, dash(e.pbx), dash(e.caller_id), dash(e.channel), dash(e.detail)]);
+        ctx.out(table(['TIME', 'USER', 'RESULT', 'REASON', 'SOURCE', 'PBX', 'CALLER ID', 'CHANNEL', 'DETAIL'], rows));
       }
       return 0;
     } finally {
-      store.close();
+      await store.close();
     }
   },
 };

@@ -30,10 +30,10 @@ ${QR_HELP}
       if (shorterCode) ctx.note(shorterCodeNote(user.id, params.digits, settings));
       await showSecret(ctx, user.id, params, qr);
       const step = confirm ? await confirmCode(ctx, user.id, params, settings.window) : null;
-      await store.exclusive(() => {
-        const box = sealSecret(key.secretKey, user.id, params.secret);
-        if (!store.users.replaceSecret(user.id, box, params)) throw new CliFailure(`user ${user.id} was removed meanwhile; nothing was saved`);
-        if (step !== null) store.users.markStepUsed(user.id, step);
+      const box = sealSecret(key.secretKey, user.id, params.secret);
+      await store.exclusive(async (t) => {
+        if (!(await t.users.replaceSecret(user.id, box, params))) throw new CliFailure(`user ${user.id} was removed meanwhile; nothing was saved`);
+        if (step !== null) await t.users.markStepUsed(user.id, step);
       });
       const msg = `User ${user.id} has a new secret; codes from the old one no longer work.`;
       if (ctx.globals.json) ctx.note(msg);

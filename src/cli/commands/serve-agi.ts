@@ -11,6 +11,8 @@ import type { Command } from '../command.js';
 import { CliFailure } from '../errors.js';
 import { formatAddress, parseListen } from '../listen-address.js';
 import { settingsOf } from '../open.js';
+import { ownerAnchor } from '../../config/settings.js';
+import { isPostgresUrl } from '../../store/location.js';
 
 export const command: Command = {
   help: `Usage: astotp serve-agi [--listen HOST:PORT] [--max-sessions N] [--max-pending N] [--header-timeout S]
@@ -62,7 +64,7 @@ Options:
     const drainSeconds = intOption(ctx.args, 'shutdown-timeout', 0, 86_400) ?? 60;
     const settings = settingsOf(ctx);
     const log = (line: string): void => void process.stderr.write(`astotp serve-agi: ${line}\n`);
-    const { warning } = dropRootForGood(settings.db, preloadSqliteAddon);
+    const { warning } = dropRootForGood(ownerAnchor(settings), preloadSqliteAddon);
     if (warning) log(`warning: ${warning}`);
     // The database and its -wal/-shm files hold PIN hashes and sealed secrets.
     process.umask(0o077);
@@ -71,7 +73,7 @@ Options:
     process.on('uncaughtException', (err) => log(`internal error: ${err.message}`));
     process.on('unhandledRejection', (err) => log(`internal error: ${err instanceof Error ? err.message : String(err)}`));
 
-    const auth = new SharedAuth(settings.db, () => openCallAuth(settings));
+    const auth = new SharedAuth(isPostgresUrl(settings.db) ? null : settings.db, () => openCallAuth(settings, { poolSize: settings.dbPoolSize }));
     try {
       await auth.get();
     } catch (err) {
@@ -91,7 +93,7 @@ Options:
     try {
       bound = await server.listen(address.host, address.port);
     } catch (err) {
-      auth.close();
+      await auth.close();
       throw new CliFailure(`cannot listen on ${formatAddress(address.host, address.port)}: ${(err as Error).message}`);
     }
     log(`listening on ${formatAddress(bound.address, bound.port)} as uid ${process.getuid?.() ?? '?'} (at most ${maxSessions} calls at once; database ${settings.db})`);

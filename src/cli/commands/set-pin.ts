@@ -20,8 +20,8 @@ ${PIN_HELP}
     const mode = pinMode(ctx.args);
     return withUser(ctx, {}, async ({ store, key, settings, user }) => {
       const pin = await readNewPin(ctx, mode, settings.pinMaxDigits);
-      const hash = pin === null ? null : await hashPin(key.pinPepper, pin);
-      if (!store.users.setPin(user.id, hash)) throw new CliFailure(`user ${user.id} was removed meanwhile`);
+      const hash = pin === null ? null : await hashPin(key.pinPepper, user.id, pin);
+      if (!(await store.exclusive((t) => t.users.setPin(user.id, hash)))) throw new CliFailure(`user ${user.id} was removed meanwhile`);
       const message = pin === null ? `User ${user.id} has no PIN now: it passes only through a profile with ask_pin = no.` : `PIN of ${user.id} changed.`;
       return done(ctx, message, { user: user.id, pin: pin !== null });
     });

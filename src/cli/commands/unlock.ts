@@ -21,21 +21,21 @@ for pbotp logins (mode = pbotp in astotp.conf or a profile) with that user ID.
   async run(ctx) {
     const [raw] = expectPositionals(ctx.args, ['user']);
     const id = checkUserId(raw!);
-    const { store, key, settings } = openForCommand(ctx, false);
+    const { store, key, settings } = await openForCommand(ctx, false);
     try {
-      const { enrolled, pbotp } = await store.exclusive(() => {
+      const { enrolled, pbotp } = await store.exclusive(async (t) => {
         const now = systemClock();
         // A lock an earlier version stored under the typed ID is found under the hashed one after this.
-        rekeyTypedIds(store, key.idMask);
+        await rekeyTypedIds(t, key.idMask);
         return {
-          enrolled: new Lockout(store.userCounters, settings).unlock(id, now),
-          pbotp: new Lockout(store.throttle, settings).unlock(pbotpThrottleId(key.idMask, id), now),
+          enrolled: await new Lockout(t.userCounters, settings).unlock(id, now),
+          pbotp: await new Lockout(t.throttle, settings).unlock(pbotpThrottleId(key.idMask, id), now),
         };
       });
-      if (!enrolled && !pbotp) throw new CliFailure(`no user ${id} in ${settings.db}, and no pbotp failures of ${id} to clear`);
+      if (!enrolled && !pbotp) throw new CliFailure(`no user ${id} in ${store.name}, and no pbotp failures of ${id} to clear`);
       return done(ctx, enrolled ? `User ${id} unlocked.` : `pbotp lockout of ${id} cleared.`, { user: id, locked_until: null, failures: 0 });
     } finally {
-      store.close();
+      await store.close();
     }
   },
 };

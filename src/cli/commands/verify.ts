@@ -19,9 +19,9 @@ check failed) goes to standard error and the audit log.
     const [rawUser, rawCode] = expectPositionals(ctx.args, ['user', 'code']);
     const user = checkUserId(rawUser!);
     const code = checkCodeFormat(rawCode!);
-    const { store, verifier } = openForCommand(ctx, false);
+    const { store, verifier, settings } = await openForCommand(ctx, false);
     try {
-      const v = await verifier.judge({ user, pin: null, code }, { source: 'cli' });
+      const v = await verifier.judge({ user, pin: null, code }, { source: 'cli', pbx: settings.pbxName });
       if (ctx.globals.json) ctx.out(JSON.stringify({ user, result: v.ok ? 'SUCCESS' : 'FAILURE', reason: v.reason, detail: v.detail }));
       else {
         ctx.out(v.ok ? 'SUCCESS' : `FAILURE (${v.reason})`);
@@ -29,7 +29,7 @@ check failed) goes to standard error and the audit log.
       }
       return v.ok ? 0 : 1;
     } finally {
-      store.close();
+      await store.close();
     }
   },
 };

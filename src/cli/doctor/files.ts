@@ -6,44 +6,75 @@ import { bindKey } from '../../auth/key-binding.js';
 import { loadMasterKey } from '../../auth/master-key.js';
 import { openSecret } from '../../auth/secret-box.js';
 import type { Settings } from '../../config/settings.js';
+import { isPostgresUrl } from '../../store/location.js';
+import { openStore } from '../../store/open-store.js';
 import { SCHEMA_VERSION } from '../../store/schema.js';
-import { Store } from '../../store/store.js';
+import type { Store } from '../../store/store.js';
+import type { PostgresStore } from '../../store/postgres/pg-store.js';
+import type { UserRow } from '../../store/tables.js';
 import { nameOf } from '../../os/identity.js';
 import { errorText, fail, pass, warn, type Check } from './check.js';
 
 const mode = (st: Stats) => (st.mode & 0o777).toString(8).padStart(3, '0');
 
-export function checkDatabaseAndKey(s: Settings): Check[] {
+export async function checkDatabaseAndKey(s: Settings): Promise<Check[]> {
   const out: Check[] = [];
-  const dbStat = lstatSync(s.db, { throwIfNoEntry: false });
-  if (!dbStat) return [fail('database', `database ${s.db} does not exist (astotp init or astotp enroll creates it)`)];
-  if (dbStat.mode & 0o004) out.push(warn('database', `${s.db} is readable by everyone (mode ${mode(dbStat)}); chmod 600 ${s.db}`));
+  const postgres = isPostgresUrl(s.db);
+  if (!postgres) {
+    const dbStat = lstatSync(s.db, { throwIfNoEntry: false });
+    if (!dbStat) return [fail('database', `database ${s.db} does not exist (astotp init or astotp enroll creates it)`)];
+    if (dbStat.mode & 0o004) out.push(warn('database', `${s.db} is readable by everyone (mode ${mode(dbStat)}); chmod 600 ${s.db}`));
+  }
   let store: Store;
   try {
-    store = Store.open(s.db, { create: false, timeoutMs: s.dbTimeoutMs });
+    store = await openStore(s.db, { create: false, timeoutMs: s.dbTimeoutMs, connectTimeoutMs: s.dbConnectTimeoutMs, insecureTls: s.dbInsecureTls });
   } catch (err) {
     return [...out, fail('database', errorText(err))];
   }
   try {
-    const version = store.db.pragma('user_version', { simple: true }) as number;
-    const users = store.users.list();
-    out.push(pass('database', `${s.db} opens; schema version ${version} of ${SCHEMA_VERSION}; ${users.length} user${users.length === 1 ? '' : 's'}`));
+    const version = await store.schemaVersion();
+    const users = await store.read((t) => t.users.list());
+    out.push(pass('database', `${store.name} opens; schema version ${version} of ${SCHEMA_VERSION}; ${users.length} user${users.length === 1 ? '' : 's'}`));
+    if (store.kind === 'postgres') out.push(...(await checkServer(store as PostgresStore, s)));
     // A FAIL, not a warning: these users are locked out of every call. Shorter codes are fine (ended with #).
     const longer = users.filter((u) => u.digits > s.digits).map((u) => u.id);
     if (longer.length) out.push(fail('digits', `calls take codes of up to ${s.digits} digits, so ${listed(longer)} cannot log in (longer codes); set digits = ${Math.max(...users.map((u) => u.digits))} in astotp.conf`));
-    out.push(...checkKey(s, store, users));
+    out.push(...(await checkKey(s, store, users)));
+  } catch (err) {
+    out.push(fail('database', errorText(err)));
   } finally {
-    store.close();
+    await store.close();
   }
   return out;
 }
 
-function checkKey(s: Settings, store: Store, users: ReturnType<Store['users']['list']>): Check[] {
+/**
+ * TLS and the clock. A PBX whose clock is off accepts codes the phone has not
+ * shown yet or refuses the current one; the database server's clock is the
+ * one every PBX sharing it can be compared with.
+ */
+async function checkServer(store: PostgresStore, s: Settings): Promise<Check[]> {
+  const sent = Date.now();
+  const server = await store.serverTime();
+  const back = Date.now();
+  const offsetMs = Math.round(server.unixMs - (sent + back) / 2);
+  const out = [
+    server.tls ? pass('tls', `connection to ${store.name} is encrypted (PostgreSQL ${server.version})`) : store.isLocal ? pass('tls', `${store.name} is on this machine; no TLS needed (PostgreSQL ${server.version})`) : warn('tls', `connection to ${store.name} is not encrypted (db_insecure_tls)`),
+  ];
+  const off = `this PBX's clock is ${Math.abs(offsetMs) / 1000} s ${offsetMs > 0 ? 'behind' : 'ahead of'} the database server's`;
+  const limit = (s.period * 1000) / 2;
+  if (Math.abs(offsetMs) > limit) out.push(fail('clock', `${off}; codes fail beyond ${limit / 1000} s: synchronise both with NTP`));
+  else if (Math.abs(offsetMs) > 2_000) out.push(warn('clock', `${off}; synchronise both with NTP`));
+  else out.push(pass('clock', `this PBX's clock is within 2 s of the database server's (${offsetMs} ms)`));
+  return out;
+}
+
+async function checkKey(s: Settings, store: Store, users: UserRow[]): Promise<Check[]> {
   const st = lstatSync(s.keyFile, { throwIfNoEntry: false });
   if (!st) return [fail('key', `key file ${s.keyFile} does not exist; without it no secret can be read`)];
   try {
     const key = loadMasterKey(s.keyFile);
-    bindKey(store, key, s.keyFile, false);
+    await bindKey(store, key, s.keyFile, false);
     const broken = users.filter((u) => openSecret(key.secretKey, u.id, u.secret_box) === null).map((u) => u.id);
     if (broken.length) return [fail('key', `the secrets of ${listed(broken)} do not decrypt with ${s.keyFile}`)];
     return [pass('key', `${s.keyFile} has mode ${mode(st)} and belongs to the database`)];
@@ -61,13 +92,8 @@ export function checkOwnership(s: Settings, varDir: string): Check[] {
   const asterisk = lstatSync(varDir, { throwIfNoEntry: false });
   if (!asterisk?.isDirectory()) return [warn('owner', `${varDir} does not exist, so the user Asterisk runs as is unknown; set AST_VAR_DIR if it lives elsewhere`)];
   const who = `${nameOf(asterisk.uid) ?? `uid ${asterisk.uid}`} (owner of ${varDir})`;
-  const targets: [string, boolean][] = [
-    [dirname(s.db), true],
-    [s.db, false],
-    [`${s.db}-wal`, false],
-    [`${s.db}-shm`, false],
-    [s.keyFile, false],
-  ];
+  const sqlite: [string, boolean][] = isPostgresUrl(s.db) ? [] : [[dirname(s.db), true], [s.db, false], [`${s.db}-wal`, false], [`${s.db}-shm`, false]];
+  const targets: [string, boolean][] = [...sqlite, [s.keyFile, false]];
   const problems: string[] = [];
   let checked = 0;
   for (const [path, isDir] of targets) {

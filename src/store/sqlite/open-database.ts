@@ -3,49 +3,21 @@
 import Database from 'better-sqlite3';
 import { accessSync, closeSync, constants, existsSync, openSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { sqliteAddon } from '../native/sqlite-addon.js';
-import { syncPath } from '../os/files.js';
-import { COMPATIBLE_META_KEY, MIGRATIONS, OLDEST_COMPATIBLE_SCHEMA, SCHEMA_VERSION } from './schema.js';
+import { sqliteAddon } from '../../native/sqlite-addon.js';
+import { syncPath } from '../../os/files.js';
+import { busyError, DEFAULT_TIMEOUT_MS, StoreError } from '../errors.js';
+import { COMPATIBLE_META_KEY, OLDEST_COMPATIBLE_SCHEMA, refuseIfIncompatible, SCHEMA_VERSION } from '../schema.js';
+import type { OpenOptions } from '../store.js';
+import { SQLITE_MIGRATIONS } from './schema.js';
 
 export type Db = Database.Database;
 
-/** The store layer's failures, as sentences an admin can act on. */
-export class StoreError extends Error {
-  /** 'busy': another process held a lock longer than db_timeout; the same step may work later. */
-  constructor(
-    message: string,
-    readonly code: 'busy' | null = null,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'StoreError';
-  }
-}
-
-/** The one sentence for a lock held too long, wherever it is noticed. */
-export function busyError(path: string, timeoutMs: number, cause?: unknown): StoreError {
-  return new StoreError(`database ${path} is busy: another process has held a lock longer than db_timeout (${timeoutMs / 1000} s)`, 'busy', { cause });
-}
-
-/** db_timeout's default, for callers without settings. */
-export const DEFAULT_TIMEOUT_MS = 2_000;
-
-export interface OpenOptions {
-  /** A call must never create a database; the CLI may. */
-  create: boolean;
-  /** db_timeout: how long to wait for another process's lock. */
-  timeoutMs?: number;
-  /**
-   * Whether SQLite's busy handler may wait, sleeping the whole process: fine
-   * for the CLI at a terminal, never for a call, whose waits must leave the
-   * event loop free (Store retries on timers instead).
-   */
-  blocking?: boolean;
+export interface SqliteOpenOptions extends OpenOptions {
   /** The SQLite addon; by default the process's one, loaded on first use (native/sqlite-addon.ts). */
   addon?: () => object | undefined;
 }
 
-export function openDatabase(path: string, opts: OpenOptions): Db {
+export function openDatabase(path: string, opts: SqliteOpenOptions): Db {
   if (!opts.create && !existsSync(path)) throw new StoreError(`database ${path} does not exist (astotp init or astotp enroll creates it)`);
   if (!opts.create) requireWritable(path);
   const { timeoutMs = DEFAULT_TIMEOUT_MS, blocking = true } = opts;
@@ -98,27 +70,19 @@ function migrate(db: Db, path: string, mayInitialise: boolean): void {
       const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
       throw new StoreError(`database ${path} is ${tables.n ? 'not an astotp database' : 'empty'} (astotp init or astotp enroll initialises it)`);
     }
-    for (let v = from; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    for (let v = from; v < SCHEMA_VERSION; v++) db.exec(SQLITE_MIGRATIONS[v]!);
     writeMeta(db, COMPATIBLE_META_KEY, String(OLDEST_COMPATIBLE_SCHEMA));
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }
 
-/** Sets one of the few facts kept in the meta table. */
-export function writeMeta(db: Db, key: string, value: string): void {
+function writeMeta(db: Db, key: string, value: string): void {
   db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
 }
 
-/**
- * A database a newer astotp has migrated: used as it is when that astotp
- * declared this version still compatible (its migrations since only added),
- * refused otherwise. Nothing is written either way.
- */
 function usableNewer(db: Db, path: string, found: number): void {
   const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(COMPATIBLE_META_KEY) as { value: string } | undefined;
-  const oldest = row && /^\d+$/.test(row.value) ? Number(row.value) : found;
-  if (oldest <= SCHEMA_VERSION) return;
-  throw new StoreError(`database ${path} has schema version ${found}, which needs astotp for schema ${oldest} or newer (this one has ${SCHEMA_VERSION}); install a newer astotp`);
+  refuseIfIncompatible(path, found, row?.value);
 }
 
 /**

@@ -1,0 +1,103 @@
+// astotp migrate --to TARGET: copies one store into another (SQLite to
+// PostgreSQL when a site grows to several PBXs, and back), rows exactly as
+// they are, in one transaction on the target. The source is only read.
+import { openStore } from '../../store/open-store.js';
+import type { Store } from '../../store/store.js';
+import type { StoreTx } from '../../store/tables.js';
+import { isPostgresUrl } from '../../store/location.js';
+import { expectPositionals, flagOption, stringOption } from '../args.js';
+import type { Command } from '../command.js';
+import { CliFailure, UsageError } from '../errors.js';
+import { openForCommand } from '../open.js';
+
+const KEY_CHECK = 'key_check';
+const AUDIT_PAGE = 5_000;
+
+export const command: Command = {
+  help: `Usage: astotp migrate --to TARGET [--force]
+
+Copies users (secrets, PINs, failure counts, locks and used time steps),
+pbotp failure counts, the audit log and the key check from the configured
+database (db in astotp.conf, --db or ASTOTP_DB) to TARGET: a postgres://
+URL or the absolute path of a SQLite file (created if missing). Everything
+is written in one transaction: the target gets all rows or none. Nothing is
+deleted from the source. Prints the rows read and written, which must match.
+
+Calls that end while the copy runs may be missing from the target: stop
+calls first (or run it twice and compare the counts). The target must be
+used with the same key file.
+
+Options:
+  --to TARGET          the database to copy into
+  --force              replace what the target already holds (its users, counts and audit log)
+`,
+  options: { to: 'string', force: 'boolean' },
+
+  async run(ctx) {
+    expectPositionals(ctx.args, []);
+    const to = stringOption(ctx.args, 'to');
+    if (!to) throw new UsageError('migrate needs --to TARGET (a postgres:// URL or an absolute path)');
+    if (!isPostgresUrl(to) && !to.startsWith('/')) throw new UsageError(`--to ${to}: expected a postgres:// URL or an absolute path`);
+    const force = flagOption(ctx.args, 'force');
+    const { store: source, settings } = await openForCommand(ctx, false);
+    let target: Store | undefined;
+    try {
+      target = await openStore(to, { create: true, timeoutMs: settings.dbTimeoutMs, connectTimeoutMs: settings.dbConnectTimeoutMs, insecureTls: settings.dbInsecureTls });
+      if (target.name === source.name) throw new CliFailure(`--to names the configured database ${source.name} itself`);
+      const counts = await copy(source, target, force);
+      const line = (what: string, n: { read: number; written: number }) => `${what}: ${n.read} read, ${n.written} written`;
+      if (ctx.globals.json) ctx.out(JSON.stringify({ from: source.name, to: target.name, ...counts }));
+      else {
+        ctx.out(`Copied ${source.name} to ${target.name}:`);
+        for (const [what, n] of Object.entries(counts)) ctx.out(`  ${line(what, n)}`);
+      }
+      const differ = Object.entries(counts).filter(([, n]) => n.read !== n.written);
+      if (differ.length) throw new CliFailure(`the counts of ${differ.map(([w]) => w).join(', ')} differ; the target's transaction was committed: compare and run again with --force`);
+      return 0;
+    } finally {
+      await target?.close();
+      await source.close();
+    }
+  },
+};
+
+type Counts = Record<'users' | 'throttle' | 'audit', { read: number; written: number }>;
+
+async function copy(source: Store, target: Store, force: boolean): Promise<Counts> {
+  return target.exclusive(async (t) => {
+    const keyCheck = await source.read((s) => s.meta.get(KEY_CHECK));
+    const theirs = await t.meta.get(KEY_CHECK);
+    const empty = await t.transfer.isEmpty();
+    if (!force && (!empty || (theirs !== undefined && theirs !== keyCheck))) {
+      throw new CliFailure(`${target.name} already holds users, counts, audit rows or another key check; nothing was written (--force replaces what it holds)`);
+    }
+    await t.transfer.clear();
+    if (keyCheck !== undefined) await t.meta.set(KEY_CHECK, keyCheck);
+    const read = await source.read(async (s) => {
+      const users = await s.transfer.users();
+      const throttle = await s.transfer.throttle();
+      await t.transfer.putUsers(users);
+      await t.transfer.putThrottle(throttle);
+      return { users: users.length, throttle: throttle.length, audit: await copyAudit(s, t) };
+    });
+    const written = await t.transfer.counts();
+    return {
+      users: { read: read.users, written: written.users },
+      throttle: { read: read.throttle, written: written.throttle },
+      audit: { read: read.audit, written: written.audit },
+    };
+  });
+}
+
+/** In pages, oldest first, so a long audit log never sits in memory whole. */
+async function copyAudit(from: StoreTx, to: StoreTx): Promise<number> {
+  let after = 0;
+  let n = 0;
+  for (;;) {
+    const page = await from.transfer.auditPage(after, AUDIT_PAGE);
+    if (page.length === 0) return n;
+    await to.transfer.putAudit(page.map(({ id: _id, ...row }) => row));
+    after = page[page.length - 1]!.id;
+    n += page.length;
+  }
+}

@@ -1,0 +1,45 @@
+// PostgreSQL's schema, version for version the same as sqlite/schema.ts;
+// schema_migrations (made by migrate.ts, not here) records what is applied.
+// Append only: never edit a migration that has shipped. Keys compare
+// byte-wise (COLLATE "C") so a prefix is a range of the primary key, as in
+// SQLite; times are Unix seconds in BIGINT, read back as numbers.
+export const POSTGRES_MIGRATIONS: string[] = [
+  `CREATE TABLE users (
+     id            TEXT COLLATE "C" PRIMARY KEY,
+     pin_hash      TEXT,
+     secret_box    BYTEA NOT NULL,
+     algorithm     TEXT NOT NULL CHECK (algorithm IN ('SHA1','SHA256','SHA512')),
+     digits        INTEGER NOT NULL CHECK (digits IN (6,8)),
+     period        INTEGER NOT NULL CHECK (period BETWEEN 15 AND 300),
+     enabled       INTEGER NOT NULL DEFAULT 1,
+     failures      INTEGER NOT NULL DEFAULT 0,
+     locked_until  BIGINT,
+     last_step     BIGINT,
+     last_success  BIGINT,
+     created_at    BIGINT NOT NULL,
+     updated_at    BIGINT NOT NULL
+   );
+   CREATE TABLE audit (
+     id        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     at        BIGINT NOT NULL,
+     login     TEXT,
+     caller_id TEXT,
+     channel   TEXT,
+     uniqueid  TEXT,
+     source    TEXT NOT NULL,
+     result    TEXT NOT NULL,
+     reason    TEXT NOT NULL,
+     detail    TEXT
+   );
+   CREATE INDEX audit_at ON audit(at);
+   CREATE INDEX audit_login ON audit(login, at);
+   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  `CREATE TABLE throttle (
+     id            TEXT COLLATE "C" PRIMARY KEY,
+     failures      INTEGER NOT NULL DEFAULT 0,
+     locked_until  BIGINT,
+     updated_at    BIGINT NOT NULL
+   );`,
+  `ALTER TABLE audit ADD COLUMN pbx TEXT;
+   CREATE INDEX audit_pbx ON audit(pbx, at);`,
+];

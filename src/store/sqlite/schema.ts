@@ -1,0 +1,52 @@
+// SQLite's schema as a list of migrations; PRAGMA user_version is the index
+// of the last one applied. Append only: never edit a migration that has
+// shipped. postgres/schema.ts holds the same versions in PostgreSQL's terms.
+export const SQLITE_MIGRATIONS: string[] = [
+  `CREATE TABLE users (
+     id            TEXT PRIMARY KEY,
+     pin_hash      TEXT,
+     secret_box    BLOB NOT NULL,
+     algorithm     TEXT NOT NULL CHECK (algorithm IN ('SHA1','SHA256','SHA512')),
+     digits        INTEGER NOT NULL CHECK (digits IN (6,8)),
+     period        INTEGER NOT NULL CHECK (period BETWEEN 15 AND 300),
+     enabled       INTEGER NOT NULL DEFAULT 1,
+     failures      INTEGER NOT NULL DEFAULT 0,
+     locked_until  INTEGER,
+     last_step     INTEGER,
+     last_success  INTEGER,
+     created_at    INTEGER NOT NULL,
+     updated_at    INTEGER NOT NULL
+   ) STRICT;
+   CREATE TABLE audit (
+     id        INTEGER PRIMARY KEY,
+     at        INTEGER NOT NULL,
+     user      TEXT,
+     caller_id TEXT,
+     channel   TEXT,
+     uniqueid  TEXT,
+     source    TEXT NOT NULL,
+     result    TEXT NOT NULL,
+     reason    TEXT NOT NULL,
+     detail    TEXT
+   ) STRICT;
+   CREATE INDEX audit_at ON audit(at);
+   CREATE INDEX audit_user ON audit(user, at);
+   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;`,
+  // Failure counts and lockouts of logins that have no users row, e.g. pbotp
+  // (the PBX holds no per-user secret there); id is namespaced: 'pbotp:1001'.
+  `CREATE TABLE throttle (
+     id            TEXT PRIMARY KEY,
+     failures      INTEGER NOT NULL DEFAULT 0,
+     locked_until  INTEGER,
+     updated_at    INTEGER NOT NULL
+   ) STRICT;`,
+  // The audit column `user` is a reserved word in PostgreSQL, whose schema
+  // calls it login; here login is added beside it (older astotp still writes
+  // and reads user: both are written until no such astotp may use the file),
+  // and every row says which PBX wrote it.
+  `ALTER TABLE audit ADD COLUMN login TEXT;
+   ALTER TABLE audit ADD COLUMN pbx TEXT;
+   UPDATE audit SET login = user;
+   CREATE INDEX audit_login ON audit(login, at);
+   CREATE INDEX audit_pbx ON audit(pbx, at);`,
+];

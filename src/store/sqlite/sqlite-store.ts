@@ -1,0 +1,95 @@
+// The SQLite adapter. One connection serves every call of a process (a
+// FastAGI server's too), so transactions on it take turns: while one is open,
+// another call's statements would otherwise run inside it. Another process's
+// lock is waited for on timers (busy-wait.ts), never in SQLite's busy
+// handler, which would sleep every call of the process.
+import { whenNotBusy, type BusyWait } from '../busy-wait.js';
+import { busyError, DEFAULT_TIMEOUT_MS } from '../errors.js';
+import type { ExclusiveOptions, Store } from '../store.js';
+import type { StoreTx } from '../tables.js';
+import { SqliteAudit, SqliteMeta } from './audit.js';
+import { SqliteThrottle, SqliteUserCounters } from './counters.js';
+import { openDatabase, type Db, type SqliteOpenOptions } from './open-database.js';
+import { SqliteTransfer } from './transfer.js';
+import { SqliteUsers } from './users.js';
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  readonly retries = 0;
+  private readonly tx: StoreTx;
+  private readonly wait: BusyWait;
+  /** The end of the last transaction queued on the connection. */
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly db: Db,
+    readonly name: string,
+    timeoutMs = DEFAULT_TIMEOUT_MS,
+  ) {
+    this.tx = {
+      users: new SqliteUsers(db),
+      userCounters: new SqliteUserCounters(db),
+      throttle: new SqliteThrottle(db),
+      audit: new SqliteAudit(db),
+      meta: new SqliteMeta(db),
+      transfer: new SqliteTransfer(db),
+    };
+    this.wait = { path: name, timeoutMs };
+  }
+
+  static open(path: string, opts: SqliteOpenOptions): SqliteStore {
+    return new SqliteStore(openDatabase(path, opts), path, opts.timeoutMs);
+  }
+
+  /** In one read transaction, so fn sees one state; run again from the start while another process's lock keeps readers out. */
+  read<T>(fn: (t: StoreTx) => Promise<T>): Promise<T> {
+    return this.inTurn(() =>
+      whenNotBusy(async () => {
+        this.db.prepare('BEGIN').run();
+        try {
+          const r = await fn(this.tx);
+          this.db.prepare('COMMIT').run();
+          return r;
+        } finally {
+          if (this.db.inTransaction) this.db.prepare('ROLLBACK').run();
+        }
+      }, this.wait),
+    );
+  }
+
+  /**
+   * The write lock is taken up front (BEGIN IMMEDIATE), waiting with the
+   * event loop free; fn then runs exactly once. A lock lost after that
+   * (rare in WAL mode) fails the transaction as busy rather than run fn again.
+   */
+  exclusive<T>(fn: (t: StoreTx) => Promise<T>, opts: ExclusiveOptions = {}): Promise<T> {
+    return this.inTurn(async () => {
+      await whenNotBusy(() => this.db.prepare('BEGIN IMMEDIATE').run(), opts.wait === false ? { ...this.wait, timeoutMs: 0 } : this.wait);
+      try {
+        const r = await fn(this.tx);
+        this.db.prepare('COMMIT').run();
+        return r;
+      } catch (err) {
+        if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY')) throw busyError(this.name, this.wait.timeoutMs, err);
+        throw err;
+      } finally {
+        if (this.db.inTransaction) this.db.prepare('ROLLBACK').run();
+      }
+    });
+  }
+
+  async schemaVersion(): Promise<number> {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  async close(): Promise<void> {
+    await this.tail;
+    if (this.db.open) this.db.close();
+  }
+
+  private inTurn<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+}

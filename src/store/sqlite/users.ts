@@ -1,0 +1,56 @@
+// The users table on SQLite.
+import type { NewUser, UserRow, UsersTable } from '../tables.js';
+import type { Db } from './open-database.js';
+
+const now = () => Math.floor(Date.now() / 1000);
+
+export class SqliteUsers implements UsersTable {
+  constructor(private readonly db: Db) {}
+
+  async get(id: string): Promise<UserRow | undefined> {
+    return this.db.prepare('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
+  }
+
+  async list(): Promise<UserRow[]> {
+    return this.db.prepare('SELECT * FROM users ORDER BY id').all() as UserRow[];
+  }
+
+  async count(): Promise<number> {
+    return (this.db.prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n;
+  }
+
+  async insert(u: NewUser): Promise<void> {
+    const t = now();
+    this.db
+      .prepare('INSERT INTO users (id, pin_hash, secret_box, algorithm, digits, period, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(u.id, u.pin_hash, u.secret_box, u.algorithm, u.digits, u.period, t, t);
+  }
+
+  async replaceSecret(id: string, secret_box: Buffer, p: Pick<UserRow, 'algorithm' | 'digits' | 'period'>): Promise<boolean> {
+    return this.change('secret_box = ?, algorithm = ?, digits = ?, period = ?, last_step = NULL', id, secret_box, p.algorithm, p.digits, p.period);
+  }
+
+  async setPin(id: string, pin_hash: string | null): Promise<boolean> {
+    return this.change('pin_hash = ?', id, pin_hash);
+  }
+
+  async setEnabled(id: string, enabled: boolean): Promise<boolean> {
+    return this.change('enabled = ?', id, enabled ? 1 : 0);
+  }
+
+  async remove(id: string): Promise<boolean> {
+    return this.db.prepare('DELETE FROM users WHERE id = ?').run(id).changes === 1;
+  }
+
+  async recordLogin(id: string, step: number, at: number): Promise<void> {
+    this.db.prepare('UPDATE users SET last_step = ?, last_success = ?, updated_at = ? WHERE id = ?').run(step, at, at, id);
+  }
+
+  async markStepUsed(id: string, step: number): Promise<boolean> {
+    return this.change('last_step = ?', id, step);
+  }
+
+  private change(assignments: string, id: string, ...values: unknown[]): boolean {
+    return this.db.prepare(`UPDATE users SET ${assignments}, updated_at = ? WHERE id = ?`).run(...values, now(), id).changes === 1;
+  }
+}

@@ -1,0 +1,153 @@
+// What the store holds and what can be done with it, the same for every
+// adapter (SQLite, PostgreSQL). Rows only: what they mean is the auth layer's.
+// Secrets arrive sealed and PINs hashed: no adapter ever sees a plaintext secret.
+import type { Algorithm } from '../totp/algorithm.js';
+
+export interface UserRow {
+  id: string;
+  pin_hash: string | null;
+  secret_box: Buffer;
+  algorithm: Algorithm;
+  digits: number;
+  period: number;
+  enabled: number;
+  failures: number;
+  locked_until: number | null;
+  last_step: number | null;
+  last_success: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export type NewUser = Pick<UserRow, 'id' | 'pin_hash' | 'secret_box' | 'algorithm' | 'digits' | 'period'>;
+
+export interface UsersTable {
+  /** Inside exclusive(): the row stays locked until the transaction ends. */
+  get(id: string): Promise<UserRow | undefined>;
+  list(): Promise<UserRow[]>;
+  count(): Promise<number>;
+  insert(u: NewUser): Promise<void>;
+  /** A new secret makes every old code and the replay marker meaningless. */
+  replaceSecret(id: string, secret_box: Buffer, p: Pick<UserRow, 'algorithm' | 'digits' | 'period'>): Promise<boolean>;
+  setPin(id: string, pin_hash: string | null): Promise<boolean>;
+  setEnabled(id: string, enabled: boolean): Promise<boolean>;
+  remove(id: string): Promise<boolean>;
+  /** A login: its code's time step is used up. The failure counter is lockout's. */
+  recordLogin(id: string, step: number, at: number): Promise<void>;
+  /** Marks a code's time step as used without counting a login, e.g. the code that confirmed an enrollment. */
+  markStepUsed(id: string, step: number): Promise<boolean>;
+}
+
+/** Failure counters, stored as failures + locked_until. */
+export interface CounterRow {
+  failures: number;
+  locked_until: number | null;
+}
+
+export interface Counters {
+  /** Inside exclusive(): the counter stays locked until the transaction ends, also one not yet written. */
+  get(id: string): Promise<CounterRow | undefined>;
+  /** Writes the counter; false when there is nothing to hold it (no such user). */
+  put(id: string, c: CounterRow, at: number): Promise<boolean>;
+  /** Back to no failures and no lock. Returns whether there was a counter. */
+  clear(id: string, at: number): Promise<boolean>;
+}
+
+/** Counters of logins without a users row (pbotp): a row exists only while there is something to count. */
+export interface ThrottleTable extends Counters {
+  /** The ids that start with prefix, found through the key's order: runs on every pbotp try, so it must not scan. */
+  idsStartingWith(prefix: string): Promise<string[]>;
+  /** Moves a row to another id, adding its failures to a row already there and keeping the later lock. */
+  rename(from: string, to: string): Promise<void>;
+}
+
+export interface AuditEntry {
+  at: number;
+  user: string | null;
+  caller_id: string | null;
+  channel: string | null;
+  uniqueid: string | null;
+  /** agi, cli, simulate, fastagi */
+  source: string;
+  result: 'SUCCESS' | 'FAILURE';
+  /** The reason the dialplan saw. */
+  reason: string;
+  /** What only the admin should know, e.g. which factor was wrong. */
+  detail: string | null;
+  /** The PBX that wrote the row (pbx_name, else its host name); null on rows older astotp wrote. */
+  pbx: string | null;
+}
+
+export interface AuditQuery {
+  /** Rows for any of these user names. */
+  users?: string[];
+  since?: number;
+  pbx?: string;
+  limit?: number;
+}
+
+export interface AuditTable {
+  add(e: AuditEntry): Promise<void>;
+  /** Newest last, like a log file. */
+  list(q?: AuditQuery): Promise<AuditEntry[]>;
+}
+
+/** The few facts kept beside the tables (the key check, schema compatibility). */
+export interface MetaTable {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
+}
+
+/** A throttle row as stored, for copying a store. */
+export interface ThrottleRow extends CounterRow {
+  id: string;
+  updated_at: number;
+}
+
+/** An audit row as stored, with the key that orders it. */
+export interface AuditRow extends AuditEntry {
+  id: number;
+}
+
+/**
+ * Whole rows as they are, for `astotp migrate`: nothing is interpreted, so
+ * counters, replay marks and times arrive exactly as they left.
+ */
+export interface TransferTable {
+  /** Whether the tables hold no row at all (meta aside). */
+  isEmpty(): Promise<boolean>;
+  /** Deletes every user, throttle and audit row (migrate --force onto a used target). */
+  clear(): Promise<void>;
+  users(): Promise<UserRow[]>;
+  putUsers(rows: UserRow[]): Promise<void>;
+  throttle(): Promise<ThrottleRow[]>;
+  putThrottle(rows: ThrottleRow[]): Promise<void>;
+  /** Oldest first, the rows after id `after`. */
+  auditPage(after: number, limit: number): Promise<AuditRow[]>;
+  /** Appended in the order given; the target numbers them itself. */
+  putAudit(rows: AuditEntry[]): Promise<void>;
+  counts(): Promise<{ users: number; throttle: number; audit: number }>;
+}
+
+/** Everything one transaction can reach. */
+export interface StoreTx {
+  readonly users: UsersTable;
+  /** The users' failure counters; the throttle table has the same API for pbotp's. */
+  readonly userCounters: Counters;
+  readonly throttle: ThrottleTable;
+  readonly audit: AuditTable;
+  readonly meta: MetaTable;
+  readonly transfer: TransferTable;
+}
+
+/** The keys that start with prefix as [from, to) in the keys' byte order; to is null when nothing bounds them. */
+export function prefixRange(prefix: string): [string, string | null] {
+  if (prefix === '') return ['', null];
+  const last = prefix.charCodeAt(prefix.length - 1);
+  return [prefix, prefix.slice(0, -1) + String.fromCharCode(last + 1)];
+}
+
+/** Typed input and channel names are untrusted: every adapter keeps audit rows bounded. */
+export function clip(v: string | null): string | null {
+  return v === null ? null : v.slice(0, 80);
+}

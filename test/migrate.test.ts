@@ -1,0 +1,85 @@
+// astotp migrate through the built bundle: SQLite to a real PostgreSQL and
+// back leaves every row as it was, and the users log in on the copy.
+import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { BUNDLE_PATH } from './helpers/asterisk-peer.js';
+import { freshDatabase, PgSite } from './helpers/pg-site.js';
+import { describePostgres, usePostgres } from './helpers/postgres.js';
+import { Site, totp, wrongCode } from './helpers/site.js';
+
+/** Every row of the tables astotp keeps, as JSON-comparable values; audit without its row numbers. */
+function rowsOf(file: string): Record<'users' | 'throttle' | 'audit' | 'key', unknown[]> {
+  const db = new Database(file, { readonly: true });
+  try {
+    const all = (sql: string) => (db.prepare(sql).all() as Record<string, unknown>[]).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('base64') : v])));
+    return {
+      users: all('SELECT * FROM users ORDER BY id'),
+      throttle: all('SELECT * FROM throttle ORDER BY id'),
+      audit: all('SELECT at, login, user, caller_id, channel, uniqueid, source, result, reason, detail, pbx FROM audit ORDER BY id'),
+      key: all("SELECT value FROM meta WHERE key = 'key_check'"),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+describePostgres('astotp migrate', () => {
+  const server = usePostgres();
+
+  it('copies SQLite to PostgreSQL and back with identical rows, and users log in on the copy', async () => {
+    const site = new Site();
+    site.config({ tries: 1, pbx_name: 'old-pbx' });
+    site.enroll('1001', '4321');
+    site.enroll('1002', null);
+    expect((await site.call({ inputs: ['1001', '4321', wrongCode()] })).variables.ASTOTP).toBe('FAILURE');
+    expect((await site.call({ inputs: ['1002', '1111', wrongCode()] })).variables.ASTOTP).toBe('FAILURE');
+    // A pbotp login's failure count, as an older PBX would have left it.
+    const db = new Database(site.db);
+    db.prepare("INSERT INTO throttle (id, failures, locked_until, updated_at) VALUES ('pbotp-mac:00ff', 2, NULL, 1700000000)").run();
+    db.close();
+    const before = rowsOf(site.db);
+    expect(before.users).toHaveLength(2);
+    expect((before.users[0] as { failures: number }).failures).toBe(1);
+
+    const url = await freshDatabase(server(), `migrate_${process.pid}`);
+    const env = { ...site.env, PGPASSWORD: server().password };
+    const run = (args: string[], e: Record<string, string> = env) => spawnSync(process.execPath, [BUNDLE_PATH, ...args], { env: e, encoding: 'utf8', timeout: 60_000 });
+
+    const there = run(['migrate', '--to', url]);
+    expect(there.stderr).not.toMatch(/error/i);
+    expect(there.status).toBe(0);
+    expect(there.stdout).toMatch(/users: 2 read, 2 written/);
+    expect(there.stdout).toMatch(/throttle: 1 read, 1 written/);
+    expect(there.stdout).toMatch(/audit: 2 read, 2 written/);
+    expect(there.stdout).not.toContain(server().password);
+
+    // A second copy onto the used target is refused and changes nothing.
+    const again = run(['migrate', '--to', url]);
+    expect(again.status).not.toBe(0);
+    expect(again.stderr).toMatch(/already holds users.*--force/);
+
+    // The copy is a working store: the PBX switched over to it logs the users in.
+    const pbx = new PgSite(server(), url, 'new-pbx');
+    pbx.config({ key_file: site.keyFile });
+    const login = await pbx.call({ inputs: ['1001', '4321', totp()] });
+    expect(login.variables).toMatchObject({ ASTOTP: 'SUCCESS' });
+
+    // Back to a new SQLite file, from the PostgreSQL store as configured.
+    const back = join(site.varDir, 'back.sqlite3');
+    const home = run(['migrate', '--to', back], pbx.env);
+    expect(home.status).toBe(0);
+    expect(home.stdout).toMatch(/audit: 3 read, 3 written/);
+    const after = rowsOf(back);
+    // The login on the copy moved 1001's counters and added an audit row; everything else is as it was.
+    expect(after.users[1]).toEqual(before.users[1]);
+    expect(after.throttle).toEqual(before.throttle);
+    expect(after.key).toEqual(before.key);
+    expect(after.audit.slice(0, 2)).toEqual(before.audit);
+    expect(after.audit[2]).toMatchObject({ login: '1001', user: '1001', result: 'SUCCESS', pbx: 'new-pbx' });
+    const { last_step: _a, last_success: _b, updated_at: _c, failures, ...rest1001 } = after.users[0] as Record<string, unknown>;
+    const { last_step: _d, last_success: _e, updated_at: _f, ...was1001 } = before.users[0] as Record<string, unknown>;
+    expect({ ...rest1001, failures }).toEqual({ ...was1001, failures: 0 });
+  });
+});

@@ -1,0 +1,45 @@
+// doctor and TLS against a real PostgreSQL server that speaks TLS with a
+// certificate from a throwaway CA: verify-full by name and by IP address,
+// and a server whose certificate the configured CA did not sign is refused.
+import { expect, it } from 'vitest';
+import { freshDatabase, PgSite } from './helpers/pg-site.js';
+import { describePostgres, usePostgres, type PostgresServer } from './helpers/postgres.js';
+import { tempDir } from './helpers/temp.js';
+import { makeCa } from './helpers/tls-certs.js';
+
+let n = 0;
+async function siteWith(server: PostgresServer, query: string, host = 'localhost'): Promise<PgSite> {
+  const url = (await freshDatabase(server, `doctor_${process.pid}_${++n}`)).replace('127.0.0.1', host);
+  return new PgSite(server, `${url}?${query}`);
+}
+
+const lines = (out: string, check: string) => out.split('\n').filter((l) => l.includes(` ${check}: `));
+
+describePostgres('doctor on a PostgreSQL store over TLS', () => {
+  const server = usePostgres({ tls: true });
+
+  it('checks reachability, TLS, schema, key and clock, over verify-full by host name and by IP address', async () => {
+    for (const host of ['localhost', '127.0.0.1']) {
+      const site = await siteWith(server(), `sslmode=verify-full&sslrootcert=${server().caFile}`, host);
+      expect(site.cli(['init']).status).toBe(0);
+      site.enroll('1001', '4321');
+      const out = site.cli(['doctor']).stdout;
+      expect(lines(out, 'database')).toEqual([expect.stringMatching(/^PASS {2}database: postgres:\/\/astotp@\S+ opens; schema version 3 of 3; 1 user$/)]);
+      expect(lines(out, 'tls')).toEqual([expect.stringMatching(/^PASS {2}tls: connection to \S+ is encrypted/)]);
+      expect(lines(out, 'key')).toEqual([expect.stringMatching(/^PASS {2}key: /)]);
+      expect(lines(out, 'clock')[0]).toMatch(/^PASS {2}clock: this PBX's clock is within 2 s of the database server's/);
+      expect(out).not.toContain(server().password);
+    }
+  });
+
+  it('refuses a server whose certificate another CA signed, naming TLS and the mode', async () => {
+    const other = await makeCa(tempDir('astotp-other-ca-'), 'not the server CA');
+    const site = await siteWith(server(), `sslmode=verify-full&sslrootcert=${other.cert}`);
+    const r = site.cli(['init']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/TLS to postgres:\/\/astotp@localhost:\d+\/doctor_\S+ failed \(sslmode=verify-full\)/);
+    const doctor = site.cli(['doctor']);
+    expect(doctor.status).toBe(1);
+    expect(lines(doctor.stdout, 'database')[0]).toMatch(/^FAIL {2}database: TLS to .* failed/);
+  });
+});

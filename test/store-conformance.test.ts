@@ -1,0 +1,301 @@
+// What every store adapter promises (src/store/tables.ts, store.ts), proved
+// the same way on SQLite and on a real PostgreSQL: the rows as they went in,
+// prefix reads that stay in their range, all-or-nothing transactions, and no
+// lost update when many transactions, from several PBXs, change one row at once.
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { createMasterKey, type MasterKey } from '../src/auth/master-key.js';
+import { sealSecret } from '../src/auth/secret-box.js';
+import { Verifier } from '../src/auth/verifier.js';
+import { SCHEMA_VERSION } from '../src/store/schema.js';
+import type { Store } from '../src/store/store.js';
+import type { AuditEntry, Counters, NewUser, StoreTx } from '../src/store/tables.js';
+import { SECRET, totpAt } from './helpers/site.js';
+import { describeStores, type OpenStore } from './helpers/stores.js';
+import { tempDir } from './helpers/temp.js';
+
+/** Past 2^31, on a step boundary: a time that does not fit a 32-bit integer comes back whole. */
+const LATE = 2_199_999_990;
+/** Every byte value, NUL and 0xff included. */
+const BOX = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+
+const user = (id: string, over: Partial<NewUser> = {}): NewUser => ({ id, pin_hash: `hash-of-${id}`, secret_box: BOX, algorithm: 'SHA1', digits: 6, period: 30, ...over });
+
+const entry = (over: Partial<AuditEntry> = {}): AuditEntry => ({
+  at: 1_800_000_000,
+  user: '1001',
+  caller_id: '1001',
+  channel: 'PJSIP/1001-00000001',
+  uniqueid: '1800000000.1',
+  source: 'agi',
+  result: 'FAILURE',
+  reason: 'bad-credentials',
+  detail: 'wrong code',
+  pbx: 'pbx1',
+  ...over,
+});
+
+const write = <T>(store: Store, fn: (t: StoreTx) => Promise<T>) => store.exclusive(fn);
+
+/** Yields to the event loop between a transaction's read and its write, so other transactions get every chance to slip in. */
+const letOthersRun = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** `count` stores on one database, as PBXs sharing it, each with connections enough for every transaction at once. */
+async function pbxs(open: OpenStore, location: (s: Store) => string, count: number): Promise<Store[]> {
+  const first = await open({ poolSize: 10 });
+  const rest = await Promise.all(Array.from({ length: count - 1 }, () => open({ at: location(first), poolSize: 10 })));
+  return [first, ...rest];
+}
+
+describeStores('a store', (open, site) => {
+  it('keeps a user as inserted: bytes of the secret box, numbers for times and steps', async () => {
+    const store = await open();
+    await write(store, async (t) => {
+      await t.users.insert(user('1002'));
+      await t.users.insert(user('1001', { pin_hash: null, algorithm: 'SHA512', digits: 8, period: 60 }));
+    });
+    const got = await store.read((t) => t.users.get('1001'));
+    expect(got).toMatchObject({ id: '1001', pin_hash: null, algorithm: 'SHA512', digits: 8, period: 60, enabled: 1, failures: 0, locked_until: null, last_step: null, last_success: null });
+    expect(Buffer.isBuffer(got!.secret_box)).toBe(true);
+    expect(got!.secret_box.equals(BOX)).toBe(true);
+    expect(typeof got!.created_at).toBe('number');
+    expect(got!.updated_at).toBe(got!.created_at);
+    expect(await store.read((t) => t.users.get('1003'))).toBeUndefined();
+    expect(await store.read(async (t) => [(await t.users.list()).map((u) => u.id), await t.users.count()])).toEqual([['1001', '1002'], 2]);
+
+    await write(store, async (t) => {
+      await t.users.recordLogin('1001', LATE / 30, LATE);
+      await t.userCounters.put('1001', { failures: 2, locked_until: LATE + 900 }, LATE);
+    });
+    const after = await store.read((t) => t.users.get('1001'));
+    expect(after).toMatchObject({ last_step: LATE / 30, last_success: LATE, locked_until: LATE + 900, updated_at: LATE, failures: 2 });
+    for (const column of ['last_step', 'last_success', 'locked_until', 'created_at', 'updated_at', 'failures', 'digits', 'enabled'] as const) {
+      expect(typeof after![column], column).toBe('number');
+    }
+  });
+
+  it('changes and removes users, saying whether there was one', async () => {
+    const store = await open();
+    await write(store, (t) => t.users.insert(user('1001')));
+    await write(store, (t) => t.users.markStepUsed('1001', 60_000_000));
+    const box = Buffer.from([9, 0, 9]);
+    const done = await write(store, async (t) => [
+      await t.users.setPin('1001', 'new-hash'),
+      await t.users.setEnabled('1001', false),
+      await t.users.replaceSecret('1001', box, { algorithm: 'SHA256', digits: 6, period: 45 }),
+      await t.users.setPin('1002', 'x'),
+      await t.users.setEnabled('1002', true),
+      await t.users.replaceSecret('1002', box, { algorithm: 'SHA1', digits: 6, period: 30 }),
+      await t.users.markStepUsed('1002', 1),
+      await t.users.remove('1002'),
+    ]);
+    expect(done).toEqual([true, true, true, false, false, false, false, false]);
+    const u = await store.read((t) => t.users.get('1001'));
+    // A new secret makes the old replay marker meaningless.
+    expect(u).toMatchObject({ pin_hash: 'new-hash', enabled: 0, algorithm: 'SHA256', period: 45, last_step: null });
+    expect(u!.secret_box.equals(box)).toBe(true);
+    await write(store, (t) => t.users.setEnabled('1001', true));
+    expect((await store.read((t) => t.users.get('1001')))!.enabled).toBe(1);
+    expect(await write(store, (t) => t.users.remove('1001'))).toBe(true);
+    expect(await store.read((t) => t.users.count())).toBe(0);
+  });
+
+  it("keeps users' counters in their rows: none without a user", async () => {
+    const store = await open();
+    await write(store, (t) => t.users.insert(user('1001')));
+    const c = (t: StoreTx) => t.userCounters;
+    expect(await write(store, (t) => c(t).get('1001'))).toEqual({ failures: 0, locked_until: null });
+    expect(await write(store, (t) => c(t).put('1001', { failures: 0, locked_until: LATE }, LATE))).toBe(true);
+    expect(await store.read((t) => c(t).get('1001'))).toEqual({ failures: 0, locked_until: LATE });
+    expect(await write(store, (t) => c(t).clear('1001', LATE))).toBe(true);
+    expect(await store.read((t) => c(t).get('1001'))).toEqual({ failures: 0, locked_until: null });
+    expect(await write(store, async (t) => [await c(t).get('1002'), await c(t).put('1002', { failures: 1, locked_until: null }, LATE), await c(t).clear('1002', LATE)])).toEqual([
+      undefined,
+      false,
+      false,
+    ]);
+  });
+
+  it('keeps a throttle counter only while there is something to count', async () => {
+    const store = await open();
+    const id = 'pbotp-mac:0123456789abcdef0123456789abcdef';
+    expect(await write(store, (t) => t.throttle.get(id))).toBeUndefined();
+    expect(await write(store, (t) => t.throttle.put(id, { failures: 2, locked_until: null }, LATE))).toBe(true);
+    expect(await store.read((t) => t.throttle.get(id))).toEqual({ failures: 2, locked_until: null });
+    await write(store, (t) => t.throttle.put(id, { failures: 0, locked_until: LATE + 900 }, LATE));
+    const got = await store.read((t) => t.throttle.get(id));
+    expect(got).toEqual({ failures: 0, locked_until: LATE + 900 });
+    expect(typeof got!.locked_until).toBe('number');
+    expect(await write(store, (t) => t.throttle.clear(id, LATE))).toBe(true);
+    expect(await write(store, (t) => t.throttle.clear(id, LATE))).toBe(false);
+    expect(await store.read((t) => t.throttle.idsStartingWith(''))).toEqual([]);
+  });
+
+  it('finds throttle ids by prefix without their neighbours in the key order', async () => {
+    const store = await open();
+    const ids = ['pbotp', 'pbotp-mac:aa', 'pbotp-mac:ab', 'pbotp9', 'pbotp:', 'pbotp:1001', 'pbotp:\u00e9', 'pbotp;1001', 'pbots:1', 'PBOTP:1001', 'pbot'];
+    await write(store, async (t) => {
+      for (const id of ids) await t.throttle.put(id, { failures: 1, locked_until: null }, LATE);
+    });
+    const starting = async (prefix: string) => (await store.read((t) => t.throttle.idsStartingWith(prefix))).sort();
+    expect(await starting('pbotp:')).toEqual(['pbotp:', 'pbotp:1001', 'pbotp:\u00e9']);
+    expect(await starting('pbotp-mac:')).toEqual(['pbotp-mac:aa', 'pbotp-mac:ab']);
+    expect(await starting('pbotp-mac:a')).toEqual(['pbotp-mac:aa', 'pbotp-mac:ab']);
+    expect(await starting('pbotp;')).toEqual(['pbotp;1001']);
+    expect(await starting('pbotp:1001')).toEqual(['pbotp:1001']);
+    expect(await starting('pbotp:1')).toEqual(['pbotp:1001']);
+    expect(await starting('nothing')).toEqual([]);
+    expect(await starting('')).toEqual([...ids].sort());
+  });
+
+  it('renames a throttle counter: adds its failures to the one there and keeps the later lock', async () => {
+    const store = await open();
+    const put = (t: StoreTx, id: string, failures: number, locked_until: number | null) => t.throttle.put(id, { failures, locked_until }, LATE);
+    await write(store, async (t) => {
+      await put(t, 'pbotp:1', 2, LATE + 100);
+      await put(t, 'new:1', 1, LATE + 200);
+      await put(t, 'pbotp:2', 1, LATE + 300);
+      await put(t, 'new:2', 1, LATE + 200);
+      await put(t, 'pbotp:3', 1, LATE + 300);
+      await put(t, 'new:3', 2, null);
+      await put(t, 'pbotp:4', 2, null);
+      await put(t, 'new:4', 1, LATE + 200);
+      await put(t, 'pbotp:5', 2, LATE + 500);
+      for (let i = 1; i <= 5; i++) await t.throttle.rename(`pbotp:${i}`, `new:${i}`);
+      // Nothing to move: nothing changes.
+      await t.throttle.rename('pbotp:6', 'new:1');
+    });
+    const rows = await store.read(async (t) => Promise.all([1, 2, 3, 4, 5].map((i) => t.throttle.get(`new:${i}`))));
+    expect(rows).toEqual([
+      { failures: 3, locked_until: LATE + 200 },
+      { failures: 2, locked_until: LATE + 300 },
+      { failures: 3, locked_until: LATE + 300 },
+      { failures: 3, locked_until: LATE + 200 },
+      { failures: 2, locked_until: LATE + 500 },
+    ]);
+    expect(await store.read((t) => t.throttle.idsStartingWith('pbotp:'))).toEqual([]);
+  });
+
+  it('lists audit rows newest last, by users, since, pbx and limit', async () => {
+    const store = await open();
+    const rows = [
+      entry({ at: 100, user: '1001', pbx: 'pbx1', result: 'SUCCESS', reason: 'ok', detail: 'PIN and code ok' }),
+      entry({ at: 200, user: '1002', pbx: 'pbx2' }),
+      entry({ at: 300, user: null, caller_id: null, channel: null, uniqueid: null, detail: null, pbx: 'pbx1' }),
+      entry({ at: 400, user: '1001', pbx: 'pbx2', source: 'cli' }),
+      entry({ at: LATE, user: '1003', pbx: 'pbx1' }),
+    ];
+    await write(store, async (t) => {
+      for (const e of rows) await t.audit.add(e);
+    });
+    const list = (q?: Parameters<StoreTx['audit']['list']>[0]) => store.read((t) => t.audit.list(q));
+    expect(await list()).toEqual(rows);
+    const ats = async (q: Parameters<StoreTx['audit']['list']>[0]) => (await list(q)).map((e) => e.at);
+    expect(await ats({ users: ['1001'] })).toEqual([100, 400]);
+    expect(await ats({ users: ['1001', '1003'] })).toEqual([100, 400, LATE]);
+    expect(await ats({ users: [] })).toEqual([]);
+    expect(await ats({ since: 300 })).toEqual([300, 400, LATE]);
+    expect(await ats({ pbx: 'pbx1' })).toEqual([100, 300, LATE]);
+    expect(await ats({ pbx: 'pbx3' })).toEqual([]);
+    // The newest ones, still newest last.
+    expect(await ats({ limit: 2 })).toEqual([400, LATE]);
+    expect(await ats({ users: ['1001', '1002'], since: 150, pbx: 'pbx2', limit: 1 })).toEqual([400]);
+    expect(await ats({ users: ['1001', '1002'], since: 150, pbx: 'pbx2' })).toEqual([200, 400]);
+  });
+
+  it('keeps audit rows bounded: typed and channel values are cut', async () => {
+    const store = await open();
+    const long = '9'.repeat(500);
+    await write(store, (t) => t.audit.add(entry({ user: long, caller_id: long, channel: long, uniqueid: long, pbx: long })));
+    const [got] = await store.read((t) => t.audit.list());
+    expect(got).toMatchObject({ user: long.slice(0, 80), caller_id: long.slice(0, 80), channel: long.slice(0, 80), uniqueid: long.slice(0, 80), pbx: long.slice(0, 80) });
+  });
+
+  it('keeps meta values, the last one set', async () => {
+    const store = await open();
+    expect(await store.read((t) => t.meta.get('probe'))).toBeUndefined();
+    await write(store, (t) => t.meta.set('probe', 'one'));
+    await write(store, (t) => t.meta.set('probe', 'two'));
+    expect(await store.read((t) => t.meta.get('probe'))).toBe('two');
+    expect(await store.schemaVersion()).toBe(SCHEMA_VERSION);
+  });
+
+  it('rolls back everything an exclusive() did when its fn throws, and stays usable', async () => {
+    const store = await open();
+    await write(store, (t) => t.users.insert(user('1001')));
+    const boom = new Error('boom');
+    const failed = write(store, async (t) => {
+      await t.users.insert(user('1002'));
+      await t.users.setPin('1001', 'changed');
+      await t.userCounters.put('1001', { failures: 2, locked_until: null }, LATE);
+      await t.throttle.put('pbotp-mac:x', { failures: 1, locked_until: null }, LATE);
+      await t.audit.add(entry());
+      await t.meta.set('probe', 'written');
+      throw boom;
+    });
+    await expect(failed).rejects.toBe(boom);
+    const seen = await store.read(async (t) => ({
+      users: (await t.users.list()).map((u) => [u.id, u.pin_hash, u.failures]),
+      throttle: await t.throttle.idsStartingWith(''),
+      audit: await t.audit.list(),
+      meta: await t.meta.get('probe'),
+    }));
+    expect(seen).toEqual({ users: [['1001', 'hash-of-1001', 0]], throttle: [], audit: [], meta: undefined });
+    await write(store, (t) => t.meta.set('probe', 'after'));
+    expect(await store.read((t) => t.meta.get('probe'))).toBe('after');
+  });
+
+  it('loses no update when 30 transactions on three PBXs count failures on one counter at once', async () => {
+    const stores = await pbxs(open, site.location, 3);
+    await write(stores[0]!, (t) => t.users.insert(user('1001')));
+    const id = 'pbotp-mac:0123456789abcdef0123456789abcdef';
+    const countAll = (counters: (t: StoreTx) => Counters, key: string) =>
+      Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          write(stores[i % stores.length]!, async (t) => {
+            const before = await counters(t).get(key);
+            await letOthersRun();
+            await counters(t).put(key, { failures: (before?.failures ?? 0) + 1, locked_until: null }, LATE);
+          }),
+        ),
+      );
+    // The throttle counter has no row until the first of them writes one.
+    await countAll((t) => t.throttle, id);
+    await countAll((t) => t.userCounters, '1001');
+    expect(await stores[1]!.read(async (t) => [await t.throttle.get(id), (await t.users.get('1001'))?.failures])).toEqual([{ failures: 30, locked_until: null }, 30]);
+  });
+
+  it('lets exactly one of 20 callers on three PBXs log in with the same code', async () => {
+    const stores = await pbxs(open, site.location, 3);
+    const key = createMasterKey(join(tempDir('astotp-conformance-'), 'astotp.key')) as MasterKey;
+    await write(stores[0]!, (t) => t.users.insert(user('1001', { pin_hash: null, secret_box: sealSecret(key.secretKey, '1001', SECRET) })));
+    const now = 1_800_000_000;
+    const rules = { window: 1, lockoutFailures: 100, lockoutMinutes: 15 };
+    const verifiers = stores.map((s) => new Verifier(s, key, rules, () => now));
+    const code = totpAt(now);
+    const verdicts = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => verifiers[i % verifiers.length]!.judge({ user: '1001', pin: null, code }, { source: 'test', pbx: `pbx${(i % 3) + 1}` })),
+    );
+    expect(verdicts.filter((v) => v.ok)).toHaveLength(1);
+    expect(verdicts.filter((v) => !v.ok).map((v) => v.detail)).toEqual(Array(19).fill('replayed code'));
+    const after = await stores[2]!.read(async (t) => ({ u: await t.users.get('1001'), audit: await t.audit.list({ limit: 100 }) }));
+    expect(after.u).toMatchObject({ failures: 19, last_step: now / 30, last_success: now });
+    expect(after.audit.map((e) => e.result).sort()).toEqual([...Array(19).fill('FAILURE'), 'SUCCESS']);
+  });
+
+  it('initialises an empty database once when two PBXs open it at the same moment, both usable', async () => {
+    const db = await site.emptyDatabase();
+    const [a, b] = await Promise.all([open({ at: db }), open({ at: db })]);
+    expect([await a.schemaVersion(), await b.schemaVersion()]).toEqual([SCHEMA_VERSION, SCHEMA_VERSION]);
+    await write(a, (t) => t.users.insert(user('1001')));
+    expect(await b.read((t) => t.users.count())).toBe(1);
+  });
+
+  it('refuses to initialise an empty database for a call, saying what does, and leaves it empty', async () => {
+    const db = await site.emptyDatabase();
+    const refused = /^database \S+ is empty \(astotp init or astotp enroll initialises it\)$/;
+    await expect(open({ at: db, create: false })).rejects.toThrow(refused);
+    await expect(open({ at: db, create: false })).rejects.toThrow(refused);
+    expect(await (await open({ at: db })).schemaVersion()).toBe(SCHEMA_VERSION);
+  });
+});
