@@ -3,11 +3,14 @@
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { BUNDLE_PATH } from './helpers/asterisk-peer.js';
 import { freshDatabase, PgSite } from './helpers/pg-site.js';
 import { describePostgres, usePostgres } from './helpers/postgres.js';
 import { Site, totp, wrongCode } from './helpers/site.js';
+
+// Whole bundles, servers and crowds of calls on two shared cores: seconds, not the default 5.
+vi.setConfig({ testTimeout: 60_000 });
 
 /** Every row of the tables astotp keeps, as JSON-comparable values; audit without its row numbers. */
 function rowsOf(file: string): Record<'users' | 'throttle' | 'audit' | 'key', unknown[]> {

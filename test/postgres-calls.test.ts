@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { fastAgiCall } from './helpers/fastagi-peer.js';
 import { freshDatabase, PgSite, queryDatabase } from './helpers/pg-site.js';
 import { describePostgres, usePostgres, type PostgresServer } from './helpers/postgres.js';
@@ -13,6 +13,9 @@ import { childrenOf } from './helpers/processes.js';
 import { AgiServer } from './helpers/serve-agi.js';
 import { SECRET, totp, wrongCode } from './helpers/site.js';
 import { BUNDLE_PATH } from './helpers/asterisk-peer.js';
+
+// Whole bundles, servers and crowds of calls on two shared cores: seconds, not the default 5.
+vi.setConfig({ testTimeout: 60_000 });
 
 let dbs = 0;
 async function newSite(server: PostgresServer, general: Record<string, string | number> = {}): Promise<PgSite> {

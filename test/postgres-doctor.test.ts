@@ -1,11 +1,14 @@
 // doctor and TLS against a real PostgreSQL server that speaks TLS with a
 // certificate from a throwaway CA: verify-full by name and by IP address,
 // and a server whose certificate the configured CA did not sign is refused.
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { freshDatabase, PgSite } from './helpers/pg-site.js';
 import { describePostgres, usePostgres, type PostgresServer } from './helpers/postgres.js';
 import { tempDir } from './helpers/temp.js';
 import { makeCa } from './helpers/tls-certs.js';
+
+// Whole bundles, servers and crowds of calls on two shared cores: seconds, not the default 5.
+vi.setConfig({ testTimeout: 60_000 });
 
 let n = 0;
 async function siteWith(server: PostgresServer, query: string, host = 'localhost'): Promise<PgSite> {

@@ -36,15 +36,17 @@ describe('a PostgreSQL URL', () => {
     expect(() => parse('postgres://u@127.0.0.1/d?sslmod=require')).toThrow(/unknown parameter sslmod/);
   });
 
-  it('refuses a password in the URL and never repeats it', () => {
-    let message = '';
-    try {
-      parse('postgres://u:hunter2@db.example.org/d');
-    } catch (err) {
-      message = (err as Error).message;
+  it('refuses a password in the URL and never repeats it, whatever it holds', () => {
+    for (const pw of ['hunter2', 'pa/ss', 'pa?ss', 'p@ss', 'p#ss:x']) {
+      let message = '';
+      try {
+        parse(`postgres://u:${pw}@db.example.org/d`);
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/holds a password/);
+      expect(message).not.toContain(pw);
     }
-    expect(message).toMatch(/holds a password/);
-    expect(message).not.toContain('hunter2');
   });
 
   it('maps each sslmode to what node-postgres must do', () => {
@@ -92,7 +94,7 @@ describe('a postgres:// URL with a user and no host', () => {
   });
 
   it('still refuses a password in it, without repeating it', () => {
-    expect(() => parseSocket('postgres://astotp:s3cret@/db?host=/run/pg')).toThrow(/^db: postgres:\/\/astotp:\*\*\*@\/db holds a password/);
+    expect(() => parseSocket('postgres://astotp:s3cret@/db?host=/run/pg')).toThrow(/^db: the postgres:\/\/ URL holds a password \(not repeated here\)/);
     expect(() => parseSocket('postgres://astotp:s3cret@/db?host=/run/pg')).not.toThrow(/s3cret/);
   });
 

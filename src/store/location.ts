@@ -6,7 +6,13 @@ export function isPostgresUrl(db: string): boolean {
   return /^postgres(ql)?:\/\//i.test(db);
 }
 
-/** postgres://USER:PASSWORD@...: refused wherever it is written, and never repeated in a message. */
+/**
+ * postgres://USER:PASSWORD@...: refused wherever it is written, and never
+ * repeated in a message. Judged loosely on purpose: a password may hold /, ?,
+ * # or @, so anything with a ':' before the last '@' counts as one.
+ */
 export function urlHasPassword(db: string): boolean {
-  return /^postgres(ql)?:\/\/[^/@?#]*:[^/@?#]*@/i.test(db);
+  const rest = db.replace(/^postgres(ql)?:\/\//i, '');
+  const at = rest.lastIndexOf('@');
+  return at >= 0 && rest.slice(0, at).includes(':');
 }

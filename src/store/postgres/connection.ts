@@ -9,6 +9,7 @@ import { homedir } from 'node:os';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { StoreError } from '../errors.js';
+import { urlHasPassword } from '../location.js';
 
 export type SslMode = 'disable' | 'require' | 'verify-ca' | 'verify-full';
 
@@ -38,6 +39,11 @@ const SSL_MODES = new Set(['disable', 'require', 'verify-ca', 'verify-full']);
 
 /** Reads the URL; throws StoreError with a sentence that never holds a password. */
 export function parseDatabaseUrl(url: string, policy: TlsPolicy, env: NodeJS.ProcessEnv = process.env): ServerAddress {
+  // Checked before anything can repeat the URL in a message.
+  if (urlHasPassword(url)) {
+    throw new StoreError('db: the postgres:// URL holds a password (not repeated here); passwords never go into the config file or on the command line: put it in ~/.pgpass or the file passfile= names (mode 0600), or PGPASSWORD');
+  }
+  const redact = (v: string) => v.replace(/\?.*$/s, '');
   let u: URL;
   // libpq's postgres://user@/db?host=/dir names no host before the path; URL needs one.
   const hostless = /^postgres(ql)?:\/\/([^/@?#]*@)?(?=[/?]|$)/i.exec(url);
@@ -46,7 +52,6 @@ export function parseDatabaseUrl(url: string, policy: TlsPolicy, env: NodeJS.Pro
   } catch {
     throw new StoreError(`db: ${redact(url)} is not a valid postgres:// URL`);
   }
-  if (u.password) throw new StoreError(`db: ${redact(url)} holds a password; passwords never go into the config file or on the command line: put it in ~/.pgpass or the file passfile= names (mode 0600), or PGPASSWORD`);
   for (const key of u.searchParams.keys()) {
     if (!KNOWN_PARAMS.has(key)) throw new StoreError(`db: unknown parameter ${key} in ${redact(url)} (known: ${[...KNOWN_PARAMS].join(', ')})`);
   }
@@ -143,9 +148,4 @@ function readTrusted(file: string, what: string): string {
   } catch (err) {
     throw new StoreError(`${what} ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-}
-
-/** The URL as messages may show it: no password, nothing after '?'. */
-export function redact(url: string): string {
-  return url.replace(/\?.*$/s, '').replace(/^(\w+:\/\/[^:@/]*):[^@/]*@/, '$1:***@');
 }

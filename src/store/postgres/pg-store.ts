@@ -11,6 +11,7 @@ import type { StoreTx } from '../tables.js';
 import { findPassword, isLocal, parseDatabaseUrl, tlsOptions, type ServerAddress } from './connection.js';
 import { SCHEMA_VERSION } from '../schema.js';
 import { appliedVersion, migrate } from './migrate.js';
+import { Slots } from './slots.js';
 import { postgresTables, type Query } from './tables.js';
 
 export interface PostgresOpenOptions extends OpenOptions {
@@ -34,14 +35,15 @@ const INT8_OID = 20;
 export class PostgresStore implements Store {
   readonly kind = 'postgres';
   retries = 0;
-  private readonly timeoutMs: number;
+  private readonly slots: Slots;
 
   private constructor(
     private readonly pool: pg.Pool,
     private readonly address: ServerAddress,
-    timeoutMs: number,
+    private readonly timeoutMs: number,
+    poolSize: number,
   ) {
-    this.timeoutMs = timeoutMs;
+    this.slots = new Slots(poolSize, timeoutMs, address.name);
   }
 
   get name(): string {
@@ -79,7 +81,12 @@ export class PostgresStore implements Store {
     });
     // A pooled connection the server dropped while idle (a restart) reports here; the pool replaces it on the next use.
     pool.on('error', () => undefined);
-    const store = new PostgresStore(pool, address, timeoutMs);
+    // A connection that dies while checked out (mid-query, or between a
+    // transaction's queries) also emits 'error' on the client, which nothing
+    // would catch: the query in flight, or the next one, rejects and the
+    // transaction fails closed as it should; the event itself needs no more.
+    pool.on('connect', (client) => client.on('error', () => undefined));
+    const store = new PostgresStore(pool, address, timeoutMs, opts.poolSize ?? 1);
     try {
       await store.migrateIfNeeded(opts.create);
       return store;
@@ -150,6 +157,15 @@ export class PostgresStore implements Store {
    * connection come out as StoreError; fn's own errors pass unchanged.
    */
   private async withClient<T>(fn: (q: Query) => Promise<T>): Promise<T> {
+    const giveBack = await this.slots.take();
+    try {
+      return await this.onClient(fn);
+    } finally {
+      giveBack();
+    }
+  }
+
+  private async onClient<T>(fn: (q: Query) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -179,7 +195,7 @@ export class PostgresStore implements Store {
     const msg = e.message ?? String(err);
     if (code === '55P03') return busyError(this.name, this.timeoutMs, err);
     if (RETRYABLE.has(code)) return new StoreError(`database ${this.name} stayed in conflict with other PBXs' transactions for db_timeout (${this.timeoutMs / 1000} s): ${msg}`, 'conflict', { cause: err });
-    if (GONE.has(code) || /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOENT|EPIPE)$/.test(code) || /timeout|terminated|Connection ended/i.test(msg)) {
+    if (GONE.has(code) || /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOENT|EPIPE)$/.test(code) || /timeout|terminated|Connection ended|not queryable/i.test(msg)) {
       return new StoreError(`database server ${this.name} is unreachable: ${msg}`, 'unreachable', { cause: err });
     }
     if (code.startsWith('28')) return new StoreError(`database ${this.name} refused the login: ${msg}`, null, { cause: err });

@@ -41,41 +41,53 @@ export class SqliteStore implements Store {
     return new SqliteStore(openDatabase(path, opts), path, opts.timeoutMs);
   }
 
-  /** In one read transaction, so fn sees one state; run again from the start while another process's lock keeps readers out. */
+  /**
+   * In one read transaction, so fn sees one state; run again from the start
+   * while another process's lock keeps readers out. Each try is one turn:
+   * the pauses between tries leave the connection to the other calls.
+   */
   read<T>(fn: (t: StoreTx) => Promise<T>): Promise<T> {
-    return this.inTurn(() =>
-      whenNotBusy(async () => {
-        this.db.prepare('BEGIN').run();
-        try {
-          const r = await fn(this.tx);
-          this.db.prepare('COMMIT').run();
-          return r;
-        } finally {
-          if (this.db.inTransaction) this.db.prepare('ROLLBACK').run();
-        }
-      }, this.wait),
+    return whenNotBusy(
+      () =>
+        this.inTurn(async () => {
+          this.db.prepare('BEGIN').run();
+          try {
+            const r = await fn(this.tx);
+            this.db.prepare('COMMIT').run();
+            return r;
+          } finally {
+            if (this.db.inTransaction) this.db.prepare('ROLLBACK').run();
+          }
+        }),
+      this.wait,
     );
   }
 
   /**
-   * The write lock is taken up front (BEGIN IMMEDIATE), waiting with the
-   * event loop free; fn then runs exactly once. A lock lost after that
-   * (rare in WAL mode) fails the transaction as busy rather than run fn again.
+   * The write lock is taken up front (BEGIN IMMEDIATE); while another process
+   * holds it, the turn is given up and tried again after a pause, each call
+   * within its own db_timeout. Once the lock is taken, fn runs exactly once:
+   * a lock lost after that (rare in WAL mode) fails the transaction as busy.
    */
   exclusive<T>(fn: (t: StoreTx) => Promise<T>, opts: ExclusiveOptions = {}): Promise<T> {
-    return this.inTurn(async () => {
-      await whenNotBusy(() => this.db.prepare('BEGIN IMMEDIATE').run(), opts.wait === false ? { ...this.wait, timeoutMs: 0 } : this.wait);
-      try {
-        const r = await fn(this.tx);
-        this.db.prepare('COMMIT').run();
-        return r;
-      } catch (err) {
-        if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY')) throw busyError(this.name, this.wait.timeoutMs, err);
-        throw err;
-      } finally {
-        if (this.db.inTransaction) this.db.prepare('ROLLBACK').run();
-      }
-    });
+    let began = false;
+    const wait = opts.wait === false ? { ...this.wait, timeoutMs: 0 } : this.wait;
+    const attempt = () =>
+      this.inTurn(async () => {
+        this.db.prepare('BEGIN IMMEDIATE').run();
+        began = true;
+        try {
+          const r = await fn(this.tx);
+          this.db.prepare('COMMIT').run();
+          return r;
+        } catch (err) {
+          if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY')) throw busyError(this.name, this.wait.timeoutMs, err);
+          throw err;
+        } finally {
+          if (this.db.inTransaction) this.db.prepare('ROLLBACK').run();
+        }
+      });
+    return whenNotBusy(attempt, wait, () => !began);
   }
 
   async schemaVersion(): Promise<number> {
