@@ -2,17 +2,24 @@
 // the built dist/astotp with the scripted Asterisk of the tests (instant
 // replies), and printed as one table whose ratios all come from this run.
 // BENCH_RUNS (default 20) sets the repetitions of the single-call rows.
+// The PostgreSQL rows run against a throwaway server of the tests' harness
+// (test/helpers/postgres.ts), stopped at the end however the bench ends;
+// where none can be started they are left out, with the reason.
 import './bench/private-tmp.mjs';
 import Database from 'better-sqlite3';
-import { copyFileSync, existsSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { loadHelpers } from './bench/helpers.mjs';
-import { median, msSince, percentile, PROBE, processCpuMs, processPeakRssMb, spawnMeasured, usageFile } from './bench/measure.mjs';
+import { backendsOf, median, msSince, peakDuring, percentile, PROBE, processCpuMs, processPeakRssMb, serverTreeCpuMs, spawnMeasured, usageFile } from './bench/measure.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const CLASSIC_AT_ONCE = 100;
 const FASTAGI_AT_ONCE = 1000;
+/** PostgreSQL's default max_connections, of which superuser_reserved_connections (3) are not for astotp. */
+const PG_DEFAULT_MAX_CONNECTIONS = 100;
+/** A caller who takes a second per prompt: long enough that all the classic calls of a batch are in progress together, as real ones are. */
+const HUMAN_REPLY_MS = 1000;
 const USERS = Array.from({ length: 10 }, (_, i) => String(1001 + i));
 const PIN = '4321';
 
@@ -29,7 +36,11 @@ function makeSite() {
 }
 
 /** Makes the users' codes good again: every single-call row is a real SUCCESS. */
-function resetUsers(site) {
+async function resetUsers(site) {
+  if (site instanceof h.PgSite) {
+    await site.server.query('UPDATE users SET last_step = NULL, failures = 0, locked_until = NULL WHERE id = ANY($1)', [USERS]);
+    return;
+  }
   const db = new Database(site.db, { timeout: 5000 });
   // Only the enrolled users: rewriting 100,000 dummy rows would fill the WAL and bill the server's next commit for the checkpoint.
   db.prepare(`UPDATE users SET last_step = NULL, failures = 0, locked_until = NULL WHERE id IN (${USERS.map(() => '?').join(', ')})`).run(...USERS);
@@ -39,16 +50,16 @@ function resetUsers(site) {
 const isBusy = (text) => /SQLITE_BUSY|database .* is busy/i.test(text ?? '');
 
 /** One classic call as Asterisk spawns it, with the child's own CPU and RSS. */
-async function classicCall(site, user, code, { pinless = false } = {}) {
+async function classicCall(site, user, code, { pinless = false, replyDelayMs = 0 } = {}) {
   const usage = usageFile();
   const start = process.hrtime.bigint();
   const r = await h.runCall({
     astDir: site.astDir,
     commandArgs: ['-r', PROBE, h.BUNDLE_PATH],
-    env: usage.env,
+    env: { ...usage.env, ...(site instanceof h.PgSite ? { PGPASSWORD: site.server.password } : {}) },
     args: pinless ? ['profile=nopin'] : [],
     inputs: pinless ? [user, code] : [user, PIN, code],
-    replyDelayMs: 0,
+    replyDelayMs,
     timeoutMs: 300_000,
   });
   return { wallMs: msSince(start), ...usage.read(), r };
@@ -68,14 +79,22 @@ function mustSucceed(what, r) {
 function tally(results, serverLog = '') {
   const reasons = {};
   let errors = 0;
+  let tooManyClients = 0;
+  const why = new Set();
   let busy = isBusy(serverLog) ? (serverLog.match(/SQLITE_BUSY|database .* is busy/gi) ?? []).length : 0;
   for (const { r } of results) {
     const reason = r.variables.ASTOTP_REASON ?? 'none';
     reasons[reason] = (reasons[reason] ?? 0) + 1;
-    if (!['ok', 'bad-credentials'].includes(reason) || r.violations.length > 0 || (r.exitCode !== null && r.exitCode !== 0)) errors++;
+    if (!['ok', 'bad-credentials'].includes(reason) || r.violations.length > 0 || (r.exitCode !== null && r.exitCode !== 0)) {
+      errors++;
+      why.add(r.variables.ASTOTP_ERROR ?? (r.violations[0] || r.stderr.trim().split('\n').pop() || `exit ${r.exitCode}`));
+    }
     if (isBusy(r.stderr) || isBusy(r.variables.ASTOTP_ERROR)) busy++;
+    if (/too many clients|53300/.test(r.variables.ASTOTP_ERROR ?? '')) tooManyClients++;
   }
-  return { reasons, errors, busy };
+  // The table has room for a count only; what the errors were goes to the log.
+  for (const w of why) note(`error: ${w}`);
+  return { reasons, errors, busy, tooManyClients };
 }
 
 async function batch(n, one) {
@@ -110,7 +129,7 @@ async function serialFastCalls(site, server, runs) {
   const cpu0 = processCpuMs(server.child.pid);
   const walls = [];
   for (let i = 0; i < runs; i++) {
-    resetUsers(site);
+    await resetUsers(site);
     const { wallMs, r } = await fastCall(server, USERS[0], h.totp());
     mustSucceed('FastAGI call', r);
     walls.push(wallMs);
@@ -118,89 +137,255 @@ async function serialFastCalls(site, server, runs) {
   return { wallMs: median(walls), cpuMs: (processCpuMs(server.child.pid) - cpu0) / runs };
 }
 
+/** Two PBXs (pbx-a, pbx-b) of one site on the server's database, USERS enrolled through pbx-a's CLI. */
+function makePgSites(server) {
+  const a = new h.PgSite(server);
+  a.config({ timeout: 10, tries: 1, lockout_failures: 1000 });
+  for (const u of USERS) a.enroll(u, PIN);
+  const b = a.sibling('pbx-b');
+  b.config({ timeout: 10, tries: 1, lockout_failures: 1000 });
+  return [a, b];
+}
+
+const pgAgiServer = (site) => h.AgiServer.start({ ...site.env, AST_CONFIG_DIR: site.confDir }, ['--max-sessions', String(FASTAGI_AT_ONCE)], h.BUNDLE_PATH);
+
+/** What serve-agi said at shutdown: calls served, transactions run again after conflicts. */
+function shutdownCounts(server) {
+  const m = /served (\d+) calls; (\d+) transactions run again after conflicts/.exec(server.log);
+  if (!m) throw new Error(`bench: serve-agi did not report its calls at shutdown:\n${server.log.slice(-2000)}`);
+  return { served: Number(m[1]), retries: Number(m[2]) };
+}
+
 // ---- the runs ----
-note(`setting up (${USERS.length} users enrolled through the CLI)`);
-const site = makeSite();
-mustSucceed('warm-up call', (await classicCall(site, USERS[0], h.totp())).r); // writes the addon's cached copy, as the first call on a PBX does
-
-note(`cold starts: ${RUNS} x bare node, classic call with PIN, classic call without PIN (interleaved)`);
-const bare = [];
-const classic = [];
-const pinless = [];
-for (let i = 0; i < RUNS; i++) {
-  bare.push(await spawnMeasured(['-e', '']));
-  resetUsers(site);
-  const a = await classicCall(site, USERS[0], h.totp());
-  mustSucceed('classic call', a.r);
-  classic.push(a);
-  resetUsers(site);
-  const b = await classicCall(site, USERS[0], h.totp(), { pinless: true });
-  mustSucceed('classic call without PIN', b.r);
-  pinless.push(b);
-}
-const med = (xs, k) => median(xs.map((x) => x[k]));
-
-note(`FastAGI: ${RUNS} single calls, then ${FASTAGI_AT_ONCE} at once`);
-const server = await h.AgiServer.start(site.env, ['--max-sessions', String(FASTAGI_AT_ONCE)], h.BUNDLE_PATH);
-const fast = await serialFastCalls(site, server, RUNS);
-
-note(`${CLASSIC_AT_ONCE} classic calls at once`);
-resetUsers(site);
-let code = h.totp();
-const classicBatch = await batch(CLASSIC_AT_ONCE, (i) => classicCall(site, USERS[i % USERS.length], code));
-const classicTally = tally(classicBatch.results);
-
-resetUsers(site);
-code = h.totp();
-const cpuBefore = processCpuMs(server.child.pid);
-const fastBatch = await batch(FASTAGI_AT_ONCE, (i) => fastCall(server, USERS[i % USERS.length], code));
-const fastBatchCpu = (processCpuMs(server.child.pid) - cpuBefore) / FASTAGI_AT_ONCE;
-const serverPeakMb = processPeakRssMb(server.child.pid);
-await new Promise((r) => setTimeout(r, 200)); // the last log lines
-const fastTally = tally(fastBatch.results, server.log);
-await server.stop();
-
-note('verification with 100 and with 100,000 users');
-const verify = [];
-for (const total of [100, 100_000]) {
-  const big = siteWithUsers(site, total);
-  const s = await h.AgiServer.start(big.env, [], h.BUNDLE_PATH);
-  await serialFastCalls(big, s, 3); // warm: the first calls fill SQLite's page cache
-  verify.push({ total, ...(await serialFastCalls(big, s, RUNS)) });
+// Whatever fails, the servers started here end before the temp dir goes.
+const agiServers = new Set();
+const startAgi = async (start) => {
+  const s = await start();
+  agiServers.add(s);
+  return s;
+};
+const stopAgi = async (s) => {
   await s.stop();
+  agiServers.delete(s);
+};
+const cleanUp = async () => {
+  await Promise.all([...agiServers].map((s) => s.stop()));
+  await h.removeTempDirs(); // stops the PostgreSQL server before its data dir is removed
+};
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    note(`${signal}: stopping the servers`);
+    void cleanUp().finally(() => process.exit(130));
+  });
 }
 
-// ---- the table ----
-const ms = (v) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : '');
-const mb = (v) => (Number.isFinite(v) ? `${v.toFixed(1)} MB` : '');
-const x = (a, b) => `${(a / b).toFixed(2)}x`;
-const counts = (t) => Object.entries(t.reasons).map(([k, v]) => `${v} ${k}`).join(', ');
-const floor = { wall: med(bare, 'wallMs'), cpu: med(bare, 'cpuMs'), rss: med(bare, 'rssMb') };
-const cold = (rows) => ({ wall: med(rows, 'wallMs'), cpu: med(rows, 'cpuMs'), rss: med(rows, 'rssMb') });
-const c1 = cold(classic);
-const c2 = cold(pinless);
-const vsFloor = (c) => `wall ${x(c.wall, floor.wall)}, CPU ${x(c.cpu, floor.cpu)}, RSS ${x(c.rss, floor.rss)} of bare node`;
-const classicCpuPerCall = median(classicBatch.results.map((c) => c.cpuMs));
+const pgSkipped = h.postgresUnavailable();
+try {
+  note(`setting up (${USERS.length} users enrolled through the CLI)`);
+  const site = makeSite();
+  mustSucceed('warm-up call', (await classicCall(site, USERS[0], h.totp())).r); // writes the addon's cached copy, as the first call on a PBX does
 
-const rows = [
-  ['case', 'wall (median)', 'CPU per call', 'peak RSS', 'calls/s', 'p50', 'p99', 'errors', 'SQLITE_BUSY', 'ratios (this run)'],
-  ['bare `node -e ""` spawn (floor)', ms(floor.wall), ms(floor.cpu), mb(floor.rss), '', '', '', '', '', '1.00x'],
-  ['classic AGI call, ID + PIN + code', ms(c1.wall), ms(c1.cpu), mb(c1.rss), '', '', '', '0', '0', vsFloor(c1)],
-  ['classic AGI call, ID + code (profile without PIN)', ms(c2.wall), ms(c2.cpu), mb(c2.rss), '', '', '', '0', '0', vsFloor(c2)],
-  ['FastAGI call, ID + PIN + code', ms(fast.wallMs), ms(fast.cpuMs), '', '', '', '', '0', '0', `wall ${x(fast.wallMs, c1.wall)}, CPU ${x(fast.cpuMs, c1.cpu)} of the classic call`],
-  [`${CLASSIC_AT_ONCE} classic calls at once`, '', ms(classicCpuPerCall), mb(median(classicBatch.results.map((c) => c.rssMb))), classicBatch.perSecond.toFixed(1), ms(classicBatch.p50), ms(classicBatch.p99), String(classicTally.errors), String(classicTally.busy), counts(classicTally)],
-  [`${FASTAGI_AT_ONCE} FastAGI sessions at once`, '', ms(fastBatchCpu), `${mb(serverPeakMb)} (server)`, fastBatch.perSecond.toFixed(1), ms(fastBatch.p50), ms(fastBatch.p99), String(fastTally.errors), String(fastTally.busy), `throughput ${x(fastBatch.perSecond, classicBatch.perSecond)} of classic; ${counts(fastTally)}`],
-  ...verify.map((v) => [`verification, ${v.total.toLocaleString('en')} users (FastAGI call)`, ms(v.wallMs), ms(v.cpuMs), '', '', '', '', '0', '0', v === verify[0] ? '1.00x' : `wall ${x(v.wallMs, verify[0].wallMs)}, CPU ${x(v.cpuMs, verify[0].cpuMs)} of 100 users`]),
-];
-const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-const line = (r) => r.map((cell, i) => (i === 0 || i === r.length - 1 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd();
-console.log(`astotp bench: node ${process.version}, ${cpus().length} CPUs, ${RUNS} runs per single-call row, replies from the scripted Asterisk without delay`);
-console.log(line(rows[0]));
-console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-for (const r of rows.slice(1)) console.log(line(r));
-console.log(`
+  let pg = null;
+  let pgA = null;
+  let pgB = null;
+  let pgMaxConnections = null;
+  if (pgSkipped === null) {
+    note('starting a throwaway PostgreSQL server; enrolling the users there too');
+    // The server runs as the postgres user when we are root, and its data dir lies in our private temp dir: it must be able to pass through (not list) that.
+    if (process.getuid?.() === 0) chmodSync(process.env.TMPDIR, 0o711);
+    pg = await h.startPostgres();
+    [pgA, pgB] = makePgSites(pg);
+    pgMaxConnections = (await pg.query("SELECT current_setting('max_connections') AS v"))[0].v;
+    mustSucceed('warm-up call on PostgreSQL', (await classicCall(pgA, USERS[0], h.totp())).r);
+  }
+
+  note(`cold starts: ${RUNS} x bare node, classic call with PIN, classic call without PIN${pg ? ', classic call on PostgreSQL' : ''} (interleaved)`);
+  const bare = [];
+  const classic = [];
+  const pinless = [];
+  const pgClassic = [];
+  for (let i = 0; i < RUNS; i++) {
+    bare.push(await spawnMeasured(['-e', '']));
+    await resetUsers(site);
+    const a = await classicCall(site, USERS[0], h.totp());
+    mustSucceed('classic call', a.r);
+    classic.push(a);
+    await resetUsers(site);
+    const b = await classicCall(site, USERS[0], h.totp(), { pinless: true });
+    mustSucceed('classic call without PIN', b.r);
+    pinless.push(b);
+    if (pg) {
+      await resetUsers(pgA);
+      const c = await classicCall(pgA, USERS[0], h.totp());
+      mustSucceed('classic call on PostgreSQL', c.r);
+      pgClassic.push(c);
+    }
+  }
+  const med = (xs, k) => median(xs.map((x) => x[k]));
+
+  note(`FastAGI: ${RUNS} single calls`);
+  const server = await startAgi(() => h.AgiServer.start(site.env, ['--max-sessions', String(FASTAGI_AT_ONCE)], h.BUNDLE_PATH));
+  const fast = await serialFastCalls(site, server, RUNS);
+
+  note(`${CLASSIC_AT_ONCE} classic calls at once`);
+  await resetUsers(site);
+  let code = h.totp();
+  const classicBatch = await batch(CLASSIC_AT_ONCE, (i) => classicCall(site, USERS[i % USERS.length], code));
+  const classicTally = tally(classicBatch.results);
+
+  /** A batch against PostgreSQL: the server's CPU per call (backends included) and the most astotp connections open at once. */
+  async function pgBatch(n, one) {
+    const cpu0 = serverTreeCpuMs(pg.pid);
+    const { result, peak } = await peakDuring(() => batch(n, one), () => backendsOf(pg.pid, pg.role));
+    await new Promise((r) => setTimeout(r, 300)); // backends of closed connections exit and are reaped after the call ends
+    return { ...result, pgCpuMs: (serverTreeCpuMs(pg.pid) - cpu0) / n, peakConnections: peak };
+  }
+
+  let pgClassicBatch = null;
+  if (pg) {
+    note(`${CLASSIC_AT_ONCE} classic calls at once on PostgreSQL (max_connections ${pgMaxConnections})`);
+    await resetUsers(pgA);
+    code = h.totp();
+    pgClassicBatch = await pgBatch(CLASSIC_AT_ONCE, (i) => classicCall(pgA, USERS[i % USERS.length], code));
+    pgClassicBatch.tally = tally(pgClassicBatch.results);
+  }
+
+  // Started after the classic batches, whose count of connections their pools would swell.
+  let pgServers = null;
+  let pgFast = null;
+  if (pg) {
+    note(`FastAGI on PostgreSQL: ${RUNS} single calls`);
+    pgServers = await Promise.all([pgA, pgB].map((s) => startAgi(() => pgAgiServer(s))));
+    pgFast = await serialFastCalls(pgA, pgServers[0], RUNS);
+  }
+
+  note(`${FASTAGI_AT_ONCE} FastAGI sessions at once`);
+  await resetUsers(site);
+  code = h.totp();
+  const cpuBefore = processCpuMs(server.child.pid);
+  const fastBatch = await batch(FASTAGI_AT_ONCE, (i) => fastCall(server, USERS[i % USERS.length], code));
+  const fastBatchCpu = (processCpuMs(server.child.pid) - cpuBefore) / FASTAGI_AT_ONCE;
+  const serverPeakMb = processPeakRssMb(server.child.pid);
+  await new Promise((r) => setTimeout(r, 200)); // the last log lines
+  const fastTally = tally(fastBatch.results, server.log);
+  await stopAgi(server);
+
+  let pgFastBatch = null;
+  if (pg) {
+    note(`${FASTAGI_AT_ONCE} FastAGI sessions at once on PostgreSQL, split over two serve-agi (pbx-a, pbx-b)`);
+    await resetUsers(pgA);
+    code = h.totp();
+    const cpu0 = pgServers.map((s) => processCpuMs(s.child.pid));
+    pgFastBatch = await pgBatch(FASTAGI_AT_ONCE, (i) => fastCall(pgServers[i % 2], USERS[i % USERS.length], code));
+    pgFastBatch.cpuMs = pgServers.reduce((sum, s, k) => sum + processCpuMs(s.child.pid) - cpu0[k], 0) / FASTAGI_AT_ONCE;
+    pgFastBatch.peakMb = Math.max(...pgServers.map((s) => processPeakRssMb(s.child.pid)));
+    await Promise.all(pgServers.map(stopAgi));
+    const shutdown = pgServers.map(shutdownCounts);
+    pgFastBatch.tally = tally(pgFastBatch.results, pgServers.map((s) => s.log).join(''));
+    pgFastBatch.retries = shutdown.reduce((sum, c) => sum + c.retries, 0);
+  }
+
+  note('verification with 100 and with 100,000 users');
+  const verify = [];
+  for (const total of [100, 100_000]) {
+    const big = siteWithUsers(site, total);
+    const s = await startAgi(() => h.AgiServer.start(big.env, [], h.BUNDLE_PATH));
+    await serialFastCalls(big, s, 3); // warm: the first calls fill SQLite's page cache
+    verify.push({ total, ...(await serialFastCalls(big, s, RUNS)) });
+    await stopAgi(s);
+  }
+
+  let pgDefault = null;
+  if (pg) {
+    note(`${CLASSIC_AT_ONCE} classic calls at once on PostgreSQL restarted with max_connections ${PG_DEFAULT_MAX_CONNECTIONS}, callers answering after ${HUMAN_REPLY_MS / 1000} s`);
+    await pg.query(`ALTER SYSTEM SET max_connections = ${PG_DEFAULT_MAX_CONNECTIONS}`);
+    await pg.restart();
+    const [{ max_connections: max, reserved }] = await pg.query("SELECT current_setting('max_connections') AS max_connections, current_setting('superuser_reserved_connections') AS reserved");
+    await resetUsers(pgA);
+    code = h.totp();
+    pgDefault = await pgBatch(CLASSIC_AT_ONCE, (i) => classicCall(pgA, USERS[i % USERS.length], code, { replyDelayMs: HUMAN_REPLY_MS }));
+    pgDefault.tally = tally(pgDefault.results);
+    pgDefault.max = Number(max);
+    pgDefault.reserved = Number(reserved);
+  }
+
+  // ---- the table ----
+  const ms = (v) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : '');
+  const mb = (v) => (Number.isFinite(v) ? `${v.toFixed(1)} MB` : '');
+  const x = (a, b) => `${(a / b).toFixed(2)}x`;
+  const counts = (t) => Object.entries(t.reasons).map(([k, v]) => `${v} ${k}`).join(', ');
+  const floor = { wall: med(bare, 'wallMs'), cpu: med(bare, 'cpuMs'), rss: med(bare, 'rssMb') };
+  const cold = (rows) => ({ wall: med(rows, 'wallMs'), cpu: med(rows, 'cpuMs'), rss: med(rows, 'rssMb') });
+  const c1 = cold(classic);
+  const c2 = cold(pinless);
+  const vsFloor = (c) => `wall ${x(c.wall, floor.wall)}, CPU ${x(c.cpu, floor.cpu)}, RSS ${x(c.rss, floor.rss)} of bare node`;
+  const classicCpuPerCall = median(classicBatch.results.map((c) => c.cpuMs));
+  const c3 = pg ? cold(pgClassic) : null;
+  const pgBatchCells = (b, rss) => [ms(median(b.results.map((c) => c.cpuMs ?? NaN))), rss, b.perSecond.toFixed(1), ms(b.p50), ms(b.p99), String(b.tally.errors)];
+  const pgNote = (b) => `PostgreSQL ${ms(b.pgCpuMs)} CPU per call, at most ${b.peakConnections} astotp connections`;
+
+  const rows = [
+    ['case', 'wall (median)', 'CPU per call', 'peak RSS', 'calls/s', 'p50', 'p99', 'errors', 'SQLITE_BUSY', 'PG retries', 'ratios (this run)'],
+    ['bare `node -e ""` spawn (floor)', ms(floor.wall), ms(floor.cpu), mb(floor.rss), '', '', '', '', '', '', '1.00x'],
+    ['classic AGI call, ID + PIN + code', ms(c1.wall), ms(c1.cpu), mb(c1.rss), '', '', '', '0', '0', '', vsFloor(c1)],
+    ['classic AGI call, ID + code (profile without PIN)', ms(c2.wall), ms(c2.cpu), mb(c2.rss), '', '', '', '0', '0', '', vsFloor(c2)],
+    ...(pg ? [['classic AGI call, ID + PIN + code, PostgreSQL', ms(c3.wall), ms(c3.cpu), mb(c3.rss), '', '', '', '0', '', '', `wall ${x(c3.wall, c1.wall)}, CPU ${x(c3.cpu, c1.cpu)}, RSS ${x(c3.rss, c1.rss)} of the classic call on SQLite`]] : []),
+    ['FastAGI call, ID + PIN + code', ms(fast.wallMs), ms(fast.cpuMs), '', '', '', '', '0', '0', '', `wall ${x(fast.wallMs, c1.wall)}, CPU ${x(fast.cpuMs, c1.cpu)} of the classic call`],
+    ...(pg ? [['FastAGI call, ID + PIN + code, PostgreSQL', ms(pgFast.wallMs), ms(pgFast.cpuMs), '', '', '', '', '0', '', '', `wall ${x(pgFast.wallMs, fast.wallMs)}, CPU ${x(pgFast.cpuMs, fast.cpuMs)} of the FastAGI call on SQLite`]] : []),
+    [`${CLASSIC_AT_ONCE} classic calls at once`, '', ms(classicCpuPerCall), mb(median(classicBatch.results.map((c) => c.rssMb))), classicBatch.perSecond.toFixed(1), ms(classicBatch.p50), ms(classicBatch.p99), String(classicTally.errors), String(classicTally.busy), '', counts(classicTally)],
+    ...(pg
+      ? [[`${CLASSIC_AT_ONCE} classic calls at once, PostgreSQL max_connections ${pgMaxConnections}`, '', ...pgBatchCells(pgClassicBatch, mb(median(pgClassicBatch.results.map((c) => c.rssMb)))), '', '', `throughput ${x(pgClassicBatch.perSecond, classicBatch.perSecond)} of SQLite; ${pgNote(pgClassicBatch)}; ${counts(pgClassicBatch.tally)}`]]
+      : []),
+    [`${FASTAGI_AT_ONCE} FastAGI sessions at once`, '', ms(fastBatchCpu), `${mb(serverPeakMb)} (server)`, fastBatch.perSecond.toFixed(1), ms(fastBatch.p50), ms(fastBatch.p99), String(fastTally.errors), String(fastTally.busy), '', `throughput ${x(fastBatch.perSecond, classicBatch.perSecond)} of classic; ${counts(fastTally)}`],
+    ...(pg
+      ? [[
+          `${FASTAGI_AT_ONCE} FastAGI sessions at once, PostgreSQL, 2 serve-agi`,
+          '',
+          ms(pgFastBatch.cpuMs),
+          `${mb(pgFastBatch.peakMb)} (each)`,
+          pgFastBatch.perSecond.toFixed(1),
+          ms(pgFastBatch.p50),
+          ms(pgFastBatch.p99),
+          String(pgFastBatch.tally.errors),
+          '',
+          String(pgFastBatch.retries),
+          `throughput ${x(pgFastBatch.perSecond, fastBatch.perSecond)} of one serve-agi on SQLite; ${pgNote(pgFastBatch)}; ${counts(pgFastBatch.tally)}`,
+        ]]
+      : []),
+    ...verify.map((v) => [`verification, ${v.total.toLocaleString('en')} users (FastAGI call)`, ms(v.wallMs), ms(v.cpuMs), '', '', '', '', '0', '0', '', v === verify[0] ? '1.00x' : `wall ${x(v.wallMs, verify[0].wallMs)}, CPU ${x(v.cpuMs, verify[0].cpuMs)} of 100 users`]),
+    ...(pg
+      ? [[
+          `${CLASSIC_AT_ONCE} classic calls at once, PostgreSQL max_connections ${pgDefault.max}, callers ${HUMAN_REPLY_MS / 1000} s per prompt`,
+          '',
+          ...pgBatchCells(pgDefault, ''),
+          '',
+          '',
+          `${pgDefault.tally.tooManyClients} refused for want of a connection slot (53300; ${pgDefault.max - pgDefault.reserved} of ${pgDefault.max} are for non-superusers); ${pgNote(pgDefault)}; ${counts(pgDefault.tally)}`,
+        ]]
+      : []),
+  ];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (r) => r.map((cell, i) => (i === 0 || i === r.length - 1 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd();
+  console.log(`astotp bench: node ${process.version}, ${cpus().length} CPUs, ${RUNS} runs per single-call row, replies from the scripted Asterisk without delay`);
+  console.log(line(rows[0]));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows.slice(1)) console.log(line(r));
+  console.log(`
 Single calls succeed (codes are made good again between runs); in the batches all calls type the same code,
 so each of the ${USERS.length} users succeeds once and the replays fail as they must (bad-credentials).
 CPU: children report getrusage(self) at exit (node -r ${'probe'}); the FastAGI server's from /proc/PID/stat
 (10 ms ticks, averaged over the calls). FastAGI "CPU per call" is the server's share only.`);
+  if (pg) {
+    console.log(`PostgreSQL ${(await pg.query("SELECT current_setting('server_version') AS v"))[0].v}: a throwaway server on this machine (loopback TCP, scram), fsync off.
+"CPU per call" of the PostgreSQL rows is astotp's own; the server's (postmaster and backends, from /proc) is in the
+last column, as is the most astotp connections seen at once (sampled every 25 ms). The 2 serve-agi share one database,
+each with db_pool 10; "PG retries" is the sum of their shutdown lines (transactions run again after a deadlock or
+serialization failure). A classic call holds its connection from its start to its end, so the last row's callers
+take ${HUMAN_REPLY_MS / 1000} s per prompt, as people do, and all ${CLASSIC_AT_ONCE} calls are in progress together.`);
+  } else {
+    console.log(`PostgreSQL rows left out: ${pgSkipped}.`);
+  }
+} finally {
+  await cleanUp();
+}
 process.exit(0);

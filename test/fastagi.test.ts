@@ -240,7 +240,7 @@ describe('astotp serve-agi', () => {
     expect(r.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '1001' });
     expect(await server.exited).toEqual({ code: 0, signal: null });
     expect(server.log).toMatch(/SIGTERM: no new calls; waiting up to 60 s for 1 in progress/);
-    expect(server.log).toMatch(/stopped\n$/);
+    expect(server.log).toMatch(/served 1 calls; 0 transactions run again after conflicts\nastotp serve-agi: stopped\n$/);
   });
 
   it('closes a call Asterisk stops answering after --idle-timeout', async () => {

@@ -94,6 +94,8 @@ describePostgres('PBXs sharing one PostgreSQL database', () => {
         { result: 'FAILURE', n: 49 },
         { result: 'SUCCESS', n: 1 },
       ]);
+      await Promise.all(servers.map((s) => s.stop()));
+      for (const s of servers) expect(s.log).toMatch(/served 15 calls; \d+ transactions run again after conflicts\n/);
     } finally {
       await Promise.all(servers.map((s) => s.stop()));
     }

@@ -73,3 +73,54 @@ export function percentile(values, p) {
 }
 
 export const median = (values) => percentile(values, 50);
+
+/** Children of a live process now (Linux 3.5+: /proc/PID/task/PID/children). */
+function childrenOf(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * CPU a server and its workers have used so far: the PostgreSQL postmaster's
+ * own, its reaped backends' (cutime, cstime), and its live backends'.
+ */
+export function serverTreeCpuMs(pid) {
+  const cpu = (p) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * TICK_MS;
+    } catch {
+      return 0; // exited between the listing and the read; its time is in the parent's cutime once reaped
+    }
+  };
+  return cpu(pid) + childrenOf(pid).reduce((sum, p) => sum + cpu(p), 0);
+}
+
+/** Backends of a PostgreSQL postmaster serving `role` now, by their process titles ("postgres: ROLE DB HOST(PORT) ..."). */
+export function backendsOf(pid, role) {
+  let n = 0;
+  for (const p of childrenOf(pid)) {
+    try {
+      if (readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith(`postgres: ${role} `)) n++;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return n;
+}
+
+/** The most `count()` returned while `work` ran, sampled every `everyMs`. */
+export async function peakDuring(work, count, everyMs = 25) {
+  let peak = count();
+  const timer = setInterval(() => (peak = Math.max(peak, count())), everyMs);
+  try {
+    const result = await work();
+    return { result, peak: Math.max(peak, count()) };
+  } finally {
+    clearInterval(timer);
+  }
+}

@@ -35,6 +35,7 @@ export class FastAgiServer {
   private readonly noRequests: LogTally;
   private lastNoRequestPeer = '';
   private calls = 0;
+  private served = 0;
   private closing = false;
   private drained: Promise<CloseResult> | null = null;
   private resolveDrained: ((result: CloseResult) => void) | null = null;
@@ -54,6 +55,11 @@ export class FastAgiServer {
   /** Calls being served now (refusals not counted). */
   get activeCalls(): number {
     return this.calls;
+  }
+
+  /** Calls served since start (refusals not counted): the shutdown line puts the store's retries in proportion. */
+  get servedCalls(): number {
+    return this.served;
   }
 
   /** Resolves with the bound address; rejects if the address cannot be bound (EADDRINUSE...). */
@@ -121,6 +127,7 @@ export class FastAgiServer {
     if (this.calls >= this.opts.maxSessions) return refuseBusy(c, this.opts, this.opts.maxSessions);
     this.pending.delete(socket);
     this.calls++;
+    this.served++;
     try {
       await serveCall(c, this.opts);
     } finally {

@@ -13,6 +13,8 @@ export class SharedAuth {
   private inode: number | null = null;
   /** Calls that arrive while the database is being opened wait for that one opening. */
   private opening: Promise<AuthContext> | null = null;
+  /** Retries of the stores closed so far: a reopened database must not reset the count. */
+  private retriedBefore = 0;
 
   constructor(
     /** The SQLite file, watched for a replacement; null for a database server. */
@@ -39,8 +41,14 @@ export class SharedAuth {
     return opening;
   }
 
+  /** Transactions run again after a conflict, over every store this has opened (PostgreSQL; 0 on SQLite). */
+  get retries(): number {
+    return this.retriedBefore + (this.auth?.store.retries ?? 0);
+  }
+
   async close(): Promise<void> {
     const auth = this.auth;
+    this.retriedBefore += auth?.store.retries ?? 0;
     this.auth = null;
     this.inode = null;
     await auth?.store.close();

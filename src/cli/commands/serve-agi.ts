@@ -23,7 +23,8 @@ AGI(agi://HOST/otp,profile=NAME,user=1001) (or
 agi://HOST/otp?profile=NAME&user=1001) instead of AGI(otp/astotp); then check \${ASTOTP} = SUCCESS as usual. The settings are
 read once at start: restart after changing astotp.conf. Logs one line per
 call to standard error. SIGTERM or SIGINT stop accepting calls and let the
-calls in progress finish.
+calls in progress finish; the last lines count the calls served and the
+transactions run again after conflicts with other PBXs (PostgreSQL).
 
 Options:
   --listen HOST:PORT      address to listen on (default 127.0.0.1:4573); PORT 0 picks a free port
@@ -109,6 +110,8 @@ Options:
         stopping = true;
         log(`${signal}: no new calls; waiting up to ${drainSeconds} s for ${server.activeCalls} in progress`);
         void server.close(drainSeconds * 1000).then(({ cut }) => {
+          // With several servers on one PostgreSQL database, conflicts are what sharing costs: an admin sizing db_pool or db_timeout needs their number.
+          log(`served ${server.servedCalls} calls; ${auth.retries} transactions run again after conflicts`);
           auth.close();
           log(cut ? `stopped; ${cut} connections were still open at the deadline and were cut` : 'stopped');
           resolve();
