@@ -39,6 +39,7 @@ const ALLOWED: Record<string, readonly string[]> = {
 /** Single files allowed one more edge than their folder. */
 const EXCEPTIONS: ReadonlyArray<{ file: string; to: string; why: string }> = [
   { file: 'agi/agi-channel.ts', to: 'call', why: 'the adapter that implements CallChannel on an AGI session' },
+  { file: 'config/settings.ts', to: 'store', why: 'whether db names a PostgreSQL URL (store/location.ts, a leaf) decides that key_file is required and a password refused' },
 ];
 
 interface Edge {
@@ -76,7 +77,7 @@ describe('the layers of src/', () => {
 
   it('finds the imports it checks', () => {
     // A broken scan would pass everything: make sure it sees known edges.
-    expect(all).toContainEqual(expect.objectContaining({ file: 'store/open-database.ts', to: 'native' }));
+    expect(all).toContainEqual(expect.objectContaining({ file: 'store/sqlite/open-database.ts', to: 'native' }));
     expect(all).toContainEqual(expect.objectContaining({ file: 'main.ts', to: 'modes' }));
     expect(all).toContainEqual(expect.objectContaining({ file: 'modes/agi-main.ts', to: 'call', spec: '../call/run-call.js' }));
   });

@@ -2,6 +2,7 @@
 // back leaves every row as it was, and the users log in on the copy.
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
+import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it, vi } from 'vitest';
 import { BUNDLE_PATH } from './helpers/asterisk-peer.js';
@@ -58,6 +59,14 @@ describePostgres('astotp migrate', () => {
     expect(there.stdout).toMatch(/audit: 2 read, 2 written/);
     expect(there.stdout).not.toContain(server().password);
 
+    // Onto itself under another name: refused before anything is written, whatever --force says.
+    const alias = join(site.varDir, 'alias.sqlite3');
+    symlinkSync(site.db, alias);
+    const self = run(['migrate', '--to', alias, '--force']);
+    expect(self.status).not.toBe(0);
+    expect(self.stderr).toMatch(/names the configured database .* itself; nothing was written/);
+    expect(rowsOf(site.db)).toEqual(before);
+
     // A second copy onto the used target is refused and changes nothing.
     const again = run(['migrate', '--to', url]);
     expect(again.status).not.toBe(0);
@@ -68,6 +77,10 @@ describePostgres('astotp migrate', () => {
     pbx.config({ key_file: site.keyFile });
     const login = await pbx.call({ inputs: ['1001', '4321', totp()] });
     expect(login.variables).toMatchObject({ ASTOTP: 'SUCCESS' });
+
+    const sameServer = run(['migrate', '--to', url.replace('127.0.0.1', 'localhost'), '--force'], pbx.env);
+    expect(sameServer.status).not.toBe(0);
+    expect(sameServer.stderr).toMatch(/itself; nothing was written/);
 
     // Back to a new SQLite file, from the PostgreSQL store as configured.
     const back = join(site.varDir, 'back.sqlite3');

@@ -23,6 +23,11 @@ export interface Store {
    * only ever returned from a committed run.
    */
   exclusive<T>(fn: (t: StoreTx) => Promise<T>, opts?: ExclusiveOptions): Promise<T>;
+  /**
+   * What tells this database apart from any other, whatever name reached it
+   * (a symlink, localhost or 127.0.0.1): migrate refuses to copy onto its source.
+   */
+  identity(): Promise<string>;
   /** The schema version the database is at, for doctor. */
   schemaVersion(): Promise<number>;
   /** Transactions run again after a conflict since the store was opened (PostgreSQL; always 0 on SQLite). */

@@ -1,6 +1,7 @@
 // astotp migrate --to TARGET: copies one store into another (SQLite to
 // PostgreSQL when a site grows to several PBXs, and back), rows exactly as
-// they are, in one transaction on the target. The source is only read.
+// they are, in one transaction on the target. Nothing of the source is
+// deleted or changed, but for the schema upgrade every command makes.
 import { openStore } from '../../store/open-store.js';
 import type { Store } from '../../store/store.js';
 import type { StoreTx } from '../../store/tables.js';
@@ -21,7 +22,9 @@ pbotp failure counts, the audit log and the key check from the configured
 database (db in astotp.conf, --db or ASTOTP_DB) to TARGET: a postgres://
 URL or the absolute path of a SQLite file (created if missing). Everything
 is written in one transaction: the target gets all rows or none. Nothing is
-deleted from the source. Prints the rows read and written, which must match.
+deleted from the source (an older schema of it is brought up to date first,
+as by any astotp command). Prints the rows read, and the rows the target
+holds after the commit, which must match.
 
 Calls that end while the copy runs may be missing from the target: stop
 calls first (or run it twice and compare the counts). The target must be
@@ -43,8 +46,11 @@ Options:
     let target: Store | undefined;
     try {
       target = await openStore(to, { create: true, timeoutMs: settings.dbTimeoutMs, connectTimeoutMs: settings.dbConnectTimeoutMs, insecureTls: settings.dbInsecureTls });
-      if (target.name === source.name) throw new CliFailure(`--to names the configured database ${source.name} itself`);
-      const counts = await copy(source, target, force);
+      if ((await target.identity()) === (await source.identity())) throw new CliFailure(`--to names the configured database ${source.name} itself; nothing was written`);
+      const read = await copy(source, target, force);
+      // Counted again after the commit, by a read of its own: what the target now holds.
+      const written = await target.read((t) => t.transfer.counts());
+      const counts = Object.fromEntries(Object.entries(read).map(([k, n]) => [k, { read: n, written: written[k as keyof typeof written] }])) as Counts;
       const line = (what: string, n: { read: number; written: number }) => `${what}: ${n.read} read, ${n.written} written`;
       if (ctx.globals.json) ctx.out(JSON.stringify({ from: source.name, to: target.name, ...counts }));
       else {
@@ -63,29 +69,25 @@ Options:
 
 type Counts = Record<'users' | 'throttle' | 'audit', { read: number; written: number }>;
 
-async function copy(source: Store, target: Store, force: boolean): Promise<Counts> {
+/** Copies in one transaction of the target; returns the rows read from the source. */
+async function copy(source: Store, target: Store, force: boolean): Promise<Record<keyof Counts, number>> {
   return target.exclusive(async (t) => {
     const keyCheck = await source.read((s) => s.meta.get(KEY_CHECK));
+    if (keyCheck === undefined) throw new CliFailure(`${source.name} records no key check (it was not made by astotp init or enroll); nothing was written`);
     const theirs = await t.meta.get(KEY_CHECK);
     const empty = await t.transfer.isEmpty();
     if (!force && (!empty || (theirs !== undefined && theirs !== keyCheck))) {
       throw new CliFailure(`${target.name} already holds users, counts, audit rows or another key check; nothing was written (--force replaces what it holds)`);
     }
     await t.transfer.clear();
-    if (keyCheck !== undefined) await t.meta.set(KEY_CHECK, keyCheck);
-    const read = await source.read(async (s) => {
+    await t.meta.set(KEY_CHECK, keyCheck);
+    return source.read(async (s) => {
       const users = await s.transfer.users();
       const throttle = await s.transfer.throttle();
       await t.transfer.putUsers(users);
       await t.transfer.putThrottle(throttle);
       return { users: users.length, throttle: throttle.length, audit: await copyAudit(s, t) };
     });
-    const written = await t.transfer.counts();
-    return {
-      users: { read: read.users, written: written.users },
-      throttle: { read: read.throttle, written: written.throttle },
-      audit: { read: read.audit, written: written.audit },
-    };
   });
 }
 

@@ -58,15 +58,22 @@ async function checkServer(store: PostgresStore, s: Settings): Promise<Check[]> 
   const server = await store.serverTime();
   const back = Date.now();
   const offsetMs = Math.round(server.unixMs - (sent + back) / 2);
-  const out = [
-    server.tls ? pass('tls', `connection to ${store.name} is encrypted (PostgreSQL ${server.version})`) : store.isLocal ? pass('tls', `${store.name} is on this machine; no TLS needed (PostgreSQL ${server.version})`) : warn('tls', `connection to ${store.name} is not encrypted (db_insecure_tls)`),
-  ];
+  const out = [tlsCheck(store, server.tls, server.version)];
   const off = `this PBX's clock is ${Math.abs(offsetMs) / 1000} s ${offsetMs > 0 ? 'behind' : 'ahead of'} the database server's`;
   const limit = (s.period * 1000) / 2;
   if (Math.abs(offsetMs) > limit) out.push(fail('clock', `${off}; codes fail beyond ${limit / 1000} s: synchronise both with NTP`));
   else if (Math.abs(offsetMs) > 2_000) out.push(warn('clock', `${off}; synchronise both with NTP`));
   else out.push(pass('clock', `this PBX's clock is within 2 s of the database server's (${offsetMs} ms)`));
   return out;
+}
+
+function tlsCheck(store: PostgresStore, tls: boolean, version: string): Check {
+  const on = `${store.name} (PostgreSQL ${version})`;
+  if (store.isLocal) return pass('tls', `${on} is on this machine, where TLS is not needed${tls ? ' (in use all the same)' : ''}`);
+  if (!tls) return warn('tls', `connection to ${on} is not encrypted (sslmode=disable, allowed by db_insecure_tls)`);
+  if (store.sslmode === 'verify-full') return pass('tls', `connection to ${on} is encrypted; the server's certificate and name are verified`);
+  const unchecked = store.sslmode === 'verify-ca' ? "the server's name is not checked" : "the server's certificate is not checked";
+  return warn('tls', `connection to ${on} is encrypted, but ${unchecked} (sslmode=${store.sslmode}, allowed by db_insecure_tls): use sslmode=verify-full`);
 }
 
 async function checkKey(s: Settings, store: Store, users: UserRow[]): Promise<Check[]> {

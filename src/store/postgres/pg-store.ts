@@ -8,7 +8,7 @@ import pg from 'pg';
 import { busyError, DEFAULT_TIMEOUT_MS, StoreError } from '../errors.js';
 import type { ExclusiveOptions, OpenOptions, Store } from '../store.js';
 import type { StoreTx } from '../tables.js';
-import { findPassword, isLocal, parseDatabaseUrl, tlsOptions, type ServerAddress } from './connection.js';
+import { findPassword, isLocal, parseDatabaseUrl, tlsOptions, type ServerAddress, type SslMode } from './connection.js';
 import { SCHEMA_VERSION } from '../schema.js';
 import { appliedVersion, migrate } from './migrate.js';
 import { Slots } from './slots.js';
@@ -48,6 +48,10 @@ export class PostgresStore implements Store {
 
   get name(): string {
     return this.address.name;
+  }
+
+  get sslmode(): SslMode {
+    return this.address.sslmode;
   }
 
   /** On this machine (socket or loopback), where TLS protects nothing. */
@@ -122,6 +126,14 @@ export class PostgresStore implements Store {
     }
   }
 
+  async identity(): Promise<string> {
+    return this.withClient(async (q) => {
+      // The server's start time to the microsecond, its port and the database: one database of one running server.
+      const r = await q<{ id: string }>("SELECT concat_ws(':', pg_postmaster_start_time()::text, current_setting('port'), current_database()) AS id");
+      return `postgres:${r.rows[0]!.id}`;
+    });
+  }
+
   async schemaVersion(): Promise<number> {
     return this.withClient((q) => appliedVersion(q));
   }
@@ -133,7 +145,7 @@ export class PostgresStore implements Store {
         "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::text AS ms, (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()) AS tls, current_setting('server_version') AS version",
       );
       const row = r.rows[0]!;
-      return { unixMs: Number(row.ms), tls: row.tls === true, version: row.version };
+      return { unixMs: Number(row.ms), tls: row.tls === true, version: row.version.split(' ')[0]! };
     });
   }
 
@@ -187,21 +199,27 @@ export class PostgresStore implements Store {
     }
   }
 
-  /** Sentences an admin can act on, naming the server but never a password. */
+  /**
+   * Sentences an admin can act on, naming the server but never a password;
+   * decided by class and code. An error of the server carries its SQLSTATE
+   * (pg.DatabaseError); TLS and socket errors carry Node's codes; what
+   * node-postgres reports of a connection that timed out, ended or broke has
+   * no code at all, and always means the server could not be talked to.
+   */
   private explain(err: unknown): StoreError {
     if (err instanceof StoreError) return err;
-    const e = err as { code?: string; message?: string };
-    const code = e.code ?? '';
-    const msg = e.message ?? String(err);
-    if (code === '55P03') return busyError(this.name, this.timeoutMs, err);
-    if (RETRYABLE.has(code)) return new StoreError(`database ${this.name} stayed in conflict with other PBXs' transactions for db_timeout (${this.timeoutMs / 1000} s): ${msg}`, 'conflict', { cause: err });
-    if (GONE.has(code) || /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOENT|EPIPE)$/.test(code) || /timeout|terminated|Connection ended|not queryable/i.test(msg)) {
-      return new StoreError(`database server ${this.name} is unreachable: ${msg}`, 'unreachable', { cause: err });
+    const msg = err instanceof Error ? err.message : String(err);
+    const code = typeof (err as { code?: unknown } | null)?.code === 'string' ? (err as { code: string }).code : '';
+    if (err instanceof pg.DatabaseError) {
+      if (code === '55P03') return busyError(this.name, this.timeoutMs, err);
+      if (RETRYABLE.has(code)) return new StoreError(`database ${this.name} stayed in conflict with other PBXs' transactions for db_timeout (${this.timeoutMs / 1000} s): ${msg}`, 'conflict', { cause: err });
+      if (GONE.has(code)) return new StoreError(`database server ${this.name} is unreachable: ${msg}`, 'unreachable', { cause: err });
+      if (code.startsWith('28')) return new StoreError(`database ${this.name} refused the login: ${msg}`, null, { cause: err });
+      return new StoreError(`database ${this.name}: ${msg} (SQLSTATE ${code})`, null, { cause: err });
     }
-    if (code.startsWith('28')) return new StoreError(`database ${this.name} refused the login: ${msg}`, null, { cause: err });
-    if (/certificate|self.signed|SSL|TLS|altnames/i.test(msg) || /^(ERR_TLS|DEPTH_ZERO|UNABLE_TO|CERT_|SELF_SIGNED)/.test(code)) {
+    if (/^(ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|CERT_|HOSTNAME_)/.test(code)) {
       return new StoreError(`TLS to ${this.name} failed (sslmode=${this.address.sslmode}): ${msg}`, null, { cause: err });
     }
-    return new StoreError(`database ${this.name}: ${msg}${code ? ` (${code})` : ''}`, null, { cause: err });
+    return new StoreError(`database server ${this.name} is unreachable: ${msg}`, 'unreachable', { cause: err });
   }
 }

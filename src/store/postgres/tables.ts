@@ -52,6 +52,8 @@ export function postgresTables(q: Query, write: boolean): StoreTx {
       return (await q<CounterRow>('SELECT failures, locked_until FROM throttle WHERE id = $1', [id])).rows[0];
     },
     put: async (id, c, at) => {
+      // Also here: an unlock (clear) racing a failure must not be undone by it.
+      await lockKey(id);
       await q(
         `INSERT INTO throttle (id, failures, locked_until, updated_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (id) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until, updated_at = excluded.updated_at`,
@@ -59,7 +61,10 @@ export function postgresTables(q: Query, write: boolean): StoreTx {
       );
       return true;
     },
-    clear: (id) => changed('DELETE FROM throttle WHERE id = $1', [id]),
+    clear: async (id) => {
+      await lockKey(id);
+      return changed('DELETE FROM throttle WHERE id = $1', [id]);
+    },
     idsStartingWith: async (prefix) => {
       const [from, to] = prefixRange(prefix);
       const r = to === null ? await q<{ id: string }>('SELECT id FROM throttle WHERE id >= $1', [from]) : await q<{ id: string }>('SELECT id FROM throttle WHERE id >= $1 AND id < $2', [from, to]);

@@ -3,6 +3,7 @@
 // another call's statements would otherwise run inside it. Another process's
 // lock is waited for on timers (busy-wait.ts), never in SQLite's busy
 // handler, which would sleep every call of the process.
+import { statSync } from 'node:fs';
 import { whenNotBusy, type BusyWait } from '../busy-wait.js';
 import { busyError, DEFAULT_TIMEOUT_MS } from '../errors.js';
 import type { ExclusiveOptions, Store } from '../store.js';
@@ -88,6 +89,11 @@ export class SqliteStore implements Store {
         }
       });
     return whenNotBusy(attempt, wait, () => !began);
+  }
+
+  async identity(): Promise<string> {
+    const st = statSync(this.name);
+    return `sqlite:${st.dev}:${st.ino}`;
   }
 
   async schemaVersion(): Promise<number> {
