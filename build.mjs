@@ -1,5 +1,6 @@
 // Bundles astotp into one executable file, dist/astotp, with better-sqlite3's
-// native addon and the voice prompts embedded as bytes.
+// native addon and the English GSM prompts embedded as bytes, and writes every
+// language's prompts in every format to dist/astotp-sounds.tar.gz beside it.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { appendFileSync, chmodSync, readdirSync, readFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
@@ -7,6 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants as zlib } from 'node:zlib';
+import { soundsArchive } from './scripts/sounds-archive.mjs';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -31,8 +33,15 @@ const metafileOf = (file) => `${file}.meta.json`;
 // compressed one half of that again. A call decodes none of them while the
 // addon's cached copy (checked against the digest) is in place.
 const payloadModule = JSON.stringify(join(root, 'src/native/payload.ts'));
-const soundFiles = readdirSync(soundsDir).filter((f) => /\.(wav|ulaw|gsm)$/.test(f)).sort();
-const payloads = [['addon', addonPath], ...soundFiles.map((f) => [`sound ${f}`, join(soundsDir, f)])];
+// Every call reads and scans the whole file, so only the English GSM set rides
+// along (54 kB: install-sounds' fallback when the archive is not at hand);
+// all languages in all formats would add some 12 MB and about 50 ms of CPU
+// to each classic call.
+const PROMPT_FILE = /^astotp-[a-z0-9-]+\.(wav|ulaw|gsm|sln16)$/;
+const languages = readdirSync(soundsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+const archived = languages.flatMap((lang) => readdirSync(join(soundsDir, lang)).filter((f) => PROMPT_FILE.test(f)).map((f) => `${lang}/${f}`));
+const soundFiles = readdirSync(join(soundsDir, 'en')).filter((f) => /^astotp-.*\.gsm$/.test(f)).sort();
+const payloads = [['addon', addonPath], ...soundFiles.map((f) => [`sound ${f}`, join(soundsDir, 'en', f)])];
 const generated = {
   [resolve(root, 'src/native/embedded-addon.ts')]: () => {
     const bytes = readFileSync(addonPath);
@@ -47,7 +56,8 @@ const generated = {
     return [
       `import { readPayload } from ${payloadModule};`,
       `export const embeddedSounds = Object.defineProperties({}, { ${getters.join(', ')} });`,
-      `export const embeddedPromptTexts = ${JSON.stringify(readFileSync(join(soundsDir, 'prompts.tsv'), 'utf8'))};`,
+      'export const bundleFile = __filename;',
+      `export const embeddedPromptTexts = ${JSON.stringify(readFileSync(join(soundsDir, 'en', 'prompts.tsv'), 'utf8'))};`,
     ].join('\n');
   },
 };
@@ -108,6 +118,12 @@ for (const [name, file] of payloads) {
 appendFileSync(staging, '\n');
 chmodSync(staging, 0o755);
 renameSync(staging, outfile);
+if (!probeOut) {
+  // Renamed into place like the bundle; the probe build needs no sounds.
+  const archive = join(dirname(outfile), 'astotp-sounds.tar.gz');
+  writeFileSync(`${staging}.sounds`, soundsArchive(archived.map((p) => [p, readFileSync(join(soundsDir, p))])));
+  renameSync(`${staging}.sounds`, archive);
+}
 writeFileSync(`${staging}.meta.json`, JSON.stringify(metafile));
 renameSync(`${staging}.meta.json`, metafileOf(outfile));
 // The repo is an ES module package; this marks the bundle in dist/ as the

@@ -1,22 +1,30 @@
 #!/usr/bin/env bash
-# Regenerates astotp's voice prompts in sounds/ from sounds/prompts.tsv
-# (name<TAB>English text) with espeak-ng and sox.
+# Regenerates astotp's voice prompts in sounds/<lang>/ from the language's
+# table sounds/<lang>/prompts.tsv (name<TAB>text[<TAB>spelling for the
+# synthesizer]) with espeak-ng and sox, for every language in LANGS below:
+# the ones Debian ships Asterisk core sounds for, so the digits Asterisk says
+# between our prompts are in the same language.
 #
-# Per prompt it writes the three formats Asterisk plays without transcoding
-# trouble on most trunks: NAME.wav (8 kHz mono 16-bit PCM), NAME.ulaw (raw
-# mu-law, format_pcm) and NAME.gsm (raw GSM 06.10, format_gsm). The output is
-# byte-identical for the same input and tool versions, so regenerating on a
-# clean checkout shows no git diff unless a prompt or a tool changed.
+# Per prompt it writes the formats Asterisk plays without transcoding trouble
+# on most trunks: NAME.wav (8 kHz mono 16-bit PCM), NAME.ulaw (raw mu-law,
+# format_pcm), NAME.gsm (raw GSM 06.10, format_gsm), and NAME.sln16 (raw
+# 16 kHz signed linear, format_sln) for wideband calls: Asterisk encodes G.722
+# from it itself, while sox has no G.722 encoder. The output is byte-identical
+# for the same input and tool versions, so regenerating on a clean checkout
+# shows no git diff unless a prompt or a tool changed.
 set -euo pipefail
-export LC_ALL=C
+export LC_ALL=C.UTF-8
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 sounds="$root/sounds"
-prompts="$sounds/prompts.tsv"
 
+# espeak-ng voice per language. Spanish is the Latin American voice because
+# Asterisk's Spanish core sounds are Mexican Spanish.
+LANGS=(en es fr it ru)
+declare -A VOICE=([en]=en-us [es]=es-419 [fr]=fr-fr [it]=it [ru]=ru)
 # Slightly slower than espeak's default 175 wpm: narrowband codecs smear fast speech.
-voice=en-us
 wpm=150
+EXTS=(wav ulaw gsm sln16)
 
 missing=()
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
@@ -29,7 +37,9 @@ if ((${#missing[@]})); then
   echo "make-sounds: missing tools; on Debian/Ubuntu run: apt-get install ${missing[*]}" >&2
   exit 1
 fi
-[[ -f "$prompts" ]] || { echo "make-sounds: $prompts not found" >&2; exit 1; }
+for lang in "${LANGS[@]}"; do
+  espeak-ng --voices="${VOICE[$lang]}" | grep -q . || { echo "make-sounds: espeak-ng has no voice ${VOICE[$lang]}" >&2; exit 1; }
+done
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -38,64 +48,80 @@ trap 'rm -rf "$work"' EXIT
 # the output reproducible byte for byte.
 sox_() { sox -D -R -V1 "$@"; }
 
-names=()
-while IFS=$'\t' read -r name text rest || [[ -n "$name" ]]; do
-  [[ -z "$name" || "$name" == \#* ]] && continue
-  if [[ ! "$name" =~ ^astotp-[a-z0-9]+(-[a-z0-9]+)*$ ]]; then
-    echo "make-sounds: bad prompt name '$name' (want astotp-lower-case-with-dashes)" >&2
-    exit 1
-  fi
-  if [[ -z "$text" || -n "$rest" ]]; then
-    echo "make-sounds: '$name' needs exactly one tab and a text" >&2
-    exit 1
-  fi
-  for seen in "${names[@]}"; do
-    [[ "$seen" == "$name" ]] && { echo "make-sounds: '$name' listed twice" >&2; exit 1; }
-  done
-  names+=("$name")
+# Reads one language's table into names[] and writes its files to $work/$lang.
+make_language() {
+  local lang=$1 table="$sounds/$1/prompts.tsv" name text spoken rest seen
+  [[ -f "$table" ]] || { echo "make-sounds: $table not found" >&2; exit 1; }
+  names=()
+  mkdir -p "$work/$lang"
+  while IFS=$'\t' read -r name text spoken rest || [[ -n "$name" ]]; do
+    [[ -z "$name" || "$name" == \#* ]] && continue
+    if [[ ! "$name" =~ ^astotp-[a-z0-9]+(-[a-z0-9]+)*$ ]]; then
+      echo "make-sounds: $lang: bad prompt name '$name' (want astotp-lower-case-with-dashes)" >&2
+      exit 1
+    fi
+    if [[ -z "$text" || -n "$rest" ]]; then
+      echo "make-sounds: $lang: '$name' needs a text and at most a spelling after it" >&2
+      exit 1
+    fi
+    for seen in "${names[@]}"; do
+      [[ "$seen" == "$name" ]] && { echo "make-sounds: $lang: '$name' listed twice" >&2; exit 1; }
+    done
+    names+=("$name")
 
-  printf '%s' "$text" | espeak-ng -v "$voice" -s "$wpm" --stdin -w "$work/$name.raw.wav"
-  # Trim espeak's silence at both ends, resample for the phone network,
-  # peak-normalise to -3 dBFS, then give 0.2 s lead-in so the first syllable
-  # is not clipped while the media path settles, and a short tail.
-  sox_ "$work/$name.raw.wav" -t wav -e signed-integer -b 16 -c 1 -r 8000 "$work/$name.wav" \
-    silence 1 0.01 -55d reverse silence 1 0.01 -55d reverse \
-    rate -v 8000 gain -n -3 pad 0.2 0.1
-  sox_ "$work/$name.wav" -t ul "$work/$name.ulaw"
-  sox_ "$work/$name.wav" -t gsm "$work/$name.gsm"
-done < "$prompts"
-
-((${#names[@]})) || { echo "make-sounds: no prompts in $prompts" >&2; exit 1; }
+    local out="$work/$lang/$name"
+    printf '%s' "${spoken:-$text}" | espeak-ng -v "${VOICE[$lang]}" -s "$wpm" --stdin -w "$out.raw.wav"
+    # Trim espeak's silence at both ends, resample for the phone network,
+    # peak-normalise to -3 dBFS, then give 0.2 s lead-in so the first syllable
+    # is not clipped while the media path settles, and a short tail. Each
+    # rate is made from espeak's own output, never one from the other.
+    local shape=(silence 1 0.01 -55d reverse silence 1 0.01 -55d reverse)
+    sox_ "$out.raw.wav" -t wav -e signed-integer -b 16 -c 1 -r 8000 "$out.wav" \
+      "${shape[@]}" rate -v 8000 gain -n -3 pad 0.2 0.1
+    sox_ "$out.raw.wav" -t raw -e signed-integer -b 16 -L -c 1 -r 16000 "$out.sln16" \
+      "${shape[@]}" rate -v 16000 gain -n -3 pad 0.2 0.1
+    sox_ "$out.wav" -t ul "$out.ulaw"
+    sox_ "$out.wav" -t gsm "$out.gsm"
+    rm "$out.raw.wav"
+  done < "$table"
+  ((${#names[@]})) || { echo "make-sounds: no prompts in $table" >&2; exit 1; }
+}
 
 # The manifest records what produced the files, so a diff after regenerating
 # can be traced to a text change or a tool upgrade.
 manifest="$work/manifest.tsv"
 {
-  echo "# Generated by scripts/make-sounds.sh from prompts.tsv; do not edit."
-  echo "# $(espeak-ng --version | sed 's/  *Data at:.*//'); voice $voice, $wpm wpm"
+  echo "# Generated by scripts/make-sounds.sh from <lang>/prompts.tsv; do not edit."
+  echo "# $(espeak-ng --version | sed 's/  *Data at:.*//'); $wpm wpm; voices: $(for l in "${LANGS[@]}"; do printf '%s=%s ' "$l" "${VOICE[$l]}"; done)"
   echo "# $(sox --version | sed 's/^sox: *//')"
   printf 'file\tbytes\tseconds\tsha256\n'
-  for name in "${names[@]}"; do
-    for ext in wav ulaw gsm; do
-      f="$work/$name.$ext"
-      bytes=$(stat -c %s "$f")
-      samples=$(sox --i -s "$work/$name.wav")
-      seconds=$(awk -v s="$samples" 'BEGIN { printf "%.3f", s / 8000 }')
-      sum=$(sha256sum "$f" | cut -d' ' -f1)
-      printf '%s\t%s\t%s\t%s\n' "$name.$ext" "$bytes" "$seconds" "$sum"
-    done
-  done
 } > "$manifest"
 
-# Replace the previous set as a whole so a prompt dropped from prompts.tsv
-# does not linger (build.mjs embeds every .wav/.ulaw/.gsm it finds).
-rm -f "$sounds"/*.wav "$sounds"/*.ulaw "$sounds"/*.gsm
-for name in "${names[@]}"; do
-  for ext in wav ulaw gsm; do
-    install -m 0644 "$work/$name.$ext" "$sounds/$name.$ext"
+declare -A NAMES
+for lang in "${LANGS[@]}"; do
+  make_language "$lang"
+  NAMES[$lang]="${names[*]}"
+  if [[ "${NAMES[$lang]}" != "${NAMES[en]}" ]]; then
+    echo "make-sounds: $lang/prompts.tsv must list the same prompts as en/prompts.tsv, in the same order" >&2
+    exit 1
+  fi
+  for name in "${names[@]}"; do
+    samples=$(sox --i -s "$work/$lang/$name.wav")
+    seconds=$(awk -v s="$samples" 'BEGIN { printf "%.3f", s / 8000 }')
+    for ext in "${EXTS[@]}"; do
+      f="$work/$lang/$name.$ext"
+      printf '%s\t%s\t%s\t%s\n' "$lang/$name.$ext" "$(stat -c %s "$f")" "$seconds" "$(sha256sum "$f" | cut -d' ' -f1)"
+    done >> "$manifest"
   done
+done
+
+# Replace each language's set as a whole so a prompt dropped from a table
+# does not linger (build.mjs packs every prompt file it finds).
+for lang in "${LANGS[@]}"; do
+  rm -f "$sounds/$lang"/astotp-*
+  install -m 0644 "$work/$lang"/astotp-* "$sounds/$lang/"
 done
 install -m 0644 "$manifest" "$sounds/manifest.tsv"
 
-total=$(cat "$sounds"/*.wav "$sounds"/*.ulaw "$sounds"/*.gsm | wc -c)
-echo "make-sounds: ${#names[@]} prompts, $((${#names[@]} * 3)) files, $total bytes in $sounds" >&2
+total=$(cat "$sounds"/*/astotp-* | wc -c)
+echo "make-sounds: ${#LANGS[@]} languages x $(wc -w <<<"${NAMES[en]}") prompts x ${#EXTS[@]} formats, $total bytes in $sounds" >&2

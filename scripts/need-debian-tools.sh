@@ -17,6 +17,11 @@ for pair in "${want[@]}"; do
 done
 # Debian keeps the server off PATH, one directory per major version.
 compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
+if ! command -v sox >/dev/null 2>&1; then
+  missing+=(sox libsox-fmt-base)
+elif [[ ! "$(sox -h 2>/dev/null || true)" =~ AUDIO\ FILE\ FORMATS:[^$'\n']*\ gsm\  ]]; then
+  missing+=(libsox-fmt-base)
+fi
 ((${#missing[@]} == 0)) && exit 0
 if [[ $(id -u) -ne 0 ]]; then
   sudo_cmd=(sudo)

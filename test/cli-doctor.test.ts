@@ -68,6 +68,18 @@ describe('astotp doctor', () => {
     expect(text.stdout).toMatch(/^FAIL {2}database: /m);
   });
 
+  it('checks every installed language: one missing its prompts fails, naming it', () => {
+    const site = workingSite();
+    onTestFinished(() => site.remove());
+    expect(site.cli(['doctor']).stdout).toMatch(/^PASS {2}sounds: all 9 prompts in en, es, fr, it, ru /m);
+    const fr = join(dirname(dirname(site.soundsDir)), 'fr', 'otp');
+    for (const ext of ['wav', 'ulaw', 'gsm', 'sln16']) unlinkSync(join(fr, `astotp-group.${ext}`));
+    const f = failed(site);
+    expect(Object.keys(f)).toEqual(['sounds']);
+    expect(f.sounds).toBe(`1 of 9 prompts missing in ${fr} (astotp-group); run astotp install-sounds --lang fr`);
+    expect(site.cli(['doctor']).stdout).toMatch(/^PASS {2}sounds: all 9 prompts in en, es, it, ru /m);
+  });
+
   it('lists every config error with file and line: a duplicate key, a bad value, an unknown key', () => {
     const site = workingSite();
     onTestFinished(() => site.remove());

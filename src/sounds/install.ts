@@ -12,17 +12,13 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
-  readFileSync,
-  readdirSync,
   renameSync,
   statSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { embeddedSounds } from './embedded-sounds.js';
-import { PROMPT_NAMES, SOUND_FORMATS } from './prompts.js';
+import { PROMPT_NAMES, SOUND_FILE, SOUND_FORMATS } from './prompts.js';
 
 export interface InstallOptions {
   /** Replace prompt files that already exist (e.g. after an upgrade). */
@@ -38,39 +34,18 @@ export interface InstallResult {
   warnings: string[];
 }
 
-// Only plain prompt names are accepted from the source, so nothing in it can
-// name a path outside the target directory.
-const SOUND_FILE = /^astotp-[a-z0-9]+(?:-[a-z0-9]+)*\.(?:wav|ulaw|gsm)$/;
-
-/** The prompt files to install, by file name: embedded in the bundle, else from the checkout's sounds/. */
-export function soundFiles(): Map<string, Uint8Array> {
-  const files = new Map<string, Uint8Array>();
-  if (embeddedSounds) {
-    for (const name of Object.keys(embeddedSounds).sort()) {
-      const bytes = embeddedSounds[name];
-      if (bytes && SOUND_FILE.test(name)) files.set(name, bytes);
-    }
-    return files;
-  }
-  // Only reached when run from source (ESM); the CommonJS bundle always embeds.
-  const dir = fileURLToPath(new URL('../../sounds/', import.meta.url));
-  for (const name of readdirSync(dir).sort()) {
-    if (SOUND_FILE.test(name)) files.set(name, readFileSync(join(dir, name)));
-  }
-  return files;
-}
-
 /**
- * Writes every prompt file into targetDir (created 0755 if needed), each 0644
+ * Writes the prompt files (by file name; names that are not plain prompt
+ * names are ignored) into targetDir (created 0755 if needed), each 0644
  * via a temp file and rename, so a reader never sees half a file and an
  * existing symlink is replaced, never written through. Any existing target that
  * is not a regular file (a symlink, a directory...) aborts before anything is
  * written. As root, the directory and files are given to the owner of the
  * nearest existing parent (the language dir), so they match Asterisk's tree.
  */
-export function installSounds(targetDir: string, opts: InstallOptions = {}): InstallResult {
-  const files = soundFiles();
-  if (files.size === 0) throw new Error('no voice prompts to install (run scripts/make-sounds.sh)');
+export function installSounds(targetDir: string, source: ReadonlyMap<string, Uint8Array>, opts: InstallOptions = {}): InstallResult {
+  const files = [...source].filter(([name]) => SOUND_FILE.test(name)).sort(([a], [b]) => (a < b ? -1 : 1));
+  if (files.length === 0) throw new Error('no voice prompts to install (run scripts/make-sounds.sh)');
 
   const dir = resolve(targetDir);
   const owner = isRoot() ? statSync(nearestExisting(dirname(dir))) : undefined;
@@ -112,7 +87,7 @@ export function installSounds(targetDir: string, opts: InstallOptions = {}): Ins
   return result;
 }
 
-/** Which prompts have none of wav/ulaw/gsm in dir (symlinks to files count). */
+/** Which prompts have a file in none of the formats in dir (symlinks to files count). */
 export function soundsInstalled(dir: string): { missing: string[] } {
   const missing = PROMPT_NAMES.filter(
     (name) => !SOUND_FORMATS.some((ext) => statOrUndefined(join(dir, `${name}.${ext}`))?.isFile()),

@@ -1,5 +1,5 @@
 // The words of each prompt, for the terminal simulator: from the bundle, or
-// from sounds/prompts.tsv when run from source.
+// from sounds/en/prompts.tsv when run from source.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { embeddedPromptTexts } from './embedded-sounds.js';
@@ -13,7 +13,7 @@ export function promptText(name: string): string | undefined {
 
 function readCheckout(): string {
   try {
-    return readFileSync(fileURLToPath(new URL('../../sounds/prompts.tsv', import.meta.url)), 'utf8');
+    return readFileSync(fileURLToPath(new URL('../../sounds/en/prompts.tsv', import.meta.url)), 'utf8');
   } catch {
     return '';
   }

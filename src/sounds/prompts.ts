@@ -1,5 +1,5 @@
 // Names of astotp's own voice prompts and where Asterisk looks for them.
-// sounds/prompts.tsv holds the texts; test/sounds.test.ts keeps the two in step.
+// sounds/<lang>/prompts.tsv holds the texts; test/sounds.test.ts keeps them in step.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -20,14 +20,23 @@ export type PromptName = (typeof PROMPTS)[PromptKey];
 
 export const PROMPT_NAMES: readonly PromptName[] = Object.values(PROMPTS);
 
-/** Formats shipped per prompt; Asterisk picks whichever transcodes cheapest. */
-export const SOUND_FORMATS = ['wav', 'ulaw', 'gsm'] as const;
+/**
+ * Formats shipped per prompt; Asterisk picks whichever transcodes cheapest
+ * for the call: sln16 (16 kHz) for wideband (G.722) calls, the others 8 kHz.
+ */
+export const SOUND_FORMATS = ['wav', 'ulaw', 'gsm', 'sln16'] as const;
 export type SoundFormat = (typeof SOUND_FORMATS)[number];
+
+/** A plain prompt file name: nothing taken from a sound source can name another path. */
+export const SOUND_FILE = /^astotp-[a-z0-9]+(?:-[a-z0-9]+)*\.(?:wav|ulaw|gsm|sln16)$/;
 
 /** Sub-directory of the language dir that holds the prompts, e.g. sounds/en/otp/. */
 export const DEFAULT_SOUNDS_SUBDIR = 'otp';
 
-/** Language dir the prompts are installed under; Asterisk falls back to 'en' for other languages. */
+/** Languages shipped: those Debian has Asterisk core sounds for, so the digits match the prompts. */
+export const SOUND_LANGUAGES = ['en', 'es', 'fr', 'it', 'ru'] as const;
+
+/** The language Asterisk falls back to for a channel language it has no file in. */
 export const SOUNDS_LANGUAGE = 'en';
 
 /** What the call flow passes to STREAM FILE / GET DATA: relative to the language dir, no extension. */

@@ -4,8 +4,7 @@ import { dirname, join } from 'node:path';
 import { pbotpCall } from '../../call/pbotp-settings.js';
 import { defaults, loadSettings, ownerAnchor, SettingsError, type Settings } from '../../config/settings.js';
 import { asteriskConfigDir, asteriskVarDir, defaultKeyPath } from '../../config/paths.js';
-import { soundsInstalled } from '../../sounds/install.js';
-import { defaultSoundsRoot, PROMPT_NAMES, SOUNDS_LANGUAGE } from '../../sounds/prompts.js';
+import { defaultSoundsRoot } from '../../sounds/prompts.js';
 import { preloadSqliteAddon } from '../../native/sqlite-addon.js';
 import { actAsDatabaseOwner } from '../../os/identity.js';
 import { expectPositionals } from '../args.js';
@@ -15,6 +14,7 @@ import { errorText, fail, pass, warn, type Check } from '../doctor/check.js';
 import { checkDialplan } from '../doctor/dialplan.js';
 import { checkDatabaseAndKey, checkOwnership } from '../doctor/files.js';
 import { checkClock, checkNode } from '../doctor/runtime.js';
+import { checkSounds } from '../doctor/sounds.js';
 
 export const command: Command = {
   help: `Usage: astotp doctor [--json]
@@ -24,7 +24,8 @@ config file (one FAIL per error, with file and line), Node and the SQLite
 addon, database (opens, schema), key file (mode 0600, belongs to the
 database), ownership of database, -wal, -shm and
 key file by the user Asterisk runs as (the owner of $AST_VAR_DIR, by default
-/var/lib/asterisk), voice prompts installed, pbotp settings where configured,
+/var/lib/asterisk), voice prompts installed (English and every other
+language that has any), pbotp settings where configured,
 the dialplan (extensions.conf and its #includes: lines that put caller data
 such as \${CALLERID(num)} into astotp's arguments unfiltered, and profiles
 that take the user from the caller ID without a PIN), clock and NTP. Run it
@@ -45,7 +46,7 @@ as root or as the Asterisk user. Exits 1 if any check fails.
     checks.push(...checkNode());
     checks.push(...(await checkDatabaseAndKey(settings)));
     checks.push(...checkOwnership(settings, asteriskVarDir(ctx.env)));
-    checks.push(sounds(ctx, settings));
+    checks.push(...checkSounds(defaultSoundsRoot(ctx.env), settings.sounds));
     const pbotp = pbotpSettings(settings);
     if (pbotp) checks.push(pbotp);
     checks.push(...checkDialplan(asteriskConfigDir(ctx.env), settings));
@@ -92,16 +93,5 @@ function pbotpSettings(s: Settings): Check | null {
     return pass('pbotp', `group ${p.group}, host ${p.host}, ${p.digits}-digit responses`);
   } catch (err) {
     return (s.mode === 'pbotp' ? fail : warn)('pbotp', `${errorText(err)} (a pbotp call would fail)`);
-  }
-}
-
-function sounds(ctx: CliContext, s: Settings): Check {
-  const dir = join(defaultSoundsRoot(ctx.env), SOUNDS_LANGUAGE, s.sounds);
-  try {
-    const { missing } = soundsInstalled(dir);
-    if (missing.length === 0) return pass('sounds', `all ${PROMPT_NAMES.length} prompts are in ${dir}`);
-    return fail('sounds', `${missing.length} of ${PROMPT_NAMES.length} prompts missing in ${dir} (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', ...' : ''}); run astotp install-sounds`);
-  } catch (err) {
-    return fail('sounds', errorText(err));
   }
 }
