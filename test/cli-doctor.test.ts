@@ -1,8 +1,12 @@
 // astotp doctor on a working site and on the usual ways a site breaks.
+import { createSocket } from 'node:dgram';
 import { chmodSync, chownSync, existsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { CliSite } from './helpers/cli-site.js';
+import { tempDir } from './helpers/temp.js';
 
 interface Report {
   ok: boolean;
@@ -93,6 +97,20 @@ describe('astotp doctor', () => {
       expect.stringMatching(new RegExp(`^${conf}:6: colour: unknown setting`)),
     ]);
     expect(site.cli(['doctor']).stdout).toContain(`FAIL  config: ${conf}:4: key "ask_pin" is already set on line 2\n`);
+  });
+
+  it('fails a bad issuer at its line, and enroll reports the same line instead of blaming --issuer', () => {
+    const site = workingSite();
+    onTestFinished(() => site.remove());
+    site.config({ issuer: 'Acme Co:PBX' });
+    const conf = join(site.confDir, 'astotp.conf');
+    const problem = `${conf}:3: issuer: expected 1 to 64 characters, without ":"`;
+    expect(failed(site).config).toBe(problem);
+    const r = site.cli(['enroll', '1002', '--no-confirm', '--no-pin', '--qr', 'none']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`astotp: ${problem}\n`);
+    const given = site.cli(['enroll', '1002', '--config', '/dev/null', '--issuer', 'a:b', '--no-confirm', '--no-pin', '--qr', 'none']);
+    expect(given.stderr).toMatch(/^astotp: --issuer: expected 1 to 64 characters, without ":"$/m);
   });
 
   it('fails users whose codes are longer than a call asks for', () => {
@@ -240,5 +258,101 @@ describe('astotp doctor', () => {
         expect.stringMatching(/^\[desk\] asks no PIN and takes the user from the caller ID: one factor only/),
       ]);
     });
+  });
+});
+
+describe('the clock', () => {
+  /** A PATH whose timedatectl and chronyc say what the test wants: nothing (exit 1) unless given. */
+  function syncTools(timedatectl: string | null): Record<string, string> {
+    const bin = tempDir('astotp-bin-');
+    writeFileSync(join(bin, 'timedatectl'), timedatectl === null ? '#!/bin/sh\nexit 1\n' : `#!/bin/sh\necho ${timedatectl}\n`, { mode: 0o755 });
+    writeFileSync(join(bin, 'chronyc'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+    return { PATH: `${bin}:${process.env.PATH}` };
+  }
+
+  const lines = (out: string, check: string) => out.split('\n').filter((l) => l.slice(6).startsWith(`${check}: `));
+
+  /** An SNTP server on a port the OS picks, whose clock is `skewS` seconds off this one. */
+  async function sntpServer(skewS: number): Promise<string> {
+    const socket = createSocket('udp4');
+    onTestFinished(() => new Promise<void>((done) => socket.close(() => done())));
+    socket.on('message', (req, from) => {
+      const ntp = (ms: number, b: Buffer, at: number) => {
+        b.writeUInt32BE(Math.floor(ms / 1000) + 2_208_988_800, at);
+        b.writeUInt32BE(Math.floor(((ms % 1000) / 1000) * 2 ** 32), at + 4);
+      };
+      const reply = Buffer.alloc(48);
+      reply[0] = 0x24; // version 4, mode 4 (server)
+      reply[1] = 2; // stratum
+      req.copy(reply, 24, 40, 48);
+      const now = Date.now() + skewS * 1000;
+      ntp(now, reply, 32);
+      ntp(now, reply, 40);
+      socket.send(reply, from.port, from.address);
+    });
+    await new Promise<void>((done) => socket.bind(0, '127.0.0.1', done));
+    return `ntp://127.0.0.1:${(socket.address() as AddressInfo).port}`;
+  }
+
+  /** An HTTP server on a port the OS picks whose Date header is `skewS` seconds off; null: no Date header. */
+  async function httpServer(skewS: number | null): Promise<string> {
+    const server = createServer((_req, res) => {
+      if (skewS === null) res.sendDate = false;
+      else res.setHeader('Date', new Date(Date.now() + skewS * 1000).toUTCString());
+      res.end();
+    });
+    onTestFinished(() => new Promise<void>((done) => server.close(() => done())));
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  }
+
+  it('warns, exit 0, when nothing says the clock is synchronised; passes when timedatectl does', async () => {
+    const site = workingSite();
+    onTestFinished(() => site.remove());
+    const unknown = await site.cliAsync(['doctor'], syncTools(null));
+    expect(unknown.status, unknown.stdout).toBe(0);
+    expect(lines(unknown.stdout, 'ntp')).toEqual([expect.stringMatching(/^WARN {2}ntp: cannot tell whether the clock is synchronised .*clock_source/)]);
+    expect(unknown.stdout).toMatch(/^All essential checks passed, \d+ warnings?\.$/m);
+    const synced = await site.cliAsync(['doctor'], syncTools('yes'));
+    expect(lines(synced.stdout, 'ntp')).toEqual(['PASS  ntp: synchronised (timedatectl)']);
+  });
+
+  it('compares the clock with an SNTP clock_source: FAIL beyond half a period, WARN beyond 2 s', async () => {
+    const site = workingSite();
+    onTestFinished(() => site.remove());
+    const env = syncTools('yes');
+    const cases: Array<[number, number, RegExp]> = [
+      [3600, 1, /^FAIL {2}clock: this PBX's clock is 3\d{3}(\.\d+)? s behind the time at ntp:\/\/127\.0\.0\.1:\d+; codes fail beyond 15 s/],
+      [-20, 1, /^FAIL {2}clock: this PBX's clock is \d+(\.\d+)? s ahead of the time at ntp:/],
+      [6, 0, /^WARN {2}clock: this PBX's clock is \d(\.\d+)? s behind the time at ntp:.*synchronise both with NTP$/],
+      [0, 0, /^PASS {2}clock: this PBX's clock is within 2 s of the time at ntp:\/\/127\.0\.0\.1:\d+ \(-?\d+ ms\)$/],
+    ];
+    for (const [skew, status, line] of cases) {
+      site.config({ clock_source: await sntpServer(skew) });
+      const r = await site.cliAsync(['doctor'], env);
+      expect(r.status, r.stdout).toBe(status);
+      expect(lines(r.stdout, 'clock').slice(1)).toEqual([expect.stringMatching(line)]);
+    }
+  });
+
+  it('reads the Date header of an HTTP clock_source, and warns when it cannot compare', async () => {
+    const site = workingSite();
+    onTestFinished(() => site.remove());
+    const env = syncTools('yes');
+    site.config({ clock_source: await httpServer(-3600) });
+    const off = await site.cliAsync(['doctor'], env);
+    expect(off.status).toBe(1);
+    expect(lines(off.stdout, 'clock').slice(1)).toEqual([expect.stringMatching(/^FAIL {2}clock: this PBX's clock is 3\d{3}(\.\d+)? s ahead of the time at http:\/\/127\.0\.0\.1:\d+\/; codes fail beyond 15 s/)]);
+    site.config({ clock_source: await httpServer(null) });
+    const undated = await site.cliAsync(['doctor'], env);
+    expect(undated.status, undated.stdout).toBe(0);
+    expect(lines(undated.stdout, 'clock').slice(1)).toEqual([expect.stringMatching(/^WARN {2}clock: cannot compare with http:\/\/127\.0\.0\.1:\d+\/ \(clock_source\): the answer has no Date header$/)]);
+  });
+
+  it('refuses a clock_source that is neither NTP nor HTTP, at its line', () => {
+    const site = workingSite();
+    onTestFinished(() => site.remove());
+    site.config({ clock_source: 'pool.ntp.org' });
+    expect(failed(site).config).toBe(`${join(site.confDir, 'astotp.conf')}:3: clock_source: expected ntp://HOST[:PORT] or an http:// or https:// URL`);
   });
 });

@@ -116,11 +116,36 @@ describe('astotp enroll', () => {
     expect(site.json(['list']).value).toEqual([]);
   });
 
-  it('warns that a non-numeric user ID must be named in a profile', () => {
+  it('refuses new IDs no caller can type, unless --allow-untypable; such users stay manageable', () => {
     const site = new CliSite();
-    const r = site.cli(['enroll', 'alice@example', '--no-confirm', '--no-pin', '--qr', 'none']);
-    expect(r.status).toBe(0);
-    expect(r.stderr).toContain('user = alice@example');
+    onTestFinished(() => site.remove());
+    const enroll = (id: string, ...extra: string[]) => site.cli(['enroll', id, '--no-confirm', '--no-pin', '--qr', 'none', ...extra]);
+    const long = enroll('12345678901');
+    expect(long.status).toBe(1);
+    expect(long.stderr).toMatch(/^astotp: user ID 12345678901 has 11 digits, more than a call takes \(id_max_digits = 10 in astotp.conf\), so no caller can type it; nothing was saved .*--allow-untypable/m);
+    const letters = enroll('alice@example');
+    expect(letters.status).toBe(1);
+    expect(letters.stderr).toMatch(/^astotp: user ID alice@example is not all digits, so no caller can type it on a keypad; nothing was saved/m);
+    expect(existsSync(site.db)).toBe(false);
+
+    const allowed = enroll('alice@example', '--allow-untypable');
+    expect(allowed.status, allowed.stderr).toBe(0);
+    expect(allowed.stderr).toContain('only a profile of astotp.conf that names it (user = alice@example)');
+    for (const args of [['show', 'alice@example'], ['reset', 'alice@example', '--no-confirm', '--qr', 'none'], ['disable', 'alice@example'], ['enable', 'alice@example'], ['unlock', 'alice@example'], ['remove', 'alice@example', '--yes']]) {
+      const r = site.cli(args);
+      expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+    expect(site.json(['list']).value).toEqual([]);
+  });
+
+  it('takes an ID as long as a profile lets the caller type, or a caller ID can be', () => {
+    const site = new CliSite();
+    onTestFinished(() => site.remove());
+    site.config({}, { long: { id_max_digits: 12 } });
+    expect(site.cli(['enroll', '123456789012', '--no-confirm', '--no-pin', '--qr', 'none']).status).toBe(0);
+    site.config({}, { door: { user: 'callerid' } });
+    expect(site.cli(['enroll', '491511234567890', '--no-confirm', '--no-pin', '--qr', 'none']).status).toBe(0);
+    expect(site.cli(['enroll', '4915112345678901', '--no-confirm', '--no-pin', '--qr', 'none']).stderr).toMatch(/16 digits, more than a call takes \(id_max_digits = 10 in astotp.conf, 15 for a caller ID\)/);
   });
 
   it('creates a key file of mode 0600 and a database nobody else can read', () => {

@@ -1,6 +1,6 @@
 // The user-management commands through the built bundle: replay, lockout,
 // state changes, removal that never deletes on a typo, and the audit log.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { UserView } from '../src/cli/user-view.js';
 import { CliSite } from './helpers/cli-site.js';
 import { SECRET, totp, wrongCode } from './helpers/site.js';
@@ -140,5 +140,74 @@ describe('astotp list, show, log', () => {
     expect(said).not.toMatch(new RegExp(`${bad}|${good}`));
     expect(site.json<unknown[]>(['log', '--since', '2999-01-01']).value).toEqual([]);
     expect(site.json<unknown[]>(['log', '--limit', '1']).value).toHaveLength(1);
+  });
+});
+
+describe('what the admin is told', () => {
+  /** How astotp shows a time everywhere: UTC, labelled. */
+  const utc = (unix: number) => `${new Date(unix * 1000).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+  // Far from UTC, so a time shown in local time could not pass for UTC.
+  const elsewhere = { TZ: 'America/New_York' };
+
+  it('logs a code right a few steps outside the window as off by that much, and still refuses it', async () => {
+    const site = new CliSite();
+    onTestFinished(() => site.remove());
+    site.enroll('1001', '4321');
+    // 4 steps ahead, or 3 if a step ends between oathtool and astotp.
+    const ahead = site.cli(['verify', '1001', totp(SECRET, { offset: 120 })]);
+    expect([ahead.stdout, ahead.status]).toEqual(['FAILURE (bad-credentials)\n', 1]);
+    expect(ahead.stderr).toMatch(/^detail: code off by (4 steps \(120|3 steps \(90) s ahead of this PBX's clock\)$/m);
+    const behind = site.cli(['verify', '1001', totp(SECRET, { offset: -90 })]);
+    expect(behind.stderr).toMatch(/^detail: code off by (3 steps \(90|2 steps \(60) s behind this PBX's clock\)$/m);
+    const { value } = site.json<Array<{ detail: string }>>(['log']);
+    expect(value.map((e) => e.detail)).toEqual([expect.stringMatching(/^code off by \d steps \(\d+ s ahead/), expect.stringMatching(/^code off by \d steps \(\d+ s behind/)]);
+    // The caller hears and gets what any wrong code gets.
+    const call = await site.call({ inputs: ['1001', '4321', totp(SECRET, { offset: 120 })] });
+    expect(call.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'bad-credentials' });
+    expect(JSON.stringify(call.variables) + call.said.join(' ')).not.toMatch(/off by|ahead|behind/);
+  });
+
+  it('shows a lock with the failures that started it, and every time in UTC', () => {
+    const site = new CliSite();
+    onTestFinished(() => site.remove());
+    site.config({ lockout_failures: 2, lockout_minutes: 15 });
+    site.enroll('1001', null);
+    site.cli(['verify', '1001', wrongCode()]);
+    site.cli(['verify', '1001', wrongCode()]);
+    const refused = site.cli(['verify', '1001', totp()], '', elsewhere);
+    expect(refused.stdout).toBe('FAILURE (locked)\n');
+
+    const log = site.json<Array<{ at: number; detail: string }>>(['log']).value;
+    const lockedAt = log[1]!.at;
+    const until = utc(lockedAt + 15 * 60);
+    expect(log[1]!.detail).toBe('wrong code; now locked for 15 min');
+    expect(log[2]!.detail).toBe(`locked until ${until}`);
+    expect(refused.stderr).toContain(`detail: locked until ${until}\n`);
+
+    const show = site.cli(['show', '1001'], '', elsewhere).stdout;
+    expect(show).toContain(`locked until: ${until} (after 2 failures)\n`);
+    expect(show).toContain('failures:     0\n');
+    expect(show).toMatch(/^created: +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/m);
+    const list = site.cli(['list'], '', elsewhere).stdout.split('\n');
+    expect(list[0]).toMatch(/^USER +ENABLED +LOCKED UNTIL +FAILURES/);
+    expect(list[1]).toContain(`  ${until} (after 2 failures)  0  `);
+    expect(site.json<Array<{ locked_after_failures: number | null }>>(['list']).value[0]!.locked_after_failures).toBe(2);
+    const logText = site.cli(['log'], '', elsewhere).stdout.split('\n');
+    expect(logText[2]).toMatch(new RegExp(`^${utc(lockedAt)}  1001 `));
+
+    expect(site.cli(['unlock', '1001']).status).toBe(0);
+    expect(site.cli(['show', '1001']).stdout).toContain('locked until: -\n');
+    expect(site.json<Array<{ locked_after_failures: number | null }>>(['list']).value[0]!.locked_after_failures).toBeNull();
+  });
+
+  it('reads a --since date-time without a zone as UTC', () => {
+    const site = new CliSite();
+    onTestFinished(() => site.remove());
+    site.enroll('1001', null);
+    site.cli(['verify', '1001', wrongCode()]);
+    const at = site.json<Array<{ at: number }>>(['log']).value[0]!.at;
+    const minute = (unix: number) => new Date(unix * 1000).toISOString().slice(0, 16);
+    expect(site.json<unknown[]>(['log', '--since', minute(at - 60)], '', elsewhere).value).toHaveLength(1);
+    expect(site.json<unknown[]>(['log', '--since', minute(at + 60)], '', elsewhere).value).toHaveLength(0);
   });
 });

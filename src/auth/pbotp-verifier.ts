@@ -10,7 +10,7 @@ import type { Store } from '../store/store.js';
 import type { StoreTx } from '../store/tables.js';
 import type { Context } from './verifier.js';
 import { fail, pass, verdictOf, type Judgement, type Verdict } from './verdict.js';
-import { systemClock, type Clock } from './clock.js';
+import { shownTime, systemClock, type Clock } from './clock.js';
 import { Lockout, type LockRules } from './lockout.js';
 import { maskedId } from './masked-id.js';
 import { recordAuditEntry } from './audit-entry.js';
@@ -106,5 +106,5 @@ export class PbotpVerifier {
 }
 
 function locked(until: number): Judgement {
-  return fail('locked', `pbotp locked until ${new Date(until * 1000).toISOString()}`);
+  return fail('locked', `pbotp locked until ${shownTime(until)}`);
 }

@@ -29,15 +29,26 @@ export function otpauthUri(p: TotpParams, issuer: string, user: string): string 
   });
 }
 
-/** A valid code has the time step it belongs to; a wrong one may have been right once (replayed: its step is not newer than the last used). */
-export type CodeCheck = { valid: true; timeStep: number } | { valid: false; replayed: boolean };
+/**
+ * A valid code has the time step it belongs to; a wrong one may have been
+ * right once (replayed: its step is not newer than the last used), or be
+ * right a few steps outside the window (offBy: steps from now, positive when
+ * the code is from the future, i.e. the phone's clock is ahead).
+ */
+export type CodeCheck = { valid: true; timeStep: number } | { valid: false; replayed: boolean; offBy: number | null };
+
+/**
+ * How many steps beyond the window a wrong code is still looked up, only to
+ * tell the admin that a clock is off: such a code is never accepted.
+ */
+export const NEAR_MISS_STEPS = 4;
 
 /**
  * Checks a typed code within ±window steps of now. Codes of the wrong length or
  * with non-digits are simply wrong (otplib would throw on them).
  */
 export function checkCode(p: TotpParams, code: string, opts: { window: number; afterStep: number | null; now?: number }): CodeCheck {
-  if (code.length !== p.digits || !/^\d+$/.test(code)) return { valid: false, replayed: false };
+  if (code.length !== p.digits || !/^\d+$/.test(code)) return { valid: false, replayed: false, offBy: null };
   const base = {
     secret: p.secret,
     token: code,
@@ -49,6 +60,7 @@ export function checkCode(p: TotpParams, code: string, opts: { window: number; a
   };
   const fresh = verifySync(opts.afterStep === null ? base : { ...base, afterTimeStep: opts.afterStep });
   if (fresh.valid && 'timeStep' in fresh) return { valid: true, timeStep: fresh.timeStep };
-  if (opts.afterStep === null) return { valid: false, replayed: false };
-  return { valid: false, replayed: verifySync(base).valid };
+  if (opts.afterStep !== null && verifySync(base).valid) return { valid: false, replayed: true, offBy: null };
+  const near = verifySync({ ...base, epochTolerance: (opts.window + NEAR_MISS_STEPS) * p.period });
+  return { valid: false, replayed: false, offBy: near.valid ? near.delta : null };
 }

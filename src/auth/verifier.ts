@@ -3,7 +3,7 @@
 // answer never tells which factor was wrong or whether the user exists.
 import type { Store } from '../store/store.js';
 import type { StoreTx, UserRow } from '../store/tables.js';
-import { systemClock, type Clock } from './clock.js';
+import { shownTime, systemClock, type Clock } from './clock.js';
 import { lockEnd, Lockout, type LockRules } from './lockout.js';
 import type { MasterKey } from './master-key.js';
 import { maskedId } from './masked-id.js';
@@ -64,7 +64,7 @@ export class Verifier {
   private async decide(t: StoreTx, u: UserRow | undefined, before: UserRow | undefined, a: Attempt, pinOk: boolean, now: number): Promise<Judgement> {
     if (!u) return fail('bad-credentials', a.user === null ? 'no user ID (the caller ID is not a number)' : 'unknown user');
     const lockedUntil = lockEnd(u, now);
-    if (lockedUntil !== null) return fail('locked', `locked until ${new Date(lockedUntil * 1000).toISOString()}`);
+    if (lockedUntil !== null) return fail('locked', `locked until ${shownTime(lockedUntil)}`);
     if (!u.enabled) return fail('bad-credentials', 'user disabled');
     const secret = openSecret(this.key.secretKey, u.id, u.secret_box);
     if (secret === null) return fail('error', 'secret does not decrypt with this key file');
@@ -80,7 +80,7 @@ export class Verifier {
       await lockout.success(u.id, now);
       return pass(a.pin === null ? 'code ok (PIN not asked)' : 'PIN and code ok');
     }
-    const wrong = [pinGood ? null : 'wrong PIN', code.valid ? null : code.replayed ? 'replayed code' : 'wrong code'].filter(Boolean).join(', ');
+    const wrong = [pinGood ? null : 'wrong PIN', code.valid ? null : code.replayed ? 'replayed code' : wrongCode(code.offBy, u.period)].filter(Boolean).join(', ');
     const lockStarted = (await lockout.failure(u.id, now)) !== null;
     return fail('bad-credentials', lockStarted ? `${wrong}; now locked for ${this.rules.lockoutMinutes} min` : wrong);
   }
@@ -100,4 +100,11 @@ export class Verifier {
       // The old hash still verifies; the next login tries again.
     }
   }
+}
+
+/** For the admin only (audit detail, never the caller): a code right a few steps away points at a clock, not a guesser. */
+function wrongCode(offBy: number | null, period: number): string {
+  if (offBy === null) return 'wrong code';
+  const steps = Math.abs(offBy);
+  return `code off by ${steps} step${steps === 1 ? '' : 's'} (${steps * period} s ${offBy > 0 ? 'ahead of' : 'behind'} this PBX's clock)`;
 }

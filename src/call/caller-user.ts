@@ -7,7 +7,7 @@ import type { UserSource } from '../config/settings.js';
 import type { CallInfo } from './channel.js';
 
 /** E.164 numbers have at most 15 digits. */
-const CALLER_ID_MAX_DIGITS = 15;
+export const CALLER_ID_MAX_DIGITS = 15;
 
 /** Characters that split or join AGI arguments (`,` `|`) or a FastAGI query (`&` `=`). */
 const ARGUMENT_SYNTAX = /[,&=|]/;

@@ -2,7 +2,7 @@
 // secret (URI and QR, on stdout only) and proving the phone has it by asking
 // for one current code before anything is saved.
 import { checkCode, newSecret, otpauthUri, type TotpParams } from '../auth/totp.js';
-import type { Algorithm, Settings } from '../config/settings.js';
+import { issuerName, type Algorithm, type Settings } from '../config/settings.js';
 import { choiceOption, flagOption, intOption, stringOption, type OptionSpec, type ParsedArgs } from './args.js';
 import type { CliContext } from './command.js';
 import { CliFailure, UsageError } from './errors.js';
@@ -55,10 +55,15 @@ export function enrolmentOptions(args: ParsedArgs, s: Settings): { params: Enrol
   return { params, qr: qrOption(args), confirm: !flagOption(args, 'no-confirm'), shorterCode: digits < s.digits };
 }
 
+/** The settings' issuer was checked where astotp.conf was read; only --issuer is checked here. */
 export function issuerOption(args: ParsedArgs, s: Settings): string {
-  const issuer = stringOption(args, 'issuer') ?? s.issuer;
-  if (issuer.includes(':') || issuer.length > 64) throw new UsageError('--issuer must be at most 64 characters and without ":"');
-  return issuer;
+  const given = stringOption(args, 'issuer');
+  if (given === undefined) return s.issuer;
+  try {
+    return issuerName(given);
+  } catch (err) {
+    throw new UsageError(`--issuer: ${(err as Error).message}`);
+  }
 }
 
 export function qrOption(args: ParsedArgs): QrStyle {

@@ -1,11 +1,9 @@
 // Tables and times for people; JSON for programs.
+import { shownTime } from '../auth/clock.js';
 
-/** Local time, to the second, as an admin reads it next to syslog. */
-export function localTime(unix: number | null): string {
-  if (unix === null) return '-';
-  const d = new Date(unix * 1000);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+/** A table cell or show line for a time that may be unset. */
+export function timeCell(unix: number | null): string {
+  return unix === null ? '-' : shownTime(unix);
 }
 
 export function isoTime(unix: number | null): string | null {

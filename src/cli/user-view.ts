@@ -2,12 +2,14 @@
 import { systemClock } from '../auth/clock.js';
 import { lockEnd } from '../auth/lockout.js';
 import type { UserRow } from '../store/tables.js';
-import { isoTime, localTime } from './format.js';
+import { isoTime, timeCell } from './format.js';
 
 export interface UserView {
   id: string;
   enabled: boolean;
   locked_until: string | null;
+  /** The failures that started the running lock; null when not locked. */
+  locked_after_failures: number | null;
   failures: number;
   last_success: string | null;
   created: string | null;
@@ -23,11 +25,28 @@ export function lockedUntil(u: UserRow, now = systemClock()): number | null {
   return lockEnd(u, now);
 }
 
-export function userView(u: UserRow): UserView {
+/**
+ * The failures behind a running lock. Starting a lock sets the stored count
+ * back to 0 (auth/lockout.ts), and only the failure that reaches
+ * lockout_failures starts one, so that setting is the count; it is wrong
+ * only for a lock started before the setting was changed.
+ */
+function lockedAfter(u: UserRow, lockoutFailures: number): number | null {
+  return lockedUntil(u) === null ? null : lockoutFailures;
+}
+
+/** "-", or the lock's end and the failures that started it. */
+export function lockCell(u: UserRow, lockoutFailures: number): string {
+  const until = lockedUntil(u);
+  return until === null ? '-' : `${timeCell(until)} (after ${lockedAfter(u, lockoutFailures)} failures)`;
+}
+
+export function userView(u: UserRow, lockoutFailures: number): UserView {
   return {
     id: u.id,
     enabled: u.enabled === 1,
     locked_until: isoTime(lockedUntil(u)),
+    locked_after_failures: lockedAfter(u, lockoutFailures),
     failures: u.failures,
     last_success: isoTime(u.last_success),
     created: isoTime(u.created_at),
@@ -41,6 +60,6 @@ export function userView(u: UserRow): UserView {
 
 export const LIST_HEADER = ['USER', 'ENABLED', 'LOCKED UNTIL', 'FAILURES', 'LAST SUCCESS', 'CREATED'];
 
-export function listRow(u: UserRow): string[] {
-  return [u.id, u.enabled ? 'yes' : 'no', localTime(lockedUntil(u)), String(u.failures), localTime(u.last_success), localTime(u.created_at)];
+export function listRow(u: UserRow, lockoutFailures: number): string[] {
+  return [u.id, u.enabled ? 'yes' : 'no', lockCell(u, lockoutFailures), String(u.failures), timeCell(u.last_success), timeCell(u.created_at)];
 }

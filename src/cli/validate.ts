@@ -1,5 +1,7 @@
 // What the CLI accepts as a user ID, a PIN, a code and a secret.
 import { isBase32Secret } from '../auth/totp.js';
+import { CALLER_ID_MAX_DIGITS } from '../call/caller-user.js';
+import { applyProfile, type Settings } from '../config/settings.js';
 import { CliFailure, UsageError } from './errors.js';
 
 const USER_ID = /^[0-9A-Za-z+_.@-]{1,64}$/;
@@ -10,9 +12,21 @@ export function checkUserId(id: string): string {
   return id;
 }
 
-/** A phone keypad can only type digits: other IDs must come from the dialplan. */
-export function keypadWarning(id: string): string | null {
-  return /^\d+$/.test(id) ? null : `user ID ${id} is not all digits, so it cannot be typed on a phone; name it in a profile of astotp.conf (user = ${id}) and run AGI(otp/astotp,profile=NAME)`;
+/**
+ * Why no call could ever reach this ID on its own, or null. A keypad types
+ * digits only, the ID prompt stops at id_max_digits ([general] or a profile
+ * that asks), and a profile with user = callerid reads up to 15 digits; any
+ * other ID is reached only by a profile that names it.
+ */
+export function untypable(id: string, s: Settings): string | null {
+  const asking = [s, ...[...s.profiles.values()].map((p) => applyProfile(s, p))];
+  const prompt = Math.max(...asking.filter((c) => c.user.from === 'prompt').map((c) => c.idMaxDigits));
+  const callerId = asking.some((c) => c.user.from === 'callerid');
+  const longest = Math.max(prompt, callerId ? CALLER_ID_MAX_DIGITS : 0);
+  if (!/^\d+$/.test(id)) return `user ID ${id} is not all digits, so no caller can type it on a keypad`;
+  if (id.length <= longest) return null;
+  const limits = `id_max_digits = ${prompt} in astotp.conf${callerId ? `, ${CALLER_ID_MAX_DIGITS} for a caller ID` : ''}`;
+  return `user ID ${id} has ${id.length} digits, more than a call takes (${limits}), so no caller can type it`;
 }
 
 /** The PIN's rules; the message never repeats what was typed. */

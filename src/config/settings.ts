@@ -7,6 +7,7 @@ import { checkLoginField } from '../pbotp/login.js';
 import { checkBaseUrl } from '../pbotp/url.js';
 import type { Algorithm } from '../totp/algorithm.js';
 import { isPostgresUrl, urlHasPassword } from '../store/location.js';
+import { parseClockSource, type ClockSource } from './clock-source.js';
 import { readConf, type ConfSection } from './conf-file.js';
 import { configPath, defaultDbPath, defaultKeyPath } from './paths.js';
 
@@ -65,6 +66,8 @@ export interface Settings {
   dbPoolSize: number;
   /** This PBX's name in the audit log (several PBXs may share one database). */
   pbxName: string;
+  /** A server doctor compares the clock with; none by default. */
+  clockSource: ClockSource | null;
 }
 
 /**
@@ -139,6 +142,14 @@ function checked(check: (v: string) => unknown) {
   };
 }
 
+function clockSource(v: string): ClockSource {
+  try {
+    return parseClockSource(v);
+  } catch (err) {
+    throw new SettingsError((err as Error).message, { cause: err });
+  }
+}
+
 /** A name for logs: what a host name may hold, so it prints the same everywhere. */
 function pbxName(v: string): string {
   const name = v.trim();
@@ -151,6 +162,15 @@ function databaseUrl(v: string, where?: string): string {
   if (!urlHasPassword(v)) return v;
   const text = 'the PostgreSQL URL holds a password; passwords never go into the config file, the environment or on the command line: put it in ~/.pgpass or the file passfile= names (mode 0600), or PGPASSWORD';
   throw new SettingsError(where ? `${where}: ${text}` : text);
+}
+
+/**
+ * The name authenticator apps show: the otpauth:// label is "issuer:user",
+ * so a colon would move the split. One rule for astotp.conf and --issuer.
+ */
+export function issuerName(v: string): string {
+  if (v.length === 0 || v.length > 64 || v.includes(':')) throw new SettingsError('expected 1 to 64 characters, without ":"');
+  return v;
 }
 
 function path(v: string): string {
@@ -177,7 +197,7 @@ const CONF_KEYS: Record<string, Setter> = {
   lockout_failures: (s, v) => (s.lockoutFailures = int(1, 1000)(v)),
   lockout_minutes: (s, v) => (s.lockoutMinutes = int(1, 525600)(v)),
   sounds: (s, v) => (s.sounds = soundPath(v)),
-  issuer: (s, v) => (s.issuer = v.slice(0, 64)),
+  issuer: (s, v) => (s.issuer = issuerName(v)),
   digits: (s, v) => (s.digits = Number(oneOf('6', '8')(v)) as 6 | 8),
   algorithm: (s, v) => (s.algorithm = oneOf<Algorithm>('SHA1', 'SHA256', 'SHA512')(v)),
   period: (s, v) => (s.period = int(15, 300)(v)),
@@ -193,6 +213,7 @@ const CONF_KEYS: Record<string, Setter> = {
   db_insecure_tls: (s, v) => (s.dbInsecureTls = bool(v)),
   db_pool: (s, v) => (s.dbPoolSize = int(1, 1000)(v)),
   pbx_name: (s, v) => (s.pbxName = pbxName(v)),
+  clock_source: (s, v) => (s.clockSource = clockSource(v)),
 };
 
 /**
@@ -247,6 +268,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): Settings {
     dbPoolSize: 10,
     // A host name Node reports may hold anything; the audit column must not.
     pbxName: hostname().replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64) || 'pbx',
+    clockSource: null,
   };
 }
 

@@ -12,8 +12,8 @@ export class CliSite extends Site {
   }
 
   /** Runs the CLI and parses its stdout as JSON, failing loudly when it is not. */
-  json<T = unknown>(args: string[], input = ''): { result: CliResult; value: T } {
-    const result = this.cli([...args, '--json'], input);
+  json<T = unknown>(args: string[], input = '', env: Record<string, string> = {}): { result: CliResult; value: T } {
+    const result = this.cli([...args, '--json'], input, env);
     try {
       return { result, value: JSON.parse(result.stdout) as T };
     } catch {

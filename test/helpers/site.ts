@@ -1,7 +1,7 @@
 // A throwaway PBX layout for tests: Asterisk-like directories in a temp dir,
 // the built bundle as admin CLI, and TOTP codes from Debian's oathtool, an
 // implementation independent of the one under test.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUNDLE_PATH, runCall, type CallResult, type RunCallOptions } from './asterisk-peer.js';
@@ -44,9 +44,23 @@ export class Site {
     writeFileSync(join(this.confDir, 'astotp.conf'), `; written by a test\n[general]\n${lines(general)}${sections.join('')}`);
   }
 
-  cli(args: string[], input = ''): CliResult {
-    const r = spawnSync(process.execPath, [BUNDLE_PATH, ...args], { env: this.env, input, encoding: 'utf8', timeout: 30_000 });
+  /** `env` adds to the admin shell's environment, e.g. { TZ: ... }. */
+  cli(args: string[], input = '', env: Record<string, string> = {}): CliResult {
+    const r = spawnSync(process.execPath, [BUNDLE_PATH, ...args], { env: { ...this.env, ...env }, input, encoding: 'utf8', timeout: 30_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /** Like cli, without blocking this process: for commands that talk to a server the test runs. */
+  cliAsync(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+    const child = spawn(process.execPath, [BUNDLE_PATH, ...args], { env: { ...this.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    return new Promise((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
   }
 
   enroll(user: string, pin: string | null, secret = SECRET, extra: string[] = []): void {

@@ -13,6 +13,7 @@ import { json } from '../format.js';
 import { errorText, fail, pass, warn, type Check } from '../doctor/check.js';
 import { checkDialplan } from '../doctor/dialplan.js';
 import { checkDatabaseAndKey, checkOwnership } from '../doctor/files.js';
+import { checkClockSource } from '../doctor/clock.js';
 import { checkClock, checkNode } from '../doctor/runtime.js';
 import { checkSounds } from '../doctor/sounds.js';
 
@@ -28,7 +29,10 @@ key file by the user Asterisk runs as (the owner of $AST_VAR_DIR, by default
 language that has any), pbotp settings where configured,
 the dialplan (extensions.conf and its #includes: lines that put caller data
 such as \${CALLERID(num)} into astotp's arguments unfiltered, and profiles
-that take the user from the caller ID without a PIN), clock and NTP. Run it
+that take the user from the caller ID without a PIN), clock and NTP (WARN
+when nothing says the clock is kept synchronised), and the clock against the
+database server's (PostgreSQL) and clock_source in astotp.conf: beyond 2 s a
+WARN, beyond half a period a FAIL. Run it
 as root or as the Asterisk user. Exits 1 if any check fails.
 `,
   options: {},
@@ -51,6 +55,7 @@ as root or as the Asterisk user. Exits 1 if any check fails.
     if (pbotp) checks.push(pbotp);
     checks.push(...checkDialplan(asteriskConfigDir(ctx.env), settings));
     checks.push(...checkClock());
+    checks.push(...(await checkClockSource(settings)));
 
     const failed = checks.filter((c) => c.status === 'FAIL').length;
     const warned = checks.filter((c) => c.status === 'WARN').length;

@@ -8,7 +8,7 @@ import { confirmCode, enrolmentOptions, QR_HELP, SECRET_HELP, SECRET_OPTIONS, sh
 import { CliFailure } from '../errors.js';
 import { openForCommand, settingsOf } from '../open.js';
 import { PIN_HELP, PIN_OPTIONS, pinMode, readNewPin } from '../pin-input.js';
-import { checkUserId, keypadWarning } from '../validate.js';
+import { checkUserId, untypable } from '../validate.js';
 
 export const command: Command = {
   help: `Usage: astotp enroll USER [OPTIONS]
@@ -25,9 +25,11 @@ ${PIN_HELP}
 ${SECRET_HELP}
 ${QR_HELP}
   --force              replace an existing user (astotp reset gives a new secret and keeps the PIN)
+  --allow-untypable    enroll an ID no caller can type (letters, or more digits
+                       than id_max_digits): a profile must name it (user = ID)
   --json               print {user, uri, secret, issuer, digits, algorithm, period} instead of the QR code
 `,
-  options: { ...PIN_OPTIONS, ...SECRET_OPTIONS, force: 'boolean' },
+  options: { ...PIN_OPTIONS, ...SECRET_OPTIONS, force: 'boolean', 'allow-untypable': 'boolean' },
 
   async run(ctx) {
     const [rawUser] = expectPositionals(ctx.args, ['user']);
@@ -35,8 +37,11 @@ ${QR_HELP}
     const mode = pinMode(ctx.args);
     const settings = settingsOf(ctx);
     const { params, qr, confirm, shorterCode } = enrolmentOptions(ctx.args, settings);
-    const keypad = keypadWarning(user);
-    if (keypad) ctx.warn(keypad);
+    const unreachable = untypable(user, settings);
+    if (unreachable && !flagOption(ctx.args, 'allow-untypable')) {
+      throw new CliFailure(`${unreachable}; nothing was saved (an ID a profile names, user = ${user}, is enrolled with --allow-untypable)`);
+    }
+    if (unreachable) ctx.warn(`${unreachable}; only a profile of astotp.conf that names it (user = ${user}) reaches it: AGI(otp/astotp,profile=NAME)`);
     if (shorterCode) ctx.note(shorterCodeNote(user, params.digits, settings));
     const force = flagOption(ctx.args, 'force');
 

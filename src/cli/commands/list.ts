@@ -9,19 +9,20 @@ export const command: Command = {
   help: `Usage: astotp list [--json]
 
 Lists the users: enabled or not, locked until when, failed calls since the
-last success, last successful login, creation time. Times are local; --json
-gives ISO 8601 times in UTC.
+last success, last successful login, creation time. A locked user shows the
+failures that started the lock (the count itself starts again from 0). Times
+are UTC; --json gives them in ISO 8601.
 `,
   options: {},
 
   async run(ctx) {
     expectPositionals(ctx.args, []);
-    const { store } = await openForCommand(ctx, false);
+    const { store, settings } = await openForCommand(ctx, false);
     try {
       const users = await store.read((t) => t.users.list());
-      if (ctx.globals.json) ctx.out(json(users.map(userView)));
+      if (ctx.globals.json) ctx.out(json(users.map((u) => userView(u, settings.lockoutFailures))));
       else if (users.length === 0) ctx.note('No users yet (astotp enroll USER adds one).');
-      else ctx.out(table(LIST_HEADER, users.map(listRow)));
+      else ctx.out(table(LIST_HEADER, users.map((u) => listRow(u, settings.lockoutFailures))));
       return 0;
     } finally {
       await store.close();

@@ -3,13 +3,13 @@ import { maskedId } from '../../auth/masked-id.js';
 import { expectPositionals, intOption, stringOption } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
-import { isoTime, json, localTime, table } from '../format.js';
+import { isoTime, json, table, timeCell } from '../format.js';
 import { openForCommand } from '../open.js';
 
 export const command: Command = {
   help: `Usage: astotp log [--user USER] [--pbx NAME] [--since WHEN] [--limit N] [--json]
 
-Shows the newest audit entries (calls, verify): time, user, result, reason,
+Shows the newest audit entries (calls, verify): time (UTC), user, result, reason,
 source, PBX, caller ID, channel and the admin-only detail. Never PINs, codes or
 secrets. An ID typed on a call that belongs to no enrolled user (for pbotp:
 any ID without a right response) is shown masked, e.g. unknown:4d:1f2e3a4b
@@ -19,7 +19,8 @@ code typed out of turn.
 Options:
   --user USER          only entries for USER, also those where it was masked
   --pbx NAME           only entries of the PBX named NAME (pbx_name, else its host name)
-  --since WHEN         an ISO date/time (2025-01-31, 2025-01-31T08:00) or an age: -30m, -1h, -7d, -2w
+  --since WHEN         an ISO date/time, UTC unless it names a zone (2025-01-31,
+                       2025-01-31T08:00, 2025-01-31T09:00+01:00) or an age: -30m, -1h, -7d, -2w
   --limit N            at most N entries, 1 to 100000 (default 50)
 `,
   options: { user: 'string', pbx: 'string', since: 'string', limit: 'string' },
@@ -41,7 +42,7 @@ Options:
         ctx.note('No audit entries match.');
       } else {
         const dash = (v: string | null) => v || '-';
-        const rows = entries.map((e) => [localTime(e.at), dash(e.user), e.result, e.reason, e.source, dash(e.pbx), dash(e.caller_id), dash(e.channel), dash(e.detail)]);
+        const rows = entries.map((e) => [timeCell(e.at), dash(e.user), e.result, e.reason, e.source, dash(e.pbx), dash(e.caller_id), dash(e.channel), dash(e.detail)]);
         ctx.out(table(['TIME', 'USER', 'RESULT', 'REASON', 'SOURCE', 'PBX', 'CALLER ID', 'CHANNEL', 'DETAIL'], rows));
       }
       return 0;
@@ -53,12 +54,13 @@ Options:
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
 
-/** Unix seconds from an age like -1h or an ISO date; a date without a zone is local time. */
+/** Unix seconds from an age like -1h or an ISO date; a date without a zone is UTC, like every time astotp shows. */
 export function parseSince(text: string, nowMs: number): number {
   const age = /^-(\d{1,6})([smhdw])$/.exec(text);
   if (age) return Math.floor(nowMs / 1000) - Number(age[1]) * UNIT_SECONDS[age[2]!]!;
-  // Date.parse reads a bare date as UTC; an admin means local midnight.
-  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00` : text);
+  // Date.parse reads a date-time without a zone as local time.
+  const zoned = /^\d{4}-\d{2}-\d{2}$/.test(text) || /(Z|[+-]\d{2}:?\d{2})$/i.test(text);
+  const ms = Date.parse(zoned ? text : `${text}Z`);
   if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(ms)) throw new UsageError(`--since "${text}" is neither an ISO date/time nor an age like -1h or -7d`);
   return Math.floor(ms / 1000);
 }

@@ -4,9 +4,9 @@ import { flagOption } from '../args.js';
 import type { Command } from '../command.js';
 import { issuerOption, QR_HELP, QR_OPTIONS, qrOption, secretFacts, showSecret, type Enrollment } from '../enrollment.js';
 import { CliFailure } from '../errors.js';
-import { json, localTime } from '../format.js';
+import { json, timeCell } from '../format.js';
 import { withUser } from '../user-arg.js';
-import { lockedUntil, userView } from '../user-view.js';
+import { lockCell, userView } from '../user-view.js';
 
 export const command: Command = {
   help: `Usage: astotp show USER [--reveal-secret] [--json]
@@ -30,17 +30,17 @@ ${QR_HELP}
         if (secret === null) throw new CliFailure(`the secret of ${user.id} does not decrypt with key file ${settings.keyFile}`);
         revealed = { secret, algorithm: user.algorithm, digits: user.digits, period: user.period, issuer: issuerOption(ctx.args, settings) };
       }
-      const view = userView(user);
+      const view = userView(user, settings.lockoutFailures);
       if (ctx.globals.json) return ctx.out(json(revealed ? { ...view, ...secretFacts(user.id, revealed) } : view));
       if (revealed) await showSecret(ctx, user.id, revealed, qr);
       const rows: [string, string][] = [
         ['user', user.id],
         ['enabled', view.enabled ? 'yes' : 'no'],
-        ['locked until', localTime(lockedUntil(user))],
+        ['locked until', lockCell(user, settings.lockoutFailures)],
         ['failures', String(user.failures)],
-        ['last success', localTime(user.last_success)],
-        ['created', localTime(user.created_at)],
-        ['updated', localTime(user.updated_at)],
+        ['last success', timeCell(user.last_success)],
+        ['created', timeCell(user.created_at)],
+        ['updated', timeCell(user.updated_at)],
         ['PIN', view.pin ? 'set' : 'none (passes only through a profile with ask_pin = no)'],
         ['codes', `${user.digits} digits, ${user.algorithm}, every ${user.period} s`],
       ];

@@ -14,6 +14,7 @@ import type { PostgresStore } from '../../store/postgres/pg-store.js';
 import type { UserRow } from '../../store/tables.js';
 import { nameOf } from '../../os/identity.js';
 import { errorText, fail, pass, warn, type Check } from './check.js';
+import { offsetCheck } from './clock.js';
 
 const mode = (st: Stats) => (st.mode & 0o777).toString(8).padStart(3, '0');
 
@@ -59,11 +60,7 @@ async function checkServer(store: PostgresStore, s: Settings): Promise<Check[]> 
   const back = Date.now();
   const offsetMs = Math.round(server.unixMs - (sent + back) / 2);
   const out = [tlsCheck(store, server.tls, server.version)];
-  const off = `this PBX's clock is ${Math.abs(offsetMs) / 1000} s ${offsetMs > 0 ? 'behind' : 'ahead of'} the database server's`;
-  const limit = (s.period * 1000) / 2;
-  if (Math.abs(offsetMs) > limit) out.push(fail('clock', `${off}; codes fail beyond ${limit / 1000} s: synchronise both with NTP`));
-  else if (Math.abs(offsetMs) > 2_000) out.push(warn('clock', `${off}; synchronise both with NTP`));
-  else out.push(pass('clock', `this PBX's clock is within 2 s of the database server's (${offsetMs} ms)`));
+  out.push(offsetCheck("the database server's", offsetMs, s.period));
   return out;
 }
 

@@ -1,5 +1,6 @@
 // Doctor's checks of what astotp runs on: Node, its SQLite addon, the clock.
 import { execFileSync } from 'node:child_process';
+import { shownTime } from '../../auth/clock.js';
 import { loadSqliteAddon } from '../../native/load-addon.js';
 import { errorText, fail, pass, warn, type Check } from './check.js';
 
@@ -17,14 +18,18 @@ export function checkNode(): Check[] {
   return out;
 }
 
-/** TOTP is only as right as the clock: a wrong year fails, unsynchronised time warns. */
+/**
+ * TOTP is only as right as the clock: a wrong year fails; time nobody is
+ * known to keep right warns, since it drifts until codes fail.
+ */
 export function checkClock(now = new Date()): Check[] {
   const year = now.getUTCFullYear();
-  const clock = year >= 2024 ? pass('clock', `${now.toISOString()}`) : fail('clock', `the clock says ${now.toISOString()}; set the time, TOTP codes depend on it`);
+  const shown = shownTime(Math.floor(now.getTime() / 1000));
+  const clock = year >= 2024 ? pass('clock', shown) : fail('clock', `the clock says ${shown}; set the time, TOTP codes depend on it`);
   const sync = ntpSynchronised();
   const ntp =
     sync === null
-      ? pass('ntp', 'cannot tell whether the clock is synchronised (no answer from timedatectl or chronyc)')
+      ? warn('ntp', 'cannot tell whether the clock is synchronised (no answer from timedatectl or chronyc); clock_source in astotp.conf has doctor compare it with an NTP or HTTP server')
       : sync.synced
         ? pass('ntp', `synchronised (${sync.by})`)
         : warn('ntp', `not synchronised according to ${sync.by}; a drifting clock makes codes fail`);

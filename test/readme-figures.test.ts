@@ -1,0 +1,36 @@
+// The README's guessing odds, recomputed from the defaults: a figure that
+// flatters the lockout is a security claim, so it must follow the code.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defaults } from '../src/config/settings.js';
+import { REPO_ROOT } from './helpers/asterisk-peer.js';
+
+const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+
+/** 1 − (1 − p)^n: at least one of n guesses hits. */
+const odds = (p: number, n: number) => 1 - (1 - p) ** n;
+const threeDigits = (x: number) => Number(x.toPrecision(3)).toLocaleString('en-US');
+/** 6.0·10⁻⁵ for 0.00006 with one decimal, as the README writes small numbers. */
+function sci(x: number, decimals = 0): string {
+  const [m, e] = x.toExponential(decimals).split('e');
+  return `${m}·10⁻${String(-Number(e)).replace(/\d/g, (d) => '⁰¹²³⁴⁵⁶⁷⁸⁹'[Number(d)]!)}`;
+}
+
+describe("the README's security model", () => {
+  it('gives the odds of guessing a code under the default lockout', () => {
+    const s = defaults({});
+    const perHour = (s.lockoutFailures * 60) / s.lockoutMinutes;
+    const perGuess = (2 * s.window + 1) / 10 ** s.digits;
+    expect(readme).toContain(`gets at most ${s.lockoutFailures} guesses per ${s.lockoutMinutes} minutes, ${perHour} an hour`);
+    expect(readme).toContain(`out of 10⁶: ${sci(perGuess)}.`);
+    const hour = odds(perGuess, perHour);
+    expect(readme).toContain(`≈ ${sci(hour, 1)} an hour (1 in ${threeDigits(1 / hour)})`);
+    const day = odds(perGuess, perHour * 24);
+    expect(readme).toContain(`${sci(day, 1)} a day (${(perHour * 24).toLocaleString('en-US')} guesses, 1 in ${threeDigits(1 / day)})`);
+    const year = perHour * 24 * 365;
+    expect(readme).toContain(`${Math.round(100 * odds(perGuess, year))} % a year (${year.toLocaleString('en-US')} guesses)`);
+    const withPin = odds(perGuess * 1e-4, year);
+    expect(readme).toContain(`a guess hits with ${sci(perGuess * 1e-4)}: about ${sci(withPin)} a year`);
+  });
+});
