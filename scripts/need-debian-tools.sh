@@ -6,10 +6,12 @@
 # keyboard-interactive; the test runs sshd -i as the client's ProxyCommand,
 # never as a daemon), openssl (throwaway certificates), PostgreSQL's server
 # (test/helpers/postgres.ts starts throwaway servers of its own; the cluster
-# the package creates is left unstarted, see policy-rc.d below) and, with
+# the package creates is left unstarted, see policy-rc.d below), zbarimg (a
+# QR decoder to read enrolment QR codes back, from captured terminal screens
+# and files; rsvg-convert draws the SVG ones for it) and, with
 # --e2e, debootstrap for the real-Asterisk suite.
 set -euo pipefail
-want=(oathtool:oathtool pamtester:pamtester sshd:openssh-server ssh:openssh-client openssl:openssl)
+want=(oathtool:oathtool pamtester:pamtester sshd:openssh-server ssh:openssh-client openssl:openssl zbarimg:zbar-tools rsvg-convert:librsvg2-bin)
 [[ "${1:-}" == "--e2e" ]] && want+=(debootstrap:debootstrap)
 missing=()
 for pair in "${want[@]}"; do

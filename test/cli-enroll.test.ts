@@ -4,7 +4,11 @@ import { chmodSync, chownSync, existsSync, readFileSync, statSync, unlinkSync, w
 import { dirname, join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { CliSite } from './helpers/cli-site.js';
+import { BUNDLE_PATH } from './helpers/asterisk-peer.js';
+import { PtySession } from './helpers/pty.js';
 import { SECRET, totp, wrongCode } from './helpers/site.js';
+import { decodeScreen, screenOf, zbarDecode } from './helpers/terminal-image.js';
+import { tempDir } from './helpers/temp.js';
 
 const OTHER_SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
 
@@ -16,7 +20,7 @@ describe('astotp enroll', () => {
     expect(r.stderr).not.toMatch(/Error|at .*\.ts/);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain(`otpauth://totp/Test%20PBX:1001?secret=${SECRET}&issuer=Test%20PBX`);
-    expect(r.stdout).toContain('█'); // the QR code, utf8 by default
+    expect(r.stdout).toContain('\x1b[30;107m▀'); // the QR code, ansi by default
     expect(r.stdout).toContain('Enrolled user 1001.');
     // The confirming code is used up: the next one in the window still works.
     expect(site.cli(['verify', '1001', code]).stdout).toBe('FAILURE (bad-credentials)\n');
@@ -209,5 +213,112 @@ describe('astotp reset', () => {
     const r = site.cli(['reset', '1002', '--no-confirm', '--qr', 'none']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^astotp: no user 1002 in /m);
+  });
+});
+
+const URI_1002 = `otpauth://totp/Asterisk:1002?secret=${SECRET}&issuer=Asterisk`;
+const PROMPT = 'Code shown by the app for 1002: ';
+/** A code as an authenticator app shows it, in two groups. */
+const grouped = (code: string, sep = ' ') => `${code.slice(0, 3)}${sep}${code.slice(3)}`;
+
+describe('the enrolment dialogue on a terminal', () => {
+  it('asks again after a PIN mismatch, an empty line and a wrong code, and takes the code as the app shows it', async () => {
+    const site = new CliSite();
+    const t = new PtySession([process.execPath, BUNDLE_PATH, 'enroll', '1002', '--secret', SECRET, '--qr', 'none'], site.env);
+    await t.waitFor('New PIN (4 to 12 digits): ');
+    t.typeLine('4321');
+    await t.waitFor('Repeat the PIN: ');
+    t.typeLine('4322');
+    await t.waitFor('The two PINs differ.');
+    await t.waitFor('New PIN (4 to 12 digits): ');
+    t.typeLine('4321');
+    await t.waitFor('Repeat the PIN: ');
+    t.typeLine('4321');
+    await t.waitFor(PROMPT);
+    t.typeLine('');
+    await t.waitFor('No code was typed; 2 tries left');
+    await t.waitFor(PROMPT);
+    t.typeLine(grouped(wrongCode()));
+    await t.waitFor('That is not the 6-digit code the app shows now; 1 try left');
+    await t.waitFor(PROMPT);
+    t.typeLine(grouped(totp()));
+    await t.waitFor('Enrolled user 1002.');
+    expect(await t.exit()).toBe(0);
+    expect(t.output).not.toMatch(/432[12]/);
+    expect(site.cli(['verify', '1002', grouped(totp(SECRET, { offset: 30 }), '-')]).stdout).toBe('SUCCESS\n');
+  });
+
+  it('on 80x24 shows the URI and the secret first, then a QR code that decodes on dark and light themes, with the prompt below it', async () => {
+    const site = new CliSite();
+    const t = new PtySession([process.execPath, BUNDLE_PATH, 'enroll', '1002', '--secret', SECRET, '--no-pin'], site.env, { rows: 24, cols: 80 });
+    await t.waitFor(PROMPT);
+    expect(t.output.indexOf(URI_1002)).toBeLessThan(t.output.indexOf('▀'));
+    const screen = screenOf(t.output, 80, 24);
+    expect(screen.text.at(-1)).toBe(PROMPT.trimEnd());
+    expect(decodeScreen(screen, 'dark')).toEqual([URI_1002]);
+    expect(decodeScreen(screen, 'light')).toEqual([URI_1002]);
+    t.typeLine(totp());
+    await t.waitFor('Enrolled user 1002 without a PIN');
+    expect(await t.exit()).toBe(0);
+  });
+});
+
+describe('QR codes', () => {
+  it('ansi, the default, decodes on dark and light themes; utf8, without colours, only on dark ones', () => {
+    const decoded: Record<string, string[]> = {};
+    for (const style of ['default', 'ansi', 'utf8']) {
+      const site = new CliSite();
+      onTestFinished(() => site.remove());
+      const r = site.cli(['enroll', '1002', '--secret', SECRET, '--no-pin', '--no-confirm', ...(style === 'default' ? [] : ['--qr', style])]);
+      expect(r.status).toBe(0);
+      // Through a pty, LF arrives as CR LF; the screen is as wide as a terminal's, as tall as the output.
+      const screen = screenOf(r.stdout.replace(/\n/g, '\r\n'), 80, Infinity);
+      for (const theme of ['dark', 'light'] as const) if (decodeScreen(screen, theme)[0] === URI_1002) (decoded[style] ??= []).push(theme);
+    }
+    expect(decoded).toEqual({ default: ['dark', 'light'], ansi: ['dark', 'light'], utf8: ['dark'] });
+  });
+
+  it('--qr png:FILE and svg:FILE write a new file of mode 0600 that decodes, and never overwrite one', () => {
+    const dir = tempDir('astotp-qr-');
+    for (const format of ['png', 'svg']) {
+      const site = new CliSite();
+      onTestFinished(() => site.remove());
+      const file = join(dir, `1002.${format}`);
+      const r = site.cli(['enroll', '1002', '--secret', SECRET, '--no-pin', '--no-confirm', '--qr', `${format}:${file}`]);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain(URI_1002);
+      expect(r.stdout).not.toMatch(/[▀█#]{2}/);
+      expect(r.stderr).toContain(`Wrote the QR code to ${file} (mode 0600)`);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(zbarDecode(file)).toEqual([URI_1002]);
+
+      const before = readFileSync(file);
+      const again = site.cli(['reset', '1002', '--secret', OTHER_SECRET, '--no-confirm', '--qr', `${format}:${file}`]);
+      expect(again.status).toBe(1);
+      expect(again.stderr).toMatch(new RegExp(`^astotp: cannot create ${file}: it exists already; nothing was saved$`, 'm'));
+      expect(readFileSync(file).equals(before)).toBe(true);
+      expect(site.cli(['verify', '1002', totp(SECRET)]).stdout).toBe('SUCCESS\n');
+    }
+  });
+});
+
+describe('codes typed as the app shows them', () => {
+  it('reset takes the confirming code with a dash, verify with a space', () => {
+    const site = new CliSite();
+    site.enroll('1001', '4321');
+    const code = totp(OTHER_SECRET);
+    const r = site.cli(['reset', '1001', '--secret', OTHER_SECRET, '--qr', 'none'], `${grouped(code, '-')}\n`);
+    expect(r.status).toBe(0);
+    expect(site.cli(['verify', '1001', grouped(totp(OTHER_SECRET, { offset: 30 }))]).stdout).toBe('SUCCESS\n');
+  });
+
+  it('gives up after three wrong codes from a pipe and saves nothing, without repeating them', () => {
+    const site = new CliSite();
+    const wrong = [wrongCode(), '12345', '1234567'];
+    const r = site.cli(['enroll', '1001', '--secret', SECRET, '--qr', 'none'], `4321\n${wrong.join('\n')}\n${totp()}\n`);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^astotp: the code does not match.*nothing was saved$/m);
+    for (const c of wrong) expect(r.stderr).not.toContain(c);
+    expect(site.json(['list']).value).toEqual([]);
   });
 });

@@ -28,12 +28,20 @@ describe('renderQr', () => {
     expect(want[4]!.slice(4, 11).every(Boolean)).toBe(true);
   });
 
-  it('ansi sets both colours of every cell', () => {
+  it('ansi sets both colours of every cell, with a quiet zone of 4 at the sides and 2 above and below', () => {
     const text = renderQr(URL, 'ansi');
-    const lines = text.split('\n').map((l) => [...l.replace(/\x1b\[0m$/, '').matchAll(/\x1b\[(\d+);(\d+)m▀/g)].map((m) => `${m[1]};${m[2]}`));
-    const rows = fromHalfBlocks(lines, (c) => [c.startsWith('30;'), c.endsWith(';40')]);
-    const want = expected(4);
+    // Colours are sent only where they change: each cell has the last ones sent.
+    const lines = text.split('\n').map((l) => {
+      let sgr = '';
+      return [...l.replace(/\x1b\[0m$/, '').matchAll(/(?:\x1b\[(\d+;\d+)m)?▀/g)].map((m) => (sgr = m[1] ?? sgr));
+    });
+    const rows = fromHalfBlocks(lines.map((l) => l as string[]), (c) => [c.startsWith('30;'), c.endsWith(';40')]);
+    const inner = expected(0);
+    const side = new Array(4).fill(false);
+    const blank = new Array(inner.length + 8).fill(false);
+    const want = [blank, blank, ...inner.map((r) => [...side, ...r, ...side]), blank, blank];
     expect(rows.slice(0, want.length)).toEqual(want);
+    for (const extra of rows.slice(want.length)) expect(extra.every((dark) => !dark)).toBe(true);
   });
 
   it('ascii uses ## for dark modules and a quiet zone of 2', () => {

@@ -7,10 +7,14 @@ import { choiceOption, flagOption, intOption, stringOption, type OptionSpec, typ
 import type { CliContext } from './command.js';
 import { CliFailure, UsageError } from './errors.js';
 import { json } from './format.js';
+import type { QrImageFormat } from './qr-image.js';
 import type { QrStyle } from './qr.js';
-import { normaliseSecret } from './validate.js';
+import { normaliseCode, normaliseSecret } from './validate.js';
 
-export const QR_CHOICES: readonly QrStyle[] = ['utf8', 'ansi', 'ascii', 'none'];
+export const QR_CHOICES: readonly QrStyle[] = ['ansi', 'utf8', 'ascii', 'none'];
+
+/** Where the QR code goes: the terminal in a style, or a new image file. */
+export type QrOutput = QrStyle | { format: QrImageFormat; file: string };
 
 export const QR_OPTIONS: OptionSpec = { qr: 'string', issuer: 'string' };
 
@@ -30,14 +34,21 @@ export const SECRET_HELP = `  --secret BASE32      use this secret instead of a 
   --no-confirm         save without asking for a current code first`;
 
 export const QR_HELP = `  --issuer NAME        name the app shows (default: issuer in astotp.conf, Asterisk)
-  --qr STYLE           utf8 (default), ansi, ascii or none`;
+  --qr STYLE           ansi (default): in black and white of its own, so it reads
+                       on any terminal theme, and fits 80x24 with the prompt;
+                       utf8: no colour codes, reads only on light-on-dark
+                       terminals; ascii: no UTF-8 either, reads only on
+                       dark-on-light ones; none
+  --qr png:FILE, --qr svg:FILE
+                       write the QR code to a new FILE (mode 0600) instead, to
+                       hand over through a channel you trust; delete it after`;
 
 export interface Enrollment extends TotpParams {
   issuer: string;
 }
 
 /** Reads and checks the options before anything is asked or opened. */
-export function enrolmentOptions(args: ParsedArgs, s: Settings): { params: Enrollment; qr: QrStyle; confirm: boolean; shorterCode: boolean } {
+export function enrolmentOptions(args: ParsedArgs, s: Settings): { params: Enrollment; qr: QrOutput; confirm: boolean; shorterCode: boolean } {
   const given = stringOption(args, 'secret');
   const digitsText = choiceOption(args, 'digits', ['6', '8'] as const);
   const digits = digitsText === undefined ? s.digits : (Number(digitsText) as 6 | 8);
@@ -66,8 +77,10 @@ export function issuerOption(args: ParsedArgs, s: Settings): string {
   }
 }
 
-export function qrOption(args: ParsedArgs): QrStyle {
-  return choiceOption(args, 'qr', QR_CHOICES) ?? 'utf8';
+export function qrOption(args: ParsedArgs): QrOutput {
+  const file = /^(png|svg):(.+)$/s.exec(stringOption(args, 'qr') ?? '');
+  if (file) return { format: file[1] as QrImageFormat, file: file[2]! };
+  return choiceOption(args, 'qr', QR_CHOICES) ?? 'ansi';
 }
 
 export function shorterCodeNote(user: string, digits: number, s: Settings): string {
@@ -80,29 +93,58 @@ export function secretFacts(user: string, p: Enrollment) {
   return { user, uri, secret: p.secret, issuer: p.issuer, digits: p.digits, algorithm: p.algorithm, period: p.period };
 }
 
-/** Prints what the authenticator app needs: the URI, the secret and the QR code; with --json, one object. */
-export async function showSecret(ctx: CliContext, user: string, p: Enrollment, qr: QrStyle): Promise<void> {
-  if (ctx.globals.json) return void ctx.out(json(secretFacts(user, p)));
+/**
+ * Prints what the authenticator app needs: the URI and the secret first, then
+ * the QR code, so the code prompt comes right below the QR code and a 24-line
+ * terminal shows both; with --json, one object. A QR file is created new, by
+ * and for the admin who runs the command.
+ */
+export async function showSecret(ctx: CliContext, user: string, p: Enrollment, qr: QrOutput): Promise<void> {
   const uri = otpauthUri(p, p.issuer, user);
-  if (qr !== 'none') {
+  if (typeof qr === 'object') await writeQrFile(ctx, uri, qr);
+  if (ctx.globals.json) return void ctx.out(json(secretFacts(user, p)));
+  ctx.out(uri);
+  ctx.out(`Secret for typing into the app: ${p.secret} (${p.algorithm}, ${p.digits} digits, ${p.period} s)`);
+  if (typeof qr === 'string' && qr !== 'none') {
     const { renderQr } = await import('./qr.js');
     ctx.out(renderQr(uri, qr));
   }
-  ctx.out(uri);
-  ctx.out(`Secret for typing into the app: ${p.secret} (${p.algorithm}, ${p.digits} digits, ${p.period} s)`);
 }
+
+async function writeQrFile(ctx: CliContext, uri: string, to: { format: QrImageFormat; file: string }): Promise<void> {
+  const [{ qrImage }, { createExclusive }, { asInvokingUser }] = await Promise.all([import('./qr-image.js'), import('../os/files.js'), import('../os/identity.js')]);
+  try {
+    asInvokingUser(() => createExclusive(to.file, qrImage(uri, to.format), { mode: 0o600 }));
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'EEXIST' ? 'it exists already' : (err as NodeJS.ErrnoException).code ?? 'cannot write it';
+    throw new CliFailure(`cannot create ${to.file}: ${why}; nothing was saved`);
+  }
+  ctx.note(`Wrote the QR code to ${to.file} (mode 0600): it holds the secret, so hand it over only through a channel you trust, and delete it once scanned.`);
+}
+
+const CODE_TRIES = 3;
+const MISMATCH = "the code does not match (check the phone's clock and that it was scanned from this QR code)";
 
 /**
  * Asks for the code the app shows now and returns its time step, so the caller
- * can save it as used (the same code must not open a call afterwards).
+ * can save it as used (the same code must not open a call afterwards). A wrong
+ * or empty answer is asked again for the same secret: a slip of the finger
+ * must not cost the admin a new QR code and the user a new scan.
  */
 export async function confirmCode(ctx: CliContext, user: string, p: TotpParams, window: number): Promise<number> {
-  if (ctx.input.isTTY) process.stderr.write(`Code shown by the app for ${user}: `);
-  const line = await ctx.input.line();
-  if (line === null) throw new CliFailure('no code on standard input to confirm with; nothing was saved (use --no-confirm to skip the check)');
-  const check = checkCode(p, line.trim(), { window, afterStep: null });
-  if (!check.valid) {
-    throw new CliFailure("the code does not match (check the phone's clock and that it was scanned from this QR code); nothing was saved");
+  for (let tries = 1; ; tries++) {
+    if (ctx.input.isTTY) process.stderr.write(`Code shown by the app for ${user}: `);
+    const line = await ctx.input.line();
+    if (line === null) {
+      if (tries === 1) throw new CliFailure('no code on standard input to confirm with; nothing was saved (use --no-confirm to skip the check)');
+      throw new CliFailure(`${MISMATCH}; nothing was saved`);
+    }
+    const code = normaliseCode(line);
+    const check = checkCode(p, code, { window, afterStep: null });
+    if (check.valid) return check.timeStep;
+    if (tries === CODE_TRIES) throw new CliFailure(`${MISMATCH}; nothing was saved`);
+    const left = CODE_TRIES - tries;
+    const why = code === '' ? 'No code was typed' : `That is not the ${p.digits}-digit code the app shows now`;
+    ctx.note(`${why}; ${left} ${left === 1 ? 'try' : 'tries'} left (check the phone's clock and that it was scanned from this QR code).`);
   }
-  return check.timeStep;
 }

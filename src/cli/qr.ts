@@ -1,16 +1,35 @@
 // QR codes for terminals. Scanners want dark modules on a light background
-// with a quiet zone around the symbol; each style gets there differently.
+// with a quiet zone around the symbol. A terminal's own colours may be light
+// on dark or dark on light: only `ansi` sets both colours itself and reads
+// the same on any theme; the others are for where escapes cannot go.
 import { encode } from 'uqr';
 
-export type QrStyle = 'utf8' | 'ansi' | 'ascii' | 'none';
+export type QrStyle = 'ansi' | 'utf8' | 'ascii' | 'none';
 export const QR_STYLES: readonly QrStyle[] = ['utf8', 'ansi', 'ascii', 'none'];
 
-/** Rows of modules (true = dark) with a quiet zone of `border` modules. */
-function modules(text: string, border: number): boolean[][] {
-  return encode(text, { ecc: 'L', border }).data;
+// Black and bright white: themes recolour the palette, but keep these two
+// near black and white, so the contrast a scanner needs survives.
+const DARK_FG = '30';
+const DARK_BG = '40';
+const LIGHT_FG = '97';
+const LIGHT_BG = '107';
+const RESET = '\x1b[0m';
+
+/** Rows of modules (true = dark), without a quiet zone. */
+export function qrModules(text: string): boolean[][] {
+  return encode(text, { ecc: 'L', border: 0 }).data;
 }
 
-/** Pairs of rows, the last one padded with a light row, for half-block output. */
+/** Adds a light quiet zone: `side` modules left and right, `ends` above and below. */
+function quiet(rows: boolean[][], side: number, ends: number): boolean[][] {
+  const width = rows[0]!.length + 2 * side;
+  const blank = () => new Array<boolean>(width).fill(false);
+  const edge = new Array<boolean>(side).fill(false);
+  return [...Array.from({ length: ends }, blank), ...rows.map((r) => [...edge, ...r, ...edge]), ...Array.from({ length: ends }, blank)];
+}
+
+
+/** Pairs of rows, the last one padded with a light row. */
 function rowPairs(rows: boolean[][]): [boolean[], boolean[]][] {
   const pairs: [boolean[], boolean[]][] = [];
   for (let y = 0; y < rows.length; y += 2) {
@@ -20,25 +39,36 @@ function rowPairs(rows: boolean[][]): [boolean[], boolean[]][] {
   return pairs;
 }
 
-// Terminals draw characters in the foreground colour, usually light on dark,
-// so the light modules are the ones drawn: the result is dark-on-light there.
+// One upper half block per cell, its colour the top module, the background
+// the bottom one; colours are sent only where they change.
+function ansi(rows: boolean[][]): string {
+  return rowPairs(rows)
+    .map(([top, bottom]) => {
+      let line = '';
+      let last = '';
+      top.forEach((dark, x) => {
+        const sgr = `\x1b[${dark ? DARK_FG : LIGHT_FG};${bottom[x] ? DARK_BG : LIGHT_BG}m`;
+        if (sgr !== last) line += sgr;
+        last = sgr;
+        line += '▀';
+      });
+      return line + RESET;
+    })
+    .join('\n');
+}
+
+// Without colour codes, for where escapes cannot pass (OpenSSH's client shows
+// ESC from PAM as text). Terminals draw characters in the foreground colour,
+// so the light modules are the ones drawn: dark-on-light only where the
+// theme is light on dark.
 function utf8(rows: boolean[][]): string {
   return rowPairs(rows)
-    .map(([top, bottom]) =>
-      top.map((dark, x) => (dark ? (bottom[x] ? ' ' : '▄') : bottom[x] ? '▀' : '█')).join(''),
-    )
+    .map(([top, bottom]) => top.map((dark, x) => (dark ? (bottom[x] ? ' ' : '▄') : bottom[x] ? '▀' : '█')).join(''))
     .join('\n');
 }
 
-// Explicit colours work on light and dark terminals alike.
-function ansi(rows: boolean[][]): string {
-  const fg = (dark: boolean) => (dark ? '30' : '97');
-  const bg = (dark: boolean) => (dark ? '40' : '107');
-  return rowPairs(rows)
-    .map(([top, bottom]) => top.map((dark, x) => `\x1b[${fg(dark)};${bg(bottom[x] ?? false)}m▀`).join('') + '\x1b[0m')
-    .join('\n');
-}
-
+// Without colour codes or UTF-8: two characters per module, dark ones drawn,
+// so it reads only where the theme is dark on light.
 function ascii(rows: boolean[][]): string {
   return rows.map((row) => row.map((dark) => (dark ? '##' : '  ')).join('').trimEnd()).join('\n');
 }
@@ -48,12 +78,16 @@ export function renderQr(text: string, style: QrStyle): string {
   switch (style) {
     case 'none':
       return '';
-    case 'utf8':
-      return utf8(modules(text, 4));
     case 'ansi':
-      return ansi(modules(text, 4));
+      // Width is cheap, height is not: an 80x24 terminal must show the whole
+      // code and the prompt below it, so the quiet zone is the full 4 modules
+      // at the sides but 2 at the top and bottom, and the explicit light
+      // colour makes it one whatever the theme (the tests decode it with zbarimg).
+      return ansi(quiet(qrModules(text), 4, 2));
+    case 'utf8':
+      return utf8(quiet(qrModules(text), 4, 4));
     case 'ascii':
       // Two characters per module: a narrower quiet zone keeps it near 80 columns.
-      return ascii(modules(text, 2));
+      return ascii(quiet(qrModules(text), 2, 2));
   }
 }

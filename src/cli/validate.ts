@@ -44,7 +44,13 @@ export function normaliseSecret(input: string): string {
   return secret;
 }
 
-export function checkCodeFormat(code: string): string {
+/** A code as typed from an app's screen, which groups it ("239 204", "2392-0412"): the digits alone. */
+export function normaliseCode(typed: string): string {
+  return typed.replace(/[\s-]/g, '');
+}
+
+export function checkCodeFormat(typed: string): string {
+  const code = normaliseCode(typed);
   if (!/^\d{6}$|^\d{8}$/.test(code)) throw new UsageError('a code is 6 or 8 digits');
   return code;
 }

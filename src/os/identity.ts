@@ -50,6 +50,26 @@ export function actAsDatabaseOwner(dbPath: string, loadNativeCode: () => void): 
   return { switchedTo: { uid: st.uid, gid: st.gid, name: name ?? String(st.uid) }, warning: null };
 }
 
+/**
+ * Runs `fn` as the user who started the command, for files that are the
+ * admin's and not Asterisk's (a QR code to hand over). After
+ * actAsDatabaseOwner only the effective IDs changed, so root can come back.
+ */
+export function asInvokingUser<T>(fn: () => T): T {
+  const uid = process.geteuid?.();
+  const gid = process.getegid?.();
+  if (process.getuid?.() !== 0 || uid === 0 || uid === undefined || gid === undefined) return fn();
+  // The user ID first: only root may change the group ID.
+  process.seteuid!(0);
+  process.setegid!(0);
+  try {
+    return fn();
+  } finally {
+    process.setegid!(gid);
+    process.seteuid!(uid);
+  }
+}
+
 /** Drops root for the owner of dbPath's directory; returns a warning when it stays root. */
 export function dropRootForGood(dbPath: string, loadNativeCode: () => void): { uid: number; warning: string | null } {
   const uid = process.getuid?.() ?? -1;
