@@ -12,12 +12,13 @@
 # typing, default 1; raise on very slow machines); E2E_NO_BUILD=1 tests
 # dist/astotp as it is; E2E_README_FILE; E2E_AGI_OVERRIDE=file installs that
 # file instead of dist/astotp and skips the CLI (harness self-test).
-# Needs root, debootstrap, oathtool and node. Logs: $E2E_CACHE/last-run.
+# Needs root, debootstrap, oathtool and node; the postgres case also Debian's
+# postgresql server and setpriv. Logs: $E2E_CACHE/last-run.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 E2E_CACHE=${E2E_CACHE:-$ROOT/.cache/asterisk-e2e}
-for f in chroot asterisk calls cases; do
+for f in chroot asterisk postgres calls cases; do
   # shellcheck source=/dev/null
   . "$ROOT/scripts/e2e/$f.sh"
 done
@@ -37,7 +38,7 @@ die() { echo "asterisk-e2e: FAILED - $*" >&2; exit 1; }
 mkdir -p "$E2E_CACHE" || skipped "cannot create $E2E_CACHE"
 exec 9>"$E2E_CACHE/lock"
 flock -w 900 9 || die "another run holds $E2E_CACHE/lock"
-trap 'e2e_teardown' EXIT
+trap 'e2e_teardown; e2e_pg_stop' EXIT
 trap 'exit 130' INT TERM HUP
 
 e2e_chroot_ensure "$E2E_CACHE" || skipped "$E2E_SKIP_REASON"
@@ -47,6 +48,7 @@ for pid in $(e2e_chroot_pids); do
   kill -9 "$pid" 2>/dev/null
 done
 e2e_unmount_below "$E2E_CHROOT"
+e2e_pg_remove_leftover
 rm -rf "$E2E_WORK" && mkdir -p "$E2E_WORK"
 
 command -v oathtool >/dev/null || die "oathtool is not installed (apt-get install -y oathtool)"

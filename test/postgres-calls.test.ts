@@ -170,6 +170,22 @@ describePostgres('PBXs sharing one PostgreSQL database', () => {
     }
   });
 
+  it('says at once when no password can be found for the server, and exits', async () => {
+    const a = await newSite(server());
+    a.enroll('1001', '4321');
+    const passfile = join(a.varDir, 'pgpass');
+    writeFileSync(passfile, 'elsewhere.example:5432:astotp:astotp:not-this-one\n', { mode: 0o600 });
+    a.config({ db: `${a.url}?passfile=${passfile}` });
+    // Without PGPASSWORD, which would win over the passfile.
+    const { PGPASSWORD: _password, ...env } = a.env;
+    // A socket left open after the failed login would keep the CLI alive until
+    // the server's authentication_timeout (a minute), past this deadline.
+    const r = spawnSync(process.execPath, [BUNDLE_PATH, 'list'], { env, encoding: 'utf8', timeout: 30_000 });
+    expect(r.signal).toBeNull();
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`${passfile} has no line for it`);
+  });
+
   it('refuses a PBX whose key file is not the site one, with one sentence', async () => {
     const a = await newSite(server());
     a.enroll('1001', '4321');

@@ -192,8 +192,11 @@ e2e_start_asterisk() {
   in_chroot sh -c "mkdir -p /run/asterisk $E2E_RESULTS /var/spool/asterisk/outgoing /var/spool/asterisk/outgoing_done /var/spool/asterisk/e2e-tmp &&
     chown asterisk:asterisk /run/asterisk $E2E_RESULTS /var/spool/asterisk/outgoing /var/spool/asterisk/outgoing_done /var/spool/asterisk/e2e-tmp &&
     rm -f $E2E_RESULTS/* /var/spool/asterisk/outgoing/* /var/spool/asterisk/outgoing_done/* /var/spool/asterisk/e2e-tmp/* $E2E_LOG"
+  # 9>&-: the suite's lock stays with the suite. An Asterisk left behind by a
+  # SIGKILLed run would otherwise hold it, and the next run, which would kill
+  # that Asterisk, would wait for the lock instead.
   env -i PATH="$E2E_PATH" LANG=C.UTF-8 chroot "$E2E_CHROOT" /usr/sbin/asterisk -U asterisk -G asterisk -f -vvv \
-    >"$E2E_WORK/asterisk.stdout" 2>&1 </dev/null &
+    >"$E2E_WORK/asterisk.stdout" 2>&1 </dev/null 9>&- &
   E2E_ASTERISK_PID=$!
   for i in $(seq 120); do
     if ast_rx 'core waitfullybooted' >/dev/null 2>&1; then

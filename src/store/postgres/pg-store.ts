@@ -32,6 +32,25 @@ const GONE = new Set(['57P01', '57P02', '57P03']);
 
 const INT8_OID = 20;
 
+/**
+ * A client that closes its socket when it fails to connect. node-postgres
+ * leaves it open when the password cannot be found (passfile unreadable, no
+ * line for the server): the server keeps the half-made login, and a
+ * connection slot, until its authentication_timeout (a minute by default),
+ * and the CLI cannot exit before then.
+ */
+class ClosingClient extends pg.Client {
+  override connect(): Promise<pg.Client>;
+  override connect(callback: (err: Error) => void): void;
+  override connect(callback?: (err: Error) => void): Promise<pg.Client> | void {
+    if (callback === undefined) return new Promise((resolve, reject) => this.connect((err) => (err ? reject(err) : resolve(this))));
+    super.connect((err: Error) => {
+      if (err) this.connection.stream.destroy();
+      callback(err);
+    });
+  }
+}
+
 export class PostgresStore implements Store {
   readonly kind = 'postgres';
   retries = 0;
@@ -64,6 +83,7 @@ export class PostgresStore implements Store {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const connectMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     const pool = new pg.Pool({
+      Client: ClosingClient,
       host: address.host,
       port: address.port,
       database: address.database,
