@@ -14,6 +14,8 @@ export interface MasterKey {
   secretKey: Buffer;
   /** HMAC key mixed into PIN hashes. */
   pinPepper: Buffer;
+  /** HMAC key of recovery codes (recovery-codes.ts). */
+  recoveryPepper: Buffer;
   /** A value stored in the database so the wrong key file is recognised as such. */
   checkValue: string;
   /** HMAC key naming user IDs without revealing them: in logs (masked-id.ts) and pbotp throttle rows. */
@@ -26,6 +28,7 @@ function derive(raw: Buffer): MasterKey {
   return {
     secretKey: sub('astotp totp secret encryption v1'),
     pinPepper: sub('astotp pin pepper v1'),
+    recoveryPepper: sub('astotp recovery code v1'),
     idMask: sub('astotp log mask v1'),
     checkValue: createHmac('sha256', check).update('astotp').digest('base64').slice(0, 22),
   };

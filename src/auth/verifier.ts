@@ -12,6 +12,7 @@ import { recordAuditEntry } from './audit-entry.js';
 import { fail, pass, verdictOf, type Judgement, type Verdict } from './verdict.js';
 import { openSecret } from './secret-box.js';
 import { checkCode } from './totp.js';
+import { recoveryCodeOf, recoveryCodesLeft, recoveryHash } from './recovery-codes.js';
 
 export interface Rules extends LockRules {
   window: number;
@@ -34,6 +35,9 @@ export interface Context {
   uniqueId?: string;
 }
 
+
+/** The code typed, checked but not yet used up: use() records the login, false when another call got there first. */
+type SecondFactor = { ok: false; wrong: string } | { ok: true; use: () => Promise<boolean>; passed: (noPin: boolean) => Promise<string> };
 
 export class Verifier {
   constructor(
@@ -69,20 +73,48 @@ export class Verifier {
     const secret = openSecret(this.key.secretKey, u.id, u.secret_box);
     if (secret === null) return fail('error', 'secret does not decrypt with this key file');
     const pinGood = pinOk && (a.pin === null || (before !== undefined && before.pin_hash === u.pin_hash));
-    const code = checkCode({ secret, algorithm: u.algorithm, digits: u.digits, period: u.period }, a.code, {
-      window: this.rules.window,
-      afterStep: u.last_step,
-      now,
-    });
+    const recovery = recoveryCodeOf(a.code);
+    // Both kinds read the same whatever the PIN was; only a pass writes more.
+    const second = recovery === null ? this.totpFactor(t, u, secret, a.code, now) : await this.recoveryFactor(t, u, recovery, now);
     const lockout = new Lockout(t.userCounters, this.rules);
-    if (pinGood && code.valid) {
-      await t.users.recordLogin(u.id, code.timeStep, now);
+    if (pinGood && second.ok && (await second.use())) {
       await lockout.success(u.id, now);
-      return pass(a.pin === null ? 'code ok (PIN not asked)' : 'PIN and code ok');
+      return pass(await second.passed(a.pin === null));
     }
-    const wrong = [pinGood ? null : 'wrong PIN', code.valid ? null : code.replayed ? 'replayed code' : wrongCode(code.offBy, u.period)].filter(Boolean).join(', ');
+    // A recovery code used by a call that committed meanwhile is refused as used.
+    const wrong = [pinGood ? null : 'wrong PIN', second.ok ? (pinGood ? 'used recovery code' : null) : second.wrong].filter(Boolean).join(', ');
     const lockStarted = (await lockout.failure(u.id, now)) !== null;
     return fail('bad-credentials', lockStarted ? `${wrong}; now locked for ${this.rules.lockoutMinutes} min` : wrong);
+  }
+
+  private totpFactor(t: StoreTx, u: UserRow, secret: string, code: string, now: number): SecondFactor {
+    const c = checkCode({ secret, algorithm: u.algorithm, digits: u.digits, period: u.period }, code, { window: this.rules.window, afterStep: u.last_step, now });
+    if (!c.valid) return { ok: false, wrong: c.replayed ? 'replayed code' : wrongCode(c.offBy, u.period) };
+    return {
+      ok: true,
+      use: async () => {
+        await t.users.recordLogin(u.id, c.timeStep, now);
+        return true;
+      },
+      passed: async (noPin) => (noPin ? 'code ok (PIN not asked)' : 'PIN and code ok'),
+    };
+  }
+
+  private async recoveryFactor(t: StoreTx, u: UserRow, code: string, now: number): Promise<SecondFactor> {
+    const hash = recoveryHash(this.key.recoveryPepper, u.id, code);
+    const usedAt = await t.recoveryCodes.usedAt(u.id, hash);
+    if (usedAt === undefined) return { ok: false, wrong: 'wrong recovery code' };
+    if (usedAt !== null) return { ok: false, wrong: `recovery code used ${shownTime(usedAt)}` };
+    return {
+      ok: true,
+      use: async () => {
+        if (!(await t.recoveryCodes.use(u.id, hash, now))) return false;
+        // No time step was used: the replay mark of TOTP codes stays.
+        await t.users.recordLogin(u.id, null, now);
+        return true;
+      },
+      passed: async (noPin) => `recovery code ok (${await recoveryCodesLeft(t, u.id)} left${noPin ? ', PIN not asked' : ''})`,
+    };
   }
 
   /**

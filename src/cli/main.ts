@@ -20,6 +20,7 @@ const COMMANDS: Record<string, Entry> = {
   show: { summary: "show one user's state", load: () => import('./commands/show.js') },
   'set-pin': { summary: "change or clear a user's PIN", load: () => import('./commands/set-pin.js') },
   reset: { summary: 'give a user a new secret', load: () => import('./commands/reset.js') },
+  recovery: { summary: 'make a new set of recovery codes for a lost phone', load: () => import('./commands/recovery.js') },
   disable: { summary: 'refuse all logins of a user', load: () => import('./commands/disable.js') },
   enable: { summary: 'allow logins of a disabled user again', load: () => import('./commands/enable.js') },
   unlock: { summary: 'end a lockout and clear the failure count', load: () => import('./commands/unlock.js') },

@@ -18,6 +18,8 @@ export interface UserView {
   digits: number;
   period: number;
   updated: string | null;
+  /** Unused recovery codes. */
+  recovery_codes_left: number;
 }
 
 /** Locks that have run out are shown as none: the next attempt will not see them. */
@@ -41,7 +43,7 @@ export function lockCell(u: UserRow, lockoutFailures: number): string {
   return until === null ? '-' : `${timeCell(until)} (after ${lockedAfter(u, lockoutFailures)} failures)`;
 }
 
-export function userView(u: UserRow, lockoutFailures: number): UserView {
+export function userView(u: UserRow, lockoutFailures: number, recoveryLeft: number): UserView {
   return {
     id: u.id,
     enabled: u.enabled === 1,
@@ -55,11 +57,12 @@ export function userView(u: UserRow, lockoutFailures: number): UserView {
     digits: u.digits,
     period: u.period,
     updated: isoTime(u.updated_at),
+    recovery_codes_left: recoveryLeft,
   };
 }
 
-export const LIST_HEADER = ['USER', 'ENABLED', 'LOCKED UNTIL', 'FAILURES', 'LAST SUCCESS', 'CREATED'];
+export const LIST_HEADER = ['USER', 'ENABLED', 'LOCKED UNTIL', 'FAILURES', 'RECOVERY', 'LAST SUCCESS', 'CREATED'];
 
-export function listRow(u: UserRow, lockoutFailures: number): string[] {
-  return [u.id, u.enabled ? 'yes' : 'no', lockCell(u, lockoutFailures), String(u.failures), timeCell(u.last_success), timeCell(u.created_at)];
+export function listRow(u: UserRow, lockoutFailures: number, recoveryLeft: number): string[] {
+  return [u.id, u.enabled ? 'yes' : 'no', lockCell(u, lockoutFailures), String(u.failures), String(recoveryLeft), timeCell(u.last_success), timeCell(u.created_at)];
 }

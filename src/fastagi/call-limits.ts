@@ -21,11 +21,12 @@ export function idleLimitMs(s: Settings): number {
 
 /** The longest a whole call may wait: every wait for the caller in every try, plus the prompts. */
 export function callLimitMs(s: Settings): number {
-  // A pbotp try may read its challenge MAX_READINGS times, each followed by a key and the code.
+  // A pbotp try may read its challenge MAX_READINGS times, each followed by a key and the code;
+  // a TOTP try's code prompt is read on once more for the rest of a recovery code (call/code-entry.ts).
   const perTry =
     s.mode === 'pbotp'
       ? s.idTimeoutMs + MAX_READINGS * (CHALLENGE_READING_MS + 2 * s.pbotpTimeoutMs)
-      : s.idTimeoutMs + s.pinTimeoutMs + s.codeTimeoutMs;
+      : s.idTimeoutMs + s.pinTimeoutMs + 2 * s.codeTimeoutMs;
   return s.tries * (perTry + IDLE_MARGIN_MS) + IDLE_MARGIN_MS;
 }
 

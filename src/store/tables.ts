@@ -32,10 +32,35 @@ export interface UsersTable {
   setPin(id: string, pin_hash: string | null): Promise<boolean>;
   setEnabled(id: string, enabled: boolean): Promise<boolean>;
   remove(id: string): Promise<boolean>;
-  /** A login: its code's time step is used up. The failure counter is lockout's. */
-  recordLogin(id: string, step: number, at: number): Promise<void>;
+  /**
+   * A login: its code's time step is used up. step null: a login that used
+   * no time step (a recovery code), so the replay mark stays where it was.
+   * The failure counter is lockout's.
+   */
+  recordLogin(id: string, step: number | null, at: number): Promise<void>;
   /** Marks a code's time step as used without counting a login, e.g. the code that confirmed an enrollment. */
   markStepUsed(id: string, step: number): Promise<boolean>;
+}
+
+/** A user's recovery code as stored: its HMAC, never the code (auth/recovery-codes.ts). */
+export interface RecoveryCodeRow {
+  user_id: string;
+  hash: string;
+  /** null while unused; a used code is kept so that typing it again can be told apart in the audit log. */
+  used_at: number | null;
+  created_at: number;
+}
+
+/** Recovery codes; they live and die with their user (removing the user removes them). */
+export interface RecoveryCodesTable {
+  /** The user's new set: every older code, used or not, is gone. The user must exist. */
+  replace(user: string, hashes: string[], at: number): Promise<void>;
+  /** When the user's code was used: null while unused, undefined when the user has no such code. */
+  usedAt(user: string, hash: string): Promise<number | null | undefined>;
+  /** Uses up an unused code; false when it was used meanwhile or never was the user's. */
+  use(user: string, hash: string, at: number): Promise<boolean>;
+  /** Unused codes per user; users without any are missing. */
+  left(users?: string[]): Promise<Map<string, number>>;
 }
 
 /** Failure counters, stored as failures + locked_until. */
@@ -116,17 +141,27 @@ export interface AuditRow extends AuditEntry {
 export interface TransferTable {
   /** Whether the tables hold no row at all (meta aside). */
   isEmpty(): Promise<boolean>;
-  /** Deletes every user, throttle and audit row (migrate --force onto a used target). */
+  /** Deletes every user (with its recovery codes), throttle and audit row (migrate --force onto a used target). */
   clear(): Promise<void>;
   users(): Promise<UserRow[]>;
   putUsers(rows: UserRow[]): Promise<void>;
   throttle(): Promise<ThrottleRow[]>;
   putThrottle(rows: ThrottleRow[]): Promise<void>;
+  recoveryCodes(): Promise<RecoveryCodeRow[]>;
+  /** After putUsers: a code needs its user. */
+  putRecoveryCodes(rows: RecoveryCodeRow[]): Promise<void>;
   /** Oldest first, the rows after id `after`. */
   auditPage(after: number, limit: number): Promise<AuditRow[]>;
   /** Appended in the order given; the target numbers them itself. */
   putAudit(rows: AuditEntry[]): Promise<void>;
-  counts(): Promise<{ users: number; throttle: number; audit: number }>;
+  counts(): Promise<TransferCounts>;
+}
+
+export interface TransferCounts {
+  users: number;
+  recovery_codes: number;
+  throttle: number;
+  audit: number;
 }
 
 /** Everything one transaction can reach. */
@@ -135,6 +170,7 @@ export interface StoreTx {
   /** The users' failure counters; the throttle table has the same API for pbotp's. */
   readonly userCounters: Counters;
   readonly throttle: ThrottleTable;
+  readonly recoveryCodes: RecoveryCodesTable;
   readonly audit: AuditTable;
   readonly meta: MetaTable;
   readonly transfer: TransferTable;

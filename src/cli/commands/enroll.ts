@@ -1,10 +1,14 @@
 // astotp enroll <user>: a new user with a new secret, confirmed by a code
 // from the phone before anything is saved.
+import { systemClock } from '../../auth/clock.js';
 import { hashPin } from '../../auth/pin-hash.js';
+import { newRecoveryCodes, storeRecoveryCodes } from '../../auth/recovery-codes.js';
 import { sealSecret } from '../../auth/secret-box.js';
 import { expectPositionals, flagOption } from '../args.js';
 import type { Command } from '../command.js';
-import { confirmCode, enrolmentOptions, QR_HELP, SECRET_HELP, SECRET_OPTIONS, shorterCodeNote, showSecret } from '../enrollment.js';
+import { confirmCode, enrolmentOptions, QR_HELP, SECRET_HELP, SECRET_OPTIONS, secretFacts, shorterCodeNote, showSecret } from '../enrollment.js';
+import { json } from '../format.js';
+import { printRecoveryCodes, recoveryCountHelp, recoveryCountOption } from '../recovery-codes.js';
 import { CliFailure } from '../errors.js';
 import { openForCommand, settingsOf } from '../open.js';
 import { PIN_HELP, PIN_OPTIONS, pinMode, readNewPin } from '../pin-input.js';
@@ -15,21 +19,24 @@ export const command: Command = {
 
 Adds USER with a new TOTP secret and a PIN, prints the otpauth:// URI and a
 QR code for the authenticator app, then asks for the code the app shows and
-saves the user only if it is right. Creates the database and the key file on
-first use. On a terminal the PIN is asked twice, unseen; from a pipe the
-first line is the PIN and the next one the code:
+saves the user only if it is right; then prints single-use recovery codes
+for a lost phone. Creates the database and the key file on first use. On a
+terminal the PIN is asked twice, unseen; from a pipe the first line is the
+PIN and the next one the code:
   printf '1234\\n' | astotp enroll 1001 --no-confirm
 
 Options:
 ${PIN_HELP}
 ${SECRET_HELP}
 ${QR_HELP}
+${recoveryCountHelp('recovery-codes')}
   --force              replace an existing user (astotp reset gives a new secret and keeps the PIN)
   --allow-untypable    enroll an ID no caller can type (letters, or more digits
                        than id_max_digits): a profile must name it (user = ID)
-  --json               print {user, uri, secret, issuer, digits, algorithm, period} instead of the QR code
+  --json               print {user, uri, secret, issuer, digits, algorithm, period, recovery_codes}
+                       instead of the QR code
 `,
-  options: { ...PIN_OPTIONS, ...SECRET_OPTIONS, force: 'boolean', 'allow-untypable': 'boolean' },
+  options: { ...PIN_OPTIONS, ...SECRET_OPTIONS, force: 'boolean', 'allow-untypable': 'boolean', 'recovery-codes': 'string' },
 
   async run(ctx) {
     const [rawUser] = expectPositionals(ctx.args, ['user']);
@@ -44,6 +51,7 @@ ${QR_HELP}
     if (unreachable) ctx.warn(`${unreachable}; only a profile of astotp.conf that names it (user = ${user}) reaches it: AGI(otp/astotp,profile=NAME)`);
     if (shorterCode) ctx.note(shorterCodeNote(user, params.digits, settings));
     const force = flagOption(ctx.args, 'force');
+    const recoveryCount = recoveryCountOption(ctx.args, 'recovery-codes');
 
     const { store, key } = await openForCommand(ctx, true, settings);
     try {
@@ -51,7 +59,10 @@ ${QR_HELP}
         throw new CliFailure(`user ${user} already exists; astotp reset ${user} gives it a new secret (or enroll --force replaces it)`);
       }
       const pin = await readNewPin(ctx, mode, settings.pinMaxDigits);
-      await showSecret(ctx, user, params, qr);
+      const codes = newRecoveryCodes(recoveryCount);
+      // One JSON object: the codes go into it, though they only work once the user is saved.
+      if (ctx.globals.json) ctx.out(json({ ...secretFacts(user, params), recovery_codes: codes }));
+      else await showSecret(ctx, user, params, qr);
       const step = confirm ? await confirmCode(ctx, user, params, settings.window) : null;
       const pinHash = pin === null ? null : await hashPin(key.pinPepper, user, pin);
       const replaced = await store.exclusive(async (t) => {
@@ -59,11 +70,15 @@ ${QR_HELP}
         if (existed && !force) throw new CliFailure(`user ${user} was created by someone else meanwhile; nothing was saved`);
         await t.users.insert({ id: user, pin_hash: pinHash, secret_box: sealSecret(key.secretKey, user, params.secret), algorithm: params.algorithm, digits: params.digits, period: params.period });
         if (step !== null) await t.users.markStepUsed(user, step);
+        await storeRecoveryCodes(t, key.recoveryPepper, user, codes, systemClock());
         return existed;
       });
       const done = `${replaced ? 'Replaced' : 'Enrolled'} user ${user}${pin === null ? ' without a PIN: it can pass only through a profile with ask_pin = no (AGI(otp/astotp,profile=NAME))' : ''}.`;
       if (ctx.globals.json) ctx.note(done);
-      else ctx.out(done);
+      else {
+        ctx.out(done);
+        printRecoveryCodes(ctx, user, codes);
+      }
       return 0;
     } finally {
       await store.close();

@@ -4,7 +4,7 @@
 // deleted or changed, but for the schema upgrade every command makes.
 import { openStore } from '../../store/open-store.js';
 import type { Store } from '../../store/store.js';
-import type { StoreTx } from '../../store/tables.js';
+import type { StoreTx, TransferCounts } from '../../store/tables.js';
 import { isPostgresUrl } from '../../store/location.js';
 import { expectPositionals, flagOption, stringOption } from '../args.js';
 import type { Command } from '../command.js';
@@ -18,7 +18,7 @@ export const command: Command = {
   help: `Usage: astotp migrate --to TARGET [--force]
 
 Copies users (secrets, PINs, failure counts, locks and used time steps),
-pbotp failure counts, the audit log and the key check from the configured
+their recovery codes (used or not), pbotp failure counts, the audit log and the key check from the configured
 database (db in astotp.conf, --db or ASTOTP_DB) to TARGET: a postgres://
 URL or the absolute path of a SQLite file (created if missing). Everything
 is written in one transaction: the target gets all rows or none. Nothing is
@@ -32,7 +32,7 @@ used with the same key file.
 
 Options:
   --to TARGET          the database to copy into
-  --force              replace what the target already holds (its users, counts and audit log)
+  --force              replace what the target already holds (its users, recovery codes, counts and audit log)
 `,
   options: { to: 'string', force: 'boolean' },
 
@@ -67,7 +67,7 @@ Options:
   },
 };
 
-type Counts = Record<'users' | 'throttle' | 'audit', { read: number; written: number }>;
+type Counts = Record<keyof TransferCounts, { read: number; written: number }>;
 
 /** Copies in one transaction of the target; returns the rows read from the source. */
 async function copy(source: Store, target: Store, force: boolean): Promise<Record<keyof Counts, number>> {
@@ -83,10 +83,12 @@ async function copy(source: Store, target: Store, force: boolean): Promise<Recor
     await t.meta.set(KEY_CHECK, keyCheck);
     return source.read(async (s) => {
       const users = await s.transfer.users();
+      const codes = await s.transfer.recoveryCodes();
       const throttle = await s.transfer.throttle();
       await t.transfer.putUsers(users);
+      await t.transfer.putRecoveryCodes(codes);
       await t.transfer.putThrottle(throttle);
-      return { users: users.length, throttle: throttle.length, audit: await copyAudit(s, t) };
+      return { users: users.length, recovery_codes: codes.length, throttle: throttle.length, audit: await copyAudit(s, t) };
     });
   });
 }

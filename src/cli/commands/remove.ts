@@ -8,8 +8,9 @@ import { done, withUser } from '../user-arg.js';
 export const command: Command = {
   help: `Usage: astotp remove USER [--yes]
 
-Deletes USER (its secret and PIN; the audit log keeps its entries). Asks
-"Remove user USER? [y/N]" on a terminal; elsewhere --yes is required.
+Deletes USER (its secret, PIN and recovery codes; the audit log keeps its
+entries). Asks "Remove user USER? [y/N]" on a terminal; elsewhere --yes is
+required.
 
 Options:
   --yes                do not ask

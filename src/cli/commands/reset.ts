@@ -13,7 +13,8 @@ export const command: Command = {
 
 Gives USER a new TOTP secret, prints its URI and QR code, and asks for the
 code the app now shows; the old secret stays valid until that code is right.
-The PIN, the lockout state and the audit log are unchanged.
+The PIN, the recovery codes, the lockout state and the audit log are
+unchanged (astotp recovery USER renews the recovery codes).
 
 Options:
 ${SECRET_HELP}

@@ -1,4 +1,5 @@
 // astotp show <user>: one user's state; the secret only when asked for.
+import { recoveryCodesLeft } from '../../auth/recovery-codes.js';
 import { openSecret } from '../../auth/secret-box.js';
 import { flagOption } from '../args.js';
 import type { Command } from '../command.js';
@@ -23,14 +24,14 @@ ${QR_HELP}
   async run(ctx) {
     const reveal = flagOption(ctx.args, 'reveal-secret');
     const qr = qrOption(ctx.args);
-    await withUser(ctx, {}, async ({ user, key, settings }) => {
+    await withUser(ctx, {}, async ({ store, user, key, settings }) => {
       let revealed: Enrollment | null = null;
       if (reveal) {
         const secret = openSecret(key.secretKey, user.id, user.secret_box);
         if (secret === null) throw new CliFailure(`the secret of ${user.id} does not decrypt with key file ${settings.keyFile}`);
         revealed = { secret, algorithm: user.algorithm, digits: user.digits, period: user.period, issuer: issuerOption(ctx.args, settings) };
       }
-      const view = userView(user, settings.lockoutFailures);
+      const view = userView(user, settings.lockoutFailures, await store.read((t) => recoveryCodesLeft(t, user.id)));
       if (ctx.globals.json) return ctx.out(json(revealed ? { ...view, ...secretFacts(user.id, revealed) } : view));
       if (revealed) await showSecret(ctx, user.id, revealed, qr);
       const rows: [string, string][] = [
@@ -42,6 +43,7 @@ ${QR_HELP}
         ['created', timeCell(user.created_at)],
         ['updated', timeCell(user.updated_at)],
         ['PIN', view.pin ? 'set' : 'none (passes only through a profile with ask_pin = no)'],
+        ['recovery', `${view.recovery_codes_left} code${view.recovery_codes_left === 1 ? '' : 's'} left`],
         ['codes', `${user.digits} digits, ${user.algorithm}, every ${user.period} s`],
       ];
       for (const [k, v] of rows) ctx.out(`${`${k}:`.padEnd(14)}${v}`);

@@ -42,4 +42,11 @@ export const POSTGRES_MIGRATIONS: string[] = [
    );`,
   `ALTER TABLE audit ADD COLUMN pbx TEXT;
    CREATE INDEX audit_pbx ON audit(pbx, at);`,
+  `CREATE TABLE recovery_codes (
+     user_id     TEXT COLLATE "C" NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+     hash        TEXT NOT NULL,
+     used_at     BIGINT,
+     created_at  BIGINT NOT NULL,
+     PRIMARY KEY (user_id, hash)
+   );`,
 ];

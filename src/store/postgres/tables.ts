@@ -4,6 +4,7 @@
 // a transaction-scoped advisory lock on their key. Parameters are always
 // bound ($1), never spliced.
 import type { QueryResultRow } from 'pg';
+import { postgresRecoveryCodes } from './recovery-codes.js';
 import { postgresTransfer } from './transfer.js';
 import { clip, prefixRange, type AuditEntry, type AuditQuery, type AuditTable, type CounterRow, type Counters, type MetaTable, type NewUser, type StoreTx, type ThrottleTable, type UserRow, type UsersTable } from '../tables.js';
 
@@ -30,7 +31,7 @@ export function postgresTables(q: Query, write: boolean): StoreTx {
     setEnabled: (id, enabled) => updateUser(q, ['enabled'], id, [enabled ? 1 : 0]),
     remove: (id) => changed('DELETE FROM users WHERE id = $1', [id]),
     recordLogin: async (id, step, at) => {
-      await q('UPDATE users SET last_step = $1, last_success = $2, updated_at = $2 WHERE id = $3', [step, at, id]);
+      await q('UPDATE users SET last_step = coalesce($1, last_step), last_success = $2, updated_at = $2 WHERE id = $3', [step, at, id]);
     },
     markStepUsed: (id, step) => updateUser(q, ['last_step'], id, [step]),
   };
@@ -113,7 +114,7 @@ export function postgresTables(q: Query, write: boolean): StoreTx {
     },
   };
 
-  return { users, userCounters, throttle, audit, meta, transfer: postgresTransfer(q) };
+  return { users, userCounters, throttle, recoveryCodes: postgresRecoveryCodes(q), audit, meta, transfer: postgresTransfer(q) };
 }
 
 /** SET col1 = $1, ... for one user, with updated_at; true when the user exists. */

@@ -1,9 +1,10 @@
 // Whole rows in and out of PostgreSQL, for astotp migrate. Rows go in as
 // multi-row INSERTs of bounded size: one round trip per batch, not per row.
-import type { AuditEntry, AuditRow, ThrottleRow, TransferTable, UserRow } from '../tables.js';
+import type { AuditEntry, AuditRow, RecoveryCodeRow, ThrottleRow, TransferCounts, TransferTable, UserRow } from '../tables.js';
 import type { Query } from './tables.js';
 
 const USER_COLUMNS = ['id', 'pin_hash', 'secret_box', 'algorithm', 'digits', 'period', 'enabled', 'failures', 'locked_until', 'last_step', 'last_success', 'created_at', 'updated_at'] as const;
+const RECOVERY_COLUMNS = ['user_id', 'hash', 'used_at', 'created_at'] as const;
 const AUDIT_COLUMNS = ['at', 'login', 'caller_id', 'channel', 'uniqueid', 'source', 'result', 'reason', 'detail', 'pbx'] as const;
 /** PostgreSQL takes at most 65535 parameters in one statement. */
 const BATCH_ROWS = 2_000;
@@ -17,23 +18,26 @@ export function postgresTransfer(q: Query): TransferTable {
     }
   };
   const counts = async () => {
-    const r = await q<{ users: number; throttle: number; audit: number }>(
-      'SELECT (SELECT count(*) FROM users)::integer AS users, (SELECT count(*) FROM throttle)::integer AS throttle, (SELECT count(*) FROM audit)::integer AS audit',
+    const r = await q<TransferCounts>(
+      'SELECT (SELECT count(*) FROM users)::integer AS users, (SELECT count(*) FROM recovery_codes)::integer AS recovery_codes, (SELECT count(*) FROM throttle)::integer AS throttle, (SELECT count(*) FROM audit)::integer AS audit',
     );
     return r.rows[0]!;
   };
   return {
     isEmpty: async () => {
       const c = await counts();
-      return c.users + c.throttle + c.audit === 0;
+      return c.users + c.recovery_codes + c.throttle + c.audit === 0;
     },
     clear: async () => {
+      await q('DELETE FROM recovery_codes');
       await q('DELETE FROM users');
       await q('DELETE FROM throttle');
       await q('DELETE FROM audit');
     },
     users: async () => (await q<UserRow>(`SELECT ${USER_COLUMNS.join(', ')} FROM users ORDER BY id`)).rows,
     putUsers: (rows: UserRow[]) => insertAll('users', USER_COLUMNS, rows.map((r) => USER_COLUMNS.map((c) => r[c]))),
+    recoveryCodes: async () => (await q<RecoveryCodeRow>('SELECT user_id, hash, used_at, created_at FROM recovery_codes ORDER BY user_id, hash')).rows,
+    putRecoveryCodes: (rows: RecoveryCodeRow[]) => insertAll('recovery_codes', RECOVERY_COLUMNS, rows.map((r) => RECOVERY_COLUMNS.map((c) => r[c]))),
     throttle: async () => (await q<ThrottleRow>('SELECT id, failures, locked_until, updated_at FROM throttle ORDER BY id')).rows,
     putThrottle: (rows: ThrottleRow[]) => insertAll('throttle', ['id', 'failures', 'locked_until', 'updated_at'], rows.map((r) => [r.id, r.failures, r.locked_until, r.updated_at])),
     auditPage: async (after: number, limit: number) =>

@@ -49,4 +49,15 @@ export const SQLITE_MIGRATIONS: string[] = [
    UPDATE audit SET login = user;
    CREATE INDEX audit_login ON audit(login, at);
    CREATE INDEX audit_pbx ON audit(pbx, at);`,
+  // Single-use recovery codes, as HMACs keyed by the key file. Removing a
+  // user removes its codes, also when an older astotp removes it (every
+  // astotp connection enables foreign keys): a user enrolled again under the
+  // same ID must never inherit the old codes.
+  `CREATE TABLE recovery_codes (
+     user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+     hash        TEXT NOT NULL,
+     used_at     INTEGER,
+     created_at  INTEGER NOT NULL,
+     PRIMARY KEY (user_id, hash)
+   ) STRICT;`,
 ];

@@ -11,6 +11,7 @@ import type { StoreTx } from '../tables.js';
 import { SqliteAudit, SqliteMeta } from './audit.js';
 import { SqliteThrottle, SqliteUserCounters } from './counters.js';
 import { openDatabase, type Db, type SqliteOpenOptions } from './open-database.js';
+import { SqliteRecoveryCodes } from './recovery-codes.js';
 import { SqliteTransfer } from './transfer.js';
 import { SqliteUsers } from './users.js';
 
@@ -31,6 +32,7 @@ export class SqliteStore implements Store {
       users: new SqliteUsers(db),
       userCounters: new SqliteUserCounters(db),
       throttle: new SqliteThrottle(db),
+      recoveryCodes: new SqliteRecoveryCodes(db),
       audit: new SqliteAudit(db),
       meta: new SqliteMeta(db),
       transfer: new SqliteTransfer(db),

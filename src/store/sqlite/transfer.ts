@@ -1,5 +1,5 @@
 // Whole rows in and out of SQLite, for astotp migrate.
-import { clip, type AuditEntry, type AuditRow, type ThrottleRow, type TransferTable, type UserRow } from '../tables.js';
+import { clip, type AuditEntry, type AuditRow, type RecoveryCodeRow, type ThrottleRow, type TransferCounts, type TransferTable, type UserRow } from '../tables.js';
 import type { Db } from './open-database.js';
 
 const USER_COLUMNS = ['id', 'pin_hash', 'secret_box', 'algorithm', 'digits', 'period', 'enabled', 'failures', 'locked_until', 'last_step', 'last_success', 'created_at', 'updated_at'] as const;
@@ -9,11 +9,11 @@ export class SqliteTransfer implements TransferTable {
 
   async isEmpty(): Promise<boolean> {
     const c = await this.counts();
-    return c.users + c.throttle + c.audit === 0;
+    return c.users + c.recovery_codes + c.throttle + c.audit === 0;
   }
 
   async clear(): Promise<void> {
-    this.db.exec('DELETE FROM users; DELETE FROM throttle; DELETE FROM audit;');
+    this.db.exec('DELETE FROM recovery_codes; DELETE FROM users; DELETE FROM throttle; DELETE FROM audit;');
   }
 
   async users(): Promise<UserRow[]> {
@@ -23,6 +23,15 @@ export class SqliteTransfer implements TransferTable {
   async putUsers(rows: UserRow[]): Promise<void> {
     const insert = this.db.prepare(`INSERT INTO users (${USER_COLUMNS.join(', ')}) VALUES (${USER_COLUMNS.map(() => '?').join(', ')})`);
     for (const r of rows) insert.run(...USER_COLUMNS.map((c) => r[c]));
+  }
+
+  async recoveryCodes(): Promise<RecoveryCodeRow[]> {
+    return this.db.prepare('SELECT user_id, hash, used_at, created_at FROM recovery_codes ORDER BY user_id, hash').all() as RecoveryCodeRow[];
+  }
+
+  async putRecoveryCodes(rows: RecoveryCodeRow[]): Promise<void> {
+    const insert = this.db.prepare('INSERT INTO recovery_codes (user_id, hash, used_at, created_at) VALUES (?, ?, ?, ?)');
+    for (const r of rows) insert.run(r.user_id, r.hash, r.used_at, r.created_at);
   }
 
   async throttle(): Promise<ThrottleRow[]> {
@@ -45,8 +54,8 @@ export class SqliteTransfer implements TransferTable {
     for (const e of rows) insert.run(e.at, clip(e.user), clip(e.user), e.caller_id, e.channel, e.uniqueid, e.source, e.result, e.reason, e.detail, e.pbx);
   }
 
-  async counts(): Promise<{ users: number; throttle: number; audit: number }> {
+  async counts(): Promise<TransferCounts> {
     const n = (table: string) => (this.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-    return { users: n('users'), throttle: n('throttle'), audit: n('audit') };
+    return { users: n('users'), recovery_codes: n('recovery_codes'), throttle: n('throttle'), audit: n('audit') };
   }
 }

@@ -42,8 +42,8 @@ export class SqliteUsers implements UsersTable {
     return this.db.prepare('DELETE FROM users WHERE id = ?').run(id).changes === 1;
   }
 
-  async recordLogin(id: string, step: number, at: number): Promise<void> {
-    this.db.prepare('UPDATE users SET last_step = ?, last_success = ?, updated_at = ? WHERE id = ?').run(step, at, at, id);
+  async recordLogin(id: string, step: number | null, at: number): Promise<void> {
+    this.db.prepare('UPDATE users SET last_step = coalesce(?, last_step), last_success = ?, updated_at = ? WHERE id = ?').run(step, at, at, id);
   }
 
   async markStepUsed(id: string, step: number): Promise<boolean> {

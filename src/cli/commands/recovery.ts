@@ -1,0 +1,39 @@
+// astotp recovery <user>: a new set of recovery codes, e.g. when the sheet is
+// used up or lost. The old set dies in the same transaction.
+import { systemClock } from '../../auth/clock.js';
+import { newRecoveryCodes, storeRecoveryCodes } from '../../auth/recovery-codes.js';
+import { expectPositionals } from '../args.js';
+import type { Command } from '../command.js';
+import { CliFailure } from '../errors.js';
+import { printRecoveryCodes, recoveryCountHelp, recoveryCountOption } from '../recovery-codes.js';
+import { withUser } from '../user-arg.js';
+
+export const command: Command = {
+  help: `Usage: astotp recovery USER [--count N] [--json]
+
+Makes a new set of single-use recovery codes for USER and prints it; every
+older code, used or not, stops working. A caller who lost the phone types *
+and one of them at the code prompt instead of the app's code (the PIN is
+still asked). --count 0 only cancels the old set.
+
+Options:
+${recoveryCountHelp('count')}
+  --json               print {user, recovery_codes}
+`,
+  options: { count: 'string' },
+
+  async run(ctx) {
+    expectPositionals(ctx.args, ['user']);
+    const count = recoveryCountOption(ctx.args, 'count');
+    return withUser(ctx, {}, async ({ store, key, user }) => {
+      const codes = newRecoveryCodes(count);
+      await store.exclusive(async (t) => {
+        if (!(await t.users.get(user.id))) throw new CliFailure(`user ${user.id} was removed meanwhile; nothing was saved`);
+        await storeRecoveryCodes(t, key.recoveryPepper, user.id, codes, systemClock());
+      });
+      if (ctx.globals.json) ctx.out(JSON.stringify({ user: user.id, recovery_codes: codes }));
+      else printRecoveryCodes(ctx, user.id, codes);
+      return 0;
+    });
+  },
+};
