@@ -1,7 +1,8 @@
 // npm run bench: what a call costs, classic AGI against FastAGI, measured on
 // the built dist/astotp with the scripted Asterisk of the tests (instant
 // replies), and printed as one table whose ratios all come from this run.
-// BENCH_RUNS (default 20) sets the repetitions of the single-call rows.
+// BENCH_RUNS (default 20) sets the repetitions of the single-call rows;
+// BENCH_ONLY=import runs only the rows of astotp import (scripts/bench/import.mjs).
 // The PostgreSQL rows run against a throwaway server of the tests' harness
 // (test/helpers/postgres.ts), stopped at the end however the bench ends;
 // where none can be started they are left out, with the reason.
@@ -11,6 +12,7 @@ import { chmodSync, copyFileSync, existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { loadHelpers } from './bench/helpers.mjs';
+import { importRows, printImportRows } from './bench/import.mjs';
 import { backendsOf, median, msSince, peakDuring, percentile, PROBE, processCpuMs, processPeakRssMb, serverTreeCpuMs, spawnMeasured, usageFile } from './bench/measure.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
@@ -180,6 +182,17 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 }
 
 const pgSkipped = h.postgresUnavailable();
+if (process.env.BENCH_ONLY === 'import') {
+  try {
+    if (pgSkipped === null && process.getuid?.() === 0) chmodSync(process.env.TMPDIR, 0o711);
+    const pg = pgSkipped === null ? await h.startPostgres() : null;
+    printImportRows(await importRows(h, note, pg), cpus().length);
+    if (!pg) console.log(`PostgreSQL row left out: ${pgSkipped}.`);
+  } finally {
+    await cleanUp();
+  }
+  process.exit(0);
+}
 try {
   note(`setting up (${USERS.length} users enrolled through the CLI)`);
   const site = makeSite();
@@ -309,6 +322,8 @@ try {
     pgDefault.reserved = Number(reserved);
   }
 
+  const imports = await importRows(h, note, pg);
+
   // ---- the table ----
   const ms = (v) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : '');
   const mb = (v) => (Number.isFinite(v) ? `${v.toFixed(1)} MB` : '');
@@ -385,6 +400,7 @@ take ${HUMAN_REPLY_MS / 1000} s per prompt, as people do, and all ${CLASSIC_AT_O
   } else {
     console.log(`PostgreSQL rows left out: ${pgSkipped}.`);
   }
+  printImportRows(imports, cpus().length);
 } finally {
   await cleanUp();
 }

@@ -276,7 +276,7 @@ describe('a call through the AGI', () => {
       expect(r.stderr).toMatch(/^astotp: line from Asterisk (contains a NUL byte|is not valid UTF-8)$/m);
     }
     const log = site.cli(['log', '--json']);
-    expect(JSON.parse(log.stdout)).toMatchObject([
+    expect((JSON.parse(log.stdout) as Array<{ source: string }>).filter((e) => e.source !== 'admin')).toMatchObject([
       { result: 'FAILURE', reason: 'error', detail: 'line from Asterisk contains a NUL byte' },
       { result: 'FAILURE', reason: 'error', detail: 'line from Asterisk is not valid UTF-8' },
     ]);

@@ -129,12 +129,14 @@ describe('astotp list, show, log', () => {
     site.cli(['verify', '1002', bad]);
     const { value } = site.json<Array<{ user: string; result: string; reason: string; source: string; time: string }>>(['log', '--user', '1001', '--since', '-1h']);
     expect(value.map((e) => [e.user, e.result, e.source])).toEqual([
+      ['1001', 'SUCCESS', 'admin'],
       ['1001', 'FAILURE', 'cli'],
       ['1001', 'SUCCESS', 'cli'],
     ]);
     expect(Date.parse(value[0]!.time)).toBeGreaterThan(Date.now() - 3_600_000);
     const text = site.cli(['log']);
-    expect(text.stdout.trim().split('\n')).toHaveLength(4);
+    // A header, the two enroll commands and the three verifications.
+    expect(text.stdout.trim().split('\n')).toHaveLength(6);
     // Unix times are left out: a 6-digit code could be part of one by chance.
     const said = text.stdout + JSON.stringify(value.map((e) => ({ ...e, at: undefined })));
     expect(said).not.toMatch(new RegExp(`${bad}|${good}`));
@@ -160,7 +162,7 @@ describe('what the admin is told', () => {
     const behind = site.cli(['verify', '1001', totp(SECRET, { offset: -90 })]);
     expect(behind.stderr).toMatch(/^detail: code off by (3 steps \(90|2 steps \(60) s behind this PBX's clock\)$/m);
     const { value } = site.json<Array<{ detail: string }>>(['log']);
-    expect(value.map((e) => e.detail)).toEqual([expect.stringMatching(/^code off by \d steps \(\d+ s ahead/), expect.stringMatching(/^code off by \d steps \(\d+ s behind/)]);
+    expect(value.map((e) => e.detail)).toEqual([expect.stringMatching(/^enroll by /), expect.stringMatching(/^code off by \d steps \(\d+ s ahead/), expect.stringMatching(/^code off by \d steps \(\d+ s behind/)]);
     // The caller hears and gets what any wrong code gets.
     const call = await site.call({ inputs: ['1001', '4321', totp(SECRET, { offset: 120 })] });
     expect(call.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'bad-credentials' });
@@ -178,10 +180,11 @@ describe('what the admin is told', () => {
     expect(refused.stdout).toBe('FAILURE (locked)\n');
 
     const log = site.json<Array<{ at: number; detail: string }>>(['log']).value;
-    const lockedAt = log[1]!.at;
+    const lockedAt = log[2]!.at;
     const until = utc(lockedAt + 15 * 60);
-    expect(log[1]!.detail).toBe('wrong code; now locked for 15 min');
-    expect(log[2]!.detail).toBe(`locked until ${until}`);
+    expect(log[0]!.detail).toMatch(/^enroll \(no PIN\) by /);
+    expect(log[2]!.detail).toBe('wrong code; now locked for 15 min');
+    expect(log[3]!.detail).toBe(`locked until ${until}`);
     expect(refused.stderr).toContain(`detail: locked until ${until}\n`);
 
     const show = site.cli(['show', '1001'], '', elsewhere).stdout;
@@ -193,7 +196,7 @@ describe('what the admin is told', () => {
     expect(list[1]).toContain(`  ${until} (after 2 failures)  0  `);
     expect(site.json<Array<{ locked_after_failures: number | null }>>(['list']).value[0]!.locked_after_failures).toBe(2);
     const logText = site.cli(['log'], '', elsewhere).stdout.split('\n');
-    expect(logText[2]).toMatch(new RegExp(`^${utc(lockedAt)}  1001 `));
+    expect(logText[3]).toMatch(new RegExp(`^${utc(lockedAt)}  1001 `));
 
     expect(site.cli(['unlock', '1001']).status).toBe(0);
     expect(site.cli(['show', '1001']).stdout).toContain('locked until: -\n');
@@ -205,9 +208,10 @@ describe('what the admin is told', () => {
     onTestFinished(() => site.remove());
     site.enroll('1001', null);
     site.cli(['verify', '1001', wrongCode()]);
-    const at = site.json<Array<{ at: number }>>(['log']).value[0]!.at;
+    const at = site.json<Array<{ at: number }>>(['log']).value[1]!.at;
     const minute = (unix: number) => new Date(unix * 1000).toISOString().slice(0, 16);
-    expect(site.json<unknown[]>(['log', '--since', minute(at - 60)], '', elsewhere).value).toHaveLength(1);
+    // The verification and, a moment before it, the enroll.
+    expect(site.json<unknown[]>(['log', '--since', minute(at - 60)], '', elsewhere).value).toHaveLength(2);
     expect(site.json<unknown[]>(['log', '--since', minute(at + 60)], '', elsewhere).value).toHaveLength(0);
   });
 });

@@ -56,7 +56,8 @@ describePostgres('astotp migrate', () => {
     expect(there.status).toBe(0);
     expect(there.stdout).toMatch(/users: 2 read, 2 written/);
     expect(there.stdout).toMatch(/throttle: 1 read, 1 written/);
-    expect(there.stdout).toMatch(/audit: 2 read, 2 written/);
+    // Two enroll commands and two calls; the target's own row of this migrate comes on top.
+    expect(there.stdout).toMatch(/audit: 4 read, 4 written\n  and 1 audit row recording this migrate\n/);
     expect(there.stdout).not.toContain(server().password);
 
     // Onto itself under another name: refused before anything is written, whatever --force says.
@@ -86,14 +87,16 @@ describePostgres('astotp migrate', () => {
     const back = join(site.varDir, 'back.sqlite3');
     const home = run(['migrate', '--to', back], pbx.env);
     expect(home.status).toBe(0);
-    expect(home.stdout).toMatch(/audit: 3 read, 3 written/);
+    expect(home.stdout).toMatch(/audit: 6 read, 6 written/);
     const after = rowsOf(back);
     // The login on the copy moved 1001's counters and added an audit row; everything else is as it was.
     expect(after.users[1]).toEqual(before.users[1]);
     expect(after.throttle).toEqual(before.throttle);
     expect(after.key).toEqual(before.key);
-    expect(after.audit.slice(0, 2)).toEqual(before.audit);
-    expect(after.audit[2]).toMatchObject({ login: '1001', user: '1001', result: 'SUCCESS', pbx: 'new-pbx' });
+    expect(after.audit.slice(0, 4)).toEqual(before.audit);
+    expect(after.audit[4]).toMatchObject({ login: null, source: 'admin', reason: 'migrate', detail: expect.stringMatching(new RegExp(`^migrate \\(from ${site.db}\\) by `)), pbx: 'old-pbx' });
+    expect(after.audit[5]).toMatchObject({ login: '1001', user: '1001', result: 'SUCCESS', pbx: 'new-pbx' });
+    expect(after.audit[6]).toMatchObject({ source: 'admin', reason: 'migrate', detail: expect.stringMatching(/^migrate \(from postgres:\/\/.*\) by /), pbx: 'new-pbx' });
     const { last_step: _a, last_success: _b, updated_at: _c, failures, ...rest1001 } = after.users[0] as Record<string, unknown>;
     const { last_step: _d, last_success: _e, updated_at: _f, ...was1001 } = before.users[0] as Record<string, unknown>;
     expect({ ...rest1001, failures }).toEqual({ ...was1001, failures: 0 });

@@ -39,6 +39,7 @@ export function actAsDatabaseOwner(dbPath: string, loadNativeCode: () => void): 
   } catch {
     // Reported when the database is opened; doctor wants to say it in its own line.
   }
+  const before = { egid: process.getegid?.() ?? 0, groups: process.getgroups?.() ?? [] };
   try {
     // Drop root's supplementary groups first: only the owner's group remains.
     process.setgroups?.([st.gid]);
@@ -47,26 +48,34 @@ export function actAsDatabaseOwner(dbPath: string, loadNativeCode: () => void): 
   } catch (err) {
     return { switchedTo: null, warning: `cannot act as uid ${st.uid} (${(err as Error).message}); fix ownership of ${dbPath} by hand` };
   }
+  invoker = { ...before, owner: { uid: st.uid, gid: st.gid } };
   return { switchedTo: { uid: st.uid, gid: st.gid, name: name ?? String(st.uid) }, warning: null };
 }
 
+/** What actAsDatabaseOwner switched away from, and to; null while the process is itself. */
+let invoker: { egid: number; groups: number[]; owner: { uid: number; gid: number } } | null = null;
+
 /**
- * Runs `fn` as the user who started the command, for files that are the
- * admin's and not Asterisk's (a QR code to hand over). After
- * actAsDatabaseOwner only the effective IDs changed, so root can come back.
+ * Runs fn as the user who started astotp, for the files the admin names
+ * (an import's input, an export's output): root's CLI acts as the database
+ * owner, who must neither read nor leave files the admin could not. Only
+ * the effective IDs were switched, so they can go back for a moment. fn is
+ * synchronous: nothing else (a database file SQLite opens) may run under
+ * the wrong identity meanwhile.
  */
 export function asInvokingUser<T>(fn: () => T): T {
-  const uid = process.geteuid?.();
-  const gid = process.getegid?.();
-  if (process.getuid?.() !== 0 || uid === 0 || uid === undefined || gid === undefined) return fn();
-  // The user ID first: only root may change the group ID.
-  process.seteuid!(0);
-  process.setegid!(0);
+  const was = invoker;
+  if (was === null) return fn();
+  // The user ID first: only root may set the groups.
+  process.seteuid?.(process.getuid?.() ?? 0);
+  process.setgroups?.(was.groups);
+  process.setegid?.(was.egid);
   try {
     return fn();
   } finally {
-    process.setegid!(gid);
-    process.seteuid!(uid);
+    process.setgroups?.([was.owner.gid]);
+    process.setegid?.(was.owner.gid);
+    process.seteuid?.(was.owner.uid);
   }
 }
 

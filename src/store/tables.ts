@@ -108,6 +108,8 @@ export interface AuditQuery {
   users?: string[];
   since?: number;
   pbx?: string;
+  /** Rows of any of these sources, e.g. ['admin']. */
+  sources?: string[];
   limit?: number;
 }
 
@@ -136,7 +138,9 @@ export interface AuditRow extends AuditEntry {
 
 /**
  * Whole rows as they are, for `astotp migrate`: nothing is interpreted, so
- * counters, replay marks and times arrive exactly as they left.
+ * counters, replay marks and times arrive exactly as they left. `astotp
+ * import` writes its new rows through putUsers and putAudit too: in batches,
+ * one round trip per thousands of rows on PostgreSQL.
  */
 export interface TransferTable {
   /** Whether the tables hold no row at all (meta aside). */

@@ -3,6 +3,7 @@
 import { systemClock } from '../../auth/clock.js';
 import { hashPin } from '../../auth/pin-hash.js';
 import { newRecoveryCodes, storeRecoveryCodes } from '../../auth/recovery-codes.js';
+import { recordAdminAction } from '../admin-audit.js';
 import { sealSecret } from '../../auth/secret-box.js';
 import { expectPositionals, flagOption } from '../args.js';
 import type { Command } from '../command.js';
@@ -71,6 +72,7 @@ ${recoveryCountHelp('recovery-codes')}
         await t.users.insert({ id: user, pin_hash: pinHash, secret_box: sealSecret(key.secretKey, user, params.secret), algorithm: params.algorithm, digits: params.digits, period: params.period });
         if (step !== null) await t.users.markStepUsed(user, step);
         await storeRecoveryCodes(t, key.recoveryPepper, user, codes, systemClock());
+        await recordAdminAction(t, 'enroll', user, settings.pbxName, [existed ? 'replaced' : '', pinHash === null ? 'no PIN' : ''].filter(Boolean).join(', '));
         return existed;
       });
       const done = `${replaced ? 'Replaced' : 'Enrolled'} user ${user}${pin === null ? ' without a PIN: it can pass only through a profile with ask_pin = no (AGI(otp/astotp,profile=NAME))' : ''}.`;

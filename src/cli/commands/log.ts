@@ -1,29 +1,37 @@
 // astotp log: the audit log, oldest first, optionally for one user and a time span.
 import { maskedId } from '../../auth/masked-id.js';
-import { expectPositionals, intOption, stringOption } from '../args.js';
+import { ADMIN_SOURCE } from '../admin-audit.js';
+import { expectPositionals, flagOption, intOption, stringOption } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
 import { isoTime, json, table, timeCell } from '../format.js';
 import { openForCommand } from '../open.js';
 
 export const command: Command = {
-  help: `Usage: astotp log [--user USER] [--pbx NAME] [--since WHEN] [--limit N] [--json]
+  help: `Usage: astotp log [--user USER] [--pbx NAME] [--since WHEN] [--admin] [--limit N] [--json]
 
-Shows the newest audit entries (calls, verify): time (UTC), user, result, reason,
-source, PBX, caller ID, channel and the admin-only detail. Never PINs, codes or
-secrets. An ID typed on a call that belongs to no enrolled user (for pbotp:
-any ID without a right response) is shown masked, e.g. unknown:4d:1f2e3a4b
-(its length and a hash keyed by the key file), since it may be a PIN or
-code typed out of turn.
+Shows the newest audit entries (calls, verify, admin commands): time (UTC),
+user, result, reason, source, PBX, caller ID, channel and the admin-only
+detail. Never PINs, codes or secrets. An ID typed on a call that belongs to
+no enrolled user (for pbotp: any ID without a right response) is shown
+masked, e.g. unknown:4d:1f2e3a4b (its length and a hash keyed by the key
+file), since it may be a PIN or code typed out of turn.
+
+An admin command's entry has source admin, its target as user, the command
+as reason, and who ran it in the detail: the name of the login behind sudo
+or su (the kernel's login uid, which SUDO_USER cannot fake), then the real
+uid, e.g. "disable by alice (loginuid 1000, uid 0)".
 
 Options:
   --user USER          only entries for USER, also those where it was masked
   --pbx NAME           only entries of the PBX named NAME (pbx_name, else its host name)
+  --admin              only admin commands (enroll, reset, set-pin, disable, enable,
+                       unlock, remove, migrate, import, export --reveal-secret)
   --since WHEN         an ISO date/time, UTC unless it names a zone (2025-01-31,
                        2025-01-31T08:00, 2025-01-31T09:00+01:00) or an age: -30m, -1h, -7d, -2w
   --limit N            at most N entries, 1 to 100000 (default 50)
 `,
-  options: { user: 'string', pbx: 'string', since: 'string', limit: 'string' },
+  options: { user: 'string', pbx: 'string', since: 'string', limit: 'string', admin: 'boolean' },
 
   async run(ctx) {
     expectPositionals(ctx.args, []);
@@ -35,7 +43,8 @@ Options:
     const { store, key } = await openForCommand(ctx, false);
     try {
       const users = user === undefined ? undefined : [user, maskedId(key.idMask, user)];
-      const entries = await store.read((t) => t.audit.list({ users, since, limit, pbx }));
+      const sources = flagOption(ctx.args, 'admin') ? [ADMIN_SOURCE] : undefined;
+      const entries = await store.read((t) => t.audit.list({ users, since, limit, pbx, sources }));
       if (ctx.globals.json) {
         ctx.out(json(entries.map((e) => ({ ...e, time: isoTime(e.at) }))));
       } else if (entries.length === 0) {

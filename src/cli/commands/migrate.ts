@@ -6,6 +6,7 @@ import { openStore } from '../../store/open-store.js';
 import type { Store } from '../../store/store.js';
 import type { StoreTx, TransferCounts } from '../../store/tables.js';
 import { isPostgresUrl } from '../../store/location.js';
+import { recordAdminAction } from '../admin-audit.js';
 import { expectPositionals, flagOption, stringOption } from '../args.js';
 import type { Command } from '../command.js';
 import { CliFailure, UsageError } from '../errors.js';
@@ -28,7 +29,8 @@ holds after the commit, which must match.
 
 Calls that end while the copy runs may be missing from the target: stop
 calls first (or run it twice and compare the counts). The target must be
-used with the same key file.
+used with the same key file. The target's audit log ends with an entry
+recording the migrate (astotp log --admin), not counted as copied.
 
 Options:
   --to TARGET          the database to copy into
@@ -47,15 +49,17 @@ Options:
     try {
       target = await openStore(to, { create: true, timeoutMs: settings.dbTimeoutMs, connectTimeoutMs: settings.dbConnectTimeoutMs, insecureTls: settings.dbInsecureTls });
       if ((await target.identity()) === (await source.identity())) throw new CliFailure(`--to names the configured database ${source.name} itself; nothing was written`);
-      const read = await copy(source, target, force);
+      const read = await copy(source, target, force, settings.pbxName);
       // Counted again after the commit, by a read of its own: what the target now holds.
-      const written = await target.read((t) => t.transfer.counts());
+      const all = await target.read((t) => t.transfer.counts());
+      const written = { ...all, audit: all.audit - 1 };
       const counts = Object.fromEntries(Object.entries(read).map(([k, n]) => [k, { read: n, written: written[k as keyof typeof written] }])) as Counts;
       const line = (what: string, n: { read: number; written: number }) => `${what}: ${n.read} read, ${n.written} written`;
       if (ctx.globals.json) ctx.out(JSON.stringify({ from: source.name, to: target.name, ...counts }));
       else {
         ctx.out(`Copied ${source.name} to ${target.name}:`);
         for (const [what, n] of Object.entries(counts)) ctx.out(`  ${line(what, n)}`);
+        ctx.out('  and 1 audit row recording this migrate');
       }
       const differ = Object.entries(counts).filter(([, n]) => n.read !== n.written);
       if (differ.length) throw new CliFailure(`the counts of ${differ.map(([w]) => w).join(', ')} differ; the target's transaction was committed: compare and run again with --force`);
@@ -70,7 +74,7 @@ Options:
 type Counts = Record<keyof TransferCounts, { read: number; written: number }>;
 
 /** Copies in one transaction of the target; returns the rows read from the source. */
-async function copy(source: Store, target: Store, force: boolean): Promise<Record<keyof Counts, number>> {
+async function copy(source: Store, target: Store, force: boolean, pbx: string): Promise<Record<keyof Counts, number>> {
   return target.exclusive(async (t) => {
     const keyCheck = await source.read((s) => s.meta.get(KEY_CHECK));
     if (keyCheck === undefined) throw new CliFailure(`${source.name} records no key check (it was not made by astotp init or enroll); nothing was written`);
@@ -88,7 +92,9 @@ async function copy(source: Store, target: Store, force: boolean): Promise<Recor
       await t.transfer.putUsers(users);
       await t.transfer.putRecoveryCodes(codes);
       await t.transfer.putThrottle(throttle);
-      return { users: users.length, recovery_codes: codes.length, throttle: throttle.length, audit: await copyAudit(s, t) };
+      const audit = await copyAudit(s, t);
+      await recordAdminAction(t, 'migrate', null, pbx, `from ${source.name}`);
+      return { users: users.length, recovery_codes: codes.length, throttle: throttle.length, audit };
     });
   });
 }

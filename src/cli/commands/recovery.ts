@@ -2,6 +2,7 @@
 // used up or lost. The old set dies in the same transaction.
 import { systemClock } from '../../auth/clock.js';
 import { newRecoveryCodes, storeRecoveryCodes } from '../../auth/recovery-codes.js';
+import { recordAdminAction } from '../admin-audit.js';
 import { expectPositionals } from '../args.js';
 import type { Command } from '../command.js';
 import { CliFailure } from '../errors.js';
@@ -25,11 +26,12 @@ ${recoveryCountHelp('count')}
   async run(ctx) {
     expectPositionals(ctx.args, ['user']);
     const count = recoveryCountOption(ctx.args, 'count');
-    return withUser(ctx, {}, async ({ store, key, user }) => {
+    return withUser(ctx, {}, async ({ store, key, user, settings }) => {
       const codes = newRecoveryCodes(count);
       await store.exclusive(async (t) => {
         if (!(await t.users.get(user.id))) throw new CliFailure(`user ${user.id} was removed meanwhile; nothing was saved`);
         await storeRecoveryCodes(t, key.recoveryPepper, user.id, codes, systemClock());
+        await recordAdminAction(t, 'recovery', user.id, settings.pbxName, `${codes.length} new code${codes.length === 1 ? '' : 's'}`);
       });
       if (ctx.globals.json) ctx.out(JSON.stringify({ user: user.id, recovery_codes: codes }));
       else printRecoveryCodes(ctx, user.id, codes);

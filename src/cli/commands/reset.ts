@@ -1,6 +1,7 @@
 // astotp reset <user>: a new secret for a lost or replaced phone. The old one
 // keeps working until a code from the new one confirms the change.
 import { sealSecret } from '../../auth/secret-box.js';
+import { recordAdminAction } from '../admin-audit.js';
 import { expectPositionals } from '../args.js';
 import type { Command } from '../command.js';
 import { confirmCode, enrolmentOptions, QR_HELP, SECRET_HELP, SECRET_OPTIONS, shorterCodeNote, showSecret } from '../enrollment.js';
@@ -35,6 +36,7 @@ ${QR_HELP}
       await store.exclusive(async (t) => {
         if (!(await t.users.replaceSecret(user.id, box, params))) throw new CliFailure(`user ${user.id} was removed meanwhile; nothing was saved`);
         if (step !== null) await t.users.markStepUsed(user.id, step);
+        await recordAdminAction(t, 'reset', user.id, settings.pbxName);
       });
       const msg = `User ${user.id} has a new secret; codes from the old one no longer work.`;
       if (ctx.globals.json) ctx.note(msg);

@@ -3,6 +3,7 @@
 import { systemClock } from '../../auth/clock.js';
 import { Lockout } from '../../auth/lockout.js';
 import { pbotpThrottleId, rekeyTypedIds } from '../../auth/pbotp-verifier.js';
+import { recordAdminAction } from '../admin-audit.js';
 import { expectPositionals } from '../args.js';
 import type { Command } from '../command.js';
 import { CliFailure } from '../errors.js';
@@ -27,10 +28,10 @@ for pbotp logins (mode = pbotp in astotp.conf or a profile) with that user ID.
         const now = systemClock();
         // A lock an earlier version stored under the typed ID is found under the hashed one after this.
         await rekeyTypedIds(t, key.idMask);
-        return {
-          enrolled: await new Lockout(t.userCounters, settings).unlock(id, now),
-          pbotp: await new Lockout(t.throttle, settings).unlock(pbotpThrottleId(key.idMask, id), now),
-        };
+        const enrolled = await new Lockout(t.userCounters, settings).unlock(id, now);
+        const pbotp = await new Lockout(t.throttle, settings).unlock(pbotpThrottleId(key.idMask, id), now);
+        if (enrolled || pbotp) await recordAdminAction(t, 'unlock', id, settings.pbxName, enrolled ? undefined : 'pbotp');
+        return { enrolled, pbotp };
       });
       if (!enrolled && !pbotp) throw new CliFailure(`no user ${id} in ${store.name}, and no pbotp failures of ${id} to clear`);
       return done(ctx, enrolled ? `User ${id} unlocked.` : `pbotp lockout of ${id} cleared.`, { user: id, locked_until: null, failures: 0 });

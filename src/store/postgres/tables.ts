@@ -97,6 +97,7 @@ export function postgresTables(q: Query, write: boolean): StoreTx {
       if (f.users !== undefined) (args.push(f.users), where.push(`login = ANY($${args.length})`));
       if (f.since !== undefined) (args.push(f.since), where.push(`at >= $${args.length}`));
       if (f.pbx !== undefined) (args.push(f.pbx), where.push(`pbx = $${args.length}`));
+      if (f.sources !== undefined) (args.push(f.sources), where.push(`source = ANY($${args.length})`));
       args.push(f.limit ?? 50);
       const r = await q<AuditEntry>(
         `SELECT at, login AS "user", caller_id, channel, uniqueid, source, result, reason, detail, pbx FROM audit

@@ -24,6 +24,7 @@ export class SqliteAudit implements AuditTable {
     }
     if (q.since !== undefined) (where.push('at >= ?'), args.push(q.since));
     if (q.pbx !== undefined) (where.push('pbx = ?'), args.push(q.pbx));
+    if (q.sources !== undefined) (where.push(`source IN (${q.sources.map(() => '?').join(', ')})`), args.push(...q.sources));
     const sql = `SELECT at, coalesce(login, user) AS user, caller_id, channel, uniqueid, source, result, reason, detail, pbx FROM audit
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...args, q.limit ?? 50) as AuditEntry[]).reverse();

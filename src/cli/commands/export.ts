@@ -1,0 +1,80 @@
+// astotp export: the users as CSV that astotp import reads back, or JSON, so
+// a site can move. Secrets only when asked for; PINs never, as only their
+// hashes exist, and those open nothing without this site's key file.
+import { openSecret } from '../../auth/secret-box.js';
+import { otpauthUri } from '../../auth/totp.js';
+import { recordAdminAction } from '../admin-audit.js';
+import { writeAdminFile } from '../admin-files.js';
+import { expectPositionals, flagOption, stringOption } from '../args.js';
+import type { Command } from '../command.js';
+import { issuerOption } from '../enrollment.js';
+import { CliFailure } from '../errors.js';
+import { isoTime, json } from '../format.js';
+import { CSV_COLUMNS, csvField } from '../import/csv.js';
+import { openForCommand } from '../open.js';
+
+export const command: Command = {
+  help: `Usage: astotp export [--reveal-secret] [--out FILE] [--json]
+
+Writes every user as CSV in the columns astotp import reads (user, pin,
+secret, algorithm, digits, period), or with --json as a list of objects
+that also say whether the user is enabled and has a PIN. PINs are never
+written (only their hashes are kept): the pin column stays empty, so users
+imported from it have no PIN until astotp set-pin. The secret column stays
+empty too unless --reveal-secret is given; importing such a file gives every
+user a new secret.
+
+With --reveal-secret the output holds every secret in plain text: whoever
+reads it can make the users' codes. The export is recorded in the audit log
+(astotp log --admin).
+
+Options:
+  --reveal-secret      include each user's secret (and, with --json, its otpauth:// URI)
+  --out FILE           write to FILE instead of standard output: created with
+                       mode 0600, as the user who runs astotp; never overwritten
+  --issuer NAME        issuer of the URIs (default: issuer in astotp.conf)
+`,
+  options: { 'reveal-secret': 'boolean', out: 'string', issuer: 'string' },
+
+  async run(ctx) {
+    expectPositionals(ctx.args, []);
+    const reveal = flagOption(ctx.args, 'reveal-secret');
+    const out = stringOption(ctx.args, 'out');
+    const { store, key, settings } = await openForCommand(ctx, false);
+    try {
+      const issuer = issuerOption(ctx.args, settings);
+      const users = await store.read((t) => t.users.list());
+      const secretOf = (id: string, box: Buffer): string => {
+        const s = openSecret(key.secretKey, id, box);
+        if (s === null) throw new CliFailure(`the secret of ${id} does not decrypt with key file ${settings.keyFile}; nothing was exported`);
+        return s;
+      };
+      const records = users.map((u) => ({ u, secret: reveal ? secretOf(u.id, u.secret_box) : null }));
+      let text: string;
+      if (ctx.globals.json) {
+        const view = ({ u, secret }: (typeof records)[number]) => ({
+          user: u.id,
+          enabled: u.enabled === 1,
+          pin: u.pin_hash !== null,
+          algorithm: u.algorithm,
+          digits: u.digits,
+          period: u.period,
+          created: isoTime(u.created_at),
+          ...(secret === null ? {} : { secret, uri: otpauthUri({ secret, algorithm: u.algorithm, digits: u.digits, period: u.period }, issuer, u.id) }),
+        });
+        text = `${json(records.map(view))}\n`;
+      } else {
+        const line = ({ u, secret }: (typeof records)[number]) => [u.id, '', secret ?? '', u.algorithm, String(u.digits), String(u.period)].map(csvField).join(',');
+        text = [CSV_COLUMNS.join(','), ...records.map(line)].map((l) => `${l}\n`).join('');
+      }
+      if (out === undefined) process.stdout.write(text);
+      else writeAdminFile(out, text);
+      if (reveal) ctx.warn(`the export holds the TOTP secrets of ${users.length} users in plain text: keep it as safe as the key file, and delete it once imported`);
+      if (reveal) await store.exclusive((t) => recordAdminAction(t, 'export', null, settings.pbxName, `secrets of ${users.length} users revealed${out === undefined ? '' : ` to ${out}`}`));
+      if (out !== undefined) ctx.note(`Exported ${users.length} users to ${out} (mode 0600).`);
+      return 0;
+    } finally {
+      await store.close();
+    }
+  },
+};

@@ -1,0 +1,92 @@
+// The CSV an import reads: one user per line, columns user, pin, secret,
+// algorithm, digits, period (all but user may be empty or missing), in that
+// order or in the order a header line names. Blank lines and lines starting
+// with # are skipped. Fields may be quoted as spreadsheets write them.
+export const CSV_COLUMNS = ['user', 'pin', 'secret', 'algorithm', 'digits', 'period'] as const;
+export type CsvColumn = (typeof CSV_COLUMNS)[number];
+
+export interface CsvRecord {
+  /** 1-based line number in the file, for the error report. */
+  line: number;
+  fields: Partial<Record<CsvColumn, string>>;
+}
+
+export interface CsvLineError {
+  line: number;
+  message: string;
+}
+
+/** The records of `text`, or the lines that could not be read; nothing in a message repeats a field (it may be a PIN or secret). */
+export function parseCsv(text: string): { records: CsvRecord[]; errors: CsvLineError[] } {
+  const records: CsvRecord[] = [];
+  const errors: CsvLineError[] = [];
+  let columns: readonly CsvColumn[] | null = null;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = i + 1;
+    const raw = lines[i]!.replace(/\r$/, '');
+    if (raw.trim() === '' || raw.trimStart().startsWith('#')) continue;
+    const cells = splitFields(raw);
+    if (cells === null) {
+      errors.push({ line, message: 'a quoted field is not closed on its line' });
+      continue;
+    }
+    if (columns === null) {
+      columns = CSV_COLUMNS;
+      if (cells[0]?.trim().toLowerCase() === 'user') {
+        const header = headerOf(cells);
+        if (typeof header === 'string') errors.push({ line, message: header });
+        else columns = header;
+        continue;
+      }
+    }
+    if (cells.length > columns.length) {
+      errors.push({ line, message: `${cells.length} fields, at most ${columns.length} expected (${columns.join(',')})` });
+      continue;
+    }
+    const fields: CsvRecord['fields'] = {};
+    cells.forEach((c, k) => {
+      if (c.trim() !== '') fields[columns![k]!] = c.trim();
+    });
+    records.push({ line, fields });
+  }
+  return { records, errors };
+}
+
+/** The columns a header names, or why it cannot be used. */
+function headerOf(cells: string[]): CsvColumn[] | string {
+  const names = cells.map((c) => c.trim().toLowerCase());
+  const unknown = names.filter((n) => !(CSV_COLUMNS as readonly string[]).includes(n));
+  if (unknown.length) return `unknown column ${JSON.stringify(unknown[0]!.slice(0, 20))} in the header (known: ${CSV_COLUMNS.join(', ')})`;
+  if (new Set(names).size !== names.length) return 'a column is named twice in the header';
+  return names as CsvColumn[];
+}
+
+/** Comma-separated fields, "quoted" ones with "" for a quote; null when a quote is left open. */
+function splitFields(line: string): string[] | null {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') (cur += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else cur += ch;
+    } else if (ch === '"' && cur.trim() === '') {
+      quoted = true;
+      cur = '';
+    } else if (ch === ',') {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  if (quoted) return null;
+  out.push(cur);
+  return out;
+}
+
+/** One CSV field as an export writes it: quoted only when it must be. */
+export function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}

@@ -1,0 +1,85 @@
+// What an import will do, worked out before anything is opened or written:
+// every line checked by the rules enroll applies, and every wrong line
+// reported by its file and line number, so one run shows all there is to
+// fix. A message names the line and the rule, never the PIN or secret.
+import { isBase32Secret, newSecret, type TotpParams } from '../../auth/totp.js';
+import type { Algorithm, Settings } from '../../config/settings.js';
+import { checkPin, checkUserId, untypable } from '../validate.js';
+import { parseCsv, type CsvLineError, type CsvRecord } from './csv.js';
+import { parseGoogleAuthenticator } from './google-authenticator.js';
+
+export interface ImportSource {
+  /** How messages name the file. */
+  name: string;
+  text: string;
+  /** Set for a google-authenticator file, which names no user itself. */
+  user?: string;
+}
+
+export interface ImportUser {
+  /** "users.csv line 3": where the user came from. */
+  where: string;
+  id: string;
+  pin: string | null;
+  params: TotpParams;
+  /** The file gave no secret: one was made, and must reach the user's phone. */
+  newSecret: boolean;
+  scratchCodes: string[];
+}
+
+const ALGORITHMS: readonly Algorithm[] = ['SHA1', 'SHA256', 'SHA512'];
+
+export function planImport(sources: ImportSource[], s: Settings, allowUntypable: boolean): { users: ImportUser[]; errors: string[] } {
+  const users: ImportUser[] = [];
+  const errors: string[] = [];
+  const seen = new Map<string, string>();
+  // Whether it is a user's line or the file's, each why goes under its line: the report reads top to bottom.
+  const add = (u: ImportUser, bad: CsvLineError[], line: number) => {
+    const first = seen.get(u.id);
+    const why = untypable(u.id, s);
+    if (first !== undefined) bad.push({ line, message: `user ${u.id} is also on ${first}` });
+    else if (why && !allowUntypable) bad.push({ line, message: `${why} (--allow-untypable imports it anyway)` });
+    else {
+      seen.set(u.id, u.where);
+      users.push(u);
+    }
+  };
+  for (const src of sources) {
+    const bad: CsvLineError[] = [];
+    if (src.user !== undefined) {
+      const { file, errors: wrong } = parseGoogleAuthenticator(src.text);
+      bad.push(...wrong);
+      if (file) add({ where: src.name, id: src.user, pin: null, params: { secret: file.secret, algorithm: 'SHA1', digits: 6, period: file.period }, newSecret: false, scratchCodes: file.scratchCodes }, bad, 1);
+    } else {
+      const { records, errors: wrong } = parseCsv(src.text);
+      bad.push(...wrong);
+      for (const r of records) {
+        try {
+          add(csvUser(r, `${src.name} line ${r.line}`, s), bad, r.line);
+        } catch (err) {
+          bad.push({ line: r.line, message: (err as Error).message });
+        }
+      }
+    }
+    errors.push(...bad.sort((a, b) => a.line - b.line).map((e) => `${src.name} line ${e.line}: ${e.message}`));
+  }
+  return { users, errors };
+}
+
+/** One CSV line as a user; throws what is wrong with it. */
+function csvUser(r: CsvRecord, where: string, s: Settings): ImportUser {
+  const f = r.fields;
+  if (f.user === undefined) throw new Error('no user ID');
+  const id = checkUserId(f.user);
+  const pin = f.pin === undefined ? null : checkPin(f.pin, s.pinMaxDigits);
+  const secret = f.secret === undefined ? null : f.secret.replace(/[\s-]/g, '').replace(/=+$/, '').toUpperCase();
+  if (secret !== null && !isBase32Secret(secret)) throw new Error('the secret must be base32 (letters A-Z and digits 2-7), 16 to 128 characters');
+  const algorithm = f.algorithm === undefined ? s.algorithm : ALGORITHMS.find((a) => a === f.algorithm!.toUpperCase());
+  if (algorithm === undefined) throw new Error(`algorithm must be one of ${ALGORITHMS.join(', ')}`);
+  const digits = f.digits === undefined ? s.digits : /^[68]$/.test(f.digits) ? Number(f.digits) : NaN;
+  if (digits !== 6 && digits !== 8) throw new Error('digits must be 6 or 8');
+  if (digits > s.digits) throw new Error(`digits ${digits} is more than the ${s.digits} digits a call asks for (digits in astotp.conf)`);
+  const period = f.period === undefined ? s.period : Number(f.period);
+  if (!/^\d{1,3}$/.test(f.period ?? '30') || period < 15 || period > 300) throw new Error('period must be 15 to 300 seconds');
+  return { where, id, pin, params: { secret: secret ?? newSecret(), algorithm, digits, period }, newSecret: secret === null, scratchCodes: [] };
+}
