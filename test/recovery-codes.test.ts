@@ -74,14 +74,17 @@ describe('recovery codes at the code prompt', () => {
     expect((await site.call({ inputs: ['1001', '4321', totp()] })).variables.ASTOTP).toBe('SUCCESS');
   });
 
-  it('judge the PIN as usual, and use up no code when the PIN is wrong', async () => {
+  it('judge the PIN as usual, and use up a right code typed with a wrong PIN: whoever heard it gets nothing', async () => {
     const site = newSite();
-    const [code] = enroll(site, '1001', '4321');
+    const [code, other] = enroll(site, '1001', '4321');
     const wrongPin = await site.call({ inputs: ['1001', '9999', ...typed(code!)] });
     expectFailedClosed(wrongPin, 'bad-credentials');
-    expect(lastDetail(site)).toBe('wrong PIN');
-    expect(users(site)[0]!.recovery_codes_left).toBe(5);
-    expect((await site.call({ inputs: ['1001', '4321', ...typed(code!)] })).variables.ASTOTP).toBe('SUCCESS');
+    expect(lastDetail(site)).toBe('wrong PIN, recovery code used up');
+    expect(users(site)[0]!.recovery_codes_left).toBe(4);
+    expectFailedClosed(await site.call({ inputs: ['1001', '4321', ...typed(code!)] }), 'bad-credentials');
+    // The caller heard what any failure sounds like; another code still works with the right PIN.
+    expect(wrongPin.prompts).toEqual([ID, PIN, CODE, '', FAILED]);
+    expect((await site.call({ inputs: ['1001', '4321', ...typed(other!)] })).variables.ASTOTP).toBe('SUCCESS');
   });
 
   it('count a wrong code towards the lockout', async () => {

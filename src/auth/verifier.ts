@@ -37,7 +37,14 @@ export interface Context {
 
 
 /** The code typed, checked but not yet used up: use() records the login, false when another call got there first. */
-type SecondFactor = { ok: false; wrong: string } | { ok: true; use: () => Promise<boolean>; passed: (noPin: boolean) => Promise<string> };
+/**
+ * The code's part of a judgement. `spend`, where there is one, uses the code
+ * up although the attempt failed: a recovery code lives until it is used, so
+ * one a sniffer heard in a failed attempt (a mistyped PIN) must die there too.
+ */
+type SecondFactor =
+  | { ok: false; wrong: string }
+  | { ok: true; use: () => Promise<boolean>; passed: (noPin: boolean) => Promise<string>; spend?: () => Promise<boolean> };
 
 export class Verifier {
   constructor(
@@ -81,8 +88,9 @@ export class Verifier {
       await lockout.success(u.id, now);
       return pass(await second.passed(a.pin === null));
     }
+    const spent = !pinGood && second.ok && second.spend ? await second.spend() : false;
     // A recovery code used by a call that committed meanwhile is refused as used.
-    const wrong = [pinGood ? null : 'wrong PIN', second.ok ? (pinGood ? 'used recovery code' : null) : second.wrong].filter(Boolean).join(', ');
+    const wrong = [pinGood ? null : 'wrong PIN', second.ok ? (pinGood ? 'used recovery code' : spent ? 'recovery code used up' : null) : second.wrong].filter(Boolean).join(', ');
     const lockStarted = (await lockout.failure(u.id, now)) !== null;
     return fail('bad-credentials', lockStarted ? `${wrong}; now locked for ${this.rules.lockoutMinutes} min` : wrong);
   }
@@ -114,6 +122,7 @@ export class Verifier {
         return true;
       },
       passed: async (noPin) => `recovery code ok (${await recoveryCodesLeft(t, u.id)} left${noPin ? ', PIN not asked' : ''})`,
+      spend: () => t.recoveryCodes.use(u.id, hash, now),
     };
   }
 

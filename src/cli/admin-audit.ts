@@ -9,7 +9,7 @@ import type { AuditEntry, StoreTx } from '../store/tables.js';
 
 export const ADMIN_SOURCE = 'admin';
 
-export type AdminAction = 'enroll' | 'reset' | 'set-pin' | 'disable' | 'enable' | 'unlock' | 'remove' | 'recovery' | 'migrate' | 'import' | 'export';
+export type AdminAction = 'enroll' | 'reset' | 'set-pin' | 'disable' | 'enable' | 'unlock' | 'remove' | 'recovery' | 'migrate' | 'import' | 'export' | 'show';
 
 let actor: string | undefined;
 

@@ -4,6 +4,7 @@
 import { GLOBAL_OPTIONS, parseArgs, stringOption, flagOption } from './args.js';
 import type { CliContext, Command } from './command.js';
 import { UsageError } from './errors.js';
+import { printable } from './format.js';
 import { Input } from './input.js';
 import { pamMain } from './pam-main.js';
 import { VERSION } from './version.js';
@@ -227,8 +228,9 @@ function context(args: CliContext['args'], input: Input): CliContext {
     input,
     env: process.env,
     out: (line) => process.stdout.write(`${line}\n`),
-    note: err,
-    warn: (message) => err(`astotp: warning: ${message}`),
+    // Notes and warnings may quote what an input file or the database holds: shown printable.
+    note: (message) => err(printableLines(message)),
+    warn: (message) => err(`astotp: warning: ${printableLines(message)}`),
   };
 }
 
@@ -249,4 +251,9 @@ function report(err: unknown, name: string | undefined): number {
 
 function oneLine(s: string): string {
   return s.replace(/\s+/g, ' ').trim() || 'unknown error';
+}
+
+/** Control characters made visible, but for the line breaks a message is laid out with. */
+function printableLines(text: string): string {
+  return text.split('\n').map(printable).join('\n');
 }

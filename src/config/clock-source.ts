@@ -23,5 +23,6 @@ export function parseClockSource(v: string): ClockSource {
   }
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = url.port ? Number(url.port) : NTP_PORT;
+  if (port === 0) throw new Error('expected a port from 1 to 65535');
   return { kind: 'ntp', host, port, text: `ntp://${url.host}` };
 }

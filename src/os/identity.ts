@@ -68,9 +68,10 @@ export function asInvokingUser<T>(fn: () => T): T {
   if (was === null) return fn();
   // The user ID first: only root may set the groups.
   process.seteuid?.(process.getuid?.() ?? 0);
-  process.setgroups?.(was.groups);
-  process.setegid?.(was.egid);
+  // Inside the try: whatever fails from here on, the owner's identity comes back.
   try {
+    process.setgroups?.(was.groups);
+    process.setegid?.(was.egid);
     return fn();
   } finally {
     process.setgroups?.([was.owner.gid]);

@@ -67,10 +67,11 @@ Options:
         const line = ({ u, secret }: (typeof records)[number]) => [u.id, '', secret ?? '', u.algorithm, String(u.digits), String(u.period)].map(csvField).join(',');
         text = [CSV_COLUMNS.join(','), ...records.map(line)].map((l) => `${l}\n`).join('');
       }
+      // Recorded before a secret leaves: no export of the secrets without its row in the log.
+      if (reveal) await store.exclusive((t) => recordAdminAction(t, 'export', null, settings.pbxName, `secrets of ${users.length} users revealed${out === undefined ? '' : ` to ${out}`}`));
       if (out === undefined) process.stdout.write(text);
       else writeAdminFile(out, text);
       if (reveal) ctx.warn(`the export holds the TOTP secrets of ${users.length} users in plain text: keep it as safe as the key file, and delete it once imported`);
-      if (reveal) await store.exclusive((t) => recordAdminAction(t, 'export', null, settings.pbxName, `secrets of ${users.length} users revealed${out === undefined ? '' : ` to ${out}`}`));
       if (out !== undefined) ctx.note(`Exported ${users.length} users to ${out} (mode 0600).`);
       return 0;
     } finally {

@@ -2,7 +2,7 @@
 // CSV and from google-authenticator-libpam files. All or nothing: every
 // wrong line is reported with its file and line number, and then nothing is
 // written. PINs are hashed before the transaction, so calls never wait on it.
-import { sealSecret } from '../../auth/secret-box.js';
+import { openSecret, sealSecret } from '../../auth/secret-box.js';
 import { otpauthUri } from '../../auth/totp.js';
 import type { UserRow } from '../../store/tables.js';
 import { recordAdminActions } from '../admin-audit.js';
@@ -110,6 +110,12 @@ Options:
         const present = new Set((await t.users.list()).map((u) => u.id));
         const clash = users.filter((u) => present.has(u.id));
         if (clash.length > 0 && !force) throw new CliFailure(`user ${clash[0]!.id} (${clash[0]!.where}) was enrolled meanwhile; nothing was imported`);
+        // A user replaced under the same secret keeps its replay mark: a code it used may still be in its window.
+        for (const u of clash) {
+          const old = await t.users.get(u.id);
+          const row = rows.find((r) => r.id === u.id)!;
+          if (old && openSecret(key.secretKey, old.id, old.secret_box) === u.params.secret) row.last_step = old.last_step;
+        }
         for (const u of clash) await t.users.remove(u.id);
         await t.transfer.putUsers(rows);
         // A google-authenticator file's scratch codes are one-time codes the user already has on paper: they become recovery codes.

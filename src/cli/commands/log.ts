@@ -26,7 +26,8 @@ Options:
   --user USER          only entries for USER, also those where it was masked
   --pbx NAME           only entries of the PBX named NAME (pbx_name, else its host name)
   --admin              only admin commands (enroll, reset, set-pin, disable, enable,
-                       unlock, remove, migrate, import, export --reveal-secret)
+                       unlock, remove, recovery, migrate, import, export --reveal-secret,
+                       show --reveal-secret)
   --since WHEN         an ISO date/time, UTC unless it names a zone (2025-01-31,
                        2025-01-31T08:00, 2025-01-31T09:00+01:00) or an age: -30m, -1h, -7d, -2w
   --limit N            at most N entries, 1 to 100000 (default 50)

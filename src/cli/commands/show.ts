@@ -1,4 +1,5 @@
 // astotp show <user>: one user's state; the secret only when asked for.
+import { recordAdminAction } from '../admin-audit.js';
 import { recoveryCodesLeft } from '../../auth/recovery-codes.js';
 import { openSecret } from '../../auth/secret-box.js';
 import { flagOption } from '../args.js';
@@ -30,6 +31,8 @@ ${QR_HELP}
         const secret = openSecret(key.secretKey, user.id, user.secret_box);
         if (secret === null) throw new CliFailure(`the secret of ${user.id} does not decrypt with key file ${settings.keyFile}`);
         revealed = { secret, algorithm: user.algorithm, digits: user.digits, period: user.period, issuer: issuerOption(ctx.args, settings) };
+        // Recorded before the secret is shown, as export --reveal-secret is.
+        await store.exclusive((t) => recordAdminAction(t, 'show', user.id, settings.pbxName, 'secret revealed'));
       }
       const view = userView(user, settings.lockoutFailures, await store.read((t) => recoveryCodesLeft(t, user.id)));
       if (ctx.globals.json) return ctx.out(json(revealed ? { ...view, ...secretFacts(user.id, revealed) } : view));

@@ -66,11 +66,21 @@ export function planImport(sources: ImportSource[], s: Settings, allowUntypable:
   return { users, errors };
 }
 
+function validUserId(field: string): string {
+  try {
+    return checkUserId(field);
+  } catch {
+    const separator = /[;\t]/.test(field) ? '; is the file separated by ; or tabs? astotp reads commas' : '';
+    throw new Error(`the user ID (${field.length} characters) is not valid: use 1 to 64 letters, digits and + _ . @ -${separator}`);
+  }
+}
+
 /** One CSV line as a user; throws what is wrong with it. */
 function csvUser(r: CsvRecord, where: string, s: Settings): ImportUser {
   const f = r.fields;
   if (f.user === undefined) throw new Error('no user ID');
-  const id = checkUserId(f.user);
+  // Never the field itself: a line split on the wrong separator holds the PIN and secret in it.
+  const id = validUserId(f.user);
   const pin = f.pin === undefined ? null : checkPin(f.pin, s.pinMaxDigits);
   const secret = f.secret === undefined ? null : f.secret.replace(/[\s-]/g, '').replace(/=+$/, '').toUpperCase();
   if (secret !== null && !isBase32Secret(secret)) throw new Error('the secret must be base32 (letters A-Z and digits 2-7), 16 to 128 characters');
