@@ -18,7 +18,7 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 E2E_CACHE=${E2E_CACHE:-$ROOT/.cache/asterisk-e2e}
-for f in chroot asterisk postgres calls cases; do
+for f in chroot asterisk postgres calls cases fastagi pbotp; do
   # shellcheck source=/dev/null
   . "$ROOT/scripts/e2e/$f.sh"
 done
@@ -38,7 +38,7 @@ die() { echo "asterisk-e2e: FAILED - $*" >&2; exit 1; }
 mkdir -p "$E2E_CACHE" || skipped "cannot create $E2E_CACHE"
 exec 9>"$E2E_CACHE/lock"
 flock -w 900 9 || die "another run holds $E2E_CACHE/lock"
-trap 'e2e_teardown; e2e_pg_stop' EXIT
+trap 'e2e_fastagi_stop; e2e_teardown; e2e_pg_stop' EXIT
 trap 'exit 130' INT TERM HUP
 
 e2e_chroot_ensure "$E2E_CACHE" || skipped "$E2E_SKIP_REASON"
@@ -74,11 +74,21 @@ readme_snippet() {
 }
 E2E_README=$(readme_snippet)
 E2E_README_EXTEN=$(sed -n 's/^[[:space:]]*exten[[:space:]]*=>[[:space:]]*\([^,]*\),.*/\1/p' <<<"$E2E_README" | head -n1)
+# The FastAGI one: the first block whose dialplan lines call AGI(agi://...).
+readme_fastagi_snippet() {
+  [ -f "$E2E_README_FILE" ] || return 0
+  awk '
+    /^[[:space:]]*```/ { if (inblock) { if (block ~ /AGI\(agi:\/\// && block ~ /exten/) { printf "%s", block; exit } block = ""; inblock = 0 } else inblock = 1; next }
+    inblock && /^[[:space:]]*(exten|same)[[:space:]]*=>/ { block = block $0 "\n" }
+  ' "$E2E_README_FILE"
+}
+E2E_README_FASTAGI=$(readme_fastagi_snippet)
+E2E_README_FASTAGI_EXTEN=$(sed -n 's/^[[:space:]]*exten[[:space:]]*=>[[:space:]]*\([^,]*\),.*/\1/p' <<<"$E2E_README_FASTAGI" | head -n1)
 
 # Seconds a prompt lasts, from the installed sound file (3 if unknown).
 sound_secs() {
   local f
-  for f in "$E2E_CHROOT$E2E_SOUNDS/$1".*; do
+  for f in "$(chroot_path "$E2E_SOUNDS")/$1".*; do
     [ -f "$f" ] || continue
     case $f in
       *.gsm) awk -v s="$(stat -c %s "$f")" 'BEGIN{printf "%.1f", s / 1650}' ;;
@@ -100,12 +110,20 @@ setup() {
   in_chroot /usr/local/bin/node --version >/dev/null || { echo "node does not run in the chroot" >&2; return 1; }
   mkdir -p "$E2E_CHROOT$(dirname "$E2E_AGI")"
   install -m 0755 "$AGI_SRC" "$E2E_CHROOT$E2E_AGI"
-  rm -rf "$E2E_CHROOT$E2E_SOUNDS"
+  # Inside the chroot: on the host these paths would leave it (see
+  # chroot_path), and prompts of an earlier run would survive: install-sounds
+  # keeps the files it finds.
+  in_chroot sh -c "rm -rf $(for l in $E2E_LANGS; do printf '%s ' "${E2E_SOUNDS%/en/otp}/$l/otp"; done)"
   if [ -n "${E2E_AGI_OVERRIDE:-}" ]; then
     astotp_cli() { cat >/dev/null; }
   else
-    astotp_cli install-sounds "$E2E_SOUNDS" >>"$E2E_WORK/cli.log" 2>&1 \
+    # Every language, from the archive the build wrote, as the README installs them.
+    [ -f "$(dirname "$AGI_SRC")/astotp-sounds.tar.gz" ] || { echo "$(dirname "$AGI_SRC")/astotp-sounds.tar.gz does not exist" >&2; return 1; }
+    install -m 0644 "$(dirname "$AGI_SRC")/astotp-sounds.tar.gz" "$E2E_CHROOT/var/tmp/astotp-sounds.tar.gz"
+    astotp_cli install-sounds --from /var/tmp/astotp-sounds.tar.gz >>"$E2E_WORK/cli.log" 2>&1 \
       || { echo "install-sounds failed:" >&2; tail -n 5 "$E2E_WORK/cli.log" >&2; return 1; }
+    rm -f "$E2E_CHROOT/var/tmp/astotp-sounds.tar.gz"
+    e2e_pbotp_genkey || return 1
   fi
   E2E_TRY_AGAIN_SECS=$(sound_secs astotp-try-again)
   e2e_write_modules_conf

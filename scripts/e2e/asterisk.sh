@@ -4,6 +4,8 @@
 E2E_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 E2E_AGI=/usr/share/asterisk/agi-bin/otp/astotp
 E2E_SOUNDS=/usr/share/asterisk/sounds/en/otp
+# The languages astotp has prompts for (sounds/<lang>/prompts.tsv).
+E2E_LANGS="en es fr it ru"
 E2E_RESULTS=/var/tmp/astotp-e2e
 E2E_LOG=/var/log/asterisk/e2e-full
 E2E_MOUNTED=()
@@ -13,6 +15,11 @@ E2E_ASTERISK_PID=
 in_chroot() {
   env -i PATH="$E2E_PATH" HOME=/root LANG=C.UTF-8 chroot "$E2E_CHROOT" "$@"
 }
+
+# The host's path of a directory in the chroot. Debian's sounds/<lang> are
+# absolute links (through /etc/alternatives), which the host would resolve
+# against its own root.
+chroot_path() { echo "$E2E_CHROOT$(in_chroot readlink -f "$1")"; }
 
 # asterisk -rx with a deadline, so a wedged Asterisk cannot hang the suite.
 ast_rx() {
@@ -37,11 +44,13 @@ e2e_chroot_pids() {
   done
 }
 
-# PIDs of AGI (node) processes running in the chroot.
+# PIDs of AGI (node) processes running in the chroot; a serve-agi outlives
+# its calls by design, so it is not one of them.
 e2e_agi_pids() {
-  local p
+  local p cmd
   for p in $(e2e_chroot_pids); do
-    tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q 'agi-bin/otp' && echo "$p"
+    cmd=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)
+    case $cmd in *serve-agi*) ;; *agi-bin/otp*) echo "$p" ;; esac
   done
   return 0
 }
@@ -103,9 +112,11 @@ e2e-full => notice,warning,error,verbose,dtmf
 CONF
 }
 
-# The dialplan. $1: the README's snippet (lines), or empty if none was found.
+# The dialplan. $1: the README's snippet (lines), or empty if none was found;
+# $2: the README's FastAGI snippet, already pointed at the suite's serve-agi,
+# whose agi:// URL is $3.
 e2e_write_extensions_conf() {
-  local readme=$1
+  local readme=$1 fastagi=${2:-} fastagi_url=${3:-agi://127.0.0.1/otp}
   local rec='Set(E2E_ERR=${FILTER(a-zA-Z0-9 _.:/=-,${ASTOTP_ERROR})})'
   local put="echo \"ASTOTP=\${ASTOTP} ASTOTP_REASON=\${ASTOTP_REASON} ASTOTP_USER=\${ASTOTP_USER} AGISTATUS=\${AGISTATUS} PLAYBACKSTATUS=\${PLAYBACKSTATUS} ASTOTP_ERROR=\${E2E_ERR}\" >> $E2E_RESULTS/\${E2E_CASE}"
   cat >"$E2E_CHROOT/etc/asterisk/extensions.conf" <<CONF
@@ -147,6 +158,30 @@ exten => 782,1,Set(CALLERID(num)=\${E2E_CID})
  same => n,System(${put}.after-agi)
  same => n,Hangup()
 
+; The call's language from the call file (E2E_LANG), as an endpoint's
+; language= would set it.
+exten => 783,1,Set(CHANNEL(language)=\${E2E_LANG})
+ same => n,AGI(otp/astotp)
+ same => n,$rec
+ same => n,System(${put}.after-agi)
+ same => n,Hangup()
+exten => 784,1,Set(CHANNEL(language)=\${E2E_LANG})
+ same => n,AGI(otp/astotp,profile=pbotp)
+ same => n,$rec
+ same => n,System(${put}.after-agi)
+ same => n,Hangup()
+
+exten => h,1,$rec
+ same => n,System(${put}.h)
+
+; The README's FastAGI snippet, with the port serve-agi was given by the OS.
+[otp-fastagi]
+${fastagi}
+exten => 785,1,AGI(${fastagi_url}?user=1012)
+ same => n,$rec
+ same => n,System(${put}.after-agi)
+ same => n,Hangup()
+
 exten => h,1,$rec
  same => n,System(${put}.h)
 
@@ -158,31 +193,47 @@ exten => h,1,$rec
  same => n,System(${put}.h)
 
 ; The caller: PLAN is a /-separated list of steps: w<seconds> waits,
-; d<digits> sends DTMF, h hangs up.
+; d<digits> sends DTMF, h hangs up, f<name> waits for the file
+; <case>.<name> the suite writes once it knows the answer, then types it.
+; The channel's name, without ;1, tells the suite which log lines are this
+; call's while other calls run.
 [otp-caller]
-exten => s,1,Set(i=1)
+exten => s,1,System(echo \${CHANNEL:0:-2} > $E2E_RESULTS/\${E2E_CASE}.chan)
+ same => n,Set(i=1)
  same => n(next),Set(step=\${CUT(PLAN,/,\${i})})
  same => n,Set(i=\$[\${i} + 1])
  same => n,GotoIf(\$["\${step}" = ""]?end)
  same => n,GotoIf(\$["\${step:0:1}" = "w"]?wait)
  same => n,GotoIf(\$["\${step:0:1}" = "d"]?dtmf)
+ same => n,GotoIf(\$["\${step:0:1}" = "f"]?file)
  same => n,Goto(end)
  same => n(wait),Wait(\${step:1})
  same => n,Goto(next)
  same => n(dtmf),SendDTMF(\${step:1},\${E2E_GAP},\${E2E_DUR})
+ same => n,Goto(next)
+ same => n(file),Set(f=$E2E_RESULTS/\${E2E_CASE}.\${step:1})
+ same => n(poll),GotoIf(\${STAT(e,\${f})}?type)
+ same => n,Wait(0.5)
+ same => n,Goto(poll)
+ same => n(type),SendDTMF(\${FILE(\${f})},\${E2E_GAP},\${E2E_DUR})
  same => n,Goto(next)
  same => n(end),Hangup()
 CONF
 }
 
 # Writes astotp.conf. Arguments: key=value pairs for [general]; the
-# profiles the dialplan above names are always there.
+# profiles the dialplan above names are always there, and so is the pbotp
+# authority's public key once e2e_pbotp_genkey has made it.
 e2e_write_astotp_conf() {
   local kv
   {
     echo '[general]'
     for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done
+    if [ -n "${E2E_PBOTP_PUB:-}" ]; then
+      printf '%s\n' "pbotp_pubkey = $E2E_PBOTP_PUB" "pbotp_group = $E2E_PBOTP_GROUP" "pbotp_host = $E2E_PBOTP_HOST"
+    fi
     printf '%s\n' '[nopin]' 'type = profile' 'ask_pin = no'
+    printf '%s\n' '[pbotp]' 'type = profile' 'mode = pbotp'
   } >"$E2E_CHROOT/etc/asterisk/astotp.conf"
   chmod 0644 "$E2E_CHROOT/etc/asterisk/astotp.conf"
 }

@@ -6,6 +6,11 @@ E2E_SUITE=${E2E_SUITE:-sid}
 E2E_MIRROR=${E2E_MIRROR:-http://deb.debian.org/debian}
 # libstdc++6: the host node binary needs it; minbase alone may not pull it in.
 E2E_PACKAGES=asterisk,asterisk-core-sounds-en-gsm,libstdc++6
+# The languages astotp has prompts for, so a call in French reads the
+# challenge's digits with French core sounds. Both packages of each: -gsm has
+# the files, the other one makes the sounds/<lang> link Asterisk looks in.
+for e2e_lang in es fr it ru; do E2E_PACKAGES+=,asterisk-core-sounds-$e2e_lang,asterisk-core-sounds-$e2e_lang-gsm; done
+unset e2e_lang
 # Bump when the build recipe changes, so old caches are not reused.
 E2E_RECIPE=1
 
