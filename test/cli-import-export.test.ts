@@ -69,9 +69,9 @@ function refusesBadLines(site: Site): void {
   expect(r.stderr).not.toContain('4321;');
   expect(r.stderr).toContain(`${csv} line 4: user 2001 is also on ${csv} line 1`);
   expect(r.stderr).toContain(`${csv} line 5: the secret must be base32`);
-  expect(r.stderr).toContain(`${csv} line 6: algorithm must be one of`);
+  expect(r.stderr).toContain(`${csv} line 6: algorithm: expected one of SHA1, SHA256, SHA512`);
   expect(r.stderr).toContain(`${csv} line 7: digits 8 is more than the 6 digits a call asks for`);
-  expect(r.stderr).toContain(`${csv} line 8: period must be 15 to 300`);
+  expect(r.stderr).toContain(`${csv} line 8: period: expected a whole number from 15 to 300`);
   expect(r.stderr).toContain(`${csv} line 9: a quoted field is not closed`);
   expect(r.stderr).toContain(`${csv} line 10: 7 fields, at most 6`);
   expect(r.stderr).toMatch(/astotp: 10 errors in the input; nothing was imported\n$/);

@@ -2,8 +2,8 @@
 // secret (URI and QR, on stdout only) and proving the phone has it by asking
 // for one current code before anything is saved.
 import { checkCode, newSecret, otpauthUri, type TotpParams } from '../auth/totp.js';
-import { issuerName, type Algorithm, type Settings } from '../config/settings.js';
-import { choiceOption, flagOption, intOption, stringOption, type OptionSpec, type ParsedArgs } from './args.js';
+import { codeAlgorithm, codeDigits, codePeriod, issuerName, type Settings } from '../config/settings.js';
+import { choiceOption, flagOption, stringOption, type OptionSpec, type ParsedArgs } from './args.js';
 import type { CliContext } from './command.js';
 import { CliFailure, UsageError } from './errors.js';
 import { json } from './format.js';
@@ -50,17 +50,16 @@ export interface Enrollment extends TotpParams {
 /** Reads and checks the options before anything is asked or opened. */
 export function enrolmentOptions(args: ParsedArgs, s: Settings): { params: Enrollment; qr: QrOutput; confirm: boolean; shorterCode: boolean } {
   const given = stringOption(args, 'secret');
-  const digitsText = choiceOption(args, 'digits', ['6', '8'] as const);
-  const digits = digitsText === undefined ? s.digits : (Number(digitsText) as 6 | 8);
+  const digits = ruledOption(args, 'digits', codeDigits) ?? s.digits;
   // The call's code prompt stops at the site's digits: a longer code could never be typed whole.
   if (digits > s.digits) {
     throw new CliFailure(`--digits ${digits} is more than the ${s.digits} digits a call asks for; set digits = ${digits} in astotp.conf first, so the call's code prompt takes ${digits} (nothing was saved)`);
   }
   const params: Enrollment = {
     secret: given === undefined ? newSecret() : normaliseSecret(given),
-    algorithm: choiceOption<Algorithm>(args, 'algorithm', ['SHA1', 'SHA256', 'SHA512']) ?? s.algorithm,
+    algorithm: ruledOption(args, 'algorithm', codeAlgorithm) ?? s.algorithm,
     digits,
-    period: intOption(args, 'period', 15, 300) ?? s.period,
+    period: ruledOption(args, 'period', codePeriod) ?? s.period,
     issuer: issuerOption(args, s),
   };
   return { params, qr: qrOption(args), confirm: !flagOption(args, 'no-confirm'), shorterCode: digits < s.digits };
@@ -68,12 +67,17 @@ export function enrolmentOptions(args: ParsedArgs, s: Settings): { params: Enrol
 
 /** The settings' issuer was checked where astotp.conf was read; only --issuer is checked here. */
 export function issuerOption(args: ParsedArgs, s: Settings): string {
-  const given = stringOption(args, 'issuer');
-  if (given === undefined) return s.issuer;
+  return ruledOption(args, 'issuer', issuerName) ?? s.issuer;
+}
+
+/** An option checked by the rule astotp.conf's key of the same meaning is checked by. */
+function ruledOption<T>(args: ParsedArgs, name: string, rule: (v: string) => T): T | undefined {
+  const given = stringOption(args, name);
+  if (given === undefined) return undefined;
   try {
-    return issuerName(given);
+    return rule(given);
   } catch (err) {
-    throw new UsageError(`--issuer: ${(err as Error).message}`);
+    throw new UsageError(`--${name}: ${(err as Error).message}`);
   }
 }
 

@@ -164,6 +164,12 @@ function databaseUrl(v: string, where?: string): string {
   throw new SettingsError(where ? `${where}: ${text}` : text);
 }
 
+// New users' code parameters: one rule each, for astotp.conf, enroll's and
+// reset's options and the lines of astotp import alike.
+export const codeDigits = (v: string): 6 | 8 => Number(oneOf('6', '8')(v)) as 6 | 8;
+export const codeAlgorithm = (v: string): Algorithm => oneOf<Algorithm>('SHA1', 'SHA256', 'SHA512')(v);
+export const codePeriod = (v: string): number => int(15, 300)(v);
+
 /**
  * The name authenticator apps show: the otpauth:// label is "issuer:user",
  * so a colon would move the split. One rule for astotp.conf and --issuer.
@@ -198,9 +204,9 @@ const CONF_KEYS: Record<string, Setter> = {
   lockout_minutes: (s, v) => (s.lockoutMinutes = int(1, 525600)(v)),
   sounds: (s, v) => (s.sounds = soundPath(v)),
   issuer: (s, v) => (s.issuer = issuerName(v)),
-  digits: (s, v) => (s.digits = Number(oneOf('6', '8')(v)) as 6 | 8),
-  algorithm: (s, v) => (s.algorithm = oneOf<Algorithm>('SHA1', 'SHA256', 'SHA512')(v)),
-  period: (s, v) => (s.period = int(15, 300)(v)),
+  digits: (s, v) => (s.digits = codeDigits(v)),
+  algorithm: (s, v) => (s.algorithm = codeAlgorithm(v)),
+  period: (s, v) => (s.period = codePeriod(v)),
   mode: (s, v) => (s.mode = oneOf<Mode>('totp', 'pbotp')(v)),
   pbotp_pubkey: (s, v) => (s.pbotpPubkey = checked(parsePublicKey)(v.trim())),
   pbotp_group: (s, v) => (s.pbotpGroup = checked((g) => checkLoginField('group', g))(v)),

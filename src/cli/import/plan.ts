@@ -3,7 +3,7 @@
 // reported by its file and line number, so one run shows all there is to
 // fix. A message names the line and the rule, never the PIN or secret.
 import { isBase32Secret, newSecret, type TotpParams } from '../../auth/totp.js';
-import type { Algorithm, Settings } from '../../config/settings.js';
+import { codeAlgorithm, codeDigits, codePeriod, type Settings } from '../../config/settings.js';
 import { checkPin, checkUserId, untypable } from '../validate.js';
 import { parseCsv, type CsvLineError, type CsvRecord } from './csv.js';
 import { parseGoogleAuthenticator } from './google-authenticator.js';
@@ -27,7 +27,6 @@ export interface ImportUser {
   scratchCodes: string[];
 }
 
-const ALGORITHMS: readonly Algorithm[] = ['SHA1', 'SHA256', 'SHA512'];
 
 export function planImport(sources: ImportSource[], s: Settings, allowUntypable: boolean): { users: ImportUser[]; errors: string[] } {
   const users: ImportUser[] = [];
@@ -75,6 +74,15 @@ function validUserId(field: string): string {
   }
 }
 
+/** A field checked by the rule of astotp.conf's key of the same name. */
+function ruled<T>(name: string, value: string, rule: (v: string) => T): T {
+  try {
+    return rule(value);
+  } catch (err) {
+    throw new Error(`${name}: ${(err as Error).message}`);
+  }
+}
+
 /** One CSV line as a user; throws what is wrong with it. */
 function csvUser(r: CsvRecord, where: string, s: Settings): ImportUser {
   const f = r.fields;
@@ -84,12 +92,9 @@ function csvUser(r: CsvRecord, where: string, s: Settings): ImportUser {
   const pin = f.pin === undefined ? null : checkPin(f.pin, s.pinMaxDigits);
   const secret = f.secret === undefined ? null : f.secret.replace(/[\s-]/g, '').replace(/=+$/, '').toUpperCase();
   if (secret !== null && !isBase32Secret(secret)) throw new Error('the secret must be base32 (letters A-Z and digits 2-7), 16 to 128 characters');
-  const algorithm = f.algorithm === undefined ? s.algorithm : ALGORITHMS.find((a) => a === f.algorithm!.toUpperCase());
-  if (algorithm === undefined) throw new Error(`algorithm must be one of ${ALGORITHMS.join(', ')}`);
-  const digits = f.digits === undefined ? s.digits : /^[68]$/.test(f.digits) ? Number(f.digits) : NaN;
-  if (digits !== 6 && digits !== 8) throw new Error('digits must be 6 or 8');
+  const algorithm = f.algorithm === undefined ? s.algorithm : ruled('algorithm', f.algorithm, codeAlgorithm);
+  const digits = f.digits === undefined ? s.digits : ruled('digits', f.digits, codeDigits);
   if (digits > s.digits) throw new Error(`digits ${digits} is more than the ${s.digits} digits a call asks for (digits in astotp.conf)`);
-  const period = f.period === undefined ? s.period : Number(f.period);
-  if (!/^\d{1,3}$/.test(f.period ?? '30') || period < 15 || period > 300) throw new Error('period must be 15 to 300 seconds');
+  const period = f.period === undefined ? s.period : ruled('period', f.period, codePeriod);
   return { where, id, pin, params: { secret: secret ?? newSecret(), algorithm, digits, period }, newSecret: secret === null, scratchCodes: [] };
 }
