@@ -1,10 +1,8 @@
 // Whole rows in and out of PostgreSQL, for astotp migrate. Rows go in as
 // multi-row INSERTs of bounded size: one round trip per batch, not per row.
-import type { AuditEntry, AuditRow, RecoveryCodeRow, ThrottleRow, TransferCounts, TransferTable, UserRow } from '../tables.js';
+import { RECOVERY_CODE_COLUMNS, THROTTLE_COLUMNS, USER_COLUMNS, valuesOf, type AuditEntry, type AuditRow, type RecoveryCodeRow, type ThrottleRow, type TransferCounts, type TransferTable, type UserRow } from '../tables.js';
 import type { Query } from './tables.js';
 
-const USER_COLUMNS = ['id', 'pin_hash', 'secret_box', 'algorithm', 'digits', 'period', 'enabled', 'failures', 'locked_until', 'last_step', 'last_success', 'created_at', 'updated_at'] as const;
-const RECOVERY_COLUMNS = ['user_id', 'hash', 'used_at', 'created_at'] as const;
 const AUDIT_COLUMNS = ['at', 'login', 'caller_id', 'channel', 'uniqueid', 'source', 'result', 'reason', 'detail', 'pbx'] as const;
 /** PostgreSQL takes at most 65535 parameters in one statement. */
 const BATCH_ROWS = 2_000;
@@ -35,11 +33,11 @@ export function postgresTransfer(q: Query): TransferTable {
       await q('DELETE FROM audit');
     },
     users: async () => (await q<UserRow>(`SELECT ${USER_COLUMNS.join(', ')} FROM users ORDER BY id`)).rows,
-    putUsers: (rows: UserRow[]) => insertAll('users', USER_COLUMNS, rows.map((r) => USER_COLUMNS.map((c) => r[c]))),
-    recoveryCodes: async () => (await q<RecoveryCodeRow>('SELECT user_id, hash, used_at, created_at FROM recovery_codes ORDER BY user_id, hash')).rows,
-    putRecoveryCodes: (rows: RecoveryCodeRow[]) => insertAll('recovery_codes', RECOVERY_COLUMNS, rows.map((r) => RECOVERY_COLUMNS.map((c) => r[c]))),
-    throttle: async () => (await q<ThrottleRow>('SELECT id, failures, locked_until, updated_at FROM throttle ORDER BY id')).rows,
-    putThrottle: (rows: ThrottleRow[]) => insertAll('throttle', ['id', 'failures', 'locked_until', 'updated_at'], rows.map((r) => [r.id, r.failures, r.locked_until, r.updated_at])),
+    putUsers: (rows: UserRow[]) => insertAll('users', USER_COLUMNS, rows.map((r) => valuesOf(r, USER_COLUMNS))),
+    recoveryCodes: async () => (await q<RecoveryCodeRow>(`SELECT ${RECOVERY_CODE_COLUMNS.join(', ')} FROM recovery_codes ORDER BY user_id, hash`)).rows,
+    putRecoveryCodes: (rows: RecoveryCodeRow[]) => insertAll('recovery_codes', RECOVERY_CODE_COLUMNS, rows.map((r) => valuesOf(r, RECOVERY_CODE_COLUMNS))),
+    throttle: async () => (await q<ThrottleRow>(`SELECT ${THROTTLE_COLUMNS.join(', ')} FROM throttle ORDER BY id`)).rows,
+    putThrottle: (rows: ThrottleRow[]) => insertAll('throttle', THROTTLE_COLUMNS, rows.map((r) => valuesOf(r, THROTTLE_COLUMNS))),
     auditPage: async (after: number, limit: number) =>
       (await q<AuditRow>('SELECT id, at, login AS "user", caller_id, channel, uniqueid, source, result, reason, detail, pbx FROM audit WHERE id > $1 ORDER BY id LIMIT $2', [after, limit])).rows,
     putAudit: (rows: AuditEntry[]) =>

@@ -1,8 +1,6 @@
 // Whole rows in and out of SQLite, for astotp migrate.
-import { clip, type AuditEntry, type AuditRow, type RecoveryCodeRow, type ThrottleRow, type TransferCounts, type TransferTable, type UserRow } from '../tables.js';
+import { clip, RECOVERY_CODE_COLUMNS, THROTTLE_COLUMNS, USER_COLUMNS, valuesOf, type AuditEntry, type AuditRow, type RecoveryCodeRow, type ThrottleRow, type TransferCounts, type TransferTable, type UserRow } from '../tables.js';
 import type { Db } from './open-database.js';
-
-const USER_COLUMNS = ['id', 'pin_hash', 'secret_box', 'algorithm', 'digits', 'period', 'enabled', 'failures', 'locked_until', 'last_step', 'last_success', 'created_at', 'updated_at'] as const;
 
 export class SqliteTransfer implements TransferTable {
   constructor(private readonly db: Db) {}
@@ -21,26 +19,28 @@ export class SqliteTransfer implements TransferTable {
   }
 
   async putUsers(rows: UserRow[]): Promise<void> {
-    const insert = this.db.prepare(`INSERT INTO users (${USER_COLUMNS.join(', ')}) VALUES (${USER_COLUMNS.map(() => '?').join(', ')})`);
-    for (const r of rows) insert.run(...USER_COLUMNS.map((c) => r[c]));
+    this.insertAll('users', USER_COLUMNS, rows);
   }
 
   async recoveryCodes(): Promise<RecoveryCodeRow[]> {
-    return this.db.prepare('SELECT user_id, hash, used_at, created_at FROM recovery_codes ORDER BY user_id, hash').all() as RecoveryCodeRow[];
+    return this.db.prepare(`SELECT ${RECOVERY_CODE_COLUMNS.join(', ')} FROM recovery_codes ORDER BY user_id, hash`).all() as RecoveryCodeRow[];
   }
 
   async putRecoveryCodes(rows: RecoveryCodeRow[]): Promise<void> {
-    const insert = this.db.prepare('INSERT INTO recovery_codes (user_id, hash, used_at, created_at) VALUES (?, ?, ?, ?)');
-    for (const r of rows) insert.run(r.user_id, r.hash, r.used_at, r.created_at);
+    this.insertAll('recovery_codes', RECOVERY_CODE_COLUMNS, rows);
   }
 
   async throttle(): Promise<ThrottleRow[]> {
-    return this.db.prepare('SELECT id, failures, locked_until, updated_at FROM throttle ORDER BY id').all() as ThrottleRow[];
+    return this.db.prepare(`SELECT ${THROTTLE_COLUMNS.join(', ')} FROM throttle ORDER BY id`).all() as ThrottleRow[];
   }
 
   async putThrottle(rows: ThrottleRow[]): Promise<void> {
-    const insert = this.db.prepare('INSERT INTO throttle (id, failures, locked_until, updated_at) VALUES (?, ?, ?, ?)');
-    for (const r of rows) insert.run(r.id, r.failures, r.locked_until, r.updated_at);
+    this.insertAll('throttle', THROTTLE_COLUMNS, rows);
+  }
+
+  private insertAll<R>(table: string, columns: readonly (keyof R)[], rows: R[]): void {
+    const insert = this.db.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
+    for (const r of rows) insert.run(...valuesOf(r, columns));
   }
 
   async auditPage(after: number, limit: number): Promise<AuditRow[]> {
