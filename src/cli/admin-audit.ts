@@ -3,6 +3,7 @@
 // 'admin', the target as user, the action as reason, and who did it (the
 // login behind sudo, see os/acting-user.ts) in the detail. Never a PIN,
 // code or secret: the detail says what was done, not to what value.
+import { systemClock } from '../auth/clock.js';
 import { actingUser } from '../os/acting-user.js';
 import type { Store } from '../store/store.js';
 import type { AuditEntry, StoreTx } from '../store/tables.js';
@@ -21,7 +22,7 @@ function actorOnce(): string {
 /** The row of one action on one target (a user ID; null for the whole database). */
 export function adminEntry(action: AdminAction, target: string | null, pbx: string, note?: string): AuditEntry {
   return {
-    at: Math.floor(Date.now() / 1000),
+    at: systemClock(),
     user: target,
     caller_id: null,
     channel: null,

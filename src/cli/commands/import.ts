@@ -2,6 +2,7 @@
 // CSV and from google-authenticator-libpam files. All or nothing: every
 // wrong line is reported with its file and line number, and then nothing is
 // written. PINs are hashed before the transaction, so calls never wait on it.
+import { systemClock } from '../../auth/clock.js';
 import { openSecret, sealSecret } from '../../auth/secret-box.js';
 import { otpauthUri } from '../../auth/totp.js';
 import type { UserRow } from '../../store/tables.js';
@@ -88,7 +89,7 @@ Options:
       const pins = users.filter((u) => u.pin !== null).length;
       if (pins > 0) ctx.note(`Hashing ${pins} PIN${pins === 1 ? '' : 's'} (${threads} threads)...`);
       const hashes = await hashPins(key.pinPepper, users);
-      const now = Math.floor(Date.now() / 1000);
+      const now = systemClock();
       const rows: UserRow[] = users.map((u, i) => ({
         id: u.id,
         pin_hash: hashes[i]!,
@@ -107,14 +108,14 @@ Options:
 
       const replaced = await store.exclusive(async (t) => {
         // Read again under the write lock: someone may have enrolled one of them since.
-        const present = new Set((await t.users.list()).map((u) => u.id));
+        const present = new Map((await t.users.list()).map((u) => [u.id, u]));
         const clash = users.filter((u) => present.has(u.id));
         if (clash.length > 0 && !force) throw new CliFailure(`user ${clash[0]!.id} (${clash[0]!.where}) was enrolled meanwhile; nothing was imported`);
         // A user replaced under the same secret keeps its replay mark: a code it used may still be in its window.
+        const rowOf = new Map(rows.map((r) => [r.id, r]));
         for (const u of clash) {
-          const old = await t.users.get(u.id);
-          const row = rows.find((r) => r.id === u.id)!;
-          if (old && openSecret(key.secretKey, old.id, old.secret_box) === u.params.secret) row.last_step = old.last_step;
+          const old = present.get(u.id)!;
+          if (openSecret(key.secretKey, old.id, old.secret_box) === u.params.secret) rowOf.get(u.id)!.last_step = old.last_step;
         }
         for (const u of clash) await t.users.remove(u.id);
         await t.transfer.putUsers(rows);
