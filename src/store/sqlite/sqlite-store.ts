@@ -5,7 +5,7 @@
 // handler, which would sleep every call of the process.
 import { statSync } from 'node:fs';
 import { whenNotBusy, type BusyWait } from '../busy-wait.js';
-import { busyError, DEFAULT_TIMEOUT_MS } from '../errors.js';
+import { DEFAULT_TIMEOUT_MS } from '../errors.js';
 import type { ExclusiveOptions, Store } from '../store.js';
 import type { StoreTx } from '../tables.js';
 import { SqliteAudit, SqliteMeta } from './audit.js';
@@ -50,20 +50,7 @@ export class SqliteStore implements Store {
    * the pauses between tries leave the connection to the other calls.
    */
   read<T>(fn: (t: StoreTx) => Promise<T>): Promise<T> {
-    return whenNotBusy(
-      () =>
-        this.inTurn(async () => {
-          this.db.prepare('BEGIN').run();
-          try {
-            const r = await fn(this.tx);
-            this.db.prepare('COMMIT').run();
-            return r;
-          } finally {
-            if (this.db.inTransaction) this.db.prepare('ROLLBACK').run();
-          }
-        }),
-      this.wait,
-    );
+    return whenNotBusy(() => this.transaction('BEGIN', fn), this.wait);
   }
 
   /**
@@ -75,22 +62,23 @@ export class SqliteStore implements Store {
   exclusive<T>(fn: (t: StoreTx) => Promise<T>, opts: ExclusiveOptions = {}): Promise<T> {
     let began = false;
     const wait = opts.wait === false ? { ...this.wait, timeoutMs: 0 } : this.wait;
-    const attempt = () =>
-      this.inTurn(async () => {
-        this.db.prepare('BEGIN IMMEDIATE').run();
-        began = true;
-        try {
-          const r = await fn(this.tx);
-          this.db.prepare('COMMIT').run();
-          return r;
-        } catch (err) {
-          if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY')) throw busyError(this.name, this.wait.timeoutMs, err);
-          throw err;
-        } finally {
-          if (this.db.inTransaction) this.db.prepare('ROLLBACK').run();
-        }
-      });
-    return whenNotBusy(attempt, wait, () => !began);
+    // Once begun, whenNotBusy turns a busy failure into the busy sentence instead of trying again.
+    return whenNotBusy(() => this.transaction('BEGIN IMMEDIATE', fn, () => (began = true)), wait, () => !began);
+  }
+
+  /** `begin`, fn and COMMIT in one turn of the connection; rolled back whatever fails. */
+  private transaction<T>(begin: string, fn: (t: StoreTx) => Promise<T>, begun: () => void = () => undefined): Promise<T> {
+    return this.inTurn(async () => {
+      this.db.prepare(begin).run();
+      begun();
+      try {
+        const r = await fn(this.tx);
+        this.db.prepare('COMMIT').run();
+        return r;
+      } finally {
+        if (this.db.inTransaction) this.db.prepare('ROLLBACK').run();
+      }
+    });
   }
 
   async identity(): Promise<string> {
