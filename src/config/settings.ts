@@ -6,7 +6,7 @@ import { parsePublicKey } from '../pbotp/keys.js';
 import { checkLoginField } from '../pbotp/login.js';
 import { checkBaseUrl } from '../pbotp/url.js';
 import type { Algorithm } from '../totp/algorithm.js';
-import { isPostgresUrl, urlHasPassword } from '../store/location.js';
+import { isPostgresUrl, PASSWORD_IN_URL, urlHasPassword } from '../store/location.js';
 import { parseClockSource, type ClockSource } from './clock-source.js';
 import { readConf, type ConfSection } from './conf-file.js';
 import { configPath, defaultDbPath, defaultKeyPath } from './paths.js';
@@ -160,8 +160,7 @@ function pbxName(v: string): string {
 /** A URL is checked in full when it is opened; a password in it is refused here, before anything can print it. */
 function databaseUrl(v: string, where?: string): string {
   if (!urlHasPassword(v)) return v;
-  const text = 'the PostgreSQL URL holds a password; passwords never go into the config file, the environment or on the command line: put it in ~/.pgpass or the file passfile= names (mode 0600), or PGPASSWORD';
-  throw new SettingsError(where ? `${where}: ${text}` : text);
+  throw new SettingsError(where ? `${where}: ${PASSWORD_IN_URL}` : PASSWORD_IN_URL);
 }
 
 // New users' code parameters: one rule each, for astotp.conf, enroll's and

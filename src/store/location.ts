@@ -16,3 +16,7 @@ export function urlHasPassword(db: string): boolean {
   const at = rest.lastIndexOf('@');
   return at >= 0 && rest.slice(0, at).includes(':');
 }
+
+/** The one sentence for a URL refused by urlHasPassword, wherever it is noticed. */
+export const PASSWORD_IN_URL =
+  'the postgres:// URL holds a password (not repeated here); passwords never go into the config file, the environment or on the command line: put it in ~/.pgpass or the file passfile= names (mode 0600), or PGPASSWORD';

@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { StoreError } from '../errors.js';
-import { urlHasPassword } from '../location.js';
+import { PASSWORD_IN_URL, urlHasPassword } from '../location.js';
 
 export type SslMode = 'disable' | 'require' | 'verify-ca' | 'verify-full';
 
@@ -41,7 +41,7 @@ const SSL_MODES = new Set(['disable', 'require', 'verify-ca', 'verify-full']);
 export function parseDatabaseUrl(url: string, policy: TlsPolicy, env: NodeJS.ProcessEnv = process.env): ServerAddress {
   // Checked before anything can repeat the URL in a message.
   if (urlHasPassword(url)) {
-    throw new StoreError('db: the postgres:// URL holds a password (not repeated here); passwords never go into the config file or on the command line: put it in ~/.pgpass or the file passfile= names (mode 0600), or PGPASSWORD');
+    throw new StoreError(`db: ${PASSWORD_IN_URL}`);
   }
   const redact = (v: string) => v.replace(/\?.*$/s, '');
   let u: URL;
