@@ -8,7 +8,11 @@ const META_KEY = 'key_check';
 
 /** Throws KeyFileError on a mismatch; records the key on a database that has none yet when allowed. */
 export async function bindKey(store: Store, key: MasterKey, keyPath: string, mayRecord: boolean): Promise<void> {
-  const stored = await store.read(async (t) => ({ check: await t.meta.get(META_KEY), users: await t.users.count() }));
+  // Users are counted only for a database without a key check: every call opens through here.
+  const stored = await store.read(async (t) => {
+    const check = await t.meta.get(META_KEY);
+    return { check, users: check === undefined ? await t.users.count() : 0 };
+  });
   if (stored.check === undefined) {
     if (mayRecord) {
       // Two PBXs running init at once with different keys: the first one recorded wins, the other is refused below.
