@@ -38,21 +38,38 @@ const payloadModule = JSON.stringify(join(root, 'src/native/payload.ts'));
 // all languages in all formats would add some 12 MB and about 50 ms of CPU
 // to each classic call.
 const PROMPT_FILE = /^astotp-[a-z0-9-]+\.(wav|ulaw|gsm|sln16)$/;
-const languages = readdirSync(soundsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
-const archived = languages.flatMap((lang) => readdirSync(join(soundsDir, lang)).filter((f) => PROMPT_FILE.test(f)).map((f) => `${lang}/${f}`));
-const soundFiles = readdirSync(join(soundsDir, 'en')).filter((f) => /^astotp-.*\.gsm$/.test(f)).sort();
+const languages = readdirSync(soundsDir, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort();
+const archived = languages.flatMap((lang) =>
+  readdirSync(join(soundsDir, lang))
+    .filter((f) => PROMPT_FILE.test(f))
+    .map((f) => `${lang}/${f}`),
+);
+const soundFiles = readdirSync(join(soundsDir, 'en'))
+  .filter((f) => /^astotp-.*\.gsm$/.test(f))
+  .sort();
 const payloads = [['addon', addonPath], ...soundFiles.map((f) => [`sound ${f}`, join(soundsDir, 'en', f)])];
 const generated = {
   [resolve(root, 'src/native/embedded-addon.ts')]: () => {
     const bytes = readFileSync(addonPath);
-    const facts = { size: bytes.length, digest: createHash('sha256').update(bytes).digest('hex'), abi: process.versions.modules, node: process.versions.node };
+    const facts = {
+      size: bytes.length,
+      digest: createHash('sha256').update(bytes).digest('hex'),
+      abi: process.versions.modules,
+      node: process.versions.node,
+    };
     return [
       `import { readPayload } from ${payloadModule};`,
       `export const embeddedAddon = { ...${JSON.stringify(facts)}, bytes: () => readPayload(__filename, "addon", require("node:zlib")) };`,
     ].join('\n');
   },
   [resolve(root, 'src/sounds/embedded-sounds.ts')]: () => {
-    const getters = soundFiles.map((f) => `${JSON.stringify(f)}: { enumerable: true, get: () => readPayload(__filename, ${JSON.stringify(`sound ${f}`)}, require("node:zlib")) }`);
+    const getters = soundFiles.map(
+      (f) =>
+        `${JSON.stringify(f)}: { enumerable: true, get: () => readPayload(__filename, ${JSON.stringify(`sound ${f}`)}, require("node:zlib")) }`,
+    );
     return [
       `import { readPayload } from ${payloadModule};`,
       `export const embeddedSounds = Object.defineProperties({}, { ${getters.join(', ')} });`,

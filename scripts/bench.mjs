@@ -13,7 +13,19 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { loadHelpers } from './bench/helpers.mjs';
 import { importRows, printImportRows } from './bench/import.mjs';
-import { backendsOf, median, msSince, peakDuring, percentile, PROBE, processCpuMs, processPeakRssMb, serverTreeCpuMs, spawnMeasured, usageFile } from './bench/measure.mjs';
+import {
+  backendsOf,
+  median,
+  msSince,
+  peakDuring,
+  percentile,
+  PROBE,
+  processCpuMs,
+  processPeakRssMb,
+  serverTreeCpuMs,
+  spawnMeasured,
+  usageFile,
+} from './bench/measure.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const CLASSIC_AT_ONCE = 100;
@@ -45,7 +57,9 @@ async function resetUsers(site) {
   }
   const db = new Database(site.db, { timeout: 5000 });
   // Only the enrolled users: rewriting 100,000 dummy rows would fill the WAL and bill the server's next commit for the checkpoint.
-  db.prepare(`UPDATE users SET last_step = NULL, failures = 0, locked_until = NULL WHERE id IN (${USERS.map(() => '?').join(', ')})`).run(...USERS);
+  db.prepare(`UPDATE users SET last_step = NULL, failures = 0, locked_until = NULL WHERE id IN (${USERS.map(() => '?').join(', ')})`).run(
+    ...USERS,
+  );
   db.close();
 }
 
@@ -118,7 +132,9 @@ function siteWithUsers(base, total) {
   const db = new Database(site.db);
   const now = Math.floor(Date.now() / 1000);
   // Never verified, so the secret box need not open: it only has to exist, as a row of that size does.
-  const insert = db.prepare("INSERT INTO users (id, pin_hash, secret_box, algorithm, digits, period, created_at, updated_at) VALUES (?, NULL, randomblob(66), 'SHA1', 6, 30, ?, ?)");
+  const insert = db.prepare(
+    "INSERT INTO users (id, pin_hash, secret_box, algorithm, digits, period, created_at, updated_at) VALUES (?, NULL, randomblob(66), 'SHA1', 6, 30, ?, ?)",
+  );
   db.transaction(() => {
     for (let i = USERS.length; i < total; i++) insert.run(`9${String(i).padStart(6, '0')}`, now, now);
   })();
@@ -149,7 +165,8 @@ function makePgSites(server) {
   return [a, b];
 }
 
-const pgAgiServer = (site) => h.AgiServer.start({ ...site.env, AST_CONFIG_DIR: site.confDir }, ['--max-sessions', String(FASTAGI_AT_ONCE)], h.BUNDLE_PATH);
+const pgAgiServer = (site) =>
+  h.AgiServer.start({ ...site.env, AST_CONFIG_DIR: site.confDir }, ['--max-sessions', String(FASTAGI_AT_ONCE)], h.BUNDLE_PATH);
 
 /** What serve-agi said at shutdown: calls served, transactions run again after conflicts. */
 function shutdownCounts(server) {
@@ -212,7 +229,9 @@ try {
     mustSucceed('warm-up call on PostgreSQL', (await classicCall(pgA, USERS[0], h.totp())).r);
   }
 
-  note(`cold starts: ${RUNS} x bare node, classic call with PIN, classic call without PIN${pg ? ', classic call on PostgreSQL' : ''} (interleaved)`);
+  note(
+    `cold starts: ${RUNS} x bare node, classic call with PIN, classic call without PIN${pg ? ', classic call on PostgreSQL' : ''} (interleaved)`,
+  );
   const bare = [];
   const classic = [];
   const pinless = [];
@@ -249,7 +268,10 @@ try {
   /** A batch against PostgreSQL: the server's CPU per call (backends included) and the most astotp connections open at once. */
   async function pgBatch(n, one) {
     const cpu0 = serverTreeCpuMs(pg.pid);
-    const { result, peak } = await peakDuring(() => batch(n, one), () => backendsOf(pg.pid, pg.role));
+    const { result, peak } = await peakDuring(
+      () => batch(n, one),
+      () => backendsOf(pg.pid, pg.role),
+    );
     await new Promise((r) => setTimeout(r, 300)); // backends of closed connections exit and are reaped after the call ends
     return { ...result, pgCpuMs: (serverTreeCpuMs(pg.pid) - cpu0) / n, peakConnections: peak };
   }
@@ -310,10 +332,14 @@ try {
 
   let pgDefault = null;
   if (pg) {
-    note(`${CLASSIC_AT_ONCE} classic calls at once on PostgreSQL restarted with max_connections ${PG_DEFAULT_MAX_CONNECTIONS}, callers answering after ${HUMAN_REPLY_MS / 1000} s`);
+    note(
+      `${CLASSIC_AT_ONCE} classic calls at once on PostgreSQL restarted with max_connections ${PG_DEFAULT_MAX_CONNECTIONS}, callers answering after ${HUMAN_REPLY_MS / 1000} s`,
+    );
     await pg.query(`ALTER SYSTEM SET max_connections = ${PG_DEFAULT_MAX_CONNECTIONS}`);
     await pg.restart();
-    const [{ max_connections: max, reserved }] = await pg.query("SELECT current_setting('max_connections') AS max_connections, current_setting('superuser_reserved_connections') AS reserved");
+    const [{ max_connections: max, reserved }] = await pg.query(
+      "SELECT current_setting('max_connections') AS max_connections, current_setting('superuser_reserved_connections') AS reserved",
+    );
     await resetUsers(pgA);
     code = h.totp();
     pgDefault = await pgBatch(CLASSIC_AT_ONCE, (i) => classicCall(pgA, USERS[i % USERS.length], code, { replyDelayMs: HUMAN_REPLY_MS }));
@@ -328,7 +354,10 @@ try {
   const ms = (v) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : '');
   const mb = (v) => (Number.isFinite(v) ? `${v.toFixed(1)} MB` : '');
   const x = (a, b) => `${(a / b).toFixed(2)}x`;
-  const counts = (t) => Object.entries(t.reasons).map(([k, v]) => `${v} ${k}`).join(', ');
+  const counts = (t) =>
+    Object.entries(t.reasons)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ');
   const floor = { wall: med(bare, 'wallMs'), cpu: med(bare, 'cpuMs'), rss: med(bare, 'rssMb') };
   const cold = (rows) => ({ wall: med(rows, 'wallMs'), cpu: med(rows, 'cpuMs'), rss: med(rows, 'rssMb') });
   const c1 = cold(classic);
@@ -336,52 +365,170 @@ try {
   const vsFloor = (c) => `wall ${x(c.wall, floor.wall)}, CPU ${x(c.cpu, floor.cpu)}, RSS ${x(c.rss, floor.rss)} of bare node`;
   const classicCpuPerCall = median(classicBatch.results.map((c) => c.cpuMs));
   const c3 = pg ? cold(pgClassic) : null;
-  const pgBatchCells = (b, rss) => [ms(median(b.results.map((c) => c.cpuMs ?? NaN))), rss, b.perSecond.toFixed(1), ms(b.p50), ms(b.p99), String(b.tally.errors)];
+  const pgBatchCells = (b, rss) => [
+    ms(median(b.results.map((c) => c.cpuMs ?? NaN))),
+    rss,
+    b.perSecond.toFixed(1),
+    ms(b.p50),
+    ms(b.p99),
+    String(b.tally.errors),
+  ];
   const pgNote = (b) => `PostgreSQL ${ms(b.pgCpuMs)} CPU per call, at most ${b.peakConnections} astotp connections`;
 
   const rows = [
-    ['case', 'wall (median)', 'CPU per call', 'peak RSS', 'calls/s', 'p50', 'p99', 'errors', 'SQLITE_BUSY', 'PG retries', 'ratios (this run)'],
+    [
+      'case',
+      'wall (median)',
+      'CPU per call',
+      'peak RSS',
+      'calls/s',
+      'p50',
+      'p99',
+      'errors',
+      'SQLITE_BUSY',
+      'PG retries',
+      'ratios (this run)',
+    ],
     ['bare `node -e ""` spawn (floor)', ms(floor.wall), ms(floor.cpu), mb(floor.rss), '', '', '', '', '', '', '1.00x'],
     ['classic AGI call, ID + PIN + code', ms(c1.wall), ms(c1.cpu), mb(c1.rss), '', '', '', '0', '0', '', vsFloor(c1)],
     ['classic AGI call, ID + code (profile without PIN)', ms(c2.wall), ms(c2.cpu), mb(c2.rss), '', '', '', '0', '0', '', vsFloor(c2)],
-    ...(pg ? [['classic AGI call, ID + PIN + code, PostgreSQL', ms(c3.wall), ms(c3.cpu), mb(c3.rss), '', '', '', '0', '', '', `wall ${x(c3.wall, c1.wall)}, CPU ${x(c3.cpu, c1.cpu)}, RSS ${x(c3.rss, c1.rss)} of the classic call on SQLite`]] : []),
-    ['FastAGI call, ID + PIN + code', ms(fast.wallMs), ms(fast.cpuMs), '', '', '', '', '0', '0', '', `wall ${x(fast.wallMs, c1.wall)}, CPU ${x(fast.cpuMs, c1.cpu)} of the classic call`],
-    ...(pg ? [['FastAGI call, ID + PIN + code, PostgreSQL', ms(pgFast.wallMs), ms(pgFast.cpuMs), '', '', '', '', '0', '', '', `wall ${x(pgFast.wallMs, fast.wallMs)}, CPU ${x(pgFast.cpuMs, fast.cpuMs)} of the FastAGI call on SQLite`]] : []),
-    [`${CLASSIC_AT_ONCE} classic calls at once`, '', ms(classicCpuPerCall), mb(median(classicBatch.results.map((c) => c.rssMb))), classicBatch.perSecond.toFixed(1), ms(classicBatch.p50), ms(classicBatch.p99), String(classicTally.errors), String(classicTally.busy), '', counts(classicTally)],
     ...(pg
-      ? [[`${CLASSIC_AT_ONCE} classic calls at once, PostgreSQL max_connections ${pgMaxConnections}`, '', ...pgBatchCells(pgClassicBatch, mb(median(pgClassicBatch.results.map((c) => c.rssMb)))), '', '', `throughput ${x(pgClassicBatch.perSecond, classicBatch.perSecond)} of SQLite; ${pgNote(pgClassicBatch)}; ${counts(pgClassicBatch.tally)}`]]
+      ? [
+          [
+            'classic AGI call, ID + PIN + code, PostgreSQL',
+            ms(c3.wall),
+            ms(c3.cpu),
+            mb(c3.rss),
+            '',
+            '',
+            '',
+            '0',
+            '',
+            '',
+            `wall ${x(c3.wall, c1.wall)}, CPU ${x(c3.cpu, c1.cpu)}, RSS ${x(c3.rss, c1.rss)} of the classic call on SQLite`,
+          ],
+        ]
       : []),
-    [`${FASTAGI_AT_ONCE} FastAGI sessions at once`, '', ms(fastBatchCpu), `${mb(serverPeakMb)} (server)`, fastBatch.perSecond.toFixed(1), ms(fastBatch.p50), ms(fastBatch.p99), String(fastTally.errors), String(fastTally.busy), '', `throughput ${x(fastBatch.perSecond, classicBatch.perSecond)} of classic; ${counts(fastTally)}`],
+    [
+      'FastAGI call, ID + PIN + code',
+      ms(fast.wallMs),
+      ms(fast.cpuMs),
+      '',
+      '',
+      '',
+      '',
+      '0',
+      '0',
+      '',
+      `wall ${x(fast.wallMs, c1.wall)}, CPU ${x(fast.cpuMs, c1.cpu)} of the classic call`,
+    ],
     ...(pg
-      ? [[
-          `${FASTAGI_AT_ONCE} FastAGI sessions at once, PostgreSQL, 2 serve-agi`,
-          '',
-          ms(pgFastBatch.cpuMs),
-          `${mb(pgFastBatch.peakMb)} (each)`,
-          pgFastBatch.perSecond.toFixed(1),
-          ms(pgFastBatch.p50),
-          ms(pgFastBatch.p99),
-          String(pgFastBatch.tally.errors),
-          '',
-          String(pgFastBatch.retries),
-          `throughput ${x(pgFastBatch.perSecond, fastBatch.perSecond)} of one serve-agi on SQLite; ${pgNote(pgFastBatch)}; ${counts(pgFastBatch.tally)}`,
-        ]]
+      ? [
+          [
+            'FastAGI call, ID + PIN + code, PostgreSQL',
+            ms(pgFast.wallMs),
+            ms(pgFast.cpuMs),
+            '',
+            '',
+            '',
+            '',
+            '0',
+            '',
+            '',
+            `wall ${x(pgFast.wallMs, fast.wallMs)}, CPU ${x(pgFast.cpuMs, fast.cpuMs)} of the FastAGI call on SQLite`,
+          ],
+        ]
       : []),
-    ...verify.map((v) => [`verification, ${v.total.toLocaleString('en')} users (FastAGI call)`, ms(v.wallMs), ms(v.cpuMs), '', '', '', '', '0', '0', '', v === verify[0] ? '1.00x' : `wall ${x(v.wallMs, verify[0].wallMs)}, CPU ${x(v.cpuMs, verify[0].cpuMs)} of 100 users`]),
+    [
+      `${CLASSIC_AT_ONCE} classic calls at once`,
+      '',
+      ms(classicCpuPerCall),
+      mb(median(classicBatch.results.map((c) => c.rssMb))),
+      classicBatch.perSecond.toFixed(1),
+      ms(classicBatch.p50),
+      ms(classicBatch.p99),
+      String(classicTally.errors),
+      String(classicTally.busy),
+      '',
+      counts(classicTally),
+    ],
     ...(pg
-      ? [[
-          `${CLASSIC_AT_ONCE} classic calls at once, PostgreSQL max_connections ${pgDefault.max}, callers ${HUMAN_REPLY_MS / 1000} s per prompt`,
-          '',
-          ...pgBatchCells(pgDefault, ''),
-          '',
-          '',
-          `${pgDefault.tally.tooManyClients} refused for want of a connection slot (53300; ${pgDefault.max - pgDefault.reserved} of ${pgDefault.max} are for non-superusers); ${pgNote(pgDefault)}; ${counts(pgDefault.tally)}`,
-        ]]
+      ? [
+          [
+            `${CLASSIC_AT_ONCE} classic calls at once, PostgreSQL max_connections ${pgMaxConnections}`,
+            '',
+            ...pgBatchCells(pgClassicBatch, mb(median(pgClassicBatch.results.map((c) => c.rssMb)))),
+            '',
+            '',
+            `throughput ${x(pgClassicBatch.perSecond, classicBatch.perSecond)} of SQLite; ${pgNote(pgClassicBatch)}; ${counts(pgClassicBatch.tally)}`,
+          ],
+        ]
+      : []),
+    [
+      `${FASTAGI_AT_ONCE} FastAGI sessions at once`,
+      '',
+      ms(fastBatchCpu),
+      `${mb(serverPeakMb)} (server)`,
+      fastBatch.perSecond.toFixed(1),
+      ms(fastBatch.p50),
+      ms(fastBatch.p99),
+      String(fastTally.errors),
+      String(fastTally.busy),
+      '',
+      `throughput ${x(fastBatch.perSecond, classicBatch.perSecond)} of classic; ${counts(fastTally)}`,
+    ],
+    ...(pg
+      ? [
+          [
+            `${FASTAGI_AT_ONCE} FastAGI sessions at once, PostgreSQL, 2 serve-agi`,
+            '',
+            ms(pgFastBatch.cpuMs),
+            `${mb(pgFastBatch.peakMb)} (each)`,
+            pgFastBatch.perSecond.toFixed(1),
+            ms(pgFastBatch.p50),
+            ms(pgFastBatch.p99),
+            String(pgFastBatch.tally.errors),
+            '',
+            String(pgFastBatch.retries),
+            `throughput ${x(pgFastBatch.perSecond, fastBatch.perSecond)} of one serve-agi on SQLite; ${pgNote(pgFastBatch)}; ${counts(pgFastBatch.tally)}`,
+          ],
+        ]
+      : []),
+    ...verify.map((v) => [
+      `verification, ${v.total.toLocaleString('en')} users (FastAGI call)`,
+      ms(v.wallMs),
+      ms(v.cpuMs),
+      '',
+      '',
+      '',
+      '',
+      '0',
+      '0',
+      '',
+      v === verify[0] ? '1.00x' : `wall ${x(v.wallMs, verify[0].wallMs)}, CPU ${x(v.cpuMs, verify[0].cpuMs)} of 100 users`,
+    ]),
+    ...(pg
+      ? [
+          [
+            `${CLASSIC_AT_ONCE} classic calls at once, PostgreSQL max_connections ${pgDefault.max}, callers ${HUMAN_REPLY_MS / 1000} s per prompt`,
+            '',
+            ...pgBatchCells(pgDefault, ''),
+            '',
+            '',
+            `${pgDefault.tally.tooManyClients} refused for want of a connection slot (53300; ${pgDefault.max - pgDefault.reserved} of ${pgDefault.max} are for non-superusers); ${pgNote(pgDefault)}; ${counts(pgDefault.tally)}`,
+          ],
+        ]
       : []),
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r) => r.map((cell, i) => (i === 0 || i === r.length - 1 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd();
-  console.log(`astotp bench: node ${process.version}, ${cpus().length} CPUs, ${RUNS} runs per single-call row, replies from the scripted Asterisk without delay`);
+  const line = (r) =>
+    r
+      .map((cell, i) => (i === 0 || i === r.length - 1 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
+  console.log(
+    `astotp bench: node ${process.version}, ${cpus().length} CPUs, ${RUNS} runs per single-call row, replies from the scripted Asterisk without delay`,
+  );
   console.log(line(rows[0]));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows.slice(1)) console.log(line(r));

@@ -12,7 +12,13 @@ import { generateSync } from 'otplib';
 
 const bundle = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'astotp');
 const dir = mkdtempSync(join(tmpdir(), 'astotp-demo-'));
-const env = { ...process.env, ASTOTP_DB: join(dir, 'astotp.sqlite3'), ASTOTP_CONF: join(dir, 'astotp.conf'), AST_CONFIG_DIR: undefined, AST_AGI_DIR: undefined };
+const env = {
+  ...process.env,
+  ASTOTP_DB: join(dir, 'astotp.sqlite3'),
+  ASTOTP_CONF: join(dir, 'astotp.conf'),
+  AST_CONFIG_DIR: undefined,
+  AST_AGI_DIR: undefined,
+};
 writeFileSync(env.ASTOTP_CONF, '[general]\ntries = 2\ntimeout = 5\n');
 
 function section(title) {
@@ -20,7 +26,11 @@ function section(title) {
 }
 
 section('astotp enroll 1001   (the admin, on the PBX shell; PIN 4321 typed on stdin)');
-const enroll = spawnSync(process.execPath, [bundle, 'enroll', '1001', '--no-confirm', '--qr', 'utf8'], { env, input: '4321\n', encoding: 'utf8' });
+const enroll = spawnSync(process.execPath, [bundle, 'enroll', '1001', '--no-confirm', '--qr', 'utf8'], {
+  env,
+  input: '4321\n',
+  encoding: 'utf8',
+});
 process.stdout.write(enroll.stdout);
 if (enroll.status !== 0) throw new Error(`enroll failed: ${enroll.stderr}`);
 const secret = /secret=([A-Z2-7]+)/.exec(enroll.stdout)?.[1];
@@ -30,7 +40,10 @@ if (!secret) throw new Error('no secret in the enrollment output');
 function call(label, digits) {
   section(label);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bundle], { env: { ...env, AST_AGI_DIR: dir, AST_CONFIG_DIR: dir }, stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [bundle], {
+      env: { ...env, AST_AGI_DIR: dir, AST_CONFIG_DIR: dir },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     const vars = {};
     let up = false;
     const say = (line) => {

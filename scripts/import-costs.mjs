@@ -22,7 +22,13 @@ for (let i = 0; i <= RUNS; i++) site.enroll(String(1001 + i), '4321');
 const runs = [];
 for (let i = 0; i <= RUNS; i++) {
   const probe = join(dir, `probe-${i}.json`);
-  const r = await h.runCall({ astDir: site.astDir, commandArgs: [copy], env: { ASTOTP_PROBE: probe }, inputs: [String(1001 + i), '4321', h.totp()], replyDelayMs: 0 });
+  const r = await h.runCall({
+    astDir: site.astDir,
+    commandArgs: [copy],
+    env: { ASTOTP_PROBE: probe },
+    inputs: [String(1001 + i), '4321', h.totp()],
+    replyDelayMs: 0,
+  });
   if (r.variables.ASTOTP !== 'SUCCESS') throw new Error(`import-costs: call failed: ${JSON.stringify(r.variables)} ${r.stderr}`);
   if (i > 0) runs.push(h.readProbe(probe)); // the first run warms the addon cache
 }
@@ -31,14 +37,20 @@ for (let i = 0; i <= RUNS; i++) {
 const bare = [];
 for (let i = 0; i < RUNS; i++) {
   const out = join(dir, `bare-${i}`);
-  spawnSync(process.execPath, ['-e', `require('fs').writeFileSync(${JSON.stringify(out)}, String(performance.now()))`], { env: { PATH: process.env.PATH } });
+  spawnSync(process.execPath, ['-e', `require('fs').writeFileSync(${JSON.stringify(out)}, String(performance.now()))`], {
+    env: { PATH: process.env.PATH },
+  });
   bare.push(Number(readFileSync(out, 'utf8')));
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const names = [...new Set(runs.flatMap((r) => Object.keys(r.modules)))];
 const rows = names
-  .map((name) => ({ name, self: median(runs.map((r) => r.modules[name]?.self ?? 0)), total: median(runs.map((r) => r.modules[name]?.total ?? 0)) }))
+  .map((name) => ({
+    name,
+    self: median(runs.map((r) => r.modules[name]?.self ?? 0)),
+    total: median(runs.map((r) => r.modules[name]?.total ?? 0)),
+  }))
   .sort((a, b) => b.self - a.self);
 const fmt = (ms) => ms.toFixed(2).padStart(8);
 console.log(`dist/astotp on a classic AGI call, median of ${RUNS} runs (ms)`);
@@ -50,8 +62,12 @@ console.log(`\n${'self'.padStart(8)} ${'total'.padStart(8)}  module (initialised
 for (const r of rows) if (r.self >= 0.05 || process.env.ALL) console.log(`${fmt(r.self)} ${fmt(r.total)}  ${r.name}`);
 const loaded = new Set(names);
 const skipped = all.filter((m) => !loaded.has(m));
-console.log(`\n${rows.filter((r) => r.self < 0.05).length} more modules under 0.05 ms; ${skipped.length} of ${all.length} modules never initialised on a call, e.g.:`);
+console.log(
+  `\n${rows.filter((r) => r.self < 0.05).length} more modules under 0.05 ms; ${skipped.length} of ${all.length} modules never initialised on a call, e.g.:`,
+);
 for (const prefix of ['src/cli/', 'src/pbotp/', 'node_modules/uqr', 'node_modules/@scure', 'src/sounds/embedded', 'src/sounds/install']) {
   const n = skipped.filter((m) => m.startsWith(prefix)).length;
-  console.log(`  ${prefix.padEnd(22)} ${String(n).padStart(3)} skipped, ${String(loaded.size && [...loaded].filter((m) => m.startsWith(prefix)).length).padStart(3)} loaded`);
+  console.log(
+    `  ${prefix.padEnd(22)} ${String(n).padStart(3)} skipped, ${String(loaded.size && [...loaded].filter((m) => m.startsWith(prefix)).length).padStart(3)} loaded`,
+  );
 }

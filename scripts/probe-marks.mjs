@@ -60,7 +60,10 @@ export function probeMarks({ root, generated, shipped }) {
     name: 'astotp-probe-marks',
     setup(b) {
       b.onResolve({ filter: new RegExp(`^${ENTER}`) }, (args) => ({ path: args.path.slice(ENTER.length), namespace: PROBE_NAMESPACE }));
-      b.onLoad({ filter: /.*/, namespace: PROBE_NAMESPACE }, (args) => ({ contents: `__astotpProbe.enter(${JSON.stringify(args.path)});\nexport {};`, loader: 'js' }));
+      b.onLoad({ filter: /.*/, namespace: PROBE_NAMESPACE }, (args) => ({
+        contents: `__astotpProbe.enter(${JSON.stringify(args.path)});\nexport {};`,
+        loader: 'js',
+      }));
       b.onLoad({ filter: /\.[cm]?[jt]s$/ }, (args) => {
         const name = moduleName(relative(root, args.path));
         const loader = LOADERS[extname(args.path)];

@@ -30,7 +30,9 @@ describe('a call through the AGI', () => {
   it('fails a wrong PIN, a wrong code and an unknown user with the same prompts', async () => {
     // One site each: six failures in a row would lock the user, rightly.
     const wrongPin = await siteWithUser().call({ inputs: ['1001', '9999', totp(), '1001', '9999', totp(), '1001', '9999', totp()] });
-    const badCode = await siteWithUser().call({ inputs: ['1001', '4321', wrongCode(), '1001', '4321', wrongCode(), '1001', '4321', wrongCode()] });
+    const badCode = await siteWithUser().call({
+      inputs: ['1001', '4321', wrongCode(), '1001', '4321', wrongCode(), '1001', '4321', wrongCode()],
+    });
     const unknown = await siteWithUser().call({ inputs: ['2002', '4321', totp(), '2002', '4321', totp(), '2002', '4321', totp()] });
     const expected = [ID, PIN, CODE, AGAIN, ID, PIN, CODE, AGAIN, ID, PIN, CODE, FAILED];
     for (const r of [wrongPin, badCode, unknown]) {
@@ -143,7 +145,12 @@ describe('a call through the AGI', () => {
     it('the same arguments from a dialplan whose caller ID is clean are refused too', async () => {
       const site = siteWithUser();
       site.config({ timeout: 5 }, { door: { ask_pin: 'no' } });
-      for (const args of [['user=1001', 'pin=no'], ['user=1001', 'profile=door'], ['user=1001', 'user=1002'], ['user=1001', 'tries=10']]) {
+      for (const args of [
+        ['user=1001', 'pin=no'],
+        ['user=1001', 'profile=door'],
+        ['user=1001', 'user=1002'],
+        ['user=1001', 'tries=10'],
+      ]) {
         const r = await site.call({ args, inputs: ['4321', totp()] });
         expect(r.prompts).toEqual([]);
         expect(r.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'error' });
@@ -197,17 +204,19 @@ describe('a call through the AGI', () => {
 
   describe('dialplan arguments that look like admin commands', () => {
     // AGI(otp/astotp,${X}) with X = "unlock,1001": Asterisk started us, so this is a call, never the CLI.
-    it.each([[['unlock', '1001']], [['enroll', '9999', '--secret', SECRET, '--no-pin', '--no-confirm', '--qr', 'none']], [['--help']], [['list']]])(
-      '%j fails the call closed and runs no command',
-      async (args) => {
-        const site = siteWithUser();
-        const r = await site.call({ args, inputs: ['1001', '4321', totp()] });
-        expectFailedClosed(r, 'error');
-        expect(r.prompts).toEqual([]);
-        expect(r.commands.join('\n')).not.toMatch(/otpauth:|Enrolled|Usage/);
-        expect(site.cli(['list', '--json']).stdout).not.toContain('9999');
-      },
-    );
+    it.each([
+      [['unlock', '1001']],
+      [['enroll', '9999', '--secret', SECRET, '--no-pin', '--no-confirm', '--qr', 'none']],
+      [['--help']],
+      [['list']],
+    ])('%j fails the call closed and runs no command', async (args) => {
+      const site = siteWithUser();
+      const r = await site.call({ args, inputs: ['1001', '4321', totp()] });
+      expectFailedClosed(r, 'error');
+      expect(r.prompts).toEqual([]);
+      expect(r.commands.join('\n')).not.toMatch(/otpauth:|Enrolled|Usage/);
+      expect(site.cli(['list', '--json']).stdout).not.toContain('9999');
+    });
 
     it('an empty argument (AGI(otp/astotp,)) is a call as usual', async () => {
       const r = await siteWithUser().call({ args: [''], inputs: ['1001', '4321', totp()] });
@@ -217,7 +226,10 @@ describe('a call through the AGI', () => {
 
   it('shows a caller ID with terminal escapes in astotp log only as printable text', async () => {
     const site = siteWithUser({ tries: 1 });
-    await site.call({ agi: { agi_callerid: '1001\u001b[2J\u001b]0;owned\u0007', agi_channel: 'PJSIP/x\u001b[31m-1' }, inputs: ['1001', '4321', wrongCode()] });
+    await site.call({
+      agi: { agi_callerid: '1001\u001b[2J\u001b]0;owned\u0007', agi_channel: 'PJSIP/x\u001b[31m-1' },
+      inputs: ['1001', '4321', wrongCode()],
+    });
     const text = site.cli(['log']).stdout;
     expect(text).toContain('1001?[2J?]0;owned?');
     expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);

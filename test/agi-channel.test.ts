@@ -7,7 +7,11 @@ import { connect } from './helpers/in-memory-session.js';
 
 /** Answers each command line with what `answer` returns; null leaves it unanswered. */
 async function channelWith(answer: (command: string) => string | null) {
-  const { session, written: commands, toSession } = connect(undefined, (line, say) => {
+  const {
+    session,
+    written: commands,
+    toSession,
+  } = connect(undefined, (line, say) => {
     const reply = answer(line);
     if (reply !== null) setImmediate(() => say(`${reply}\n`));
   });
@@ -19,8 +23,10 @@ async function channelWith(answer: (command: string) => string | null) {
 }
 
 /** A channel on which every command succeeds; CHANNEL STATUS answers `status`. */
-const live = (status = '6') => (command: string) =>
-  command === 'CHANNEL STATUS' ? `200 result=${status}` : command.startsWith('STREAM FILE') ? '200 result=0 endpos=8000' : '200 result=1';
+const live =
+  (status = '6') =>
+  (command: string) =>
+    command === 'CHANNEL STATUS' ? `200 result=${status}` : command.startsWith('STREAM FILE') ? '200 result=0 endpos=8000' : '200 result=1';
 
 describe('AgiChannel', () => {
   it('exposes the CallInfo it was given', async () => {
@@ -70,12 +76,17 @@ describe('AgiChannel', () => {
   it('logs a missing sound and goes on when the channel is still up', async () => {
     const { channel, commands } = await channelWith((c) => (c.startsWith('STREAM FILE') ? '200 result=-1 endpos=0' : live()(c)));
     await channel.play('astotp/nope');
-    expect(commands).toEqual(['STREAM FILE "astotp/nope" ""', 'CHANNEL STATUS', 'VERBOSE "astotp: sound astotp/nope could not be played (missing?)" 1']);
+    expect(commands).toEqual([
+      'STREAM FILE "astotp/nope" ""',
+      'CHANNEL STATUS',
+      'VERBOSE "astotp: sound astotp/nope could not be played (missing?)" 1',
+    ]);
   });
 
   it('takes STREAM FILE result=-1 as a hangup when the channel is dead', async () => {
     const { channel } = await channelWith((c) =>
-      c.startsWith('STREAM FILE') ? '200 result=-1 endpos=0' : '511 Command Not Permitted on a dead channel or intercept routine');
+      c.startsWith('STREAM FILE') ? '200 result=-1 endpos=0' : '511 Command Not Permitted on a dead channel or intercept routine',
+    );
     await expect(channel.play('astotp/welcome')).rejects.toBeInstanceOf(HangupError);
   });
 
@@ -156,11 +167,7 @@ describe('AgiChannel speaking with escape keys', () => {
     await expect(channel.speak({ file: 'otp/astotp-group' }, '*#0123456789')).resolves.toBe('');
     await expect(channel.speak({ digits: '0436113' }, '*#0123456789')).resolves.toBe('*');
     await expect(channel.speak({ number: 13 }, '*7')).resolves.toBe('7');
-    expect(commands).toEqual([
-      'STREAM FILE "otp/astotp-group" "*#0123456789"',
-      'SAY DIGITS 0436113 "*#0123456789"',
-      'SAY NUMBER 13 "*7"',
-    ]);
+    expect(commands).toEqual(['STREAM FILE "otp/astotp-group" "*#0123456789"', 'SAY DIGITS 0436113 "*#0123456789"', 'SAY NUMBER 13 "*7"']);
   });
 
   it('refuses a key it did not ask to stop for, and anything that is not a key', async () => {
@@ -179,7 +186,9 @@ describe('AgiChannel speaking with escape keys', () => {
   });
 
   it('tells a hangup from a sound that would not play when the result is -1', async () => {
-    const up = await channelWith((c) => (c === 'CHANNEL STATUS' ? '200 result=6' : c.startsWith('VERBOSE') ? '200 result=1' : '200 result=-1'));
+    const up = await channelWith((c) =>
+      c === 'CHANNEL STATUS' ? '200 result=6' : c.startsWith('VERBOSE') ? '200 result=1' : '200 result=-1',
+    );
     await expect(up.channel.speak({ digits: '123' }, '*')).resolves.toBe('');
     expect(up.commands.slice(0, 2)).toEqual(['SAY DIGITS 123 "*"', 'CHANNEL STATUS']);
     const gone = await channelWith((c) => (c === 'CHANNEL STATUS' ? '200 result=-1' : '200 result=-1'));

@@ -49,7 +49,15 @@ main();
 beforeAll(async () => {
   const entry = join(dir, 'entry.ts');
   writeFileSync(entry, ENTRY);
-  await build({ entryPoints: [entry], outfile: program, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error' });
+  await build({
+    entryPoints: [entry],
+    outfile: program,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    logLevel: 'error',
+  });
 });
 
 const call = (options: RunCallOptions) => runCall({ command: process.execPath, commandArgs: [program], timeoutMs: 8000, ...options });
@@ -109,8 +117,7 @@ describe('classic AGI', () => {
     child.stdout.destroy();
     child.stdin.on('error', () => {});
     child.stdin.write('agi_channel: PJSIP/1001-1\nagi_callerid: 1001\n\n');
-    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
-      child.on('close', (c, s) => resolve([c, s])));
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
     expect(signal).toBeNull();
     expect(code).toBe(0);
     expect(stderr).not.toMatch(/EPIPE|Error/);

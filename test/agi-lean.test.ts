@@ -31,10 +31,19 @@ describe('a classic AGI call', () => {
     const loaded = Object.keys(readProbe(probe).modules);
     expect(loaded).toContain('src/call/run-call.ts');
     expect(loaded).toContain('src/agi/session.ts');
-    const unwanted = /^(src\/cli\/|src\/fastagi\/|src\/sounds\/(install|embedded-sounds|archive|sound-set)\.ts|src\/call\/pbotp-flow\.ts|src\/pbotp\/(protocol|attempt|cli)|src\/responder\/|node_modules\/uqr\/|node_modules\/@noble\/hashes\/blake2|node_modules\/@scure\/bip39|node_modules\/pg|node_modules\/postgres-|src\/store\/postgres\/)/;
+    const unwanted =
+      /^(src\/cli\/|src\/fastagi\/|src\/sounds\/(install|embedded-sounds|archive|sound-set)\.ts|src\/call\/pbotp-flow\.ts|src\/pbotp\/(protocol|attempt|cli)|src\/responder\/|node_modules\/uqr\/|node_modules\/@noble\/hashes\/blake2|node_modules\/@scure\/bip39|node_modules\/pg|node_modules\/postgres-|src\/store\/postgres\/)/;
     expect(loaded.filter((m) => unwanted.test(m))).toEqual([]);
     // The check above is only as good as the names: each family must exist in the bundle.
-    for (const family of ['src/cli/main.ts', 'src/fastagi/server.ts', 'src/sounds/install.ts', 'src/call/pbotp-flow.ts', 'node_modules/uqr/dist/index.mjs', 'node_modules/pg/lib/index.js', 'src/store/postgres/pg-store.ts']) {
+    for (const family of [
+      'src/cli/main.ts',
+      'src/fastagi/server.ts',
+      'src/sounds/install.ts',
+      'src/call/pbotp-flow.ts',
+      'node_modules/uqr/dist/index.mjs',
+      'node_modules/pg/lib/index.js',
+      'src/store/postgres/pg-store.ts',
+    ]) {
       expect(allModules).toContain(family);
     }
   });

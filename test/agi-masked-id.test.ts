@@ -57,7 +57,10 @@ describe('a TOTP call', () => {
     expect(tries).toHaveLength(2);
     const masked = /user (\S+): FAILURE/.exec(tries[0] ?? '')?.[1] ?? '';
     expect(masked).toMatch(MASKED);
-    expect(tries).toEqual([`astotp: try 1: user ${masked}: FAILURE (bad-credentials)`, `astotp: try 2: user ${masked}: FAILURE (bad-credentials)`]);
+    expect(tries).toEqual([
+      `astotp: try 1: user ${masked}: FAILURE (bad-credentials)`,
+      `astotp: try 2: user ${masked}: FAILURE (bad-credentials)`,
+    ]);
     expect([...r.commands.filter((c) => !c.startsWith('GET DATA')), r.stderr].join('\n')).not.toMatch(RAW_9999);
 
     const all = log(site);

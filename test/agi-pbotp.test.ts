@@ -16,7 +16,15 @@ const READING = [INTRO, ...Array<string>(13).fill(GROUP)];
 
 function pbotpSite(conf: Record<string, string | number> = {}): Site {
   const site = new Site();
-  site.config({ timeout: 5, mode: 'pbotp', pbotp_pubkey: AUTHORITY_PUB, pbotp_group: 'dev', pbotp_host: 'pbx1', pbotp_timeout: 5, ...conf });
+  site.config({
+    timeout: 5,
+    mode: 'pbotp',
+    pbotp_pubkey: AUTHORITY_PUB,
+    pbotp_group: 'dev',
+    pbotp_host: 'pbx1',
+    pbotp_timeout: 5,
+    ...conf,
+  });
   const init = site.cli(['init']);
   if (init.status !== 0) throw new Error(`astotp init failed: ${init.stderr}`);
   return site;
@@ -53,7 +61,10 @@ describe('a pbotp call', { timeout: 30_000 }, () => {
 
   it('runs where a profile says mode = pbotp, with the user from user=', async () => {
     const site = pbotpSite({ mode: 'totp' });
-    site.config({ timeout: 5, pbotp_pubkey: AUTHORITY_PUB, pbotp_group: 'dev', pbotp_host: 'pbx1', pbotp_timeout: 5 }, { phone: { mode: 'pbotp' } });
+    site.config(
+      { timeout: 5, pbotp_pubkey: AUTHORITY_PUB, pbotp_group: 'dev', pbotp_host: 'pbx1', pbotp_timeout: 5 },
+      { phone: { mode: 'pbotp' } },
+    );
     const r = await site.call({ args: ['profile=phone', 'user=1001'], inputs: [rightCode(LOGIN)] });
     expect(r.prompts).toEqual([...READING, REPEAT, '']);
     expect(r.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '1001' });
@@ -61,7 +72,10 @@ describe('a pbotp call', { timeout: 30_000 }, () => {
 
   it('takes the user from the caller ID, and reads no challenge when the caller ID is no number', async () => {
     const site = pbotpSite();
-    site.config({ timeout: 5, pbotp_pubkey: AUTHORITY_PUB, pbotp_group: 'dev', pbotp_host: 'pbx1', pbotp_timeout: 5 }, { phone: { mode: 'pbotp', user: 'callerid' } });
+    site.config(
+      { timeout: 5, pbotp_pubkey: AUTHORITY_PUB, pbotp_group: 'dev', pbotp_host: 'pbx1', pbotp_timeout: 5 },
+      { phone: { mode: 'pbotp', user: 'callerid' } },
+    );
     const good = await site.call({ args: ['profile=phone'], agi: { agi_callerid: '+1001' }, inputs: [rightCode(LOGIN)] });
     expect(good.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '1001' });
     const withheld = await site.call({ args: ['profile=phone'], agi: { agi_callerid: 'unknown' }, inputs: [rightCode(LOGIN)] });

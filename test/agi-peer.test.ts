@@ -33,7 +33,10 @@ let scripts = 0;
 function script(body: string): Pick<RunCallOptions, 'command' | 'commandArgs'> {
   const file = join(dir, `agi-${++scripts}.cjs`);
   // Like any AGI, the script must exit by itself: Asterisk keeps stdin open until it does.
-  writeFileSync(file, `${PRELUDE}\n(async () => {\n${body}\n})().then(() => process.exit(), (e) => { console.error(e); process.exit(99); });\n`);
+  writeFileSync(
+    file,
+    `${PRELUDE}\n(async () => {\n${body}\n})().then(() => process.exit(), (e) => { console.error(e); process.exit(99); });\n`,
+  );
   return { command: process.execPath, commandArgs: [file] };
 }
 
@@ -75,22 +78,53 @@ describe('scripted Asterisk', () => {
     expect(r.variables['ARGV']).toBe('login|x y');
     expect(r.variables['ARGS']).toBe('login|x y');
     expect(r.variables['CALLER']).toBe('unknown');
-    expect(r.variables['KEYS']).toBe([
-      'agi_request', 'agi_channel', 'agi_language', 'agi_type', 'agi_uniqueid', 'agi_version', 'agi_callerid',
-      'agi_calleridname', 'agi_callingpres', 'agi_callingani2', 'agi_callington', 'agi_callingtns', 'agi_dnid',
-      'agi_rdnis', 'agi_context', 'agi_extension', 'agi_priority', 'agi_enhanced', 'agi_accountcode', 'agi_threadid',
-      'agi_arg_1', 'agi_arg_2',
-    ].join(','));
+    expect(r.variables['KEYS']).toBe(
+      [
+        'agi_request',
+        'agi_channel',
+        'agi_language',
+        'agi_type',
+        'agi_uniqueid',
+        'agi_version',
+        'agi_callerid',
+        'agi_calleridname',
+        'agi_callingpres',
+        'agi_callingani2',
+        'agi_callington',
+        'agi_callingtns',
+        'agi_dnid',
+        'agi_rdnis',
+        'agi_context',
+        'agi_extension',
+        'agi_priority',
+        'agi_enhanced',
+        'agi_accountcode',
+        'agi_threadid',
+        'agi_arg_1',
+        'agi_arg_2',
+      ].join(','),
+    );
     expect(r.variables['CWD']).toBe(r.astDir);
     expect(r.variables['CONF']).toBe(join(r.astDir, 'etc/asterisk'));
     expect(r.variables['DB']).toBe('/tmp/some.db');
-    expect(r.variables['AST']).toBe('AST_AGI_DIR,AST_CONFIG_DIR,AST_CONFIG_FILE,AST_DATA_DIR,AST_KEY_DIR,AST_LOG_DIR,' +
-      'AST_MODULE_DIR,AST_MONITOR_DIR,AST_RUN_DIR,AST_SPOOL_DIR,AST_VAR_DIR');
+    expect(r.variables['AST']).toBe(
+      'AST_AGI_DIR,AST_CONFIG_DIR,AST_CONFIG_FILE,AST_DATA_DIR,AST_KEY_DIR,AST_LOG_DIR,' +
+        'AST_MODULE_DIR,AST_MONITOR_DIR,AST_RUN_DIR,AST_SPOOL_DIR,AST_VAR_DIR',
+    );
     expect(r.variables['REPLIES']?.split('|')).toEqual([
-      '200 result=4', '200 result=0', '200 result=6',
-      '200 result=1001', '200 result=12 (timeout)', '200 result=123456', '200 result=12', '200 result= (timeout)',
-      '200 result=0 endpos=8000', '200 result=-1 endpos=0', '200 result=1',
-      '510 Invalid or unknown command', '510 Invalid or unknown command',
+      '200 result=4',
+      '200 result=0',
+      '200 result=6',
+      '200 result=1001',
+      '200 result=12 (timeout)',
+      '200 result=123456',
+      '200 result=12',
+      '200 result= (timeout)',
+      '200 result=0 endpos=8000',
+      '200 result=-1 endpos=0',
+      '200 result=1',
+      '510 Invalid or unknown command',
+      '510 Invalid or unknown command',
     ]);
     expect(r.prompts).toEqual(['astotp/id', 'astotp/pin', 'astotp/code', 'astotp/hash', 'astotp/more', 'astotp/ok', 'astotp/gone']);
     expect(r.verbose).toEqual(['astotp: hello world']);
@@ -116,17 +150,20 @@ describe('scripted Asterisk', () => {
   });
 
   it('flags two commands written in one go', async () => {
-    const r = await runCall(script(`
+    const r = await runCall(
+      script(`
       await header();
       process.stdout.write('VERBOSE "a" 1\\nVERBOSE "b" 1\\n');
       await next(); await next();
-    `));
+    `),
+    );
     expect(r.violations).toHaveLength(1);
     expect(r.violations[0]).toMatch(/while the reply to "VERBOSE "a" 1" was pending/);
   });
 
   it('flags stray output, malformed and unterminated commands', async () => {
-    const r = await runCall(script(`
+    const r = await runCall(
+      script(`
       await header();
       console.log('debug: starting');
       await next();
@@ -135,7 +172,8 @@ describe('scripted Asterisk', () => {
       await cmd('SET VARIABLE USAGE "' + usage.length + '"');
       await cmd('SET VARIABLE A "unbalanced');
       process.stdout.write('VERBOSE "x" 1');
-    `));
+    `),
+    );
     expect(r.violations).toEqual([
       'not an AGI command: "debug: starting"',
       'malformed command: "GET DATA"',
@@ -200,8 +238,9 @@ describe('scripted Asterisk', () => {
 
   it('fails loudly when the program does not exit', async () => {
     const started = Date.now();
-    await expect(runCall({ ...script(`await header(); await cmd('ANSWER'); await new Promise(() => setInterval(() => {}, 1000));`), timeoutMs: 500 }))
-      .rejects.toThrow(/did not exit within 500 ms[\s\S]*ANSWER/);
+    await expect(
+      runCall({ ...script(`await header(); await cmd('ANSWER'); await new Promise(() => setInterval(() => {}, 1000));`), timeoutMs: 500 }),
+    ).rejects.toThrow(/did not exit within 500 ms[\s\S]*ANSWER/);
     expect(Date.now() - started).toBeLessThan(3000);
   });
 
@@ -262,13 +301,15 @@ describe('scripted Asterisk: saying things and single keys', () => {
   });
 
   it('flags malformed SAY DIGITS, SAY NUMBER and WAIT FOR DIGIT', async () => {
-    const r = await runCall(script(`
+    const r = await runCall(
+      script(`
       await header();
       for (const c of ['SAY DIGITS 12a "*"', 'SAY NUMBER 3 "x"', 'WAIT FOR DIGIT soon', 'SAY DIGITS 12']) {
         // A 520 answer runs over several lines; the next command waits for its end.
         for (let l = await cmd(c); l && !l.startsWith('520 '); l = await next());
       }
-    `));
+    `),
+    );
     expect(r.violations).toEqual([
       'malformed command: "SAY DIGITS 12a \\"*\\""',
       'malformed command: "SAY NUMBER 3 \\"x\\""',

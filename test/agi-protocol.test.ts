@@ -90,7 +90,10 @@ describe('AGI replies', () => {
   });
 
   it('takes a single-line 520 as a reply', () => {
-    expect(new ReplyParser().feed('520 Invalid command syntax.  Proper usage not available.')).toMatchObject({ kind: 'reply', reply: { code: 520 } });
+    expect(new ReplyParser().feed('520 Invalid command syntax.  Proper usage not available.')).toMatchObject({
+      kind: 'reply',
+      reply: { code: 520 },
+    });
   });
 
   it('recognises a FastAGI HANGUP line', () => {
@@ -106,7 +109,8 @@ describe('AGI replies', () => {
 });
 
 describe('AGI lines', () => {
-  const bytes = (...parts: Array<string | number[]>) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+  const bytes = (...parts: Array<string | number[]>) =>
+    Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
 
   it('cuts lines across chunks, even inside a multi-byte character', () => {
     const reader = new LineReader(100);

@@ -3,7 +3,8 @@ import { AgiDeadlineError, AgiHangupError, AgiProtocolError } from '../src/agi/e
 import type { AgiSessionOptions } from '../src/agi/session.js';
 import { connect } from './helpers/in-memory-session.js';
 
-const HEADER = 'agi_request: otp/astotp\nagi_channel: PJSIP/1001-00000001\nagi_uniqueid: 1700000000.1\nagi_callerid: 1001\nagi_arg_1: login\n\n';
+const HEADER =
+  'agi_request: otp/astotp\nagi_channel: PJSIP/1001-00000001\nagi_uniqueid: 1700000000.1\nagi_callerid: 1001\nagi_arg_1: login\n\n';
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 

@@ -23,7 +23,8 @@ interface Row {
 }
 
 /** A login uid only root may set, and only where the kernel lets it be set again (no loginuid_immutable). */
-const canSetLoginUid = process.geteuid?.() === 0 && spawnSync('sh', ['-c', 'echo 65534 > /proc/self/loginuid'], { stdio: 'ignore' }).status === 0;
+const canSetLoginUid =
+  process.geteuid?.() === 0 && spawnSync('sh', ['-c', 'echo 65534 > /proc/self/loginuid'], { stdio: 'ignore' }).status === 0;
 
 /** The CLI in a session whose login uid is `uid`, as pam_loginuid leaves it after a login, with SUDO_USER claiming someone else. */
 function cliAsLogin(site: Site, uid: number, args: string[], input = ''): CliResult {
@@ -44,7 +45,9 @@ function adminLog(site: Site, extra: string[] = []): Row[] {
 
 /** The login name of uid as /etc/passwd has it. */
 function passwdName(uid: number): string {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(uid));
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.split(':')[2] === String(uid));
   return line ? line.split(':')[0]! : `uid ${uid}`;
 }
 
@@ -91,7 +94,9 @@ describe('astotp log --admin', () => {
     for (const r of rows) {
       expect(r).toMatchObject({ source: 'admin', result: 'SUCCESS' });
       // Who, as the kernel knows it; what SUDO_USER says counts for nothing.
-      expect(r.detail).toMatch(new RegExp(`^${r.reason}( \\(.*\\))? by \\S+ \\((loginuid \\d+|no login uid), uid ${process.getuid?.()}\\)$`));
+      expect(r.detail).toMatch(
+        new RegExp(`^${r.reason}( \\(.*\\))? by \\S+ \\((loginuid \\d+|no login uid), uid ${process.getuid?.()}\\)$`),
+      );
       expect(r.detail).not.toContain('mallory');
     }
     expect(rows[6]!.detail).toMatch(/^import \(from .*users\.csv line 1\) by /);

@@ -35,7 +35,8 @@ describe('astotp doctor', () => {
     expect(r.status, r.stdout).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     for (const line of lines.slice(0, -1)) expect(line).toMatch(/^(PASS|WARN) {2}[a-z]+: /);
-    for (const check of ['config', 'node', 'addon', 'database', 'key', 'owner', 'sounds', 'clock']) expect(r.stdout).toMatch(new RegExp(`^PASS  ${check}: `, 'm'));
+    for (const check of ['config', 'node', 'addon', 'database', 'key', 'owner', 'sounds', 'clock'])
+      expect(r.stdout).toMatch(new RegExp(`^PASS  ${check}: `, 'm'));
     expect(lines.at(-1)).toMatch(/^All essential checks passed/);
     const { value } = site.json<Report>(['doctor']);
     expect(value.ok).toBe(true);
@@ -120,7 +121,9 @@ describe('astotp doctor', () => {
     site.enroll('2001', null, 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', ['--digits', '8']);
     expect(failed(site)).toEqual({});
     site.config({ digits: 6 });
-    expect(failed(site)).toEqual({ digits: 'calls take codes of up to 6 digits, so 2001 cannot log in (longer codes); set digits = 8 in astotp.conf' });
+    expect(failed(site)).toEqual({
+      digits: 'calls take codes of up to 6 digits, so 2001 cannot log in (longer codes); set digits = 8 in astotp.conf',
+    });
   });
 
   it('fails a corrupt database', () => {
@@ -146,24 +149,37 @@ describe('astotp doctor', () => {
     it('warns about caller data interpolated into astotp arguments, following #include but never #exec', () => {
       const site = workingSite();
       const marker = join(site.astDir, 'exec-ran');
-      writeFileSync(join(site.confDir, 'extensions.conf'), [
-        '[from-phones]',
-        'exten => 777,1,AGI(otp/astotp,user=${CALLERID(num)})  ; the old README',
-        'exten => 778,1,AGI(otp/astotp,profile=door,user=${FILTER(0-9,${CALLERID(num)})})',
-        'exten => 779,1,AGI(otp/astotp,user=callerid)',
-        'exten => 780,1,NoOp(${CALLERID(num)})',
-        `#exec /bin/sh -c "touch ${marker}"`,
-        '#include "otp-*.conf"',
-        '#include missing.conf',
-      ].join('\n'));
+      writeFileSync(
+        join(site.confDir, 'extensions.conf'),
+        [
+          '[from-phones]',
+          'exten => 777,1,AGI(otp/astotp,user=${CALLERID(num)})  ; the old README',
+          'exten => 778,1,AGI(otp/astotp,profile=door,user=${FILTER(0-9,${CALLERID(num)})})',
+          'exten => 779,1,AGI(otp/astotp,user=callerid)',
+          'exten => 780,1,NoOp(${CALLERID(num)})',
+          `#exec /bin/sh -c "touch ${marker}"`,
+          '#include "otp-*.conf"',
+          '#include missing.conf',
+        ].join('\n'),
+      );
       writeFileSync(join(site.confDir, 'otp-fastagi.conf'), 'exten => 781,1,AGI(agi://127.0.0.1/otp?user=${EXTEN})\n');
       site.config({}, { door: { ask_pin: 'yes' } });
       const w = warnings(site);
       expect(existsSync(marker)).toBe(false);
       expect(w).toEqual([
-        { check: 'dialplan', status: 'WARN', message: expect.stringMatching(/extensions\.conf:2: \$\{CALLERID\(num\)\} goes into astotp's arguments unfiltered.*user=callerid.*FILTER/) },
+        {
+          check: 'dialplan',
+          status: 'WARN',
+          message: expect.stringMatching(
+            /extensions\.conf:2: \$\{CALLERID\(num\)\} goes into astotp's arguments unfiltered.*user=callerid.*FILTER/,
+          ),
+        },
         { check: 'dialplan', status: 'WARN', message: expect.stringMatching(/otp-fastagi\.conf:1: \$\{EXTEN\} goes into/) },
-        { check: 'dialplan', status: 'WARN', message: `not read, so not checked: ${join(site.confDir, 'extensions.conf')}:6 (#exec is not run), ${join(site.confDir, 'missing.conf')}` },
+        {
+          check: 'dialplan',
+          status: 'WARN',
+          message: `not read, so not checked: ${join(site.confDir, 'extensions.conf')}:6 (#exec is not run), ${join(site.confDir, 'missing.conf')}`,
+        },
       ]);
     });
 
@@ -198,10 +214,13 @@ describe('astotp doctor', () => {
     it('reads ${...} by its braces, so a bracket inside a FILTER hides no caller data after it', () => {
       const site = new CliSite();
       onTestFinished(() => site.remove());
-      writeFileSync(join(site.confDir, 'extensions.conf'), [
-        'exten => 1,1,AGI(otp/astotp,user=${FILTER(0-9,[)},${CALLERID(name)})',
-        'exten => 2,1,AGI(otp/astotp,user=${FILTER(0-9,(${CALLERID(num)})}$[${CALLERID(name)}+0])',
-      ].join('\n'));
+      writeFileSync(
+        join(site.confDir, 'extensions.conf'),
+        [
+          'exten => 1,1,AGI(otp/astotp,user=${FILTER(0-9,[)},${CALLERID(name)})',
+          'exten => 2,1,AGI(otp/astotp,user=${FILTER(0-9,(${CALLERID(num)})}$[${CALLERID(name)}+0])',
+        ].join('\n'),
+      );
       expect(warnings(site).map((c) => c.message)).toEqual([
         expect.stringMatching(/extensions\.conf:1: \$\{CALLERID\(name\)\} goes into astotp's arguments unfiltered/),
         expect.stringMatching(/extensions\.conf:2: \$\[\$\{CALLERID\(name\)\}\+0\] goes into astotp's arguments unfiltered/),
@@ -222,7 +241,9 @@ describe('astotp doctor', () => {
         'exten => 8,1,AGI(agi://127.0.0.1/weather?city=${CALLERID(name)})',
       ]);
       expect(w).toEqual([1, 2, 3, 4, 5, 6]);
-      expect(warnings(site)[5]!.message).toMatch(/extensions\.conf:6: AGI\(\$\{OTP_SCRIPT\}\) names its script through a variable, so doctor cannot tell whether it runs astotp/);
+      expect(warnings(site)[5]!.message).toMatch(
+        /extensions\.conf:6: AGI\(\$\{OTP_SCRIPT\}\) names its script through a variable, so doctor cannot tell whether it runs astotp/,
+      );
     });
 
     it('follows #include <file> and lists a file it could not read beside a clean result', () => {
@@ -243,7 +264,10 @@ describe('astotp doctor', () => {
 
     it('passes a dialplan that only uses profiles, user=callerid and FILTER', () => {
       const site = workingSite();
-      writeFileSync(join(site.confDir, 'extensions.conf'), 'exten => 1,1,AGI(otp/astotp,profile=door,user=callerid)\nexten => 2,1,AGI(otp/astotp,user=${FILTER(0-9,${CALLERID(num)})})\n');
+      writeFileSync(
+        join(site.confDir, 'extensions.conf'),
+        'exten => 1,1,AGI(otp/astotp,profile=door,user=callerid)\nexten => 2,1,AGI(otp/astotp,user=${FILTER(0-9,${CALLERID(num)})})\n',
+      );
       site.config({}, { door: { tries: 2 } });
       expect(warnings(site)).toEqual([]);
       expect(site.cli(['doctor']).stdout).toMatch(/^PASS {2}dialplan: 2 lines run astotp in 1 file, none with caller data/m);
@@ -265,7 +289,9 @@ describe('the clock', () => {
   /** A PATH whose timedatectl and chronyc say what the test wants: nothing (exit 1) unless given. */
   function syncTools(timedatectl: string | null): Record<string, string> {
     const bin = tempDir('astotp-bin-');
-    writeFileSync(join(bin, 'timedatectl'), timedatectl === null ? '#!/bin/sh\nexit 1\n' : `#!/bin/sh\necho ${timedatectl}\n`, { mode: 0o755 });
+    writeFileSync(join(bin, 'timedatectl'), timedatectl === null ? '#!/bin/sh\nexit 1\n' : `#!/bin/sh\necho ${timedatectl}\n`, {
+      mode: 0o755,
+    });
     writeFileSync(join(bin, 'chronyc'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
     return { PATH: `${bin}:${process.env.PATH}` };
   }
@@ -311,7 +337,9 @@ describe('the clock', () => {
     onTestFinished(() => site.remove());
     const unknown = await site.cliAsync(['doctor'], syncTools(null));
     expect(unknown.status, unknown.stdout).toBe(0);
-    expect(lines(unknown.stdout, 'ntp')).toEqual([expect.stringMatching(/^WARN {2}ntp: cannot tell whether the clock is synchronised .*clock_source/)]);
+    expect(lines(unknown.stdout, 'ntp')).toEqual([
+      expect.stringMatching(/^WARN {2}ntp: cannot tell whether the clock is synchronised .*clock_source/),
+    ]);
     expect(unknown.stdout).toMatch(/^All essential checks passed, \d+ warnings?\.$/m);
     const synced = await site.cliAsync(['doctor'], syncTools('yes'));
     expect(lines(synced.stdout, 'ntp')).toEqual(['PASS  ntp: synchronised (timedatectl)']);
@@ -342,17 +370,27 @@ describe('the clock', () => {
     site.config({ clock_source: await httpServer(-3600) });
     const off = await site.cliAsync(['doctor'], env);
     expect(off.status).toBe(1);
-    expect(lines(off.stdout, 'clock').slice(1)).toEqual([expect.stringMatching(/^FAIL {2}clock: this PBX's clock is 3\d{3}(\.\d+)? s ahead of the time at http:\/\/127\.0\.0\.1:\d+\/; codes fail beyond 15 s/)]);
+    expect(lines(off.stdout, 'clock').slice(1)).toEqual([
+      expect.stringMatching(
+        /^FAIL {2}clock: this PBX's clock is 3\d{3}(\.\d+)? s ahead of the time at http:\/\/127\.0\.0\.1:\d+\/; codes fail beyond 15 s/,
+      ),
+    ]);
     site.config({ clock_source: await httpServer(null) });
     const undated = await site.cliAsync(['doctor'], env);
     expect(undated.status, undated.stdout).toBe(0);
-    expect(lines(undated.stdout, 'clock').slice(1)).toEqual([expect.stringMatching(/^WARN {2}clock: cannot compare with http:\/\/127\.0\.0\.1:\d+\/ \(clock_source\): the answer has no Date header$/)]);
+    expect(lines(undated.stdout, 'clock').slice(1)).toEqual([
+      expect.stringMatching(
+        /^WARN {2}clock: cannot compare with http:\/\/127\.0\.0\.1:\d+\/ \(clock_source\): the answer has no Date header$/,
+      ),
+    ]);
   });
 
   it('refuses a clock_source that is neither NTP nor HTTP, at its line', () => {
     const site = workingSite();
     onTestFinished(() => site.remove());
     site.config({ clock_source: 'pool.ntp.org' });
-    expect(failed(site).config).toBe(`${join(site.confDir, 'astotp.conf')}:3: clock_source: expected ntp://HOST[:PORT] or an http:// or https:// URL`);
+    expect(failed(site).config).toBe(
+      `${join(site.confDir, 'astotp.conf')}:3: clock_source: expected ntp://HOST[:PORT] or an http:// or https:// URL`,
+    );
   });
 });

@@ -47,8 +47,24 @@ describe('astotp enroll', () => {
   it('agrees with oathtool on SHA256 and SHA512 with 8 digits', () => {
     const site = new CliSite();
     site.config({ digits: 8 });
-    for (const [user, algorithm] of [['2001', 'sha256'], ['2002', 'sha512']] as const) {
-      const r = site.cli(['enroll', user, '--secret', SECRET, '--algorithm', algorithm, '--digits', '8', '--no-confirm', '--no-pin', '--qr', 'none']);
+    for (const [user, algorithm] of [
+      ['2001', 'sha256'],
+      ['2002', 'sha512'],
+    ] as const) {
+      const r = site.cli([
+        'enroll',
+        user,
+        '--secret',
+        SECRET,
+        '--algorithm',
+        algorithm,
+        '--digits',
+        '8',
+        '--no-confirm',
+        '--no-pin',
+        '--qr',
+        'none',
+      ]);
       expect(r.status).toBe(0);
       expect(r.stdout).toContain(`algorithm=${algorithm.toUpperCase()}&digits=8`);
       const v = site.cli(['verify', user, totp(SECRET, { algorithm, digits: 8 })]);
@@ -61,7 +77,9 @@ describe('astotp enroll', () => {
     onTestFinished(() => site.remove());
     const r = site.cli(['enroll', '2001', '--digits', '8', '--no-confirm', '--no-pin', '--qr', 'none']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe("astotp: --digits 8 is more than the 6 digits a call asks for; set digits = 8 in astotp.conf first, so the call's code prompt takes 8 (nothing was saved)\n");
+    expect(r.stderr).toBe(
+      "astotp: --digits 8 is more than the 6 digits a call asks for; set digits = 8 in astotp.conf first, so the call's code prompt takes 8 (nothing was saved)\n",
+    );
     expect(r.stdout).toBe('');
     expect(site.modes()).toEqual({});
     site.enroll('1001', '4321');
@@ -77,7 +95,9 @@ describe('astotp enroll', () => {
     site.config({ digits: 8 });
     const r = site.cli(['enroll', '1001', '--digits', '6', '--no-confirm', '--no-pin', '--qr', 'none']);
     expect(r.status).toBe(0);
-    expect(r.stderr).toContain('1001 gets 6-digit codes; calls take up to 8 digits (digits in astotp.conf), so the caller ends the code with #');
+    expect(r.stderr).toContain(
+      '1001 gets 6-digit codes; calls take up to 8 digits (digits in astotp.conf), so the caller ends the code with #',
+    );
   });
 
   it('prints one JSON object with --json', () => {
@@ -126,16 +146,27 @@ describe('astotp enroll', () => {
     const enroll = (id: string, ...extra: string[]) => site.cli(['enroll', id, '--no-confirm', '--no-pin', '--qr', 'none', ...extra]);
     const long = enroll('12345678901');
     expect(long.status).toBe(1);
-    expect(long.stderr).toMatch(/^astotp: user ID 12345678901 has 11 digits, more than a call takes \(id_max_digits = 10 in astotp.conf\), so no caller can type it; nothing was saved .*--allow-untypable/m);
+    expect(long.stderr).toMatch(
+      /^astotp: user ID 12345678901 has 11 digits, more than a call takes \(id_max_digits = 10 in astotp.conf\), so no caller can type it; nothing was saved .*--allow-untypable/m,
+    );
     const letters = enroll('alice@example');
     expect(letters.status).toBe(1);
-    expect(letters.stderr).toMatch(/^astotp: user ID alice@example is not all digits, so no caller can type it on a keypad; nothing was saved/m);
+    expect(letters.stderr).toMatch(
+      /^astotp: user ID alice@example is not all digits, so no caller can type it on a keypad; nothing was saved/m,
+    );
     expect(existsSync(site.db)).toBe(false);
 
     const allowed = enroll('alice@example', '--allow-untypable');
     expect(allowed.status, allowed.stderr).toBe(0);
     expect(allowed.stderr).toContain('only a profile of astotp.conf that names it (user = alice@example)');
-    for (const args of [['show', 'alice@example'], ['reset', 'alice@example', '--no-confirm', '--qr', 'none'], ['disable', 'alice@example'], ['enable', 'alice@example'], ['unlock', 'alice@example'], ['remove', 'alice@example', '--yes']]) {
+    for (const args of [
+      ['show', 'alice@example'],
+      ['reset', 'alice@example', '--no-confirm', '--qr', 'none'],
+      ['disable', 'alice@example'],
+      ['enable', 'alice@example'],
+      ['unlock', 'alice@example'],
+      ['remove', 'alice@example', '--yes'],
+    ]) {
       const r = site.cli(args);
       expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(0);
     }
@@ -149,7 +180,9 @@ describe('astotp enroll', () => {
     expect(site.cli(['enroll', '123456789012', '--no-confirm', '--no-pin', '--qr', 'none']).status).toBe(0);
     site.config({}, { door: { user: 'callerid' } });
     expect(site.cli(['enroll', '491511234567890', '--no-confirm', '--no-pin', '--qr', 'none']).status).toBe(0);
-    expect(site.cli(['enroll', '4915112345678901', '--no-confirm', '--no-pin', '--qr', 'none']).stderr).toMatch(/16 digits, more than a call takes \(id_max_digits = 10 in astotp.conf, 15 for a caller ID\)/);
+    expect(site.cli(['enroll', '4915112345678901', '--no-confirm', '--no-pin', '--qr', 'none']).stderr).toMatch(
+      /16 digits, more than a call takes \(id_max_digits = 10 in astotp.conf, 15 for a caller ID\)/,
+    );
   });
 
   it('creates a key file of mode 0600 and a database nobody else can read', () => {
@@ -171,7 +204,9 @@ describe('astotp enroll', () => {
     for (const args of [['enroll', '1002', '--no-confirm', '--qr', 'none'], ['init']]) {
       const r = site.cli(args, '5678\n');
       expect(r.status).toBe(1);
-      expect(r.stderr).toContain(`astotp: key file ${site.keyFile} does not exist, but database ${site.db} was made with one; restore ${site.keyFile} from a backup`);
+      expect(r.stderr).toContain(
+        `astotp: key file ${site.keyFile} does not exist, but database ${site.db} was made with one; restore ${site.keyFile} from a backup`,
+      );
       expect(existsSync(site.keyFile)).toBe(false);
       expect(readFileSync(site.db).equals(db)).toBe(true);
     }
@@ -250,7 +285,10 @@ describe('the enrolment dialogue on a terminal', () => {
 
   it('on 80x24 shows the URI and the secret first, then a QR code that decodes on dark and light themes, with the prompt below it', async () => {
     const site = new CliSite();
-    const t = new PtySession([process.execPath, BUNDLE_PATH, 'enroll', '1002', '--secret', SECRET, '--no-pin'], site.env, { rows: 24, cols: 80 });
+    const t = new PtySession([process.execPath, BUNDLE_PATH, 'enroll', '1002', '--secret', SECRET, '--no-pin'], site.env, {
+      rows: 24,
+      cols: 80,
+    });
     await t.waitFor(PROMPT);
     expect(t.output.indexOf(URI_1002)).toBeLessThan(t.output.indexOf('▀'));
     const screen = screenOf(t.output, 80, 24);
@@ -269,7 +307,15 @@ describe('QR codes', () => {
     for (const style of ['default', 'ansi', 'utf8']) {
       const site = new CliSite();
       onTestFinished(() => site.remove());
-      const r = site.cli(['enroll', '1002', '--secret', SECRET, '--no-pin', '--no-confirm', ...(style === 'default' ? [] : ['--qr', style])]);
+      const r = site.cli([
+        'enroll',
+        '1002',
+        '--secret',
+        SECRET,
+        '--no-pin',
+        '--no-confirm',
+        ...(style === 'default' ? [] : ['--qr', style]),
+      ]);
       expect(r.status).toBe(0);
       // Through a pty, LF arrives as CR LF; the screen is as wide as a terminal's, as tall as the output.
       const screen = screenOf(r.stdout.replace(/\n/g, '\r\n'), 80, Infinity);

@@ -36,13 +36,21 @@ const ids = (site: Site) => (JSON.parse(site.cli(['list', '--json']).stdout) as 
 
 /** Imports, then proves the users work: a call with PIN, a code for one without. */
 async function importAndLogIn(site: Site): Promise<void> {
-  const csv = file(site, 'users.csv', `# from the old system\nuser,pin,secret,algorithm,digits,period\n1001,4321,${SECRET}\n\n"1002",,"${OTHER.toLowerCase()}",SHA1,6,30\n1003,5555\n`);
+  const csv = file(
+    site,
+    'users.csv',
+    `# from the old system\nuser,pin,secret,algorithm,digits,period\n1001,4321,${SECRET}\n\n"1002",,"${OTHER.toLowerCase()}",SHA1,6,30\n1003,5555\n`,
+  );
   const r = site.cli(['import', csv, '--json']);
   expect(r.stderr).not.toMatch(/error/i);
   expect(r.status).toBe(0);
   const out = JSON.parse(r.stdout) as Imported;
   expect(out).toMatchObject({ imported: 3, replaced: 0 });
-  expect(out.users.map((u) => [u.user, u.pin, u.new_secret])).toEqual([['1001', true, false], ['1002', false, false], ['1003', true, true]]);
+  expect(out.users.map((u) => [u.user, u.pin, u.new_secret])).toEqual([
+    ['1001', true, false],
+    ['1002', false, false],
+    ['1003', true, true],
+  ]);
   // Secrets the file gave are not echoed; a new one is there to provision the phone with.
   expect(out.users[0]).not.toHaveProperty('secret');
   const fresh = out.users[2]!;
@@ -58,14 +66,33 @@ async function importAndLogIn(site: Site): Promise<void> {
 /** Wrong lines are all named, by line, without their PINs or secrets, and nothing is written. */
 function refusesBadLines(site: Site): void {
   const before = ids(site);
-  const csv = file(site, 'bad.csv', ['2001,1234', '2002,12', 'not an id,1234', '2001,', `2003,,${SECRET.slice(0, 10)}`, '2004,,,MD5', '2005,,,,8', '2006,,,,,5', '"2007,1234', '2008,1,2,3,4,5,6', '2009,98765', `2010;4321;${SECRET}`].join('\n'));
+  const csv = file(
+    site,
+    'bad.csv',
+    [
+      '2001,1234',
+      '2002,12',
+      'not an id,1234',
+      '2001,',
+      `2003,,${SECRET.slice(0, 10)}`,
+      '2004,,,MD5',
+      '2005,,,,8',
+      '2006,,,,,5',
+      '"2007,1234',
+      '2008,1,2,3,4,5,6',
+      '2009,98765',
+      `2010;4321;${SECRET}`,
+    ].join('\n'),
+  );
   const r = site.cli(['import', csv]);
   expect(r.status).toBe(1);
   expect(r.stderr).toContain(`${csv} line 2: a PIN must be 4 to`);
   // The field itself is never repeated: on a line split on the wrong separator it holds the PIN and the secret.
   expect(r.stderr).toContain(`${csv} line 3: the user ID (9 characters) is not valid`);
   expect(r.stderr).not.toContain('not an id');
-  expect(r.stderr).toContain(`${csv} line 12: the user ID (${10 + SECRET.length} characters) is not valid: use 1 to 64 letters, digits and + _ . @ -; is the file separated by ; or tabs? astotp reads commas`);
+  expect(r.stderr).toContain(
+    `${csv} line 12: the user ID (${10 + SECRET.length} characters) is not valid: use 1 to 64 letters, digits and + _ . @ -; is the file separated by ; or tabs? astotp reads commas`,
+  );
   expect(r.stderr).not.toContain('4321;');
   expect(r.stderr).toContain(`${csv} line 4: user 2001 is also on ${csv} line 1`);
   expect(r.stderr).toContain(`${csv} line 5: the secret must be base32`);
@@ -81,7 +108,10 @@ function refusesBadLines(site: Site): void {
   // A user that exists is an error too, unless --force replaces it.
   const again = file(site, 'again.csv', `2001,1234\n1001,,${OTHER}\n`);
   const exists = site.cli(['import', again]);
-  expect([exists.status, errOf(exists)]).toEqual([1, `${again} line 2: user 1001 exists already (--force replaces it)\nastotp: 1 error in the input; nothing was imported\n`]);
+  expect([exists.status, errOf(exists)]).toEqual([
+    1,
+    `${again} line 2: user 1001 exists already (--force replaces it)\nastotp: 1 error in the input; nothing was imported\n`,
+  ]);
   expect(ids(site)).toEqual(before);
   const forced = site.cli(['import', again, '--force']);
   expect(forced).toMatchObject({ status: 0, stdout: expect.stringMatching(/^Imported 2 users \(1 replaced\)/) });
@@ -128,7 +158,11 @@ describe('astotp import', () => {
 
   it('imports google-authenticator-libpam files, and refuses counter-based ones', () => {
     const site = new CliSite();
-    const ga = file(site, 'ga-bob', `${OTHER}\n" RATE_LIMIT 3 30 1700000000\n" WINDOW_SIZE 17\n" DISALLOW_REUSE 56666666\n" TOTP_AUTH\n12345678\n87654321\n`);
+    const ga = file(
+      site,
+      'ga-bob',
+      `${OTHER}\n" RATE_LIMIT 3 30 1700000000\n" WINDOW_SIZE 17\n" DISALLOW_REUSE 56666666\n" TOTP_AUTH\n12345678\n87654321\n`,
+    );
     const hotp = file(site, 'ga-eve', `${SECRET}\n" HOTP_COUNTER 1\n11111111\n`);
     const bad = site.cli(['import', '--google-authenticator', `1001=${ga}`, '--google-authenticator', `1002=${hotp}`]);
     expect(bad.status).toBe(1);
@@ -171,16 +205,25 @@ describe('astotp export', () => {
     expect(twice.stderr).toContain(`cannot create ${out}: it exists already`);
     expect(readFileSync(out, 'utf8')).toBe(text);
     // The reveal is on record.
-    expect(site.json<Array<{ reason: string; detail: string }>>(['log', '--admin']).value.at(-1)).toMatchObject({ reason: 'export', detail: expect.stringMatching(/^export \(secrets of 2 users revealed to .*\) by /) });
+    expect(site.json<Array<{ reason: string; detail: string }>>(['log', '--admin']).value.at(-1)).toMatchObject({
+      reason: 'export',
+      detail: expect.stringMatching(/^export \(secrets of 2 users revealed to .*\) by /),
+    });
 
     const json = site.json<Array<{ user: string; pin: boolean; secret: string; uri: string }>>(['export', '--reveal-secret']).value;
-    expect(json.map((u) => [u.user, u.pin, u.secret])).toEqual([['1001', true, SECRET], ['1002', false, OTHER]]);
+    expect(json.map((u) => [u.user, u.pin, u.secret])).toEqual([
+      ['1001', true, SECRET],
+      ['1002', false, OTHER],
+    ]);
 
     // Another site takes the users over, without their PINs (only hashes exist).
     const moved = new CliSite();
     expect(moved.cli(['import', out]).status).toBe(0);
     expect(moved.cli(['verify', '1002', totp(OTHER)]).stdout).toBe('SUCCESS\n');
-    expect(moved.json<Array<{ id: string; pin: boolean }>>(['list']).value.map((u) => [u.id, u.pin])).toEqual([['1001', false], ['1002', false]]);
+    expect(moved.json<Array<{ id: string; pin: boolean }>>(['list']).value.map((u) => [u.id, u.pin])).toEqual([
+      ['1001', false],
+      ['1002', false],
+    ]);
   });
 
   it.runIf(process.geteuid?.() === 0)('as root with a database owned by another user, reads and writes the admin files as root', () => {

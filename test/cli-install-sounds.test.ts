@@ -10,7 +10,10 @@ import { tempDir } from './helpers/temp.js';
 
 const LANGS = ['en', 'es', 'fr', 'it', 'ru'];
 const ARCHIVE = join(REPO_ROOT, 'dist', 'astotp-sounds.tar.gz');
-const checkout = (lang: string): string[] => readdirSync(join(REPO_ROOT, 'sounds', lang)).filter((f) => f.startsWith('astotp-')).sort();
+const checkout = (lang: string): string[] =>
+  readdirSync(join(REPO_ROOT, 'sounds', lang))
+    .filter((f) => f.startsWith('astotp-'))
+    .sort();
 
 function soundsRoot(site: CliSite): string {
   return join(site.astDir, 'usr/share/asterisk/sounds');
@@ -35,7 +38,9 @@ describe('astotp install-sounds', () => {
       expect(r.stdout).toContain(`${lang}: installed 36 prompt files in ${join(root, lang, 'otp')}`);
       expect(readdirSync(join(root, lang, 'otp')).sort()).toEqual(checkout(lang));
       for (const f of checkout(lang)) {
-        expect(readFileSync(join(root, lang, 'otp', f)).equals(readFileSync(join(REPO_ROOT, 'sounds', lang, f))), `${lang}/${f}`).toBe(true);
+        expect(readFileSync(join(root, lang, 'otp', f)).equals(readFileSync(join(REPO_ROOT, 'sounds', lang, f))), `${lang}/${f}`).toBe(
+          true,
+        );
       }
     }
   });
@@ -75,7 +80,10 @@ describe('astotp install-sounds', () => {
     const fr = spawnSync(process.execPath, [bundle, 'install-sounds', '--lang', 'fr'], { env: site.env, encoding: 'utf8' });
     expect(fr.status).toBe(2);
     expect(fr.stderr).toMatch(/no prompts for fr .*give --from astotp-sounds\.tar\.gz/);
-    const from = spawnSync(process.execPath, [bundle, 'install-sounds', '--lang', 'fr', '--from', ARCHIVE], { env: site.env, encoding: 'utf8' });
+    const from = spawnSync(process.execPath, [bundle, 'install-sounds', '--lang', 'fr', '--from', ARCHIVE], {
+      env: site.env,
+      encoding: 'utf8',
+    });
     expect(from.status, from.stderr).toBe(0);
     expect(readdirSync(join(soundsRoot(site), 'fr/otp')).sort()).toEqual(checkout('fr'));
   });
@@ -91,5 +99,4 @@ describe('astotp install-sounds', () => {
     site.cli(['install-sounds', '--lang', 'es', '--overwrite']);
     expect(readFileSync(own).equals(readFileSync(join(REPO_ROOT, 'sounds/es/astotp-success.wav')))).toBe(true);
   });
-
 });

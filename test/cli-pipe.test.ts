@@ -25,7 +25,18 @@ describe('a reader that closes early', () => {
     onTestFinished(() => site.remove());
     site.enroll('1001', '4321');
     for (let i = 0; i < 3; i++) site.cli(['verify', '1001', wrongCode()]);
-    const commands = [['list'], ['list', '--json'], ['show', '1001'], ['log'], ['log', '--json'], ['doctor'], ['doctor', '--json'], ['--help'], ['help', 'enroll'], ['show', '--help']];
+    const commands = [
+      ['list'],
+      ['list', '--json'],
+      ['show', '1001'],
+      ['log'],
+      ['log', '--json'],
+      ['doctor'],
+      ['doctor', '--json'],
+      ['--help'],
+      ['help', 'enroll'],
+      ['show', '--help'],
+    ];
     for (const args of commands) {
       const usual = site.cli(args);
       expect(usual.stdout, args.join(' ')).not.toBe('');

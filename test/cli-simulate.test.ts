@@ -51,7 +51,9 @@ describe('astotp simulate', () => {
     site.enroll('1001', '4321');
     const r = site.cli(['simulate', 'profile=door', 'user=1001'], `${totp()}\n`);
     expect(r.status).toBe(0);
-    expect(r.stdout.split('\n').filter((l) => l.startsWith('GET DATA'))).toEqual([expect.stringMatching(/^GET DATA otp\/astotp-enter-code\b/)]);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('GET DATA'))).toEqual([
+      expect.stringMatching(/^GET DATA otp\/astotp-enter-code\b/),
+    ]);
     expect(r.stdout).toContain('SET ASTOTP=SUCCESS');
   });
 

@@ -39,10 +39,31 @@ describe('astotp command line', () => {
   it('shows help with --help anywhere and with astotp help', () => {
     const general = site.cli(['--help']);
     expect(general.status).toBe(0);
-    for (const cmd of ['enroll', 'list', 'show', 'set-pin', 'reset', 'disable', 'enable', 'unlock', 'remove', 'verify', 'log', 'doctor', 'install-sounds', 'simulate', 'pbotp']) {
+    for (const cmd of [
+      'enroll',
+      'list',
+      'show',
+      'set-pin',
+      'reset',
+      'disable',
+      'enable',
+      'unlock',
+      'remove',
+      'verify',
+      'log',
+      'doctor',
+      'install-sounds',
+      'simulate',
+      'pbotp',
+    ]) {
       expect(general.stdout).toMatch(new RegExp(`^  ${cmd} `, 'm'));
     }
-    for (const args of [['help', 'enroll'], ['enroll', '--help'], ['enroll', '1001', '--bogus', '--help'], ['--help', 'enroll']]) {
+    for (const args of [
+      ['help', 'enroll'],
+      ['enroll', '--help'],
+      ['enroll', '1001', '--bogus', '--help'],
+      ['--help', 'enroll'],
+    ]) {
       const r = site.cli(args);
       expect([args, r.status]).toEqual([args, 0]);
       expect(r.stdout).toMatch(/^Usage: astotp enroll USER/);

@@ -100,7 +100,10 @@ describe('astotp list, show, log', () => {
     expect(table.stdout.split('\n')[0]).toMatch(/^USER\s+ENABLED\s+LOCKED UNTIL\s+FAILURES\s+RECOVERY\s+LAST SUCCESS\s+CREATED$/);
     expect(table.stdout).toMatch(/^1002\s+yes\s+-\s+0\s+5\s+-\s+\d{4}-/m);
     const { value } = site.json<UserJson[]>(['list']);
-    expect(value.map((u) => [u.id, u.pin])).toEqual([['1001', true], ['1002', false]]);
+    expect(value.map((u) => [u.id, u.pin])).toEqual([
+      ['1001', true],
+      ['1002', false],
+    ]);
     expect(JSON.stringify(value)).not.toContain(SECRET);
   });
 
@@ -127,7 +130,13 @@ describe('astotp list, show, log', () => {
     site.cli(['verify', '1001', bad]);
     site.cli(['verify', '1001', good]);
     site.cli(['verify', '1002', bad]);
-    const { value } = site.json<Array<{ user: string; result: string; reason: string; source: string; time: string }>>(['log', '--user', '1001', '--since', '-1h']);
+    const { value } = site.json<Array<{ user: string; result: string; reason: string; source: string; time: string }>>([
+      'log',
+      '--user',
+      '1001',
+      '--since',
+      '-1h',
+    ]);
     expect(value.map((e) => [e.user, e.result, e.source])).toEqual([
       ['1001', 'SUCCESS', 'admin'],
       ['1001', 'FAILURE', 'cli'],
@@ -162,7 +171,11 @@ describe('what the admin is told', () => {
     const behind = site.cli(['verify', '1001', totp(SECRET, { offset: -90 })]);
     expect(behind.stderr).toMatch(/^detail: code off by (3 steps \(90|2 steps \(60) s behind this PBX's clock\)$/m);
     const { value } = site.json<Array<{ detail: string }>>(['log']);
-    expect(value.map((e) => e.detail)).toEqual([expect.stringMatching(/^enroll by /), expect.stringMatching(/^code off by \d steps \(\d+ s ahead/), expect.stringMatching(/^code off by \d steps \(\d+ s behind/)]);
+    expect(value.map((e) => e.detail)).toEqual([
+      expect.stringMatching(/^enroll by /),
+      expect.stringMatching(/^code off by \d steps \(\d+ s ahead/),
+      expect.stringMatching(/^code off by \d steps \(\d+ s behind/),
+    ]);
     // The caller hears and gets what any wrong code gets.
     const call = await site.call({ inputs: ['1001', '4321', totp(SECRET, { offset: 120 })] });
     expect(call.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'bad-credentials' });

@@ -21,11 +21,19 @@ describe('astotp.conf', () => {
   it('reads sections, => and comments the way Asterisk does', () => {
     const c = parseConf('; header\n[General]\ntries => 2 ; two\nissuer = ACME \\; PBX\n');
     expect(c.problems).toEqual([]);
-    expect(c.sections.get('general')).toEqual(new Map([['tries', { value: '2', line: 3 }], ['issuer', { value: 'ACME ; PBX', line: 4 }]]));
+    expect(c.sections.get('general')).toEqual(
+      new Map([
+        ['tries', { value: '2', line: 3 }],
+        ['issuer', { value: 'ACME ; PBX', line: 4 }],
+      ]),
+    );
   });
 
   it('calls a key set twice in one section a problem, naming both lines', () => {
-    const c = parseConf('[general]\nask_pin = yes\n\nASK_PIN => no\n[general]\nask_pin = no\n[other]\nask_pin = no\n', '/etc/asterisk/astotp.conf');
+    const c = parseConf(
+      '[general]\nask_pin = yes\n\nASK_PIN => no\n[general]\nask_pin = no\n[other]\nask_pin = no\n',
+      '/etc/asterisk/astotp.conf',
+    );
     expect(c.problems).toEqual([
       '/etc/asterisk/astotp.conf:4: key "ask_pin" is already set on line 2',
       '/etc/asterisk/astotp.conf:6: key "ask_pin" is already set on line 2',
@@ -36,12 +44,25 @@ describe('astotp.conf', () => {
 
   it('works without a file, with Asterisk-style default paths', () => {
     const s = loadSettings({ env: { AST_VAR_DIR: '/srv/ast', AST_CONFIG_DIR: '/nonexistent' } });
-    expect(s).toMatchObject({ db: '/srv/ast/astotp.sqlite3', keyFile: '/srv/ast/astotp.key', tries: 3, window: 1, lockoutFailures: 5, lockoutMinutes: 15, configFile: null });
+    expect(s).toMatchObject({
+      db: '/srv/ast/astotp.sqlite3',
+      keyFile: '/srv/ast/astotp.key',
+      tries: 3,
+      window: 1,
+      lockoutFailures: 5,
+      lockoutMinutes: 15,
+      configFile: null,
+    });
   });
 
   it('applies the file, then ASTOTP_DB, then explicit options', () => {
     const config = confFile('[general]\ndb = /a/x.sqlite3\ntimeout = 7\nalgorithm = sha256\n');
-    expect(loadSettings({ config, env: {} })).toMatchObject({ db: '/a/x.sqlite3', keyFile: '/a/astotp.key', codeTimeoutMs: 7000, algorithm: 'SHA256' });
+    expect(loadSettings({ config, env: {} })).toMatchObject({
+      db: '/a/x.sqlite3',
+      keyFile: '/a/astotp.key',
+      codeTimeoutMs: 7000,
+      algorithm: 'SHA256',
+    });
     expect(loadSettings({ config, env: { ASTOTP_DB: '/b/y.sqlite3' } }).db).toBe('/b/y.sqlite3');
     expect(loadSettings({ config, env: { ASTOTP_DB: '/b/y.sqlite3' }, db: '/c/z.sqlite3' }).keyFile).toBe('/c/astotp.key');
   });
@@ -96,7 +117,9 @@ describe('dialplan arguments', () => {
   // A config file lives as long as the test that made it.
   const withProfiles = () =>
     loadSettings({
-      config: confFile('[general]\ntries = 2\n[door]\ntype = profile\nask_pin = no\nuser = callerid\ntimeout = 5\n[helpdesk]\ntype = profile\nuser = alice@example\n'),
+      config: confFile(
+        '[general]\ntries = 2\n[door]\ntype = profile\nask_pin = no\nuser = callerid\ntimeout = 5\n[helpdesk]\ntype = profile\nuser = alice@example\n',
+      ),
       env: {},
     });
 
@@ -107,7 +130,12 @@ describe('dialplan arguments', () => {
   });
 
   it('applies the profile the first argument names, over [general]', () => {
-    expect(applyCallArguments(withProfiles(), ['profile=door'])).toMatchObject({ tries: 2, askPin: false, idTimeoutMs: 5000, user: { from: 'callerid' } });
+    expect(applyCallArguments(withProfiles(), ['profile=door'])).toMatchObject({
+      tries: 2,
+      askPin: false,
+      idTimeoutMs: 5000,
+      user: { from: 'callerid' },
+    });
     expect(applyCallArguments(withProfiles(), ['profile=helpdesk']).user).toEqual({ from: 'fixed', id: 'alice@example' });
   });
 
@@ -115,7 +143,10 @@ describe('dialplan arguments', () => {
     expect(applyCallArguments(base, ['user=1001']).user).toEqual({ from: 'fixed', id: '1001' });
     expect(applyCallArguments(base, ['user=CallerID']).user).toEqual({ from: 'callerid' });
     expect(applyCallArguments(base, ['user=']).user).toEqual({ from: 'prompt' });
-    expect(applyCallArguments(withProfiles(), ['profile=door', 'user=1001'])).toMatchObject({ askPin: false, user: { from: 'fixed', id: '1001' } });
+    expect(applyCallArguments(withProfiles(), ['profile=door', 'user=1001'])).toMatchObject({
+      askPin: false,
+      user: { from: 'fixed', id: '1001' },
+    });
   });
 
   it.each([
@@ -154,9 +185,17 @@ describe('pbotp settings', () => {
   const PUB = 'Zng28LIYphqbbwqEfvcT4nAshzazNE5lDuSvRJjrSgQ';
 
   it('reads the authority key, group, host, code length and link base', () => {
-    const config = confFile(`[general]\nmode = pbotp\npbotp_pubkey = ${PUB}\npbotp_group = dev\npbotp_host = pbx1\npbotp_digits = 12\npbotp_url = https://auth.example.org/p\n`);
+    const config = confFile(
+      `[general]\nmode = pbotp\npbotp_pubkey = ${PUB}\npbotp_group = dev\npbotp_host = pbx1\npbotp_digits = 12\npbotp_url = https://auth.example.org/p\n`,
+    );
     expect(loadSettings({ config, env: {} })).toMatchObject({
-      mode: 'pbotp', pbotpPubkey: PUB, pbotpGroup: 'dev', pbotpHost: 'pbx1', pbotpDigits: 12, pbotpUrl: 'https://auth.example.org/p', pbotpTimeoutMs: 60_000,
+      mode: 'pbotp',
+      pbotpPubkey: PUB,
+      pbotpGroup: 'dev',
+      pbotpHost: 'pbx1',
+      pbotpDigits: 12,
+      pbotpUrl: 'https://auth.example.org/p',
+      pbotpTimeoutMs: 60_000,
     });
   });
 
@@ -181,9 +220,14 @@ describe('pbotp settings', () => {
   });
 
   it('lets a profile choose the mode and group per call, but not the authority key', () => {
-    const site = loadSettings({ config: confFile(`[general]\npbotp_pubkey = ${PUB}\n[door]\ntype = profile\nmode = pbotp\npbotp_group = doors\n`), env: {} });
+    const site = loadSettings({
+      config: confFile(`[general]\npbotp_pubkey = ${PUB}\n[door]\ntype = profile\nmode = pbotp\npbotp_group = doors\n`),
+      env: {},
+    });
     expect(applyCallArguments(site, ['profile=door'])).toMatchObject({ mode: 'pbotp', pbotpGroup: 'doors' });
-    expect(() => loadSettings({ config: confFile(`[door]\ntype = profile\npbotp_pubkey = ${PUB}\n`), env: {} })).toThrow(/\[door\] pbotp_pubkey: unknown setting/);
+    expect(() => loadSettings({ config: confFile(`[door]\ntype = profile\npbotp_pubkey = ${PUB}\n`), env: {} })).toThrow(
+      /\[door\] pbotp_pubkey: unknown setting/,
+    );
     expect(() => applyCallArguments(site, ['pbotp_group=x'])).toThrow(/unknown argument/);
   });
 });

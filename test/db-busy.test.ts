@@ -44,7 +44,8 @@ async function serve(s: Site): Promise<AgiServer> {
   return server;
 }
 
-const busySentence = (s: Site, seconds: number) => `database ${s.db} is busy: another process has held a lock longer than db_timeout (${seconds} s)`;
+const busySentence = (s: Site, seconds: number) =>
+  `database ${s.db} is busy: another process has held a lock longer than db_timeout (${seconds} s)`;
 
 function expectBusyFailure(r: CallResult, s: Site, seconds: number): void {
   expectFailedClosed(r, 'error');
@@ -70,7 +71,13 @@ describe('a database locked by another process, over FastAGI', () => {
     const aReached = new Promise<void>((r) => (aTyped = r));
     // Code only (no PIN hash to wait for first) and an instant reply: A asks
     // for the lock as soon as its code is typed, before B can get anywhere.
-    const a = fastAgiCall({ port: server.port, args: ['profile=nopin', 'user=1001'], inputs: [typed('A code', code, aTyped)], replyDelayMs: 0, timeoutMs: 40_000 }).then((r) => {
+    const a = fastAgiCall({
+      port: server.port,
+      args: ['profile=nopin', 'user=1001'],
+      inputs: [typed('A code', code, aTyped)],
+      replyDelayMs: 0,
+      timeoutMs: 40_000,
+    }).then((r) => {
       events.push('A ended');
       return r;
     });
@@ -86,7 +93,10 @@ describe('a database locked by another process, over FastAGI', () => {
     expect(events.slice(0, 4)).toEqual(['A code', 'B id', 'B pin', 'B code']);
     expect(events).toContain('A ended');
     expect(rb.prompts).toEqual([ID, PIN, CODE]);
-    for (const [r, user] of [[ra, '1001'], [rb, '1002']] as const) {
+    for (const [r, user] of [
+      [ra, '1001'],
+      [rb, '1002'],
+    ] as const) {
       expect(r.violations).toEqual([]);
       expect(r.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_REASON: 'ok', ASTOTP_USER: user });
     }
@@ -182,7 +192,10 @@ describe('Store waiting for a lock', () => {
     await hold(store.name, 'writers');
     let ran = false;
     const failed = store.exclusive(async () => (ran = true));
-    await expect(failed).rejects.toMatchObject({ code: 'busy', message: `database ${store.name} is busy: another process has held a lock longer than db_timeout (0.3 s)` });
+    await expect(failed).rejects.toMatchObject({
+      code: 'busy',
+      message: `database ${store.name} is busy: another process has held a lock longer than db_timeout (0.3 s)`,
+    });
     // In WAL mode readers are not kept out by a writer.
     await expect(store.read((t) => t.users.count())).resolves.toBe(0);
     await store.close();

@@ -39,7 +39,8 @@ function siteWithUser(conf: Record<string, string | number> = {}): Site {
   return site;
 }
 
-const call = (server: AgiServer, opts: Omit<FastAgiCallOptions, 'port'> = {}): Promise<CallResult> => fastAgiCall({ port: server.port, ...opts });
+const call = (server: AgiServer, opts: Omit<FastAgiCallOptions, 'port'> = {}): Promise<CallResult> =>
+  fastAgiCall({ port: server.port, ...opts });
 
 /** Resolves when check() holds; polls, for events seen only in the server's log. */
 async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
@@ -104,7 +105,11 @@ describe('astotp serve-agi', () => {
     const byQuery = await call(server, { script: 'otp?user=1001', inputs: ['4321', totp()] });
     expect(byQuery.prompts).toEqual([PIN, CODE]);
     expect(byQuery.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '1001' });
-    const byArgs = await call(server, { script: 'otp/astotp', args: ['profile=door', 'user=1001'], inputs: [wrongCode(), wrongCode(), wrongCode()] });
+    const byArgs = await call(server, {
+      script: 'otp/astotp',
+      args: ['profile=door', 'user=1001'],
+      inputs: [wrongCode(), wrongCode(), wrongCode()],
+    });
     expect(byArgs.prompts).toEqual([CODE, AGAIN, CODE, AGAIN, CODE, FAILED]);
     expect(byArgs.variables.ASTOTP_REASON).toBe('bad-credentials');
     // 1001's current code is used up by now.

@@ -39,7 +39,11 @@ const ALLOWED: Record<string, readonly string[]> = {
 /** Single files allowed one more edge than their folder. */
 const EXCEPTIONS: ReadonlyArray<{ file: string; to: string; why: string }> = [
   { file: 'agi/agi-channel.ts', to: 'call', why: 'the adapter that implements CallChannel on an AGI session' },
-  { file: 'config/settings.ts', to: 'store', why: 'whether db names a PostgreSQL URL (store/location.ts, a leaf) decides that key_file is required and a password refused' },
+  {
+    file: 'config/settings.ts',
+    to: 'store',
+    why: 'whether db names a PostgreSQL URL (store/location.ts, a leaf) decides that key_file is required and a password refused',
+  },
 ];
 
 interface Edge {
@@ -96,7 +100,9 @@ describe('the layers of src/', () => {
   });
 
   it('keeps no exception that is no longer needed', () => {
-    const stale = EXCEPTIONS.filter((x) => !all.some((e) => e.file === x.file && e.to === x.to)).map((x) => `${x.file} -> ${x.to}: delete this exception`);
+    const stale = EXCEPTIONS.filter((x) => !all.some((e) => e.file === x.file && e.to === x.to)).map(
+      (x) => `${x.file} -> ${x.to}: delete this exception`,
+    );
     expect(stale).toEqual([]);
   });
 
@@ -104,7 +110,8 @@ describe('the layers of src/', () => {
     const files = readdirSync(SRC, { recursive: true })
       .map(String)
       .filter((f) => f.endsWith('.ts'));
-    const pattern = /\.test\([^)]*\.message\b|\.message\s*(?:===|!==|==|!=)|\.message\.(?:includes|startsWith|endsWith|match|search|indexOf)\(/;
+    const pattern =
+      /\.test\([^)]*\.message\b|\.message\s*(?:===|!==|==|!=)|\.message\.(?:includes|startsWith|endsWith|match|search|indexOf)\(/;
     const hits = files.flatMap((f) =>
       readFileSync(join(SRC, f), 'utf8')
         .split('\n')

@@ -14,9 +14,12 @@ describe('--listen', () => {
     expect(parseListen('[::1]:4573')).toEqual({ host: '::1', port: 4573 });
   });
 
-  it.each(['', 'nonsense', 'host:', ':', '::1:4573', '[::1]', 'a b:80', 'host:123456', 'host:65536'])('refuses %j as a usage error', (text) => {
-    expect(() => parseListen(text)).toThrow(UsageError);
-  });
+  it.each(['', 'nonsense', 'host:', ':', '::1:4573', '[::1]', 'a b:80', 'host:123456', 'host:65536'])(
+    'refuses %j as a usage error',
+    (text) => {
+      expect(() => parseListen(text)).toThrow(UsageError);
+    },
+  );
 
   it('is the same for serve-agi and pbotp serve', () => {
     const site = new CliSite();

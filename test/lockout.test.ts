@@ -40,7 +40,16 @@ function wrongAt(at: number): string {
 /** One user, 1001, PIN 4321, enrolled with SECRET. */
 async function enroll(store: Store, key: MasterKey): Promise<void> {
   const pin_hash = await hashPin(key.pinPepper, '1001', '4321');
-  await store.exclusive((t) => t.users.insert({ id: '1001', pin_hash, secret_box: sealSecret(key.secretKey, '1001', SECRET), algorithm: 'SHA1', digits: 6, period: 30 }));
+  await store.exclusive((t) =>
+    t.users.insert({
+      id: '1001',
+      pin_hash,
+      secret_box: sealSecret(key.secretKey, '1001', SECRET),
+      algorithm: 'SHA1',
+      digits: 6,
+      period: 30,
+    }),
+  );
 }
 
 async function site(open: OpenStore, rules = RULES) {
@@ -71,7 +80,11 @@ describeStores('a lock, with the clock injected', (open) => {
     for (let i = 0; i < 3; i++) await wrong();
     expect((await user())?.locked_until).toBe(T0 + LOCK);
     clock.t = T0 + LOCK - 1;
-    expect(await right()).toMatchObject({ ok: false, reason: 'locked', detail: `locked until ${new Date((T0 + LOCK) * 1000).toISOString().slice(0, 19).replace('T', ' ')} UTC` });
+    expect(await right()).toMatchObject({
+      ok: false,
+      reason: 'locked',
+      detail: `locked until ${new Date((T0 + LOCK) * 1000).toISOString().slice(0, 19).replace('T', ' ')} UTC`,
+    });
     clock.t = T0 + LOCK;
     expect(await right()).toMatchObject({ ok: true });
   });
@@ -115,7 +128,9 @@ describeStores('codes against the clock', (open) => {
   it('takes a code at the first second of its step, and the one before it only within the window', async () => {
     const { store, key, clock, user } = await site(open);
     const strict = new Verifier(store, key, { ...RULES, window: 0 }, () => clock.t);
-    expect(await strict.judge({ user: '1001', pin: '4321', code: totpAt(T0 - 1) }, ctx)).toMatchObject({ detail: "code off by 1 step (30 s behind this PBX's clock)" });
+    expect(await strict.judge({ user: '1001', pin: '4321', code: totpAt(T0 - 1) }, ctx)).toMatchObject({
+      detail: "code off by 1 step (30 s behind this PBX's clock)",
+    });
     expect(await strict.judge({ user: '1001', pin: '4321', code: totpAt(T0) }, ctx)).toMatchObject({ ok: true });
     expect((await user())?.last_step).toBe(T0 / 30);
     clock.t = T0 + 30;

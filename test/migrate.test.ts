@@ -17,7 +17,10 @@ vi.setConfig({ testTimeout: 60_000 });
 function rowsOf(file: string): Record<'users' | 'throttle' | 'audit' | 'key', unknown[]> {
   const db = new Database(file, { readonly: true });
   try {
-    const all = (sql: string) => (db.prepare(sql).all() as Record<string, unknown>[]).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('base64') : v])));
+    const all = (sql: string) =>
+      (db.prepare(sql).all() as Record<string, unknown>[]).map((r) =>
+        Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('base64') : v])),
+      );
     return {
       users: all('SELECT * FROM users ORDER BY id'),
       throttle: all('SELECT * FROM throttle ORDER BY id'),
@@ -49,7 +52,8 @@ describePostgres('astotp migrate', () => {
 
     const url = await freshDatabase(server(), `migrate_${process.pid}`);
     const env = { ...site.env, PGPASSWORD: server().password };
-    const run = (args: string[], e: Record<string, string> = env) => spawnSync(process.execPath, [BUNDLE_PATH, ...args], { env: e, encoding: 'utf8', timeout: 60_000 });
+    const run = (args: string[], e: Record<string, string> = env) =>
+      spawnSync(process.execPath, [BUNDLE_PATH, ...args], { env: e, encoding: 'utf8', timeout: 60_000 });
 
     const there = run(['migrate', '--to', url]);
     expect(there.stderr).not.toMatch(/error/i);
@@ -94,9 +98,20 @@ describePostgres('astotp migrate', () => {
     expect(after.throttle).toEqual(before.throttle);
     expect(after.key).toEqual(before.key);
     expect(after.audit.slice(0, 4)).toEqual(before.audit);
-    expect(after.audit[4]).toMatchObject({ login: null, source: 'admin', reason: 'migrate', detail: expect.stringMatching(new RegExp(`^migrate \\(from ${site.db}\\) by `)), pbx: 'old-pbx' });
+    expect(after.audit[4]).toMatchObject({
+      login: null,
+      source: 'admin',
+      reason: 'migrate',
+      detail: expect.stringMatching(new RegExp(`^migrate \\(from ${site.db}\\) by `)),
+      pbx: 'old-pbx',
+    });
     expect(after.audit[5]).toMatchObject({ login: '1001', user: '1001', result: 'SUCCESS', pbx: 'new-pbx' });
-    expect(after.audit[6]).toMatchObject({ source: 'admin', reason: 'migrate', detail: expect.stringMatching(/^migrate \(from postgres:\/\/.*\) by /), pbx: 'new-pbx' });
+    expect(after.audit[6]).toMatchObject({
+      source: 'admin',
+      reason: 'migrate',
+      detail: expect.stringMatching(/^migrate \(from postgres:\/\/.*\) by /),
+      pbx: 'new-pbx',
+    });
     const { last_step: _a, last_success: _b, updated_at: _c, failures, ...rest1001 } = after.users[0] as Record<string, unknown>;
     const { last_step: _d, last_success: _e, updated_at: _f, ...was1001 } = before.users[0] as Record<string, unknown>;
     expect({ ...rest1001, failures }).toEqual({ ...was1001, failures: 0 });

@@ -127,7 +127,16 @@ describe('replaceAtomically', () => {
     expect(readFileSync(path, 'utf8')).toBe('new');
     expect(statSync(path).mode & 0o777).toBe(0o600);
     const temp = /^open (.*)$/.exec(calls[0]!)![1]!;
-    expect(calls).toEqual([`open ${temp}`, `write ${temp}`, `fsync ${temp}`, `close ${temp}`, `rename ${temp} ${path}`, `open ${dir}`, `fsync ${dir}`, `close ${dir}`]);
+    expect(calls).toEqual([
+      `open ${temp}`,
+      `write ${temp}`,
+      `fsync ${temp}`,
+      `close ${temp}`,
+      `rename ${temp} ${path}`,
+      `open ${dir}`,
+      `fsync ${dir}`,
+      `close ${dir}`,
+    ]);
     expect(readdirSync(dir)).toEqual(['key']);
   });
 
@@ -194,17 +203,25 @@ describe.runIf(strace)('the key file of the real bundle (strace)', () => {
     const site = new Site();
     onTestFinished(() => site.remove());
     const log = join(site.astDir, 'strace.log');
-    const r = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=openat,fsync,fdatasync,link,rename', process.execPath, BUNDLE_PATH, 'init'], {
-      env: site.env,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const r = spawnSync(
+      'strace',
+      ['-f', '-qq', '-o', log, '-e', 'trace=openat,fsync,fdatasync,link,rename', process.execPath, BUNDLE_PATH, 'init'],
+      {
+        env: site.env,
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     expect(r.status, r.stderr).toBe(0);
-    const lines = readFileSync(log, 'utf8').split('\n').map((l) => l.replace(/^\d+\s+/, ''));
+    const lines = readFileSync(log, 'utf8')
+      .split('\n')
+      .map((l) => l.replace(/^\d+\s+/, ''));
     const at = (pattern: RegExp, from = 0) => lines.findIndex((l, i) => i >= from && pattern.test(l));
     const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const key = esc(site.keyFile);
-    const tempOpen = at(new RegExp(`^openat\\(.*"${esc(site.varDir)}/\\.astotp\\.key\\.[0-9a-f]+\\.tmp", O_WRONLY\\|O_CREAT\\|O_EXCL.*= (\\d+)$`));
+    const tempOpen = at(
+      new RegExp(`^openat\\(.*"${esc(site.varDir)}/\\.astotp\\.key\\.[0-9a-f]+\\.tmp", O_WRONLY\\|O_CREAT\\|O_EXCL.*= (\\d+)$`),
+    );
     expect(tempOpen).toBeGreaterThanOrEqual(0);
     const tempFd = /= (\d+)$/.exec(lines[tempOpen]!)![1];
     const syncKey = at(new RegExp(`^fsync\\(${tempFd}\\)`), tempOpen);

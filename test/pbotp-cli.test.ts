@@ -29,7 +29,9 @@ class Pbotp {
   out = '';
   err = '';
   constructor(args: string[]) {
-    this.child = spawn(process.execPath, [BUNDLE_PATH, 'pbotp', ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir } });
+    this.child = spawn(process.execPath, [BUNDLE_PATH, 'pbotp', ...args], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir },
+    });
     this.child.stdout.on('data', (c: Buffer) => (this.out += c.toString()));
     this.child.stderr.on('data', (c: Buffer) => (this.err += c.toString()));
     this.done = new Promise((resolve) => this.child.once('close', (code) => resolve(code)));
@@ -133,7 +135,11 @@ describe('astotp pbotp respond', () => {
   });
 
   it('takes -k for --key', async () => {
-    expect(await run(['respond', '-k', keyFile, 'dev', 'SSSN7PBXFG6DY', 'root', CHALLENGE])).toEqual({ code: 0, out: `${VECTOR_LOGIN}526 044 548\n`, err: '' });
+    expect(await run(['respond', '-k', keyFile, 'dev', 'SSSN7PBXFG6DY', 'root', CHALLENGE])).toEqual({
+      code: 0,
+      out: `${VECTOR_LOGIN}526 044 548\n`,
+      err: '',
+    });
   });
 
   it('takes a URL, other lengths and phrases', async () => {
@@ -147,7 +153,9 @@ describe('astotp pbotp respond', () => {
   it('takes the challenge as phone digit groups, one argument or several', async () => {
     const groups = encodeChallengeDigits(decodeBase64url(CHALLENGE, 32));
     expect((await run(['respond', '--key', keyFile, 'dev', 'SSSN7PBXFG6DY', 'root', ...groups])).out).toBe(`${VECTOR_LOGIN}526 044 548\n`);
-    expect((await run(['respond', '--key', keyFile, 'dev', 'SSSN7PBXFG6DY', 'root', groups.join('-')])).out).toBe(`${VECTOR_LOGIN}526 044 548\n`);
+    expect((await run(['respond', '--key', keyFile, 'dev', 'SSSN7PBXFG6DY', 'root', groups.join('-')])).out).toBe(
+      `${VECTOR_LOGIN}526 044 548\n`,
+    );
     groups[12] = groups[12]!.replace(/.$/, (d) => String((Number(d) + 1) % 10));
     const bad = await run(['respond', '--key', keyFile, 'dev', 'SSSN7PBXFG6DY', 'root', ...groups]);
     expect(bad.code).toBe(1);
@@ -161,7 +169,11 @@ describe('astotp pbotp respond', () => {
     const text = encodeBase64url(challenge);
     const answer = (login: LoginFields) =>
       `Login: group ${login.group}, host ${login.host}, user ${login.user}\n${groupCode(toCode(respond(parsePrivateKey(PRIV), challenge, loginData(login))))}\n`;
-    expect(await run(['respond', '--key', keyFile, 'dev', 'pbx1', 'root', text])).toEqual({ code: 0, out: answer({ group: 'dev', host: 'pbx1', user: 'root' }), err: '' });
+    expect(await run(['respond', '--key', keyFile, 'dev', 'pbx1', 'root', text])).toEqual({
+      code: 0,
+      out: answer({ group: 'dev', host: 'pbx1', user: 'root' }),
+      err: '',
+    });
     expect(await run(['respond', '-k', keyFile, '--digits', '9', '-dev', '-x', '--root', text])).toEqual({
       code: 0,
       out: answer({ group: '-dev', host: '-x', user: '--root' }),
@@ -169,7 +181,11 @@ describe('astotp pbotp respond', () => {
     });
     // A first field that looks like an option needs --, as documented.
     expect((await run(['respond', '--key', keyFile, '-x', 'pbx1', 'root', text])).code).toBe(2);
-    expect(await run(['respond', '--key', keyFile, '--', '-x', 'pbx1', 'root', text])).toEqual({ code: 0, out: answer({ group: '-x', host: 'pbx1', user: 'root' }), err: '' });
+    expect(await run(['respond', '--key', keyFile, '--', '-x', 'pbx1', 'root', text])).toEqual({
+      code: 0,
+      out: answer({ group: '-x', host: 'pbx1', user: 'root' }),
+      err: '',
+    });
   });
 
   it('prints the login a pasted URL answers for, and refuses URLs a parser would rewrite', async () => {
@@ -203,8 +219,16 @@ describe('astotp pbotp respond', () => {
   });
 
   it('refuses fields that are "." or ".."', async () => {
-    expect(await run(['respond', '--key', keyFile, 'dev', '.', 'root', CHALLENGE])).toEqual({ code: 1, out: '', err: 'astotp: host cannot be "."\n' });
-    expect(await run(['respond', '--key', keyFile, '..', 'h', 'root', CHALLENGE])).toEqual({ code: 1, out: '', err: 'astotp: group cannot be ".."\n' });
+    expect(await run(['respond', '--key', keyFile, 'dev', '.', 'root', CHALLENGE])).toEqual({
+      code: 1,
+      out: '',
+      err: 'astotp: host cannot be "."\n',
+    });
+    expect(await run(['respond', '--key', keyFile, '..', 'h', 'root', CHALLENGE])).toEqual({
+      code: 1,
+      out: '',
+      err: 'astotp: group cannot be ".."\n',
+    });
   });
 
   it('warns when the key file is readable by others', async () => {
@@ -240,7 +264,9 @@ describe('astotp pbotp --help', () => {
     const r = await run(['respond', 'dev', 'h', 'root', CHALLENGE]);
     expect(r.code).toBe(2);
     expect(r.err).toBe("astotp: --key FILE is required\nRun 'astotp help pbotp respond' for usage.\n");
-    expect((await run(['respond', '--db', 'x', '--key', keyFile, 'dev', 'h', 'root', CHALLENGE])).err).toMatch(/^astotp: unknown option --db\n/);
+    expect((await run(['respond', '--db', 'x', '--key', keyFile, 'dev', 'h', 'root', CHALLENGE])).err).toMatch(
+      /^astotp: unknown option --db\n/,
+    );
   });
 
   it('unknown commands exit 2', async () => {
@@ -322,7 +348,9 @@ describe('astotp pbotp challenge', () => {
   it('refuses a login field that is not a plain ASCII name, before showing a challenge', async () => {
     const r = await run(['challenge', '--pubkey', PUB, '--group', 'dev', '--host', 'pbx1', '--user', 'r\u043e\u043et', '--qr', 'none']);
     expect(r).toEqual({ code: 1, out: '', err: 'astotp: user contains U+043E: only ASCII letters, digits and _ . @ - are allowed\n' });
-    expect((await run(['challenge', '--pubkey', PUB, '--group', '..', '--host', 'pbx1', '--user', 'root'])).err).toBe('astotp: group cannot be ".."\n');
+    expect((await run(['challenge', '--pubkey', PUB, '--group', '..', '--host', 'pbx1', '--user', 'root'])).err).toBe(
+      'astotp: group cannot be ".."\n',
+    );
   });
 
   it('checks phrases with white space and case ignored', async () => {

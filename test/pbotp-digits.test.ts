@@ -29,8 +29,7 @@ describe('Damm table', () => {
   });
   it('is weakly totally anti-symmetric, so adjacent transpositions change the result', () => {
     for (let c = 0; c < 10; c++)
-      for (let x = 0; x < 10; x++)
-        for (let y = 0; y < 10; y++) if (op(op(c, x), y) === op(op(c, y), x)) expect(x).toBe(y);
+      for (let x = 0; x < 10; x++) for (let y = 0; y < 10; y++) if (op(op(c, x), y) === op(op(c, y), x)) expect(x).toBe(y);
   });
   it('matches the published example 572 -> 4', () => {
     expect(dammCheckDigit('572')).toBe('4');
@@ -48,15 +47,25 @@ describe('challenge digit groups', () => {
     for (const g of groups) expect(g).toMatch(/^\d{7}$/);
     expect(groups.map((g) => g.slice(0, 6)).join('')).toBe('1'.padStart(78, '0'));
     const max = new Uint8Array(32).fill(0xff);
-    expect(BigInt(encodeChallengeDigits(max).map((g) => g.slice(0, 6)).join(''))).toBe((1n << 256n) - 1n);
+    expect(
+      BigInt(
+        encodeChallengeDigits(max)
+          .map((g) => g.slice(0, 6))
+          .join(''),
+      ),
+    ).toBe((1n << 256n) - 1n);
   });
 
   it('gives the worked example of the README for the test vector challenge', () => {
     const challenge = parseChallenge('0SFyjtn--dz0K8rfCmDesHE08Ylvt5kfFoTd3WuotiM');
     expect(hex(challenge)).toBe('d121728ed9fef9dcf42bcadf0a60deb07134f1896fb7991f1684dddd6ba8b623');
     const groups = encodeChallengeDigits(challenge);
-    expect(groups.map((g) => g.slice(0, 6)).join('')).toBe('016153678267669686581121308987761441573427881472106256271670577186265617277393');
-    expect(groups.join(' ')).toBe('0161533 6782670 6696861 5811210 3089873 7614412 5734270 8814727 1062560 2716707 5771862 2656173 2773933');
+    expect(groups.map((g) => g.slice(0, 6)).join('')).toBe(
+      '016153678267669686581121308987761441573427881472106256271670577186265617277393',
+    );
+    expect(groups.join(' ')).toBe(
+      '0161533 6782670 6696861 5811210 3089873 7614412 5734270 8814727 1062560 2716707 5771862 2656173 2773933',
+    );
     expect(dammCheckDigit('01016153')).toBe('3');
     expect(dammCheckDigit('02678267')).toBe('0');
   });

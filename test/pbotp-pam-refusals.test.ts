@@ -10,7 +10,19 @@ import { chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } 
 import { join } from 'node:path';
 import { BUNDLE_PATH } from './helpers/asterisk-peer.js';
 import { AUTHORITY_PRIV, AUTHORITY_PUB } from './helpers/pbotp-authority.js';
-import { astotpStep, captureSyslog, challengeUrl as challengeUrlOf, endLogins, pamService, pamUnavailable, README_NODE, removePamServices, startLogin, type PamLogin, type SyslogCapture } from './helpers/pam-stack.js';
+import {
+  astotpStep,
+  captureSyslog,
+  challengeUrl as challengeUrlOf,
+  endLogins,
+  pamService,
+  pamUnavailable,
+  README_NODE,
+  removePamServices,
+  startLogin,
+  type PamLogin,
+  type SyslogCapture,
+} from './helpers/pam-stack.js';
 import { tempDir } from './helpers/temp.js';
 
 const unavailable = pamUnavailable();
@@ -85,7 +97,11 @@ describe.skipIf(unavailable !== null)('pbotp PAM steps refuse what could subvert
   it('does not answer an AGI header as an AGI script when started as pam_exec starts it', () => {
     // pam_exec's environment with AST_AGI_DIR from the PAM environment, and an AGI header as the token.
     const env = { AST_AGI_DIR: '/x', PAM_SERVICE: 'sshd', PAM_USER: 'root', PAM_TYPE: 'auth' };
-    const r = spawnSync(process.execPath, [BUNDLE_PATH, 'pbotp', 'pam-verify', ...params()], { env, input: 'agi_request: x\n\n', encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [BUNDLE_PATH, 'pbotp', 'pam-verify', ...params()], {
+      env,
+      input: 'agi_request: x\n\n',
+      encoding: 'utf8',
+    });
     expect(r.status).not.toBe(0);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe('');
@@ -131,7 +147,9 @@ describe.skipIf(unavailable !== null)('pbotp PAM steps refuse what could subvert
     const six = startLogin(pamService(stack(['length=6'])), 'root');
     const url = await challengeUrl(six);
     expect(six.shown()).toContain('6-digit code');
-    const code = spawnSync(process.execPath, [BUNDLE_PATH, 'pbotp', 'respond', '--key', keyFile, '--digits', '6', url], { encoding: 'utf8' });
+    const code = spawnSync(process.execPath, [BUNDLE_PATH, 'pbotp', 'respond', '--key', keyFile, '--digits', '6', url], {
+      encoding: 'utf8',
+    });
     expect(code.status, code.stderr).toBe(0);
     expect((await six.answer(code.stdout.trim().split('\n').at(-1)!)).ok).toBe(true);
   });

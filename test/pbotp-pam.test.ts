@@ -8,7 +8,18 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, ut
 import { join } from 'node:path';
 import { BUNDLE_PATH } from './helpers/asterisk-peer.js';
 import { AUTHORITY_PRIV, AUTHORITY_PUB } from './helpers/pbotp-authority.js';
-import { astotpStep, captureSyslog, challengeUrl as challengeUrlOf, endLogins, pamService, pamUnavailable, removePamServices, startLogin, type PamLogin, type SyslogCapture } from './helpers/pam-stack.js';
+import {
+  astotpStep,
+  captureSyslog,
+  challengeUrl as challengeUrlOf,
+  endLogins,
+  pamService,
+  pamUnavailable,
+  removePamServices,
+  startLogin,
+  type PamLogin,
+  type SyslogCapture,
+} from './helpers/pam-stack.js';
 import { tempDir } from './helpers/temp.js';
 
 const unavailable = pamUnavailable();
@@ -161,7 +172,10 @@ describe.skipIf(unavailable !== null)('pbotp PAM steps in a real PAM stack', { t
 
   it('reads only the [pbotp-pam] section of the config file: a typo elsewhere locks no one out', async () => {
     const conf = join(dir, 'astotp.conf');
-    writeFileSync(conf, `[general]\ntires = 3\n\n[pbotp-pam]\npubkey = ${AUTHORITY_PUB}\nbaseurl = ${BASE}\ngroup = ssh\nhost = ${HOST}\nqr = none\n`);
+    writeFileSync(
+      conf,
+      `[general]\ntires = 3\n\n[pbotp-pam]\npubkey = ${AUTHORITY_PUB}\nbaseurl = ${BASE}\ngroup = ssh\nhost = ${HOST}\nqr = none\n`,
+    );
     const line = [`config=${conf}`, `state_dir=${stateDir}`];
     const service = pamService([
       `optional pam_exec.so quiet quiet_log stdout ${astotpStep('pam-challenge', line)}`,
@@ -188,7 +202,10 @@ describe.skipIf(unavailable !== null)('pbotp PAM steps in a real PAM stack', { t
   });
 
   it('never grants a login from the challenge step, whatever its control flag', async () => {
-    const service = pamService([`sufficient pam_exec.so quiet quiet_log stdout ${astotpStep('pam-challenge', params())}`, 'required pam_deny.so']);
+    const service = pamService([
+      `sufficient pam_exec.so quiet quiet_log stdout ${astotpStep('pam-challenge', params())}`,
+      'required pam_deny.so',
+    ]);
     const login = startLogin(service, 'root');
     await challengeUrl(login);
     expect((await login.answer('')).ok).toBe(false);

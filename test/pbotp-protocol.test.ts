@@ -48,7 +48,11 @@ describe('pbotp v2 test vector', () => {
   });
 
   it('binds the response to every login field', () => {
-    for (const changed of [{ ...LOGIN, group: 'prod' }, { ...LOGIN, host: 'other' }, { ...LOGIN, user: 'admin' }]) {
+    for (const changed of [
+      { ...LOGIN, group: 'prod' },
+      { ...LOGIN, host: 'other' },
+      { ...LOGIN, user: 'admin' },
+    ]) {
       expect(hex(respond(priv, challenge, loginData(changed)))).not.toBe(RESPONSE);
     }
   });
@@ -103,7 +107,9 @@ describe('base64url', () => {
       const others = 'AEIMQUYcgkosw048'.replace(last, '');
       expect(() => decodeBase64url(text.slice(0, -1) + others[i % others.length]!, 32)).not.toThrow();
       // 43 characters carry 258 bits: only 16 of the 64 last characters are canonical.
-      expect(() => decodeBase64url(`${text.slice(0, -1)}${String.fromCharCode(last.charCodeAt(0) ^ 1)}`, 32)).toThrow(/canonical|not base64url/);
+      expect(() => decodeBase64url(`${text.slice(0, -1)}${String.fromCharCode(last.charCodeAt(0) ^ 1)}`, 32)).toThrow(
+        /canonical|not base64url/,
+      );
     }
   });
 });

@@ -10,7 +10,10 @@ function fromHalfBlocks(lines: string[][], cell: (c: string) => [boolean, boolea
   const rows: boolean[][] = [];
   for (const line of lines) {
     const pairs = line.map(cell);
-    rows.push(pairs.map((p) => p[0]), pairs.map((p) => p[1]));
+    rows.push(
+      pairs.map((p) => p[0]),
+      pairs.map((p) => p[1]),
+    );
   }
   return rows;
 }
@@ -19,7 +22,10 @@ describe('renderQr', () => {
   it('utf8 draws light modules as blocks, two rows per line, with a quiet zone of 4', () => {
     const text = renderQr(URL, 'utf8');
     const map: Record<string, [boolean, boolean]> = { '█': [false, false], '▀': [false, true], '▄': [true, false], ' ': [true, true] };
-    const rows = fromHalfBlocks(text.split('\n').map((l) => [...l]), (c) => map[c]!);
+    const rows = fromHalfBlocks(
+      text.split('\n').map((l) => [...l]),
+      (c) => map[c]!,
+    );
     const want = expected(4);
     expect(rows.slice(0, want.length)).toEqual(want);
     // An odd row count is padded with quiet zone.
@@ -35,7 +41,10 @@ describe('renderQr', () => {
       let sgr = '';
       return [...l.replace(/\x1b\[0m$/, '').matchAll(/(?:\x1b\[(\d+;\d+)m)?▀/g)].map((m) => (sgr = m[1] ?? sgr));
     });
-    const rows = fromHalfBlocks(lines.map((l) => l as string[]), (c) => [c.startsWith('30;'), c.endsWith(';40')]);
+    const rows = fromHalfBlocks(
+      lines.map((l) => l as string[]),
+      (c) => [c.startsWith('30;'), c.endsWith(';40')],
+    );
     const inner = expected(0);
     const side = new Array(4).fill(false);
     const blank = new Array(inner.length + 8).fill(false);
@@ -47,7 +56,12 @@ describe('renderQr', () => {
   it('ascii uses ## for dark modules and a quiet zone of 2', () => {
     const rows = renderQr(URL, 'ascii')
       .split('\n')
-      .map((l) => l.padEnd(expected(2).length * 2).match(/../g)!.map((m) => m === '##'));
+      .map((l) =>
+        l
+          .padEnd(expected(2).length * 2)
+          .match(/../g)!
+          .map((m) => m === '##'),
+      );
     expect(rows).toEqual(expected(2));
   });
 

@@ -44,7 +44,14 @@ describe.skipIf(why !== null)('pbotp PAM steps behind a real OpenSSH server (key
   writeFileSync(join(dir, 'authority.key'), `${AUTHORITY_PRIV}\n`, { mode: 0o600 });
   spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'hostkey')]);
   symlinkSync(SSHD, join(dir, name));
-  const params = [`pubkey=${AUTHORITY_PUB}`, 'baseurl=https://auth.example.org/pbotp', 'group=ssh', 'host=pbx1', 'qr=ascii', `state_dir=${stateDir}`];
+  const params = [
+    `pubkey=${AUTHORITY_PUB}`,
+    'baseurl=https://auth.example.org/pbotp',
+    'group=ssh',
+    'host=pbx1',
+    'qr=ascii',
+    `state_dir=${stateDir}`,
+  ];
   // The README's sshd stack.
   writeFileSync(
     service,
@@ -85,15 +92,28 @@ describe.skipIf(why !== null)('pbotp PAM steps behind a real OpenSSH server (key
     const r = spawnSync(
       'ssh',
       [
-        '-F', '/dev/null',
-        '-o', `ProxyCommand=${join(dir, name)} -i -f ${join(dir, 'sshd_config')} -E ${join(dir, 'sshd.log')}`,
-        '-o', 'StrictHostKeyChecking=no',
-        '-o', 'UserKnownHostsFile=/dev/null',
-        '-o', 'PreferredAuthentications=keyboard-interactive',
-        '-o', 'NumberOfPasswordPrompts=1',
-        'root@pbx1', 'echo', 'LOGGED-IN',
+        '-F',
+        '/dev/null',
+        '-o',
+        `ProxyCommand=${join(dir, name)} -i -f ${join(dir, 'sshd_config')} -E ${join(dir, 'sshd.log')}`,
+        '-o',
+        'StrictHostKeyChecking=no',
+        '-o',
+        'UserKnownHostsFile=/dev/null',
+        '-o',
+        'PreferredAuthentications=keyboard-interactive',
+        '-o',
+        'NumberOfPasswordPrompts=1',
+        'root@pbx1',
+        'echo',
+        'LOGGED-IN',
       ],
-      { encoding: 'utf8', timeout: 45_000, input: '', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force' } },
+      {
+        encoding: 'utf8',
+        timeout: 45_000,
+        input: '',
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force' },
+      },
     );
     return { status: r.status, stdout: r.stdout, stderr: r.stderr, prompt: existsSync(promptFile) ? readFileSync(promptFile, 'utf8') : '' };
   }

@@ -9,9 +9,12 @@ const challenge = new Uint8Array(randomBytes(32));
 const b64 = encodeBase64url(challenge);
 
 describe('login fields', () => {
-  it.each(['dev', 'SSSN7PBXFG6DY', 'pbx.example.com', 'first.last', 'a@b', 'under_score', '-x', '..x', 'x'.repeat(255)])('accepts %j', (v) => {
-    expect(() => checkLoginField('user', v)).not.toThrow();
-  });
+  it.each(['dev', 'SSSN7PBXFG6DY', 'pbx.example.com', 'first.last', 'a@b', 'under_score', '-x', '..x', 'x'.repeat(255)])(
+    'accepts %j',
+    (v) => {
+      expect(() => checkLoginField('user', v)).not.toThrow();
+    },
+  );
 
   it.each([
     ['', /empty/],

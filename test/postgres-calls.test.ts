@@ -90,7 +90,11 @@ describePostgres('PBXs sharing one PostgreSQL database', () => {
       const outcomes = results.map((r) => r.variables.ASTOTP);
       expect(outcomes.filter((o) => o === 'SUCCESS')).toHaveLength(1);
       expect(outcomes.filter((o) => o === 'FAILURE')).toHaveLength(49);
-      const rows = await queryDatabase(server(), a.url, `SELECT result, count(*)::integer AS n FROM audit WHERE source <> 'admin' GROUP BY result ORDER BY result`);
+      const rows = await queryDatabase(
+        server(),
+        a.url,
+        `SELECT result, count(*)::integer AS n FROM audit WHERE source <> 'admin' GROUP BY result ORDER BY result`,
+      );
       expect(rows).toEqual([
         { result: 'FAILURE', n: 49 },
         { result: 'SUCCESS', n: 1 },
@@ -144,32 +148,39 @@ describePostgres('PBXs sharing one PostgreSQL database', () => {
     }
   });
 
-  it.skipIf(process.getuid?.() !== 0)('started as root, serve-agi serves as the owner of the key file directory, reading the password from passfile=', async () => {
-    const NOBODY = 65534;
-    const srv = server();
-    const url = await freshDatabase(srv, `calls_${process.pid}_${++dbs}`);
-    const site = new PgSite(srv, url);
-    for (const dir of [site.astDir, join(site.astDir, 'var'), join(site.astDir, 'var/lib')]) chmodSync(dir, 0o755);
-    chownSync(site.varDir, NOBODY, NOBODY);
-    const passfile = join(site.varDir, 'pgpass');
-    writeFileSync(passfile, `127.0.0.1:${srv.port}:*:astotp:${srv.password}\n`, { mode: 0o600 });
-    chownSync(passfile, NOBODY, NOBODY);
-    site.config({ db: `${url}?passfile=${passfile}` });
-    const { PGPASSWORD: _pw, ...env } = site.env;
-    const enroll = spawnSync(process.execPath, [BUNDLE_PATH, 'enroll', '1001', '--secret', SECRET, '--no-confirm', '--qr', 'none'], { env, input: '4321\n', encoding: 'utf8' });
-    expect(enroll.stderr).not.toMatch(/error|cannot/i);
-    expect(enroll.status).toBe(0);
-    expect(statSync(site.keyFile).uid).toBe(NOBODY);
-    const agi = await AgiServer.start(env);
-    try {
-      const status = readFileSync(`/proc/${agi.child.pid}/status`, 'utf8');
-      expect(/^Uid:\s+(.*)$/m.exec(status)?.[1]?.split(/\s+/)).toEqual(Array(4).fill(String(NOBODY)));
-      const r = await fastAgiCall({ port: agi.port, inputs: ['1001', '4321', totp()] });
-      expect(r.variables.ASTOTP).toBe('SUCCESS');
-    } finally {
-      await agi.stop();
-    }
-  });
+  it.skipIf(process.getuid?.() !== 0)(
+    'started as root, serve-agi serves as the owner of the key file directory, reading the password from passfile=',
+    async () => {
+      const NOBODY = 65534;
+      const srv = server();
+      const url = await freshDatabase(srv, `calls_${process.pid}_${++dbs}`);
+      const site = new PgSite(srv, url);
+      for (const dir of [site.astDir, join(site.astDir, 'var'), join(site.astDir, 'var/lib')]) chmodSync(dir, 0o755);
+      chownSync(site.varDir, NOBODY, NOBODY);
+      const passfile = join(site.varDir, 'pgpass');
+      writeFileSync(passfile, `127.0.0.1:${srv.port}:*:astotp:${srv.password}\n`, { mode: 0o600 });
+      chownSync(passfile, NOBODY, NOBODY);
+      site.config({ db: `${url}?passfile=${passfile}` });
+      const { PGPASSWORD: _pw, ...env } = site.env;
+      const enroll = spawnSync(process.execPath, [BUNDLE_PATH, 'enroll', '1001', '--secret', SECRET, '--no-confirm', '--qr', 'none'], {
+        env,
+        input: '4321\n',
+        encoding: 'utf8',
+      });
+      expect(enroll.stderr).not.toMatch(/error|cannot/i);
+      expect(enroll.status).toBe(0);
+      expect(statSync(site.keyFile).uid).toBe(NOBODY);
+      const agi = await AgiServer.start(env);
+      try {
+        const status = readFileSync(`/proc/${agi.child.pid}/status`, 'utf8');
+        expect(/^Uid:\s+(.*)$/m.exec(status)?.[1]?.split(/\s+/)).toEqual(Array(4).fill(String(NOBODY)));
+        const r = await fastAgiCall({ port: agi.port, inputs: ['1001', '4321', totp()] });
+        expect(r.variables.ASTOTP).toBe('SUCCESS');
+      } finally {
+        await agi.stop();
+      }
+    },
+  );
 
   it('says at once when no password can be found for the server, and exits', async () => {
     const a = await newSite(server());
@@ -198,7 +209,9 @@ describePostgres('PBXs sharing one PostgreSQL database', () => {
     expect(stranger.cli(['--db', join(stranger.varDir, 'other.sqlite3'), 'init']).status).toBe(0);
     const call = await stranger.call({ inputs: ['1001', '4321', totp()] });
     expect(call.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'error' });
-    expect(call.variables.ASTOTP_ERROR).toMatch(/is not the one database postgres:\/\/\S+ was made with.*every PBX sharing the database needs a copy of the same key file/);
+    expect(call.variables.ASTOTP_ERROR).toMatch(
+      /is not the one database postgres:\/\/\S+ was made with.*every PBX sharing the database needs a copy of the same key file/,
+    );
   });
 });
 

@@ -30,8 +30,16 @@ describePostgres('doctor on a PostgreSQL store over TLS', () => {
       expect(init.status).toBe(0);
       site.enroll('1001', '4321');
       const out = site.cli(['doctor']).stdout;
-      expect(lines(out, 'database')).toEqual([expect.stringMatching(new RegExp(`^PASS {2}database: postgres://astotp@\\S+ opens; schema version ${SCHEMA_VERSION} of ${SCHEMA_VERSION}; 1 user$`))]);
-      expect(lines(out, 'tls')).toEqual([expect.stringMatching(/^PASS {2}tls: \S+ \(PostgreSQL [\d.]+\) is on this machine, where TLS is not needed \(in use all the same\)$/)]);
+      expect(lines(out, 'database')).toEqual([
+        expect.stringMatching(
+          new RegExp(`^PASS {2}database: postgres://astotp@\\S+ opens; schema version ${SCHEMA_VERSION} of ${SCHEMA_VERSION}; 1 user$`),
+        ),
+      ]);
+      expect(lines(out, 'tls')).toEqual([
+        expect.stringMatching(
+          /^PASS {2}tls: \S+ \(PostgreSQL [\d.]+\) is on this machine, where TLS is not needed \(in use all the same\)$/,
+        ),
+      ]);
       expect(lines(out, 'key')).toEqual([expect.stringMatching(/^PASS {2}key: /)]);
       expect(lines(out, 'clock')[0]).toMatch(/^PASS {2}clock: this PBX's clock is within 2 s of the database server's/);
       expect(out).not.toContain(server().password);
@@ -47,7 +55,11 @@ describePostgres('doctor on a PostgreSQL store over TLS', () => {
     site.config({ db_insecure_tls: 'yes' });
     expect(site.cli(['init']).status).toBe(0);
     const out = site.cli(['doctor']).stdout;
-    expect(lines(out, 'tls')).toEqual([expect.stringMatching(/^WARN {2}tls: .* is encrypted, but the server's certificate is not checked \(sslmode=require, allowed by db_insecure_tls\)/)]);
+    expect(lines(out, 'tls')).toEqual([
+      expect.stringMatching(
+        /^WARN {2}tls: .* is encrypted, but the server's certificate is not checked \(sslmode=require, allowed by db_insecure_tls\)/,
+      ),
+    ]);
   });
 
   it('refuses a server whose certificate another CA signed, naming TLS and the mode', async () => {

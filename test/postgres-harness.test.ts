@@ -27,7 +27,14 @@ async function queryWith(config: pg.ClientConfig, sql: string): Promise<pg.Query
 /** The role's login over TCP, the password apart from the URL as the server hands it out. */
 const tcp = (s: PostgresServer, extra: pg.ClientConfig = {}): pg.ClientConfig => {
   const url = new URL(s.url);
-  return { host: url.hostname, port: Number(url.port), user: url.username, database: url.pathname.slice(1), password: s.password, ...extra };
+  return {
+    host: url.hostname,
+    port: Number(url.port),
+    user: url.username,
+    database: url.pathname.slice(1),
+    password: s.password,
+    ...extra,
+  };
 };
 
 /** s.url with the password in it and these query parameters (pg's connection string wins over separate options). */
@@ -52,7 +59,10 @@ describePostgres('a throwaway PostgreSQL server for tests', () => {
 
   it('takes the role over its unix socket, and the superuser for assertions', async () => {
     const s = server();
-    const [row] = await queryWith({ host: s.socketDir, port: s.port, user: s.role, database: s.database }, 'SELECT current_user AS who, inet_server_addr() AS addr');
+    const [row] = await queryWith(
+      { host: s.socketDir, port: s.port, user: s.role, database: s.database },
+      'SELECT current_user AS who, inet_server_addr() AS addr',
+    );
     expect(row).toEqual({ who: 'astotp', addr: null });
     expect(await s.query('SELECT rolsuper FROM pg_roles WHERE rolname = current_user')).toEqual([{ rolsuper: true }]);
     expect(await s.query('SELECT $1::int + 1 AS n', [41])).toEqual([{ n: 42 }]);
@@ -75,12 +85,14 @@ describePostgres('a throwaway PostgreSQL server for tests', () => {
     const otherUrl = urlWith(s, { sslmode: 'verify-full', sslrootcert: other.cert });
     await expect(queryWith({ connectionString: otherUrl }, 'SELECT 1')).rejects.toMatchObject({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
     const ca = readFileSync(s.caFile as string, 'utf8');
-    await expect(queryWith(tcp(s, { ssl: { ca, servername: 'db.example.org' } }), 'SELECT 1')).rejects.toMatchObject({ code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
+    await expect(queryWith(tcp(s, { ssl: { ca, servername: 'db.example.org' } }), 'SELECT 1')).rejects.toMatchObject({
+      code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+    });
   });
 
   it('kill() fails connections like a crash; restart() comes back on the same port with committed data', async () => {
     const s = server();
-    await queryWith(tcp(s), 'CREATE TABLE kept (v text); INSERT INTO kept VALUES (\'before the crash\')');
+    await queryWith(tcp(s), "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('before the crash')");
     const open = new pg.Client(tcp(s));
     open.on('error', () => {});
     await open.connect();

@@ -12,10 +12,21 @@ const parse = (url: string, policy = secure, env: NodeJS.ProcessEnv = {}) => par
 describe('a PostgreSQL URL', () => {
   it('reads host, port, database and user, and names the server without query or password', () => {
     const a = parse('postgres://astotp@db.example.org:6432/otp?sslmode=verify-full&sslrootcert=/etc/ssl/ca.pem');
-    expect(a).toMatchObject({ host: 'db.example.org', port: 6432, database: 'otp', user: 'astotp', sslmode: 'verify-full', sslrootcert: '/etc/ssl/ca.pem' });
+    expect(a).toMatchObject({
+      host: 'db.example.org',
+      port: 6432,
+      database: 'otp',
+      user: 'astotp',
+      sslmode: 'verify-full',
+      sslrootcert: '/etc/ssl/ca.pem',
+    });
     expect(a.name).toBe('postgres://astotp@db.example.org:6432/otp');
     expect(parse('postgresql://u@[::1]/d')).toMatchObject({ host: '::1', port: 5432, sslmode: 'disable' });
-    expect(parse('postgres://u@/d?host=/run/postgresql')).toMatchObject({ host: '/run/postgresql', sslmode: 'disable', name: 'postgres://u@[/run/postgresql]:5432/d' });
+    expect(parse('postgres://u@/d?host=/run/postgresql')).toMatchObject({
+      host: '/run/postgresql',
+      sslmode: 'disable',
+      name: 'postgres://u@[/run/postgresql]:5432/d',
+    });
     expect(parse('postgres://u@%2Frun%2Fpostgresql/d')).toMatchObject({ host: '/run/postgresql' });
   });
 
@@ -52,10 +63,16 @@ describe('a PostgreSQL URL', () => {
   it('maps each sslmode to what node-postgres must do', () => {
     expect(tlsOptions(parse('postgres://u@127.0.0.1/d'))).toBe(false);
     expect(tlsOptions(parse('postgres://u@127.0.0.1/d?sslmode=require'))).toEqual({ rejectUnauthorized: false });
-    const full = tlsOptions(parse('postgres://u@db.example.org/d')) as { rejectUnauthorized: boolean; servername?: string; checkServerIdentity?: unknown };
+    const full = tlsOptions(parse('postgres://u@db.example.org/d')) as {
+      rejectUnauthorized: boolean;
+      servername?: string;
+      checkServerIdentity?: unknown;
+    };
     expect(full).toMatchObject({ rejectUnauthorized: true, servername: 'db.example.org' });
     expect(full.checkServerIdentity).toBeUndefined();
-    const ca = tlsOptions(parse('postgres://u@db.example.org/d?sslmode=verify-ca', { insecureTls: true })) as { checkServerIdentity?: () => unknown };
+    const ca = tlsOptions(parse('postgres://u@db.example.org/d?sslmode=verify-ca', { insecureTls: true })) as {
+      checkServerIdentity?: () => unknown;
+    };
     expect(ca.checkServerIdentity?.()).toBeUndefined();
   });
 });
@@ -77,7 +94,9 @@ describe("libpq's password lookup", () => {
     const file = join(dir, 'pgpass');
     writeFileSync(file, 'h:1:d:u:pw\n');
     chmodSync(file, 0o644);
-    expect(() => findPassword(parse(`postgres://u@127.0.0.1/d?passfile=${file}`), {})).toThrow(/readable by others \(mode 644\); chmod 600/);
+    expect(() => findPassword(parse(`postgres://u@127.0.0.1/d?passfile=${file}`), {})).toThrow(
+      /readable by others \(mode 644\); chmod 600/,
+    );
     chmodSync(file, 0o600);
     expect(() => findPassword(parse(`postgres://u@127.0.0.1/d?passfile=${file}`), {})).toThrow(/has no line for it/);
     expect(() => findPassword(parse('postgres://u@127.0.0.1/d'), { HOME: dir })).toThrow(/asks for a password and none was found/);
@@ -88,13 +107,26 @@ const parseSocket = (url: string) => parseDatabaseUrl(url, { insecureTls: false 
 
 describe('a postgres:// URL with a user and no host', () => {
   it('names the socket host= gives, or the default one', () => {
-    expect(parseSocket('postgres://astotp@/astotp?host=/run/pg%20x&port=5433')).toMatchObject({ host: '/run/pg x', port: 5433, user: 'astotp', database: 'astotp', sslmode: 'disable' });
-    expect(parseSocket('postgresql://astotp@/db')).toMatchObject({ host: '/var/run/postgresql', port: 5432, user: 'astotp', database: 'db' });
+    expect(parseSocket('postgres://astotp@/astotp?host=/run/pg%20x&port=5433')).toMatchObject({
+      host: '/run/pg x',
+      port: 5433,
+      user: 'astotp',
+      database: 'astotp',
+      sslmode: 'disable',
+    });
+    expect(parseSocket('postgresql://astotp@/db')).toMatchObject({
+      host: '/var/run/postgresql',
+      port: 5432,
+      user: 'astotp',
+      database: 'db',
+    });
     expect(parseSocket('postgres://a%40b@/db')).toMatchObject({ user: 'a@b', database: 'db' });
   });
 
   it('still refuses a password in it, without repeating it', () => {
-    expect(() => parseSocket('postgres://astotp:s3cret@/db?host=/run/pg')).toThrow(/^db: the postgres:\/\/ URL holds a password \(not repeated here\)/);
+    expect(() => parseSocket('postgres://astotp:s3cret@/db?host=/run/pg')).toThrow(
+      /^db: the postgres:\/\/ URL holds a password \(not repeated here\)/,
+    );
     expect(() => parseSocket('postgres://astotp:s3cret@/db?host=/run/pg')).not.toThrow(/s3cret/);
   });
 

@@ -172,7 +172,8 @@ describe('astotp recovery, enroll, remove and migrate', () => {
     expect(codesLeft()).toBe(5);
     enroll(site, '1001', '4321', ['--force']);
     expect(codesLeft()).toBe(5);
-    for (const c of [old[0]!, before[0]!]) expectFailedClosed(await site.call({ inputs: ['1001', '4321', ...typed(c)] }), 'bad-credentials');
+    for (const c of [old[0]!, before[0]!])
+      expectFailedClosed(await site.call({ inputs: ['1001', '4321', ...typed(c)] }), 'bad-credentials');
   });
 
   it('reset keeps the codes', async () => {

@@ -17,7 +17,15 @@ import { tempDir } from './helpers/temp.js';
 
 const AT = 1_800_000_000;
 
-const user = (id: string, over: Partial<NewUser> = {}): NewUser => ({ id, pin_hash: null, secret_box: Buffer.from('box'), algorithm: 'SHA1', digits: 6, period: 30, ...over });
+const user = (id: string, over: Partial<NewUser> = {}): NewUser => ({
+  id,
+  pin_hash: null,
+  secret_box: Buffer.from('box'),
+  algorithm: 'SHA1',
+  digits: 6,
+  period: 30,
+  ...over,
+});
 
 const write = <T>(store: Store, fn: (t: StoreTx) => Promise<T>) => store.exclusive(fn);
 
@@ -33,14 +41,31 @@ describeStores('recovery codes in a store', (open, site) => {
     expect(await write(store, (t) => t.recoveryCodes.use('1001', 'a', AT + 1))).toBe(true);
     expect(await write(store, (t) => t.recoveryCodes.use('1001', 'a', AT + 2))).toBe(false);
     expect(await write(store, (t) => t.recoveryCodes.use('1001', 'x', AT + 2))).toBe(false);
-    expect(await store.read(async (t) => [await t.recoveryCodes.usedAt('1001', 'a'), await t.recoveryCodes.usedAt('1001', 'b'), await t.recoveryCodes.usedAt('1001', 'x')])).toEqual([AT + 1, null, undefined]);
+    expect(
+      await store.read(async (t) => [
+        await t.recoveryCodes.usedAt('1001', 'a'),
+        await t.recoveryCodes.usedAt('1001', 'b'),
+        await t.recoveryCodes.usedAt('1001', 'x'),
+      ]),
+    ).toEqual([AT + 1, null, undefined]);
     // 1002's code of the same hash is its own.
     expect(await store.read((t) => t.recoveryCodes.usedAt('1002', 'a'))).toBeNull();
-    expect(await store.read((t) => t.recoveryCodes.left())).toEqual(new Map([['1001', 2], ['1002', 1]]));
+    expect(await store.read((t) => t.recoveryCodes.left())).toEqual(
+      new Map([
+        ['1001', 2],
+        ['1002', 1],
+      ]),
+    );
     expect(await store.read((t) => t.recoveryCodes.left(['1002', '1003']))).toEqual(new Map([['1002', 1]]));
 
     await write(store, (t) => t.recoveryCodes.replace('1001', ['d', 'e'], AT + 3));
-    expect(await store.read(async (t) => [await t.recoveryCodes.usedAt('1001', 'a'), await t.recoveryCodes.usedAt('1001', 'b'), await t.recoveryCodes.usedAt('1001', 'd')])).toEqual([undefined, undefined, null]);
+    expect(
+      await store.read(async (t) => [
+        await t.recoveryCodes.usedAt('1001', 'a'),
+        await t.recoveryCodes.usedAt('1001', 'b'),
+        await t.recoveryCodes.usedAt('1001', 'd'),
+      ]),
+    ).toEqual([undefined, undefined, null]);
     await write(store, (t) => t.recoveryCodes.replace('1001', [], AT + 4));
     expect(await store.read((t) => t.recoveryCodes.left())).toEqual(new Map([['1002', 1]]));
   });
@@ -60,7 +85,10 @@ describeStores('recovery codes in a store', (open, site) => {
     expect(await store.read((t) => t.recoveryCodes.usedAt('1001', 'a'))).toBeNull();
     await write(store, (t) => t.users.remove('1001'));
     await write(store, (t) => t.users.insert(user('1001')));
-    expect(await store.read(async (t) => [await t.recoveryCodes.usedAt('1001', 'a'), (await t.recoveryCodes.left()).size])).toEqual([undefined, 0]);
+    expect(await store.read(async (t) => [await t.recoveryCodes.usedAt('1001', 'a'), (await t.recoveryCodes.left()).size])).toEqual([
+      undefined,
+      0,
+    ]);
   });
 
   it('keeps the replay mark when a login used no time step', async () => {
@@ -85,7 +113,9 @@ describeStores('recovery codes in a store', (open, site) => {
     const rules = { window: 1, lockoutFailures: 100, lockoutMinutes: 15 };
     const verifiers = stores.map((s) => new Verifier(s, key, rules, () => AT));
     const verdicts = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => verifiers[i % 3]!.judge({ user: '1001', pin: null, code: `*${codes[2]}` }, { source: 'test', pbx: `pbx${(i % 3) + 1}` })),
+      Array.from({ length: 20 }, (_, i) =>
+        verifiers[i % 3]!.judge({ user: '1001', pin: null, code: `*${codes[2]}` }, { source: 'test', pbx: `pbx${(i % 3) + 1}` }),
+      ),
     );
     expect(verdicts.filter((v) => v.ok).map((v) => v.detail)).toEqual(['recovery code ok (4 left, PIN not asked)']);
     expect(verdicts.filter((v) => !v.ok).map((v) => v.detail)).toEqual(Array(19).fill(`recovery code used ${shownTime(AT)}`));

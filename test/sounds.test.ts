@@ -53,7 +53,10 @@ function soxStat(file: string): { seconds: number; rms: number; highRms: number 
   };
   const all = stat([]);
   // Above what 8 kHz audio can hold: only true wideband audio has anything there.
-  const high = ext === 'sln16' || ext === 'wav' ? stat(ext === 'wav' ? ['rate', '16000', 'sinc', '4500'] : ['sinc', '4500']) : { 'RMS     amplitude': 0 };
+  const high =
+    ext === 'sln16' || ext === 'wav'
+      ? stat(ext === 'wav' ? ['rate', '16000', 'sinc', '4500'] : ['sinc', '4500'])
+      : { 'RMS     amplitude': 0 };
   return { seconds: all['Length (seconds)'] ?? NaN, rms: all['RMS     amplitude'] ?? NaN, highRms: high['RMS     amplitude'] ?? NaN };
 }
 
@@ -106,7 +109,10 @@ const tables = Object.fromEntries(SOUND_LANGUAGES.map((lang) => [lang, promptsTs
 
 describe('generated prompt files', () => {
   it('sounds/ has a directory for exactly the shipped languages', () => {
-    const dirs = readdirSync(soundsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    const dirs = readdirSync(soundsDir, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
     expect(dirs).toEqual([...SOUND_LANGUAGES].sort());
   });
 
@@ -123,7 +129,9 @@ describe('generated prompt files', () => {
 
   it.each([...SOUND_LANGUAGES])('sounds/%s holds every format for every prompt and nothing stale', (lang) => {
     const expected = PROMPT_NAMES.flatMap((name) => FORMATS.map((ext) => `${name}.${ext}`)).sort();
-    const present = readdirSync(join(soundsDir, lang)).filter((f) => f !== 'prompts.tsv').sort();
+    const present = readdirSync(join(soundsDir, lang))
+      .filter((f) => f !== 'prompts.tsv')
+      .sort();
     expect(present).toEqual(expected);
   });
 
@@ -282,7 +290,11 @@ describe('installSounds', () => {
   it('writes only plain prompt names, whatever else its source holds', () => {
     const bytes = new Uint8Array([1, 2, 3]);
     const target = tempDir();
-    const source = new Map([['astotp-group.gsm', bytes], ['../astotp-evil.wav', bytes], ['notes.txt', bytes]]);
+    const source = new Map([
+      ['astotp-group.gsm', bytes],
+      ['../astotp-evil.wav', bytes],
+      ['notes.txt', bytes],
+    ]);
     expect(installSounds(target, source).written).toEqual([join(target, 'astotp-group.gsm')]);
     expect(readdirSync(target)).toEqual(['astotp-group.gsm']);
     expect([...readFileSync(join(target, 'astotp-group.gsm'))]).toEqual([1, 2, 3]);
@@ -297,7 +309,10 @@ describe('sounds archive', () => {
   };
 
   it('reads back what it holds, by language; tar lists the same entries', () => {
-    const file = write([['fr/astotp-group.gsm', Buffer.from('fr')], ['en/astotp-group.sln16', Buffer.alloc(1500, 7)]]);
+    const file = write([
+      ['fr/astotp-group.gsm', Buffer.from('fr')],
+      ['en/astotp-group.sln16', Buffer.alloc(1500, 7)],
+    ]);
     const set = readSoundsArchive(file);
     expect([...set.keys()].sort()).toEqual(['en', 'fr']);
     expect(Buffer.from(set.get('fr')?.get('astotp-group.gsm') ?? []).toString()).toBe('fr');
@@ -308,7 +323,12 @@ describe('sounds archive', () => {
 
   it('ignores entries that are not <lang>/<prompt file>, so none can name another path', () => {
     const b = Buffer.from('x');
-    const file = write([['../astotp-group.gsm', b], ['fr/../../astotp-group.gsm', b], ['fr/notes.txt', b], ['fr/astotp-group.gsm', b]]);
+    const file = write([
+      ['../astotp-group.gsm', b],
+      ['fr/../../astotp-group.gsm', b],
+      ['fr/notes.txt', b],
+      ['fr/astotp-group.gsm', b],
+    ]);
     expect([...readSoundsArchive(file)].map(([lang, files]) => [lang, [...files.keys()]])).toEqual([['fr', ['astotp-group.gsm']]]);
   });
 

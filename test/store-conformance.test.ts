@@ -19,7 +19,15 @@ const LATE = 2_199_999_990;
 /** Every byte value, NUL and 0xff included. */
 const BOX = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 
-const user = (id: string, over: Partial<NewUser> = {}): NewUser => ({ id, pin_hash: `hash-of-${id}`, secret_box: BOX, algorithm: 'SHA1', digits: 6, period: 30, ...over });
+const user = (id: string, over: Partial<NewUser> = {}): NewUser => ({
+  id,
+  pin_hash: `hash-of-${id}`,
+  secret_box: BOX,
+  algorithm: 'SHA1',
+  digits: 6,
+  period: 30,
+  ...over,
+});
 
 const entry = (over: Partial<AuditEntry> = {}): AuditEntry => ({
   at: 1_800_000_000,
@@ -55,7 +63,18 @@ describeStores('a store', (open, site) => {
       await t.users.insert(user('1001', { pin_hash: null, algorithm: 'SHA512', digits: 8, period: 60 }));
     });
     const got = await store.read((t) => t.users.get('1001'));
-    expect(got).toMatchObject({ id: '1001', pin_hash: null, algorithm: 'SHA512', digits: 8, period: 60, enabled: 1, failures: 0, locked_until: null, last_step: null, last_success: null });
+    expect(got).toMatchObject({
+      id: '1001',
+      pin_hash: null,
+      algorithm: 'SHA512',
+      digits: 8,
+      period: 60,
+      enabled: 1,
+      failures: 0,
+      locked_until: null,
+      last_step: null,
+      last_success: null,
+    });
     expect(Buffer.isBuffer(got!.secret_box)).toBe(true);
     expect(got!.secret_box.equals(BOX)).toBe(true);
     expect(typeof got!.created_at).toBe('number');
@@ -69,7 +88,16 @@ describeStores('a store', (open, site) => {
     });
     const after = await store.read((t) => t.users.get('1001'));
     expect(after).toMatchObject({ last_step: LATE / 30, last_success: LATE, locked_until: LATE + 900, updated_at: LATE, failures: 2 });
-    for (const column of ['last_step', 'last_success', 'locked_until', 'created_at', 'updated_at', 'failures', 'digits', 'enabled'] as const) {
+    for (const column of [
+      'last_step',
+      'last_success',
+      'locked_until',
+      'created_at',
+      'updated_at',
+      'failures',
+      'digits',
+      'enabled',
+    ] as const) {
       expect(typeof after![column], column).toBe('number');
     }
   });
@@ -109,11 +137,13 @@ describeStores('a store', (open, site) => {
     expect(await store.read((t) => c(t).get('1001'))).toEqual({ failures: 0, locked_until: LATE });
     expect(await write(store, (t) => c(t).clear('1001', LATE))).toBe(true);
     expect(await store.read((t) => c(t).get('1001'))).toEqual({ failures: 0, locked_until: null });
-    expect(await write(store, async (t) => [await c(t).get('1002'), await c(t).put('1002', { failures: 1, locked_until: null }, LATE), await c(t).clear('1002', LATE)])).toEqual([
-      undefined,
-      false,
-      false,
-    ]);
+    expect(
+      await write(store, async (t) => [
+        await c(t).get('1002'),
+        await c(t).put('1002', { failures: 1, locked_until: null }, LATE),
+        await c(t).clear('1002', LATE),
+      ]),
+    ).toEqual([undefined, false, false]);
   });
 
   it('keeps a throttle counter only while there is something to count', async () => {
@@ -133,7 +163,19 @@ describeStores('a store', (open, site) => {
 
   it('finds throttle ids by prefix without their neighbours in the key order', async () => {
     const store = await open();
-    const ids = ['pbotp', 'pbotp-mac:aa', 'pbotp-mac:ab', 'pbotp9', 'pbotp:', 'pbotp:1001', 'pbotp:\u00e9', 'pbotp;1001', 'pbots:1', 'PBOTP:1001', 'pbot'];
+    const ids = [
+      'pbotp',
+      'pbotp-mac:aa',
+      'pbotp-mac:ab',
+      'pbotp9',
+      'pbotp:',
+      'pbotp:1001',
+      'pbotp:\u00e9',
+      'pbotp;1001',
+      'pbots:1',
+      'PBOTP:1001',
+      'pbot',
+    ];
     await write(store, async (t) => {
       for (const id of ids) await t.throttle.put(id, { failures: 1, locked_until: null }, LATE);
     });
@@ -150,7 +192,8 @@ describeStores('a store', (open, site) => {
 
   it('renames a throttle counter: adds its failures to the one there and keeps the later lock', async () => {
     const store = await open();
-    const put = (t: StoreTx, id: string, failures: number, locked_until: number | null) => t.throttle.put(id, { failures, locked_until }, LATE);
+    const put = (t: StoreTx, id: string, failures: number, locked_until: number | null) =>
+      t.throttle.put(id, { failures, locked_until }, LATE);
     await write(store, async (t) => {
       await put(t, 'pbotp:1', 2, LATE + 100);
       await put(t, 'new:1', 1, LATE + 200);
@@ -208,7 +251,13 @@ describeStores('a store', (open, site) => {
     const long = '9'.repeat(500);
     await write(store, (t) => t.audit.add(entry({ user: long, caller_id: long, channel: long, uniqueid: long, pbx: long })));
     const [got] = await store.read((t) => t.audit.list());
-    expect(got).toMatchObject({ user: long.slice(0, 80), caller_id: long.slice(0, 80), channel: long.slice(0, 80), uniqueid: long.slice(0, 80), pbx: long.slice(0, 80) });
+    expect(got).toMatchObject({
+      user: long.slice(0, 80),
+      caller_id: long.slice(0, 80),
+      channel: long.slice(0, 80),
+      uniqueid: long.slice(0, 80),
+      pbx: long.slice(0, 80),
+    });
   });
 
   it('keeps meta values, the last one set', async () => {
@@ -262,7 +311,10 @@ describeStores('a store', (open, site) => {
     // The throttle counter has no row until the first of them writes one.
     await countAll((t) => t.throttle, id);
     await countAll((t) => t.userCounters, '1001');
-    expect(await stores[1]!.read(async (t) => [await t.throttle.get(id), (await t.users.get('1001'))?.failures])).toEqual([{ failures: 30, locked_until: null }, 30]);
+    expect(await stores[1]!.read(async (t) => [await t.throttle.get(id), (await t.users.get('1001'))?.failures])).toEqual([
+      { failures: 30, locked_until: null },
+      30,
+    ]);
   });
 
   it('lets exactly one of 20 callers on three PBXs log in with the same code', async () => {
@@ -274,7 +326,9 @@ describeStores('a store', (open, site) => {
     const verifiers = stores.map((s) => new Verifier(s, key, rules, () => now));
     const code = totpAt(now);
     const verdicts = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => verifiers[i % verifiers.length]!.judge({ user: '1001', pin: null, code }, { source: 'test', pbx: `pbx${(i % 3) + 1}` })),
+      Array.from({ length: 20 }, (_, i) =>
+        verifiers[i % verifiers.length]!.judge({ user: '1001', pin: null, code }, { source: 'test', pbx: `pbx${(i % 3) + 1}` }),
+      ),
     );
     expect(verdicts.filter((v) => v.ok)).toHaveLength(1);
     expect(verdicts.filter((v) => !v.ok).map((v) => v.detail)).toEqual(Array(19).fill('replayed code'));

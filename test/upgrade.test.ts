@@ -20,7 +20,12 @@ import { AUTHORITY_PUB, responseCode } from './helpers/pbotp-authority.js';
 import { Site, totp, totpAt } from './helpers/site.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'main-9032af8');
-const made = JSON.parse(readFileSync(`${FIXTURE}.json`, 'utf8')) as { madeAt: number; secret: string; lockoutFailures: number; lockoutMinutes: number };
+const made = JSON.parse(readFileSync(`${FIXTURE}.json`, 'utf8')) as {
+  madeAt: number;
+  secret: string;
+  lockoutFailures: number;
+  lockoutMinutes: number;
+};
 
 const dirs: string[] = [];
 const stores: Store[] = [];
@@ -46,7 +51,9 @@ function databaseOfVersion(path: string, version: number): void {
   const db = new Database(path);
   for (const m of SQLITE_MIGRATIONS.slice(0, version)) db.exec(m);
   db.pragma(`user_version = ${version}`);
-  db.prepare("INSERT INTO users (id, secret_box, algorithm, digits, period, failures, locked_until, created_at, updated_at) VALUES ('1001', x'00', 'SHA1', 6, 30, 2, 1900000000, 1, 1)").run();
+  db.prepare(
+    "INSERT INTO users (id, secret_box, algorithm, digits, period, failures, locked_until, created_at, updated_at) VALUES ('1001', x'00', 'SHA1', 6, 30, 2, 1900000000, 1, 1)",
+  ).run();
   db.close();
 }
 
@@ -78,7 +85,9 @@ describe('schema migrations', () => {
     expect(statSync(copy).mode & 0o777).toBe(0o600);
     const old = new Database(copy, { readonly: true });
     expect(old.pragma('user_version', { simple: true })).toBe(1);
-    expect(old.prepare('SELECT id, failures, locked_until FROM users').all()).toEqual([{ id: '1001', failures: 2, locked_until: 1900000000 }]);
+    expect(old.prepare('SELECT id, failures, locked_until FROM users').all()).toEqual([
+      { id: '1001', failures: 2, locked_until: 1900000000 },
+    ]);
     expect(old.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'throttle'").get()).toEqual({ n: 0 });
     old.close();
     // Migrated, the user keeps its counter; opening again copies nothing more.
@@ -118,7 +127,9 @@ describe('a database made by main at 9032af8', () => {
     const { store, key, verifier } = await openAuth(settings, { create: false, now: () => clock.t });
     stores.push(store);
     // Made with schema version 2: copied first if this version migrates it.
-    expect(readdirSync(dir).filter((f) => f.includes('.before-'))).toEqual(SCHEMA_VERSION > 2 ? [`astotp.sqlite3.before-v${SCHEMA_VERSION}`] : []);
+    expect(readdirSync(dir).filter((f) => f.includes('.before-'))).toEqual(
+      SCHEMA_VERSION > 2 ? [`astotp.sqlite3.before-v${SCHEMA_VERSION}`] : [],
+    );
     const ctx = { source: 'test', pbx: 'pbx1' };
     const login = (user: string, pin: string | null) => verifier.judge({ user, pin, code: totpAt(clock.t, made.secret) }, ctx);
     // Its audit rows keep their users, and say no PBX: main wrote none.
@@ -134,20 +145,26 @@ describe('a database made by main at 9032af8', () => {
     expect(await pinHash('1001')).toMatch(/^scrypt-id\$/);
     expect(await login('1002', '5678')).toMatchObject({ reason: 'locked' });
     // 1003's two failures carried over: one more locks it.
-    expect(await verifier.judge({ user: '1003', pin: null, code: totpAt(clock.t - 3600, made.secret) }, ctx)).toMatchObject({ detail: 'wrong code; now locked for 15 min' });
+    expect(await verifier.judge({ user: '1003', pin: null, code: totpAt(clock.t - 3600, made.secret) }, ctx)).toMatchObject({
+      detail: 'wrong code; now locked for 15 min',
+    });
 
     const pbotp = new PbotpVerifier(store, key.idMask, settings, () => clock.t);
     expect(await pbotp.refuseIfLocked('2002', ctx)).toMatchObject({ reason: 'locked' });
     expect(await pbotp.refuseIfLocked('3003', ctx)).toBeNull();
     const attempt = startAttempt(parsePublicKey(AUTHORITY_PUB), { group: 'dev', host: 'pbx1', user: '3003' });
-    expect(await pbotp.judge('3003', attempt, '000000000', 9, ctx)).toMatchObject({ detail: 'pbotp wrong response; now locked for 15 min' });
+    expect(await pbotp.judge('3003', attempt, '000000000', 9, ctx)).toMatchObject({
+      detail: 'pbotp wrong response; now locked for 15 min',
+    });
 
     // The locks main started run out when main said they would.
     clock.t = (await store.read((t) => t.users.get('1002')))!.locked_until!;
     expect(await login('1002', '5678')).toMatchObject({ ok: true });
     clock.t = (await store.read((t) => t.throttle.get(pbotpThrottleId(key.idMask, '2002'))))!.locked_until!;
     const right = startAttempt(parsePublicKey(AUTHORITY_PUB), { group: 'dev', host: 'pbx1', user: '2002' });
-    expect(await pbotp.judge('2002', right, responseCode([...right.digitGroups], { group: 'dev', host: 'pbx1', user: '2002' }), 9, ctx)).toMatchObject({ ok: true });
+    expect(
+      await pbotp.judge('2002', right, responseCode([...right.digitGroups], { group: 'dev', host: 'pbx1', user: '2002' }), 9, ctx),
+    ).toMatchObject({ ok: true });
   });
 
   it('logs its users in through the bundle', async () => {
@@ -181,7 +198,10 @@ describe('a database a newer astotp has migrated', () => {
     const db = new Database(site.db);
     db.exec('ALTER TABLE audit ADD COLUMN newer TEXT');
     if (mark === null) db.prepare("DELETE FROM meta WHERE key = 'oldest_compatible_schema'").run();
-    else db.prepare("INSERT INTO meta (key, value) VALUES ('oldest_compatible_schema', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(String(mark));
+    else
+      db.prepare(
+        "INSERT INTO meta (key, value) VALUES ('oldest_compatible_schema', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+      ).run(String(mark));
     db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
     return site;
@@ -203,7 +223,9 @@ describe('a database a newer astotp has migrated', () => {
     onTestFinished(() => {
       db.close();
     });
-    expect(db.prepare("SELECT value FROM meta WHERE key = 'oldest_compatible_schema'").get()).toEqual({ value: String(OLDEST_COMPATIBLE_SCHEMA) });
+    expect(db.prepare("SELECT value FROM meta WHERE key = 'oldest_compatible_schema'").get()).toEqual({
+      value: String(OLDEST_COMPATIBLE_SCHEMA),
+    });
   });
 
   it('is used as it is when the newer astotp declared this schema still compatible (its migrations only added)', async () => {
@@ -221,7 +243,11 @@ describe('a database a newer astotp has migrated', () => {
     const site = newerSite(mark);
     const r = await site.call({ inputs: ['1001', '4321', totp()] });
     expect(r.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'error' });
-    expect(r.variables.ASTOTP_ERROR).toMatch(new RegExp(`has schema version ${SCHEMA_VERSION + 1}, which needs astotp for schema ${SCHEMA_VERSION + 1} or newer .*install a newer astotp`));
+    expect(r.variables.ASTOTP_ERROR).toMatch(
+      new RegExp(
+        `has schema version ${SCHEMA_VERSION + 1}, which needs astotp for schema ${SCHEMA_VERSION + 1} or newer .*install a newer astotp`,
+      ),
+    );
     const cli = site.cli(['list']);
     expect(cli.status).toBe(1);
     expect(cli.stderr).toMatch(/install a newer astotp/);

@@ -20,7 +20,9 @@ async function setup(open: OpenStore, rules = { window: 1, lockoutFailures: 3, l
   const verifier = new Verifier(store, key, rules);
   const add = async (id: string, pin: string | null, algorithm: Algorithm = 'SHA1', digits = 6) => {
     const pin_hash = pin === null ? null : await hashPin(key.pinPepper, id, pin);
-    await store.exclusive((t) => t.users.insert({ id, pin_hash, secret_box: sealSecret(key.secretKey, id, SECRET), algorithm, digits, period: 30 }));
+    await store.exclusive((t) =>
+      t.users.insert({ id, pin_hash, secret_box: sealSecret(key.secretKey, id, SECRET), algorithm, digits, period: 30 }),
+    );
   };
   return { store, key, verifier, add };
 }
@@ -51,7 +53,8 @@ describe('TOTP codes agree with oathtool', () => {
 
   it('treats malformed codes as wrong instead of throwing', () => {
     const p = { secret: SECRET, algorithm: 'SHA1' as const, digits: 6, period: 30 };
-    for (const code of ['', '12345', '1234567', '12a456', '*12345']) expect(checkCode(p, code, { window: 1, afterStep: null }).valid).toBe(false);
+    for (const code of ['', '12345', '1234567', '12a456', '*12345'])
+      expect(checkCode(p, code, { window: 1, afterStep: null }).valid).toBe(false);
   });
 });
 
@@ -61,7 +64,11 @@ describeStores('the verifier', (open) => {
     await add('1001', '4321');
     const code = totp();
     expect(await verifier.judge({ user: '1001', pin: '4321', code }, ctx)).toMatchObject({ ok: true, reason: 'ok' });
-    expect(await verifier.judge({ user: '1001', pin: '4321', code }, ctx)).toMatchObject({ ok: false, reason: 'bad-credentials', detail: 'replayed code' });
+    expect(await verifier.judge({ user: '1001', pin: '4321', code }, ctx)).toMatchObject({
+      ok: false,
+      reason: 'bad-credentials',
+      detail: 'replayed code',
+    });
     expect(await auditResults(store)).toEqual(['SUCCESS', 'FAILURE']);
   });
 
@@ -83,7 +90,9 @@ describeStores('the verifier', (open) => {
     for (let i = 0; i < 3; i++) await verifier.judge({ user: '1001', pin: '0000', code: totp() }, ctx);
     expect((await store.read((t) => t.users.get('1001')))?.locked_until).toBeGreaterThan(Date.now() / 1000);
     expect(await verifier.judge({ user: '1001', pin: '4321', code: totp() }, ctx)).toMatchObject({ ok: false, reason: 'locked' });
-    expect(await store.exclusive((t) => new Lockout(t.userCounters, { lockoutFailures: 3, lockoutMinutes: 15 }).unlock('1001', now()))).toBe(true);
+    expect(
+      await store.exclusive((t) => new Lockout(t.userCounters, { lockoutFailures: 3, lockoutMinutes: 15 }).unlock('1001', now())),
+    ).toBe(true);
     expect(await verifier.judge({ user: '1001', pin: '4321', code: totp() }, ctx)).toMatchObject({ ok: true });
   });
 

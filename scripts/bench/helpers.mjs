@@ -18,7 +18,9 @@ export async function loadHelpers() {
   const outfile = join(mkdtempSync(join(tmpdir(), 'astotp-bench-')), 'helpers.mjs');
   await build({
     stdin: {
-      contents: ['asterisk-peer', 'fastagi-peer', 'serve-agi', 'site', 'module-probe', 'postgres', 'pg-site', 'temp'].map((m) => `export * from './test/helpers/${m}.ts';`).join('\n'),
+      contents: ['asterisk-peer', 'fastagi-peer', 'serve-agi', 'site', 'module-probe', 'postgres', 'pg-site', 'temp']
+        .map((m) => `export * from './test/helpers/${m}.ts';`)
+        .join('\n'),
       resolveDir: ROOT,
       loader: 'ts',
     },
@@ -42,7 +44,9 @@ const vitestStub = {
   setup(b) {
     b.onResolve({ filter: /^vitest$/ }, () => ({ path: 'vitest', namespace: 'bench-stub' }));
     b.onLoad({ filter: /.*/, namespace: 'bench-stub' }, () => ({
-      contents: ['beforeAll', 'describe', 'it'].map((n) => `export function ${n}() { throw new Error('bench: vitest ${n}() is for test files'); }`).join('\n'),
+      contents: ['beforeAll', 'describe', 'it']
+        .map((n) => `export function ${n}() { throw new Error('bench: vitest ${n}() is for test files'); }`)
+        .join('\n'),
       loader: 'js',
     }));
   },
@@ -52,6 +56,8 @@ const vitestStub = {
 const fromRepo = {
   name: 'from-repo',
   setup(b) {
-    b.onResolve({ filter: /^[^./]/ }, (args) => (isBuiltin(args.path) ? undefined : { path: import.meta.resolve(args.path), external: true }));
+    b.onResolve({ filter: /^[^./]/ }, (args) =>
+      isBuiltin(args.path) ? undefined : { path: import.meta.resolve(args.path), external: true },
+    );
   },
 };

@@ -26,9 +26,15 @@ function csv(site, name, n, pin) {
 /** One astotp import to its end, as an admin's shell runs it: wall time. */
 function timedImport(site, file, env = {}) {
   const start = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [site.bundle, 'import', file], { env: { ...site.env, ...env }, encoding: 'utf8', timeout: 1_800_000, maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [site.bundle, 'import', file], {
+    env: { ...site.env, ...env },
+    encoding: 'utf8',
+    timeout: 1_800_000,
+    maxBuffer: 64 << 20,
+  });
   const wallMs = msSince(start);
-  if (r.status !== 0 || !/^Imported \d+ users/.test(r.stdout)) throw new Error(`bench: import failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  if (r.status !== 0 || !/^Imported \d+ users/.test(r.stdout))
+    throw new Error(`bench: import failed (${r.status}): ${r.stderr.slice(-2000)}`);
   return wallMs;
 }
 
@@ -66,10 +72,34 @@ export async function importRows(h, note, pg) {
   const x = (a, b) => `${(a / b).toFixed(1)}x`;
   return [
     ['case', 'wall', 'per user', 'ratios (this run)'],
-    [`astotp enroll, one user per call (x${ENROLLS})`, s(enrollMs * ENROLLS), per(enrollMs, 1), `${USERS.toLocaleString('en')} users would take ${s(enrollMs * USERS)}`],
-    [`astotp import, ${USERS.toLocaleString('en')} users without PINs`, s(plainMs), per(plainMs, USERS), `${x(enrollMs * USERS, plainMs)} faster than one enroll per user`],
-    ...(pgMs === null ? [] : [[`astotp import, ${USERS.toLocaleString('en')} users without PINs, PostgreSQL`, s(pgMs), per(pgMs, USERS), `${x(pgMs, plainMs)} the time on SQLite`]]),
-    [`astotp import, ${PIN_USERS} users with PINs, hashed at once`, s(parallelMs), per(parallelMs, PIN_USERS), `${x(serialMs, parallelMs)} faster than one after the other`],
+    [
+      `astotp enroll, one user per call (x${ENROLLS})`,
+      s(enrollMs * ENROLLS),
+      per(enrollMs, 1),
+      `${USERS.toLocaleString('en')} users would take ${s(enrollMs * USERS)}`,
+    ],
+    [
+      `astotp import, ${USERS.toLocaleString('en')} users without PINs`,
+      s(plainMs),
+      per(plainMs, USERS),
+      `${x(enrollMs * USERS, plainMs)} faster than one enroll per user`,
+    ],
+    ...(pgMs === null
+      ? []
+      : [
+          [
+            `astotp import, ${USERS.toLocaleString('en')} users without PINs, PostgreSQL`,
+            s(pgMs),
+            per(pgMs, USERS),
+            `${x(pgMs, plainMs)} the time on SQLite`,
+          ],
+        ]),
+    [
+      `astotp import, ${PIN_USERS} users with PINs, hashed at once`,
+      s(parallelMs),
+      per(parallelMs, PIN_USERS),
+      `${x(serialMs, parallelMs)} faster than one after the other`,
+    ],
     [`astotp import, ${PIN_USERS} users with PINs, one after the other`, s(serialMs), per(serialMs, PIN_USERS), 'UV_THREADPOOL_SIZE=1'],
   ];
 }
@@ -77,7 +107,11 @@ export async function importRows(h, note, pg) {
 /** The rows as a table below the calls' one. */
 export function printImportRows(rows, cpus) {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r) => r.map((cell, i) => (i === 0 || i === r.length - 1 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd();
+  const line = (r) =>
+    r
+      .map((cell, i) => (i === 0 || i === r.length - 1 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
   console.log(`\nastotp import (${cpus} CPUs; the thread pool hashes PINs on up to that many threads, at least 4)`);
   console.log(line(rows[0]));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));

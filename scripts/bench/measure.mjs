@@ -39,7 +39,10 @@ export function spawnMeasured(args) {
   const usage = usageFile();
   const start = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', PROBE, ...args], { stdio: 'ignore', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...usage.env } });
+    const child = spawn(process.execPath, ['-r', PROBE, ...args], {
+      stdio: 'ignore',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...usage.env },
+    });
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`node ${args.join(' ')} exited with ${code}`));

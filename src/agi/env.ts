@@ -40,7 +40,8 @@ export function callInfoFromEnv(entries: ReadonlyArray<readonly [string, string]
     // with a line break in it (a caller ID name) would add lines of its own:
     // anything else out of that order is not Asterisk's header.
     const arg = /^agi_arg_(\d+)$/.exec(name);
-    if (arg ? Number(arg[1]) !== args.length + 1 : args.length > 0) throw new AgiProtocolError('AGI environment has its arguments out of order');
+    if (arg ? Number(arg[1]) !== args.length + 1 : args.length > 0)
+      throw new AgiProtocolError('AGI environment has its arguments out of order');
     if (arg) args.push(value);
   }
   const callerId = env['agi_callerid'] ?? '';

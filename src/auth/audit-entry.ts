@@ -10,7 +10,13 @@ export interface Ending {
   detail: string | null;
 }
 
-export async function recordAuditEntry<V extends Ending>(t: StoreTx, user: string | null, ctx: Context, at: number, verdict: V): Promise<V> {
+export async function recordAuditEntry<V extends Ending>(
+  t: StoreTx,
+  user: string | null,
+  ctx: Context,
+  at: number,
+  verdict: V,
+): Promise<V> {
   await t.audit.add({
     at,
     user,

@@ -22,7 +22,8 @@ export async function bindKey(store: Store, key: MasterKey, keyPath: string, may
         return now ?? key.checkValue;
       });
       if (!checkValuesMatch(winner, key.checkValue)) throw mismatch(store, keyPath);
-    } else if (stored.users > 0) throw new KeyFileError(`database ${store.name} records no key; it was not made by astotp enroll`, 'mismatch');
+    } else if (stored.users > 0)
+      throw new KeyFileError(`database ${store.name} records no key; it was not made by astotp enroll`, 'mismatch');
     return;
   }
   if (!checkValuesMatch(stored.check, key.checkValue)) throw mismatch(store, keyPath);
@@ -30,7 +31,10 @@ export async function bindKey(store: Store, key: MasterKey, keyPath: string, may
 
 function mismatch(store: Store, keyPath: string): KeyFileError {
   const hint = store.kind === 'postgres' ? ' (every PBX sharing the database needs a copy of the same key file)' : '';
-  return new KeyFileError(`key file ${keyPath} is not the one database ${store.name} was made with; secrets cannot be decrypted${hint}`, 'mismatch');
+  return new KeyFileError(
+    `key file ${keyPath} is not the one database ${store.name} was made with; secrets cannot be decrypted${hint}`,
+    'mismatch',
+  );
 }
 
 /**
@@ -41,5 +45,8 @@ export async function refuseNewKey(store: Store, keyPath: string): Promise<void>
   const used = await store.read(async (t) => (await t.meta.get(META_KEY)) !== undefined || (await t.users.count()) > 0);
   if (!used) return;
   const copy = store.kind === 'postgres' ? `copy the key file from a PBX that uses ${store.name}, or ` : '';
-  throw new KeyFileError(`key file ${keyPath} does not exist, but database ${store.name} was made with one; ${copy}restore ${keyPath} from a backup (nothing was created: a new key could not read the secrets)`, 'lost');
+  throw new KeyFileError(
+    `key file ${keyPath} does not exist, but database ${store.name} was made with one; ${copy}restore ${keyPath} from a backup (nothing was created: a new key could not read the secrets)`,
+    'lost',
+  );
 }

@@ -54,7 +54,11 @@ export function loadMasterKey(path: string): MasterKey {
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new KeyFileError(`key file ${path} is not a regular file`, 'unusable');
-    if (st.mode & 0o077) throw new KeyFileError(`key file ${path} is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${path}`, 'unusable');
+    if (st.mode & 0o077)
+      throw new KeyFileError(
+        `key file ${path} is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${path}`,
+        'unusable',
+      );
     const buf = Buffer.alloc(256);
     const n = readSync(fd, buf, 0, buf.length, 0);
     const m = new RegExp(`^${HEADER} ([A-Za-z0-9+/]{43}=)\\s*$`).exec(buf.subarray(0, n).toString('utf8'));
@@ -87,7 +91,10 @@ export function createMasterKey(path: string): MasterKey | null {
  * never creates keys). `mayCreate` runs before a new key is made and throws
  * to refuse, e.g. when the database was made with a key that went missing.
  */
-export async function loadOrCreateMasterKey(path: string, mayCreate: () => Promise<void> = async () => {}): Promise<{ key: MasterKey; created: boolean }> {
+export async function loadOrCreateMasterKey(
+  path: string,
+  mayCreate: () => Promise<void> = async () => {},
+): Promise<{ key: MasterKey; created: boolean }> {
   try {
     return { key: loadMasterKey(path), created: false };
   } catch (err) {

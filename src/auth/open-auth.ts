@@ -40,9 +40,16 @@ export async function openAuth(s: Settings, opts: OpenAuthOptions): Promise<Auth
     poolSize,
   });
   try {
-    const { key, created } = create ? await loadOrCreateMasterKey(s.keyFile, () => refuseNewKey(store, s.keyFile)) : { key: loadMasterKey(s.keyFile), created: false };
+    const { key, created } = create
+      ? await loadOrCreateMasterKey(s.keyFile, () => refuseNewKey(store, s.keyFile))
+      : { key: loadMasterKey(s.keyFile), created: false };
     await bindKey(store, key, s.keyFile, create);
-    const verifier = new Verifier(store, key, { window: s.window, lockoutFailures: s.lockoutFailures, lockoutMinutes: s.lockoutMinutes }, now);
+    const verifier = new Verifier(
+      store,
+      key,
+      { window: s.window, lockoutFailures: s.lockoutFailures, lockoutMinutes: s.lockoutMinutes },
+      now,
+    );
     return { store, key, verifier, keyCreated: created, now };
   } catch (err) {
     await store.close();

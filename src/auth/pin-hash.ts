@@ -48,6 +48,8 @@ export async function verifyPin(pepper: Buffer, user: string, pin: string, store
   const salt = parsed ? Buffer.from(parsed[5]!, 'base64') : Buffer.alloc(16);
   const expected = parsed ? Buffer.from(parsed[6]!, 'base64') : Buffer.alloc(LEN);
   const input = peppered(pepper, parsed?.[1] === 'scrypt' ? null : user, pin);
-  const key = parsed ? await derive(input, salt, Number(parsed[2]), Number(parsed[3]), Number(parsed[4])) : await derive(input, salt, N_LOG2, R, P);
+  const key = parsed
+    ? await derive(input, salt, Number(parsed[2]), Number(parsed[3]), Number(parsed[4]))
+    : await derive(input, salt, N_LOG2, R, P);
   return parsed !== null && key.length === expected.length && timingSafeEqual(key, expected);
 }

@@ -23,7 +23,9 @@ export function recoveryCodeOf(typed: string): string | null {
 
 export function recoveryHash(pepper: Buffer, user: string, code: string): string {
   // Length-prefixed, as PIN hashes are, so no (user, code) pair collides with another.
-  return createHmac('sha256', pepper).update(`astotp-recovery-v1\0${Buffer.byteLength(user)}\0${user}\0${code}`, 'utf8').digest('base64');
+  return createHmac('sha256', pepper)
+    .update(`astotp-recovery-v1\0${Buffer.byteLength(user)}\0${user}\0${code}`, 'utf8')
+    .digest('base64');
 }
 
 /** `count` distinct codes, each digit from the CSPRNG. */
@@ -35,7 +37,11 @@ export function newRecoveryCodes(count: number): string[] {
 
 /** Makes `codes` the user's set, inside the caller's transaction: every older code stops working. */
 export async function storeRecoveryCodes(t: StoreTx, pepper: Buffer, user: string, codes: readonly string[], at: number): Promise<void> {
-  await t.recoveryCodes.replace(user, codes.map((c) => recoveryHash(pepper, user, c)), at);
+  await t.recoveryCodes.replace(
+    user,
+    codes.map((c) => recoveryHash(pepper, user, c)),
+    at,
+  );
 }
 
 /** The user's unused codes. */

@@ -35,7 +35,6 @@ export interface Context {
   uniqueId?: string;
 }
 
-
 /** The code typed, checked but not yet used up: use() records the login, false when another call got there first. */
 /**
  * The code's part of a judgement. `spend`, where there is one, uses the code
@@ -72,7 +71,14 @@ export class Verifier {
   }
 
   /** Only a known user can pass, so the verdict's label on a pass is always that user's ID. */
-  private async decide(t: StoreTx, u: UserRow | undefined, before: UserRow | undefined, a: Attempt, pinOk: boolean, now: number): Promise<Judgement> {
+  private async decide(
+    t: StoreTx,
+    u: UserRow | undefined,
+    before: UserRow | undefined,
+    a: Attempt,
+    pinOk: boolean,
+    now: number,
+  ): Promise<Judgement> {
     if (!u) return fail('bad-credentials', a.user === null ? 'no user ID (the caller ID is not a number)' : 'unknown user');
     const lockedUntil = lockEnd(u, now);
     if (lockedUntil !== null) return fail('locked', `locked until ${shownTime(lockedUntil)}`);
@@ -90,13 +96,22 @@ export class Verifier {
     }
     const spent = !pinGood && second.ok && second.spend ? await second.spend() : false;
     // A recovery code used by a call that committed meanwhile is refused as used.
-    const wrong = [pinGood ? null : 'wrong PIN', second.ok ? (pinGood ? 'used recovery code' : spent ? 'recovery code used up' : null) : second.wrong].filter(Boolean).join(', ');
+    const wrong = [
+      pinGood ? null : 'wrong PIN',
+      second.ok ? (pinGood ? 'used recovery code' : spent ? 'recovery code used up' : null) : second.wrong,
+    ]
+      .filter(Boolean)
+      .join(', ');
     const lockStarted = (await lockout.failure(u.id, now)) !== null;
     return fail('bad-credentials', lockStarted ? `${wrong}; now locked for ${this.rules.lockoutMinutes} min` : wrong);
   }
 
   private totpFactor(t: StoreTx, u: UserRow, secret: string, code: string, now: number): SecondFactor {
-    const c = checkCode({ secret, algorithm: u.algorithm, digits: u.digits, period: u.period }, code, { window: this.rules.window, afterStep: u.last_step, now });
+    const c = checkCode({ secret, algorithm: u.algorithm, digits: u.digits, period: u.period }, code, {
+      window: this.rules.window,
+      afterStep: u.last_step,
+      now,
+    });
     if (!c.valid) return { ok: false, wrong: c.replayed ? 'replayed code' : wrongCode(c.offBy, u.period) };
     return {
       ok: true,

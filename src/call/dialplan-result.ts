@@ -28,7 +28,9 @@ export function refusal(error: string): CallOutcome {
 
 /** An ending the flow did not decide: a hangup, or an error described for the admin. */
 export function endedBy(err: unknown, user: string | null = null): CallOutcome {
-  return err instanceof HangupError ? { ok: false, reason: 'hangup', user, error: null } : { ok: false, reason: 'error', user, error: describe(err) };
+  return err instanceof HangupError
+    ? { ok: false, reason: 'hangup', user, error: null }
+    : { ok: false, reason: 'error', user, error: describe(err) };
 }
 
 /**
@@ -47,7 +49,8 @@ export async function report(ch: CallChannel, o: CallOutcome): Promise<CallOutco
       // What was set so far, and a SUCCESS that may have taken without its
       // answer, belong to the old outcome: the new one in full, as far as the
       // transport still takes variables (a dead channel does, briefly).
-      for (const [n, v] of [...(o.ok ? [['ASTOTP', 'FAILURE'] as const] : []), ...variables(told)]) await ch.setVariable(n, v).catch(() => {});
+      for (const [n, v] of [...(o.ok ? [['ASTOTP', 'FAILURE'] as const] : []), ...variables(told)])
+        await ch.setVariable(n, v).catch(() => {});
       break;
     }
   }

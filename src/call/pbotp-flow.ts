@@ -23,7 +23,13 @@ export interface PbotpJudge {
   judge(user: string, attempt: PbotpAttempt, typed: string, digits: number, ctx: Context): Promise<Verdict>;
 }
 
-export async function authenticatePbotp(ch: CallChannel, s: Settings, p: PbotpCall, judge: PbotpJudge, source: string): Promise<FlowResult> {
+export async function authenticatePbotp(
+  ch: CallChannel,
+  s: Settings,
+  p: PbotpCall,
+  judge: PbotpJudge,
+  source: string,
+): Promise<FlowResult> {
   const sound = (name: string) => `${s.sounds}/${name}`;
   const ctx = callContext(ch, source, s.pbxName);
   const fixed = fixedUser(s.user, ch.info);

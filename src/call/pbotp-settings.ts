@@ -18,7 +18,8 @@ export interface PbotpCall {
 
 export function pbotpCall(s: Settings): PbotpCall {
   if (s.pbotpPubkey === null) throw new SettingsError("mode pbotp needs pbotp_pubkey (the authority's public key) in astotp.conf");
-  if (s.pbotpGroup === null) throw new SettingsError('mode pbotp needs pbotp_group (the device group the authority decides on) in astotp.conf');
+  if (s.pbotpGroup === null)
+    throw new SettingsError('mode pbotp needs pbotp_group (the device group the authority decides on) in astotp.conf');
   try {
     // The default host is the system's name, which nothing has checked yet.
     checkLoginField('host', s.pbotpHost);

@@ -38,7 +38,8 @@ export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOu
     // Opened first so that a refused call leaves its audit row too; no profile or argument changes the database.
     const a = (auth = opts.auth ? await opts.auth() : await openCallAuth(site, { now: opts.now }));
     // Whatever the dialplan says: such a caller ID may already have added arguments.
-    if (callerIdInjects(ch.info)) throw new Error('call refused: the caller ID contains , & = or |, which no phone number does (argument injection?)');
+    if (callerIdInjects(ch.info))
+      throw new Error('call refused: the caller ID contains , & = or |, which no phone number does (argument injection?)');
     const s = applyCallArguments(site, ch.info.args);
     // Checked before the channel is answered: a pbotp call without its settings fails closed, unanswered.
     const pbotp = s.mode === 'pbotp' ? pbotpCall(s) : null;
@@ -52,7 +53,8 @@ export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOu
   if (auth && !['ok', 'bad-credentials', 'locked'].includes(outcome.reason)) await auditEnding(auth, ctx, outcome, outcome.error);
   const reported = await report(ch, outcome);
   // The rows so far say how the call went; this one that the dialplan never learnt it.
-  if (auth && reported !== outcome) await auditEnding(auth, ctx, reported, `${outcome.reason} not reported: ${reported.error ?? 'caller hung up'}`);
+  if (auth && reported !== outcome)
+    await auditEnding(auth, ctx, reported, `${outcome.reason} not reported: ${reported.error ?? 'caller hung up'}`);
   if (auth && !opts.auth) await auth.store.close();
   return reported;
 }
@@ -68,9 +70,10 @@ async function auditEnding(auth: AuthContext, ctx: Context, o: CallOutcome, deta
   // database it has waited its db_timeout already, and losing this one row
   // is better than keeping the channel waiting again.
   try {
-    await auth.store.exclusive((t) => recordAuditEntry(t, o.user, ctx, auth.now(), { ok: false, reason: o.reason, detail }), { wait: false });
+    await auth.store.exclusive((t) => recordAuditEntry(t, o.user, ctx, auth.now(), { ok: false, reason: o.reason, detail }), {
+      wait: false,
+    });
   } catch {
     // The call's outcome matters more than its log line; a broken database was already reported.
   }
 }
-

@@ -10,7 +10,19 @@ import type { AuditEntry, StoreTx } from '../store/tables.js';
 
 export const ADMIN_SOURCE = 'admin';
 
-export type AdminAction = 'enroll' | 'reset' | 'set-pin' | 'disable' | 'enable' | 'unlock' | 'remove' | 'recovery' | 'migrate' | 'import' | 'export' | 'show';
+export type AdminAction =
+  | 'enroll'
+  | 'reset'
+  | 'set-pin'
+  | 'disable'
+  | 'enable'
+  | 'unlock'
+  | 'remove'
+  | 'recovery'
+  | 'migrate'
+  | 'import'
+  | 'export'
+  | 'show';
 
 let actor: string | undefined;
 
@@ -41,7 +53,14 @@ export async function recordAdminAction(t: StoreTx, action: AdminAction, target:
 }
 
 /** Runs change in one transaction, recorded there when it changed something; false when it did not (the user is gone). */
-export function adminChange(store: Store, action: AdminAction, target: string, pbx: string, change: (t: StoreTx) => Promise<boolean>, note?: string): Promise<boolean> {
+export function adminChange(
+  store: Store,
+  action: AdminAction,
+  target: string,
+  pbx: string,
+  change: (t: StoreTx) => Promise<boolean>,
+  note?: string,
+): Promise<boolean> {
   return store.exclusive(async (t) => {
     if (!(await change(t))) return false;
     await recordAdminAction(t, action, target, pbx, note);
@@ -50,6 +69,12 @@ export function adminChange(store: Store, action: AdminAction, target: string, p
 }
 
 /** The same action on many targets (an import): appended in batches, not a round trip each. */
-export async function recordAdminActions(t: StoreTx, action: AdminAction, targets: readonly string[], pbx: string, note?: (target: string) => string | undefined): Promise<void> {
+export async function recordAdminActions(
+  t: StoreTx,
+  action: AdminAction,
+  targets: readonly string[],
+  pbx: string,
+  note?: (target: string) => string | undefined,
+): Promise<void> {
   await t.transfer.putAudit(targets.map((id) => adminEntry(action, id, pbx, note?.(id))));
 }

@@ -36,6 +36,13 @@ export function writeAdminFile(path: string, data: string): void {
 function fileError(what: string, path: string, err: unknown): Error {
   if (err instanceof CliFailure) return err;
   const code = (err as NodeJS.ErrnoException).code;
-  const why = code === 'EEXIST' ? 'it exists already (nothing is overwritten)' : code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? `permission denied for uid ${process.getuid?.()}` : (err as Error).message;
+  const why =
+    code === 'EEXIST'
+      ? 'it exists already (nothing is overwritten)'
+      : code === 'ENOENT'
+        ? 'no such file or directory'
+        : code === 'EACCES'
+          ? `permission denied for uid ${process.getuid?.()}`
+          : (err as Error).message;
   return new CliFailure(`${what} ${path}: ${why}`);
 }

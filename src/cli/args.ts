@@ -91,10 +91,20 @@ export function flagOption(p: ParsedArgs, name: string): boolean {
 /** Rejects more or fewer positionals than the command takes, naming what is missing. */
 export function expectPositionals(p: ParsedArgs, names: string[], optional = 0): string[] {
   const required = names.length - optional;
-  if (p.positionals.length < required) throw new UsageError(`missing ${names.slice(p.positionals.length, required).map((n) => `<${n}>`).join(' ')}`);
+  if (p.positionals.length < required)
+    throw new UsageError(
+      `missing ${names
+        .slice(p.positionals.length, required)
+        .map((n) => `<${n}>`)
+        .join(' ')}`,
+    );
   // Not echoed: a PIN or code typed in the wrong place must not end up in a terminal log.
   if (p.positionals.length > names.length) {
-    throw new UsageError(names.length ? `too many arguments: only ${names.map((n) => `<${n}>`).join(' ')} expected` : 'this command takes no arguments besides options');
+    throw new UsageError(
+      names.length
+        ? `too many arguments: only ${names.map((n) => `<${n}>`).join(' ')} expected`
+        : 'this command takes no arguments besides options',
+    );
   }
   return p.positionals;
 }
@@ -103,7 +113,8 @@ export function expectPositionals(p: ParsedArgs, names: string[], optional = 0):
 export function intOption(p: ParsedArgs, name: string, min: number, max: number): number | undefined {
   const v = stringOption(p, name);
   if (v === undefined) return undefined;
-  if (!/^\d{1,9}$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}`);
+  if (!/^\d{1,9}$/.test(v) || Number(v) < min || Number(v) > max)
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}`);
   return Number(v);
 }
 

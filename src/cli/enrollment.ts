@@ -48,12 +48,17 @@ export interface Enrollment extends TotpParams {
 }
 
 /** Reads and checks the options before anything is asked or opened. */
-export function enrolmentOptions(args: ParsedArgs, s: Settings): { params: Enrollment; qr: QrOutput; confirm: boolean; shorterCode: boolean } {
+export function enrolmentOptions(
+  args: ParsedArgs,
+  s: Settings,
+): { params: Enrollment; qr: QrOutput; confirm: boolean; shorterCode: boolean } {
   const given = stringOption(args, 'secret');
   const digits = ruledOption(args, 'digits', codeDigits) ?? s.digits;
   // The call's code prompt stops at the site's digits: a longer code could never be typed whole.
   if (digits > s.digits) {
-    throw new CliFailure(`--digits ${digits} is more than the ${s.digits} digits a call asks for; set digits = ${digits} in astotp.conf first, so the call's code prompt takes ${digits} (nothing was saved)`);
+    throw new CliFailure(
+      `--digits ${digits} is more than the ${s.digits} digits a call asks for; set digits = ${digits} in astotp.conf first, so the call's code prompt takes ${digits} (nothing was saved)`,
+    );
   }
   const params: Enrollment = {
     secret: given === undefined ? newSecret() : normaliseSecret(given),
@@ -116,14 +121,21 @@ export async function showSecret(ctx: CliContext, user: string, p: Enrollment, q
 }
 
 async function writeQrFile(ctx: CliContext, uri: string, to: { format: QrImageFormat; file: string }): Promise<void> {
-  const [{ qrImage }, { createExclusive }, { asInvokingUser }] = await Promise.all([import('./qr-image.js'), import('../os/files.js'), import('../os/identity.js')]);
+  const [{ qrImage }, { createExclusive }, { asInvokingUser }] = await Promise.all([
+    import('./qr-image.js'),
+    import('../os/files.js'),
+    import('../os/identity.js'),
+  ]);
   try {
     asInvokingUser(() => createExclusive(to.file, qrImage(uri, to.format), { mode: 0o600 }));
   } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === 'EEXIST' ? 'it exists already' : (err as NodeJS.ErrnoException).code ?? 'cannot write it';
+    const why =
+      (err as NodeJS.ErrnoException).code === 'EEXIST' ? 'it exists already' : ((err as NodeJS.ErrnoException).code ?? 'cannot write it');
     throw new CliFailure(`cannot create ${to.file}: ${why}; nothing was saved`);
   }
-  ctx.note(`Wrote the QR code to ${to.file} (mode 0600): it holds the secret, so hand it over only through a channel you trust, and delete it once scanned.`);
+  ctx.note(
+    `Wrote the QR code to ${to.file} (mode 0600): it holds the secret, so hand it over only through a channel you trust, and delete it once scanned.`,
+  );
 }
 
 const CODE_TRIES = 3;
@@ -140,7 +152,8 @@ export async function confirmCode(ctx: CliContext, user: string, p: TotpParams, 
     if (ctx.input.isTTY) process.stderr.write(`Code shown by the app for ${user}: `);
     const line = await ctx.input.line();
     if (line === null) {
-      if (tries === 1) throw new CliFailure('no code on standard input to confirm with; nothing was saved (use --no-confirm to skip the check)');
+      if (tries === 1)
+        throw new CliFailure('no code on standard input to confirm with; nothing was saved (use --no-confirm to skip the check)');
       throw new CliFailure(`${MISMATCH}; nothing was saved`);
     }
     const code = normaliseCode(line);

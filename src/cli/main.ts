@@ -28,19 +28,34 @@ const COMMANDS: Record<string, Entry> = {
   remove: { summary: 'delete a user', load: () => import('./commands/remove.js') },
   import: { summary: 'add many users from CSV or google-authenticator files, all or none', load: () => import('./commands/import.js') },
   export: { summary: 'write the users out as CSV or JSON (secrets only with --reveal-secret)', load: () => import('./commands/export.js') },
-  migrate: { summary: 'copy users, counts and audit log to another database (e.g. SQLite to PostgreSQL)', load: () => import('./commands/migrate.js') },
+  migrate: {
+    summary: 'copy users, counts and audit log to another database (e.g. SQLite to PostgreSQL)',
+    load: () => import('./commands/migrate.js'),
+  },
   verify: { summary: 'check a code as a call would (counts for replay and lockout)', load: () => import('./commands/verify.js') },
   log: { summary: 'show the audit log', load: () => import('./commands/log.js') },
   doctor: { summary: 'check the installation', load: () => import('./commands/doctor.js') },
   'install-sounds': { summary: 'copy the voice prompts into Asterisk', load: () => import('./commands/install-sounds.js') },
   simulate: { summary: 'run a call on the terminal, no phone needed', load: () => import('./commands/simulate.js') },
   'serve-agi': { summary: 'serve calls over FastAGI (AGI(agi://HOST/otp))', load: () => import('./commands/serve-agi.js') },
-  'pbotp genkey': { summary: "make the authority's key (privkey), or print its public key (pubkey)", load: () => import('./commands/pbotp/genkey.js') },
+  'pbotp genkey': {
+    summary: "make the authority's key (privkey), or print its public key (pubkey)",
+    load: () => import('./commands/pbotp/genkey.js'),
+  },
   'pbotp respond': { summary: 'answer a challenge with the private key', load: () => import('./commands/pbotp/respond.js') },
   'pbotp serve': { summary: 'answer challenges over HTTP', load: () => import('./commands/pbotp/serve.js') },
-  'pbotp challenge': { summary: 'make a challenge on this device and check the answer', load: () => import('./commands/pbotp/challenge.js') },
-  'pbotp pam-challenge': { summary: 'PAM step 1 (pam_exec stdout): show a challenge for PAM_USER', load: () => import('./commands/pbotp/pam-challenge.js') },
-  'pbotp pam-verify': { summary: 'PAM step 2 (pam_exec expose_authtok): check the response', load: () => import('./commands/pbotp/pam-verify.js') },
+  'pbotp challenge': {
+    summary: 'make a challenge on this device and check the answer',
+    load: () => import('./commands/pbotp/challenge.js'),
+  },
+  'pbotp pam-challenge': {
+    summary: 'PAM step 1 (pam_exec stdout): show a challenge for PAM_USER',
+    load: () => import('./commands/pbotp/pam-challenge.js'),
+  },
+  'pbotp pam-verify': {
+    summary: 'PAM step 2 (pam_exec expose_authtok): check the response',
+    load: () => import('./commands/pbotp/pam-verify.js'),
+  },
 };
 
 /** First words of two-word commands: the general help shows the group, `astotp GROUP` its commands. */

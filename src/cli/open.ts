@@ -23,9 +23,14 @@ export function becomeDatabaseOwner(ctx: CliContext, s: Settings): void {
 }
 
 /** Settings, owner switch and the opened database; `create` only for enroll. */
-export async function openForCommand(ctx: CliContext, create: boolean, s: Settings = settingsOf(ctx)): Promise<AuthContext & { settings: Settings }> {
+export async function openForCommand(
+  ctx: CliContext,
+  create: boolean,
+  s: Settings = settingsOf(ctx),
+): Promise<AuthContext & { settings: Settings }> {
   becomeDatabaseOwner(ctx, s);
   const auth = await openAuth(s, { create });
-  if (auth.keyCreated) ctx.note(`Created key file ${s.keyFile} (mode 0600). Back it up with the database: without it no secret can be read.`);
+  if (auth.keyCreated)
+    ctx.note(`Created key file ${s.keyFile} (mode 0600). Back it up with the database: without it no secret can be read.`);
   return { ...auth, settings: s };
 }

@@ -29,8 +29,14 @@ export async function pamMain(argv: string[], run: (command: Command, positional
     positionals = rest;
     command = (await load()).command;
   } catch (err) {
-    const shown = argv.slice(0, 2).join(' ').replace(/[^\x21-\x7e ]/g, '?').slice(0, 60);
-    syslog(`pam_exec line "${shown}${argv.length > 2 ? ' ...' : ''}": usage: ${err instanceof Error ? err.message : String(err)} (astotp pbotp --help in a shell)`);
+    const shown = argv
+      .slice(0, 2)
+      .join(' ')
+      .replace(/[^\x21-\x7e ]/g, '?')
+      .slice(0, 60);
+    syslog(
+      `pam_exec line "${shown}${argv.length > 2 ? ' ...' : ''}": usage: ${err instanceof Error ? err.message : String(err)} (astotp pbotp --help in a shell)`,
+    );
     return PAM_USAGE_EXIT;
   }
   return await run(command, positionals);

@@ -28,7 +28,6 @@ function quiet(rows: boolean[][], side: number, ends: number): boolean[][] {
   return [...Array.from({ length: ends }, blank), ...rows.map((r) => [...edge, ...r, ...edge]), ...Array.from({ length: ends }, blank)];
 }
 
-
 /** Pairs of rows, the last one padded with a light row. */
 function rowPairs(rows: boolean[][]): [boolean[], boolean[]][] {
   const pairs: [boolean[], boolean[]][] = [];
@@ -70,7 +69,14 @@ function utf8(rows: boolean[][]): string {
 // Without colour codes or UTF-8: two characters per module, dark ones drawn,
 // so it reads only where the theme is dark on light.
 function ascii(rows: boolean[][]): string {
-  return rows.map((row) => row.map((dark) => (dark ? '##' : '  ')).join('').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((dark) => (dark ? '##' : '  '))
+        .join('')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** The QR code of `text` in the given style, without a trailing newline; '' for 'none'. */

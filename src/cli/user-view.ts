@@ -64,5 +64,13 @@ export function userView(u: UserRow, lockoutFailures: number, recoveryLeft: numb
 export const LIST_HEADER = ['USER', 'ENABLED', 'LOCKED UNTIL', 'FAILURES', 'RECOVERY', 'LAST SUCCESS', 'CREATED'];
 
 export function listRow(u: UserRow, lockoutFailures: number, recoveryLeft: number): string[] {
-  return [u.id, u.enabled ? 'yes' : 'no', lockCell(u, lockoutFailures), String(u.failures), String(recoveryLeft), timeCell(u.last_success), timeCell(u.created_at)];
+  return [
+    u.id,
+    u.enabled ? 'yes' : 'no',
+    lockCell(u, lockoutFailures),
+    String(u.failures),
+    String(recoveryLeft),
+    timeCell(u.last_success),
+    timeCell(u.created_at),
+  ];
 }

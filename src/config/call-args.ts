@@ -28,13 +28,16 @@ export function applyCallArguments(s: Settings, args: readonly string[]): Settin
   args.forEach((arg, i) => {
     if (arg === '' && i === args.length - 1) return; // AGI(otp/astotp,) and agi://h/otp? leave one empty argument
     const eq = arg.indexOf('=');
-    if (eq < 1) throw new SettingsError(`argument ${i + 1} is not of the form key=value (known: profile=NAME first, user=DIGITS or user=callerid)`);
+    if (eq < 1)
+      throw new SettingsError(`argument ${i + 1} is not of the form key=value (known: profile=NAME first, user=DIGITS or user=callerid)`);
     const key = arg.slice(0, eq).trim().toLowerCase();
     const value = arg.slice(eq + 1).trim();
-    if (seen.has(key)) throw new SettingsError(`argument ${key}= is given twice; a repeated argument is refused, since caller data may have added it`);
+    if (seen.has(key))
+      throw new SettingsError(`argument ${key}= is given twice; a repeated argument is refused, since caller data may have added it`);
     seen.add(key);
     if (key === 'profile') {
-      if (i !== 0) throw new SettingsError('profile= must be the first argument (anything later may have come from interpolated caller data)');
+      if (i !== 0)
+        throw new SettingsError('profile= must be the first argument (anything later may have come from interpolated caller data)');
       out = applyProfile(out, profileNamed(s, value));
     } else if (key === 'user') {
       out = { ...out, user: userArgument(value) };
@@ -54,7 +57,9 @@ function profileNamed(s: Settings, name: string): Profile {
   const p = s.profiles.get(name.toLowerCase());
   if (!p) {
     const known = [...s.profiles.keys()];
-    throw new SettingsError(`no profile ${shown(name)} in astotp.conf (${known.length ? `known: ${known.join(', ')}` : 'none is defined; add a [NAME] section with type = profile'})`);
+    throw new SettingsError(
+      `no profile ${shown(name)} in astotp.conf (${known.length ? `known: ${known.join(', ')}` : 'none is defined; add a [NAME] section with type = profile'})`,
+    );
   }
   return p;
 }

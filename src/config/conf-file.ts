@@ -32,7 +32,10 @@ export function parseConf(text: string, path = '<config>'): ConfFile {
     if (header) {
       const name = header[1]!.trim().toLowerCase();
       // Asterisk's templates, [name](!) and [name](base), would be read as plain sections: a profile silently missing its base's settings.
-      if (header[2]) problems.push(`${path}:${i + 1}: [${name}]${header[2].slice(0, 32)}: templates and inheritance are not supported; write each section in full`);
+      if (header[2])
+        problems.push(
+          `${path}:${i + 1}: [${name}]${header[2].slice(0, 32)}: templates and inheritance are not supported; write each section in full`,
+        );
       current = sections.get(name) ?? new Map();
       sections.set(name, current);
       if (!sectionLines.has(name)) sectionLines.set(name, i + 1);

@@ -118,7 +118,8 @@ function oneOf<T extends string>(...allowed: T[]) {
 }
 
 function soundPath(v: string): string {
-  if (!/^[A-Za-z0-9_\-/]{1,64}$/.test(v) || v.split('/').includes('..')) throw new SettingsError('expected a relative directory name of letters, digits, - _ /');
+  if (!/^[A-Za-z0-9_\-/]{1,64}$/.test(v) || v.split('/').includes('..'))
+    throw new SettingsError('expected a relative directory name of letters, digits, - _ /');
   return v.replace(/\/+$/, '');
 }
 
@@ -227,7 +228,20 @@ const CONF_KEYS: Record<string, Setter> = {
  * can hand a guesser more tries at a user than another one does.
  */
 const PROFILE_KEYS: Record<string, Setter> = {
-  ...pick(CONF_KEYS, 'tries', 'timeout', 'id_timeout', 'pin_timeout', 'code_timeout', 'id_max_digits', 'pin_max_digits', 'ask_pin', 'answer', 'sounds', 'mode'),
+  ...pick(
+    CONF_KEYS,
+    'tries',
+    'timeout',
+    'id_timeout',
+    'pin_timeout',
+    'code_timeout',
+    'id_max_digits',
+    'pin_max_digits',
+    'ask_pin',
+    'answer',
+    'sounds',
+    'mode',
+  ),
   ...pick(CONF_KEYS, 'pbotp_group', 'pbotp_digits', 'pbotp_url', 'pbotp_timeout'),
   user: (s, v) => (s.user = userSource(v)),
 };
@@ -272,7 +286,11 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): Settings {
     dbInsecureTls: false,
     dbPoolSize: 10,
     // A host name Node reports may hold anything; the audit column must not.
-    pbxName: hostname().replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64) || 'pbx',
+    pbxName:
+      hostname()
+        .replace(/[^A-Za-z0-9._-]/g, '-')
+        .replace(/^[^A-Za-z0-9]+/, '')
+        .slice(0, 64) || 'pbx',
     clockSource: null,
   };
 }
@@ -342,7 +360,9 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
   // The key file sits next to whichever database won, unless one was named.
   const namedKey = opts.keyFile || env.ASTOTP_KEY || keyFromConf;
   if (!namedKey && isPostgresUrl(s.db)) {
-    throw new SettingsError(`db is a PostgreSQL URL, so key_file must be set (astotp.conf, --key or ASTOTP_KEY): every PBX sharing the database needs a copy of the same key file, and its directory's owner is the user astotp runs as`);
+    throw new SettingsError(
+      `db is a PostgreSQL URL, so key_file must be set (astotp.conf, --key or ASTOTP_KEY): every PBX sharing the database needs a copy of the same key file, and its directory's owner is the user astotp runs as`,
+    );
   }
   s.keyFile = namedKey || defaultKeyPath(s.db);
   return s;
@@ -352,9 +372,16 @@ const PROFILE_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
 function readProfile(name: string, section: ConfSection, at: string, file: string): Profile {
   const type = section.get('type');
-  if (type === undefined) throw new SettingsError(`${at}: [${name}]: unknown section (a call profile says type = profile; settings for every call go in [general])`);
-  if (type.value.toLowerCase() !== 'profile') throw new SettingsError(`${file}:${type.line}: [${name}]: type = ${type.value.slice(0, 32)} is not known (expected type = profile)`);
-  if (!PROFILE_NAME.test(name)) throw new SettingsError(`${at}: [${name}]: a profile name is 1 to 32 lower-case letters, digits, - and _, starting with a letter or digit`);
+  if (type === undefined)
+    throw new SettingsError(
+      `${at}: [${name}]: unknown section (a call profile says type = profile; settings for every call go in [general])`,
+    );
+  if (type.value.toLowerCase() !== 'profile')
+    throw new SettingsError(`${file}:${type.line}: [${name}]: type = ${type.value.slice(0, 32)} is not known (expected type = profile)`);
+  if (!PROFILE_NAME.test(name))
+    throw new SettingsError(
+      `${at}: [${name}]: a profile name is 1 to 32 lower-case letters, digits, - and _, starting with a letter or digit`,
+    );
   const entries = [...section].filter(([key]) => key !== 'type').map(([key, e]) => [key, e.value, `${file}:${e.line}: [${name}]`] as const);
   return { name, entries };
 }

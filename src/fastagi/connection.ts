@@ -143,7 +143,6 @@ export async function refuseBusy(c: OpenConnection, ctx: ConnectionContext, limi
   }
 }
 
-
 function prepare(socket: Socket): string {
   // Commands are single short lines, each waiting for its answer: Nagle's
   // algorithm would only add delay.

@@ -20,14 +20,22 @@ export interface FastAgiRequest {
 export function readRequest(info: AgiEnvironment): FastAgiRequest {
   const raw = info.env['agi_network_script'];
   if (raw === undefined) {
-    return { script: null, served: false, args: info.args, problem: `no script path in the request (dialplan: AGI(agi://HOST/${SERVED_SCRIPTS[0]}))` };
+    return {
+      script: null,
+      served: false,
+      args: info.args,
+      problem: `no script path in the request (dialplan: AGI(agi://HOST/${SERVED_SCRIPTS[0]}))`,
+    };
   }
   const q = raw.indexOf('?');
   const script = (q < 0 ? raw : raw.slice(0, q)).replace(/^\/+|\/+$/g, '');
   const query = q < 0 ? '' : raw.slice(q + 1);
   let queryArgs: string[];
   try {
-    queryArgs = query.split('&').filter((p) => p !== '').map(decodeURIComponent);
+    queryArgs = query
+      .split('&')
+      .filter((p) => p !== '')
+      .map(decodeURIComponent);
   } catch {
     return { script, served: false, args: info.args, problem: 'the query string of the request is not valid percent-encoding' };
   }

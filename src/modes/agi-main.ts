@@ -36,7 +36,10 @@ export async function agiMain(argv: readonly string[]): Promise<void> {
     const { runCall } = await import('../call/run-call.js');
     const outcome = headerMatchesArgv(channel.info.args, argv)
       ? await runCall(channel, { source: 'agi' })
-      : await report(channel, refusal('refused: the AGI header names other arguments than the command line (a caller ID with a line break?)'));
+      : await report(
+          channel,
+          refusal('refused: the AGI header names other arguments than the command line (a caller ID with a line break?)'),
+        );
     if (outcome.error) process.stderr.write(`astotp: ${outcome.error}\n`);
   } catch (err) {
     // Only the first SET VARIABLE gets here (runCall reports its own troubles), or

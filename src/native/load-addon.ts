@@ -66,7 +66,9 @@ function cachedCopy(addon: { bytes(): Uint8Array; size: number; digest: string }
       problems.push(`${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
   }
-  throw new AddonError(`cannot write the SQLite addon to a private cache directory (${problems.join('; ')}); set ASTOTP_CACHE_DIR to a directory only this user can write`);
+  throw new AddonError(
+    `cannot write the SQLite addon to a private cache directory (${problems.join('; ')}); set ASTOTP_CACHE_DIR to a directory only this user can write`,
+  );
 }
 
 function matches(file: string, size: number, digest: string): boolean {

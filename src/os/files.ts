@@ -9,7 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 
 /** The calls this module makes, injectable so a test can watch their order and make them fail. */
-export type FileSystem = Pick<typeof nodeFs, 'openSync' | 'writeSync' | 'fsyncSync' | 'closeSync' | 'linkSync' | 'renameSync' | 'unlinkSync'>;
+export type FileSystem = Pick<
+  typeof nodeFs,
+  'openSync' | 'writeSync' | 'fsyncSync' | 'closeSync' | 'linkSync' | 'renameSync' | 'unlinkSync'
+>;
 
 export interface WriteOptions {
   /** Permission bits of the new file (the umask still applies). Default 0600. */

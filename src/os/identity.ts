@@ -31,7 +31,10 @@ export function actAsDatabaseOwner(dbPath: string, loadNativeCode: () => void): 
     return { switchedTo: null, warning: `directory ${dir} does not exist; create it owned by the user Asterisk runs as` };
   }
   if (st.uid === 0) {
-    return { switchedTo: null, warning: `${dir} is owned by root, so files created there belong to root; Asterisk can use them only if it runs as root` };
+    return {
+      switchedTo: null,
+      warning: `${dir} is owned by root, so files created there belong to root; Asterisk can use them only if it runs as root`,
+    };
   }
   const name = nameOf(st.uid);
   try {
@@ -87,7 +90,8 @@ export function dropRootForGood(dbPath: string, loadNativeCode: () => void): { u
   const dir = dirname(dbPath);
   const st = statSync(dir, { throwIfNoEntry: false });
   if (!st) return { uid, warning: `directory ${dir} does not exist; serving as root` };
-  if (st.uid === 0) return { uid, warning: `${dir} is owned by root, so the server keeps running as root; give it to the user Asterisk runs as` };
+  if (st.uid === 0)
+    return { uid, warning: `${dir} is owned by root, so the server keeps running as root; give it to the user Asterisk runs as` };
   try {
     loadNativeCode();
   } catch {

@@ -16,7 +16,10 @@ const LIMIT = 1n << 256n;
 export class ChallengeDigitsError extends PbotpInputError {
   override name = 'ChallengeDigitsError';
   /** 1-based numbers of the groups found wrong; empty when no single group is to blame. */
-  constructor(message: string, readonly groups: number[] = []) {
+  constructor(
+    message: string,
+    readonly groups: number[] = [],
+  ) {
     super(message);
   }
 }

@@ -3,7 +3,15 @@
 // hostile: bounded URL, strict decoding, escaped output, no caching.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { parseChallenge } from '../pbotp/challenge-text.js';
-import { CODE_DIGITS_DEFAULT, PHRASE_WORDS_DEFAULT, checkCodeDigits, checkPhraseWords, groupCode, toCode, toPhrase } from '../pbotp/encode.js';
+import {
+  CODE_DIGITS_DEFAULT,
+  PHRASE_WORDS_DEFAULT,
+  checkCodeDigits,
+  checkPhraseWords,
+  groupCode,
+  toCode,
+  toPhrase,
+} from '../pbotp/encode.js';
 import { PbotpInputError } from '../pbotp/errors.js';
 import { formatKey, publicKeyOf } from '../pbotp/keys.js';
 import { checkLogin, loginData, type LoginFields } from '../pbotp/login.js';
@@ -80,7 +88,11 @@ export function createPbotpServer(opts: PbotpServerOptions): Server {
   function answer(res: ServerResponse, segments: string[], remote: string): void {
     let login: LoginFields;
     try {
-      const [group, host, user] = segments.slice(0, 3).map((s, i) => decodeSegment(s, ['group', 'host', 'user'][i]!)) as [string, string, string];
+      const [group, host, user] = segments.slice(0, 3).map((s, i) => decodeSegment(s, ['group', 'host', 'user'][i]!)) as [
+        string,
+        string,
+        string,
+      ];
       login = { group, host, user };
       checkLogin(login);
     } catch (err) {

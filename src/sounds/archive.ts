@@ -21,7 +21,8 @@ export function readSoundsArchive(file: string): SoundSet {
   for (let off = 0; off + BLOCK <= tar.length; ) {
     const header = tar.subarray(off, off + BLOCK);
     if (header.every((b) => b === 0)) break; // end of archive
-    if (header.toString('latin1', 257, 262) !== 'ustar') throw new Error(`${file} is not a sounds archive (no ustar header at byte ${off})`);
+    if (header.toString('latin1', 257, 262) !== 'ustar')
+      throw new Error(`${file} is not a sounds archive (no ustar header at byte ${off})`);
     const field = (start: number, len: number): string => header.toString('utf8', start, start + len).replace(/\0.*$/s, '');
     const size = Number.parseInt(field(124, 12).trim() || '0', 8);
     const type = field(156, 1) || '0';

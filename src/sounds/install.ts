@@ -89,9 +89,7 @@ export function installSounds(targetDir: string, source: ReadonlyMap<string, Uin
 
 /** Which prompts have a file in none of the formats in dir (symlinks to files count). */
 export function soundsInstalled(dir: string): { missing: string[] } {
-  const missing = PROMPT_NAMES.filter(
-    (name) => !SOUND_FORMATS.some((ext) => statOrUndefined(join(dir, `${name}.${ext}`))?.isFile()),
-  );
+  const missing = PROMPT_NAMES.filter((name) => !SOUND_FORMATS.some((ext) => statOrUndefined(join(dir, `${name}.${ext}`))?.isFile()));
   return { missing };
 }
 

@@ -20,7 +20,11 @@ export class StoreError extends Error {
 
 /** The one sentence for a lock held too long, wherever it is noticed. */
 export function busyError(name: string, timeoutMs: number, cause?: unknown): StoreError {
-  return new StoreError(`database ${name} is busy: another process has held a lock longer than db_timeout (${timeoutMs / 1000} s)`, 'busy', { cause });
+  return new StoreError(
+    `database ${name} is busy: another process has held a lock longer than db_timeout (${timeoutMs / 1000} s)`,
+    'busy',
+    { cause },
+  );
 }
 
 /** db_timeout's default, for callers without settings. */

@@ -25,5 +25,7 @@ export const COMPATIBLE_META_KEY = 'oldest_compatible_schema';
 export function refuseIfIncompatible(name: string, found: number, compatible: string | undefined): void {
   const oldest = compatible !== undefined && /^\d+$/.test(compatible) ? Number(compatible) : found;
   if (oldest <= SCHEMA_VERSION) return;
-  throw new StoreError(`database ${name} has schema version ${found}, which needs astotp for schema ${oldest} or newer (this one has ${SCHEMA_VERSION}); install a newer astotp`);
+  throw new StoreError(
+    `database ${name} has schema version ${found}, which needs astotp for schema ${oldest} or newer (this one has ${SCHEMA_VERSION}); install a newer astotp`,
+  );
 }

@@ -172,7 +172,21 @@ export interface TransferCounts {
  * The columns a whole-row copy (TransferTable) reads and writes, the same on
  * every adapter: a column added to a table is added here once.
  */
-export const USER_COLUMNS: readonly (keyof UserRow)[] = ['id', 'pin_hash', 'secret_box', 'algorithm', 'digits', 'period', 'enabled', 'failures', 'locked_until', 'last_step', 'last_success', 'created_at', 'updated_at'];
+export const USER_COLUMNS: readonly (keyof UserRow)[] = [
+  'id',
+  'pin_hash',
+  'secret_box',
+  'algorithm',
+  'digits',
+  'period',
+  'enabled',
+  'failures',
+  'locked_until',
+  'last_step',
+  'last_success',
+  'created_at',
+  'updated_at',
+];
 export const RECOVERY_CODE_COLUMNS: readonly (keyof RecoveryCodeRow)[] = ['user_id', 'hash', 'used_at', 'created_at'];
 export const THROTTLE_COLUMNS: readonly (keyof ThrottleRow)[] = ['id', 'failures', 'locked_until', 'updated_at'];
 

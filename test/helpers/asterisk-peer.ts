@@ -139,14 +139,53 @@ const AST_DIRS: Record<string, string> = {
 
 /** Every AGI command Asterisk knows; anything else on stdout is a stray line. */
 const AGI_COMMANDS = [
-  'ANSWER', 'ASYNCAGI BREAK', 'CHANNEL STATUS', 'CONTROL STREAM FILE', 'DATABASE DEL', 'DATABASE DELTREE',
-  'DATABASE GET', 'DATABASE PUT', 'EXEC', 'GET DATA', 'GET FULL VARIABLE', 'GET OPTION', 'GET VARIABLE',
-  'GOSUB', 'HANGUP', 'NOOP', 'RECEIVE CHAR', 'RECEIVE TEXT', 'RECORD FILE', 'SAY ALPHA', 'SAY DATE',
-  'SAY DATETIME', 'SAY DIGITS', 'SAY NUMBER', 'SAY PHONETIC', 'SAY TIME', 'SEND IMAGE', 'SEND TEXT',
-  'SET AUTOHANGUP', 'SET CALLERID', 'SET CONTEXT', 'SET EXTENSION', 'SET MUSIC', 'SET PRIORITY',
-  'SET VARIABLE', 'SPEECH ACTIVATE GRAMMAR', 'SPEECH CREATE', 'SPEECH DEACTIVATE GRAMMAR', 'SPEECH DESTROY',
-  'SPEECH LOAD GRAMMAR', 'SPEECH RECOGNIZE', 'SPEECH SET', 'SPEECH UNLOAD GRAMMAR', 'STREAM FILE',
-  'TDD MODE', 'VERBOSE', 'WAIT FOR DIGIT',
+  'ANSWER',
+  'ASYNCAGI BREAK',
+  'CHANNEL STATUS',
+  'CONTROL STREAM FILE',
+  'DATABASE DEL',
+  'DATABASE DELTREE',
+  'DATABASE GET',
+  'DATABASE PUT',
+  'EXEC',
+  'GET DATA',
+  'GET FULL VARIABLE',
+  'GET OPTION',
+  'GET VARIABLE',
+  'GOSUB',
+  'HANGUP',
+  'NOOP',
+  'RECEIVE CHAR',
+  'RECEIVE TEXT',
+  'RECORD FILE',
+  'SAY ALPHA',
+  'SAY DATE',
+  'SAY DATETIME',
+  'SAY DIGITS',
+  'SAY NUMBER',
+  'SAY PHONETIC',
+  'SAY TIME',
+  'SEND IMAGE',
+  'SEND TEXT',
+  'SET AUTOHANGUP',
+  'SET CALLERID',
+  'SET CONTEXT',
+  'SET EXTENSION',
+  'SET MUSIC',
+  'SET PRIORITY',
+  'SET VARIABLE',
+  'SPEECH ACTIVATE GRAMMAR',
+  'SPEECH CREATE',
+  'SPEECH DEACTIVATE GRAMMAR',
+  'SPEECH DESTROY',
+  'SPEECH LOAD GRAMMAR',
+  'SPEECH RECOGNIZE',
+  'SPEECH SET',
+  'SPEECH UNLOAD GRAMMAR',
+  'STREAM FILE',
+  'TDD MODE',
+  'VERBOSE',
+  'WAIT FOR DIGIT',
 ];
 
 /** Argument counts (words included) Asterisk accepts before answering 520. */
@@ -242,7 +281,9 @@ function header(args: string[], overrides: Record<string, string>): string {
   // Asterisk writes the arguments last (FastAGI's agi_network lines come first, but order among the others does not matter here).
   Object.assign(values, overrides);
   args.forEach((arg, i) => (values[`agi_arg_${i + 1}`] = arg));
-  return `${Object.entries(values).map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n`;
+  return `${Object.entries(values)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\n')}\n\n`;
 }
 
 /** Runs one call against the program and resolves when it exits. */
@@ -254,19 +295,37 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
   let rawReply = options.rawReply;
   const mediaDelay = options.replyDelayMs ?? 20;
   const timeoutMs = options.timeoutMs ?? 15000;
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: join(astDir, AST_DIRS.AST_VAR_DIR as string), ...makeAstDirs(astDir), ...options.env };
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: join(astDir, AST_DIRS.AST_VAR_DIR as string),
+    ...makeAstDirs(astDir),
+    ...options.env,
+  };
 
   const result: CallResult = {
-    variables: {}, setLog: [], commands: [], prompts: [], verbose: [], said: [], texts: [], stderr: '',
-    exitCode: null, signal: null, deadCommands: [], violations: [], astDir,
+    variables: {},
+    setLog: [],
+    commands: [],
+    prompts: [],
+    verbose: [],
+    said: [],
+    texts: [],
+    stderr: '',
+    exitCode: null,
+    signal: null,
+    deadCommands: [],
+    violations: [],
+    astDir,
   };
-  const child: PeerLink = options.connect?.() ?? spawn(options.command ?? process.execPath, [...(options.commandArgs ?? [BUNDLE_PATH]), ...args], {
-    cwd: options.cwd ?? astDir,
-    env,
-    ...(options.uid !== undefined ? { uid: options.uid } : {}),
-    ...(options.gid !== undefined ? { gid: options.gid } : {}),
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child: PeerLink =
+    options.connect?.() ??
+    spawn(options.command ?? process.execPath, [...(options.commandArgs ?? [BUNDLE_PATH]), ...args], {
+      cwd: options.cwd ?? astDir,
+      env,
+      ...(options.uid !== undefined ? { uid: options.uid } : {}),
+      ...(options.gid !== undefined ? { gid: options.gid } : {}),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
 
   let dead = false;
   let stdinClosed = false;
@@ -510,10 +569,12 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
   return new Promise<CallResult>((resolvePromise, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(
-        `asterisk-peer: the AGI program did not exit within ${timeoutMs} ms\n` +
-        `commands: ${JSON.stringify(result.commands)}\nstderr: ${result.stderr}`,
-      ));
+      reject(
+        new Error(
+          `asterisk-peer: the AGI program did not exit within ${timeoutMs} ms\n` +
+            `commands: ${JSON.stringify(result.commands)}\nstderr: ${result.stderr}`,
+        ),
+      );
     }, timeoutMs);
     child.on('error', (error) => {
       clearTimeout(timer);

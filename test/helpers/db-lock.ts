@@ -29,7 +29,9 @@ export class DbLock {
     let err = '';
     child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
     return new Promise((resolve, reject) => {
-      child.stdout.setEncoding('utf8').once('data', (c: string) => (c.startsWith('held') ? resolve(new DbLock(child)) : reject(new Error(c))));
+      child.stdout
+        .setEncoding('utf8')
+        .once('data', (c: string) => (c.startsWith('held') ? resolve(new DbLock(child)) : reject(new Error(c))));
       child.once('close', (code) => reject(new Error(`lock holder exited with ${code}: ${err}`)));
     });
   }

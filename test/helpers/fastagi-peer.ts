@@ -114,7 +114,13 @@ export class RawPeer {
    * `then` follows the header's empty line in the same write.
    */
   sendHeader(padBytes = 0, then = ''): void {
-    const lines = ['agi_network: yes', 'agi_network_script: otp', 'agi_request: agi://127.0.0.1/otp', 'agi_channel: PJSIP/1001-00000009', 'agi_uniqueid: 1700000000.9'];
+    const lines = [
+      'agi_network: yes',
+      'agi_network_script: otp',
+      'agi_request: agi://127.0.0.1/otp',
+      'agi_channel: PJSIP/1001-00000009',
+      'agi_uniqueid: 1700000000.9',
+    ];
     for (let i = 0; i * 1000 < padBytes; i++) lines.push(`agi_pad_${i}: ${'x'.repeat(1000)}`);
     this.socket.write(`${lines.join('\n')}\n\n${then}`);
   }

@@ -30,7 +30,10 @@ export function probedBundle(bundle = BUNDLE_PATH): { path: string; allModules: 
   // The copy answers for dist/astotp only while both hold the same modules.
   const probed = new Set(modulesOf(path));
   const differ = [...allModules.filter((m) => !probed.delete(m)), ...probed];
-  if (differ.length) throw new Error(`module-probe: the probe build and ${bundle} hold different modules (${differ.join(', ')}); rebuild with node build.mjs`);
+  if (differ.length)
+    throw new Error(
+      `module-probe: the probe build and ${bundle} hold different modules (${differ.join(', ')}); rebuild with node build.mjs`,
+    );
   return { path, allModules };
 }
 

@@ -94,7 +94,8 @@ export function startLogin(service: string, user: string, operations = ['authent
         if (m) return m;
         // Nothing more comes before an answer once the verify step asks for it.
         // (The challenge's own text names the prompt in quotes.)
-        if (closed || /Password: (?!")/.test(shown)) throw new Error(`${pattern} did not appear before the prompt; the login showed:\n${shown}`);
+        if (closed || /Password: (?!")/.test(shown))
+          throw new Error(`${pattern} did not appear before the prompt; the login showed:\n${shown}`);
         await new Promise<void>((resolve) => waiters.push(resolve));
       }
     },

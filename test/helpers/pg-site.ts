@@ -50,7 +50,12 @@ export async function freshDatabase(server: PostgresServer, name: string): Promi
 }
 
 /** SQL as the superuser over the socket, in the database `url` names: for assertions. */
-export async function queryDatabase<R extends pg.QueryResultRow>(server: PostgresServer, url: string, sql: string, params: unknown[] = []): Promise<R[]> {
+export async function queryDatabase<R extends pg.QueryResultRow>(
+  server: PostgresServer,
+  url: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<R[]> {
   const client = new pg.Client({ host: server.socketDir, port: server.port, user: 'postgres', database: new URL(url).pathname.slice(1) });
   await client.connect();
   try {

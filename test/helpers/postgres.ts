@@ -16,7 +16,19 @@
 // then, as with every other test's temp dir.
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -172,8 +184,16 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   own(socketDir);
   const dataDir = join(root, 'data');
   const [cmd, args] = asServer(join(bin, 'initdb'), [
-    '-D', dataDir, '-U', SUPERUSER, '--no-locale', '-E', 'UTF8', '--no-sync',
-    '--auth-local=trust', '--auth-host=scram-sha-256',
+    '-D',
+    dataDir,
+    '-U',
+    SUPERUSER,
+    '--no-locale',
+    '-E',
+    'UTF8',
+    '--no-sync',
+    '--auth-local=trust',
+    '--auth-host=scram-sha-256',
   ]);
   await run(cmd, args, { env: { ...process.env, LC_ALL: 'C' } });
 

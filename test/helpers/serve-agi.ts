@@ -21,7 +21,10 @@ export class AgiServer {
 
   /** Starts the server and resolves once it says where it listens. */
   static start(env: Record<string, string>, args: string[] = [], bundle = BUNDLE_PATH): Promise<AgiServer> {
-    const child = spawn(process.execPath, [bundle, 'serve-agi', '--listen', '127.0.0.1:0', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bundle, 'serve-agi', '--listen', '127.0.0.1:0', ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let log = '';
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));

@@ -34,25 +34,42 @@ export class Site {
 
   /** Environment of an admin shell on this PBX. */
   get env(): Record<string, string> {
-    return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: this.varDir, ASTOTP_DB: this.db, ASTOTP_CONF: join(this.confDir, 'astotp.conf') };
+    return {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: this.varDir,
+      ASTOTP_DB: this.db,
+      ASTOTP_CONF: join(this.confDir, 'astotp.conf'),
+    };
   }
 
   /** [general], then one [NAME] section with type = profile per entry of `profiles`. */
   config(general: Record<string, string | number>, profiles: Record<string, Record<string, string | number>> = {}): void {
-    const lines = (entries: Record<string, string | number>) => Object.entries(entries).map(([k, v]) => `${k} = ${v}\n`).join('');
+    const lines = (entries: Record<string, string | number>) =>
+      Object.entries(entries)
+        .map(([k, v]) => `${k} = ${v}\n`)
+        .join('');
     const sections = Object.entries(profiles).map(([name, p]) => `[${name}]\ntype = profile\n${lines(p)}`);
     writeFileSync(join(this.confDir, 'astotp.conf'), `; written by a test\n[general]\n${lines(general)}${sections.join('')}`);
   }
 
   /** `env` adds to the admin shell's environment, e.g. { TZ: ... }. */
   cli(args: string[], input = '', env: Record<string, string> = {}): CliResult {
-    const r = spawnSync(process.execPath, [BUNDLE_PATH, ...args], { env: { ...this.env, ...env }, input, encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, [BUNDLE_PATH, ...args], {
+      env: { ...this.env, ...env },
+      input,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
   /** Like cli, without blocking this process: for commands that talk to a server the test runs. */
   cliAsync(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-    const child = spawn(process.execPath, [BUNDLE_PATH, ...args], { env: { ...this.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+    const child = spawn(process.execPath, [BUNDLE_PATH, ...args], {
+      env: { ...this.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 30_000,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -64,7 +81,10 @@ export class Site {
   }
 
   enroll(user: string, pin: string | null, secret = SECRET, extra: string[] = []): void {
-    const r = this.cli(['enroll', user, '--secret', secret, '--no-confirm', '--qr', 'none', ...(pin === null ? ['--no-pin'] : []), ...extra], pin === null ? '' : `${pin}\n`);
+    const r = this.cli(
+      ['enroll', user, '--secret', secret, '--no-confirm', '--qr', 'none', ...(pin === null ? ['--no-pin'] : []), ...extra],
+      pin === null ? '' : `${pin}\n`,
+    );
     if (r.status !== 0) throw new Error(`enroll ${user} failed (${r.status}): ${r.stderr}`);
   }
 

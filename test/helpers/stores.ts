@@ -66,7 +66,11 @@ export function describeStores(name: string, fn: (open: OpenStore, site: StoreSi
     };
     const open: OpenStore = async (opts = {}) => {
       const url = opts.at ?? (await emptyDatabase());
-      const store = await openStore(url, { create: opts.create ?? true, poolSize: opts.poolSize ?? 1, timeoutMs: opts.timeoutMs ?? TEST_TIMEOUT_MS });
+      const store = await openStore(url, {
+        create: opts.create ?? true,
+        poolSize: opts.poolSize ?? 1,
+        timeoutMs: opts.timeoutMs ?? TEST_TIMEOUT_MS,
+      });
       return opened.add(store, url);
     };
     fn(open, { location: opened.location, emptyDatabase });

@@ -25,7 +25,10 @@ export function beforeTempRemoval(end: () => unknown): void {
 
 export async function removeTempDirs(): Promise<void> {
   const failed: unknown[] = [];
-  for (const end of firsts.splice(0)) await Promise.resolve().then(end).catch((e: unknown) => failed.push(e));
+  for (const end of firsts.splice(0))
+    await Promise.resolve()
+      .then(end)
+      .catch((e: unknown) => failed.push(e));
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
   if (failed.length > 0) throw failed[0];
 }

@@ -72,7 +72,15 @@ export function screenOf(output: string, cols = 80, rows = 24): Screen {
     }
   }
   const shown = rows === Infinity ? lines : lines.slice(-rows);
-  return { cells: shown, text: shown.map((l) => l.map((c) => c.ch).join('').trimEnd()) };
+  return {
+    cells: shown,
+    text: shown.map((l) =>
+      l
+        .map((c) => c.ch)
+        .join('')
+        .trimEnd(),
+    ),
+  };
 }
 
 function sgr(params: string, fg: Colour, bg: Colour): [Colour, Colour] {

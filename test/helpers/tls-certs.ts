@@ -19,10 +19,21 @@ export interface CertFiles {
 export async function makeCa(dir: string, name: string): Promise<CertFiles> {
   const files = { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
   await run('openssl', [
-    'req', '-x509', ...EC_KEY, '-days', '2', '-subj', `/CN=${name}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE',
-    '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-    '-keyout', files.key, '-out', files.cert,
+    'req',
+    '-x509',
+    ...EC_KEY,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${name}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+    '-keyout',
+    files.key,
+    '-out',
+    files.cert,
   ]);
   return files;
 }
@@ -37,11 +48,27 @@ export async function makeServerCert(ca: CertFiles, dir: string, name: string, h
   const csr = join(dir, `${name}.csr`);
   const ext = join(dir, `${name}.ext`);
   const san = [...hosts.dns.map((h) => `DNS:${h}`), ...hosts.ip.map((h) => `IP:${h}`)].join(',');
-  writeFileSync(ext, `subjectAltName=${san}\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`);
+  writeFileSync(
+    ext,
+    `subjectAltName=${san}\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`,
+  );
   await run('openssl', ['req', '-new', ...EC_KEY, '-subj', `/CN=${hosts.dns[0] ?? name}`, '-keyout', files.key, '-out', csr]);
   await run('openssl', [
-    'x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial',
-    '-days', '2', '-extfile', ext, '-out', files.cert,
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    ca.cert,
+    '-CAkey',
+    ca.key,
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    ext,
+    '-out',
+    files.cert,
   ]);
   return files;
 }

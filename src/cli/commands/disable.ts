@@ -14,7 +14,8 @@ The secret, PIN and audit log are kept; astotp enable USER undoes it.
 
   async run(ctx) {
     return withUser(ctx, {}, async ({ store, settings, user }) => {
-      if (!(await adminChange(store, 'disable', user.id, settings.pbxName, (t) => t.users.setEnabled(user.id, false)))) throw new CliFailure(`user ${user.id} was removed meanwhile`);
+      if (!(await adminChange(store, 'disable', user.id, settings.pbxName, (t) => t.users.setEnabled(user.id, false))))
+        throw new CliFailure(`user ${user.id} was removed meanwhile`);
       return done(ctx, `User ${user.id} disabled.`, { user: user.id, enabled: false });
     });
   },

@@ -46,7 +46,8 @@ as root or as the Asterisk user. Exits 1 if any check fails.
     // leaves root-owned -wal/-shm files behind.
     const owner = actAsDatabaseOwner(ownerAnchor(settings), preloadSqliteAddon);
     if (owner.warning) checks.push(warn('identity', owner.warning));
-    else if (owner.switchedTo) checks.push(pass('identity', `checking as ${owner.switchedTo.name}, the owner of ${dirname(ownerAnchor(settings))}`));
+    else if (owner.switchedTo)
+      checks.push(pass('identity', `checking as ${owner.switchedTo.name}, the owner of ${dirname(ownerAnchor(settings))}`));
     checks.push(...checkNode());
     checks.push(...(await checkDatabaseAndKey(settings)));
     checks.push(...checkOwnership(settings, asteriskVarDir(ctx.env)));
@@ -62,7 +63,9 @@ as root or as the Asterisk user. Exits 1 if any check fails.
     if (ctx.globals.json) ctx.out(json({ ok: failed === 0, checks }));
     else {
       for (const c of checks) ctx.out(`${c.status}  ${c.check}: ${c.message}`);
-      ctx.out(`${failed ? `${failed} failed` : 'All essential checks passed'}${warned ? `, ${warned} warning${warned === 1 ? '' : 's'}` : ''}.`);
+      ctx.out(
+        `${failed ? `${failed} failed` : 'All essential checks passed'}${warned ? `, ${warned} warning${warned === 1 ? '' : 's'}` : ''}.`,
+      );
     }
     return failed ? 1 : 0;
   },

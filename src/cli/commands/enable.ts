@@ -13,7 +13,8 @@ Enables USER again after astotp disable.
 
   async run(ctx) {
     return withUser(ctx, {}, async ({ store, settings, user }) => {
-      if (!(await adminChange(store, 'enable', user.id, settings.pbxName, (t) => t.users.setEnabled(user.id, true)))) throw new CliFailure(`user ${user.id} was removed meanwhile`);
+      if (!(await adminChange(store, 'enable', user.id, settings.pbxName, (t) => t.users.setEnabled(user.id, true))))
+        throw new CliFailure(`user ${user.id} was removed meanwhile`);
       return done(ctx, `User ${user.id} enabled.`, { user: user.id, enabled: true });
     });
   },

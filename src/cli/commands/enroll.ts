@@ -7,7 +7,16 @@ import { recordAdminAction } from '../admin-audit.js';
 import { sealSecret } from '../../auth/secret-box.js';
 import { expectPositionals, flagOption } from '../args.js';
 import type { Command } from '../command.js';
-import { confirmCode, enrolmentOptions, QR_HELP, SECRET_HELP, SECRET_OPTIONS, secretFacts, shorterCodeNote, showSecret } from '../enrollment.js';
+import {
+  confirmCode,
+  enrolmentOptions,
+  QR_HELP,
+  SECRET_HELP,
+  SECRET_OPTIONS,
+  secretFacts,
+  shorterCodeNote,
+  showSecret,
+} from '../enrollment.js';
 import { json } from '../format.js';
 import { printRecoveryCodes, recoveryCountHelp, recoveryCountOption } from '../recovery-codes.js';
 import { CliFailure } from '../errors.js';
@@ -49,7 +58,8 @@ ${recoveryCountHelp('recovery-codes')}
     if (unreachable && !flagOption(ctx.args, 'allow-untypable')) {
       throw new CliFailure(`${unreachable}; nothing was saved (an ID a profile names, user = ${user}, is enrolled with --allow-untypable)`);
     }
-    if (unreachable) ctx.warn(`${unreachable}; only a profile of astotp.conf that names it (user = ${user}) reaches it: AGI(otp/astotp,profile=NAME)`);
+    if (unreachable)
+      ctx.warn(`${unreachable}; only a profile of astotp.conf that names it (user = ${user}) reaches it: AGI(otp/astotp,profile=NAME)`);
     if (shorterCode) ctx.note(shorterCodeNote(user, params.digits, settings));
     const force = flagOption(ctx.args, 'force');
     const recoveryCount = recoveryCountOption(ctx.args, 'recovery-codes');
@@ -69,10 +79,23 @@ ${recoveryCountHelp('recovery-codes')}
       const replaced = await store.exclusive(async (t) => {
         const existed = await t.users.remove(user);
         if (existed && !force) throw new CliFailure(`user ${user} was created by someone else meanwhile; nothing was saved`);
-        await t.users.insert({ id: user, pin_hash: pinHash, secret_box: sealSecret(key.secretKey, user, params.secret), algorithm: params.algorithm, digits: params.digits, period: params.period });
+        await t.users.insert({
+          id: user,
+          pin_hash: pinHash,
+          secret_box: sealSecret(key.secretKey, user, params.secret),
+          algorithm: params.algorithm,
+          digits: params.digits,
+          period: params.period,
+        });
         if (step !== null) await t.users.markStepUsed(user, step);
         await storeRecoveryCodes(t, key.recoveryPepper, user, codes, systemClock());
-        await recordAdminAction(t, 'enroll', user, settings.pbxName, [existed ? 'replaced' : '', pinHash === null ? 'no PIN' : ''].filter(Boolean).join(', '));
+        await recordAdminAction(
+          t,
+          'enroll',
+          user,
+          settings.pbxName,
+          [existed ? 'replaced' : '', pinHash === null ? 'no PIN' : ''].filter(Boolean).join(', '),
+        );
         return existed;
       });
       const done = `${replaced ? 'Replaced' : 'Enrolled'} user ${user}${pin === null ? ' without a PIN: it can pass only through a profile with ask_pin = no (AGI(otp/astotp,profile=NAME))' : ''}.`;

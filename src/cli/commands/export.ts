@@ -46,7 +46,8 @@ Options:
       const users = await store.read((t) => t.users.list());
       const secretOf = (id: string, box: Buffer): string => {
         const s = openSecret(key.secretKey, id, box);
-        if (s === null) throw new CliFailure(`the secret of ${id} does not decrypt with key file ${settings.keyFile}; nothing was exported`);
+        if (s === null)
+          throw new CliFailure(`the secret of ${id} does not decrypt with key file ${settings.keyFile}; nothing was exported`);
         return s;
       };
       const records = users.map((u) => ({ u, secret: reveal ? secretOf(u.id, u.secret_box) : null }));
@@ -60,18 +61,33 @@ Options:
           digits: u.digits,
           period: u.period,
           created: isoTime(u.created_at),
-          ...(secret === null ? {} : { secret, uri: otpauthUri({ secret, algorithm: u.algorithm, digits: u.digits, period: u.period }, issuer, u.id) }),
+          ...(secret === null
+            ? {}
+            : { secret, uri: otpauthUri({ secret, algorithm: u.algorithm, digits: u.digits, period: u.period }, issuer, u.id) }),
         });
         text = `${json(records.map(view))}\n`;
       } else {
-        const line = ({ u, secret }: (typeof records)[number]) => [u.id, '', secret ?? '', u.algorithm, String(u.digits), String(u.period)].map(csvField).join(',');
+        const line = ({ u, secret }: (typeof records)[number]) =>
+          [u.id, '', secret ?? '', u.algorithm, String(u.digits), String(u.period)].map(csvField).join(',');
         text = [CSV_COLUMNS.join(','), ...records.map(line)].map((l) => `${l}\n`).join('');
       }
       // Recorded before a secret leaves: no export of the secrets without its row in the log.
-      if (reveal) await store.exclusive((t) => recordAdminAction(t, 'export', null, settings.pbxName, `secrets of ${users.length} users revealed${out === undefined ? '' : ` to ${out}`}`));
+      if (reveal)
+        await store.exclusive((t) =>
+          recordAdminAction(
+            t,
+            'export',
+            null,
+            settings.pbxName,
+            `secrets of ${users.length} users revealed${out === undefined ? '' : ` to ${out}`}`,
+          ),
+        );
       if (out === undefined) process.stdout.write(text);
       else writeAdminFile(out, text);
-      if (reveal) ctx.warn(`the export holds the TOTP secrets of ${users.length} users in plain text: keep it as safe as the key file, and delete it once imported`);
+      if (reveal)
+        ctx.warn(
+          `the export holds the TOTP secrets of ${users.length} users in plain text: keep it as safe as the key file, and delete it once imported`,
+        );
       if (out !== undefined) ctx.note(`Exported ${users.length} users to ${out} (mode 0600).`);
       return 0;
     } finally {

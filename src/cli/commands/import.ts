@@ -75,7 +75,11 @@ Options:
 
     // Read before root's astotp takes on the database owner's identity: as the admin.
     const sources: ImportSource[] = [];
-    for (const f of csvFiles) sources.push({ name: f === '-' ? 'standard input' : f, text: f === '-' ? await ctx.input.rest(MAX_INPUT_BYTES) : readAdminFile(f, MAX_INPUT_BYTES) });
+    for (const f of csvFiles)
+      sources.push({
+        name: f === '-' ? 'standard input' : f,
+        text: f === '-' ? await ctx.input.rest(MAX_INPUT_BYTES) : readAdminFile(f, MAX_INPUT_BYTES),
+      });
     for (const g of gaFiles) sources.push({ name: g.file, user: g.user, text: readAdminFile(g.file, MAX_INPUT_BYTES) });
     const { users, errors } = planImport(sources, settings, flagOption(ctx.args, 'allow-untypable'));
     refuse(ctx, errors);
@@ -84,7 +88,11 @@ Options:
     const { store, key } = await openForCommand(ctx, true, settings);
     try {
       const existing = new Set((await store.read((t) => t.users.list())).map((u) => u.id));
-      if (!force) refuse(ctx, users.filter((u) => existing.has(u.id)).map((u) => `${u.where}: user ${u.id} exists already (--force replaces it)`));
+      if (!force)
+        refuse(
+          ctx,
+          users.filter((u) => existing.has(u.id)).map((u) => `${u.where}: user ${u.id} exists already (--force replaces it)`),
+        );
 
       const pins = users.filter((u) => u.pin !== null).length;
       if (pins > 0) ctx.note(`Hashing ${pins} PIN${pins === 1 ? '' : 's'} (${threads} threads)...`);
@@ -110,7 +118,8 @@ Options:
         // Read again under the write lock: someone may have enrolled one of them since.
         const present = new Map((await t.users.list()).map((u) => [u.id, u]));
         const clash = users.filter((u) => present.has(u.id));
-        if (clash.length > 0 && !force) throw new CliFailure(`user ${clash[0]!.id} (${clash[0]!.where}) was enrolled meanwhile; nothing was imported`);
+        if (clash.length > 0 && !force)
+          throw new CliFailure(`user ${clash[0]!.id} (${clash[0]!.where}) was enrolled meanwhile; nothing was imported`);
         // A user replaced under the same secret keeps its replay mark: a code it used may still be in its window.
         const rowOf = new Map(rows.map((r) => [r.id, r]));
         for (const u of clash) {
@@ -123,7 +132,13 @@ Options:
         for (const u of users) if (u.scratchCodes.length > 0) await storeRecoveryCodes(t, key.recoveryPepper, u.id, u.scratchCodes, now);
         const ids = new Set(clash.map((u) => u.id));
         const whereOf = new Map(users.map((u) => [u.id, u.where]));
-        await recordAdminActions(t, 'import', users.map((u) => u.id), settings.pbxName, (id) => `${ids.has(id) ? 'replaced, ' : ''}from ${whereOf.get(id)}`);
+        await recordAdminActions(
+          t,
+          'import',
+          users.map((u) => u.id),
+          settings.pbxName,
+          (id) => `${ids.has(id) ? 'replaced, ' : ''}from ${whereOf.get(id)}`,
+        );
         return ids;
       });
 
@@ -137,7 +152,8 @@ Options:
 
 function gaArg(arg: string): { user: string; file: string } {
   const eq = arg.indexOf('=');
-  if (eq <= 0 || eq === arg.length - 1) throw new UsageError('--google-authenticator takes USER=FILE, e.g. 1001=/home/bob/.google_authenticator');
+  if (eq <= 0 || eq === arg.length - 1)
+    throw new UsageError('--google-authenticator takes USER=FILE, e.g. 1001=/home/bob/.google_authenticator');
   return { user: checkUserId(arg.slice(0, eq)), file: arg.slice(eq + 1) };
 }
 
@@ -171,6 +187,13 @@ function report(ctx: Parameters<Command['run']>[0], users: ImportUser[], replace
   }
   ctx.out(summary);
   if (fresh.length === 0) return;
-  ctx.out(`New secrets for ${fresh.length} user${fresh.length === 1 ? '' : 's'}, for their authenticator apps (not shown again; astotp show USER --reveal-secret can):`);
-  ctx.out(table(['USER', 'URI'], fresh.map((u) => [u.id, uri(u)])));
+  ctx.out(
+    `New secrets for ${fresh.length} user${fresh.length === 1 ? '' : 's'}, for their authenticator apps (not shown again; astotp show USER --reveal-secret can):`,
+  );
+  ctx.out(
+    table(
+      ['USER', 'URI'],
+      fresh.map((u) => [u.id, uri(u)]),
+    ),
+  );
 }

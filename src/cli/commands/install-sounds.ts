@@ -47,9 +47,14 @@ Options:
     const langs = asked ?? (given ? [SOUNDS_LANGUAGE] : [...source.set.keys()]);
     const absent = langs.filter((l) => !source.set.has(l));
     if (absent.length > 0) {
-      throw new UsageError(`no prompts for ${absent.join(', ')} in ${source.origin} (it has ${[...source.set.keys()].join(', ')})${source.fallback ? `; give --from ${ARCHIVE_NAME}` : ''}`);
+      throw new UsageError(
+        `no prompts for ${absent.join(', ')} in ${source.origin} (it has ${[...source.set.keys()].join(', ')})${source.fallback ? `; give --from ${ARCHIVE_NAME}` : ''}`,
+      );
     }
-    if (source.fallback) ctx.warn(`no ${ARCHIVE_NAME} next to ${source.origin}: installing only the English GSM prompts astotp carries; --from ${ARCHIVE_NAME} installs every language and format`);
+    if (source.fallback)
+      ctx.warn(
+        `no ${ARCHIVE_NAME} next to ${source.origin}: installing only the English GSM prompts astotp carries; --from ${ARCHIVE_NAME} installs every language and format`,
+      );
 
     const overwrite = flagOption(ctx.args, 'overwrite');
     const root = defaultSoundsRoot(ctx.env);
@@ -63,7 +68,9 @@ Options:
     if (ctx.globals.json) ctx.out(json({ from: source.origin, installed }));
     else {
       for (const r of installed) {
-        ctx.out(`${r.lang}: installed ${r.written.length} prompt files in ${r.dir}${r.skipped.length ? `; kept ${r.skipped.length} that were there (--overwrite replaces them)` : ''}.`);
+        ctx.out(
+          `${r.lang}: installed ${r.written.length} prompt files in ${r.dir}${r.skipped.length ? `; kept ${r.skipped.length} that were there (--overwrite replaces them)` : ''}.`,
+        );
       }
     }
     return 0;

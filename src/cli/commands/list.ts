@@ -23,7 +23,13 @@ starts again from 0). Times are UTC; --json gives them in ISO 8601.
       const leftOf = (id: string) => left.get(id) ?? 0;
       if (ctx.globals.json) ctx.out(json(users.map((u) => userView(u, settings.lockoutFailures, leftOf(u.id)))));
       else if (users.length === 0) ctx.note('No users yet (astotp enroll USER adds one).');
-      else ctx.out(table(LIST_HEADER, users.map((u) => listRow(u, settings.lockoutFailures, leftOf(u.id)))));
+      else
+        ctx.out(
+          table(
+            LIST_HEADER,
+            users.map((u) => listRow(u, settings.lockoutFailures, leftOf(u.id))),
+          ),
+        );
       return 0;
     } finally {
       await store.close();

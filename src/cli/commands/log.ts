@@ -52,7 +52,17 @@ Options:
         ctx.note('No audit entries match.');
       } else {
         const dash = (v: string | null) => v || '-';
-        const rows = entries.map((e) => [timeCell(e.at), dash(e.user), e.result, e.reason, e.source, dash(e.pbx), dash(e.caller_id), dash(e.channel), dash(e.detail)]);
+        const rows = entries.map((e) => [
+          timeCell(e.at),
+          dash(e.user),
+          e.result,
+          e.reason,
+          e.source,
+          dash(e.pbx),
+          dash(e.caller_id),
+          dash(e.channel),
+          dash(e.detail),
+        ]);
         ctx.out(table(['TIME', 'USER', 'RESULT', 'REASON', 'SOURCE', 'PBX', 'CALLER ID', 'CHANNEL', 'DETAIL'], rows));
       }
       return 0;
@@ -71,6 +81,7 @@ export function parseSince(text: string, nowMs: number): number {
   // Date.parse reads a date-time without a zone as local time.
   const zoned = /^\d{4}-\d{2}-\d{2}$/.test(text) || /(Z|[+-]\d{2}:?\d{2})$/i.test(text);
   const ms = Date.parse(zoned ? text : `${text}Z`);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(ms)) throw new UsageError(`--since "${text}" is neither an ISO date/time nor an age like -1h or -7d`);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(ms))
+    throw new UsageError(`--since "${text}" is neither an ISO date/time nor an age like -1h or -7d`);
   return Math.floor(ms / 1000);
 }

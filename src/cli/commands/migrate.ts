@@ -47,13 +47,21 @@ Options:
     const { store: source, settings } = await openForCommand(ctx, false);
     let target: Store | undefined;
     try {
-      target = await openStore(to, { create: true, timeoutMs: settings.dbTimeoutMs, connectTimeoutMs: settings.dbConnectTimeoutMs, insecureTls: settings.dbInsecureTls });
-      if ((await target.identity()) === (await source.identity())) throw new CliFailure(`--to names the configured database ${source.name} itself; nothing was written`);
+      target = await openStore(to, {
+        create: true,
+        timeoutMs: settings.dbTimeoutMs,
+        connectTimeoutMs: settings.dbConnectTimeoutMs,
+        insecureTls: settings.dbInsecureTls,
+      });
+      if ((await target.identity()) === (await source.identity()))
+        throw new CliFailure(`--to names the configured database ${source.name} itself; nothing was written`);
       const read = await copy(source, target, force, settings.pbxName);
       // Counted again after the commit, by a read of its own: what the target now holds.
       const all = await target.read((t) => t.transfer.counts());
       const written = { ...all, audit: all.audit - 1 };
-      const counts = Object.fromEntries(Object.entries(read).map(([k, n]) => [k, { read: n, written: written[k as keyof typeof written] }])) as Counts;
+      const counts = Object.fromEntries(
+        Object.entries(read).map(([k, n]) => [k, { read: n, written: written[k as keyof typeof written] }]),
+      ) as Counts;
       const line = (what: string, n: { read: number; written: number }) => `${what}: ${n.read} read, ${n.written} written`;
       if (ctx.globals.json) ctx.out(JSON.stringify({ from: source.name, to: target.name, ...counts }));
       else {
@@ -62,7 +70,10 @@ Options:
         ctx.out('  and 1 audit row recording this migrate');
       }
       const differ = Object.entries(counts).filter(([, n]) => n.read !== n.written);
-      if (differ.length) throw new CliFailure(`the counts of ${differ.map(([w]) => w).join(', ')} differ; the target's transaction was committed: compare and run again with --force`);
+      if (differ.length)
+        throw new CliFailure(
+          `the counts of ${differ.map(([w]) => w).join(', ')} differ; the target's transaction was committed: compare and run again with --force`,
+        );
       return 0;
     } finally {
       await target?.close();
@@ -77,11 +88,14 @@ type Counts = Record<keyof TransferCounts, { read: number; written: number }>;
 async function copy(source: Store, target: Store, force: boolean, pbx: string): Promise<Record<keyof Counts, number>> {
   return target.exclusive(async (t) => {
     const keyCheck = await source.read((s) => s.meta.get(KEY_CHECK));
-    if (keyCheck === undefined) throw new CliFailure(`${source.name} records no key check (it was not made by astotp init or enroll); nothing was written`);
+    if (keyCheck === undefined)
+      throw new CliFailure(`${source.name} records no key check (it was not made by astotp init or enroll); nothing was written`);
     const theirs = await t.meta.get(KEY_CHECK);
     const empty = await t.transfer.isEmpty();
     if (!force && (!empty || (theirs !== undefined && theirs !== keyCheck))) {
-      throw new CliFailure(`${target.name} already holds users, counts, audit rows or another key check; nothing was written (--force replaces what it holds)`);
+      throw new CliFailure(
+        `${target.name} already holds users, counts, audit rows or another key check; nothing was written (--force replaces what it holds)`,
+      );
     }
     await t.transfer.clear();
     await t.meta.set(KEY_CHECK, keyCheck);

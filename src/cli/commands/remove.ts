@@ -28,7 +28,8 @@ Options:
         const answer = (await ctx.input.line())?.trim().toLowerCase();
         if (answer !== 'y' && answer !== 'yes') throw new CliFailure(`user ${user.id} was not removed`);
       }
-      if (!(await adminChange(store, 'remove', user.id, settings.pbxName, (t) => t.users.remove(user.id)))) throw new CliFailure(`user ${user.id} was removed meanwhile`);
+      if (!(await adminChange(store, 'remove', user.id, settings.pbxName, (t) => t.users.remove(user.id))))
+        throw new CliFailure(`user ${user.id} was removed meanwhile`);
       return done(ctx, `User ${user.id} removed.`, { user: user.id, removed: true });
     });
   },

@@ -34,7 +34,8 @@ ${QR_HELP}
       const step = confirm ? await confirmCode(ctx, user.id, params, settings.window) : null;
       const box = sealSecret(key.secretKey, user.id, params.secret);
       await store.exclusive(async (t) => {
-        if (!(await t.users.replaceSecret(user.id, box, params))) throw new CliFailure(`user ${user.id} was removed meanwhile; nothing was saved`);
+        if (!(await t.users.replaceSecret(user.id, box, params)))
+          throw new CliFailure(`user ${user.id} was removed meanwhile; nothing was saved`);
         if (step !== null) await t.users.markStepUsed(user.id, step);
         await recordAdminAction(t, 'reset', user.id, settings.pbxName);
       });

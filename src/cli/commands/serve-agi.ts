@@ -74,7 +74,9 @@ Options:
     process.on('uncaughtException', (err) => log(`internal error: ${err.message}`));
     process.on('unhandledRejection', (err) => log(`internal error: ${err instanceof Error ? err.message : String(err)}`));
 
-    const auth = new SharedAuth(isPostgresUrl(settings.db) ? null : settings.db, () => openCallAuth(settings, { poolSize: settings.dbPoolSize }));
+    const auth = new SharedAuth(isPostgresUrl(settings.db) ? null : settings.db, () =>
+      openCallAuth(settings, { poolSize: settings.dbPoolSize }),
+    );
     try {
       await auth.get();
     } catch (err) {
@@ -97,7 +99,9 @@ Options:
       await auth.close();
       throw new CliFailure(`cannot listen on ${formatAddress(address.host, address.port)}: ${(err as Error).message}`);
     }
-    log(`listening on ${formatAddress(bound.address, bound.port)} as uid ${process.getuid?.() ?? '?'} (at most ${maxSessions} calls at once; database ${settings.db})`);
+    log(
+      `listening on ${formatAddress(bound.address, bound.port)} as uid ${process.getuid?.() ?? '?'} (at most ${maxSessions} calls at once; database ${settings.db})`,
+    );
 
     await new Promise<void>((resolve) => {
       let stopping = false;

@@ -24,8 +24,10 @@ ${PIN_HELP}
       const pin = await readNewPin(ctx, mode, settings.pinMaxDigits);
       const hash = pin === null ? null : await hashPin(key.pinPepper, user.id, pin);
       const changed = (t: StoreTx) => t.users.setPin(user.id, hash);
-      if (!(await adminChange(store, 'set-pin', user.id, settings.pbxName, changed, pin === null ? 'no PIN' : undefined))) throw new CliFailure(`user ${user.id} was removed meanwhile`);
-      const message = pin === null ? `User ${user.id} has no PIN now: it passes only through a profile with ask_pin = no.` : `PIN of ${user.id} changed.`;
+      if (!(await adminChange(store, 'set-pin', user.id, settings.pbxName, changed, pin === null ? 'no PIN' : undefined)))
+        throw new CliFailure(`user ${user.id} was removed meanwhile`);
+      const message =
+        pin === null ? `User ${user.id} has no PIN now: it passes only through a profile with ask_pin = no.` : `PIN of ${user.id} changed.`;
       return done(ctx, message, { user: user.id, pin: pin !== null });
     });
   },

@@ -30,7 +30,13 @@ ${QR_HELP}
       if (reveal) {
         const secret = openSecret(key.secretKey, user.id, user.secret_box);
         if (secret === null) throw new CliFailure(`the secret of ${user.id} does not decrypt with key file ${settings.keyFile}`);
-        revealed = { secret, algorithm: user.algorithm, digits: user.digits, period: user.period, issuer: issuerOption(ctx.args, settings) };
+        revealed = {
+          secret,
+          algorithm: user.algorithm,
+          digits: user.digits,
+          period: user.period,
+          issuer: issuerOption(ctx.args, settings),
+        };
         // Recorded before the secret is shown, as export --reveal-secret is.
         await store.exclusive((t) => recordAdminAction(t, 'show', user.id, settings.pbxName, 'secret revealed'));
       }

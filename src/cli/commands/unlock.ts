@@ -34,7 +34,11 @@ for pbotp logins (mode = pbotp in astotp.conf or a profile) with that user ID.
         return { enrolled, pbotp };
       });
       if (!enrolled && !pbotp) throw new CliFailure(`no user ${id} in ${store.name}, and no pbotp failures of ${id} to clear`);
-      return done(ctx, enrolled ? `User ${id} unlocked.` : `pbotp lockout of ${id} cleared.`, { user: id, locked_until: null, failures: 0 });
+      return done(ctx, enrolled ? `User ${id} unlocked.` : `pbotp lockout of ${id} cleared.`, {
+        user: id,
+        locked_until: null,
+        failures: 0,
+      });
     } finally {
       await store.close();
     }

@@ -40,6 +40,7 @@ check failed) goes to standard error and the audit log.
 
 function checkRecoveryFormat(typed: string): string {
   const code = recoveryCodeOf(typed) ?? '';
-  if (code.length !== RECOVERY_DIGITS || !/^\d+$/.test(code)) throw new UsageError(`a recovery code is ${RECOVERY_PREFIX} and ${RECOVERY_DIGITS} digits`);
+  if (code.length !== RECOVERY_DIGITS || !/^\d+$/.test(code))
+    throw new UsageError(`a recovery code is ${RECOVERY_PREFIX} and ${RECOVERY_DIGITS} digits`);
   return typed;
 }

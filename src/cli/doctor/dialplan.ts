@@ -80,7 +80,8 @@ export function checkDialplan(configDir: string, s: Settings): Check[] {
   } catch (err) {
     return [warn('dialplan', `cannot read the dialplan in ${configDir}: ${(err as Error).message}`)];
   }
-  if (!found) return [warn('dialplan', `not checked: no readable extensions.conf in ${configDir} (AEL, Lua and realtime dialplans are not read)`)];
+  if (!found)
+    return [warn('dialplan', `not checked: no readable extensions.conf in ${configDir} (AEL, Lua and realtime dialplans are not read)`)];
   const checks: Check[] = [];
   for (const l of found.lines) {
     const where = `${l.file}:${l.line}`;
@@ -110,7 +111,12 @@ export function checkDialplan(configDir: string, s: Settings): Check[] {
   for (const p of oneFactorProfiles(s)) checks.push(warn('profile', p));
   const astotp = found.lines.filter((l) => l.script === 'astotp').length;
   if (!checks.length) {
-    checks.push(pass('dialplan', `${astotp} line${astotp === 1 ? '' : 's'} run astotp in ${found.files.length} file${found.files.length === 1 ? '' : 's'}, none with caller data in its arguments`));
+    checks.push(
+      pass(
+        'dialplan',
+        `${astotp} line${astotp === 1 ? '' : 's'} run astotp in ${found.files.length} file${found.files.length === 1 ? '' : 's'}, none with caller data in its arguments`,
+      ),
+    );
   }
   // Whatever else was found: a file not read may hold the line that matters.
   if (found.skipped.length) checks.push(warn('dialplan', `not read, so not checked: ${found.skipped.map(shown).join(', ')}`));
@@ -121,11 +127,13 @@ export function checkDialplan(configDir: string, s: Settings): Check[] {
 function oneFactorProfiles(s: Settings): string[] {
   const out: string[] = [];
   const general = !s.askPin && s.user.from === 'callerid';
-  if (general) out.push('[general] asks no PIN and takes the user from the caller ID: one factor only, since a caller ID is no authentication');
+  if (general)
+    out.push('[general] asks no PIN and takes the user from the caller ID: one factor only, since a caller ID is no authentication');
   for (const p of s.profiles.values()) {
     // The profile as a call would run it (its values were checked at load).
     const call = applyProfile(s, p);
-    if (!call.askPin && call.user.from === 'callerid') out.push(`[${p.name}] asks no PIN and takes the user from the caller ID: one factor only, since a caller ID is no authentication`);
+    if (!call.askPin && call.user.from === 'callerid')
+      out.push(`[${p.name}] asks no PIN and takes the user from the caller ID: one factor only, since a caller ID is no authentication`);
   }
   return out;
 }
@@ -138,7 +146,9 @@ function oneFactorProfile(args: string, s: Settings): string | null {
   const profile = /^profile=(.+)$/i.exec(parts[1] ?? '')?.[1];
   const p = profile ? s.profiles.get(profile.toLowerCase()) : undefined;
   const noPin = !(p ? applyProfile(s, p) : s).askPin;
-  return noPin ? `takes the user from the caller ID and ${p ? `profile ${p.name}` : '[general]'} asks no PIN: one factor only, since a caller ID is no authentication` : null;
+  return noPin
+    ? `takes the user from the caller ID and ${p ? `profile ${p.name}` : '[general]'} asks no PIN: one factor only, since a caller ID is no authentication`
+    : null;
 }
 
 /**
@@ -180,9 +190,17 @@ function unquoteInclude(arg: string): string {
 function expand(path: string): string[] {
   const name = basename(path);
   if (!/[*?]/.test(name)) return [path];
-  const re = new RegExp(`^${name.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const re = new RegExp(
+    `^${name
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
   try {
-    return readdirSync(dirname(path)).filter((f) => re.test(f)).sort().map((f) => join(dirname(path), f));
+    return readdirSync(dirname(path))
+      .filter((f) => re.test(f))
+      .sort()
+      .map((f) => join(dirname(path), f));
   } catch {
     return [];
   }

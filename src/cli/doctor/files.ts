@@ -28,18 +28,34 @@ export async function checkDatabaseAndKey(s: Settings): Promise<Check[]> {
   }
   let store: Store;
   try {
-    store = await openStore(s.db, { create: false, timeoutMs: s.dbTimeoutMs, connectTimeoutMs: s.dbConnectTimeoutMs, insecureTls: s.dbInsecureTls });
+    store = await openStore(s.db, {
+      create: false,
+      timeoutMs: s.dbTimeoutMs,
+      connectTimeoutMs: s.dbConnectTimeoutMs,
+      insecureTls: s.dbInsecureTls,
+    });
   } catch (err) {
     return [...out, fail('database', errorText(err))];
   }
   try {
     const version = await store.schemaVersion();
     const users = await store.read((t) => t.users.list());
-    out.push(pass('database', `${store.name} opens; schema version ${version} of ${SCHEMA_VERSION}; ${users.length} user${users.length === 1 ? '' : 's'}`));
+    out.push(
+      pass(
+        'database',
+        `${store.name} opens; schema version ${version} of ${SCHEMA_VERSION}; ${users.length} user${users.length === 1 ? '' : 's'}`,
+      ),
+    );
     if (store.kind === 'postgres') out.push(...(await checkServer(store as PostgresStore, s)));
     // A FAIL, not a warning: these users are locked out of every call. Shorter codes are fine (ended with #).
     const longer = users.filter((u) => u.digits > s.digits).map((u) => u.id);
-    if (longer.length) out.push(fail('digits', `calls take codes of up to ${s.digits} digits, so ${listed(longer)} cannot log in (longer codes); set digits = ${Math.max(...users.map((u) => u.digits))} in astotp.conf`));
+    if (longer.length)
+      out.push(
+        fail(
+          'digits',
+          `calls take codes of up to ${s.digits} digits, so ${listed(longer)} cannot log in (longer codes); set digits = ${Math.max(...users.map((u) => u.digits))} in astotp.conf`,
+        ),
+      );
     out.push(...(await checkKey(s, store, users)));
   } catch (err) {
     out.push(fail('database', errorText(err)));
@@ -68,9 +84,13 @@ function tlsCheck(store: PostgresStore, tls: boolean, version: string): Check {
   const on = `${store.name} (PostgreSQL ${version})`;
   if (store.isLocal) return pass('tls', `${on} is on this machine, where TLS is not needed${tls ? ' (in use all the same)' : ''}`);
   if (!tls) return warn('tls', `connection to ${on} is not encrypted (sslmode=disable, allowed by db_insecure_tls)`);
-  if (store.sslmode === 'verify-full') return pass('tls', `connection to ${on} is encrypted; the server's certificate and name are verified`);
+  if (store.sslmode === 'verify-full')
+    return pass('tls', `connection to ${on} is encrypted; the server's certificate and name are verified`);
   const unchecked = store.sslmode === 'verify-ca' ? "the server's name is not checked" : "the server's certificate is not checked";
-  return warn('tls', `connection to ${on} is encrypted, but ${unchecked} (sslmode=${store.sslmode}, allowed by db_insecure_tls): use sslmode=verify-full`);
+  return warn(
+    'tls',
+    `connection to ${on} is encrypted, but ${unchecked} (sslmode=${store.sslmode}, allowed by db_insecure_tls): use sslmode=verify-full`,
+  );
 }
 
 async function checkKey(s: Settings, store: Store, users: UserRow[]): Promise<Check[]> {
@@ -94,9 +114,17 @@ async function checkKey(s: Settings, store: Store, users: UserRow[]): Promise<Ch
  */
 export function checkOwnership(s: Settings, varDir: string): Check[] {
   const asterisk = lstatSync(varDir, { throwIfNoEntry: false });
-  if (!asterisk?.isDirectory()) return [warn('owner', `${varDir} does not exist, so the user Asterisk runs as is unknown; set AST_VAR_DIR if it lives elsewhere`)];
+  if (!asterisk?.isDirectory())
+    return [warn('owner', `${varDir} does not exist, so the user Asterisk runs as is unknown; set AST_VAR_DIR if it lives elsewhere`)];
   const who = `${nameOf(asterisk.uid) ?? `uid ${asterisk.uid}`} (owner of ${varDir})`;
-  const sqlite: [string, boolean][] = isPostgresUrl(s.db) ? [] : [[dirname(s.db), true], [s.db, false], [`${s.db}-wal`, false], [`${s.db}-shm`, false]];
+  const sqlite: [string, boolean][] = isPostgresUrl(s.db)
+    ? []
+    : [
+        [dirname(s.db), true],
+        [s.db, false],
+        [`${s.db}-wal`, false],
+        [`${s.db}-shm`, false],
+      ];
   const targets: [string, boolean][] = [...sqlite, [s.keyFile, false]];
   const problems: string[] = [];
   let checked = 0;
@@ -109,7 +137,8 @@ export function checkOwnership(s: Settings, varDir: string): Check[] {
       problems.push(`${path} (owner ${nameOf(st.uid) ?? `uid ${st.uid}`}, mode ${mode(st)})`);
     }
   }
-  if (problems.length) return [fail('owner', `${who} cannot ${problems.length === 1 ? 'use' : 'use these'}: ${problems.join(', ')}; chown them to that user`)];
+  if (problems.length)
+    return [fail('owner', `${who} cannot ${problems.length === 1 ? 'use' : 'use these'}: ${problems.join(', ')}; chown them to that user`)];
   return [pass('owner', `${who} can read and write the ${checked} database and key paths present`)];
 }
 
@@ -118,7 +147,6 @@ function usable(st: Stats, uid: number, gid: number, need: number): boolean {
   const bits = st.uid === uid ? (st.mode >> 6) & 7 : st.gid === gid ? (st.mode >> 3) & 7 : st.mode & 7;
   return (bits & need) === need;
 }
-
 
 function listed(ids: string[]): string {
   return ids.length > 5 ? `${ids.slice(0, 5).join(', ')} and ${ids.length - 5} more` : ids.join(', ');

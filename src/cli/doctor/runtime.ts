@@ -9,9 +9,16 @@ const MIN_NODE_MAJOR = 20;
 export function checkNode(): Check[] {
   const node = `Node ${process.versions.node} (ABI ${process.versions.modules})`;
   const major = Number(process.versions.node.split('.')[0]);
-  const out: Check[] = [major >= MIN_NODE_MAJOR ? pass('node', node) : fail('node', `${node} is too old; astotp needs Node ${MIN_NODE_MAJOR} or newer`)];
+  const out: Check[] = [
+    major >= MIN_NODE_MAJOR ? pass('node', node) : fail('node', `${node} is too old; astotp needs Node ${MIN_NODE_MAJOR} or newer`),
+  ];
   try {
-    out.push(pass('addon', loadSqliteAddon() ? 'the embedded SQLite addon loads' : 'not embedded (run from source); better-sqlite3 from node_modules'));
+    out.push(
+      pass(
+        'addon',
+        loadSqliteAddon() ? 'the embedded SQLite addon loads' : 'not embedded (run from source); better-sqlite3 from node_modules',
+      ),
+    );
   } catch (err) {
     out.push(fail('addon', errorText(err)));
   }
@@ -29,7 +36,10 @@ export function checkClock(now = new Date()): Check[] {
   const sync = ntpSynchronised();
   const ntp =
     sync === null
-      ? warn('ntp', 'cannot tell whether the clock is synchronised (no answer from timedatectl or chronyc); clock_source in astotp.conf has doctor compare it with an NTP or HTTP server')
+      ? warn(
+          'ntp',
+          'cannot tell whether the clock is synchronised (no answer from timedatectl or chronyc); clock_source in astotp.conf has doctor compare it with an NTP or HTTP server',
+        )
       : sync.synced
         ? pass('ntp', `synchronised (${sync.by})`)
         : warn('ntp', `not synchronised according to ${sync.by}; a drifting clock makes codes fail`);

@@ -18,10 +18,16 @@ export function checkSounds(root: string, subdir: string): Check[] {
       const { missing } = soundsInstalled(dir);
       if (missing.length === 0) complete.push(lang);
       else {
-        checks.push(fail('sounds', `${missing.length} of ${PROMPT_NAMES.length} prompts missing in ${dir} (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', ...' : ''}); run astotp install-sounds${lang === SOUNDS_LANGUAGE ? '' : ` --lang ${lang}`}`));
+        checks.push(
+          fail(
+            'sounds',
+            `${missing.length} of ${PROMPT_NAMES.length} prompts missing in ${dir} (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', ...' : ''}); run astotp install-sounds${lang === SOUNDS_LANGUAGE ? '' : ` --lang ${lang}`}`,
+          ),
+        );
       }
     }
-    if (complete.length > 0) checks.unshift(pass('sounds', `all ${PROMPT_NAMES.length} prompts in ${complete.join(', ')} (${join(root, '<lang>', subdir)})`));
+    if (complete.length > 0)
+      checks.unshift(pass('sounds', `all ${PROMPT_NAMES.length} prompts in ${complete.join(', ')} (${join(root, '<lang>', subdir)})`));
     return checks;
   } catch (err) {
     return [fail('sounds', errorText(err))];

@@ -44,7 +44,7 @@ function sntpOffset(host: string, port: number): Promise<number> {
       const back = Date.now();
       // Only the answer to this request counts: it echoes our transmit time as its originate time.
       if (reply.length < 48 || (reply[0]! & 7) !== 4 || !reply.subarray(24, 32).equals(request.subarray(40, 48))) return;
-      if (reply[1] === 0) return done(new Error('the server refused (kiss-o\'-death)'));
+      if (reply[1] === 0) return done(new Error("the server refused (kiss-o'-death)"));
       const received = readNtp(reply, 32);
       const transmitted = readNtp(reply, 40);
       done(null, Math.round((received - sent + (transmitted - back)) / 2));

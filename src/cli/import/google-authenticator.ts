@@ -37,10 +37,10 @@ export function parseGoogleAuthenticator(text: string): { file: GoogleAuthentica
       else if (name === 'HOTP_COUNTER') {
         hotp = true;
         errors.push({ line, message: 'HOTP_COUNTER: counter-based codes (HOTP); astotp takes only time-based ones (TOTP_AUTH)' });
-      }
-      else if (name === 'STEP_SIZE') {
+      } else if (name === 'STEP_SIZE') {
         const n = Number(args[0]);
-        if (!/^\d{1,3}$/.test(args[0] ?? '') || n < 15 || n > 300) errors.push({ line, message: 'STEP_SIZE must be 15 to 300 seconds for astotp' });
+        if (!/^\d{1,3}$/.test(args[0] ?? '') || n < 15 || n > 300)
+          errors.push({ line, message: 'STEP_SIZE must be 15 to 300 seconds for astotp' });
         else period = n;
       } else if (!IGNORED.has(name ?? '')) errors.push({ line, message: `unknown option ${JSON.stringify((name ?? '').slice(0, 20))}` });
       continue;
@@ -49,8 +49,10 @@ export function parseGoogleAuthenticator(text: string): { file: GoogleAuthentica
     else scratchCodes.push(text);
   }
   // One sentence about HOTP is enough: a HOTP_COUNTER line already said it.
-  if (!totp && !hotp) errors.push({ line: 1, message: 'no TOTP_AUTH line: the file holds a counter-based (HOTP) secret, which astotp does not take' });
-  if (scratchCodes.length > MAX_SCRATCH_CODES) errors.push({ line: 1, message: `${scratchCodes.length} scratch codes, at most ${MAX_SCRATCH_CODES}` });
+  if (!totp && !hotp)
+    errors.push({ line: 1, message: 'no TOTP_AUTH line: the file holds a counter-based (HOTP) secret, which astotp does not take' });
+  if (scratchCodes.length > MAX_SCRATCH_CODES)
+    errors.push({ line: 1, message: `${scratchCodes.length} scratch codes, at most ${MAX_SCRATCH_CODES}` });
   if (new Set(scratchCodes).size !== scratchCodes.length) errors.push({ line: 1, message: 'a scratch code is there twice' });
   return { file: errors.length ? null : { secret, period, scratchCodes }, errors };
 }

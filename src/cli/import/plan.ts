@@ -27,7 +27,6 @@ export interface ImportUser {
   scratchCodes: string[];
 }
 
-
 export function planImport(sources: ImportSource[], s: Settings, allowUntypable: boolean): { users: ImportUser[]; errors: string[] } {
   const users: ImportUser[] = [];
   const errors: string[] = [];
@@ -48,7 +47,19 @@ export function planImport(sources: ImportSource[], s: Settings, allowUntypable:
     if (src.user !== undefined) {
       const { file, errors: wrong } = parseGoogleAuthenticator(src.text);
       bad.push(...wrong);
-      if (file) add({ where: src.name, id: src.user, pin: null, params: { secret: file.secret, algorithm: 'SHA1', digits: 6, period: file.period }, newSecret: false, scratchCodes: file.scratchCodes }, bad, 1);
+      if (file)
+        add(
+          {
+            where: src.name,
+            id: src.user,
+            pin: null,
+            params: { secret: file.secret, algorithm: 'SHA1', digits: 6, period: file.period },
+            newSecret: false,
+            scratchCodes: file.scratchCodes,
+          },
+          bad,
+          1,
+        );
     } else {
       const { records, errors: wrong } = parseCsv(src.text);
       bad.push(...wrong);
@@ -91,10 +102,18 @@ function csvUser(r: CsvRecord, where: string, s: Settings): ImportUser {
   const id = validUserId(f.user);
   const pin = f.pin === undefined ? null : checkPin(f.pin, s.pinMaxDigits);
   const secret = f.secret === undefined ? null : f.secret.replace(/[\s-]/g, '').replace(/=+$/, '').toUpperCase();
-  if (secret !== null && !isBase32Secret(secret)) throw new Error('the secret must be base32 (letters A-Z and digits 2-7), 16 to 128 characters');
+  if (secret !== null && !isBase32Secret(secret))
+    throw new Error('the secret must be base32 (letters A-Z and digits 2-7), 16 to 128 characters');
   const algorithm = f.algorithm === undefined ? s.algorithm : ruled('algorithm', f.algorithm, codeAlgorithm);
   const digits = f.digits === undefined ? s.digits : ruled('digits', f.digits, codeDigits);
   if (digits > s.digits) throw new Error(`digits ${digits} is more than the ${s.digits} digits a call asks for (digits in astotp.conf)`);
   const period = f.period === undefined ? s.period : ruled('period', f.period, codePeriod);
-  return { where, id, pin, params: { secret: secret ?? newSecret(), algorithm, digits, period }, newSecret: secret === null, scratchCodes: [] };
+  return {
+    where,
+    id,
+    pin,
+    params: { secret: secret ?? newSecret(), algorithm, digits, period },
+    newSecret: secret === null,
+    scratchCodes: [],
+  };
 }

@@ -53,13 +53,15 @@ export function parseDatabaseUrl(url: string, policy: TlsPolicy, env: NodeJS.Pro
     throw new StoreError(`db: ${redact(url)} is not a valid postgres:// URL`);
   }
   for (const key of u.searchParams.keys()) {
-    if (!KNOWN_PARAMS.has(key)) throw new StoreError(`db: unknown parameter ${key} in ${redact(url)} (known: ${[...KNOWN_PARAMS].join(', ')})`);
+    if (!KNOWN_PARAMS.has(key))
+      throw new StoreError(`db: unknown parameter ${key} in ${redact(url)} (known: ${[...KNOWN_PARAMS].join(', ')})`);
   }
   const param = (k: string) => u.searchParams.get(k) ?? null;
   const named = u.hostname === NO_HOST ? '' : decodeURIComponent(u.hostname).replace(/^\[(.*)\]$/, '$1');
   const host = param('host') ?? (named || '/var/run/postgresql');
   const port = Number(param('port') ?? (u.port || 5432));
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new StoreError(`db: port ${param('port') ?? u.port} in ${redact(url)} is not a port number`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new StoreError(`db: port ${param('port') ?? u.port} in ${redact(url)} is not a port number`);
   const database = param('dbname') ?? decodeURIComponent(u.pathname.replace(/^\//, ''));
   const user = param('user') ?? decodeURIComponent(u.username);
   if (!database) throw new StoreError(`db: ${redact(url)} names no database (postgres://USER@HOST:PORT/DBNAME)`);
@@ -77,7 +79,16 @@ export function parseDatabaseUrl(url: string, policy: TlsPolicy, env: NodeJS.Pro
     );
   }
   const name = `postgres://${user}@${host.startsWith('/') || host.includes(':') ? `[${host}]` : host}:${port}/${database}`;
-  return { host, port, database, user, sslmode, sslrootcert: param('sslrootcert'), passfile: param('passfile') ?? env.PGPASSFILE ?? null, name };
+  return {
+    host,
+    port,
+    database,
+    user,
+    sslmode,
+    sslrootcert: param('sslrootcert'),
+    passfile: param('passfile') ?? env.PGPASSFILE ?? null,
+    name,
+  };
 }
 
 /** A server on this machine: a unix socket or a loopback address, where nobody else is on the path. */
@@ -115,7 +126,8 @@ export function findPassword(a: ServerAddress, env: NodeJS.ProcessEnv = process.
   }
   const where = `PGPASSWORD, ${a.passfile ? `passfile ${file}` : `${file}, passfile=`}`;
   if (!st) throw new StoreError(`${a.name} asks for a password and none was found (${where})`);
-  if (st.mode & 0o077) throw new StoreError(`passfile ${file} is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 ${file}`);
+  if (st.mode & 0o077)
+    throw new StoreError(`passfile ${file} is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 ${file}`);
   // libpq matches a socket connection as localhost.
   const host = a.host.startsWith('/') ? 'localhost' : a.host;
   for (const line of readTrusted(file, 'passfile').split('\n')) {
@@ -135,7 +147,7 @@ function splitPassLine(line: string): string[] {
   for (let i = 0; i < line.length; i++) {
     const c = line[i]!;
     if (c === '\\' && i + 1 < line.length) field += line[++i]!;
-    else if (c === ':' && out.length < 4) (out.push(field), (field = ''));
+    else if (c === ':' && out.length < 4) out.push(field), (field = '');
     else field += c;
   }
   out.push(field);

@@ -17,7 +17,9 @@ export async function appliedVersion(q: Query): Promise<number> {
   // the migration lock's wait does not refresh, so a PBX that waited while
   // another migrated would still see no table, and take the new tables for a
   // foreign schema. pg_tables is read with the statement's snapshot.
-  const exists = await q<{ n: number }>("SELECT count(*)::integer AS n FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'schema_migrations'");
+  const exists = await q<{ n: number }>(
+    "SELECT count(*)::integer AS n FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'schema_migrations'",
+  );
   if (exists.rows[0]!.n === 0) return 0;
   return (await q<{ v: number }>('SELECT coalesce(max(version), 0)::integer AS v FROM schema_migrations')).rows[0]!.v;
 }
@@ -32,8 +34,11 @@ export async function migrate(q: Query, name: string, mayInitialise: boolean): P
   if (from > SCHEMA_VERSION) return usableNewer(q, name, from);
   if (from === SCHEMA_VERSION) return;
   if (from === 0) {
-    const tables = await q<{ n: number }>("SELECT count(*)::integer AS n FROM pg_tables WHERE schemaname = current_schema() AND tablename IN ('users', 'audit', 'meta', 'throttle')");
-    if (tables.rows[0]!.n > 0) throw new StoreError(`database ${name} has tables named like astotp's but no schema_migrations: not an astotp database`);
+    const tables = await q<{ n: number }>(
+      "SELECT count(*)::integer AS n FROM pg_tables WHERE schemaname = current_schema() AND tablename IN ('users', 'audit', 'meta', 'throttle')",
+    );
+    if (tables.rows[0]!.n > 0)
+      throw new StoreError(`database ${name} has tables named like astotp's but no schema_migrations: not an astotp database`);
     if (!mayInitialise) throw new StoreError(`database ${name} is empty (astotp init or astotp enroll initialises it)`);
     await q('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
   }
@@ -41,7 +46,10 @@ export async function migrate(q: Query, name: string, mayInitialise: boolean): P
     await q(POSTGRES_MIGRATIONS[v]!);
     await q('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [v + 1, Math.floor(Date.now() / 1000)]);
   }
-  await q('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [COMPATIBLE_META_KEY, String(OLDEST_COMPATIBLE_SCHEMA)]);
+  await q('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [
+    COMPATIBLE_META_KEY,
+    String(OLDEST_COMPATIBLE_SCHEMA),
+  ]);
 }
 
 async function usableNewer(q: Query, name: string, found: number): Promise<void> {

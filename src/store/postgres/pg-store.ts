@@ -101,7 +101,10 @@ export class PostgresStore implements Store {
       lock_timeout: timeoutMs,
       // A process that stops mid-transaction (SIGSTOP, a hung PBX) must not hold users' rows for long.
       idle_in_transaction_session_timeout: Math.max(10_000, 2 * (timeoutMs + connectMs)),
-      types: { getTypeParser: ((oid: number, format?: string) => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
+      types: {
+        getTypeParser: ((oid: number, format?: string) =>
+          oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+      },
     });
     // A pooled connection the server dropped while idle (a restart) reports here; the pool replaces it on the next use.
     pool.on('error', () => undefined);
@@ -149,7 +152,9 @@ export class PostgresStore implements Store {
   async identity(): Promise<string> {
     return this.withClient(async (q) => {
       // The server's start time to the microsecond, its port and the database: one database of one running server.
-      const r = await q<{ id: string }>("SELECT concat_ws(':', pg_postmaster_start_time()::text, current_setting('port'), current_database()) AS id");
+      const r = await q<{ id: string }>(
+        "SELECT concat_ws(':', pg_postmaster_start_time()::text, current_setting('port'), current_database()) AS id",
+      );
       return `postgres:${r.rows[0]!.id}`;
     });
   }
@@ -232,7 +237,12 @@ export class PostgresStore implements Store {
     const code = typeof (err as { code?: unknown } | null)?.code === 'string' ? (err as { code: string }).code : '';
     if (err instanceof pg.DatabaseError) {
       if (code === '55P03') return busyError(this.name, this.timeoutMs, err);
-      if (RETRYABLE.has(code)) return new StoreError(`database ${this.name} stayed in conflict with other PBXs' transactions for db_timeout (${this.timeoutMs / 1000} s): ${msg}`, 'conflict', { cause: err });
+      if (RETRYABLE.has(code))
+        return new StoreError(
+          `database ${this.name} stayed in conflict with other PBXs' transactions for db_timeout (${this.timeoutMs / 1000} s): ${msg}`,
+          'conflict',
+          { cause: err },
+        );
       if (GONE.has(code)) return new StoreError(`database server ${this.name} is unreachable: ${msg}`, 'unreachable', { cause: err });
       if (code.startsWith('28')) return new StoreError(`database ${this.name} refused the login: ${msg}`, null, { cause: err });
       return new StoreError(`database ${this.name}: ${msg} (SQLSTATE ${code})`, null, { cause: err });

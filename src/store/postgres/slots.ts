@@ -29,7 +29,12 @@ export class Slots {
       };
       const timer = setTimeout(() => {
         this.waiting.splice(this.waiting.indexOf(turn), 1);
-        reject(new StoreError(`database ${this.name}: all ${this.size} connections (db_pool) stayed in use for db_timeout (${this.timeoutMs / 1000} s)`, 'busy'));
+        reject(
+          new StoreError(
+            `database ${this.name}: all ${this.size} connections (db_pool) stayed in use for db_timeout (${this.timeoutMs / 1000} s)`,
+            'busy',
+          ),
+        );
       }, this.timeoutMs);
       this.waiting.push(turn);
     });

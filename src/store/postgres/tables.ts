@@ -6,7 +6,21 @@
 import type { QueryResultRow } from 'pg';
 import { postgresRecoveryCodes } from './recovery-codes.js';
 import { postgresTransfer } from './transfer.js';
-import { clip, prefixRange, type AuditEntry, type AuditQuery, type AuditTable, type CounterRow, type Counters, type MetaTable, type NewUser, type StoreTx, type ThrottleTable, type UserRow, type UsersTable } from '../tables.js';
+import {
+  clip,
+  prefixRange,
+  type AuditEntry,
+  type AuditQuery,
+  type AuditTable,
+  type CounterRow,
+  type Counters,
+  type MetaTable,
+  type NewUser,
+  type StoreTx,
+  type ThrottleTable,
+  type UserRow,
+  type UsersTable,
+} from '../tables.js';
 
 export type Query = <R extends QueryResultRow>(sql: string, params?: unknown[]) => Promise<{ rows: R[]; rowCount: number | null }>;
 
@@ -22,11 +36,13 @@ export function postgresTables(q: Query, write: boolean): StoreTx {
     count: async () => (await q<{ n: number }>('SELECT count(*)::integer AS n FROM users')).rows[0]!.n,
     insert: async (u: NewUser) => {
       const t = now();
-      await q('INSERT INTO users (id, pin_hash, secret_box, algorithm, digits, period, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)', [
-        u.id, u.pin_hash, u.secret_box, u.algorithm, u.digits, u.period, t,
-      ]);
+      await q(
+        'INSERT INTO users (id, pin_hash, secret_box, algorithm, digits, period, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)',
+        [u.id, u.pin_hash, u.secret_box, u.algorithm, u.digits, u.period, t],
+      );
     },
-    replaceSecret: (id, box, p) => updateUser(q, ['secret_box', 'algorithm', 'digits', 'period', 'last_step'], id, [box, p.algorithm, p.digits, p.period, null]),
+    replaceSecret: (id, box, p) =>
+      updateUser(q, ['secret_box', 'algorithm', 'digits', 'period', 'last_step'], id, [box, p.algorithm, p.digits, p.period, null]),
     setPin: (id, hash) => updateUser(q, ['pin_hash'], id, [hash]),
     setEnabled: (id, enabled) => updateUser(q, ['enabled'], id, [enabled ? 1 : 0]),
     remove: (id) => changed('DELETE FROM users WHERE id = $1', [id]),
@@ -38,7 +54,8 @@ export function postgresTables(q: Query, write: boolean): StoreTx {
 
   const userCounters: Counters = {
     get: async (id) => (await q<CounterRow>(`SELECT failures, locked_until FROM users WHERE id = $1${forUpdate}`, [id])).rows[0],
-    put: (id, c, at) => changed('UPDATE users SET failures = $1, locked_until = $2, updated_at = $3 WHERE id = $4', [c.failures, c.locked_until, at, id]),
+    put: (id, c, at) =>
+      changed('UPDATE users SET failures = $1, locked_until = $2, updated_at = $3 WHERE id = $4', [c.failures, c.locked_until, at, id]),
     clear: (id, at) => changed('UPDATE users SET failures = 0, locked_until = NULL, updated_at = $1 WHERE id = $2', [at, id]),
   };
 
@@ -68,7 +85,10 @@ export function postgresTables(q: Query, write: boolean): StoreTx {
     },
     idsStartingWith: async (prefix) => {
       const [from, to] = prefixRange(prefix);
-      const r = to === null ? await q<{ id: string }>('SELECT id FROM throttle WHERE id >= $1', [from]) : await q<{ id: string }>('SELECT id FROM throttle WHERE id >= $1 AND id < $2', [from, to]);
+      const r =
+        to === null
+          ? await q<{ id: string }>('SELECT id FROM throttle WHERE id >= $1', [from])
+          : await q<{ id: string }>('SELECT id FROM throttle WHERE id >= $1 AND id < $2', [from, to]);
       return r.rows.map((row) => row.id);
     },
     rename: async (from, to) => {
@@ -87,17 +107,18 @@ export function postgresTables(q: Query, write: boolean): StoreTx {
 
   const audit: AuditTable = {
     add: async (e: AuditEntry) => {
-      await q('INSERT INTO audit (at, login, caller_id, channel, uniqueid, source, result, reason, detail, pbx) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', [
-        e.at, clip(e.user), clip(e.caller_id), clip(e.channel), clip(e.uniqueid), e.source, e.result, e.reason, e.detail, clip(e.pbx),
-      ]);
+      await q(
+        'INSERT INTO audit (at, login, caller_id, channel, uniqueid, source, result, reason, detail, pbx) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
+        [e.at, clip(e.user), clip(e.caller_id), clip(e.channel), clip(e.uniqueid), e.source, e.result, e.reason, e.detail, clip(e.pbx)],
+      );
     },
     list: async (f: AuditQuery = {}) => {
       const where: string[] = [];
       const args: unknown[] = [];
-      if (f.users !== undefined) (args.push(f.users), where.push(`login = ANY($${args.length})`));
-      if (f.since !== undefined) (args.push(f.since), where.push(`at >= $${args.length}`));
-      if (f.pbx !== undefined) (args.push(f.pbx), where.push(`pbx = $${args.length}`));
-      if (f.sources !== undefined) (args.push(f.sources), where.push(`source = ANY($${args.length})`));
+      if (f.users !== undefined) args.push(f.users), where.push(`login = ANY($${args.length})`);
+      if (f.since !== undefined) args.push(f.since), where.push(`at >= $${args.length}`);
+      if (f.pbx !== undefined) args.push(f.pbx), where.push(`pbx = $${args.length}`);
+      if (f.sources !== undefined) args.push(f.sources), where.push(`source = ANY($${args.length})`);
       args.push(f.limit ?? 50);
       const r = await q<AuditEntry>(
         `SELECT at, login AS "user", caller_id, channel, uniqueid, source, result, reason, detail, pbx FROM audit
@@ -121,6 +142,10 @@ export function postgresTables(q: Query, write: boolean): StoreTx {
 /** SET col1 = $1, ... for one user, with updated_at; true when the user exists. */
 async function updateUser(q: Query, columns: string[], id: string, values: unknown[]): Promise<boolean> {
   const set = columns.map((c, i) => `${c} = $${i + 1}`).join(', ');
-  const r = await q(`UPDATE users SET ${set}, updated_at = $${columns.length + 1} WHERE id = $${columns.length + 2}`, [...values, now(), id]);
+  const r = await q(`UPDATE users SET ${set}, updated_at = $${columns.length + 1} WHERE id = $${columns.length + 2}`, [
+    ...values,
+    now(),
+    id,
+  ]);
   return r.rowCount === 1;
 }

@@ -1,6 +1,18 @@
 // Whole rows in and out of PostgreSQL, for astotp migrate. Rows go in as
 // multi-row INSERTs of bounded size: one round trip per batch, not per row.
-import { RECOVERY_CODE_COLUMNS, THROTTLE_COLUMNS, USER_COLUMNS, valuesOf, type AuditEntry, type AuditRow, type RecoveryCodeRow, type ThrottleRow, type TransferCounts, type TransferTable, type UserRow } from '../tables.js';
+import {
+  RECOVERY_CODE_COLUMNS,
+  THROTTLE_COLUMNS,
+  USER_COLUMNS,
+  valuesOf,
+  type AuditEntry,
+  type AuditRow,
+  type RecoveryCodeRow,
+  type ThrottleRow,
+  type TransferCounts,
+  type TransferTable,
+  type UserRow,
+} from '../tables.js';
 import type { Query } from './tables.js';
 
 const AUDIT_COLUMNS = ['at', 'login', 'caller_id', 'channel', 'uniqueid', 'source', 'result', 'reason', 'detail', 'pbx'] as const;
@@ -33,15 +45,40 @@ export function postgresTransfer(q: Query): TransferTable {
       await q('DELETE FROM audit');
     },
     users: async () => (await q<UserRow>(`SELECT ${USER_COLUMNS.join(', ')} FROM users ORDER BY id`)).rows,
-    putUsers: (rows: UserRow[]) => insertAll('users', USER_COLUMNS, rows.map((r) => valuesOf(r, USER_COLUMNS))),
-    recoveryCodes: async () => (await q<RecoveryCodeRow>(`SELECT ${RECOVERY_CODE_COLUMNS.join(', ')} FROM recovery_codes ORDER BY user_id, hash`)).rows,
-    putRecoveryCodes: (rows: RecoveryCodeRow[]) => insertAll('recovery_codes', RECOVERY_CODE_COLUMNS, rows.map((r) => valuesOf(r, RECOVERY_CODE_COLUMNS))),
+    putUsers: (rows: UserRow[]) =>
+      insertAll(
+        'users',
+        USER_COLUMNS,
+        rows.map((r) => valuesOf(r, USER_COLUMNS)),
+      ),
+    recoveryCodes: async () =>
+      (await q<RecoveryCodeRow>(`SELECT ${RECOVERY_CODE_COLUMNS.join(', ')} FROM recovery_codes ORDER BY user_id, hash`)).rows,
+    putRecoveryCodes: (rows: RecoveryCodeRow[]) =>
+      insertAll(
+        'recovery_codes',
+        RECOVERY_CODE_COLUMNS,
+        rows.map((r) => valuesOf(r, RECOVERY_CODE_COLUMNS)),
+      ),
     throttle: async () => (await q<ThrottleRow>(`SELECT ${THROTTLE_COLUMNS.join(', ')} FROM throttle ORDER BY id`)).rows,
-    putThrottle: (rows: ThrottleRow[]) => insertAll('throttle', THROTTLE_COLUMNS, rows.map((r) => valuesOf(r, THROTTLE_COLUMNS))),
+    putThrottle: (rows: ThrottleRow[]) =>
+      insertAll(
+        'throttle',
+        THROTTLE_COLUMNS,
+        rows.map((r) => valuesOf(r, THROTTLE_COLUMNS)),
+      ),
     auditPage: async (after: number, limit: number) =>
-      (await q<AuditRow>('SELECT id, at, login AS "user", caller_id, channel, uniqueid, source, result, reason, detail, pbx FROM audit WHERE id > $1 ORDER BY id LIMIT $2', [after, limit])).rows,
+      (
+        await q<AuditRow>(
+          'SELECT id, at, login AS "user", caller_id, channel, uniqueid, source, result, reason, detail, pbx FROM audit WHERE id > $1 ORDER BY id LIMIT $2',
+          [after, limit],
+        )
+      ).rows,
     putAudit: (rows: AuditEntry[]) =>
-      insertAll('audit', AUDIT_COLUMNS, rows.map((e) => [e.at, e.user, e.caller_id, e.channel, e.uniqueid, e.source, e.result, e.reason, e.detail, e.pbx])),
+      insertAll(
+        'audit',
+        AUDIT_COLUMNS,
+        rows.map((e) => [e.at, e.user, e.caller_id, e.channel, e.uniqueid, e.source, e.result, e.reason, e.detail, e.pbx]),
+      ),
     counts,
   };
 }

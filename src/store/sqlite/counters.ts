@@ -13,7 +13,11 @@ export class SqliteUserCounters implements Counters {
   }
 
   async put(id: string, c: CounterRow, at: number): Promise<boolean> {
-    return this.db.prepare('UPDATE users SET failures = ?, locked_until = ?, updated_at = ? WHERE id = ?').run(c.failures, c.locked_until, at, id).changes === 1;
+    return (
+      this.db
+        .prepare('UPDATE users SET failures = ?, locked_until = ?, updated_at = ? WHERE id = ?')
+        .run(c.failures, c.locked_until, at, id).changes === 1
+    );
   }
 
   async clear(id: string, at: number): Promise<boolean> {

@@ -25,7 +25,11 @@ export function openDatabase(path: string, opts: SqliteOpenOptions): Db {
   let db: Db;
   try {
     // @types/better-sqlite3 only knows the string form; the addon object is documented upstream.
-    db = new Database(path, { fileMustExist: !opts.create, timeout: blocking ? timeoutMs : 0, ...(addon ? { nativeBinding: addon as unknown as string } : {}) });
+    db = new Database(path, {
+      fileMustExist: !opts.create,
+      timeout: blocking ? timeoutMs : 0,
+      ...(addon ? { nativeBinding: addon as unknown as string } : {}),
+    });
   } catch (err) {
     throw explain(err, path, timeoutMs);
   }
@@ -68,7 +72,9 @@ function migrate(db: Db, path: string, mayInitialise: boolean): void {
     if (from > SCHEMA_VERSION) return usableNewer(db, path, from);
     if (from === 0 && !mayInitialise) {
       const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
-      throw new StoreError(`database ${path} is ${tables.n ? 'not an astotp database' : 'empty'} (astotp init or astotp enroll initialises it)`);
+      throw new StoreError(
+        `database ${path} is ${tables.n ? 'not an astotp database' : 'empty'} (astotp init or astotp enroll initialises it)`,
+      );
     }
     for (let v = from; v < SCHEMA_VERSION; v++) db.exec(SQLITE_MIGRATIONS[v]!);
     writeMeta(db, COMPATIBLE_META_KEY, String(OLDEST_COMPATIBLE_SCHEMA));
@@ -120,7 +126,8 @@ function explain(err: unknown, path: string, timeoutMs: number): Error {
   if (err instanceof StoreError) return err;
   const e = err as { code?: string; message?: string };
   const code = e.code ?? '';
-  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) return new StoreError(`database ${path} is corrupt or not a database (${e.message})`, null, { cause: err });
+  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT'))
+    return new StoreError(`database ${path} is corrupt or not a database (${e.message})`, null, { cause: err });
   if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM')) {
     let mode = '';
     try {

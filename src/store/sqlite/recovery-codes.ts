@@ -13,16 +13,23 @@ export class SqliteRecoveryCodes implements RecoveryCodesTable {
   }
 
   async usedAt(user: string, hash: string): Promise<number | null | undefined> {
-    const row = this.db.prepare('SELECT used_at FROM recovery_codes WHERE user_id = ? AND hash = ?').get(user, hash) as { used_at: number | null } | undefined;
+    const row = this.db.prepare('SELECT used_at FROM recovery_codes WHERE user_id = ? AND hash = ?').get(user, hash) as
+      | { used_at: number | null }
+      | undefined;
     return row?.used_at;
   }
 
   async use(user: string, hash: string, at: number): Promise<boolean> {
-    return this.db.prepare('UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND hash = ? AND used_at IS NULL').run(at, user, hash).changes === 1;
+    return (
+      this.db.prepare('UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND hash = ? AND used_at IS NULL').run(at, user, hash)
+        .changes === 1
+    );
   }
 
   async left(users?: string[]): Promise<Map<string, number>> {
-    const rows = this.db.prepare('SELECT user_id, count(*) AS n FROM recovery_codes WHERE used_at IS NULL GROUP BY user_id').all() as Array<{ user_id: string; n: number }>;
+    const rows = this.db
+      .prepare('SELECT user_id, count(*) AS n FROM recovery_codes WHERE used_at IS NULL GROUP BY user_id')
+      .all() as Array<{ user_id: string; n: number }>;
     const wanted = users === undefined ? null : new Set(users);
     return new Map(rows.filter((r) => wanted === null || wanted.has(r.user_id)).map((r) => [r.user_id, r.n]));
   }

@@ -63,7 +63,11 @@ export class SqliteStore implements Store {
     let began = false;
     const wait = opts.wait === false ? { ...this.wait, timeoutMs: 0 } : this.wait;
     // Once begun, whenNotBusy turns a busy failure into the busy sentence instead of trying again.
-    return whenNotBusy(() => this.transaction('BEGIN IMMEDIATE', fn, () => (began = true)), wait, () => !began);
+    return whenNotBusy(
+      () => this.transaction('BEGIN IMMEDIATE', fn, () => (began = true)),
+      wait,
+      () => !began,
+    );
   }
 
   /** `begin`, fn and COMMIT in one turn of the connection; rolled back whatever fails. */

@@ -1,5 +1,18 @@
 // Whole rows in and out of SQLite, for astotp migrate.
-import { clip, RECOVERY_CODE_COLUMNS, THROTTLE_COLUMNS, USER_COLUMNS, valuesOf, type AuditEntry, type AuditRow, type RecoveryCodeRow, type ThrottleRow, type TransferCounts, type TransferTable, type UserRow } from '../tables.js';
+import {
+  clip,
+  RECOVERY_CODE_COLUMNS,
+  THROTTLE_COLUMNS,
+  USER_COLUMNS,
+  valuesOf,
+  type AuditEntry,
+  type AuditRow,
+  type RecoveryCodeRow,
+  type ThrottleRow,
+  type TransferCounts,
+  type TransferTable,
+  type UserRow,
+} from '../tables.js';
 import type { Db } from './open-database.js';
 
 export class SqliteTransfer implements TransferTable {
@@ -23,7 +36,9 @@ export class SqliteTransfer implements TransferTable {
   }
 
   async recoveryCodes(): Promise<RecoveryCodeRow[]> {
-    return this.db.prepare(`SELECT ${RECOVERY_CODE_COLUMNS.join(', ')} FROM recovery_codes ORDER BY user_id, hash`).all() as RecoveryCodeRow[];
+    return this.db
+      .prepare(`SELECT ${RECOVERY_CODE_COLUMNS.join(', ')} FROM recovery_codes ORDER BY user_id, hash`)
+      .all() as RecoveryCodeRow[];
   }
 
   async putRecoveryCodes(rows: RecoveryCodeRow[]): Promise<void> {
@@ -45,13 +60,18 @@ export class SqliteTransfer implements TransferTable {
 
   async auditPage(after: number, limit: number): Promise<AuditRow[]> {
     return this.db
-      .prepare(`SELECT id, at, coalesce(login, user) AS user, caller_id, channel, uniqueid, source, result, reason, detail, pbx FROM audit WHERE id > ? ORDER BY id LIMIT ?`)
+      .prepare(
+        `SELECT id, at, coalesce(login, user) AS user, caller_id, channel, uniqueid, source, result, reason, detail, pbx FROM audit WHERE id > ? ORDER BY id LIMIT ?`,
+      )
       .all(after, limit) as AuditRow[];
   }
 
   async putAudit(rows: AuditEntry[]): Promise<void> {
-    const insert = this.db.prepare('INSERT INTO audit (at, user, login, caller_id, channel, uniqueid, source, result, reason, detail, pbx) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-    for (const e of rows) insert.run(e.at, clip(e.user), clip(e.user), e.caller_id, e.channel, e.uniqueid, e.source, e.result, e.reason, e.detail, e.pbx);
+    const insert = this.db.prepare(
+      'INSERT INTO audit (at, user, login, caller_id, channel, uniqueid, source, result, reason, detail, pbx) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    for (const e of rows)
+      insert.run(e.at, clip(e.user), clip(e.user), e.caller_id, e.channel, e.uniqueid, e.source, e.result, e.reason, e.detail, e.pbx);
   }
 
   async counts(): Promise<TransferCounts> {

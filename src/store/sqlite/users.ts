@@ -22,12 +22,21 @@ export class SqliteUsers implements UsersTable {
   async insert(u: NewUser): Promise<void> {
     const t = now();
     this.db
-      .prepare('INSERT INTO users (id, pin_hash, secret_box, algorithm, digits, period, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO users (id, pin_hash, secret_box, algorithm, digits, period, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      )
       .run(u.id, u.pin_hash, u.secret_box, u.algorithm, u.digits, u.period, t, t);
   }
 
   async replaceSecret(id: string, secret_box: Buffer, p: Pick<UserRow, 'algorithm' | 'digits' | 'period'>): Promise<boolean> {
-    return this.change('secret_box = ?, algorithm = ?, digits = ?, period = ?, last_step = NULL', id, secret_box, p.algorithm, p.digits, p.period);
+    return this.change(
+      'secret_box = ?, algorithm = ?, digits = ?, period = ?, last_step = NULL',
+      id,
+      secret_box,
+      p.algorithm,
+      p.digits,
+      p.period,
+    );
   }
 
   async setPin(id: string, pin_hash: string | null): Promise<boolean> {
@@ -43,7 +52,9 @@ export class SqliteUsers implements UsersTable {
   }
 
   async recordLogin(id: string, step: number | null, at: number): Promise<void> {
-    this.db.prepare('UPDATE users SET last_step = coalesce(?, last_step), last_success = ?, updated_at = ? WHERE id = ?').run(step, at, at, id);
+    this.db
+      .prepare('UPDATE users SET last_step = coalesce(?, last_step), last_success = ?, updated_at = ? WHERE id = ?')
+      .run(step, at, at, id);
   }
 
   async markStepUsed(id: string, step: number): Promise<boolean> {

@@ -51,7 +51,8 @@ is right, 1 otherwise. There is one try: run it again for a new challenge.
     expectPositionals(ctx.args, []);
     const pubText = stringOption(ctx.args, 'pubkey');
     const pubFile = stringOption(ctx.args, 'pubkey-file');
-    if ((pubText === undefined) === (pubFile === undefined)) throw new UsageError('give exactly one of --pubkey KEY and --pubkey-file FILE');
+    if ((pubText === undefined) === (pubFile === undefined))
+      throw new UsageError('give exactly one of --pubkey KEY and --pubkey-file FILE');
     const group = stringOption(ctx.args, 'group');
     const user = stringOption(ctx.args, 'user');
     if (group === undefined || user === undefined) throw new UsageError('--group and --user are required');

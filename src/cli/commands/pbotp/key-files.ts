@@ -24,7 +24,9 @@ function readSmall(path: string, what: string): { text: string; mode: number } {
 export function readPrivateKeyFile(path: string, warn: (message: string) => void): Uint8Array {
   const { text, mode } = readSmall(path, 'private key file');
   if ((mode & 0o077) !== 0) {
-    warn(`warning: private key file ${path} is accessible by group or others (mode ${mode.toString(8).padStart(4, '0')}); run chmod 600 ${path}`);
+    warn(
+      `warning: private key file ${path} is accessible by group or others (mode ${mode.toString(8).padStart(4, '0')}); run chmod 600 ${path}`,
+    );
   }
   return parsePrivateKey(text);
 }

@@ -48,7 +48,9 @@ ${PAM_HELP_PARAMS}`,
       const picture = renderQr(url, params.qr);
       const lines = picture === '' ? [] : ['Scan this QR code to get a login token:', ...picture.split('\n'), 'Or go to this URL:'];
       lines.push(picture === '' ? `Go to this URL to get a login token: ${url}` : url);
-      lines.push(`Then enter the ${params.mode.kind === 'code' ? `${params.mode.digits}-digit code` : `${params.mode.words}-word phrase`} at the "Password: " prompt.`);
+      lines.push(
+        `Then enter the ${params.mode.kind === 'code' ? `${params.mode.digits}-digit code` : `${params.mode.words}-word phrase`} at the "Password: " prompt.`,
+      );
       ctx.out(lines.join('\n'));
       syslog(`pam-challenge: ${describe}: challenge for ${login.group}/${login.host}/${login.user}`);
       return PAM_EXIT_FAILURE;

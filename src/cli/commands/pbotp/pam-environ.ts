@@ -23,7 +23,8 @@ export function environProblem(environ: string): string | null {
   const twice = names.filter((name, i) => name.startsWith('PAM_') && names.indexOf(name) !== i);
   if (twice.length > 0) return `${[...new Set(twice)].join(', ')} set twice (the PAM environment shadows pam_exec's own items)`;
   const foreign = names.filter((name) => name.startsWith('AST_') || name.startsWith('NODE_'));
-  if (foreign.length > 0) return `${[...new Set(foreign)].join(', ')} in the environment (set by the PAM environment, e.g. pam_env.so; keep it clean)`;
+  if (foreign.length > 0)
+    return `${[...new Set(foreign)].join(', ')} in the environment (set by the PAM environment, e.g. pam_env.so; keep it clean)`;
   return null;
 }
 

@@ -31,7 +31,8 @@ export async function pamStep(ctx: CliContext, step: string, body: (pam: PamLogi
   const describe = describeEnv(ctx.env);
   try {
     checkPamEnviron();
-    if (ctx.env.PAM_TYPE !== 'auth') throw new Error(`must run as a pam_exec auth step (PAM_TYPE is ${JSON.stringify(ctx.env.PAM_TYPE ?? '')})`);
+    if (ctx.env.PAM_TYPE !== 'auth')
+      throw new Error(`must run as a pam_exec auth step (PAM_TYPE is ${JSON.stringify(ctx.env.PAM_TYPE ?? '')})`);
     const params = readPamParams(ctx.args.positionals);
     const user = ctx.env.PAM_USER ?? '';
     checkLoginField('user', user);

@@ -71,7 +71,9 @@ function lineParams(words: readonly string[]): Map<string, string> {
     const eq = word.indexOf('=');
     const key = eq < 0 ? word : word.slice(0, eq);
     if (eq < 1 || !([...SHARED_KEYS, ...LINE_KEYS] as readonly string[]).includes(key)) {
-      throw new PamConfigError(`unknown parameter "${key.slice(0, 40)}" (expected key=value, keys: ${[...SHARED_KEYS, ...LINE_KEYS].join(', ')})`);
+      throw new PamConfigError(
+        `unknown parameter "${key.slice(0, 40)}" (expected key=value, keys: ${[...SHARED_KEYS, ...LINE_KEYS].join(', ')})`,
+      );
     }
     if (out.has(key)) throw new PamConfigError(`parameter ${key} is given twice`);
     out.set(key, word.slice(eq + 1));
@@ -99,7 +101,8 @@ function sectionParams(path: string, text: string): Map<string, { value: string;
 }
 
 function wholeNumber(text: string, what: string, min: number, max: number): number {
-  if (!/^\d{1,3}$/.test(text) || Number(text) < min || Number(text) > max) throw new PamConfigError(`${what} must be a whole number from ${min} to ${max}`);
+  if (!/^\d{1,3}$/.test(text) || Number(text) < min || Number(text) > max)
+    throw new PamConfigError(`${what} must be a whole number from ${min} to ${max}`);
   return Number(text);
 }
 
@@ -117,12 +120,14 @@ export function readPamParams(words: readonly string[]): PamParams {
     const fromLine = line.get(key);
     const fromFile = section.get(key);
     // Two owners of one setting: whichever won, the admin would be surprised by the other.
-    if (fromLine !== undefined && fromFile !== undefined) throw new PamConfigError(`${key} is set both on the pam_exec line and at ${fromFile.where}`);
+    if (fromLine !== undefined && fromFile !== undefined)
+      throw new PamConfigError(`${key} is set both on the pam_exec line and at ${fromFile.where}`);
     return fromLine ?? fromFile?.value;
   };
   const need = (key: (typeof SHARED_KEYS)[number]): string => {
     const v = get(key);
-    if (v === undefined || v === '') throw new PamConfigError(`${key} is not set (pam_exec line, or [${SECTION}] of the file config= names)`);
+    if (v === undefined || v === '')
+      throw new PamConfigError(`${key} is not set (pam_exec line, or [${SECTION}] of the file config= names)`);
     return v;
   };
 
@@ -143,12 +148,20 @@ export function readPamParams(words: readonly string[]): PamParams {
   checkLoginField('host', host);
 
   const modeName = get('response_mode') ?? 'code';
-  if (modeName !== 'code' && modeName !== 'phrase') throw new PamConfigError(`response_mode must be code or phrase, not "${modeName.slice(0, 20)}"`);
+  if (modeName !== 'code' && modeName !== 'phrase')
+    throw new PamConfigError(`response_mode must be code or phrase, not "${modeName.slice(0, 20)}"`);
   const length = get('length');
   const mode: AnswerMode =
     modeName === 'code'
-      ? { kind: 'code', digits: length === undefined ? CODE_DIGITS_DEFAULT : wholeNumber(length, 'length (code)', PAM_CODE_DIGITS_MIN, CODE_DIGITS_MAX) }
-      : { kind: 'phrase', words: length === undefined ? PHRASE_WORDS_DEFAULT : wholeNumber(length, 'length (phrase)', PAM_PHRASE_WORDS_MIN, PHRASE_WORDS_MAX) };
+      ? {
+          kind: 'code',
+          digits: length === undefined ? CODE_DIGITS_DEFAULT : wholeNumber(length, 'length (code)', PAM_CODE_DIGITS_MIN, CODE_DIGITS_MAX),
+        }
+      : {
+          kind: 'phrase',
+          words:
+            length === undefined ? PHRASE_WORDS_DEFAULT : wholeNumber(length, 'length (phrase)', PAM_PHRASE_WORDS_MIN, PHRASE_WORDS_MAX),
+        };
 
   const qrName = get('qr') ?? 'utf8';
   const qr = QR_STYLES.find((s) => s === qrName);

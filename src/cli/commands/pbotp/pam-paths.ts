@@ -24,7 +24,9 @@ function isOurs(st: Stats): boolean {
  * still replace it.
  */
 export function checkAncestors(path: string, what: string): void {
-  const pending = resolve(path).split('/').filter((p) => p !== '');
+  const pending = resolve(path)
+    .split('/')
+    .filter((p) => p !== '');
   pending.pop();
   const refuse = (dir: string, why: string) => new PamConfigError(`${what} ${path}: ${dir} ${why}`);
   const checkDir = (dir: string, st: Stats) => {

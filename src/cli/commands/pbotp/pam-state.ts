@@ -6,7 +6,19 @@
 // PID and start time, so a reused PID is another login), the service, the
 // user, the terminal and the remote host.
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { createExclusive } from '../../../os/files.js';
 import type { LoginFields } from '../../../pbotp/login.js';
@@ -43,7 +55,11 @@ function startTime(pid: number): string {
 
 /** The state file's name for this login, from pam_exec's environment and our parent. */
 export function stateKey(env: NodeJS.ProcessEnv, ppid = process.ppid): string {
-  const parts = [String(ppid), startTime(ppid), ...['PAM_SERVICE', 'PAM_USER', 'PAM_TTY', 'PAM_RHOST', 'PAM_RUSER'].map((k) => env[k] ?? '')];
+  const parts = [
+    String(ppid),
+    startTime(ppid),
+    ...['PAM_SERVICE', 'PAM_USER', 'PAM_TTY', 'PAM_RHOST', 'PAM_RUSER'].map((k) => env[k] ?? ''),
+  ];
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 
@@ -58,7 +74,8 @@ export function openStateDir(dir: string): string {
   try {
     mkdirSync(dir, { mode: 0o700 });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new PamConfigError(`cannot create state directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
+      throw new PamConfigError(`cannot create state directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   }
   const st = lstatSync(dir);
   if (!st.isDirectory()) throw new PamConfigError(`state directory ${dir} is not a directory`);
@@ -134,7 +151,8 @@ export function takeState(dir: string, key: string): PamState | null {
     const fd = openSync(taken, constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
       const st = fstatSync(fd);
-      if (!st.isFile() || st.uid !== process.geteuid?.() || (st.mode & 0o077) !== 0) throw new PamStateError('state file is not a private regular file');
+      if (!st.isFile() || st.uid !== process.geteuid?.() || (st.mode & 0o077) !== 0)
+        throw new PamStateError('state file is not a private regular file');
       if (st.size > MAX_STATE_BYTES) throw new PamStateError('state file is too large');
       return parseState(readFileSync(fd, 'utf8'));
     } finally {

@@ -28,7 +28,15 @@ who can reach it can get codes for the groups it serves.
   --digits N            code length on the page, 1..19 (default 9)
   --words N             phrase length on the page, 1..23 (default 5)
 `,
-  options: { key: 'string', listen: 'string', 'allow-group': 'strings', 'access-log': 'string', digits: 'string', words: 'string', help: 'boolean' },
+  options: {
+    key: 'string',
+    listen: 'string',
+    'allow-group': 'strings',
+    'access-log': 'string',
+    digits: 'string',
+    words: 'string',
+    help: 'boolean',
+  },
   shortOptions: { k: 'key' },
   globalOptions: false,
 
