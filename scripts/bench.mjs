@@ -10,7 +10,6 @@ import './bench/private-tmp.mjs';
 import Database from 'better-sqlite3';
 import { chmodSync, copyFileSync, existsSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
 import { loadHelpers } from './bench/helpers.mjs';
 import { importRows, printImportRows } from './bench/import.mjs';
 import {

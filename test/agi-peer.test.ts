@@ -75,10 +75,10 @@ describe('scripted Asterisk', () => {
     expect(r.violations).toEqual([]);
     expect(r.exitCode).toBe(0);
     expect(r.signal).toBeNull();
-    expect(r.variables['ARGV']).toBe('login|x y');
-    expect(r.variables['ARGS']).toBe('login|x y');
-    expect(r.variables['CALLER']).toBe('unknown');
-    expect(r.variables['KEYS']).toBe(
+    expect(r.variables.ARGV).toBe('login|x y');
+    expect(r.variables.ARGS).toBe('login|x y');
+    expect(r.variables.CALLER).toBe('unknown');
+    expect(r.variables.KEYS).toBe(
       [
         'agi_request',
         'agi_channel',
@@ -104,14 +104,14 @@ describe('scripted Asterisk', () => {
         'agi_arg_2',
       ].join(','),
     );
-    expect(r.variables['CWD']).toBe(r.astDir);
-    expect(r.variables['CONF']).toBe(join(r.astDir, 'etc/asterisk'));
-    expect(r.variables['DB']).toBe('/tmp/some.db');
-    expect(r.variables['AST']).toBe(
+    expect(r.variables.CWD).toBe(r.astDir);
+    expect(r.variables.CONF).toBe(join(r.astDir, 'etc/asterisk'));
+    expect(r.variables.DB).toBe('/tmp/some.db');
+    expect(r.variables.AST).toBe(
       'AST_AGI_DIR,AST_CONFIG_DIR,AST_CONFIG_FILE,AST_DATA_DIR,AST_KEY_DIR,AST_LOG_DIR,' +
         'AST_MODULE_DIR,AST_MONITOR_DIR,AST_RUN_DIR,AST_SPOOL_DIR,AST_VAR_DIR',
     );
-    expect(r.variables['REPLIES']?.split('|')).toEqual([
+    expect(r.variables.REPLIES?.split('|')).toEqual([
       '200 result=4',
       '200 result=0',
       '200 result=6',
@@ -146,7 +146,7 @@ describe('scripted Asterisk', () => {
       replyDelayMs: 500,
     });
     expect(r.violations).toEqual(['wrote to stdout while the reply to "GET DATA "astotp/id" 5000 8" was pending']);
-    expect(r.variables['X']).toBe('1');
+    expect(r.variables.X).toBe('1');
   });
 
   it('flags two commands written in one go', async () => {
@@ -180,7 +180,7 @@ describe('scripted Asterisk', () => {
       'malformed command: "SET VARIABLE A \\"unbalanced"',
       'unterminated output at exit: "VERBOSE \\"x\\" 1"',
     ]);
-    expect(r.variables['USAGE']).toBe('3');
+    expect(r.variables.USAGE).toBe('3');
   });
 
   it('kills with SIGHUP at a hangup; a program without a handler dies of it', async () => {
@@ -213,9 +213,9 @@ describe('scripted Asterisk', () => {
       });
       expect(r.violations).toEqual([]);
       expect(r.exitCode).toBe(0);
-      expect(r.variables['GOT']).toBe('200 result=-1');
+      expect(r.variables.GOT).toBe('200 result=-1');
       const dead = '511 Command Not Permitted on a dead channel or intercept routine';
-      expect(r.variables['AFTER']?.split('|')).toEqual([dead, dead, dead, dead, '200 result=1', '510 Invalid or unknown command']);
+      expect(r.variables.AFTER?.split('|')).toEqual([dead, dead, dead, dead, '200 result=1', '510 Invalid or unknown command']);
       expect(r.deadCommands).toHaveLength(8);
       expect(r.prompts).toEqual(['astotp/id']);
     });
@@ -232,7 +232,7 @@ describe('scripted Asterisk', () => {
     });
     expect(r.exitCode).toBe(0);
     expect(r.violations).toEqual([]);
-    expect(r.variables['GOT']).toBe('null');
+    expect(r.variables.GOT).toBe('null');
     expect(r.msAfterHangup).toBeLessThan(1000);
   });
 
@@ -266,7 +266,7 @@ describe('scripted Asterisk: saying things and single keys', () => {
     expect(r.violations).toEqual([]);
     expect(r.said).toEqual(['1234567', '7654321']);
     expect(r.texts).toEqual(['hello there']);
-    expect(r.variables['R']).toBe('200 result=0|200 result=0|200 result=0|200 result=42 endpos=8000|200 result=0 endpos=8000|200 result=0');
+    expect(r.variables.R).toBe('200 result=0|200 result=0|200 result=0|200 result=42 endpos=8000|200 result=0 endpos=8000|200 result=0');
   });
 
   it('types a string key by key with WAIT FOR DIGIT, and the rest with GET DATA; computed digits see what was said', async () => {
@@ -281,7 +281,7 @@ describe('scripted Asterisk: saying things and single keys', () => {
       inputs: [{ compute: (said) => `9${said.join('')}` }],
     });
     expect(r.violations).toEqual([]);
-    expect(r.variables['R']).toBe('200 result=0|200 result=57|200 result=42|200 result=0|200 result= (timeout)');
+    expect(r.variables.R).toBe('200 result=0|200 result=57|200 result=42|200 result=0|200 result= (timeout)');
   });
 
   it('hangs up during a playback it is due at', async () => {
@@ -295,7 +295,7 @@ describe('scripted Asterisk: saying things and single keys', () => {
       `),
       inputs: [{ hangup: 'result', afterSaid: 1 }],
     });
-    expect(r.variables['GOT']).toBe('200 result=-1');
+    expect(r.variables.GOT).toBe('200 result=-1');
     expect(r.said).toEqual(['1', '2']);
     expect(r.msAfterHangup).toBeLessThan(1000);
   });

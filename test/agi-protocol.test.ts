@@ -19,9 +19,9 @@ describe('AGI environment', () => {
     expect(info.channel).toBe('SIP/pbx.example.com:5060-0000002a');
     expect(info.uniqueId).toBe('1700000000.42');
     expect(info.callerId).toBe('1001');
-    expect(info.env['agi_calleridname']).toBe(' Alice: Front desk');
-    expect(info.env['agi_accountcode']).toBe('');
-    expect(info.env['agi_request']).toBe('otp/astotp');
+    expect(info.env.agi_calleridname).toBe(' Alice: Front desk');
+    expect(info.env.agi_accountcode).toBe('');
+    expect(info.env.agi_request).toBe('otp/astotp');
   });
 
   it('takes agi_arg_1..N in the order Asterisk writes them, last in the header', () => {

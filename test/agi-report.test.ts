@@ -47,7 +47,7 @@ function endedCleanly(r: CallResult): void {
 }
 
 /** What the dialplan reads once the call is over. */
-function after(r: CallResult): Record<string, string> {
+function varsAfter(r: CallResult): Record<string, string> {
   return r.variables;
 }
 
@@ -63,7 +63,7 @@ describe('a verified call whose result report is cut short', () => {
         expect(rows[0]).toMatchObject({ user: '1001', result: 'SUCCESS', reason: 'ok' });
         if (how === 'sighup') {
           // A dead channel still acknowledges variables: the report went through whole.
-          expect(after(r)).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_REASON: 'ok', ASTOTP_USER: '1001' });
+          expect(varsAfter(r)).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_REASON: 'ok', ASTOTP_USER: '1001' });
           expect(rows).toHaveLength(1);
           return;
         }
@@ -74,12 +74,12 @@ describe('a verified call whose result report is cut short', () => {
         const successAt = r.setLog.findIndex(([n, v]) => n === 'ASTOTP' && v === 'SUCCESS');
         if (how === 'result' || how === '511') {
           // The transport still takes variables after the hangup: the dialplan reads the real ending.
-          expect(after(r)).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'hangup', ASTOTP_USER: '' });
+          expect(varsAfter(r)).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'hangup', ASTOTP_USER: '' });
           expect(r.verbose.at(-1)).toBe('astotp: result FAILURE (hangup)');
         } else if (how === 'eof') {
           // Nothing more can be said; SUCCESS was never sent or never run.
           expect(successAt).toBe(-1);
-          expect(after(r).ASTOTP).toBe('FAILURE');
+          expect(varsAfter(r).ASTOTP).toBe('FAILURE');
         } else {
           // Asterisk ran the command it garbled the answer to; nothing after it can be trusted, so nothing is sent.
           expect(r.commands.at(-1)).toMatch(new RegExp(`^${at}`));
@@ -117,15 +117,15 @@ describe('a failed call whose result report is cut short', () => {
           const r = await site.call({ args: c.args, inputs: c.inputs, interrupt: { at, how } });
           endedCleanly(r);
           expect(r.setLog.some(([, v]) => v === 'SUCCESS')).toBe(false);
-          expect(after(r).ASTOTP).toBe('FAILURE');
+          expect(varsAfter(r).ASTOTP).toBe('FAILURE');
           // An error stays the reason: it came first, and ASTOTP_ERROR says what it was.
           const reason = how === 'sighup' || c.reason === 'error' ? c.reason : how === 'garbage' ? 'error' : 'hangup';
           // A refused dialplan argument is audited too: the database is opened before the arguments are read.
           expect(audit(site).at(-1)).toMatchObject({ result: 'FAILURE', reason });
           if (c.reason === 'error') expect(r.stderr).toMatch(/^astotp: unknown argument .pim.=/m);
           if (how === 'sighup' || how === 'result' || how === '511') {
-            expect(after(r)).toMatchObject({ ASTOTP_REASON: reason, ASTOTP_USER: '' });
-            if (c.reason === 'error') expect(after(r).ASTOTP_ERROR).toMatch(/unknown argument .pim.=/);
+            expect(varsAfter(r)).toMatchObject({ ASTOTP_REASON: reason, ASTOTP_USER: '' });
+            if (c.reason === 'error') expect(varsAfter(r).ASTOTP_ERROR).toMatch(/unknown argument .pim.=/);
           }
         });
       }

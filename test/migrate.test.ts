@@ -61,7 +61,7 @@ describePostgres('astotp migrate', () => {
     expect(there.stdout).toMatch(/users: 2 read, 2 written/);
     expect(there.stdout).toMatch(/throttle: 1 read, 1 written/);
     // Two enroll commands and two calls; the target's own row of this migrate comes on top.
-    expect(there.stdout).toMatch(/audit: 4 read, 4 written\n  and 1 audit row recording this migrate\n/);
+    expect(there.stdout).toMatch(/audit: 4 read, 4 written\n {2}and 1 audit row recording this migrate\n/);
     expect(there.stdout).not.toContain(server().password);
 
     // Onto itself under another name: refused before anything is written, whatever --force says.

@@ -147,6 +147,6 @@ describe('challenge digit groups', () => {
 
 describe('parseChallenge', () => {
   it('reads a 43-digit entry as incomplete digit groups, not as base64url', () => {
-    expect(() => parseChallenge('1'.repeat(42) + '0')).toThrow('expected 13 groups of 7 digits (91 digits), got 43 digits');
+    expect(() => parseChallenge(`${'1'.repeat(42)}0`)).toThrow('expected 13 groups of 7 digits (91 digits), got 43 digits');
   });
 });

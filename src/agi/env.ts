@@ -44,10 +44,10 @@ export function callInfoFromEnv(entries: ReadonlyArray<readonly [string, string]
       throw new AgiProtocolError('AGI environment has its arguments out of order');
     if (arg) args.push(value);
   }
-  const callerId = env['agi_callerid'] ?? '';
+  const callerId = env.agi_callerid ?? '';
   return {
-    channel: env['agi_channel'] ?? '',
-    uniqueId: env['agi_uniqueid'] ?? '',
+    channel: env.agi_channel ?? '',
+    uniqueId: env.agi_uniqueid ?? '',
     callerId: callerId === 'unknown' ? '' : callerId,
     args,
     env,

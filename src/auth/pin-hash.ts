@@ -35,7 +35,7 @@ export async function hashPin(pepper: Buffer, user: string, pin: string): Promis
 
 /** A hash written before PIN hashes named their user: verifies, and should be rewritten. */
 export function isUnboundPinHash(stored: string | null): boolean {
-  return stored !== null && stored.startsWith('scrypt$');
+  return stored?.startsWith('scrypt$') === true;
 }
 
 /**

@@ -18,7 +18,7 @@ export interface FastAgiRequest {
 }
 
 export function readRequest(info: AgiEnvironment): FastAgiRequest {
-  const raw = info.env['agi_network_script'];
+  const raw = info.env.agi_network_script;
   if (raw === undefined) {
     return {
       script: null,

@@ -22,7 +22,7 @@ export async function agiMain(argv: readonly string[]): Promise<void> {
     process.stderr.write(`astotp: internal error: ${err.message}\n`);
     process.exit(1);
   });
-  let channel;
+  let channel: Awaited<ReturnType<typeof startClassicAgi>>;
   try {
     channel = await startClassicAgi();
   } catch (err) {

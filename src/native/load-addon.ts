@@ -73,7 +73,7 @@ function cachedCopy(addon: { bytes(): Uint8Array; size: number; digest: string }
 
 function matches(file: string, size: number, digest: string): boolean {
   const st = lstatSync(file, { throwIfNoEntry: false });
-  if (!st || !st.isFile() || st.size !== size || st.uid !== (process.geteuid?.() ?? st.uid) || st.mode & 0o022) return false;
+  if (!st?.isFile() || st.size !== size || st.uid !== (process.geteuid?.() ?? st.uid) || st.mode & 0o022) return false;
   // Acting as ourselves, a file in our private directory could only have been
   // put there by us: reading and hashing 2 MB on every call buys nothing. A
   // process acting for another user (root's CLI with the database owner's

@@ -10,7 +10,7 @@
 //
 // Both first run `loadNativeCode` as root, so native code (the SQLite addon)
 // comes from root's own cache, never from one the owner could write to.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, type Stats, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export interface OwnerSwitch {
@@ -24,7 +24,7 @@ export interface OwnerSwitch {
 export function actAsDatabaseOwner(dbPath: string, loadNativeCode: () => void): OwnerSwitch {
   if (process.geteuid?.() !== 0) return { switchedTo: null, warning: null };
   const dir = dirname(dbPath);
-  let st;
+  let st: Stats;
   try {
     st = statSync(dir);
   } catch {

@@ -1,5 +1,5 @@
 // HTML of the responder. Everything that came from a request is escaped.
-import { type LoginFields } from '../pbotp/login.js';
+import type { LoginFields } from '../pbotp/login.js';
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

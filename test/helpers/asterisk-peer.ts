@@ -497,10 +497,10 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
    * Something said that the keys in `escape` stop; `tail` follows the result
    * (endpos for STREAM FILE); `saying` is 1 for a SAY DIGITS, already in `said`.
    */
-  const playback = (escape: string, tail: string, saying = 0): void => {
+  const playback = (escapeKeys: string, tail: string, saying = 0): void => {
     // Only what the caller could cut short takes an input: a prompt played whole waits for none.
     // Digits still to be worked out are typed later, never during a playback.
-    const input = escape === '' ? undefined : inputs[0];
+    const input = escapeKeys === '' ? undefined : inputs[0];
     const due = (i: { afterSaid?: number }) => result.said.length - saying >= (i.afterSaid ?? 0);
     if (input !== undefined && typeof input === 'object' && ('press' in input || 'hangup' in input) && due(input)) {
       if ('hangup' in input) {
@@ -508,7 +508,7 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
         return hangupDuring(input.hangup);
       }
       const key = 'press' in input ? pressed(input) : '';
-      if (key.length === 1 && escape.includes(key)) {
+      if (key.length === 1 && escapeKeys.includes(key)) {
         inputs.shift();
         return reply(`200 result=${key.charCodeAt(0)}${tail}`, mediaDelay);
       }

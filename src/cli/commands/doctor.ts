@@ -1,6 +1,6 @@
 // astotp doctor: checks everything a call depends on and says what to fix.
 // Each check stands alone, so one failure does not hide the others.
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { pbotpCall } from '../../call/pbotp-settings.js';
 import { defaults, loadSettings, ownerAnchor, SettingsError, type Settings } from '../../config/settings.js';
 import { asteriskConfigDir, asteriskVarDir, defaultKeyPath } from '../../config/paths.js';

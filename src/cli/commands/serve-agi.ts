@@ -92,7 +92,7 @@ Options:
       headerTimeoutMs: headerSeconds * 1000,
       log,
     });
-    let bound;
+    let bound: Awaited<ReturnType<FastAgiServer['listen']>>;
     try {
       bound = await server.listen(address.host, address.port);
     } catch (err) {

@@ -74,7 +74,7 @@ export function unfilteredExpressions(text: string): string[] {
 }
 
 export function checkDialplan(configDir: string, s: Settings): Check[] {
-  let found;
+  let found: ReturnType<typeof findAstotpLines>;
   try {
     found = findAstotpLines(configDir);
   } catch (err) {

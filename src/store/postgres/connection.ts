@@ -4,7 +4,7 @@
 // does not fall back to plain text as libpq's 'prefer' does; so every
 // sslmode is mapped here by hand, and a remote server without certificate
 // verification needs the admin to say so (db_insecure_tls = yes).
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, type Stats, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
@@ -118,7 +118,7 @@ export function tlsOptions(a: ServerAddress): false | ConnectionOptions {
 export function findPassword(a: ServerAddress, env: NodeJS.ProcessEnv = process.env): string {
   if (env.PGPASSWORD) return env.PGPASSWORD;
   const file = a.passfile ?? `${env.HOME || homedir()}/.pgpass`;
-  let st;
+  let st: Stats | undefined;
   try {
     st = statSync(file, { throwIfNoEntry: false });
   } catch (err) {

@@ -42,7 +42,7 @@ const INT8_OID = 20;
 class ClosingClient extends pg.Client {
   override connect(): Promise<pg.Client>;
   override connect(callback: (err: Error) => void): void;
-  override connect(callback?: (err: Error) => void): Promise<pg.Client> | void {
+  override connect(callback?: (err: Error) => void): Promise<pg.Client> | undefined {
     if (callback === undefined) return new Promise((resolve, reject) => this.connect((err) => (err ? reject(err) : resolve(this))));
     super.connect((err: Error) => {
       if (err) this.connection.stream.destroy();
