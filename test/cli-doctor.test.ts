@@ -132,6 +132,22 @@ describe('astotp doctor', () => {
     expect(failed(site)).toEqual({ database: expect.stringMatching(/corrupt or not a database|not a database/) });
   });
 
+  it('runs every check past a failure: a corrupt database hides neither a key file others can read nor missing prompts', () => {
+    const site = workingSite();
+    onTestFinished(() => site.remove());
+    writeFileSync(site.db, 'this is not SQLite'.repeat(100));
+    chmodSync(site.keyFile, 0o644);
+    unlinkSync(join(site.soundsDir, 'astotp-group.gsm'));
+    for (const ext of ['wav', 'ulaw', 'sln16']) unlinkSync(join(site.soundsDir, `astotp-group.${ext}`));
+    expect(failed(site)).toEqual({
+      database: expect.stringMatching(/not a database/),
+      key: expect.stringMatching(/readable by group or others.*chmod 600/),
+      sounds: expect.stringMatching(/^1 of 9 prompts missing/),
+    });
+    chmodSync(site.keyFile, 0o600);
+    expect(site.cli(['doctor']).stdout).toMatch(/^PASS {2}key: .* has mode 600; not compared with the database, which did not open$/m);
+  });
+
   it.runIf(process.geteuid?.() === 0)('fails a key file the Asterisk user cannot read', () => {
     const site = workingSite();
     for (let d = site.varDir; d !== dirname(site.astDir); d = dirname(d)) chmodSync(d, 0o755);

@@ -3,7 +3,7 @@
 import { lstatSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { bindKey } from '../../auth/key-binding.js';
-import { loadMasterKey } from '../../auth/master-key.js';
+import { loadMasterKey, type MasterKey } from '../../auth/master-key.js';
 import { openSecret } from '../../auth/secret-box.js';
 import type { Settings } from '../../config/settings.js';
 import { isPostgresUrl } from '../../store/location.js';
@@ -11,58 +11,81 @@ import { openStore } from '../../store/open-store.js';
 import { SCHEMA_VERSION } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
 import type { PostgresStore } from '../../store/postgres/pg-store.js';
-import type { UserRow } from '../../store/tables.js';
 import { nameOf } from '../../os/identity.js';
-import { errorText, fail, pass, warn, type Check } from './check.js';
+import { counted } from '../format.js';
+import { errorText, fail, pass, warn, type Check, type DoctorSite, type OpenedDatabase } from './check.js';
 import { offsetCheck } from './clock.js';
 
 const mode = (st: Stats) => (st.mode & 0o777).toString(8).padStart(3, '0');
 
-export async function checkDatabaseAndKey(s: Settings): Promise<Check[]> {
+/**
+ * Opens the database the settings name, once: the database, key and digits
+ * checks each look at what it gave, so a database that does not open still
+ * leaves the key file checked.
+ */
+export function databaseOpener(s: Settings): { open: () => Promise<OpenedDatabase>; close: () => Promise<void> } {
+  let opened: Promise<OpenedDatabase> | undefined;
+  const open = async (): Promise<OpenedDatabase> => {
+    if (!isPostgresUrl(s.db) && !lstatSync(s.db, { throwIfNoEntry: false }))
+      return { state: 'absent', message: `database ${s.db} does not exist (astotp init or astotp enroll creates it)` };
+    let store: Store;
+    try {
+      store = await openStore(s.db, {
+        create: false,
+        timeoutMs: s.dbTimeoutMs,
+        connectTimeoutMs: s.dbConnectTimeoutMs,
+        insecureTls: s.dbInsecureTls,
+      });
+    } catch (err) {
+      return { state: 'failed', message: errorText(err) };
+    }
+    try {
+      const version = await store.schemaVersion();
+      const users = await store.read((t) => t.users.list());
+      return { state: 'open', store, version, users };
+    } catch (err) {
+      await store.close();
+      return { state: 'failed', message: errorText(err) };
+    }
+  };
+  return {
+    open: () => (opened ??= open()),
+    close: async () => {
+      const db = await opened;
+      if (db?.state === 'open') await db.store.close();
+    },
+  };
+}
+
+export async function checkDatabase(site: DoctorSite): Promise<Check[]> {
+  const s = site.settings;
   const out: Check[] = [];
-  const postgres = isPostgresUrl(s.db);
-  if (!postgres) {
+  if (!isPostgresUrl(s.db)) {
     const dbStat = lstatSync(s.db, { throwIfNoEntry: false });
-    if (!dbStat) return [fail('database', `database ${s.db} does not exist (astotp init or astotp enroll creates it)`)];
-    if (dbStat.mode & 0o004) out.push(warn('database', `${s.db} is readable by everyone (mode ${mode(dbStat)}); chmod 600 ${s.db}`));
+    if (dbStat && dbStat.mode & 0o004)
+      out.push(warn('database', `${s.db} is readable by everyone (mode ${mode(dbStat)}); chmod 600 ${s.db}`));
   }
-  let store: Store;
-  try {
-    store = await openStore(s.db, {
-      create: false,
-      timeoutMs: s.dbTimeoutMs,
-      connectTimeoutMs: s.dbConnectTimeoutMs,
-      insecureTls: s.dbInsecureTls,
-    });
-  } catch (err) {
-    return [...out, fail('database', errorText(err))];
-  }
-  try {
-    const version = await store.schemaVersion();
-    const users = await store.read((t) => t.users.list());
-    out.push(
-      pass(
-        'database',
-        `${store.name} opens; schema version ${version} of ${SCHEMA_VERSION}; ${users.length} user${users.length === 1 ? '' : 's'}`,
-      ),
-    );
-    if (store.kind === 'postgres') out.push(...(await checkServer(store as PostgresStore, s)));
-    // A FAIL, not a warning: these users are locked out of every call. Shorter codes are fine (ended with #).
-    const longer = users.filter((u) => u.digits > s.digits).map((u) => u.id);
-    if (longer.length)
-      out.push(
-        fail(
-          'digits',
-          `calls take codes of up to ${s.digits} digits, so ${listed(longer)} cannot log in (longer codes); set digits = ${Math.max(...users.map((u) => u.digits))} in astotp.conf`,
-        ),
-      );
-    out.push(...(await checkKey(s, store, users)));
-  } catch (err) {
-    out.push(fail('database', errorText(err)));
-  } finally {
-    await store.close();
-  }
+  const db = await site.database();
+  if (db.state !== 'open') return [...out, fail('database', db.message)];
+  const { store, version, users } = db;
+  out.push(pass('database', `${store.name} opens; schema version ${version} of ${SCHEMA_VERSION}; ${counted(users.length, 'user')}`));
+  if (store.kind === 'postgres') out.push(...(await checkServer(store as PostgresStore, s)));
   return out;
+}
+
+/** A FAIL, not a warning: these users are locked out of every call. Shorter codes are fine (ended with #). */
+export async function checkDigits(site: DoctorSite): Promise<Check[]> {
+  const db = await site.database();
+  if (db.state !== 'open') return [];
+  const s = site.settings;
+  const longer = db.users.filter((u) => u.digits > s.digits).map((u) => u.id);
+  if (!longer.length) return [];
+  return [
+    fail(
+      'digits',
+      `calls take codes of up to ${s.digits} digits, so ${listed(longer)} cannot log in (longer codes); set digits = ${Math.max(...db.users.map((u) => u.digits))} in astotp.conf`,
+    ),
+  ];
 }
 
 /**
@@ -93,18 +116,35 @@ function tlsCheck(store: PostgresStore, tls: boolean, version: string): Check {
   );
 }
 
-async function checkKey(s: Settings, store: Store, users: UserRow[]): Promise<Check[]> {
+/**
+ * The key file on its own (there, a regular file, mode 0600, an astotp key),
+ * then against the database when that opened: its key check and every
+ * user's secret.
+ */
+export async function checkKey(site: DoctorSite): Promise<Check[]> {
+  const s = site.settings;
+  const db = await site.database();
   const st = lstatSync(s.keyFile, { throwIfNoEntry: false });
-  if (!st) return [fail('key', `key file ${s.keyFile} does not exist; without it no secret can be read`)];
+  if (!st) {
+    // A site not set up yet: init and enroll create both; the database line says so.
+    if (db.state === 'absent') return [];
+    return [fail('key', `key file ${s.keyFile} does not exist; without it no secret can be read`)];
+  }
+  let key: MasterKey;
   try {
-    const key = loadMasterKey(s.keyFile);
-    await bindKey(store, key, s.keyFile, false);
-    const broken = users.filter((u) => openSecret(key.secretKey, u.id, u.secret_box) === null).map((u) => u.id);
-    if (broken.length) return [fail('key', `the secrets of ${listed(broken)} do not decrypt with ${s.keyFile}`)];
-    return [pass('key', `${s.keyFile} has mode ${mode(st)} and belongs to the database`)];
+    key = loadMasterKey(s.keyFile);
   } catch (err) {
     return [fail('key', errorText(err))];
   }
+  if (db.state !== 'open') return [pass('key', `${s.keyFile} has mode ${mode(st)}; not compared with the database, which did not open`)];
+  try {
+    await bindKey(db.store, key, s.keyFile, false);
+  } catch (err) {
+    return [fail('key', errorText(err))];
+  }
+  const broken = db.users.filter((u) => openSecret(key.secretKey, u.id, u.secret_box) === null).map((u) => u.id);
+  if (broken.length) return [fail('key', `the secrets of ${listed(broken)} do not decrypt with ${s.keyFile}`)];
+  return [pass('key', `${s.keyFile} has mode ${mode(st)} and belongs to the database`)];
 }
 
 /**
