@@ -289,6 +289,61 @@ describe('astotp doctor', () => {
       expect(site.cli(['doctor']).stdout).toMatch(/^PASS {2}dialplan: 2 lines run astotp in 1 file, none with caller data/m);
     });
 
+    it("fails a line whose own arguments fail every call, by the call's rules, with file and line", () => {
+      const site = workingSite();
+      onTestFinished(() => site.remove());
+      writeFileSync(
+        join(site.confDir, 'extensions.conf'),
+        [
+          'exten => 1,1,AGI(otp/astotp,profile=nosuch)',
+          'exten => 2,1,AGI(otp/astotp,pin=no)',
+          'exten => 3,1,AGI(otp/astotp,user=callerid,profile=door)',
+          'exten => 4,1,AGI(agi://127.0.0.1/otp?profile=nosuch)',
+          'exten => 5,1,AGI(otp/astotp,profile=door,user=${FILTER(0-9,${CALLERID(num)})})',
+          'exten => 6,1,AGI(otp/astotp,user=alice)',
+          'exten => 7,1,AGI(agi://127.0.0.1/otp?profile=door,user=callerid)',
+          'exten => 8,1,AGI(otp/astotp,profile=door,user=1001,)',
+        ].join('\n'),
+      );
+      site.config({}, { door: { tries: 2 } });
+      const conf = join(site.confDir, 'extensions.conf');
+      const { result, value } = site.json<Report>(['doctor']);
+      expect(result.status).toBe(1);
+      expect(value.checks.filter((c) => c.status === 'FAIL')).toEqual([
+        {
+          check: 'dialplan',
+          status: 'FAIL',
+          message: `${conf}:1: AGI(otp/astotp,profile=nosuch) fails every call: no profile "nosuch" in astotp.conf (known: door)`,
+        },
+        {
+          check: 'dialplan',
+          status: 'FAIL',
+          message: expect.stringMatching(
+            new RegExp(`^${conf}:2: AGI\\(otp/astotp,pin=no\\) fails every call: argument pin= is no longer accepted.*put ask_pin = `),
+          ),
+        },
+        {
+          check: 'dialplan',
+          status: 'FAIL',
+          message: expect.stringMatching(new RegExp(`^${conf}:3: .* fails every call: profile= must be the first argument`)),
+        },
+        {
+          check: 'dialplan',
+          status: 'FAIL',
+          message: expect.stringMatching(new RegExp(`^${conf}:4: .* fails every call: no profile "nosuch"`)),
+        },
+        {
+          check: 'dialplan',
+          status: 'FAIL',
+          message: expect.stringMatching(new RegExp(`^${conf}:6: .* fails every call: argument user= takes digits only`)),
+        },
+      ]);
+      // With astotp.conf broken its profiles are unknown: only lines that name none are judged.
+      site.config({ colour: 'blue' }, { door: { tries: 2 } });
+      const lines = site.json<Report>(['doctor']).value.checks.filter((c) => c.check === 'dialplan' && c.status === 'FAIL');
+      expect(lines.map((c) => /extensions\.conf:(\d+):/.exec(c.message)?.[1])).toEqual(['2', '6']);
+    });
+
     it('warns that a caller ID without a PIN is one factor', () => {
       const site = workingSite();
       writeFileSync(join(site.confDir, 'extensions.conf'), 'exten => 1,1,AGI(otp/astotp,profile=lobby,user=callerid)\n');

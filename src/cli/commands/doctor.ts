@@ -30,8 +30,9 @@ key file by the user Asterisk runs as (the owner of $AST_VAR_DIR, by default
 /var/lib/asterisk), voice prompts installed (English and every other
 language that has any), pbotp settings where configured,
 the dialplan (extensions.conf and its #includes: lines that put caller data
-such as \${CALLERID(num)} into astotp's arguments unfiltered, and profiles
-that take the user from the caller ID without a PIN), clock and NTP (WARN
+such as \${CALLERID(num)} into astotp's arguments unfiltered, arguments
+that fail every call, such as pin=no or a profile= astotp.conf lacks, and
+profiles that take the user from the caller ID without a PIN), clock and NTP (WARN
 when nothing says the clock is kept synchronised), and the clock against the
 database server's (PostgreSQL) and clock_source in astotp.conf: beyond 2 s a
 WARN, beyond half a period a FAIL. Run it
@@ -86,7 +87,7 @@ const CHECKS: readonly DoctorCheck[] = [
   { check: 'owner', run: (site) => checkOwnership(site.settings, asteriskVarDir(site.env)) },
   { check: 'sounds', run: (site) => checkSounds(defaultSoundsRoot(site.env), site.settings.sounds) },
   { check: 'pbotp', run: (site) => pbotpSettings(site.settings) },
-  { check: 'dialplan', run: (site) => checkDialplan(asteriskConfigDir(site.env), site.settings) },
+  { check: 'dialplan', run: (site) => checkDialplan(asteriskConfigDir(site.env), site.settings, site.configLoaded) },
   { check: 'clock', run: () => checkClock() },
   { check: 'clock', run: (site) => checkClockSource(site.settings) },
 ];
