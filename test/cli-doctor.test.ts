@@ -1,6 +1,6 @@
 // astotp doctor on a working site and on the usual ways a site breaks.
 import { createSocket } from 'node:dgram';
-import { chmodSync, chownSync, existsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, realpathSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -68,6 +68,10 @@ describe('astotp doctor', () => {
     expect(f.config).toMatch(/colour: unknown setting/);
     expect(f.database).toMatch(/does not exist \(astotp (init or astotp )?enroll creates it\)/);
     expect(f.sounds).toMatch(/missing .* run astotp install-sounds/);
+    rmSync(join(site.astDir, 'usr'), { recursive: true });
+    expect(failed(site).sounds).toBe(
+      `Asterisk's sounds directory ${join(site.astDir, 'usr/share/asterisk/sounds')} does not exist: is Asterisk installed? (AST_DATA_DIR names its data directory if it lives elsewhere)`,
+    );
     const text = site.cli(['doctor']);
     expect(text.status).toBe(1);
     expect(text.stdout).toMatch(/^FAIL {2}database: /m);
@@ -83,6 +87,50 @@ describe('astotp doctor', () => {
     expect(Object.keys(f)).toEqual(['sounds']);
     expect(f.sounds).toBe(`1 of 9 prompts missing in ${fr} (astotp-group); run astotp install-sounds --lang fr`);
     expect(site.cli(['doctor']).stdout).toMatch(/^PASS {2}sounds: all 9 prompts in en, es, it, ru /m);
+  });
+
+  it.runIf(process.geteuid?.() === 0)(
+    'says which prompt directory or file the Asterisk user cannot read, not that prompts are missing',
+    () => {
+      const site = workingSite();
+      onTestFinished(() => site.remove());
+      for (let d = site.varDir; d !== dirname(site.astDir); d = dirname(d)) chmodSync(d, 0o755);
+      for (const f of [site.varDir, site.db, site.keyFile]) chownSync(f, 65534, 65534);
+      expect(failed(site)).toEqual({});
+      chmodSync(site.soundsDir, 0o700);
+      expect(failed(site)).toEqual({
+        sounds: `${site.soundsDir} is not readable by nobody (owner root, mode 700), so Asterisk plays none of the en prompts in ${site.soundsDir}: chmod 755 ${site.soundsDir}`,
+      });
+      // install-sounds, as root, finds every file there and keeps it: no use telling the admin to run it.
+      expect(site.cli(['install-sounds', '--lang', 'en']).stdout).toContain('en: installed 0 prompt files');
+      chmodSync(site.soundsDir, 0o755);
+      chmodSync(join(site.soundsDir, 'astotp-group.wav'), 0o600);
+      expect(failed(site).sounds).toBe(
+        `1 prompt file in ${site.soundsDir} is not readable by nobody (astotp-group.wav: owner root, mode 600), so Asterisk cannot play it: chmod 644 ${join(site.soundsDir, 'astotp-*')}`,
+      );
+    },
+  );
+
+  it('notices prompts left behind in a voice that update-alternatives switched away from', () => {
+    const site = new CliSite();
+    onTestFinished(() => site.remove());
+    site.enroll('1001', '4321');
+    // Debian: sounds/fr is a link to one installed voice of the core sounds.
+    const root = dirname(dirname(site.soundsDir));
+    for (const voice of ['fr_CA_f_June', 'fr_FR_f_Other']) {
+      mkdirSync(join(root, voice, 'digits'), { recursive: true });
+      writeFileSync(join(root, voice, 'digits', '1.gsm'), '');
+    }
+    symlinkSync('fr_CA_f_June', join(root, 'fr'));
+    expect(site.cli(['install-sounds']).status).toBe(0);
+    expect(site.cli(['doctor']).stdout).toMatch(/^PASS {2}sounds: all 9 prompts in en, es, fr, it, ru /m);
+    unlinkSync(join(root, 'fr'));
+    symlinkSync('fr_FR_f_Other', join(root, 'fr'));
+    expect(failed(site)).toEqual({
+      sounds: `the fr prompts are in ${join(root, 'fr_CA_f_June', 'otp')}, but ${join(root, 'fr')} now leads to ${realpathSync(join(root, 'fr_FR_f_Other'))} (another voice, as update-alternatives switches them), which has none: run astotp install-sounds --lang fr`,
+    });
+    expect(site.cli(['install-sounds', '--lang', 'fr']).status).toBe(0);
+    expect(failed(site)).toEqual({});
   });
 
   it('lists every config error with file and line: a duplicate key, a bad value, an unknown key', () => {

@@ -27,8 +27,9 @@ config file (one FAIL per error, with file and line), Node and the SQLite
 addon, database (opens, schema), key file (mode 0600, belongs to the
 database), ownership of database, -wal, -shm and
 key file by the user Asterisk runs as (the owner of $AST_VAR_DIR, by default
-/var/lib/asterisk), voice prompts installed (English and every other
-language that has any), pbotp settings where configured,
+/var/lib/asterisk), voice prompts installed and readable by that user
+(English, every other language that has any, and a language whose voice
+was switched away from them), pbotp settings where configured,
 the dialplan (extensions.conf and its #includes: lines that put caller data
 such as \${CALLERID(num)} into astotp's arguments unfiltered, arguments
 that fail every call, such as pin=no or a profile= astotp.conf lacks, and
@@ -85,7 +86,7 @@ const CHECKS: readonly DoctorCheck[] = [
   { check: 'digits', run: checkDigits },
   { check: 'key', run: checkKey },
   { check: 'owner', run: (site) => checkOwnership(site.settings, asteriskVarDir(site.env)) },
-  { check: 'sounds', run: (site) => checkSounds(defaultSoundsRoot(site.env), site.settings.sounds) },
+  { check: 'sounds', run: (site) => checkSounds(defaultSoundsRoot(site.env), site.settings.sounds, site.user) },
   { check: 'pbotp', run: (site) => pbotpSettings(site.settings) },
   { check: 'dialplan', run: (site) => checkDialplan(asteriskConfigDir(site.env), site.settings, site.configLoaded) },
   { check: 'clock', run: () => checkClock() },
