@@ -1,6 +1,18 @@
 // astotp doctor on a working site and on the usual ways a site breaks.
 import { createSocket } from 'node:dgram';
-import { chmodSync, chownSync, existsSync, mkdirSync, realpathSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -202,6 +214,48 @@ describe('astotp doctor', () => {
     for (const f of [site.varDir, site.db]) chownSync(f, 65534, 65534);
     const f = failed(site);
     expect(f.owner).toMatch(new RegExp(`cannot use: ${join(site.varDir, 'astotp.key')} \\(owner root, mode 600\\)`));
+  });
+
+  it("warns when the running Asterisk's environment makes every classic call load NODE_EXTRA_CA_CERTS", () => {
+    const site = workingSite();
+    onTestFinished(() => site.remove());
+    /** A process named asterisk, as ps shows Asterisk, with the environment given. */
+    const asterisk = (env: Record<string, string>): number => {
+      const exe = join(tempDir('astotp-fake-asterisk-'), 'asterisk');
+      copyFileSync('/bin/sleep', exe);
+      const child = spawn(exe, ['60'], { env, stdio: 'ignore' });
+      onTestFinished(() => void child.kill());
+      return child.pid!;
+    };
+    const runDir = join(site.astDir, 'var/run/asterisk');
+    mkdirSync(runDir, { recursive: true });
+    const lines = (pid: number) =>
+      site
+        .json<Report>(['doctor'], '', { AST_RUN_DIR: runDir })
+        .value.checks.filter((c) => c.check === 'asterisk' && c.message.startsWith(`Asterisk (pid ${pid}) `));
+    const slow = asterisk({ PATH: '/usr/bin:/bin', NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/ca-certificates.crt' });
+    // No pid file: every process named asterisk.
+    expect(lines(slow)).toEqual([
+      {
+        check: 'asterisk',
+        status: 'WARN',
+        message: expect.stringMatching(
+          /^Asterisk \(pid \d+\) runs with NODE_EXTRA_CA_CERTS=\/etc\/ssl\/certs\/ca-certificates\.crt: Node reads and parses that file at every start, so every classic call takes about 35 ms longer/,
+        ),
+      },
+    ]);
+    const clean = asterisk({ PATH: '/usr/bin:/bin' });
+    writeFileSync(join(runDir, 'asterisk.pid'), `${clean}\n`);
+    expect(lines(clean)).toEqual([
+      { check: 'asterisk', status: 'PASS', message: `Asterisk (pid ${clean}) runs without NODE_EXTRA_CA_CERTS` },
+    ]);
+    expect(lines(slow)).toEqual([]);
+    if (process.geteuid?.() !== 0) return;
+    // Root's doctor acts as the Asterisk user, who may not read root's processes: it reads them as root.
+    for (let d = site.varDir; d !== dirname(site.astDir); d = dirname(d)) chmodSync(d, 0o755);
+    for (const f of [site.varDir, site.db, site.keyFile]) chownSync(f, 65534, 65534);
+    writeFileSync(join(runDir, 'asterisk.pid'), `${slow}\n`);
+    expect(lines(slow).map((c) => c.status)).toEqual(['WARN']);
   });
 
   describe('the dialplan', () => {

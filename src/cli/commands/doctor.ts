@@ -4,7 +4,7 @@
 import { dirname } from 'node:path';
 import { pbotpCall } from '../../call/pbotp-settings.js';
 import { defaults, loadSettings, ownerAnchor, SettingsError, type Settings } from '../../config/settings.js';
-import { asteriskConfigDir, asteriskVarDir, defaultKeyPath } from '../../config/paths.js';
+import { asteriskConfigDir, asteriskRunDir, asteriskVarDir, defaultKeyPath } from '../../config/paths.js';
 import { defaultSoundsRoot } from '../../sounds/prompts.js';
 import { preloadSqliteAddon } from '../../native/sqlite-addon.js';
 import { actAsDatabaseOwner, nameOf } from '../../os/identity.js';
@@ -12,6 +12,7 @@ import { expectPositionals } from '../args.js';
 import type { CliContext, Command } from '../command.js';
 import { counted, json } from '../format.js';
 import { errorText, fail, pass, runChecks, warn, type Check, type DoctorCheck, type DoctorSite } from '../doctor/check.js';
+import { checkAsteriskEnvironment } from '../doctor/asterisk-env.js';
 import { checkDialplan } from '../doctor/dialplan.js';
 import { checkDatabase, checkDigits, checkKey, checkOwnership, databaseOpener } from '../doctor/files.js';
 import { checkClockSource } from '../doctor/clock.js';
@@ -36,7 +37,9 @@ that fail every call, such as pin=no or a profile= astotp.conf lacks, and
 profiles that take the user from the caller ID without a PIN), clock and NTP (WARN
 when nothing says the clock is kept synchronised), and the clock against the
 database server's (PostgreSQL) and clock_source in astotp.conf: beyond 2 s a
-WARN, beyond half a period a FAIL. Run it
+WARN, beyond half a period a FAIL; as root, the running Asterisk's
+environment (WARN for NODE_EXTRA_CA_CERTS, which slows every classic call
+down). Run it
 as root or as the Asterisk user. Exits 1 if any check fails.
 `,
   options: {},
@@ -91,6 +94,7 @@ const CHECKS: readonly DoctorCheck[] = [
   { check: 'dialplan', run: (site) => checkDialplan(asteriskConfigDir(site.env), site.settings, site.configLoaded) },
   { check: 'clock', run: () => checkClock() },
   { check: 'clock', run: (site) => checkClockSource(site.settings) },
+  { check: 'asterisk', run: (site) => checkAsteriskEnvironment(asteriskRunDir(site.env)) },
 ];
 
 /**
