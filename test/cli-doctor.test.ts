@@ -327,6 +327,20 @@ describe('astotp doctor', () => {
           filtered('0-9'),
         ]),
       ).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      // Each says what its set lets through, as Asterisk expands it.
+      const why = warnings(site).map((c) => /goes into astotp's arguments (.*?); a caller can/.exec(c.message)?.[1]);
+      expect(why).toEqual([
+        'filtered, but its set lets argument syntax through: the range +-9 holds ","',
+        String.raw`filtered, but its set lets argument syntax through: \, is ","`,
+        String.raw`filtered, but its set lets argument syntax through: \x2c is ","`,
+        String.raw`filtered, but its set lets argument syntax through: \054 is ","`,
+        'filtered, but its set lets argument syntax through: "," is in it',
+        String.raw`filtered, but its set lets argument syntax through: the range 9-0 holds "&" "," "=" "?" "|" \x01 and 31 more`,
+        String.raw`filtered, but its set lets argument syntax through: \n is \x0a`,
+        String.raw`filtered, but Asterisk cannot read its set 0-9\xZZ, so doctor cannot tell what it lets through`,
+        'filtered, but its set ${ALLOWED} is substituted when the call runs, so doctor cannot tell what it holds',
+        'unfiltered',
+      ]);
     });
 
     it('reads ${...} by its braces, so a bracket inside a FILTER hides no caller data after it', () => {
@@ -371,7 +385,7 @@ describe('astotp doctor', () => {
       writeFileSync(join(site.confDir, 'otp.conf'), 'exten => 1,1,AGI(otp/astotp,user=callerid)\n');
       site.config({ ask_pin: 'yes' });
       const out = site.cli(['doctor']).stdout;
-      expect(out).toMatch(/^PASS {2}dialplan: 1 line run astotp in 2 files, none with caller data in its arguments$/m);
+      expect(out).toMatch(/^PASS {2}dialplan: 1 line runs astotp in 2 files, none with caller data in its arguments$/m);
       expect(out).toContain(`WARN  dialplan: not read, so not checked: ${join(site.confDir, 'absent.conf')}\n`);
       writeFileSync(join(site.confDir, 'otp.conf'), 'exten => 1,1,AGI(otp/astotp,user=${CALLERID(num)})\n');
       expect(warnings(site).map((c) => c.message)).toEqual([

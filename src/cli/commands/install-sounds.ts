@@ -9,7 +9,7 @@ import { ARCHIVE_NAME, loadSounds } from '../../sounds/sound-set.js';
 import { expectPositionals, flagOption, stringOption } from '../args.js';
 import type { Command } from '../command.js';
 import { CliFailure, UsageError } from '../errors.js';
-import { json } from '../format.js';
+import { counted, json } from '../format.js';
 import { settingsOf } from '../open.js';
 
 export const command: Command = {
@@ -80,7 +80,7 @@ Options:
     else {
       for (const r of installed) {
         ctx.out(
-          `${r.lang}: installed ${r.written.length} prompt files in ${r.dir}${r.skipped.length ? `; kept ${r.skipped.length} that were there (--overwrite replaces them)` : ''}.`,
+          `${r.lang}: installed ${counted(r.written.length, 'prompt file')} in ${r.dir}${r.skipped.length ? `; kept ${r.skipped.length} that ${r.skipped.length === 1 ? 'was' : 'were'} there (--overwrite replaces ${r.skipped.length === 1 ? 'it' : 'them'})` : ''}.`,
         );
       }
     }

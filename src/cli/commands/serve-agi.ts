@@ -9,6 +9,7 @@ import { SharedAuth } from '../../fastagi/shared-auth.js';
 import { expectPositionals, intOption, stringOption } from '../args.js';
 import type { Command } from '../command.js';
 import { CliFailure } from '../errors.js';
+import { counted } from '../format.js';
 import { formatAddress, parseListen } from '../listen-address.js';
 import { settingsOf } from '../open.js';
 import { ownerAnchor } from '../../config/settings.js';
@@ -100,7 +101,7 @@ Options:
       throw new CliFailure(`cannot listen on ${formatAddress(address.host, address.port)}: ${(err as Error).message}`);
     }
     log(
-      `listening on ${formatAddress(bound.address, bound.port)} as uid ${process.getuid?.() ?? '?'} (at most ${maxSessions} calls at once; database ${settings.db})`,
+      `listening on ${formatAddress(bound.address, bound.port)} as uid ${process.getuid?.() ?? '?'} (at most ${counted(maxSessions, 'call')} at once; database ${settings.db})`,
     );
 
     await new Promise<void>((resolve) => {
@@ -115,9 +116,9 @@ Options:
         log(`${signal}: no new calls; waiting up to ${drainSeconds} s for ${server.activeCalls} in progress`);
         void server.close(drainSeconds * 1000).then(({ cut }) => {
           // With several servers on one PostgreSQL database, conflicts are what sharing costs: an admin sizing db_pool or db_timeout needs their number.
-          log(`served ${server.servedCalls} calls; ${auth.retries} transactions run again after conflicts`);
+          log(`served ${counted(server.servedCalls, 'call')}; ${counted(auth.retries, 'transaction')} run again after conflicts`);
           auth.close();
-          log(cut ? `stopped; ${cut} connections were still open at the deadline and were cut` : 'stopped');
+          log(cut ? `stopped; ${counted(cut, 'connection')} ${cut === 1 ? 'was' : 'were'} still open at the deadline and cut` : 'stopped');
           resolve();
         });
       };

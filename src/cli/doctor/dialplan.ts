@@ -8,7 +8,8 @@ import { basename, dirname, isAbsolute, join } from 'node:path';
 import { applyCallArguments } from '../../config/call-args.js';
 import { applyProfile, type Settings } from '../../config/settings.js';
 import { readRequest, SERVED_SCRIPTS } from '../../fastagi/request.js';
-import { expressions, safeFilter, splitArgs, substitutes } from './asterisk-syntax.js';
+import { expressions, filterVerdict, splitArgs, substitutes } from './asterisk-syntax.js';
+import { counted } from '../format.js';
 import { errorText, fail, pass, warn, type Check } from './check.js';
 
 const MAX_INCLUDE_DEPTH = 8;
@@ -69,9 +70,21 @@ export function findAstotpLines(configDir: string): { lines: AstotpLine[]; files
   return { lines, files, skipped };
 }
 
-/** Expressions in `text` that put data into the argument list unfiltered: ${...} and $[...]. */
-export function unfilteredExpressions(text: string): string[] {
-  return expressions(text).filter((e) => !safeFilter(e));
+/**
+ * What in `text` can put argument syntax into the argument list: the
+ * expressions (${...}, $[...]) it holds unfiltered, and each FILTER that
+ * lets some through, said with why, e.g. `${FILTER(+-9,...)} lets "," through
+ * (...the range +-9 holds ",")`. Empty when nothing can.
+ */
+export function argumentLeaks(text: string): string[] {
+  const unfiltered: string[] = [];
+  const leaky: string[] = [];
+  for (const e of expressions(text)) {
+    const v = filterVerdict(e);
+    if (v.kind === 'unfiltered') unfiltered.push(e);
+    else if (v.kind === 'leaks') leaky.push(`${shown(e)} goes into astotp's arguments filtered, but ${v.why}`);
+  }
+  return [...(unfiltered.length ? [`${shown(unfiltered.join(' '))} goes into astotp's arguments unfiltered`] : []), ...leaky];
 }
 
 /**
@@ -100,12 +113,12 @@ export function checkDialplan(configDir: string, s: Settings, configLoaded = tru
       );
       continue;
     }
-    const exprs = unfilteredExpressions(l.args);
-    if (exprs.length) {
+    const leaks = argumentLeaks(l.args);
+    if (leaks.length) {
       checks.push(
         warn(
           'dialplan',
-          `${where}: ${shown(exprs.join(' '))} goes into astotp's arguments unfiltered; a caller can put "," or "&" in it and add arguments of its own. ` +
+          `${where}: ${leaks.join('; ')}; a caller can put "," or "&" in it and add arguments of its own. ` +
             'Use user=callerid (astotp reads and checks the caller ID itself) or ${FILTER(0-9,...)}',
         ),
       );
@@ -121,7 +134,7 @@ export function checkDialplan(configDir: string, s: Settings, configLoaded = tru
     checks.push(
       pass(
         'dialplan',
-        `${astotp} line${astotp === 1 ? '' : 's'} run astotp in ${found.files.length} file${found.files.length === 1 ? '' : 's'}, none with caller data in its arguments`,
+        `${counted(astotp, 'line')} ${astotp === 1 ? 'runs' : 'run'} astotp in ${counted(found.files.length, 'file')}, none with caller data in its arguments`,
       ),
     );
   }

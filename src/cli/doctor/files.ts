@@ -179,7 +179,12 @@ export function checkOwnership(s: Settings, varDir: string): Check[] {
   }
   if (problems.length)
     return [fail('owner', `${who} cannot ${problems.length === 1 ? 'use' : 'use these'}: ${problems.join(', ')}; chown them to that user`)];
-  return [pass('owner', `${who} can read and write the ${checked} database and key paths present`)];
+  return [
+    pass(
+      'owner',
+      `${who} can read and write the ${checked === 1 ? 'one database or key path' : `${checked} database and key paths`} present`,
+    ),
+  ];
 }
 
 function usable(st: Stats, uid: number, gid: number, need: number): boolean {
