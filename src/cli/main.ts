@@ -3,6 +3,7 @@
 // (0 ok, 1 failure, 2 usage). Commands are loaded only when used.
 import { GLOBAL_OPTIONS, parseArgs, stringOption, flagOption } from './args.js';
 import type { CliContext, Command } from './command.js';
+import { didYouMean } from '../config/nearest-name.js';
 import { UsageError } from './errors.js';
 import { printable } from './format.js';
 import { Input } from './input.js';
@@ -190,8 +191,10 @@ function splitCommand(argv: string[]): { name?: string; leading: string[]; rest:
       if (value === undefined) throw new UsageError(`${arg} needs a value`);
       leading.push(arg, value);
     } else if (/^--(db|key|config)=/.test(arg)) leading.push(arg);
-    else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg.split('=')[0]}`);
-    else if (group === undefined && Object.hasOwn(GROUPS, arg)) group = arg;
+    else if (arg.startsWith('-')) {
+      const name = arg.split('=')[0]!;
+      throw new UsageError(`unknown option ${name}${didYouMean(name.replace(/^--?/, ''), Object.keys(GLOBAL_OPTIONS), (n) => `--${n}`)}`);
+    } else if (group === undefined && Object.hasOwn(GROUPS, arg)) group = arg;
     else {
       if (help) leading.push('--help');
       if (version) leading.push('--version');
@@ -203,8 +206,15 @@ function splitCommand(argv: string[]): { name?: string; leading: string[]; rest:
 
 function entryOf(name: string): Entry {
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!entry) throw new UsageError(`unknown command "${name}"`);
+  if (!entry) throw new UsageError(`unknown command "${name}"${didYouMean(name, commandNames(name))}`);
   return entry;
+}
+
+/** What a mistyped command may have meant: the group's commands for "pbotp x", else the first words. */
+function commandNames(name: string): string[] {
+  const group = name.split(' ')[0]!;
+  if (name.includes(' ') && Object.hasOwn(GROUPS, group)) return Object.keys(COMMANDS).filter((n) => n.startsWith(`${group} `));
+  return [...Object.keys(COMMANDS).filter((n) => !n.includes(' ')), ...Object.keys(GROUPS), 'help'];
 }
 
 /** astotp help [COMMAND], where a command in a group is two words: help pbotp respond. */
