@@ -1,10 +1,10 @@
 // astotp's admin command line: finds the command, parses its options, and
 // turns whatever goes wrong into one sentence and an exit status
-// (0 ok, 1 failure, 2 usage). Commands are loaded only when used.
+// (0 ok, 1 failure, 2 usage, 130 interrupted). Commands are loaded only when used.
 import { GLOBAL_OPTIONS, parseArgs, stringOption, flagOption } from './args.js';
 import type { CliContext, Command } from './command.js';
 import { didYouMean } from '../config/nearest-name.js';
-import { UsageError } from './errors.js';
+import { INTERRUPTED_EXIT, Interrupted, UsageError } from './errors.js';
 import { printable } from './format.js';
 import { Input } from './input.js';
 import { pamMain } from './pam-main.js';
@@ -125,6 +125,7 @@ export async function cliMain(argv: string[]): Promise<number> {
       input.close();
     }
   }
+  endOnInterrupt();
   try {
     const split = splitCommand(argv);
     name = split.name;
@@ -151,7 +152,8 @@ export async function cliMain(argv: string[]): Promise<number> {
       process.stdout.write(`astotp ${VERSION}\n`);
       return 0;
     }
-    return await command.run(context(args, input));
+    const code = await command.run(context(args, input));
+    return interrupted ? INTERRUPTED_EXIT : code;
   } catch (err) {
     return report(err, name);
   } finally {
@@ -170,6 +172,25 @@ function endQuietlyOnClosedOutput(): void {
       if (err.code !== 'EPIPE') throw err;
     });
   }
+}
+
+let interrupted = false;
+
+/**
+ * Ctrl-C (SIGINT) ends every command with 130, 128 + SIGINT, as a shell
+ * reports a command it interrupted, and without a stack trace: at once,
+ * where nothing was committed that a transaction or an atomic write does not
+ * undo, or, for a command that stops on SIGINT itself (a server letting its
+ * calls finish), once it has.
+ */
+function endOnInterrupt(): void {
+  process.on('SIGINT', () => {
+    interrupted = true;
+    if (process.listenerCount('SIGINT') > 1) return;
+    // The terminal echoed ^C on the line of a prompt: the shell's prompt starts on the next.
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    process.exit(INTERRUPTED_EXIT);
+  });
 }
 
 /**
@@ -260,6 +281,7 @@ function context(args: CliContext['args'], input: Input): CliContext {
 }
 
 function report(err: unknown, name: string | undefined): number {
+  if (err instanceof Interrupted) return err.code;
   const debug = process.env.ASTOTP_DEBUG === '1';
   const message = oneLine(err instanceof Error ? err.message : String(err));
   if (err instanceof UsageError) {
