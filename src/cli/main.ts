@@ -5,7 +5,7 @@ import { GLOBAL_OPTIONS, parseArgs, stringOption, flagOption } from './args.js';
 import type { CliContext, Command } from './command.js';
 import { didYouMean } from '../config/nearest-name.js';
 import { INTERRUPTED_EXIT, Interrupted, UsageError } from './errors.js';
-import { printable } from './format.js';
+import { printable, terminalWidth, wrapText } from './format.js';
 import { Input } from './input.js';
 import { pamMain } from './pam-main.js';
 import { VERSION } from './version.js';
@@ -136,14 +136,15 @@ export async function cliMain(argv: string[]): Promise<number> {
     if (name === 'help') return await help(split.rest);
     if (name?.endsWith(' help')) return await help([name.slice(0, -' help'.length), ...split.rest]);
     if (name === undefined || Object.hasOwn(GROUPS, name)) {
-      process[split.help ? 'stdout' : 'stderr'].write(name === undefined ? generalHelp() : groupHelp(name));
+      const stream = process[split.help ? 'stdout' : 'stderr'];
+      stream.write(wrapped(name === undefined ? generalHelp() : groupHelp(name), stream));
       return split.help ? 0 : 2;
     }
     const { command } = await entryOf(name).load();
     const all = [...split.leading, ...split.rest];
     // --help wins over anything else on the line, even options that would not parse.
     if (all.slice(0, until(all, '--')).some((a) => a === '--help' || a === '-h')) {
-      process.stdout.write(helpOf(command));
+      process.stdout.write(wrapped(helpOf(command), process.stdout));
       return 0;
     }
     const spec = command.globalOptions === false ? command.options : { ...GLOBAL_OPTIONS, ...command.options };
@@ -244,11 +245,16 @@ async function help(rest: string[]): Promise<number> {
   if (rest.length > words) throw new UsageError('help takes one command name');
   const name = rest.length === 0 ? undefined : rest.join(' ');
   if (name === undefined || Object.hasOwn(GROUPS, name)) {
-    process.stdout.write(name === undefined ? generalHelp() : groupHelp(name));
+    process.stdout.write(wrapped(name === undefined ? generalHelp() : groupHelp(name), process.stdout));
     return 0;
   }
-  process.stdout.write(helpOf((await entryOf(name).load()).command));
+  process.stdout.write(wrapped(helpOf((await entryOf(name).load()).command), process.stdout));
   return 0;
+}
+
+/** Help as written, wrapped at print time to the terminal it goes to: one place, whoever writes the texts. */
+function wrapped(text: string, stream: NodeJS.WriteStream): string {
+  return wrapText(text, terminalWidth(stream));
 }
 
 /** The command's help, and the global options if it takes them. */

@@ -29,7 +29,7 @@ transactions run again after conflicts with other PBXs (PostgreSQL).
 
 Options:
   --listen HOST:PORT      address to listen on (default 127.0.0.1:4573); PORT 0 picks a free port
-  --max-sessions N        calls served at once, 1 to 100000 (default 256); more are answered FAILURE (busy)
+  --max-sessions N        calls served at once, 1 to 100000 (default 256); more are answered FAILURE (busy).
                           A connection is a call once its agi_ header is complete.
   --max-pending N         connections per client address that are not calls (no header yet, being
                           refused busy, or closing), at least --max-sessions (default: --max-sessions);
