@@ -19,7 +19,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   '(root)': ['modes', 'cli'],
   modes: ['agi', 'call'],
   cli: ['fastagi', 'responder', 'call', 'auth', 'store', 'config', 'pbotp', 'sounds', 'native', 'os', '(package.json)'],
-  fastagi: ['agi', 'call', 'auth', 'config'],
+  fastagi: ['agi', 'call', 'auth', 'config', 'os'],
   responder: ['pbotp'],
   call: ['auth', 'config', 'pbotp', 'sounds'],
   auth: ['store', 'config', 'pbotp', 'os', 'totp'],

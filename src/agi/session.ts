@@ -26,8 +26,8 @@ export interface AgiSessionOptions {
  * sees and the other does not) and stop a clock that should run.
  */
 export interface AgiSessionObserver {
-  /** A command line was written; its reply is owed from now. */
-  onCommandWritten(): void;
+  /** A command line was written; its reply is owed from now. `verb`: its first two words (GET DATA, SET VARIABLE). */
+  onCommandWritten(verb: string): void;
   /** The reply owed was matched to its command (any code, 511 included). */
   onReplyComplete(): void;
 }
@@ -202,7 +202,7 @@ export class AgiSession {
       }
       this.awaiting = job;
       this.output.write(`${job.text}\n`);
-      this.observer?.onCommandWritten();
+      this.observer?.onCommandWritten(job.verb);
     }
   }
 
