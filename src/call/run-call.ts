@@ -54,7 +54,12 @@ export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOu
   const reported = await report(ch, outcome);
   // The rows so far say how the call went; this one that the dialplan never learnt it.
   if (auth && reported !== outcome)
-    await auditEnding(auth, ctx, reported, `${outcome.reason} not reported: ${reported.error ?? 'caller hung up'}`);
+    await auditEnding(
+      auth,
+      ctx,
+      reported,
+      `${outcome.reason} not reported: ${reported.error ?? 'caller hung up'}${!reported.ok && reported.astotp ? `; ${reported.astotp}` : ''}`,
+    );
   if (auth && !opts.auth) await auth.store.close();
   return reported;
 }

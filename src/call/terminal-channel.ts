@@ -67,7 +67,7 @@ export class TerminalChannel implements CallChannel {
     return typed(line, maxDigits);
   }
 
-  async setVariable(name: string, value: string): Promise<void> {
+  async setVariable(name: string, value: string, _options?: { failClosed?: boolean }): Promise<void> {
     this.opts.write(`SET ${name}=${value}`);
   }
 
