@@ -83,7 +83,7 @@ describe('the layers of src/', () => {
     // A broken scan would pass everything: make sure it sees known edges.
     expect(all).toContainEqual(expect.objectContaining({ file: 'store/sqlite/open-database.ts', to: 'native' }));
     expect(all).toContainEqual(expect.objectContaining({ file: 'main.ts', to: 'modes' }));
-    expect(all).toContainEqual(expect.objectContaining({ file: 'modes/agi-main.ts', to: 'call', spec: '../call/run-call.js' }));
+    expect(all).toContainEqual(expect.objectContaining({ file: 'modes/agi-main.ts', to: 'call', spec: '../call/serve-call.js' }));
   });
 
   it('has every folder in the allow-list', () => {

@@ -7,9 +7,7 @@ import { AgiChannel } from '../agi/agi-channel.js';
 import { sanitizeText } from '../agi/quote.js';
 import type { AgiEnvironment } from '../agi/env.js';
 import { AgiSession } from '../agi/session.js';
-import { HangupError } from '../call/channel.js';
-import { failFirst, refusal, report } from '../call/dialplan-result.js';
-import { runCall } from '../call/run-call.js';
+import { serveCall } from '../call/serve-call.js';
 import type { Settings } from '../config/settings.js';
 import { AnswerWatch } from './answer-watch.js';
 import { callLimitMs, callSettings, idleLimitMs, wallLimitMs } from './call-limits.js';
@@ -86,7 +84,7 @@ export async function openConnection(socket: Socket, ctx: ConnectionContext): Pr
 }
 
 /** Serves one call; resolves when it is over, never rejects. */
-export async function serveCall(c: OpenConnection, ctx: ConnectionContext): Promise<void> {
+export async function serveConnection(c: OpenConnection, ctx: ConnectionContext): Promise<void> {
   const { socket, session, answers, info, request } = c;
   const channel = new AgiChannel(session, { ...info, args: request.args }, { onClose: () => hangUpSocket(socket) });
   const label = callLabel(info, c.peer);
@@ -110,27 +108,16 @@ export async function serveCall(c: OpenConnection, ctx: ConnectionContext): Prom
       socket.destroy();
     },
   });
-  let result: string | undefined;
-  try {
-    await failFirst(channel);
-    // Without a secret of its own the server cannot tell a secret from a typo: refused, and never shown.
-    const problem =
-      request.problem ??
-      (request.secret !== null && !ctx.secret
-        ? `script path "${request.script}/..." is not served here: a path below ${request.script}/ is for serve-agi --secret-file`
-        : null);
-    if (problem) {
-      result = `FAILURE (error: ${problem})`;
-      await report(channel, refusal(problem));
-    } else {
-      const o = await runCall(channel, { source: 'fastagi', settings: () => ctx.settings, auth: () => ctx.auth.get() });
-      result = o.ok ? `SUCCESS for user ${safe(o.user)}` : `FAILURE (${o.reason}${o.error ? `: ${safe(o.error)}` : ''})`;
-    }
-  } catch (err) {
-    result ??= err instanceof HangupError ? 'FAILURE (hangup)' : `FAILURE (error: ${oneLine(err)})`;
-  } finally {
-    await channel.close();
-  }
+  // Without a secret of its own the server cannot tell a secret from a typo: refused, and never shown.
+  const problem =
+    request.problem ??
+    (request.secret !== null && !ctx.secret
+      ? `script path "${request.script}/..." is not served here: a path below ${request.script}/ is for serve-agi --secret-file`
+      : null);
+  const o = await serveCall(channel, { source: 'fastagi', refusal: problem, settings: () => ctx.settings, auth: () => ctx.auth.get() });
+  // A refusal's words are the server's own; the flow's may hold what the caller's side sent.
+  const error = o.ok || o.error === null ? null : o.error === problem ? problem : safe(o.error);
+  const result = o.ok ? `SUCCESS for user ${safe(o.user)}` : `FAILURE (${o.reason}${error ? `: ${error}` : ''})`;
   ctx.log(`${label}: ${result}`);
 }
 
@@ -146,14 +133,10 @@ export async function refuseBusy(c: OpenConnection, ctx: ConnectionContext, limi
   // Its few commands cost the server nothing: twice the answers' time is plenty.
   answers.start({ commandMs: limitMs, replyMs: limitMs, totalMs: limitMs, wallMs: 2 * limitMs, onExpired: () => socket.destroy() });
   ctx.log(`${callLabel(info, c.peer)}: FAILURE (busy: ${limit} calls in progress)`);
-  try {
-    await failFirst(channel);
-    await report(channel, refusal(`busy: the FastAGI server already serves ${limit} calls (serve-agi --max-sessions)`));
-  } catch {
-    // Asterisk went away first; there is nobody left to tell.
-  } finally {
-    await channel.close();
-  }
+  await serveCall(channel, {
+    source: 'fastagi',
+    refusal: `busy: the FastAGI server already serves ${limit} calls (serve-agi --max-sessions)`,
+  });
 }
 
 function prepare(socket: Socket): string {

@@ -4,7 +4,7 @@
 // can open sockets and say nothing, and those must not make real calls busy.
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { AllowList } from './allow-list.js';
-import { openConnection, refuseBusy, serveCall, type ConnectionContext } from './connection.js';
+import { openConnection, refuseBusy, serveConnection, type ConnectionContext } from './connection.js';
 import { LogTally, type Tally } from './log-tally.js';
 import { PendingPool } from './pending-pool.js';
 
@@ -147,7 +147,7 @@ export class FastAgiServer {
     this.calls++;
     this.served++;
     try {
-      await serveCall(c, this.opts);
+      await serveConnection(c, this.opts);
     } finally {
       this.calls--;
       // Closing (our FIN sent, Asterisk's awaited) is back in the pool.

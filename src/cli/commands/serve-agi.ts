@@ -3,7 +3,7 @@
 // calls instead of a Node start per call.
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { openCallAuth } from '../../auth/open-auth.js';
+import { openCallAuth } from '../../auth/call-auth.js';
 import { preloadSqliteAddon } from '../../native/sqlite-addon.js';
 import { dropRootForGood } from '../../os/identity.js';
 import { FastAgiServer, PENDING_ADDRESSES } from '../../fastagi/server.js';
@@ -145,8 +145,8 @@ Options:
     // Before the listening line: whoever waits for that one has seen this too.
     if (!secret)
       log(
-        "WARNING: no --secret-file: every local user can connect from this machine's address and hold call slots " +
-          'until real calls are answered busy; see astotp serve-agi --help (--secret-file, --print-dialplan)',
+        "WARNING: no --secret-file: every local user can connect from this machine's address and hold call slots, " +
+          'shutting out real calls; see astotp serve-agi --help (--secret-file, --print-dialplan)',
       );
     log(
       `listening on ${formatAddress(bound.address, bound.port)} as uid ${process.getuid?.() ?? '?'} ` +

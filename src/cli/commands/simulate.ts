@@ -1,7 +1,6 @@
 // astotp simulate: the real call flow and database, with the terminal as the
 // phone. Shows what a caller would hear and what the dialplan would get.
 import { promptText } from '../../sounds/prompt-texts.js';
-import { failFirst } from '../../call/dialplan-result.js';
 import { TerminalChannel } from '../../call/terminal-channel.js';
 import { applyCallArguments } from '../../config/call-args.js';
 import { SettingsError } from '../../config/settings.js';
@@ -47,10 +46,8 @@ Options:
       args,
       promptText,
     });
-    // As in a real call: FAILURE first, so nothing that goes wrong can leave it unset.
-    await failFirst(channel);
-    const { runCall } = await import('../../call/run-call.js');
-    const outcome = await runCall(channel, { source: 'simulate', settings: () => settings });
+    const { serveCall } = await import('../../call/serve-call.js');
+    const outcome = await serveCall(channel, { source: 'simulate', settings: () => settings });
     ctx.out(
       outcome.ok
         ? `Call ended: ASTOTP=SUCCESS for user ${outcome.user}.`
