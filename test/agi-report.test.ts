@@ -208,3 +208,47 @@ async function until(check: () => boolean, what: string, timeoutMs = 10_000): Pr
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+describe('a session with a line before its first command that answers nothing', () => {
+  // Asterisk never sends these: the conversation cannot be trusted from the start.
+  const extras: Array<[string, string, RegExp]> = [
+    ['a blank line', '\n', /^unexpected line from Asterisk \(0 chars\)$/],
+    ['a reply to no command', '200 result=1\n', /^reply with no command pending$/],
+    ['a garbled line', 'garbled\n', /^unexpected line from Asterisk \(7 chars\)$/],
+  ];
+  for (const [name, afterHeader, detail] of extras) {
+    it(`${name}: FAILURE sent once, nothing else, reason error in the audit log (classic)`, async () => {
+      const site = siteWithUser();
+      const r = await site.call({ inputs: ['1001', '4321', totp()], afterHeader });
+      endedCleanly(r);
+      expect(r.commands).toEqual(['SET VARIABLE ASTOTP "FAILURE"']);
+      expect(varsAfter(r)).toEqual({ ASTOTP: 'FAILURE' });
+      const rows = audit(site);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ user: null, result: 'FAILURE', reason: 'error' });
+      expect(rows[0]?.detail).toMatch(detail);
+    });
+  }
+
+  it('a garbled answer to the first SET VARIABLE: the same ending, audited, nothing sent after it', async () => {
+    const site = siteWithUser();
+    const r = await site.call({ inputs: ['1001', '4321', totp()], interrupt: { at: 'SET VARIABLE ASTOTP "FAILURE"', how: 'garbage' } });
+    endedCleanly(r);
+    expect(r.commands).toEqual(['SET VARIABLE ASTOTP "FAILURE"']);
+    expect(audit(site)).toMatchObject([
+      { user: null, result: 'FAILURE', reason: 'error', detail: 'unexpected line from Asterisk (13 chars) after SET VARIABLE' },
+    ]);
+  });
+
+  it('ends a FastAGI call the same way, and the server serves the next one', async () => {
+    const site = siteWithUser();
+    const server = await AgiServer.start(site.env);
+    servers.push(server);
+    const r = await fastAgiCall({ port: server.port, inputs: ['1001', '4321', totp()], afterHeader: '\n' });
+    expect(r.commands).toEqual(['SET VARIABLE ASTOTP "FAILURE"']);
+    await until(() => /: FAILURE \(error: unexpected line from Asterisk \(0 chars\)\)/.test(server.log), 'the call in the log');
+    expect(audit(site)).toMatchObject([{ result: 'FAILURE', reason: 'error', detail: 'unexpected line from Asterisk (0 chars)' }]);
+    const next = await fastAgiCall({ port: server.port, inputs: ['1001', '4321', totp()] });
+    expect(next.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '1001' });
+  });
+});

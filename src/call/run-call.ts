@@ -26,6 +26,12 @@ export interface RunOptions {
    * tests: never taken from the environment, which a dialplan can set.
    */
   now?: Clock;
+  /**
+   * Set when the transport already stopped making sense before the flow
+   * (Asterisk sent a line that answers no command): the call only ends, as
+   * an error with its audit row, and asks nothing.
+   */
+  broken?: unknown;
 }
 
 export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOutcome> {
@@ -36,6 +42,7 @@ export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOu
     site = (opts.settings ?? loadSettings)();
     // Opened first so that a refused call leaves its audit row too; no profile or argument changes the database.
     const a = (auth = opts.auth ? await opts.auth() : await openCallAuth(site, { now: opts.now }));
+    if (opts.broken !== undefined) throw opts.broken;
     // Whatever the dialplan says: such a caller ID may already have added arguments.
     if (callerIdInjects(ch.info))
       throw new Error('call refused: the caller ID contains , & = or |, which no phone number does (argument injection?)');

@@ -3,11 +3,11 @@
 // then the flow or the refusal its entry point decided, the report, and the
 // channel closed. The entry points only make the channel and say why a call
 // is refused; the sequence lives here once.
-import type { CallChannel } from './channel.js';
+import { HangupError, type CallChannel } from './channel.js';
 import { type CallOutcome, endedBy, failFirst, refusal, report } from './dialplan-result.js';
 import type { RunOptions } from './run-call.js';
 
-export interface CallRequest extends RunOptions {
+export interface CallRequest extends Omit<RunOptions, 'broken'> {
   /**
    * Why the entry point refuses the call before its flow (a header that
    * differs from argv, a FastAGI path it does not serve, a full server):
@@ -19,17 +19,19 @@ export interface CallRequest extends RunOptions {
 /** Runs one call to its end; never throws. */
 export async function serveCall(ch: CallChannel, req: CallRequest): Promise<CallOutcome> {
   try {
+    let broken: unknown;
     try {
       // Fail closed before anything else can go wrong: from here on, a crash still leaves FAILURE.
       await failFirst(ch);
     } catch (err) {
-      // The caller is gone, or Asterisk's side broke: nothing more can be said on the channel.
-      return endedBy(err);
+      // A caller gone before the first command: nothing to tell and nobody to tell it to.
+      if (err instanceof HangupError) return endedBy(err);
+      broken = err;
     }
     if (req.refusal) return await report(ch, refusal(req.refusal));
     // Loaded only once a call is sure to run: a busy refusal needs none of it.
     const { runCall } = await import('./run-call.js');
-    return await runCall(ch, req);
+    return await runCall(ch, { ...req, ...(broken === undefined ? {} : { broken }) });
   } catch (err) {
     // runCall reports its own troubles; this is a bug, and the call still ends FAILURE.
     return endedBy(err);
