@@ -83,6 +83,16 @@ readme_fastagi_snippet() {
   ' "$E2E_README_FILE"
 }
 E2E_README_FASTAGI=$(readme_fastagi_snippet)
+# ...and the #include lines of that block: the [globals] that hold its secret.
+readme_fastagi_globals() {
+  [ -f "$E2E_README_FILE" ] || return 0
+  awk '
+    /^[[:space:]]*```/ { if (inblock) { if (block ~ /AGI\(agi:\/\// && block ~ /exten/) { printf "%s", incl; exit } block = ""; incl = ""; inblock = 0 } else inblock = 1; next }
+    inblock && /^[[:space:]]*(exten|same)[[:space:]]*=>/ { block = block $0 "\n" }
+    inblock && /^#include/ { incl = incl $0 "\n" }
+  ' "$E2E_README_FILE"
+}
+E2E_README_FASTAGI_GLOBALS=$(readme_fastagi_globals)
 E2E_README_FASTAGI_EXTEN=$(sed -n 's/^[[:space:]]*exten[[:space:]]*=>[[:space:]]*\([^,]*\),.*/\1/p' <<<"$E2E_README_FASTAGI" | head -n1)
 
 # Seconds a prompt lasts, from the installed sound file (3 if unknown).
