@@ -14,8 +14,10 @@ export const command: Command = {
 
 Runs a call through the real flow and database, with this terminal as the
 phone: each prompt is shown, and each line you type is what the caller
-keys in (a trailing # is optional; an empty line is a timeout; end of input,
-Ctrl-D, is a hangup). Prints the channel variables the dialplan would see.
+keys in one go, then pauses (a trailing # is optional; an empty line is a
+timeout; end of input, Ctrl-D, is a hangup). Keys beyond what a prompt takes
+go to the next one, as on a phone: *12345678 at the code prompt is a
+recovery code. Prints the channel variables the dialplan would see.
 KEY=VALUE are the dialplan's AGI arguments, e.g. profile=door user=1001.
 Exits 0 when the call ends with ASTOTP=SUCCESS, 1 otherwise.
 
