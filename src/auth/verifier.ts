@@ -35,11 +35,12 @@ export interface Context {
   uniqueId?: string;
 }
 
-/** The code typed, checked but not yet used up: use() records the login, false when another call got there first. */
 /**
- * The code's part of a judgement. `spend`, where there is one, uses the code
- * up although the attempt failed: a recovery code lives until it is used, so
- * one a sniffer heard in a failed attempt (a mistyped PIN) must die there too.
+ * The code's part of a judgement: checked, not yet used up. `use` records
+ * the login, false when another call got there first. `spend`, where there
+ * is one, uses the code up although the attempt failed: a recovery code
+ * lives until it is used, so one a sniffer heard in a failed attempt (a
+ * mistyped PIN) must die there too.
  */
 type SecondFactor =
   | { ok: false; wrong: string }
