@@ -12,13 +12,13 @@ const SRC = resolve(import.meta.dirname, '..', 'src');
  * mode; the CLI and the FastAGI server put the pieces together; then
  * call → auth → store → native. The leaves import nothing of astotp: agi (the
  * protocol; only its adapter knows the call layer), os (process identity and
- * durable files), sounds, totp, and pbotp (the protocol), which the HTTP
+ * durable files), qr, sounds, totp, and pbotp (the protocol), which the HTTP
  * responder serves.
  */
 const ALLOWED: Record<string, readonly string[]> = {
   '(root)': ['modes', 'cli'],
   modes: ['agi', 'call'],
-  cli: ['fastagi', 'responder', 'call', 'auth', 'store', 'config', 'pbotp', 'sounds', 'native', 'os', '(package.json)'],
+  cli: ['fastagi', 'responder', 'call', 'auth', 'store', 'config', 'pbotp', 'qr', 'sounds', 'native', 'os', '(package.json)'],
   fastagi: ['agi', 'call', 'auth', 'config'],
   responder: ['pbotp'],
   call: ['auth', 'config', 'pbotp', 'sounds'],
@@ -32,6 +32,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   pbotp: [],
   agi: [],
   os: [],
+  qr: [],
   sounds: [],
   totp: [],
 };

@@ -8,7 +8,7 @@ import { KEY_BYTES } from '../../../pbotp/keys.js';
 import { challengeFromNonce } from '../../../pbotp/protocol.js';
 import { buildChallengeUrl } from '../../../pbotp/url.js';
 import type { Command } from '../../command.js';
-import { renderQr } from '../../qr.js';
+import { renderQr } from '../../../qr/terminal.js';
 import { PAM_EXIT_FAILURE, pamStep } from './pam-login.js';
 import { saveState } from './pam-state.js';
 import { syslog } from './pam-syslog.js';

@@ -6,12 +6,11 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseConf } from '../../../config/conf-file.js';
-import { CODE_DIGITS_DEFAULT, CODE_DIGITS_MAX, PHRASE_WORDS_DEFAULT, PHRASE_WORDS_MAX } from '../../../pbotp/limits.js';
+import { type AnswerMode, CODE_DIGITS_DEFAULT, CODE_DIGITS_MAX, PHRASE_WORDS_DEFAULT, PHRASE_WORDS_MAX } from '../../../pbotp/limits.js';
 import { checkLoginField } from '../../../pbotp/login.js';
 import { parsePublicKey } from '../../../pbotp/keys.js';
 import { checkBaseUrl } from '../../../pbotp/url.js';
-import { QR_STYLES, type QrStyle } from '../../qr.js';
-import type { AnswerMode } from './answer-mode.js';
+import { QR_STYLES, type QrStyle } from '../../../qr/terminal.js';
 import { checkAncestors } from './pam-paths.js';
 
 export const DEFAULT_STATE_DIR = '/run/astotp-pam';
