@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 const LOGGER = '/usr/bin/logger';
 
 /** One line to authpriv.notice as astotp-pam; never a response, code or key. */
-export function syslog(message: string): void {
+export function adminLog(message: string): void {
   // logger's own complaints (no syslog daemon) must not reach the screen either.
   spawnSync(LOGGER, ['-t', 'astotp-pam', '-p', 'authpriv.notice', '--', message.replace(/\s+/g, ' ')], { stdio: 'ignore', timeout: 5000 });
 }

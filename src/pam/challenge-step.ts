@@ -4,14 +4,14 @@
 // always exits non-zero, so whatever control flag it is listed with, it can
 // never be the step that lets someone in.
 import { randomBytes } from 'node:crypto';
-import { KEY_BYTES } from '../../../pbotp/keys.js';
-import { challengeFromNonce } from '../../../pbotp/protocol.js';
-import { buildChallengeUrl } from '../../../pbotp/url.js';
-import type { Command } from '../../command.js';
-import { renderQr } from '../../../qr/terminal.js';
-import { PAM_EXIT_FAILURE, pamStep } from './pam-login.js';
-import { saveState } from './pam-state.js';
-import { syslog } from './pam-syslog.js';
+import { KEY_BYTES } from '../pbotp/keys.js';
+import { challengeFromNonce } from '../pbotp/protocol.js';
+import { buildChallengeUrl } from '../pbotp/url.js';
+import { renderQr } from '../qr/terminal.js';
+import { adminLog } from './admin-log.js';
+import { saveState } from './challenge-state.js';
+import { PAM_EXIT_FAILURE, pamStep } from './run-step.js';
+import type { PamStep } from './step.js';
 
 export const PAM_HELP_PARAMS = `Parameters (key=value on the pam_exec line, or keys of the [pbotp-pam] section
 of the file config= names; only that section is read):
@@ -26,7 +26,7 @@ of the file config= names; only that section is read):
   state_dir=DIR                   line only: where the nonce waits (default /run/astotp-pam)
 `;
 
-export const command: Command = {
+export const step: PamStep = {
   help: `Usage: pam_exec.so quiet quiet_log stdout /usr/bin/node /PATH/astotp pbotp pam-challenge [key=value]...
 
 The first pbotp step of a PAM stack (see README, "pbotp for PAM logins"): makes
@@ -34,8 +34,6 @@ a challenge for PAM_USER, shows its URL and QR code, and leaves the nonce for
 pam-verify. Always exits 1, so it can never grant a login by itself.
 
 ${PAM_HELP_PARAMS}`,
-  options: { help: 'boolean' },
-  globalOptions: false,
 
   run: (ctx) =>
     pamStep(ctx, 'pam-challenge', async ({ params, login, stateDir, key, describe }) => {
@@ -52,7 +50,7 @@ ${PAM_HELP_PARAMS}`,
         `Then enter the ${params.mode.kind === 'code' ? `${params.mode.digits}-digit code` : `${params.mode.words}-word phrase`} at the "Password: " prompt.`,
       );
       ctx.out(lines.join('\n'));
-      syslog(`pam-challenge: ${describe}: challenge for ${login.group}/${login.host}/${login.user}`);
+      adminLog(`pam-challenge: ${describe}: challenge for ${login.group}/${login.host}/${login.user}`);
       return PAM_EXIT_FAILURE;
     }),
 };

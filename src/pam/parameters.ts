@@ -3,15 +3,15 @@
 // astotp.conf. Only that section is read: a typo elsewhere in astotp.conf
 // must not lock everyone out of sshd and su. Both files decide who may log
 // in as root, so they must be root's and writable by nobody else.
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { parseConf } from '../../../config/conf-file.js';
-import { type AnswerMode, CODE_DIGITS_DEFAULT, CODE_DIGITS_MAX, PHRASE_WORDS_DEFAULT, PHRASE_WORDS_MAX } from '../../../pbotp/limits.js';
-import { checkLoginField } from '../../../pbotp/login.js';
-import { parsePublicKey } from '../../../pbotp/keys.js';
-import { checkBaseUrl } from '../../../pbotp/url.js';
-import { QR_STYLES, type QrStyle } from '../../../qr/terminal.js';
-import { checkAncestors } from './pam-paths.js';
+import { parseConf } from '../config/conf-file.js';
+import { type AnswerMode, CODE_DIGITS_DEFAULT, CODE_DIGITS_MAX, PHRASE_WORDS_DEFAULT, PHRASE_WORDS_MAX } from '../pbotp/limits.js';
+import { checkLoginField } from '../pbotp/login.js';
+import { parsePublicKey } from '../pbotp/keys.js';
+import { checkBaseUrl } from '../pbotp/url.js';
+import { QR_STYLES, type QrStyle } from '../qr/terminal.js';
+import { PamConfigError } from './errors.js';
+import { readTrustedFile } from './trusted-paths.js';
 
 export const DEFAULT_STATE_DIR = '/run/astotp-pam';
 export const SECTION = 'pbotp-pam';
@@ -34,33 +34,6 @@ export interface PamParams {
   mode: AnswerMode;
   qr: QrStyle;
   stateDir: string;
-}
-
-/** A problem the admin must fix; the login fails and syslog gets the message. */
-export class PamConfigError extends Error {
-  override name = 'PamConfigError';
-}
-
-/** Reads a small file that must be root's (or ours) and writable by no one else. */
-export function readTrustedFile(path: string, what: string): string | null {
-  checkAncestors(path, what);
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new PamConfigError(`cannot open ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new PamConfigError(`${what} ${path} is not a regular file`);
-    if (st.uid !== 0 && st.uid !== process.geteuid?.()) throw new PamConfigError(`${what} ${path} must be owned by root`);
-    if ((st.mode & 0o022) !== 0) throw new PamConfigError(`${what} ${path} is writable by group or others`);
-    if (st.size > 1 << 20) throw new PamConfigError(`${what} ${path} is too large`);
-    return readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** `key=value` words of the pam_exec line. */

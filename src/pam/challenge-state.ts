@@ -20,10 +20,10 @@ import {
   unlinkSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { createExclusive } from '../../../os/files.js';
-import type { LoginFields } from '../../../pbotp/login.js';
-import { PamConfigError } from './pam-params.js';
-import { checkAncestors } from './pam-paths.js';
+import { createExclusive } from '../os/files.js';
+import type { LoginFields } from '../pbotp/login.js';
+import { PamConfigError, PamStateError } from './errors.js';
+import { checkAncestors } from './trusted-paths.js';
 
 /** A challenge older than this is refused and swept away. */
 export const STATE_MAX_AGE_SECONDS = 300;
@@ -36,11 +36,6 @@ export interface PamState {
   /** The 32-byte X25519 scalar of the challenge. */
   nonce: Uint8Array;
   login: LoginFields;
-}
-
-/** Why a state could not be used; the login fails, syslog gets the reason. */
-export class PamStateError extends Error {
-  override name = 'PamStateError';
 }
 
 /** The start time of `pid` in clock ticks since boot (field 22 of /proc/PID/stat). */
