@@ -102,7 +102,29 @@ case_pam_su() {
   [ "$SU_STATUS" = 1 ] && grep -q '^su: System error' <<<"$SU_SCREEN" && ! grep -q 'su-as-uid' <<<"$SU_SCREEN" || ok=1
   E2E_GOT+="; $(pam_states_left) challenges left"
   [ "$(pam_states_left)" = 0 ] || ok=1
+  pam_check_log pam-su "accepted for [^ ]*/root" "refused: wrong code" || ok=1
   e2e_pam_restore
+  return $ok
+}
+
+# No syslog daemon runs in the chroot: the steps' reasons must be in the
+# state directory's log file, root's and 0600. Arguments: the case's name
+# (its copy goes to the logs as NAME.admin.log), then patterns of the verify
+# step's lines that must be there.
+pam_check_log() {
+  local name=$1 log=$E2E_CHROOT$E2E_PAM_STATE/astotp-pam.log p ok=0
+  shift
+  if [ -S "$E2E_CHROOT/dev/log" ]; then
+    E2E_GOT+="; log file not checked: the chroot has a /dev/log"
+    return 0
+  fi
+  E2E_EXPECT+="; $E2E_PAM_STATE/astotp-pam.log (0600 root): $*"
+  E2E_GOT+="; log file: $(stat -c '%a %U' "$log" 2>&1)"
+  [ "$(stat -c '%a %U' "$log" 2>/dev/null)" = "600 root" ] || ok=1
+  for p in "$@"; do
+    if grep -qE "astotp-pam\[[0-9]+\]: pam-verify: .*: $p\$" "$log" 2>/dev/null; then E2E_GOT+=", has '$p'"; else E2E_GOT+=", lacks '$p'"; ok=1; fi
+  done
+  cp "$log" "$E2E_WORK/$name.admin.log" 2>/dev/null
   return $ok
 }
 
@@ -151,6 +173,7 @@ case_pam_sshd() {
   [ "$SSH_STATUS" = 255 ] && [ -z "$SSH_OUT" ] && grep -q 'Permission denied' <<<"$SSH_SHOWN" || ok=1
   E2E_GOT+="; $(pam_states_left) challenges left"
   [ "$(pam_states_left)" = 0 ] || ok=1
+  pam_check_log pam-sshd "accepted for [^ ]*/$E2E_PAM_USER" "refused: wrong code" || ok=1
   in_chroot rm -rf "$home/.ssh"
   e2e_pam_restore
   return $ok

@@ -16,6 +16,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  type Stats,
   statSync,
   unlinkSync,
 } from 'node:fs';
@@ -58,13 +59,18 @@ export function stateKey(env: NodeJS.ProcessEnv, ppid = process.ppid): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 
+/** Refuses a state directory that is not a directory of ours, closed to group and others. */
+export function checkStateDirStats(dir: string, st: Stats): void {
+  if (!st.isDirectory()) throw new PamConfigError(`state directory ${dir} is not a directory`);
+  if (st.uid !== process.geteuid?.()) throw new PamConfigError(`state directory ${dir} is not owned by uid ${process.geteuid?.()}`);
+  if ((st.mode & 0o077) !== 0) throw new PamConfigError(`state directory ${dir} is open to group or others (must be 0700)`);
+}
+
 /**
- * Makes the state directory (0700) if missing, refuses it unless it and every
- * directory above it are closed to others, and makes it the working
- * directory: the steps then name their files relative to it, so nothing done
- * to the path after the check can send them elsewhere. Returns ".".
+ * Makes the state directory (0700) if missing and refuses it unless it and
+ * every directory above it are closed to others.
  */
-export function openStateDir(dir: string): string {
+export function ensureStateDir(dir: string): Stats {
   checkAncestors(dir, 'state directory');
   try {
     mkdirSync(dir, { mode: 0o700 });
@@ -73,18 +79,31 @@ export function openStateDir(dir: string): string {
       throw new PamConfigError(`cannot create state directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   }
   const st = lstatSync(dir);
-  if (!st.isDirectory()) throw new PamConfigError(`state directory ${dir} is not a directory`);
+  checkStateDirStats(dir, st);
+  return st;
+}
+
+/**
+ * ensureStateDir, then makes it the working directory: the steps then name
+ * their files relative to it, so nothing done to the path after the check
+ * can send them elsewhere. Returns ".".
+ */
+export function openStateDir(dir: string): string {
+  const st = ensureStateDir(dir);
   process.chdir(dir);
   const here = statSync('.');
   if (here.dev !== st.dev || here.ino !== st.ino) throw new PamConfigError(`state directory ${dir} changed while it was opened`);
-  if (here.uid !== process.geteuid?.()) throw new PamConfigError(`state directory ${dir} is not owned by uid ${process.geteuid?.()}`);
-  if ((here.mode & 0o077) !== 0) throw new PamConfigError(`state directory ${dir} is open to group or others (must be 0700)`);
+  checkStateDirStats(dir, here);
   return '.';
 }
+
+/** A state file's name, or the name takeState gives one it is reading: nothing else is swept. */
+const STATE_NAME = /^(?:[0-9a-f]{64}|\.[0-9a-f]{64}\.[0-9a-f]{12}\.taken)$/;
 
 /** Deletes the states of logins that never came to the verify step. */
 export function sweepStale(dir: string, now = Date.now()): void {
   for (const name of readdirSync(dir)) {
+    if (!STATE_NAME.test(name)) continue;
     const path = join(dir, name);
     try {
       if (now - lstatSync(path).mtimeMs > STATE_MAX_AGE_SECONDS * 1000) unlinkSync(path);

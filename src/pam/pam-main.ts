@@ -6,7 +6,8 @@
 // every usage error goes to the admin's log alone and ends non-zero. Without
 // PAM_TYPE an admin is trying a step on a shell: --help works there, and the
 // step itself refuses to run (it needs PAM_TYPE=auth), saying why on stderr.
-import { adminLog } from './admin-log.js';
+import { adminLog, useAdminLogDir } from './admin-log.js';
+import { stateDirOnLine } from './parameters.js';
 import type { PamStep, PamStepContext } from './step.js';
 import { readStdinResponse } from './stdin-response.js';
 
@@ -27,6 +28,7 @@ function loadStep(argv: readonly string[]): (() => Promise<{ step: PamStep }>) |
 /** Runs the PAM step argv names (`pbotp pam-challenge ...`); returns the exit status. */
 export async function pamMain(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const underPam = env.PAM_TYPE !== undefined;
+  useAdminLogDir(stateDirOnLine(argv.slice(2)));
   // A PAM application that has closed the conversation's pipe: the exit
   // status still says what happened, and no stack trace may follow.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});

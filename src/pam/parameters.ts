@@ -36,6 +36,20 @@ export interface PamParams {
   stateDir: string;
 }
 
+function isAbsolute(path: string): boolean {
+  return path.startsWith('/');
+}
+
+/**
+ * The state directory a pam_exec line names, for the admin's log before (or
+ * without) the rest of the line being read: the default unless exactly one
+ * absolute state_dir= is given.
+ */
+export function stateDirOnLine(words: readonly string[]): string {
+  const given = words.filter((word) => word.startsWith('state_dir=')).map((word) => word.slice('state_dir='.length));
+  return given.length === 1 && isAbsolute(given[0]!) ? given[0]! : DEFAULT_STATE_DIR;
+}
+
 /** `key=value` words of the pam_exec line. */
 function lineParams(words: readonly string[]): Map<string, string> {
   const out = new Map<string, string>();
@@ -140,7 +154,7 @@ export function readPamParams(words: readonly string[]): PamParams {
   if (qr === undefined) throw new PamConfigError(`qr must be one of ${QR_STYLES.join(', ')}`);
 
   const stateDir = line.get('state_dir') ?? DEFAULT_STATE_DIR;
-  if (!stateDir.startsWith('/')) throw new PamConfigError('state_dir must be an absolute path');
+  if (!isAbsolute(stateDir)) throw new PamConfigError('state_dir must be an absolute path');
 
   return { pubkey, baseUrl: checkBaseUrl(need('baseurl')), group, host, mode, qr, stateDir };
 }

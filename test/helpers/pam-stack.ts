@@ -201,6 +201,20 @@ async function lockCapture(): Promise<void> {
   }
 }
 
+/**
+ * Keeps /dev/log from appearing (no other test file's capture can make one)
+ * until the returned function is called; null when a syslog daemon owns
+ * /dev/log here, so a test of what happens without one cannot run.
+ */
+export async function holdOffSyslog(): Promise<(() => void) | null> {
+  await lockCapture();
+  if (existsSync('/dev/log')) {
+    rmSync(CAPTURE_LOCK);
+    return null;
+  }
+  return () => rmSync(CAPTURE_LOCK, { force: true });
+}
+
 /** What reaches syslog while it runs; null when a syslog daemon already owns /dev/log. */
 export async function captureSyslog(): Promise<SyslogCapture | null> {
   await lockCapture();
