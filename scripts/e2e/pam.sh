@@ -17,7 +17,7 @@ E2E_PAM_USER=e2e-pam
 E2E_PAM_SAVED=/var/lib/astotp-e2e/pam-originals
 E2E_PAM_WORK=/var/tmp/astotp-e2e-pam
 E2E_PAM_STATE=/run/astotp-pam
-E2E_ALL_CASES+=" pam-su pam-sshd"
+E2E_ALL_CASES+=" pam-su pam-sshd pam-doctor"
 
 readme_block() { "$NODE" "$ROOT/scripts/readme-blocks.mjs" "$E2E_README_FILE" "$1"; }
 
@@ -175,6 +175,45 @@ case_pam_sshd() {
   [ "$(pam_states_left)" = 0 ] || ok=1
   pam_check_log pam-sshd "accepted for [^ ]*/$E2E_PAM_USER" "refused: wrong code" || ok=1
   in_chroot rm -rf "$home/.ssh"
+  e2e_pam_restore
+  return $ok
+}
+
+# `astotp doctor` (its default /etc/pbotp/pam.conf) with the README's stacks
+# installed: each line that names the file read as a login reads it, the
+# state directory they use, Linux-PAM's version; then the state directory
+# opened to others, and (a dpkg-query stand-in first on PATH) a Linux-PAM
+# older than 1.5.2, on which the lines' quiet_log fails every login.
+case_pam_doctor() {
+  local ok=0 out w=$E2E_PAM_WORK n
+  E2E_EXPECT="no pam FAIL, the su and sshd lines read; FAIL for a state directory open to others; FAIL for quiet_log on Linux-PAM 1.4.0"
+  e2e_pam_setup root || return 1
+  mkdir -p -m 0700 "$E2E_CHROOT$E2E_PAM_STATE"
+  out=$(astotp_cli doctor 2>&1 | grep '  pam: ')
+  printf '%s\n' "$out" >"$E2E_WORK/pam-doctor.log"
+  n=$(grep -cE "^PASS  pam: line /etc/pam.d/(su|sshd):[0-9]+: group ssh, host [^ ]+, 9-digit codes, QR utf8$" <<<"$out")
+  E2E_GOT="$(grep -c '^FAIL' <<<"$out") FAIL, $n lines read"
+  [ "$n" = 4 ] && ! grep -q '^FAIL' <<<"$out" || ok=1
+  grep -q "^PASS  pam: state directory $E2E_PAM_STATE: root's, 0700$" <<<"$out" || { E2E_GOT+=", state directory not passed"; ok=1; }
+  grep -q '^PASS  pam: Linux-PAM [0-9.]* (dpkg-query): pam_exec takes quiet_log$' <<<"$out" || { E2E_GOT+=", version not passed"; ok=1; }
+
+  chmod 0755 "$E2E_CHROOT$E2E_PAM_STATE"
+  out=$(astotp_cli doctor 2>&1 | grep '  pam: ')
+  printf '%s\n' "$out" >>"$E2E_WORK/pam-doctor.log"
+  if grep -q "^FAIL  pam: state directory $E2E_PAM_STATE is open to group or others" <<<"$out"; then E2E_GOT+="; open state directory: FAIL"; else E2E_GOT+="; open state directory: no FAIL"; ok=1; fi
+  chmod 0700 "$E2E_CHROOT$E2E_PAM_STATE"
+
+  mkdir -p "$E2E_CHROOT$w/bin"
+  printf '#!/bin/sh\necho 1.4.0-9+deb11u1\n' >"$E2E_CHROOT$w/bin/dpkg-query"
+  chmod 0755 "$E2E_CHROOT$w/bin/dpkg-query"
+  out=$(env -i PATH="$w/bin:$E2E_PATH" HOME=/root LANG=C.UTF-8 chroot "$E2E_CHROOT" /usr/local/bin/node "$E2E_AGI" doctor 2>&1 | grep '  pam: ')
+  printf '%s\n' "$out" >>"$E2E_WORK/pam-doctor.log"
+  if grep -qE '^FAIL  pam: Linux-PAM 1\.4\.0 \(dpkg-query\) is older than 1\.5\.2: .*remove it from /etc/pam.d/sshd:[0-9]+, /etc/pam.d/su:3$' <<<"$out"; then
+    E2E_GOT+="; Linux-PAM 1.4.0: FAIL naming the two quiet_log lines"
+  else
+    E2E_GOT+="; Linux-PAM 1.4.0: $(grep 'Linux-PAM' <<<"$out" | cut -c1-100)"
+    ok=1
+  fi
   e2e_pam_restore
   return $ok
 }

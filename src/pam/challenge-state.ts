@@ -59,10 +59,10 @@ export function stateKey(env: NodeJS.ProcessEnv, ppid = process.ppid): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 
-/** Refuses a state directory that is not a directory of ours, closed to group and others. */
-export function checkStateDirStats(dir: string, st: Stats): void {
+/** Refuses a state directory that is not a directory of `owner` (the steps: their own), closed to group and others. */
+export function checkStateDirStats(dir: string, st: Stats, owner = process.geteuid?.()): void {
   if (!st.isDirectory()) throw new PamConfigError(`state directory ${dir} is not a directory`);
-  if (st.uid !== process.geteuid?.()) throw new PamConfigError(`state directory ${dir} is not owned by uid ${process.geteuid?.()}`);
+  if (st.uid !== owner) throw new PamConfigError(`state directory ${dir} is not owned by uid ${owner}`);
   if ((st.mode & 0o077) !== 0) throw new PamConfigError(`state directory ${dir} is open to group or others (must be 0700)`);
 }
 

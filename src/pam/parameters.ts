@@ -67,8 +67,11 @@ function lineParams(words: readonly string[]): Map<string, string> {
   return out;
 }
 
+/** A key of [pbotp-pam], and where it was set (FILE:LINE). */
+export type SectionParams = Map<string, { value: string; where: string }>;
+
 /** The [pbotp-pam] section alone: other sections' lines are blanked before parsing, keeping line numbers. */
-function sectionParams(path: string, text: string): Map<string, { value: string; where: string }> {
+function sectionParams(path: string, text: string): SectionParams {
   let inside = false;
   const lines = text.split(/\r?\n/).map((raw) => {
     const header = /^\s*\[([^\]]+)\]/.exec(raw);
@@ -77,7 +80,7 @@ function sectionParams(path: string, text: string): Map<string, { value: string;
   });
   const conf = parseConf(lines.join('\n'), path);
   if (conf.problems.length > 0) throw new PamConfigError(conf.problems[0]!);
-  const out = new Map<string, { value: string; where: string }>();
+  const out: SectionParams = new Map();
   for (const [key, entry] of conf.sections.get(SECTION) ?? []) {
     const where = `${path}:${entry.line}`;
     if (!(SHARED_KEYS as readonly string[]).includes(key)) throw new PamConfigError(`${where}: unknown key "${key}" in [${SECTION}]`);
@@ -92,15 +95,30 @@ function wholeNumber(text: string, what: string, min: number, max: number): numb
   return Number(text);
 }
 
+/** The [pbotp-pam] section of the file at `path`, read as the steps read it; null when there is no such file. */
+export function readPamSection(path: string): SectionParams | null {
+  const text = readTrustedFile(path, 'config file');
+  return text === null ? null : sectionParams(path, text);
+}
+
+/** The authority's public key, given exactly one of pubkey (the key) and pubkey_file. */
+export function pamPublicKey(pubText: string | undefined, pubFile: string | undefined): Uint8Array {
+  if ((pubText === undefined) === (pubFile === undefined)) throw new PamConfigError('set exactly one of pubkey and pubkey_file');
+  if (pubText !== undefined) return parsePublicKey(pubText);
+  const keyText = readTrustedFile(pubFile!, 'public key file');
+  if (keyText === null) throw new PamConfigError(`public key file ${pubFile} does not exist`);
+  return parsePublicKey(keyText);
+}
+
 /** Everything a PAM step needs; PamConfigError (or PbotpInputError) for anything missing or wrong. */
 export function readPamParams(words: readonly string[]): PamParams {
   const line = lineParams(words);
   // No default file: an astotp.conf the Asterisk user owns would be refused, and
   // with it every login whose parameters are all on the line.
   const configPath = line.get('config');
-  const text = configPath === undefined ? null : readTrustedFile(configPath, 'config file');
-  if (configPath !== undefined && text === null) throw new PamConfigError(`config file ${configPath} does not exist`);
-  const section = text === null ? new Map<string, { value: string; where: string }>() : sectionParams(configPath!, text);
+  const fromFile = configPath === undefined ? null : readPamSection(configPath);
+  if (configPath !== undefined && fromFile === null) throw new PamConfigError(`config file ${configPath} does not exist`);
+  const section: SectionParams = fromFile ?? new Map();
 
   const get = (key: (typeof SHARED_KEYS)[number]): string | undefined => {
     const fromLine = line.get(key);
@@ -117,16 +135,7 @@ export function readPamParams(words: readonly string[]): PamParams {
     return v;
   };
 
-  const pubText = get('pubkey');
-  const pubFile = get('pubkey_file');
-  if ((pubText === undefined) === (pubFile === undefined)) throw new PamConfigError('set exactly one of pubkey and pubkey_file');
-  let pubkey: Uint8Array;
-  if (pubText !== undefined) pubkey = parsePublicKey(pubText);
-  else {
-    const keyText = readTrustedFile(pubFile!, 'public key file');
-    if (keyText === null) throw new PamConfigError(`public key file ${pubFile} does not exist`);
-    pubkey = parsePublicKey(keyText);
-  }
+  const pubkey = pamPublicKey(get('pubkey'), get('pubkey_file'));
 
   const group = need('group');
   checkLoginField('group', group);
