@@ -5,22 +5,23 @@ import { loginData } from '../pbotp/login.js';
 import { verifyCode, verifyPhrase } from '../pbotp/encode.js';
 import { challengeFromNonce, computeResponse } from '../pbotp/protocol.js';
 import { adminLog } from './admin-log.js';
-import { PAM_HELP_PARAMS } from './challenge-step.js';
 import { STATE_MAX_AGE_SECONDS, takeState } from './challenge-state.js';
 import { PAM_EXIT_FAILURE, pamStep } from './run-step.js';
+import { PAM_HELP_PARAMS, PAM_STACK_HELP } from './step-help.js';
 import type { PamStep } from './step.js';
 
 /** PAM_MAX_RESP_SIZE is 512; pam_exec sends the token without a newline or NUL. */
 const MAX_RESPONSE_BYTES = 1024;
 
 export const step: PamStep = {
-  help: `Usage: pam_exec.so quiet expose_authtok /usr/bin/node /PATH/astotp pbotp pam-verify [key=value]...
+  help: `Usage: astotp pbotp pam-verify [key=value]...   (run by pam_exec)
 
 The second pbotp step of a PAM stack (see README, "pbotp for PAM logins"):
 reads the response (code or phrase) that pam_exec passes on stdin, checks it
 once against the challenge pam-challenge made for this login, deletes that
 challenge, and exits 0 only if the response is right.
 
+${PAM_STACK_HELP}
 ${PAM_HELP_PARAMS}`,
 
   run: (ctx) =>
