@@ -13,12 +13,13 @@
 # dist/astotp as it is; E2E_README_FILE; E2E_AGI_OVERRIDE=file installs that
 # file instead of dist/astotp and skips the CLI (harness self-test).
 # Needs root, debootstrap, oathtool and node; the postgres case also Debian's
-# postgresql server and setpriv. Logs: $E2E_CACHE/last-run.
+# postgresql server and setpriv. The PAM cases (pam.sh) change the chroot's
+# /etc/pam.d/su and sshd and put Debian's back after. Logs: $E2E_CACHE/last-run.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 E2E_CACHE=${E2E_CACHE:-$ROOT/.cache/asterisk-e2e}
-for f in chroot asterisk postgres calls cases fastagi pbotp; do
+for f in chroot asterisk postgres calls cases fastagi pbotp pam; do
   # shellcheck source=/dev/null
   . "$ROOT/scripts/e2e/$f.sh"
 done

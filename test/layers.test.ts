@@ -9,16 +9,19 @@ const SRC = resolve(import.meta.dirname, '..', 'src');
 
 /**
  * What each folder may import besides itself. From the top: main.ts picks a
- * mode; the CLI and the FastAGI server put the pieces together; then
- * call → auth → store → native. The leaves import nothing of astotp: agi (the
- * protocol; only its adapter knows the call layer), os (process identity and
- * durable files), sounds, totp, and pbotp (the protocol), which the HTTP
- * responder serves.
+ * mode; the CLI and the FastAGI server put the pieces together; PAM (the
+ * pam_exec steps) is an entry point that needs only the pbotp protocol,
+ * and the CLI's doctor reads the steps' configuration by their rules; then
+ * call → auth → store → native. The leaves import nothing of
+ * astotp: agi (the protocol; only its adapter knows the call layer), os
+ * (process identity and durable files), qr, sounds, totp, and pbotp (the
+ * protocol), which the HTTP responder serves.
  */
 const ALLOWED: Record<string, readonly string[]> = {
-  '(root)': ['modes', 'cli'],
+  '(root)': ['modes', 'cli', 'pam'],
   modes: ['agi', 'call'],
-  cli: ['fastagi', 'responder', 'call', 'auth', 'store', 'config', 'pbotp', 'sounds', 'native', 'os', '(package.json)'],
+  cli: ['fastagi', 'responder', 'pam', 'call', 'auth', 'store', 'config', 'pbotp', 'qr', 'sounds', 'native', 'os', '(package.json)'],
+  pam: ['config', 'pbotp', 'qr', 'os'],
   fastagi: ['agi', 'call', 'auth', 'config', 'os'],
   responder: ['pbotp'],
   call: ['auth', 'config', 'pbotp', 'sounds'],
@@ -32,6 +35,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   pbotp: [],
   agi: [],
   os: [],
+  qr: [],
   sounds: [],
   totp: [],
 };

@@ -7,18 +7,19 @@ import { asteriskConfigDir, asteriskVarDir, defaultKeyPath } from '../../config/
 import { defaultSoundsRoot } from '../../sounds/prompts.js';
 import { preloadSqliteAddon } from '../../native/sqlite-addon.js';
 import { actAsDatabaseOwner } from '../../os/identity.js';
-import { expectPositionals } from '../args.js';
+import { expectPositionals, stringOption } from '../args.js';
 import type { CliContext, Command } from '../command.js';
 import { json } from '../format.js';
 import { errorText, fail, pass, warn, type Check } from '../doctor/check.js';
 import { checkDialplan } from '../doctor/dialplan.js';
 import { checkDatabaseAndKey, checkOwnership } from '../doctor/files.js';
+import { checkPamConfig } from '../doctor/pam-config.js';
 import { checkClockSource } from '../doctor/clock.js';
 import { checkClock, checkNode } from '../doctor/runtime.js';
 import { checkSounds } from '../doctor/sounds.js';
 
 export const command: Command = {
-  help: `Usage: astotp doctor [--json]
+  help: `Usage: astotp doctor [--json] [--pam-config FILE]
 
 Checks the installation and prints one PASS, WARN or FAIL line per check:
 config file (one FAIL per error, with file and line), Node and the SQLite
@@ -34,14 +35,22 @@ when nothing says the clock is kept synchronised), and the clock against the
 database server's (PostgreSQL) and clock_source in astotp.conf: beyond 2 s a
 WARN, beyond half a period a FAIL. Run it
 as root or as the Asterisk user. Exits 1 if any check fails.
+
+  --pam-config FILE   the [pbotp-pam] file of the PAM steps (default
+                      /etc/pbotp/pam.conf when it exists; run as root): read
+                      as the steps read it, its public key and baseurl, the
+                      /etc/pam.d lines that name it, their state directory,
+                      and Linux-PAM's version against quiet_log
 `,
-  options: {},
+  options: { 'pam-config': 'string' },
 
   async run(ctx) {
     expectPositionals(ctx.args, []);
     const checks: Check[] = [];
     const { settings, checks: configChecks } = config(ctx);
     checks.push(...configChecks);
+    // Before doctor becomes the database owner: the PAM steps run as root.
+    checks.push(...checkPamConfig(stringOption(ctx.args, 'pam-config')));
     // Like every database command: become the owner, so nothing doctor opens
     // leaves root-owned -wal/-shm files behind.
     const owner = actAsDatabaseOwner(ownerAnchor(settings), preloadSqliteAddon);
