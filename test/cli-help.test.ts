@@ -41,8 +41,8 @@ describe('--help', () => {
   const names = commands();
 
   it('finds the commands it checks in the help', () => {
-    expect(names).toEqual(expect.arrayContaining(['enroll', 'serve-agi', 'pbotp', 'pbotp challenge', 'pbotp pam-verify']));
-    expect(names.length).toBeGreaterThan(25);
+    expect(names).toEqual(expect.arrayContaining(['enroll', 'serve-agi', 'pbotp', 'pbotp challenge']));
+    expect(names.length).toBeGreaterThan(20);
   });
 
   it('fits 80 columns on a pipe, for every command and the general help', () => {

@@ -9,17 +9,20 @@ const SRC = resolve(import.meta.dirname, '..', 'src');
 
 /**
  * What each folder may import besides itself. From the top: main.ts picks a
- * mode; the CLI and the FastAGI server put the pieces together; then
- * call → auth → store → native. The leaves import nothing of astotp: agi (the
- * protocol; only its adapter knows the call layer), os (process identity and
- * durable files), sounds, totp, and pbotp (the protocol), which the HTTP
- * responder serves.
+ * mode; the CLI and the FastAGI server put the pieces together; PAM (the
+ * pam_exec steps) is an entry point that needs only the pbotp protocol,
+ * and the CLI's doctor reads the steps' configuration by their rules; then
+ * call → auth → store → native. The leaves import nothing of
+ * astotp: agi (the protocol; only its adapter knows the call layer), os
+ * (process identity and durable files), qr, sounds, totp, and pbotp (the
+ * protocol), which the HTTP responder serves.
  */
 const ALLOWED: Record<string, readonly string[]> = {
-  '(root)': ['modes', 'cli'],
+  '(root)': ['modes', 'cli', 'pam'],
   modes: ['agi', 'call'],
-  cli: ['fastagi', 'responder', 'call', 'auth', 'store', 'config', 'pbotp', 'sounds', 'native', 'os', '(package.json)'],
-  fastagi: ['agi', 'call', 'auth', 'config'],
+  cli: ['fastagi', 'responder', 'pam', 'call', 'auth', 'store', 'config', 'pbotp', 'qr', 'sounds', 'native', 'os', '(package.json)'],
+  pam: ['config', 'pbotp', 'qr', 'os'],
+  fastagi: ['agi', 'call', 'auth', 'config', 'os'],
   responder: ['pbotp'],
   call: ['auth', 'config', 'pbotp', 'sounds'],
   auth: ['store', 'config', 'pbotp', 'os', 'totp'],
@@ -32,6 +35,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   pbotp: [],
   agi: [],
   os: [],
+  qr: [],
   sounds: [],
   totp: [],
 };
@@ -83,7 +87,7 @@ describe('the layers of src/', () => {
     // A broken scan would pass everything: make sure it sees known edges.
     expect(all).toContainEqual(expect.objectContaining({ file: 'store/sqlite/open-database.ts', to: 'native' }));
     expect(all).toContainEqual(expect.objectContaining({ file: 'main.ts', to: 'modes' }));
-    expect(all).toContainEqual(expect.objectContaining({ file: 'modes/agi-main.ts', to: 'call', spec: '../call/run-call.js' }));
+    expect(all).toContainEqual(expect.objectContaining({ file: 'modes/agi-main.ts', to: 'call', spec: '../call/serve-call.js' }));
   });
 
   it('has every folder in the allow-list', () => {

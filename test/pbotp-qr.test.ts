@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encode } from 'uqr';
-import { renderQr } from '../src/cli/qr.js';
+import { renderQr } from '../src/qr/terminal.js';
 
 const URL = 'https://auth.example.com/pbotp/dev/SSSN7PBXFG6DY/root/0SFyjtn--dz0K8rfCmDesHE08Ylvt5kfFoTd3WuotiM';
 const expected = (border: number) => encode(URL, { ecc: 'L', border }).data;

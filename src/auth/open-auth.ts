@@ -1,7 +1,6 @@
 // Everything a verification needs, opened together: the database, its key
 // file (checked to belong to it) and the rules from the settings.
 import type { Settings } from '../config/settings.js';
-import { whenNotBusy } from '../store/busy-wait.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { systemClock, type Clock } from './clock.js';
@@ -55,13 +54,4 @@ export async function openAuth(s: Settings, opts: OpenAuthOptions): Promise<Auth
     await store.close();
     throw err;
   }
-}
-
-/**
- * For a call: opens without ever sleeping the process on a lock, so a FastAGI
- * server goes on serving other calls while this one waits up to db_timeout.
- * A failed try has closed what it opened, so trying again starts afresh.
- */
-export function openCallAuth(s: Settings, opts: { now?: Clock; poolSize?: number } = {}): Promise<AuthContext> {
-  return whenNotBusy(() => openAuth(s, { create: false, blocking: false, ...opts }), { path: s.db, timeoutMs: s.dbTimeoutMs });
 }

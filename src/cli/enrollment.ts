@@ -7,8 +7,8 @@ import { choiceOption, flagOption, stringOption, type OptionSpec, type ParsedArg
 import type { CliContext } from './command.js';
 import { CliFailure, UsageError } from './errors.js';
 import { json } from './format.js';
-import type { QrImageFormat } from './qr-image.js';
-import type { QrStyle } from './qr.js';
+import type { QrImageFormat } from '../qr/image.js';
+import type { QrStyle } from '../qr/terminal.js';
 import { normaliseCode, normaliseSecret } from './validate.js';
 
 export const QR_CHOICES: readonly QrStyle[] = ['ansi', 'utf8', 'ascii', 'none'];
@@ -124,14 +124,14 @@ export async function showSecret(ctx: CliContext, user: string, p: Enrollment, q
     ctx.out(p.secret);
   }
   if (typeof qr === 'string' && qr !== 'none') {
-    const { renderQr } = await import('./qr.js');
+    const { renderQr } = await import('../qr/terminal.js');
     ctx.out(renderQr(uri, qr));
   }
 }
 
 async function writeQrFile(ctx: CliContext, uri: string, to: { format: QrImageFormat; file: string }): Promise<void> {
   const [{ qrImage }, { createExclusive }, { asInvokingUser }] = await Promise.all([
-    import('./qr-image.js'),
+    import('../qr/image.js'),
     import('../os/files.js'),
     import('../os/identity.js'),
   ]);

@@ -7,7 +7,6 @@ import { didYouMean } from '../config/nearest-name.js';
 import { INTERRUPTED_EXIT, Interrupted, UsageError } from './errors.js';
 import { printable, terminalWidth, wrapText } from './format.js';
 import { Input } from './input.js';
-import { pamMain } from './pam-main.js';
 import { VERSION } from './version.js';
 
 interface Entry {
@@ -49,14 +48,6 @@ const COMMANDS: Record<string, Entry> = {
     summary: 'make a challenge on this device and check the answer',
     load: () => import('./commands/pbotp/challenge.js'),
   },
-  'pbotp pam-challenge': {
-    summary: 'PAM step 1 (pam_exec stdout): show a challenge for PAM_USER',
-    load: () => import('./commands/pbotp/pam-challenge.js'),
-  },
-  'pbotp pam-verify': {
-    summary: 'PAM step 2 (pam_exec expose_authtok): check the response',
-    load: () => import('./commands/pbotp/pam-verify.js'),
-  },
 };
 
 /** First words of two-word commands: the general help shows the group, `astotp GROUP` its commands. */
@@ -64,7 +55,8 @@ const GROUPS: Record<string, { summary: string; about: string }> = {
   pbotp: {
     summary: 'public-key challenge-response logins (astotp pbotp --help)',
     about: `pbotp v2: public-key challenge-response logins. An authority holds a private
-key; devices hold only its public key.`,
+key; devices hold only its public key. The PAM steps pam-challenge and
+pam-verify are run by pam_exec (astotp pbotp pam-challenge --help).`,
   },
 };
 
@@ -117,14 +109,6 @@ export async function cliMain(argv: string[]): Promise<number> {
   endQuietlyOnClosedOutput();
   let name: string | undefined;
   const input = new Input(process.stdin);
-  if (process.env.PAM_TYPE !== undefined) {
-    // pam_exec: stdout and stderr are the login screen, see pam-main.ts.
-    try {
-      return await pamMain(argv, (command, positionals) => command.run(context({ options: {}, positionals }, input)));
-    } finally {
-      input.close();
-    }
-  }
   endOnInterrupt();
   try {
     const split = splitCommand(argv);

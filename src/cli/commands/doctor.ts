@@ -7,20 +7,21 @@ import { defaults, loadSettings, ownerAnchor, SettingsError, type Settings } fro
 import { asteriskConfigDir, asteriskRunDir, asteriskVarDir, defaultKeyPath } from '../../config/paths.js';
 import { defaultSoundsRoot } from '../../sounds/prompts.js';
 import { preloadSqliteAddon } from '../../native/sqlite-addon.js';
-import { actAsDatabaseOwner, nameOf } from '../../os/identity.js';
-import { expectPositionals } from '../args.js';
+import { actAsDatabaseOwner, asInvokingUser, nameOf } from '../../os/identity.js';
+import { expectPositionals, stringOption } from '../args.js';
 import type { CliContext, Command } from '../command.js';
 import { counted, json } from '../format.js';
 import { errorText, fail, pass, runChecks, warn, type Check, type DoctorCheck, type DoctorSite } from '../doctor/check.js';
 import { checkAsteriskEnvironment } from '../doctor/asterisk-env.js';
 import { checkDialplan } from '../doctor/dialplan.js';
 import { checkDatabase, checkDigits, checkKey, checkOwnership, databaseOpener } from '../doctor/files.js';
+import { checkPamConfig } from '../doctor/pam-config.js';
 import { checkClockSource } from '../doctor/clock.js';
 import { checkClock, checkNode } from '../doctor/runtime.js';
 import { checkSounds } from '../doctor/sounds.js';
 
 export const command: Command = {
-  help: `Usage: astotp doctor [--json]
+  help: `Usage: astotp doctor [--json] [--pam-config FILE]
 
 Checks the installation and prints one PASS, WARN or FAIL line per check;
 every check runs, whatever the others found:
@@ -41,8 +42,14 @@ WARN, beyond half a period a FAIL; as root, the running Asterisk's
 environment (WARN for NODE_EXTRA_CA_CERTS, which slows every classic call
 down). Run it
 as root or as the Asterisk user. Exits 1 if any check fails.
+
+  --pam-config FILE   the [pbotp-pam] file of the PAM steps (default
+                      /etc/pbotp/pam.conf when it exists; run as root): read
+                      as the steps read it, its public key and baseurl, the
+                      /etc/pam.d lines that name it, their state directory,
+                      and Linux-PAM's version against quiet_log
 `,
-  options: {},
+  options: { 'pam-config': 'string' },
 
   async run(ctx) {
     expectPositionals(ctx.args, []);
@@ -84,6 +91,8 @@ as root or as the Asterisk user. Exits 1 if any check fails.
 
 /** The report's checks, in its order; each runs whatever the others found. */
 const CHECKS: readonly DoctorCheck[] = [
+  // As whoever started doctor, not the database owner it acts as: the PAM steps run as root.
+  { check: 'pam', run: (site) => asInvokingUser(() => checkPamConfig(stringOption(site.args, 'pam-config'))) },
   { check: 'node', run: () => checkNode() },
   { check: 'database', run: checkDatabase },
   { check: 'digits', run: checkDigits },

@@ -8,7 +8,7 @@ import { checkBaseUrl } from '../../../pbotp/url.js';
 import { choiceOption, expectPositionals, intOption, stringOption } from '../../args.js';
 import type { Command } from '../../command.js';
 import { UsageError } from '../../errors.js';
-import { pictureSize, renderQr, QR_STYLES } from '../../qr.js';
+import { pictureSize, renderQr, QR_STYLES } from '../../../qr/terminal.js';
 import { ANSWER_OPTIONS, answerMode } from './answer-mode.js';
 import { readPublicKeyFile } from './key-files.js';
 

@@ -1,12 +1,12 @@
 // What both PAM steps do first: read the parameters and find the login that
 // pam_exec's environment names. Every failure becomes a syslog line and a
 // PAM failure, never text on the screen of the person logging in.
-import { checkLoginField, type LoginFields } from '../../../pbotp/login.js';
-import type { CliContext } from '../../command.js';
-import { checkPamEnviron } from './pam-environ.js';
-import { readPamParams, type PamParams } from './pam-params.js';
-import { openStateDir, stateKey, sweepStale } from './pam-state.js';
-import { syslog } from './pam-syslog.js';
+import { checkLoginField, type LoginFields } from '../pbotp/login.js';
+import { adminLog } from './admin-log.js';
+import { openStateDir, stateKey, sweepStale } from './challenge-state.js';
+import { checkPamEnviron } from './environ-check.js';
+import { readPamParams, type PamParams } from './parameters.js';
+import type { PamStepContext } from './step.js';
 
 export interface PamLogin {
   params: PamParams;
@@ -27,13 +27,13 @@ function describeEnv(env: NodeJS.ProcessEnv): string {
 }
 
 /** Runs one PAM step; anything thrown is logged for the admin and fails the login. */
-export async function pamStep(ctx: CliContext, step: string, body: (pam: PamLogin) => Promise<number>): Promise<number> {
+export async function pamStep(ctx: PamStepContext, step: string, body: (pam: PamLogin) => Promise<number>): Promise<number> {
   const describe = describeEnv(ctx.env);
   try {
     checkPamEnviron();
     if (ctx.env.PAM_TYPE !== 'auth')
       throw new Error(`must run as a pam_exec auth step (PAM_TYPE is ${JSON.stringify(ctx.env.PAM_TYPE ?? '')})`);
-    const params = readPamParams(ctx.args.positionals);
+    const params = readPamParams(ctx.words);
     const user = ctx.env.PAM_USER ?? '';
     checkLoginField('user', user);
     const stateDir = openStateDir(params.stateDir);
@@ -42,7 +42,7 @@ export async function pamStep(ctx: CliContext, step: string, body: (pam: PamLogi
     return await body({ params, login, stateDir, key: stateKey(ctx.env), describe });
   } catch (err) {
     const message = `${step}: ${describe}: failed: ${err instanceof Error ? err.message : String(err)}`;
-    syslog(message);
+    adminLog(message);
     // Not started by pam_exec (an admin trying it on a shell): stderr reaches no one logging in.
     if (ctx.env.PAM_TYPE === undefined) ctx.note(`astotp: ${message}`);
     return PAM_EXIT_FAILURE;

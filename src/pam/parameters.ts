@@ -3,16 +3,15 @@
 // astotp.conf. Only that section is read: a typo elsewhere in astotp.conf
 // must not lock everyone out of sshd and su. Both files decide who may log
 // in as root, so they must be root's and writable by nobody else.
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { parseConf } from '../../../config/conf-file.js';
-import { CODE_DIGITS_DEFAULT, CODE_DIGITS_MAX, PHRASE_WORDS_DEFAULT, PHRASE_WORDS_MAX } from '../../../pbotp/limits.js';
-import { checkLoginField } from '../../../pbotp/login.js';
-import { parsePublicKey } from '../../../pbotp/keys.js';
-import { checkBaseUrl } from '../../../pbotp/url.js';
-import { QR_STYLES, type QrStyle } from '../../qr.js';
-import type { AnswerMode } from './answer-mode.js';
-import { checkAncestors } from './pam-paths.js';
+import { parseConf } from '../config/conf-file.js';
+import { type AnswerMode, CODE_DIGITS_DEFAULT, CODE_DIGITS_MAX, PHRASE_WORDS_DEFAULT, PHRASE_WORDS_MAX } from '../pbotp/limits.js';
+import { checkLoginField } from '../pbotp/login.js';
+import { parsePublicKey } from '../pbotp/keys.js';
+import { checkBaseUrl } from '../pbotp/url.js';
+import { QR_STYLES, type QrStyle } from '../qr/terminal.js';
+import { PamConfigError } from './errors.js';
+import { readTrustedFile } from './trusted-paths.js';
 
 export const DEFAULT_STATE_DIR = '/run/astotp-pam';
 export const SECTION = 'pbotp-pam';
@@ -37,31 +36,18 @@ export interface PamParams {
   stateDir: string;
 }
 
-/** A problem the admin must fix; the login fails and syslog gets the message. */
-export class PamConfigError extends Error {
-  override name = 'PamConfigError';
+function isAbsolute(path: string): boolean {
+  return path.startsWith('/');
 }
 
-/** Reads a small file that must be root's (or ours) and writable by no one else. */
-export function readTrustedFile(path: string, what: string): string | null {
-  checkAncestors(path, what);
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new PamConfigError(`cannot open ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new PamConfigError(`${what} ${path} is not a regular file`);
-    if (st.uid !== 0 && st.uid !== process.geteuid?.()) throw new PamConfigError(`${what} ${path} must be owned by root`);
-    if ((st.mode & 0o022) !== 0) throw new PamConfigError(`${what} ${path} is writable by group or others`);
-    if (st.size > 1 << 20) throw new PamConfigError(`${what} ${path} is too large`);
-    return readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
-  }
+/**
+ * The state directory a pam_exec line names, for the admin's log before (or
+ * without) the rest of the line being read: the default unless exactly one
+ * absolute state_dir= is given.
+ */
+export function stateDirOnLine(words: readonly string[]): string {
+  const given = words.filter((word) => word.startsWith('state_dir=')).map((word) => word.slice('state_dir='.length));
+  return given.length === 1 && isAbsolute(given[0]!) ? given[0]! : DEFAULT_STATE_DIR;
 }
 
 /** `key=value` words of the pam_exec line. */
@@ -81,8 +67,11 @@ function lineParams(words: readonly string[]): Map<string, string> {
   return out;
 }
 
+/** A key of [pbotp-pam], and where it was set (FILE:LINE). */
+export type SectionParams = Map<string, { value: string; where: string }>;
+
 /** The [pbotp-pam] section alone: other sections' lines are blanked before parsing, keeping line numbers. */
-function sectionParams(path: string, text: string): Map<string, { value: string; where: string }> {
+function sectionParams(path: string, text: string): SectionParams {
   let inside = false;
   const lines = text.split(/\r?\n/).map((raw) => {
     const header = /^\s*\[([^\]]+)\]/.exec(raw);
@@ -91,7 +80,7 @@ function sectionParams(path: string, text: string): Map<string, { value: string;
   });
   const conf = parseConf(lines.join('\n'), path);
   if (conf.problems.length > 0) throw new PamConfigError(conf.problems[0]!);
-  const out = new Map<string, { value: string; where: string }>();
+  const out: SectionParams = new Map();
   for (const [key, entry] of conf.sections.get(SECTION) ?? []) {
     const where = `${path}:${entry.line}`;
     if (!(SHARED_KEYS as readonly string[]).includes(key)) throw new PamConfigError(`${where}: unknown key "${key}" in [${SECTION}]`);
@@ -106,15 +95,30 @@ function wholeNumber(text: string, what: string, min: number, max: number): numb
   return Number(text);
 }
 
+/** The [pbotp-pam] section of the file at `path`, read as the steps read it; null when there is no such file. */
+export function readPamSection(path: string): SectionParams | null {
+  const text = readTrustedFile(path, 'config file');
+  return text === null ? null : sectionParams(path, text);
+}
+
+/** The authority's public key, given exactly one of pubkey (the key) and pubkey_file. */
+export function pamPublicKey(pubText: string | undefined, pubFile: string | undefined): Uint8Array {
+  if ((pubText === undefined) === (pubFile === undefined)) throw new PamConfigError('set exactly one of pubkey and pubkey_file');
+  if (pubText !== undefined) return parsePublicKey(pubText);
+  const keyText = readTrustedFile(pubFile!, 'public key file');
+  if (keyText === null) throw new PamConfigError(`public key file ${pubFile} does not exist`);
+  return parsePublicKey(keyText);
+}
+
 /** Everything a PAM step needs; PamConfigError (or PbotpInputError) for anything missing or wrong. */
 export function readPamParams(words: readonly string[]): PamParams {
   const line = lineParams(words);
   // No default file: an astotp.conf the Asterisk user owns would be refused, and
   // with it every login whose parameters are all on the line.
   const configPath = line.get('config');
-  const text = configPath === undefined ? null : readTrustedFile(configPath, 'config file');
-  if (configPath !== undefined && text === null) throw new PamConfigError(`config file ${configPath} does not exist`);
-  const section = text === null ? new Map<string, { value: string; where: string }>() : sectionParams(configPath!, text);
+  const fromFile = configPath === undefined ? null : readPamSection(configPath);
+  if (configPath !== undefined && fromFile === null) throw new PamConfigError(`config file ${configPath} does not exist`);
+  const section: SectionParams = fromFile ?? new Map();
 
   const get = (key: (typeof SHARED_KEYS)[number]): string | undefined => {
     const fromLine = line.get(key);
@@ -131,16 +135,7 @@ export function readPamParams(words: readonly string[]): PamParams {
     return v;
   };
 
-  const pubText = get('pubkey');
-  const pubFile = get('pubkey_file');
-  if ((pubText === undefined) === (pubFile === undefined)) throw new PamConfigError('set exactly one of pubkey and pubkey_file');
-  let pubkey: Uint8Array;
-  if (pubText !== undefined) pubkey = parsePublicKey(pubText);
-  else {
-    const keyText = readTrustedFile(pubFile!, 'public key file');
-    if (keyText === null) throw new PamConfigError(`public key file ${pubFile} does not exist`);
-    pubkey = parsePublicKey(keyText);
-  }
+  const pubkey = pamPublicKey(get('pubkey'), get('pubkey_file'));
 
   const group = need('group');
   checkLoginField('group', group);
@@ -168,7 +163,7 @@ export function readPamParams(words: readonly string[]): PamParams {
   if (qr === undefined) throw new PamConfigError(`qr must be one of ${QR_STYLES.join(', ')}`);
 
   const stateDir = line.get('state_dir') ?? DEFAULT_STATE_DIR;
-  if (!stateDir.startsWith('/')) throw new PamConfigError('state_dir must be an absolute path');
+  if (!isAbsolute(stateDir)) throw new PamConfigError('state_dir must be an absolute path');
 
   return { pubkey, baseUrl: checkBaseUrl(need('baseurl')), group, host, mode, qr, stateDir };
 }

@@ -2,7 +2,7 @@
 // Both formats are written by hand (a greyscale PNG needs only zlib and a
 // CRC), so no image library joins the bundle.
 import { deflateSync } from 'node:zlib';
-import { qrModules } from './qr.js';
+import { qrModules } from './modules.js';
 
 export type QrImageFormat = 'png' | 'svg';
 

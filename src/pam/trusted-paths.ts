@@ -6,9 +6,9 @@
 // user's choosing. So every directory on the way must be root's and closed
 // to writes by group and others, or sticky (as /tmp is: others may add
 // entries there but not replace root's).
-import { lstatSync, readlinkSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { PamConfigError } from './pam-params.js';
+import { PamConfigError } from './errors.js';
 
 const MAX_LINKS = 40;
 const STICKY = 0o1000;
@@ -62,5 +62,27 @@ export function checkAncestors(path: string, what: string): void {
     }
     checkDir(next, st);
     current = next;
+  }
+}
+
+/** Reads a small file that must be root's (or ours) and writable by no one else. */
+export function readTrustedFile(path: string, what: string): string | null {
+  checkAncestors(path, what);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new PamConfigError(`cannot open ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new PamConfigError(`${what} ${path} is not a regular file`);
+    if (st.uid !== 0 && st.uid !== process.geteuid?.()) throw new PamConfigError(`${what} ${path} must be owned by root`);
+    if ((st.mode & 0o022) !== 0) throw new PamConfigError(`${what} ${path} is writable by group or others`);
+    if (st.size > 1 << 20) throw new PamConfigError(`${what} ${path} is too large`);
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
   }
 }

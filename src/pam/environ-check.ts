@@ -12,7 +12,7 @@
 // clean PAM environment and the pam_exec line of the README, which starts
 // node through `env -u NODE_OPTIONS -u NODE_PATH`.
 import { readFileSync } from 'node:fs';
-import { PamConfigError } from './pam-params.js';
+import { PamConfigError } from './errors.js';
 
 /** Why this environment is refused, or null; names only, never values. */
 export function environProblem(environ: string): string | null {

@@ -16,14 +16,15 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  type Stats,
   statSync,
   unlinkSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { createExclusive } from '../../../os/files.js';
-import type { LoginFields } from '../../../pbotp/login.js';
-import { PamConfigError } from './pam-params.js';
-import { checkAncestors } from './pam-paths.js';
+import { createExclusive } from '../os/files.js';
+import type { LoginFields } from '../pbotp/login.js';
+import { PamConfigError, PamStateError } from './errors.js';
+import { checkAncestors } from './trusted-paths.js';
 
 /** A challenge older than this is refused and swept away. */
 export const STATE_MAX_AGE_SECONDS = 300;
@@ -36,11 +37,6 @@ export interface PamState {
   /** The 32-byte X25519 scalar of the challenge. */
   nonce: Uint8Array;
   login: LoginFields;
-}
-
-/** Why a state could not be used; the login fails, syslog gets the reason. */
-export class PamStateError extends Error {
-  override name = 'PamStateError';
 }
 
 /** The start time of `pid` in clock ticks since boot (field 22 of /proc/PID/stat). */
@@ -63,13 +59,18 @@ export function stateKey(env: NodeJS.ProcessEnv, ppid = process.ppid): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 
+/** Refuses a state directory that is not a directory of `owner` (the steps: their own), closed to group and others. */
+export function checkStateDirStats(dir: string, st: Stats, owner = process.geteuid?.()): void {
+  if (!st.isDirectory()) throw new PamConfigError(`state directory ${dir} is not a directory`);
+  if (st.uid !== owner) throw new PamConfigError(`state directory ${dir} is not owned by uid ${owner}`);
+  if ((st.mode & 0o077) !== 0) throw new PamConfigError(`state directory ${dir} is open to group or others (must be 0700)`);
+}
+
 /**
- * Makes the state directory (0700) if missing, refuses it unless it and every
- * directory above it are closed to others, and makes it the working
- * directory: the steps then name their files relative to it, so nothing done
- * to the path after the check can send them elsewhere. Returns ".".
+ * Makes the state directory (0700) if missing and refuses it unless it and
+ * every directory above it are closed to others.
  */
-export function openStateDir(dir: string): string {
+export function ensureStateDir(dir: string): Stats {
   checkAncestors(dir, 'state directory');
   try {
     mkdirSync(dir, { mode: 0o700 });
@@ -78,18 +79,31 @@ export function openStateDir(dir: string): string {
       throw new PamConfigError(`cannot create state directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   }
   const st = lstatSync(dir);
-  if (!st.isDirectory()) throw new PamConfigError(`state directory ${dir} is not a directory`);
+  checkStateDirStats(dir, st);
+  return st;
+}
+
+/**
+ * ensureStateDir, then makes it the working directory: the steps then name
+ * their files relative to it, so nothing done to the path after the check
+ * can send them elsewhere. Returns ".".
+ */
+export function openStateDir(dir: string): string {
+  const st = ensureStateDir(dir);
   process.chdir(dir);
   const here = statSync('.');
   if (here.dev !== st.dev || here.ino !== st.ino) throw new PamConfigError(`state directory ${dir} changed while it was opened`);
-  if (here.uid !== process.geteuid?.()) throw new PamConfigError(`state directory ${dir} is not owned by uid ${process.geteuid?.()}`);
-  if ((here.mode & 0o077) !== 0) throw new PamConfigError(`state directory ${dir} is open to group or others (must be 0700)`);
+  checkStateDirStats(dir, here);
   return '.';
 }
+
+/** A state file's name, or the name takeState gives one it is reading: nothing else is swept. */
+const STATE_NAME = /^(?:[0-9a-f]{64}|\.[0-9a-f]{64}\.[0-9a-f]{12}\.taken)$/;
 
 /** Deletes the states of logins that never came to the verify step. */
 export function sweepStale(dir: string, now = Date.now()): void {
   for (const name of readdirSync(dir)) {
+    if (!STATE_NAME.test(name)) continue;
     const path = join(dir, name);
     try {
       if (now - lstatSync(path).mtimeMs > STATE_MAX_AGE_SECONDS * 1000) unlinkSync(path);
