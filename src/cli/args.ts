@@ -1,7 +1,7 @@
 // A small argument parser: --flag, --flag value, --flag=value, -x for a
 // command's one-letter aliases, and positionals; `--` ends the options.
 // Anything unexpected is a UsageError.
-import { didYouMean } from '../config/nearest-name.js';
+import { didYouMean } from '../text/nearest-name.js';
 import { UsageError } from './errors.js';
 
 /** 'strings': a string option that may be given several times. */

@@ -3,9 +3,10 @@
 // (0 ok, 1 failure, 2 usage, 130 interrupted). Commands are loaded only when used.
 import { GLOBAL_OPTIONS, parseArgs, stringOption, flagOption } from './args.js';
 import type { CliContext, Command } from './command.js';
-import { didYouMean } from '../config/nearest-name.js';
+import { didYouMean } from '../text/nearest-name.js';
 import { INTERRUPTED_EXIT, Interrupted, UsageError } from './errors.js';
-import { printable, terminalWidth, wrapText } from './format.js';
+import { printable } from './format.js';
+import { terminalWidth, wrapText } from '../text/wrap.js';
 import { Input } from './input.js';
 import { VERSION } from './version.js';
 

@@ -9,7 +9,7 @@ import type { Algorithm } from '../totp/algorithm.js';
 import { isPostgresUrl, PASSWORD_IN_URL, urlHasPassword } from '../store/location.js';
 import { parseClockSource, type ClockSource } from './clock-source.js';
 import { readConf, type ConfSection } from './conf-file.js';
-import { didYouMean } from './nearest-name.js';
+import { didYouMean } from '../text/nearest-name.js';
 import { configPath, defaultDbPath, defaultKeyPath } from './paths.js';
 
 export type { Algorithm };
