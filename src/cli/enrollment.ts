@@ -1,7 +1,8 @@
 // What enroll and reset share: choosing the TOTP parameters, showing the new
 // secret (URI and QR, on stdout only) and proving the phone has it by asking
 // for one current code before anything is saved.
-import { checkCode, newSecret, otpauthUri, type TotpParams } from '../auth/totp.js';
+import { newSecret, normaliseCode, otpauthUri, type TotpParams } from '../auth/totp.js';
+import type { ConfirmedSecret, UserAdmin } from '../auth/user-admin.js';
 import { codeAlgorithm, codeDigits, codePeriod, issuerName, type Settings } from '../config/settings.js';
 import { choiceOption, flagOption, stringOption, type OptionSpec, type ParsedArgs } from './args.js';
 import type { CliContext } from './command.js';
@@ -9,7 +10,7 @@ import { CliFailure, UsageError } from './errors.js';
 import { json } from './format.js';
 import type { QrImageFormat } from './qr-image.js';
 import type { QrStyle } from './qr.js';
-import { normaliseCode, normaliseSecret } from './validate.js';
+import { normaliseSecret } from './validate.js';
 
 export const QR_CHOICES: readonly QrStyle[] = ['ansi', 'utf8', 'ascii', 'none'];
 
@@ -142,12 +143,20 @@ const CODE_TRIES = 3;
 const MISMATCH = "the code does not match (check the phone's clock and that it was scanned from this QR code)";
 
 /**
- * Asks for the code the app shows now and returns its time step, so the caller
- * can save it as used (the same code must not open a call afterwards). A wrong
- * or empty answer is asked again for the same secret: a slip of the finger
- * must not cost the admin a new QR code and the user a new scan.
+ * Asks for the code the app shows now (without --no-confirm): the secret,
+ * proved, to save with its time step used up (the same code must not open a
+ * call afterwards). A wrong or empty answer is asked again for the same
+ * secret: a slip of the finger must not cost the admin a new QR code and the
+ * user a new scan.
  */
-export async function confirmCode(ctx: CliContext, user: string, p: TotpParams, window: number): Promise<number> {
+export async function confirmCode(
+  ctx: CliContext,
+  admin: UserAdmin,
+  user: string,
+  p: TotpParams,
+  confirm: boolean,
+): Promise<ConfirmedSecret> {
+  if (!confirm) return admin.unconfirmedSecret(p);
   for (let tries = 1; ; tries++) {
     if (ctx.input.isTTY) process.stderr.write(`Code shown by the app for ${user}: `);
     const line = await ctx.input.line();
@@ -156,12 +165,11 @@ export async function confirmCode(ctx: CliContext, user: string, p: TotpParams, 
         throw new CliFailure('no code on standard input to confirm with; nothing was saved (use --no-confirm to skip the check)');
       throw new CliFailure(`${MISMATCH}; nothing was saved`);
     }
-    const code = normaliseCode(line);
-    const check = checkCode(p, code, { window, afterStep: null });
-    if (check.valid) return check.timeStep;
+    const proved = admin.confirmEnrollment(p, line);
+    if (proved) return proved;
     if (tries === CODE_TRIES) throw new CliFailure(`${MISMATCH}; nothing was saved`);
     const left = CODE_TRIES - tries;
-    const why = code === '' ? 'No code was typed' : `That is not the ${p.digits}-digit code the app shows now`;
+    const why = normaliseCode(line) === '' ? 'No code was typed' : `That is not the ${p.digits}-digit code the app shows now`;
     ctx.note(`${why}; ${left} ${left === 1 ? 'try' : 'tries'} left (check the phone's clock and that it was scanned from this QR code).`);
   }
 }

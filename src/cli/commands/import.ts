@@ -2,21 +2,16 @@
 // CSV and from google-authenticator-libpam files. All or nothing: every
 // wrong line is reported with its file and line number, and then nothing is
 // written. PINs are hashed before the transaction, so calls never wait on it.
-import { systemClock } from '../../auth/clock.js';
-import { openSecret, sealSecret } from '../../auth/secret-box.js';
 import { otpauthUri } from '../../auth/totp.js';
-import type { UserRow } from '../../store/tables.js';
-import { recordAdminActions } from '../admin-audit.js';
+import { widenThreadPool } from '../../os/thread-pool.js';
 import { readAdminFile } from '../admin-files.js';
 import { flagOption, stringsOption } from '../args.js';
 import type { Command } from '../command.js';
 import { issuerOption } from '../enrollment.js';
 import { CliFailure, UsageError } from '../errors.js';
 import { json, table } from '../format.js';
-import { hashPins, widenThreadPool } from '../import/hash-pins.js';
 import { planImport, type ImportSource, type ImportUser } from '../import/plan.js';
-import { storeRecoveryCodes } from '../../auth/recovery-codes.js';
-import { openForCommand, settingsOf } from '../open.js';
+import { loginActor, openForCommand, settingsOf } from '../open.js';
 import { checkUserId } from '../validate.js';
 
 /** 100,000 users of about 100 bytes a line, with room to spare. */
@@ -85,7 +80,7 @@ Options:
     refuse(ctx, errors);
     if (users.length === 0) throw new CliFailure(`no users in ${sources.map((s) => s.name).join(', ')}; nothing was imported`);
 
-    const { store, key } = await openForCommand(ctx, true, settings);
+    const { store, admin } = await openForCommand(ctx, true, settings);
     try {
       const existing = new Set((await store.read((t) => t.users.list())).map((u) => u.id));
       if (!force)
@@ -96,52 +91,7 @@ Options:
 
       const pins = users.filter((u) => u.pin !== null).length;
       if (pins > 0) ctx.note(`Hashing ${pins} PIN${pins === 1 ? '' : 's'} (${threads} threads)...`);
-      const hashes = await hashPins(key.pinPepper, users);
-      const now = systemClock();
-      const rows: UserRow[] = users.map((u, i) => ({
-        id: u.id,
-        pin_hash: hashes[i]!,
-        secret_box: sealSecret(key.secretKey, u.id, u.params.secret),
-        algorithm: u.params.algorithm,
-        digits: u.params.digits,
-        period: u.params.period,
-        enabled: 1,
-        failures: 0,
-        locked_until: null,
-        last_step: null,
-        last_success: null,
-        created_at: now,
-        updated_at: now,
-      }));
-
-      const replaced = await store.exclusive(async (t) => {
-        // Read again under the write lock: someone may have enrolled one of them since.
-        const present = new Map((await t.users.list()).map((u) => [u.id, u]));
-        const clash = users.filter((u) => present.has(u.id));
-        if (clash.length > 0 && !force)
-          throw new CliFailure(`user ${clash[0]!.id} (${clash[0]!.where}) was enrolled meanwhile; nothing was imported`);
-        // A user replaced under the same secret keeps its replay mark: a code it used may still be in its window.
-        const rowOf = new Map(rows.map((r) => [r.id, r]));
-        for (const u of clash) {
-          const old = present.get(u.id)!;
-          if (openSecret(key.secretKey, old.id, old.secret_box) === u.params.secret) rowOf.get(u.id)!.last_step = old.last_step;
-        }
-        for (const u of clash) await t.users.remove(u.id);
-        await t.transfer.putUsers(rows);
-        // A google-authenticator file's scratch codes are one-time codes the user already has on paper: they become recovery codes.
-        for (const u of users) if (u.scratchCodes.length > 0) await storeRecoveryCodes(t, key.recoveryPepper, u.id, u.scratchCodes, now);
-        const ids = new Set(clash.map((u) => u.id));
-        const whereOf = new Map(users.map((u) => [u.id, u.where]));
-        await recordAdminActions(
-          t,
-          'import',
-          users.map((u) => u.id),
-          settings.pbxName,
-          (id) => `${ids.has(id) ? 'replaced, ' : ''}from ${whereOf.get(id)}`,
-        );
-        return ids;
-      });
-
+      const replaced = await admin.import(loginActor, users, { replace: force });
       report(ctx, users, replaced, issuer);
       return 0;
     } finally {

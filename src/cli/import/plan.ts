@@ -2,9 +2,10 @@
 // every line checked by the rules enroll applies, and every wrong line
 // reported by its file and line number, so one run shows all there is to
 // fix. A message names the line and the rule, never the PIN or secret.
-import { isBase32Secret, newSecret, type TotpParams } from '../../auth/totp.js';
+import { isBase32Secret, newSecret } from '../../auth/totp.js';
+import { checkPin, type ImportedUser, isUserId, USER_ID_RULE } from '../../auth/user-admin.js';
 import { codeAlgorithm, codeDigits, codePeriod, type Settings } from '../../config/settings.js';
-import { checkPin, checkUserId, untypable } from '../validate.js';
+import { untypable } from '../validate.js';
 import { parseCsv, type CsvLineError, type CsvRecord } from './csv.js';
 import { parseGoogleAuthenticator } from './google-authenticator.js';
 
@@ -16,15 +17,9 @@ export interface ImportSource {
   user?: string;
 }
 
-export interface ImportUser {
-  /** "users.csv line 3": where the user came from. */
-  where: string;
-  id: string;
-  pin: string | null;
-  params: TotpParams;
+export interface ImportUser extends ImportedUser {
   /** The file gave no secret: one was made, and must reach the user's phone. */
   newSecret: boolean;
-  scratchCodes: string[];
 }
 
 export function planImport(sources: ImportSource[], s: Settings, allowUntypable: boolean): { users: ImportUser[]; errors: string[] } {
@@ -77,12 +72,9 @@ export function planImport(sources: ImportSource[], s: Settings, allowUntypable:
 }
 
 function validUserId(field: string): string {
-  try {
-    return checkUserId(field);
-  } catch {
-    const separator = /[;\t]/.test(field) ? '; is the file separated by ; or tabs? astotp reads commas' : '';
-    throw new Error(`the user ID (${field.length} characters) is not valid: use 1 to 64 letters, digits and + _ . @ -${separator}`);
-  }
+  if (isUserId(field)) return field;
+  const separator = /[;\t]/.test(field) ? '; is the file separated by ; or tabs? astotp reads commas' : '';
+  throw new Error(`the user ID (${field.length} characters) is not valid: use ${USER_ID_RULE}${separator}`);
 }
 
 /** A field checked by the rule of astotp.conf's key of the same name. */
