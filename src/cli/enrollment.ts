@@ -4,13 +4,14 @@
 import { newSecret, normaliseCode, otpauthUri, type TotpParams } from '../auth/totp.js';
 import type { ConfirmedSecret, UserAdmin } from '../auth/user-admin.js';
 import { codeAlgorithm, codeDigits, codePeriod, issuerName, type Settings } from '../config/settings.js';
+import { readAdminFile } from './admin-files.js';
 import { choiceOption, flagOption, stringOption, type OptionSpec, type ParsedArgs } from './args.js';
 import type { CliContext } from './command.js';
 import { CliFailure, UsageError } from './errors.js';
 import { json } from './format.js';
 import type { QrImageFormat } from './qr-image.js';
 import type { QrStyle } from './qr.js';
-import { normaliseSecret } from './validate.js';
+import { base32Secret } from './validate.js';
 
 export const QR_CHOICES: readonly QrStyle[] = ['ansi', 'utf8', 'ascii', 'none'];
 
@@ -22,13 +23,17 @@ export const QR_OPTIONS: OptionSpec = { qr: 'string', issuer: 'string' };
 export const SECRET_OPTIONS: OptionSpec = {
   ...QR_OPTIONS,
   secret: 'string',
+  'secret-file': 'string',
   digits: 'string',
   algorithm: 'string',
   period: 'string',
   'no-confirm': 'boolean',
 };
 
-export const SECRET_HELP = `  --secret BASE32      use this secret instead of a new random one (at least 16 characters)
+export const SECRET_HELP = `  --secret-file FILE   use the secret in FILE instead of a new random one (base32,
+                       at least 16 characters), read as the user who runs astotp
+  --secret BASE32      the same on the command line, where every local user sees it
+                       in the process list while astotp runs: prefer --secret-file
   --digits 6|8         code length, at most digits in astotp.conf (default: that, 6)
   --algorithm SHA1|SHA256|SHA512   (default: algorithm in astotp.conf, SHA1)
   --period N           seconds per code, 15 to 300 (default: period in astotp.conf, 30)
@@ -53,7 +58,7 @@ export function enrolmentOptions(
   args: ParsedArgs,
   s: Settings,
 ): { params: Enrollment; qr: QrOutput; confirm: boolean; shorterCode: boolean } {
-  const given = stringOption(args, 'secret');
+  const given = givenSecret(args);
   const digits = ruledOption(args, 'digits', codeDigits) ?? s.digits;
   // The call's code prompt stops at the site's digits: a longer code could never be typed whole.
   if (digits > s.digits) {
@@ -62,13 +67,38 @@ export function enrolmentOptions(
     );
   }
   const params: Enrollment = {
-    secret: given === undefined ? newSecret() : normaliseSecret(given),
+    secret: given ?? newSecret(),
     algorithm: ruledOption(args, 'algorithm', codeAlgorithm) ?? s.algorithm,
     digits,
     period: ruledOption(args, 'period', codePeriod) ?? s.period,
     issuer: issuerOption(args, s),
   };
   return { params, qr: qrOption(args), confirm: !flagOption(args, 'no-confirm'), shorterCode: digits < s.digits };
+}
+
+/** A secret is small; anything bigger is not a secret file. */
+const SECRET_FILE_BYTES = 1024;
+const BASE32 = 'base32 (letters A-Z and digits 2-7), at least 16 characters';
+
+/**
+ * The secret the admin brings, if any: from --secret-file, or from --secret,
+ * which /proc/PID/cmdline shows every local user while astotp runs. Never
+ * repeated in a message.
+ */
+function givenSecret(args: ParsedArgs): string | undefined {
+  const inline = stringOption(args, 'secret');
+  const file = stringOption(args, 'secret-file');
+  if (inline !== undefined && file !== undefined) throw new UsageError('--secret and --secret-file exclude each other');
+  if (inline !== undefined) {
+    const secret = base32Secret(inline);
+    if (secret === null) throw new UsageError(`--secret must be ${BASE32}`);
+    return secret;
+  }
+  if (file === undefined) return undefined;
+  const text = readAdminFile(file, SECRET_FILE_BYTES).trim();
+  const secret = /\n/.test(text) ? null : base32Secret(text);
+  if (secret === null) throw new CliFailure(`${file} must hold one secret on one line, ${BASE32}; nothing was saved`);
+  return secret;
 }
 
 /** The settings' issuer was checked where astotp.conf was read; only --issuer is checked here. */

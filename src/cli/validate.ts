@@ -28,11 +28,10 @@ export function untypable(id: string, s: Settings): string | null {
   return `user ID ${id} has ${id.length} digits, more than a call takes (${limits}), so no caller can type it`;
 }
 
-/** Accepts the forms apps and sites show a secret in: lower case, spaced, padded. */
-export function normaliseSecret(input: string): string {
+/** A secret in the forms apps and sites show it in (lower case, spaced, padded) as base32; null when it is none. */
+export function base32Secret(input: string): string | null {
   const secret = input.replace(/[\s-]/g, '').replace(/=+$/, '').toUpperCase();
-  if (!isBase32Secret(secret)) throw new UsageError('--secret must be base32 (letters A-Z and digits 2-7), at least 16 characters');
-  return secret;
+  return isBase32Secret(secret) ? secret : null;
 }
 
 export function checkCodeFormat(typed: string): string {

@@ -2,10 +2,10 @@
 // every line checked by the rules enroll applies, and every wrong line
 // reported by its file and line number, so one run shows all there is to
 // fix. A message names the line and the rule, never the PIN or secret.
-import { isBase32Secret, newSecret } from '../../auth/totp.js';
+import { newSecret } from '../../auth/totp.js';
 import { checkPin, type ImportedUser, isUserId, USER_ID_RULE } from '../../auth/user-admin.js';
 import { codeAlgorithm, codeDigits, codePeriod, type Settings } from '../../config/settings.js';
-import { untypable } from '../validate.js';
+import { base32Secret, untypable } from '../validate.js';
 import { parseCsv, type CsvLineError, type CsvRecord } from './csv.js';
 import { parseGoogleAuthenticator } from './google-authenticator.js';
 
@@ -93,8 +93,8 @@ function csvUser(r: CsvRecord, where: string, s: Settings): ImportUser {
   // Never the field itself: a line split on the wrong separator holds the PIN and secret in it.
   const id = validUserId(f.user);
   const pin = f.pin === undefined ? null : checkPin(f.pin, s.pinMaxDigits);
-  const secret = f.secret === undefined ? null : f.secret.replace(/[\s-]/g, '').replace(/=+$/, '').toUpperCase();
-  if (secret !== null && !isBase32Secret(secret))
+  const secret = f.secret === undefined ? null : base32Secret(f.secret);
+  if (f.secret !== undefined && secret === null)
     throw new Error('the secret must be base32 (letters A-Z and digits 2-7), 16 to 128 characters');
   const algorithm = f.algorithm === undefined ? s.algorithm : ruled('algorithm', f.algorithm, codeAlgorithm);
   const digits = f.digits === undefined ? s.digits : ruled('digits', f.digits, codeDigits);
