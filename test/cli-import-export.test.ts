@@ -6,6 +6,7 @@
 import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { CSV_COLUMNS, csvField, parseCsv } from '../src/cli/import/csv.js';
 import { CliSite } from './helpers/cli-site.js';
 import { PgSite } from './helpers/pg-site.js';
 import { describePostgres, usePostgres } from './helpers/postgres.js';
@@ -226,6 +227,34 @@ describe('astotp export', () => {
     ]);
   });
 
+  // Issue 19 item 6: a spreadsheet runs a field starting with = + - @ tab or CR as a formula.
+  it("writes a ' before every field a spreadsheet would run as a formula, and import takes exactly that away", () => {
+    const site = new CliSite();
+    const formulas = ['+1+1', '-1001', '@ops', '+4930123456'];
+    for (const id of formulas) {
+      // After --: -1001 is an ID, not an option.
+      const r = site.cli(['enroll', '--secret', SECRET, '--no-confirm', '--qr', 'none', '--no-pin', '--allow-untypable', '--', id]);
+      expect(r.status, r.stderr).toBe(0);
+    }
+    site.enroll('1002', null, OTHER);
+    const out = join(tempDir('astotp-export-'), 'users.csv');
+    expect(site.cli(['export', '--reveal-secret', '--out', out]).status).toBe(0);
+    const text = readFileSync(out, 'utf8');
+    const lines = text.split('\n').slice(1, -1);
+    expect(lines.sort()).toEqual([...formulas.map((id) => `'${id},,${SECRET},SHA1,6,30`), `1002,,${OTHER},SHA1,6,30`].sort());
+    // No field of the file starts a formula.
+    expect(lines.flatMap((l) => l.split(',')).filter((f) => /^[=+\-@\t\r]/.test(f))).toEqual([]);
+
+    // Read back by another site: the same users, which log in; its export is the same file.
+    const moved = new CliSite();
+    const r = moved.cli(['import', out, '--allow-untypable']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(ids(moved).sort()).toEqual([...formulas, '1002'].sort());
+    expect(moved.cli(['verify', '+1+1', totp()]).stdout).toBe('SUCCESS\n');
+    expect(moved.cli(['verify', '--', '-1001', totp()]).stdout).toBe('SUCCESS\n');
+    expect(moved.cli(['export', '--reveal-secret']).stdout).toBe(text);
+  });
+
   it.runIf(process.geteuid?.() === 0)('as root with a database owned by another user, reads and writes the admin files as root', () => {
     const site = new CliSite();
     for (let d = site.varDir; d !== dirname(site.astDir); d = dirname(d)) chmodSync(d, 0o755);
@@ -248,6 +277,33 @@ describe('astotp export', () => {
     // The export's audit row was written after the file, as the owner again: every file of the database stays its own.
     expect(site.json<Array<{ reason: string }>>(['log', '--admin']).value.map((e) => e.reason)).toEqual(['import', 'export']);
     for (const f of readdirSync(site.varDir)) expect([f, statSync(join(site.varDir, f)).uid]).toEqual([f, NOBODY]);
+  });
+});
+
+describe('the CSV export writes and import reads', () => {
+  it("reads every field back as written: formula starts, a ' of its own, quotes and commas", () => {
+    const values = [
+      '+1+1',
+      '=HYPERLINK("http://x","y")',
+      '-2',
+      '@SUM(A1)',
+      '\tTAB',
+      '\rCR',
+      "'quoted",
+      "''twice",
+      'a,b',
+      'plain',
+      "mid'dle",
+    ];
+    for (let i = 0; i < values.length; i += CSV_COLUMNS.length) {
+      const row = values.slice(i, i + CSV_COLUMNS.length);
+      const line = row.map(csvField).join(',');
+      // What a spreadsheet sees first in each cell: never the start of a formula.
+      for (const cell of row.map(csvField)) expect(cell.replace(/^"/, '')).not.toMatch(/^[=+\-@\t\r]/);
+      const { records, errors } = parseCsv(`${line}\n`);
+      expect(errors).toEqual([]);
+      expect(records[0]!.fields).toEqual(Object.fromEntries(row.map((v, k) => [CSV_COLUMNS[k], v])));
+    }
   });
 });
 

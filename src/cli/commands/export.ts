@@ -21,7 +21,9 @@ that also say whether the user is enabled and has a PIN. PINs are never
 written (only their hashes are kept): the pin column stays empty, so users
 imported from it have no PIN until astotp set-pin. The secret column stays
 empty too unless --reveal-secret is given; importing such a file gives every
-user a new secret.
+user a new secret. A field a spreadsheet would run as a formula (starting
+with =, +, -, @, a tab or CR, e.g. user ID +4930123) is written after a ',
+which makes it text; import takes that ' away again.
 
 With --reveal-secret the output holds every secret in plain text: whoever
 reads it can make the users' codes. The export is recorded in the audit log

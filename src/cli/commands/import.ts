@@ -32,6 +32,8 @@ starting with "user"). Only user is required: no PIN means the user passes
 only through a profile with ask_pin = no, no secret means a new random one
 (printed, to reach the user's phone), and algorithm, digits and period
 default to astotp.conf's. Blank lines and lines starting with # are skipped.
+One leading ' of a field is taken away (export writes it before a field a
+spreadsheet would otherwise run as a formula).
   user,pin,secret
   1001,4321,JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
   1002,,
