@@ -144,6 +144,31 @@ describe('astotp import', () => {
     refusesBadLines(site);
   });
 
+  // Issue 19 item 13: one run names every error of every file, not one kind after the other.
+  it('reports every error of every file at once: unreadable files, wrong lines, users that exist already', () => {
+    const site = new CliSite();
+    site.enroll('1001', '4321');
+    site.enroll('1002', null);
+    const a = file(site, 'a.csv', '2001,12\n1001,4321\n2002,4321\n');
+    const missing = join(site.astDir, 'nosuch.csv');
+    const b = file(site, 'b.csv', `1002,,${SECRET}\n2003,,,MD5\n`);
+    const ga = file(site, 'ga-eve', `${SECRET}\n" HOTP_COUNTER 1\n`);
+    const r = site.cli(['import', a, missing, b, '--google-authenticator', `2004=${ga}`]);
+    expect(r.status).toBe(1);
+    expect(errOf(r)).toBe(
+      [
+        `${a} line 1: a PIN must be 4 to 12 digits`,
+        `${a} line 2: user 1001 exists already (--force replaces it)`,
+        `cannot read ${missing}: no such file or directory`,
+        `${b} line 1: user 1002 exists already (--force replaces it)`,
+        `${b} line 2: algorithm: expected one of SHA1, SHA256, SHA512`,
+        `${ga} line 2: HOTP_COUNTER: counter-based codes (HOTP); astotp takes only time-based ones (TOTP_AUTH)`,
+        'astotp: 6 errors in the input; nothing was imported\n',
+      ].join('\n'),
+    );
+    expect(ids(site)).toEqual(['1001', '1002']);
+  });
+
   it('imports thousands of users in one call, from standard input', () => {
     const site = new CliSite();
     const lines = Array.from({ length: 3000 }, (_, i) => `${10000 + i},${i < 3 ? '2468' : ''},${i === 0 ? SECRET : ''}`);

@@ -1,17 +1,22 @@
 // astotp import: many users in one command and one write transaction, from
 // CSV and from google-authenticator-libpam files. All or nothing: every
-// wrong line is reported with its file and line number, and then nothing is
-// written. PINs are hashed before the transaction, so calls never wait on it.
+// file that cannot be read, every wrong line and every user that exists
+// already is reported at once, with its file and line number, and then
+// nothing is written. PINs are hashed before the transaction, so calls
+// never wait on it.
+import { existsSync } from 'node:fs';
 import { otpauthUri } from '../../auth/totp.js';
+import type { Settings } from '../../config/settings.js';
 import { widenThreadPool } from '../../os/thread-pool.js';
+import { isPostgresUrl } from '../../store/location.js';
 import { readAdminFile } from '../admin-files.js';
 import { flagOption, stringsOption } from '../args.js';
 import type { Command } from '../command.js';
 import { issuerOption } from '../enrollment.js';
 import { CliFailure, UsageError } from '../errors.js';
 import { json, table } from '../format.js';
-import { planImport, type ImportSource, type ImportUser } from '../import/plan.js';
-import { loginActor, openForCommand, settingsOf } from '../open.js';
+import { type ImportProblem, type ImportSource, type ImportUser, planImport, problemLines } from '../import/plan.js';
+import { loginActor, type OpenedForCommand, openForCommand, settingsOf } from '../open.js';
 import { checkUserId } from '../validate.js';
 
 /** 100,000 users of about 100 bytes a line, with room to spare. */
@@ -23,8 +28,10 @@ export const command: Command = {
   help: `Usage: astotp import [CSV-FILE...] [--google-authenticator USER=FILE...] [OPTIONS]
 
 Adds many users at once, in one transaction: either every user of every
-file is saved, or, if any line is wrong, none. Wrong lines are listed by
-file and line number. A CSV-FILE of - is standard input.
+file is saved, or, if anything is wrong, none. Every error of every file is
+listed at once, by file and line number: a file that cannot be read, every
+wrong line, every user that exists already. A CSV-FILE of - is standard
+input.
 
 CSV: one user per line, columns user, pin, secret, algorithm, digits,
 period, in that order or in the order a header line names (a first line
@@ -71,36 +78,61 @@ Options:
     const threads = widenThreadPool();
 
     // Read before root's astotp takes on the database owner's identity: as the admin.
+    const problems: ImportProblem[] = [];
+    // A file that cannot be read is one more error, reported with the others.
+    const read = async (text: () => Promise<string> | string): Promise<string | null> => {
+      try {
+        return await text();
+      } catch (err) {
+        if (!(err instanceof CliFailure)) throw err;
+        problems.push({ source: sources.length, line: 0, message: err.message });
+        return null;
+      }
+    };
     const sources: ImportSource[] = [];
-    for (const f of csvFiles)
-      sources.push({
-        name: f === '-' ? 'standard input' : f,
-        text: f === '-' ? await ctx.input.rest(MAX_INPUT_BYTES) : readAdminFile(f, MAX_INPUT_BYTES),
-      });
-    for (const g of gaFiles) sources.push({ name: g.file, user: g.user, text: readAdminFile(g.file, MAX_INPUT_BYTES) });
-    const { users, errors } = planImport(sources, settings, flagOption(ctx.args, 'allow-untypable'));
-    refuse(ctx, errors);
-    if (users.length === 0) throw new CliFailure(`no users in ${sources.map((s) => s.name).join(', ')}; nothing was imported`);
+    for (const f of csvFiles) {
+      const name = f === '-' ? 'standard input' : f;
+      sources.push({ name, text: await read(() => (f === '-' ? ctx.input.rest(MAX_INPUT_BYTES) : readAdminFile(f, MAX_INPUT_BYTES))) });
+    }
+    for (const g of gaFiles) sources.push({ name: g.file, user: g.user, text: await read(() => readAdminFile(g.file, MAX_INPUT_BYTES)) });
+    const plan = planImport(sources, settings, flagOption(ctx.args, 'allow-untypable'));
+    const { users } = plan;
+    problems.push(...plan.problems);
+    if (problems.length === 0 && users.length === 0)
+      throw new CliFailure(`no users in ${sources.map((s) => s.name).join(', ')}; nothing was imported`);
 
-    const { store, admin } = await openForCommand(ctx, true, settings);
+    // Created only for an import that will happen; opened to name the users that exist already beside the other errors.
+    const clean = problems.length === 0;
+    const opened = clean ? await openForCommand(ctx, true, settings) : await openIfThere(ctx, settings);
     try {
-      const existing = new Set((await store.read((t) => t.users.list())).map((u) => u.id));
-      if (!force)
-        refuse(
-          ctx,
-          users.filter((u) => existing.has(u.id)).map((u) => `${u.where}: user ${u.id} exists already (--force replaces it)`),
-        );
-
+      if (opened && !force) {
+        const existing = new Set((await opened.store.read((t) => t.users.list())).map((u) => u.id));
+        for (const u of users.filter((u) => existing.has(u.id)))
+          problems.push({ source: u.source, line: u.line, message: `user ${u.id} exists already (--force replaces it)` });
+      }
+      refuse(ctx, problemLines(sources, problems));
+      const { admin } = opened!;
       const pins = users.filter((u) => u.pin !== null).length;
       if (pins > 0) ctx.note(`Hashing ${pins} PIN${pins === 1 ? '' : 's'} (${threads} threads)...`);
       const replaced = await admin.import(loginActor, users, { replace: force });
       report(ctx, users, replaced, issuer);
       return 0;
     } finally {
-      await store.close();
+      await opened?.store.close();
     }
   },
 };
+
+/** The database, when there is one to open without creating anything; null, with a note, when it cannot be. */
+async function openIfThere(ctx: Parameters<Command['run']>[0], s: Settings): Promise<OpenedForCommand | null> {
+  if (!isPostgresUrl(s.db) && !existsSync(s.db)) return null;
+  try {
+    return await openForCommand(ctx, false, s);
+  } catch (err) {
+    ctx.note(`(not checked for users that exist already: ${(err as Error).message})`);
+    return null;
+  }
+}
 
 function gaArg(arg: string): { user: string; file: string } {
   const eq = arg.indexOf('=');

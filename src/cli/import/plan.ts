@@ -1,7 +1,8 @@
-// What an import will do, worked out before anything is opened or written:
-// every line checked by the rules enroll applies, and every wrong line
-// reported by its file and line number, so one run shows all there is to
-// fix. A message names the line and the rule, never the PIN or secret.
+// What an import will do, worked out before anything is written: every line
+// checked by the rules enroll applies, and every wrong line reported by its
+// file and line number, together with the files that cannot be read and the
+// users that exist already, so one run shows all there is to fix. A message
+// names the line and the rule, never the PIN or secret.
 import { newSecret } from '../../auth/totp.js';
 import { checkPin, type ImportedUser, isUserId, USER_ID_RULE } from '../../auth/user-admin.js';
 import { codeAlgorithm, codeDigits, codePeriod, type Settings } from '../../config/settings.js';
@@ -12,7 +13,8 @@ import { parseGoogleAuthenticator } from './google-authenticator.js';
 export interface ImportSource {
   /** How messages name the file. */
   name: string;
-  text: string;
+  /** null: it could not be read (reported apart), so there is nothing to plan. */
+  text: string | null;
   /** Set for a google-authenticator file, which names no user itself. */
   user?: string;
 }
@@ -20,25 +22,40 @@ export interface ImportSource {
 export interface ImportUser extends ImportedUser {
   /** The file gave no secret: one was made, and must reach the user's phone. */
   newSecret: boolean;
+  /** Where it came from, for ordering the report: the index of its source and its line. */
+  source: number;
+  line: number;
 }
 
-export function planImport(sources: ImportSource[], s: Settings, allowUntypable: boolean): { users: ImportUser[]; errors: string[] } {
+/** What is wrong with a source (line 0: the whole file) or one of its lines. */
+export interface ImportProblem {
+  source: number;
+  line: number;
+  message: string;
+}
+
+export function planImport(
+  sources: readonly ImportSource[],
+  s: Settings,
+  allowUntypable: boolean,
+): { users: ImportUser[]; problems: ImportProblem[] } {
   const users: ImportUser[] = [];
-  const errors: string[] = [];
+  const problems: ImportProblem[] = [];
   const seen = new Map<string, string>();
-  // Whether it is a user's line or the file's, each why goes under its line: the report reads top to bottom.
-  const add = (u: ImportUser, bad: CsvLineError[], line: number) => {
-    const first = seen.get(u.id);
-    const why = untypable(u.id, s);
-    if (first !== undefined) bad.push({ line, message: `user ${u.id} is also on ${first}` });
-    else if (why && !allowUntypable) bad.push({ line, message: `${why} (--allow-untypable imports it anyway)` });
-    else {
-      seen.set(u.id, u.where);
-      users.push(u);
-    }
-  };
-  for (const src of sources) {
+  sources.forEach((src, source) => {
+    if (src.text === null) return;
     const bad: CsvLineError[] = [];
+    // Whether it is a user's line or the file's, each why goes under its line: the report reads top to bottom.
+    const add = (u: Omit<ImportUser, 'source' | 'line'>, line: number) => {
+      const first = seen.get(u.id);
+      const why = untypable(u.id, s);
+      if (first !== undefined) bad.push({ line, message: `user ${u.id} is also on ${first}` });
+      else if (why && !allowUntypable) bad.push({ line, message: `${why} (--allow-untypable imports it anyway)` });
+      else {
+        seen.set(u.id, u.where);
+        users.push({ ...u, source, line });
+      }
+    };
     if (src.user !== undefined) {
       const { file, errors: wrong } = parseGoogleAuthenticator(src.text);
       bad.push(...wrong);
@@ -52,7 +69,6 @@ export function planImport(sources: ImportSource[], s: Settings, allowUntypable:
             newSecret: false,
             scratchCodes: file.scratchCodes,
           },
-          bad,
           1,
         );
     } else {
@@ -60,15 +76,22 @@ export function planImport(sources: ImportSource[], s: Settings, allowUntypable:
       bad.push(...wrong);
       for (const r of records) {
         try {
-          add(csvUser(r, `${src.name} line ${r.line}`, s), bad, r.line);
+          add(csvUser(r, `${src.name} line ${r.line}`, s), r.line);
         } catch (err) {
           bad.push({ line: r.line, message: (err as Error).message });
         }
       }
     }
-    errors.push(...bad.sort((a, b) => a.line - b.line).map((e) => `${src.name} line ${e.line}: ${e.message}`));
-  }
-  return { users, errors };
+    problems.push(...bad.map((e) => ({ source, ...e })));
+  });
+  return { users, problems };
+}
+
+/** The report, file by file in the order given and line by line, each naming its file and line. */
+export function problemLines(sources: readonly { name: string }[], problems: readonly ImportProblem[]): string[] {
+  return [...problems]
+    .sort((a, b) => a.source - b.source || a.line - b.line)
+    .map((p) => (p.line === 0 ? p.message : `${sources[p.source]!.name} line ${p.line}: ${p.message}`));
 }
 
 function validUserId(field: string): string {
@@ -87,7 +110,7 @@ function ruled<T>(name: string, value: string, rule: (v: string) => T): T {
 }
 
 /** One CSV line as a user; throws what is wrong with it. */
-function csvUser(r: CsvRecord, where: string, s: Settings): ImportUser {
+function csvUser(r: CsvRecord, where: string, s: Settings): Omit<ImportUser, 'source' | 'line'> {
   const f = r.fields;
   if (f.user === undefined) throw new Error('no user ID');
   // Never the field itself: a line split on the wrong separator holds the PIN and secret in it.
