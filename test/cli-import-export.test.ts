@@ -182,6 +182,50 @@ describe('astotp import', () => {
     expect(site.cli(['log', '--admin', '--json', '--limit', '5000']).stdout.match(/"reason": "import"/g)).toHaveLength(3000);
   });
 
+  // Issue 19 item 14: imported users get recovery codes when asked, and the output says who has none.
+  it('makes --recovery-codes N for each user without codes of its own, printed once, and says who has none', () => {
+    const site = new CliSite();
+    const csv = file(site, 'users.csv', `1001,4321,${SECRET}\n1002,,${OTHER}\n`);
+    const ga = file(site, 'ga-bob', `${OTHER}\n" TOTP_AUTH\n12345678\n87654321\n`);
+
+    const bare = site.cli(['import', csv]);
+    expect(bare.status, bare.stderr).toBe(0);
+    expect(bare.stdout).toBe(
+      'Imported 2 users; 1 without a PIN (passing only through a profile with ask_pin = no); 2 without recovery codes (astotp recovery USER makes a set).\n',
+    );
+
+    const r = site.cli(['import', csv, '--google-authenticator', `1003=${ga}`, '--force', '--recovery-codes', '3']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^Imported 3 users \(2 replaced\); 2 without a PIN \(passing only through a profile with ask_pin = no\)\.$/m);
+    expect(r.stdout).toContain('Recovery codes for 2 users, each good for one call: at the code prompt, type * and then one of them.\n');
+    const rows = [...r.stdout.matchAll(/^(100\d) +((?:\d{8} ?){3})$/gm)].map((m) => [m[1], m[2]!.trim().split(' ')] as const);
+    expect(rows.map(([id, codes]) => [id, codes.length])).toEqual([
+      ['1001', 3],
+      ['1002', 3],
+    ]);
+    // Each works once, on the phone's terms; the google-authenticator user kept its scratch codes instead.
+    const [, codes] = rows[1]!;
+    expect(site.cli(['verify', '1002', `*${codes[0]}`]).stdout).toBe('SUCCESS\n');
+    expect(site.cli(['verify', '1002', `*${codes[0]}`]).stdout).toBe('FAILURE (bad-credentials)\n');
+    expect(site.cli(['show', '1002']).stdout).toMatch(/^recovery: +2 codes left$/m);
+    expect(site.cli(['show', '1003']).stdout).toMatch(/^recovery: +2 codes left$/m);
+    expect(site.cli(['verify', '1003', '*12345678']).stdout).toBe('SUCCESS\n');
+
+    const j = site.json<{ users: Array<{ user: string; recovery_codes?: string[]; recovery_codes_left: number }> }>([
+      'import',
+      csv,
+      '--force',
+      '--recovery-codes',
+      '2',
+    ]).value;
+    expect(j.users.map((u) => [u.user, u.recovery_codes?.length, u.recovery_codes_left])).toEqual([
+      ['1001', 2, 2],
+      ['1002', 2, 2],
+    ]);
+    expect(site.cli(['verify', '1001', `*${j.users[0]!.recovery_codes![1]}`]).stdout).toBe('SUCCESS\n');
+    expect(site.cli(['import', csv, '--force', '--recovery-codes', '21']).status).toBe(2);
+  });
+
   it('imports google-authenticator-libpam files, and refuses counter-based ones', () => {
     const site = new CliSite();
     const ga = file(
@@ -343,5 +387,10 @@ describePostgres('astotp import and export on PostgreSQL', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(`1002,,${OTHER},SHA1,6,30\n`);
     expect(r.stdout.split('\n').filter(Boolean)).toHaveLength(1 + 4);
+    // Recovery codes made by an import are written in the same batch on this store too.
+    const more = site.cli(['import', file(site, 'more.csv', `3001,,${SECRET}\n`), '--recovery-codes', '2', '--json']);
+    const codes = (JSON.parse(more.stdout) as { users: Array<{ recovery_codes: string[] }> }).users[0]!.recovery_codes;
+    expect(site.cli(['verify', '3001', `*${codes[1]}`]).stdout).toBe('SUCCESS\n');
+    expect(site.cli(['show', '3001']).stdout).toMatch(/^recovery: +1 code left$/m);
   });
 });

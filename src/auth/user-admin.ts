@@ -14,7 +14,7 @@ import { Lockout } from './lockout.js';
 import type { MasterKey } from './master-key.js';
 import { pbotpThrottleId, rekeyTypedIds } from './pbotp-verifier.js';
 import { hashPin, hashPins } from './pin-hash.js';
-import { newRecoveryCodes, storeRecoveryCodes } from './recovery-codes.js';
+import { newRecoveryCodes, recoveryCodeRows, storeRecoveryCodes } from './recovery-codes.js';
 import { openSecret, sealSecret } from './secret-box.js';
 import { checkCode, normaliseCode, type TotpParams } from './totp.js';
 
@@ -70,8 +70,8 @@ export interface ImportedUser {
   id: string;
   pin: string | null;
   params: TotpParams;
-  /** One-time codes the user already holds on paper (a google-authenticator file's scratch codes): they become recovery codes. */
-  scratchCodes: readonly string[];
+  /** One-time codes the user already holds on paper (a google-authenticator file's scratch codes): they become its recovery codes. */
+  ownRecoveryCodes: readonly string[];
   /** Where the user came from, named in its audit row: "users.csv line 3". */
   where: string;
 }
@@ -210,15 +210,27 @@ export class UserAdmin {
   /**
    * Many users in one transaction: all or none. PINs are hashed first, on
    * every thread of the pool, so calls never wait on the write behind them.
-   * With `replace` existing users are replaced (new row: failures and lock
-   * cleared); without it one that exists is an error ('exists'). Returns the
-   * IDs replaced.
+   * With `replace` existing users are replaced (new row: failures, lock and
+   * recovery codes gone); without it one that exists is an error ('exists').
+   * A user that brings no recovery codes of its own gets `recoveryCodes` new
+   * ones, returned to be shown once. Returns the IDs replaced too.
    */
-  async import(actor: Actor, users: readonly ImportedUser[], opts: { replace: boolean }): Promise<Set<string>> {
+  async import(
+    actor: Actor,
+    users: readonly ImportedUser[],
+    opts: { replace: boolean; recoveryCodes: number },
+  ): Promise<{ replaced: Set<string>; newRecoveryCodes: Map<string, string[]> }> {
     const { store, key } = this.auth;
     for (const u of users) if (u.pin !== null) checkPin(u.pin, this.rules.pinMaxDigits);
     const hashes = await hashPins(key.pinPepper, users);
     const now = this.auth.now();
+    const made = new Map(
+      opts.recoveryCodes === 0
+        ? []
+        : users.filter((u) => u.ownRecoveryCodes.length === 0).map((u) => [u.id, newRecoveryCodes(opts.recoveryCodes)]),
+    );
+    // Each user's row is new (a replaced one was removed with its codes): its codes go in as new rows, in one batch.
+    const codeRows = users.flatMap((u) => recoveryCodeRows(key.recoveryPepper, u.id, made.get(u.id) ?? u.ownRecoveryCodes, now));
     const rows: UserRow[] = users.map((u, i) => ({
       id: u.id,
       pin_hash: hashes[i]!,
@@ -234,7 +246,7 @@ export class UserAdmin {
       created_at: now,
       updated_at: now,
     }));
-    return store.exclusive(async (t) => {
+    const replaced = await store.exclusive(async (t) => {
       // Read under the write lock: someone may have enrolled one of them since the caller looked.
       const present = new Map((await t.users.list()).map((u) => [u.id, u]));
       const clash = users.filter((u) => present.has(u.id));
@@ -248,8 +260,7 @@ export class UserAdmin {
       }
       for (const u of clash) await t.users.remove(u.id);
       await t.transfer.putUsers(rows);
-      // One-time codes the user already has on paper become recovery codes.
-      for (const u of users) if (u.scratchCodes.length > 0) await storeRecoveryCodes(t, key.recoveryPepper, u.id, u.scratchCodes, now);
+      await t.transfer.putRecoveryCodes(codeRows);
       const ids = new Set(clash.map((u) => u.id));
       const whereOf = new Map(users.map((u) => [u.id, u.where]));
       await recordAdminActions(
@@ -262,6 +273,7 @@ export class UserAdmin {
       );
       return ids;
     });
+    return { replaced, newRecoveryCodes: made };
   }
 
   /** The user's secret in plain text (to set up another phone), recorded before it is returned. */

@@ -17,6 +17,7 @@ import { CliFailure, UsageError } from '../errors.js';
 import { json, table } from '../format.js';
 import { type ImportProblem, type ImportSource, type ImportUser, planImport, problemLines } from '../import/plan.js';
 import { loginActor, type OpenedForCommand, openForCommand, settingsOf } from '../open.js';
+import { RECOVERY_CODES_ONCE, RECOVERY_CODES_USE, recoveryCountHelp, recoveryCountOption } from '../recovery-codes.js';
 import { checkUserId } from '../validate.js';
 
 /** 100,000 users of about 100 bytes a line, with room to spare. */
@@ -61,10 +62,19 @@ Options:
                        failure count and lock cleared); without it they are errors
   --allow-untypable    import IDs no caller can type (see astotp enroll)
   --issuer NAME        issuer of the printed URIs (default: issuer in astotp.conf)
+${recoveryCountHelp('recovery-codes', 0)}
+                       for each user without codes of its own (printed once)
   --json               print {imported, replaced, users: [...]}; a user given a
-                       new secret has secret and uri, for provisioning
+                       new secret has secret and uri, for provisioning, and one
+                       given recovery codes has recovery_codes
 `,
-  options: { 'google-authenticator': 'strings', force: 'boolean', 'allow-untypable': 'boolean', issuer: 'string' },
+  options: {
+    'google-authenticator': 'strings',
+    force: 'boolean',
+    'allow-untypable': 'boolean',
+    issuer: 'string',
+    'recovery-codes': 'string',
+  },
 
   async run(ctx) {
     const csvFiles = ctx.args.positionals;
@@ -72,6 +82,7 @@ Options:
     if (csvFiles.length === 0 && gaFiles.length === 0) throw new UsageError('import needs a CSV-FILE or --google-authenticator USER=FILE');
     if (csvFiles.filter((f) => f === '-').length > 1) throw new UsageError('standard input (-) can be read once');
     const force = flagOption(ctx.args, 'force');
+    const recoveryCodes = recoveryCountOption(ctx.args, 'recovery-codes', 0);
     const settings = settingsOf(ctx);
     const issuer = issuerOption(ctx.args, settings);
     // Before anything uses libuv's thread pool, which reads its size once.
@@ -114,8 +125,8 @@ Options:
       const { admin } = opened!;
       const pins = users.filter((u) => u.pin !== null).length;
       if (pins > 0) ctx.note(`Hashing ${pins} PIN${pins === 1 ? '' : 's'} (${threads} threads)...`);
-      const replaced = await admin.import(loginActor, users, { replace: force });
-      report(ctx, users, replaced, issuer);
+      const done = await admin.import(loginActor, users, { replace: force, recoveryCodes });
+      report(ctx, users, done, issuer);
       return 0;
     } finally {
       await opened?.store.close();
@@ -149,10 +160,18 @@ function refuse(ctx: Parameters<Command['run']>[0], errors: string[]): void {
   throw new CliFailure(`${errors.length} error${errors.length === 1 ? '' : 's'} in the input; nothing was imported`);
 }
 
-function report(ctx: Parameters<Command['run']>[0], users: ImportUser[], replaced: Set<string>, issuer: string): void {
+function report(
+  ctx: Parameters<Command['run']>[0],
+  users: ImportUser[],
+  done: { replaced: Set<string>; newRecoveryCodes: Map<string, string[]> },
+  issuer: string,
+): void {
+  const { replaced, newRecoveryCodes: codesOf } = done;
   const fresh = users.filter((u) => u.newSecret);
   const pinless = users.filter((u) => u.pin === null).length;
-  const summary = `Imported ${users.length} user${users.length === 1 ? '' : 's'}${replaced.size ? ` (${replaced.size} replaced)` : ''}${pinless ? `; ${pinless} without a PIN (passing only through a profile with ask_pin = no)` : ''}.`;
+  const codesLeft = (u: ImportUser) => codesOf.get(u.id)?.length ?? u.ownRecoveryCodes.length;
+  const codeless = users.filter((u) => codesLeft(u) === 0).length;
+  const summary = `Imported ${plural(users.length, 'user')}${replaced.size ? ` (${replaced.size} replaced)` : ''}${pinless ? `; ${pinless} without a PIN (passing only through a profile with ask_pin = no)` : ''}${codeless ? `; ${codeless} without recovery codes (astotp recovery USER makes a set)` : ''}.`;
   const uri = (u: ImportUser) => otpauthUri(u.params, issuer, u.id);
   if (ctx.globals.json) {
     ctx.note(summary);
@@ -166,18 +185,35 @@ function report(ctx: Parameters<Command['run']>[0], users: ImportUser[], replace
       period: u.params.period,
       new_secret: u.newSecret,
       ...(u.newSecret ? { secret: u.params.secret, uri: uri(u), issuer } : {}),
+      recovery_codes_left: codesLeft(u),
+      ...(codesOf.has(u.id) ? { recovery_codes: codesOf.get(u.id) } : {}),
     });
     return ctx.out(json({ imported: users.length, replaced: replaced.size, users: users.map(view) }));
   }
   ctx.out(summary);
-  if (fresh.length === 0) return;
-  ctx.out(
-    `New secrets for ${fresh.length} user${fresh.length === 1 ? '' : 's'}, for their authenticator apps (not shown again; astotp show USER --reveal-secret can):`,
-  );
-  ctx.out(
-    table(
-      ['USER', 'URI'],
-      fresh.map((u) => [u.id, uri(u)]),
-    ),
-  );
+  if (fresh.length > 0) {
+    ctx.out(
+      `New secrets for ${plural(fresh.length, 'user')}, for their authenticator apps (not shown again; astotp show USER --reveal-secret can):`,
+    );
+    ctx.out(
+      table(
+        ['USER', 'URI'],
+        fresh.map((u) => [u.id, uri(u)]),
+      ),
+    );
+  }
+  if (codesOf.size > 0) {
+    ctx.out(`Recovery codes for ${plural(codesOf.size, 'user')}, ${RECOVERY_CODES_USE}`);
+    ctx.out(RECOVERY_CODES_ONCE);
+    ctx.out(
+      table(
+        ['USER', 'RECOVERY CODES'],
+        [...codesOf].map(([id, codes]) => [id, codes.join(' ')]),
+      ),
+    );
+  }
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

@@ -67,7 +67,7 @@ export function planImport(
             pin: null,
             params: { secret: file.secret, algorithm: 'SHA1', digits: 6, period: file.period },
             newSecret: false,
-            scratchCodes: file.scratchCodes,
+            ownRecoveryCodes: file.scratchCodes,
           },
           1,
         );
@@ -129,6 +129,6 @@ function csvUser(r: CsvRecord, where: string, s: Settings): Omit<ImportUser, 'so
     pin,
     params: { secret: secret ?? newSecret(), algorithm, digits, period },
     newSecret: secret === null,
-    scratchCodes: [],
+    ownRecoveryCodes: [],
   };
 }
