@@ -10,7 +10,8 @@ import { CSV_COLUMNS, csvField, parseCsv } from '../src/cli/import/csv.js';
 import { CliSite } from './helpers/cli-site.js';
 import { PgSite } from './helpers/pg-site.js';
 import { describePostgres, usePostgres } from './helpers/postgres.js';
-import { SECRET, totp, type Site } from './helpers/site.js';
+import { REPO_ROOT } from './helpers/asterisk-peer.js';
+import { SECRET, totp, wrongCode, type Site } from './helpers/site.js';
 import { tempDir } from './helpers/temp.js';
 
 vi.setConfig({ testTimeout: 120_000 });
@@ -294,6 +295,55 @@ describe('astotp export', () => {
       ['1001', false],
       ['1002', false],
     ]);
+  });
+
+  // Issue 19 item 15: README says what an export leaves out, and that is what an import elsewhere lacks.
+  it('leaves out PINs, recovery codes, counters and the disabled state, as README says', () => {
+    const site = new CliSite();
+    for (const id of ['1001', '1002', '1003']) site.enroll(id, '4321');
+    const used = totp();
+    expect(site.cli(['verify', '1001', used]).stdout).toBe('SUCCESS\n');
+    expect(site.cli(['verify', '1001', wrongCode()]).status).toBe(1);
+    expect(site.cli(['disable', '1002']).status).toBe(0);
+    for (let i = 0; i < 5; i++) site.cli(['verify', '1003', wrongCode()]);
+    type View = { id: string; enabled: boolean; pin: boolean; failures: number; locked_until: string | null; recovery_codes_left: number };
+    const state = (s: Site) =>
+      (JSON.parse(s.cli(['list', '--json']).stdout) as View[]).map((u) => [
+        u.id,
+        u.enabled,
+        u.pin,
+        u.failures,
+        u.locked_until !== null,
+        u.recovery_codes_left,
+      ]);
+    expect(state(site)).toEqual([
+      ['1001', true, true, 1, false, 5],
+      ['1002', false, true, 0, false, 5],
+      ['1003', true, true, 0, true, 5],
+    ]);
+    const out = join(tempDir('astotp-export-'), 'users.csv');
+    expect(site.cli(['export', '--reveal-secret', '--out', out]).status).toBe(0);
+
+    const moved = new CliSite();
+    expect(moved.cli(['import', out]).status).toBe(0);
+    expect(state(moved)).toEqual([
+      ['1001', true, false, 0, false, 0],
+      ['1002', true, false, 0, false, 0],
+      ['1003', true, false, 0, false, 0],
+    ]);
+    // No replay mark came along: the code used on the old site is good once more on the new one.
+    expect(moved.cli(['verify', '1001', used]).stdout).toBe('SUCCESS\n');
+
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+    const said = [
+      '**What export leaves out.**',
+      '- PINs: only their hashes exist',
+      '- Recovery codes: only their HMACs exist',
+      '- Counters: failure counts, locks, the replay mark',
+      '- Whether a user is disabled',
+      '`astotp migrate` copies every one of them',
+    ];
+    expect(said.filter((s) => !readme.includes(s))).toEqual([]);
   });
 
   // Issue 19 item 6: a spreadsheet runs a field starting with = + - @ tab or CR as a formula.

@@ -19,7 +19,10 @@ Writes every user as CSV in the columns astotp import reads (user, pin,
 secret, algorithm, digits, period), or with --json as a list of objects
 that also say whether the user is enabled and has a PIN. PINs are never
 written (only their hashes are kept): the pin column stays empty, so users
-imported from it have no PIN until astotp set-pin. The secret column stays
+imported from it have no PIN until astotp set-pin. Nor are recovery codes
+(only their HMACs are kept), failure counts, locks, replay marks, whether a
+user is disabled, or the audit log: astotp migrate copies all of that to a
+database used with the same key file. The secret column stays
 empty too unless --reveal-secret is given; importing such a file gives every
 user a new secret. A field a spreadsheet would run as a formula (starting
 with =, +, -, @, a tab or CR, e.g. user ID +4930123) is written after a ',
