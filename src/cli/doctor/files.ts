@@ -2,9 +2,7 @@
 // and the user Asterisk runs as can read and write them.
 import { lstatSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
-import { bindKey } from '../../auth/key-binding.js';
-import { loadMasterKey } from '../../auth/master-key.js';
-import { openSecret } from '../../auth/secret-box.js';
+import { usersTheKeyCannotOpen } from '../../auth/key-check.js';
 import type { Settings } from '../../config/settings.js';
 import { isPostgresUrl } from '../../store/location.js';
 import { openStore } from '../../store/open-store.js';
@@ -97,9 +95,7 @@ async function checkKey(s: Settings, store: Store, users: UserRow[]): Promise<Ch
   const st = lstatSync(s.keyFile, { throwIfNoEntry: false });
   if (!st) return [fail('key', `key file ${s.keyFile} does not exist; without it no secret can be read`)];
   try {
-    const key = loadMasterKey(s.keyFile);
-    await bindKey(store, key, s.keyFile, false);
-    const broken = users.filter((u) => openSecret(key.secretKey, u.id, u.secret_box) === null).map((u) => u.id);
+    const broken = await usersTheKeyCannotOpen(store, s.keyFile, users);
     if (broken.length) return [fail('key', `the secrets of ${listed(broken)} do not decrypt with ${s.keyFile}`)];
     return [pass('key', `${s.keyFile} has mode ${mode(st)} and belongs to the database`)];
   } catch (err) {
