@@ -67,11 +67,48 @@ const EXCEPTIONS: ReadonlyArray<{ file: string; to: string; why: string }> = [
   },
 ];
 
+/**
+ * The modules of auth/ and store/ the CLI may import (only: the files named,
+ * when named). Sealing or opening a secret, hashing a PIN and writing a user
+ * row are auth/user-admin.ts's alone, the service every entry point changes
+ * users through: a command doing one itself would import secret-box,
+ * pin-hash, master-key, key-binding or lockout's writes, and fails here.
+ */
+const CLI_MAY_IMPORT: Record<string, { why: string; only?: readonly string[] }> = {
+  'auth/user-admin.ts': { why: 'every change to users, and the user ID and PIN rules' },
+  'auth/admin-audit.ts': {
+    why: "the CLI's actor, and migrate's row in the target's log",
+    only: ['cli/open.ts', 'cli/commands/migrate.ts'],
+  },
+  'auth/open-auth.ts': { why: 'the database and its key file, opened together', only: ['cli/open.ts'] },
+  'auth/call-auth.ts': { why: "what the FastAGI server's calls judge with", only: ['cli/commands/serve-agi.ts'] },
+  'auth/key-check.ts': { why: "doctor's check that the key file opens every secret", only: ['cli/doctor/files.ts'] },
+  'auth/clock.ts': { why: 'times as shown' },
+  'auth/totp.ts': { why: 'new secrets, otpauth:// URIs, a code as typed' },
+  'auth/recovery-codes.ts': { why: 'how many codes and how a caller types one; new codes to show before the user is saved' },
+  'auth/lockout.ts': { why: 'when a lock ends, for list and show', only: ['cli/user-view.ts'] },
+  'auth/masked-id.ts': { why: 'log --user finds the IDs it masked', only: ['cli/commands/log.ts'] },
+  'store/tables.ts': { why: 'the row types the reads return' },
+  'store/location.ts': { why: 'whether db is a PostgreSQL URL' },
+  'store/store.ts': {
+    why: 'a second store: migrate copies into it, doctor opens it without the key',
+    only: ['cli/commands/migrate.ts', 'cli/doctor/files.ts'],
+  },
+  'store/open-store.ts': { why: 'the same', only: ['cli/commands/migrate.ts', 'cli/doctor/files.ts'] },
+  'store/schema.ts': { why: "doctor reports the schema's version", only: ['cli/doctor/files.ts'] },
+  'store/postgres/pg-store.ts': { why: "doctor checks the server's TLS and clock", only: ['cli/doctor/files.ts'] },
+};
+
+/** The only CLI file that opens a write transaction: migrate's, on the database it copies into. */
+const CLI_WRITERS = ['cli/commands/migrate.ts'];
+
 interface Edge {
   file: string;
   from: string;
   to: string;
   spec: string;
+  /** The imported file, relative to src/ (auth/secret-box.ts). */
+  target: string;
 }
 
 function layerOf(path: string): string {
@@ -90,8 +127,9 @@ function edges(): Edge[] {
     const path = join(SRC, file);
     for (const m of readFileSync(path, 'utf8').matchAll(/(?:\bfrom|\bimport)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)) {
       const from = layerOf(path);
-      const to = layerOf(resolve(dirname(path), m[1]!));
-      if (from !== to) out.push({ file, from, to, spec: m[1]! });
+      const imported = resolve(dirname(path), m[1]!);
+      const to = layerOf(imported);
+      if (from !== to) out.push({ file, from, to, spec: m[1]!, target: relative(SRC, imported).replace(/\.js$/, '.ts') });
     }
   }
   return out;
@@ -118,6 +156,26 @@ describe('the layers of src/', () => {
     const allowed = (e: Edge) => ALLOWED[e.from]?.includes(e.to) || EXCEPTIONS.some((x) => x.file === e.file && x.to === e.to);
     const bad = all.filter((e) => !allowed(e)).map((e) => `${e.file} imports ${e.spec} (${e.from} -> ${e.to})`);
     expect(bad).toEqual([]);
+  });
+
+  it('lets the CLI change users only through the admin service', () => {
+    const reach = all.filter((e) => e.from === 'cli' && (e.to === 'auth' || e.to === 'store'));
+    expect(reach).toContainEqual(expect.objectContaining({ file: 'cli/open.ts', target: 'auth/user-admin.ts' }));
+    const bad = reach
+      .filter((e) => {
+        const rule = CLI_MAY_IMPORT[e.target];
+        return !rule || (rule.only !== undefined && !rule.only.includes(e.file));
+      })
+      .map((e) => `${e.file} imports ${e.target}`);
+    expect(bad).toEqual([]);
+    const unused = Object.entries(CLI_MAY_IMPORT)
+      .filter(([target, rule]) => !reach.some((e) => e.target === target && (rule.only?.includes(e.file) ?? true)))
+      .map(([target]) => `${target}: no CLI file imports it; delete its entry`);
+    expect(unused).toEqual([]);
+    const writers = readdirSync(join(SRC, 'cli'), { recursive: true })
+      .map((f) => `cli/${String(f)}`)
+      .filter((f) => f.endsWith('.ts') && !CLI_WRITERS.includes(f) && /\.exclusive\(/.test(readFileSync(join(SRC, f), 'utf8')));
+    expect(writers).toEqual([]);
   });
 
   it('keeps no exception that is no longer needed', () => {

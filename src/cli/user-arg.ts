@@ -1,16 +1,14 @@
 // Commands that act on one existing user: the ID from the command line, the
 // database opened, and a clear failure when there is no such user.
-import type { AuthContext } from '../auth/open-auth.js';
 import type { Settings } from '../config/settings.js';
 import type { UserRow } from '../store/tables.js';
 import { expectPositionals } from './args.js';
 import type { CliContext } from './command.js';
 import { CliFailure } from './errors.js';
-import { openForCommand } from './open.js';
+import { type OpenedForCommand, openForCommand } from './open.js';
 import { checkUserId } from './validate.js';
 
-export interface OneUser extends AuthContext {
-  settings: Settings;
+export interface OneUser extends OpenedForCommand {
   user: UserRow;
 }
 

@@ -1,10 +1,6 @@
 // astotp enroll <user>: a new user with a new secret, confirmed by a code
 // from the phone before anything is saved.
-import { systemClock } from '../../auth/clock.js';
-import { hashPin } from '../../auth/pin-hash.js';
-import { newRecoveryCodes, storeRecoveryCodes } from '../../auth/recovery-codes.js';
-import { recordAdminAction } from '../admin-audit.js';
-import { sealSecret } from '../../auth/secret-box.js';
+import { newRecoveryCodes } from '../../auth/recovery-codes.js';
 import { expectPositionals, flagOption } from '../args.js';
 import type { Command } from '../command.js';
 import {
@@ -20,7 +16,7 @@ import {
 import { json } from '../format.js';
 import { printRecoveryCodes, recoveryCountHelp, recoveryCountOption } from '../recovery-codes.js';
 import { CliFailure } from '../errors.js';
-import { openForCommand, settingsOf } from '../open.js';
+import { loginActor, openForCommand, settingsOf } from '../open.js';
 import { PIN_HELP, PIN_OPTIONS, pinMode, readNewPin } from '../pin-input.js';
 import { checkUserId, untypable } from '../validate.js';
 
@@ -64,7 +60,7 @@ ${recoveryCountHelp('recovery-codes')}
     const force = flagOption(ctx.args, 'force');
     const recoveryCount = recoveryCountOption(ctx.args, 'recovery-codes');
 
-    const { store, key } = await openForCommand(ctx, true, settings);
+    const { store, admin } = await openForCommand(ctx, true, settings);
     try {
       if ((await store.read((t) => t.users.get(user))) && !force) {
         throw new CliFailure(`user ${user} already exists; astotp reset ${user} gives it a new secret (or enroll --force replaces it)`);
@@ -74,30 +70,8 @@ ${recoveryCountHelp('recovery-codes')}
       // One JSON object: the codes go into it, though they only work once the user is saved.
       if (ctx.globals.json) ctx.out(json({ ...secretFacts(user, params), recovery_codes: codes }));
       else await showSecret(ctx, user, params, qr);
-      const step = confirm ? await confirmCode(ctx, user, params, settings.window) : null;
-      const pinHash = pin === null ? null : await hashPin(key.pinPepper, user, pin);
-      const replaced = await store.exclusive(async (t) => {
-        const existed = await t.users.remove(user);
-        if (existed && !force) throw new CliFailure(`user ${user} was created by someone else meanwhile; nothing was saved`);
-        await t.users.insert({
-          id: user,
-          pin_hash: pinHash,
-          secret_box: sealSecret(key.secretKey, user, params.secret),
-          algorithm: params.algorithm,
-          digits: params.digits,
-          period: params.period,
-        });
-        if (step !== null) await t.users.markStepUsed(user, step);
-        await storeRecoveryCodes(t, key.recoveryPepper, user, codes, systemClock());
-        await recordAdminAction(
-          t,
-          'enroll',
-          user,
-          settings.pbxName,
-          [existed ? 'replaced' : '', pinHash === null ? 'no PIN' : ''].filter(Boolean).join(', '),
-        );
-        return existed;
-      });
+      const secret = await confirmCode(ctx, admin, user, params, confirm);
+      const { replaced } = await admin.enroll(loginActor, user, secret, { pin, recoveryCodes: codes, replace: force });
       const done = `${replaced ? 'Replaced' : 'Enrolled'} user ${user}${pin === null ? ' without a PIN: it can pass only through a profile with ask_pin = no (AGI(otp/astotp,profile=NAME))' : ''}.`;
       if (ctx.globals.json) ctx.note(done);
       else {

@@ -1,12 +1,10 @@
 // astotp show <user>: one user's state; the secret only when asked for.
-import { recordAdminAction } from '../admin-audit.js';
 import { recoveryCodesLeft } from '../../auth/recovery-codes.js';
-import { openSecret } from '../../auth/secret-box.js';
 import { flagOption } from '../args.js';
 import type { Command } from '../command.js';
 import { issuerOption, QR_HELP, QR_OPTIONS, qrOption, secretFacts, showSecret, type Enrollment } from '../enrollment.js';
-import { CliFailure } from '../errors.js';
 import { json, timeCell } from '../format.js';
+import { loginActor } from '../open.js';
 import { withUser } from '../user-arg.js';
 import { lockCell, userView } from '../user-view.js';
 
@@ -25,20 +23,13 @@ ${QR_HELP}
   async run(ctx) {
     const reveal = flagOption(ctx.args, 'reveal-secret');
     const qr = qrOption(ctx.args);
-    await withUser(ctx, {}, async ({ store, user, key, settings }) => {
+    await withUser(ctx, {}, async ({ store, admin, user, settings }) => {
       let revealed: Enrollment | null = null;
       if (reveal) {
-        const secret = openSecret(key.secretKey, user.id, user.secret_box);
-        if (secret === null) throw new CliFailure(`the secret of ${user.id} does not decrypt with key file ${settings.keyFile}`);
-        revealed = {
-          secret,
-          algorithm: user.algorithm,
-          digits: user.digits,
-          period: user.period,
-          issuer: issuerOption(ctx.args, settings),
-        };
+        const issuer = issuerOption(ctx.args, settings);
         // Recorded before the secret is shown, as export --reveal-secret is.
-        await store.exclusive((t) => recordAdminAction(t, 'show', user.id, settings.pbxName, 'secret revealed'));
+        const secret = await admin.revealSecret(loginActor, user);
+        revealed = { secret, algorithm: user.algorithm, digits: user.digits, period: user.period, issuer };
       }
       const view = userView(user, settings.lockoutFailures, await store.read((t) => recoveryCodesLeft(t, user.id)));
       if (ctx.globals.json) return ctx.out(json(revealed ? { ...view, ...secretFacts(user.id, revealed) } : view));

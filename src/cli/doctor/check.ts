@@ -1,8 +1,7 @@
 // One line of doctor's report, and what every check is given to look at.
 import type { Settings } from '../../config/settings.js';
-import type { Store } from '../../store/store.js';
-import type { UserRow } from '../../store/tables.js';
 import type { ParsedArgs } from '../args.js';
+import type { OpenedDatabase } from './files.js';
 
 export type Status = 'PASS' | 'WARN' | 'FAIL';
 
@@ -33,12 +32,6 @@ export interface DoctorSite {
   /** The database, opened once for every check that looks into it. */
   database(): Promise<OpenedDatabase>;
 }
-
-/** What opening the database gave: a SQLite file that is not there, an error, or the store and its users. */
-export type OpenedDatabase =
-  | { state: 'absent'; message: string }
-  | { state: 'failed'; message: string }
-  | { state: 'open'; store: Store; version: number; users: UserRow[] };
 
 /** One check: its name labels the FAIL line of an error it did not expect. */
 export interface DoctorCheck<Site extends DoctorSite = DoctorSite> {

@@ -2,19 +2,24 @@
 // and the user Asterisk runs as can read and write them.
 import { lstatSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
-import { bindKey } from '../../auth/key-binding.js';
-import { loadMasterKey, type MasterKey } from '../../auth/master-key.js';
-import { openSecret } from '../../auth/secret-box.js';
+import { checkKeyFile, usersTheKeyCannotOpen } from '../../auth/key-check.js';
 import type { Settings } from '../../config/settings.js';
 import { isPostgresUrl } from '../../store/location.js';
 import { openStore } from '../../store/open-store.js';
 import { SCHEMA_VERSION } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
 import type { PostgresStore } from '../../store/postgres/pg-store.js';
+import type { UserRow } from '../../store/tables.js';
 import { nameOf } from '../../os/identity.js';
 import { counted } from '../format.js';
-import { errorText, fail, pass, warn, type Check, type DoctorSite, type OpenedDatabase } from './check.js';
+import { errorText, fail, pass, warn, type Check, type DoctorSite } from './check.js';
 import { offsetCheck } from './clock.js';
+
+/** What opening the database gave: a SQLite file that is not there, an error, or the store and its users. */
+export type OpenedDatabase =
+  | { state: 'absent'; message: string }
+  | { state: 'failed'; message: string }
+  | { state: 'open'; store: Store; version: number; users: UserRow[] };
 
 const mode = (st: Stats) => (st.mode & 0o777).toString(8).padStart(3, '0');
 
@@ -130,19 +135,19 @@ export async function checkKey(site: DoctorSite): Promise<Check[]> {
     if (db.state === 'absent') return [];
     return [fail('key', `key file ${s.keyFile} does not exist; without it no secret can be read`)];
   }
-  let key: MasterKey;
+  // The file on its own first (there, mode 0600, an astotp key), so it is judged also without a database.
   try {
-    key = loadMasterKey(s.keyFile);
+    checkKeyFile(s.keyFile);
   } catch (err) {
     return [fail('key', errorText(err))];
   }
   if (db.state !== 'open') return [pass('key', `${s.keyFile} has mode ${mode(st)}; not compared with the database, which did not open`)];
+  let broken: string[];
   try {
-    await bindKey(db.store, key, s.keyFile, false);
+    broken = await usersTheKeyCannotOpen(db.store, s.keyFile, db.users);
   } catch (err) {
     return [fail('key', errorText(err))];
   }
-  const broken = db.users.filter((u) => openSecret(key.secretKey, u.id, u.secret_box) === null).map((u) => u.id);
   if (broken.length) return [fail('key', `the secrets of ${listed(broken)} do not decrypt with ${s.keyFile}`)];
   return [pass('key', `${s.keyFile} has mode ${mode(st)} and belongs to the database`)];
 }

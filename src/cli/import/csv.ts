@@ -1,7 +1,9 @@
 // The CSV an import reads: one user per line, columns user, pin, secret,
 // algorithm, digits, period (all but user may be empty or missing), in that
 // order or in the order a header line names. Blank lines and lines starting
-// with # are skipped. Fields may be quoted as spreadsheets write them.
+// with # are skipped. Fields may be quoted as spreadsheets write them, and
+// may carry the leading ' an export puts before what a spreadsheet would run
+// as a formula (csvField): one leading ' is taken away.
 export const CSV_COLUMNS = ['user', 'pin', 'secret', 'algorithm', 'digits', 'period'] as const;
 export type CsvColumn = (typeof CSV_COLUMNS)[number];
 
@@ -46,7 +48,8 @@ export function parseCsv(text: string): { records: CsvRecord[]; errors: CsvLineE
     }
     const fields: CsvRecord['fields'] = {};
     cells.forEach((c, k) => {
-      if (c.trim() !== '') fields[columns![k]!] = c.trim();
+      const value = unmarked(c.trim());
+      if (value !== '') fields[columns![k]!] = value;
     });
     records.push({ line, fields });
   }
@@ -86,7 +89,23 @@ function splitFields(line: string): string[] | null {
   return out;
 }
 
-/** One CSV field as an export writes it: quoted only when it must be. */
+/**
+ * What a spreadsheet opening the file takes for the start of a formula, and
+ * runs (OWASP, CSV injection): a user ID such as +1+1 or @SUM(...). A field
+ * starting so is written after a ', which makes it text; so is one starting
+ * with a ' of its own, so that taking one ' away on import restores every
+ * field exactly.
+ */
+const FORMULA_START = /^[=+\-@\t\r']/;
+const TEXT_MARK = "'";
+
+/** One CSV field as an export writes it: marked as text where it must be, quoted only when it must be. */
 export function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+  const text = FORMULA_START.test(value) ? `${TEXT_MARK}${value}` : value;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** The field without the one leading ' csvField may have put there. */
+function unmarked(field: string): string {
+  return field.startsWith(TEXT_MARK) ? field.slice(TEXT_MARK.length) : field;
 }
