@@ -248,7 +248,7 @@ describe('astotp serve-agi', () => {
     expect(r.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '1001' });
     expect(await server.exited).toEqual({ code: 0, signal: null });
     expect(server.log).toMatch(/SIGTERM: no new calls; waiting up to 60 s for 1 in progress/);
-    expect(server.log).toMatch(/served 1 calls; 0 transactions run again after conflicts\nastotp serve-agi: stopped\n$/);
+    expect(server.log).toMatch(/served 1 call; 0 transactions run again after conflicts\nastotp serve-agi: stopped\n$/);
   });
 
   it('closes a call Asterisk stops answering after --idle-timeout', async () => {
@@ -337,7 +337,7 @@ describe('astotp serve-agi against connections that are not Asterisk', () => {
     await Promise.all(idle.map((p) => p.closed));
     // Closed unspoken to: the oldest to make room, the rest at the header deadline.
     expect(idle.map((p) => p.received).join('')).toBe('');
-    await until(() => /closed \d+ connections that held no call/.test(server.log), 'the connections pushed out in the log');
+    await until(() => /closed \d+ connections? that held no call/.test(server.log), 'the connections pushed out in the log');
     const timedOut = /connection from 127\.0\.0\.1:\d+: no AGI request \(AGI environment: no answer within 2000 ms\)/;
     await until(() => timedOut.test(server.log), 'a connection closed at the header deadline in the log');
     expect(server.log).not.toMatch(/busy|internal error/);
@@ -398,7 +398,7 @@ describe('astotp serve-agi against connections that are not Asterisk', () => {
     holder.sendHeader();
     expect(await holder.lines(1)).toEqual([FIRST]);
     await trickleFirstReply(await rawPeer(server));
-    await until(() => server.log.includes('FAILURE (busy: 1 calls in progress)'), 'the refusal in the log');
+    await until(() => server.log.includes('FAILURE (busy: 1 call in progress)'), 'the refusal in the log');
     holder.destroy();
     await until(() => server.log.includes('FAILURE (hangup)'), 'the held call to end');
     const r = await call(server, { inputs: ['1001', '4321', totp()] });

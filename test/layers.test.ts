@@ -14,14 +14,30 @@ const SRC = resolve(import.meta.dirname, '..', 'src');
  * and the CLI's doctor reads the steps' configuration by their rules; then
  * call → auth → store → native. The leaves import nothing of
  * astotp: agi (the protocol; only its adapter knows the call layer), os
- * (process identity and durable files), qr, sounds, totp, and pbotp (the
+ * (process identity and durable files), qr, sounds, text (help laid out
+ * for a terminal, the nearest name to a mistyped one), totp, and pbotp (the
  * protocol), which the HTTP responder serves.
  */
 const ALLOWED: Record<string, readonly string[]> = {
   '(root)': ['modes', 'cli', 'pam'],
   modes: ['agi', 'call'],
-  cli: ['fastagi', 'responder', 'pam', 'call', 'auth', 'store', 'config', 'pbotp', 'qr', 'sounds', 'native', 'os', '(package.json)'],
-  pam: ['config', 'pbotp', 'qr', 'os'],
+  cli: [
+    'fastagi',
+    'responder',
+    'pam',
+    'call',
+    'auth',
+    'store',
+    'config',
+    'pbotp',
+    'qr',
+    'sounds',
+    'native',
+    'os',
+    'text',
+    '(package.json)',
+  ],
+  pam: ['config', 'pbotp', 'qr', 'os', 'text'],
   fastagi: ['agi', 'call', 'auth', 'config', 'os'],
   responder: ['pbotp'],
   call: ['auth', 'config', 'pbotp', 'sounds'],
@@ -31,12 +47,13 @@ const ALLOWED: Record<string, readonly string[]> = {
   // The pbotp settings are checked where astotp.conf is read, so a bad key
   // is an error with its file and line; the checks (a public key must be a
   // usable X25519 point) belong to the protocol, which imports nothing back.
-  config: ['pbotp', 'totp'],
+  config: ['pbotp', 'totp', 'text'],
   pbotp: [],
   agi: [],
   os: [],
   qr: [],
   sounds: [],
+  text: [],
   totp: [],
 };
 

@@ -12,3 +12,8 @@ export async function usersTheKeyCannotOpen(store: Store, keyFile: string, users
   await bindKey(store, key, keyFile, false);
   return users.filter((u) => openSecret(key.secretKey, u.id, u.secret_box) === null).map((u) => u.id);
 }
+
+/** The key file on its own, for doctor when no database opened: throws KeyFileError when it is missing, open to others or no astotp key. */
+export function checkKeyFile(keyFile: string): void {
+  loadMasterKey(keyFile);
+}

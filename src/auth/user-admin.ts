@@ -290,7 +290,7 @@ export class UserAdmin {
    */
   async revealSecrets(actor: Actor, users: readonly UserRow[], destination: string | undefined): Promise<string[]> {
     const secrets = users.map((u) => this.open(u));
-    const note = `secrets of ${users.length} users revealed${destination === undefined ? '' : ` to ${destination}`}`;
+    const note = `secrets of ${users.length} user${users.length === 1 ? '' : 's'} revealed${destination === undefined ? '' : ` to ${destination}`}`;
     await this.auth.store.exclusive((t) => recordAdminAction(t, actor, this.place, 'export', null, note));
     return secrets;
   }

@@ -133,6 +133,9 @@ export function secretFacts(user: string, p: Enrollment) {
   return { user, uri, secret: p.secret, issuer: p.issuer, digits: p.digits, algorithm: p.algorithm, period: p.period };
 }
 
+/** The narrowest terminal the secret's line is made for. */
+const SECRET_LINE_COLUMNS = 80;
+
 /**
  * Prints what the authenticator app needs: the URI and the secret first, then
  * the QR code, so the code prompt comes right below the QR code and a 24-line
@@ -144,7 +147,13 @@ export async function showSecret(ctx: CliContext, user: string, p: Enrollment, q
   if (typeof qr === 'object') await writeQrFile(ctx, uri, qr);
   if (ctx.globals.json) return void ctx.out(json(secretFacts(user, p)));
   ctx.out(uri);
-  ctx.out(`Secret for typing into the app: ${p.secret} (${p.algorithm}, ${p.digits} digits, ${p.period} s)`);
+  // One line that fits 80 columns; a secret too long for it gets a line of its own, never one split by the terminal.
+  const label = `Secret for the app (${p.algorithm}, ${p.digits} digits, ${p.period} s):`;
+  if (label.length + 1 + p.secret.length <= SECRET_LINE_COLUMNS) ctx.out(`${label} ${p.secret}`);
+  else {
+    ctx.out(label);
+    ctx.out(p.secret);
+  }
   if (typeof qr === 'string' && qr !== 'none') {
     const { renderQr } = await import('../qr/terminal.js');
     ctx.out(renderQr(uri, qr));

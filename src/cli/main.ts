@@ -1,10 +1,12 @@
 // astotp's admin command line: finds the command, parses its options, and
 // turns whatever goes wrong into one sentence and an exit status
-// (0 ok, 1 failure, 2 usage). Commands are loaded only when used.
+// (0 ok, 1 failure, 2 usage, 130 interrupted). Commands are loaded only when used.
 import { GLOBAL_OPTIONS, parseArgs, stringOption, flagOption } from './args.js';
 import type { CliContext, Command } from './command.js';
-import { UsageError } from './errors.js';
+import { didYouMean } from '../text/nearest-name.js';
+import { INTERRUPTED_EXIT, Interrupted, UsageError } from './errors.js';
 import { printable } from './format.js';
+import { terminalWidth, wrapText } from '../text/wrap.js';
 import { Input } from './input.js';
 import { VERSION } from './version.js';
 
@@ -108,6 +110,7 @@ export async function cliMain(argv: string[]): Promise<number> {
   endQuietlyOnClosedOutput();
   let name: string | undefined;
   const input = new Input(process.stdin);
+  endOnInterrupt();
   try {
     const split = splitCommand(argv);
     name = split.name;
@@ -118,14 +121,15 @@ export async function cliMain(argv: string[]): Promise<number> {
     if (name === 'help') return await help(split.rest);
     if (name?.endsWith(' help')) return await help([name.slice(0, -' help'.length), ...split.rest]);
     if (name === undefined || Object.hasOwn(GROUPS, name)) {
-      process[split.help ? 'stdout' : 'stderr'].write(name === undefined ? generalHelp() : groupHelp(name));
+      const stream = process[split.help ? 'stdout' : 'stderr'];
+      stream.write(wrapped(name === undefined ? generalHelp() : groupHelp(name), stream));
       return split.help ? 0 : 2;
     }
     const { command } = await entryOf(name).load();
     const all = [...split.leading, ...split.rest];
     // --help wins over anything else on the line, even options that would not parse.
     if (all.slice(0, until(all, '--')).some((a) => a === '--help' || a === '-h')) {
-      process.stdout.write(helpOf(command));
+      process.stdout.write(wrapped(helpOf(command), process.stdout));
       return 0;
     }
     const spec = command.globalOptions === false ? command.options : { ...GLOBAL_OPTIONS, ...command.options };
@@ -134,7 +138,8 @@ export async function cliMain(argv: string[]): Promise<number> {
       process.stdout.write(`astotp ${VERSION}\n`);
       return 0;
     }
-    return await command.run(context(args, input));
+    const code = await command.run(context(args, input));
+    return interrupted ? INTERRUPTED_EXIT : code;
   } catch (err) {
     return report(err, name);
   } finally {
@@ -153,6 +158,25 @@ function endQuietlyOnClosedOutput(): void {
       if (err.code !== 'EPIPE') throw err;
     });
   }
+}
+
+let interrupted = false;
+
+/**
+ * Ctrl-C (SIGINT) ends every command with 130, 128 + SIGINT, as a shell
+ * reports a command it interrupted, and without a stack trace: at once,
+ * where nothing was committed that a transaction or an atomic write does not
+ * undo, or, for a command that stops on SIGINT itself (a server letting its
+ * calls finish), once it has.
+ */
+function endOnInterrupt(): void {
+  process.on('SIGINT', () => {
+    interrupted = true;
+    if (process.listenerCount('SIGINT') > 1) return;
+    // The terminal echoed ^C on the line of a prompt: the shell's prompt starts on the next.
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    process.exit(INTERRUPTED_EXIT);
+  });
 }
 
 /**
@@ -174,8 +198,10 @@ function splitCommand(argv: string[]): { name?: string; leading: string[]; rest:
       if (value === undefined) throw new UsageError(`${arg} needs a value`);
       leading.push(arg, value);
     } else if (/^--(db|key|config)=/.test(arg)) leading.push(arg);
-    else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg.split('=')[0]}`);
-    else if (group === undefined && Object.hasOwn(GROUPS, arg)) group = arg;
+    else if (arg.startsWith('-')) {
+      const name = arg.split('=')[0]!;
+      throw new UsageError(`unknown option ${name}${didYouMean(name.replace(/^--?/, ''), Object.keys(GLOBAL_OPTIONS), (n) => `--${n}`)}`);
+    } else if (group === undefined && Object.hasOwn(GROUPS, arg)) group = arg;
     else {
       if (help) leading.push('--help');
       if (version) leading.push('--version');
@@ -187,8 +213,15 @@ function splitCommand(argv: string[]): { name?: string; leading: string[]; rest:
 
 function entryOf(name: string): Entry {
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!entry) throw new UsageError(`unknown command "${name}"`);
+  if (!entry) throw new UsageError(`unknown command "${name}"${didYouMean(name, commandNames(name))}`);
   return entry;
+}
+
+/** What a mistyped command may have meant: the group's commands for "pbotp x", else the first words. */
+function commandNames(name: string): string[] {
+  const group = name.split(' ')[0]!;
+  if (name.includes(' ') && Object.hasOwn(GROUPS, group)) return Object.keys(COMMANDS).filter((n) => n.startsWith(`${group} `));
+  return [...Object.keys(COMMANDS).filter((n) => !n.includes(' ')), ...Object.keys(GROUPS), 'help'];
 }
 
 /** astotp help [COMMAND], where a command in a group is two words: help pbotp respond. */
@@ -197,11 +230,16 @@ async function help(rest: string[]): Promise<number> {
   if (rest.length > words) throw new UsageError('help takes one command name');
   const name = rest.length === 0 ? undefined : rest.join(' ');
   if (name === undefined || Object.hasOwn(GROUPS, name)) {
-    process.stdout.write(name === undefined ? generalHelp() : groupHelp(name));
+    process.stdout.write(wrapped(name === undefined ? generalHelp() : groupHelp(name), process.stdout));
     return 0;
   }
-  process.stdout.write(helpOf((await entryOf(name).load()).command));
+  process.stdout.write(wrapped(helpOf((await entryOf(name).load()).command), process.stdout));
   return 0;
+}
+
+/** Help as written, wrapped at print time to the terminal it goes to: one place, whoever writes the texts. */
+function wrapped(text: string, stream: NodeJS.WriteStream): string {
+  return wrapText(text, terminalWidth(stream));
 }
 
 /** The command's help, and the global options if it takes them. */
@@ -234,6 +272,7 @@ function context(args: CliContext['args'], input: Input): CliContext {
 }
 
 function report(err: unknown, name: string | undefined): number {
+  if (err instanceof Interrupted) return err.code;
   const debug = process.env.ASTOTP_DEBUG === '1';
   const message = oneLine(err instanceof Error ? err.message : String(err));
   if (err instanceof UsageError) {

@@ -2,7 +2,7 @@
 import { systemClock } from '../auth/clock.js';
 import { lockEnd } from '../auth/lockout.js';
 import type { UserRow } from '../store/tables.js';
-import { isoTime, timeCell } from './format.js';
+import { counted, isoTime, timeCell } from './format.js';
 
 export interface UserView {
   id: string;
@@ -40,7 +40,7 @@ function lockedAfter(u: UserRow, lockoutFailures: number): number | null {
 /** "-", or the lock's end and the failures that started it. */
 export function lockCell(u: UserRow, lockoutFailures: number): string {
   const until = lockedUntil(u);
-  return until === null ? '-' : `${timeCell(until)} (after ${lockedAfter(u, lockoutFailures)} failures)`;
+  return until === null ? '-' : `${timeCell(until)} (after ${counted(lockoutFailures, 'failure')})`;
 }
 
 export function userView(u: UserRow, lockoutFailures: number, recoveryLeft: number): UserView {

@@ -9,6 +9,7 @@ import type { Algorithm } from '../totp/algorithm.js';
 import { isPostgresUrl, PASSWORD_IN_URL, urlHasPassword } from '../store/location.js';
 import { parseClockSource, type ClockSource } from './clock-source.js';
 import { readConf, type ConfSection } from './conf-file.js';
+import { didYouMean } from '../text/nearest-name.js';
 import { configPath, defaultDbPath, defaultKeyPath } from './paths.js';
 
 export type { Algorithm };
@@ -402,7 +403,8 @@ export function applyProfile(s: Settings, p: Profile): Settings {
 
 function apply(table: Record<string, Setter>, s: Settings, key: string, value: string, where: string): void {
   const set = table[key];
-  if (!set) throw new SettingsError(`${where}: unknown setting (known: ${Object.keys(table).join(', ')})`);
+  if (!set)
+    throw new SettingsError(`${where}: unknown setting${didYouMean(key, Object.keys(table))} (known: ${Object.keys(table).join(', ')})`);
   try {
     set(s, value);
   } catch (err) {

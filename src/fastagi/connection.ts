@@ -132,10 +132,10 @@ export async function refuseBusy(c: OpenConnection, ctx: ConnectionContext, limi
   const limitMs = ctx.headerTimeoutMs;
   // Its few commands cost the server nothing: twice the answers' time is plenty.
   answers.start({ commandMs: limitMs, replyMs: limitMs, totalMs: limitMs, wallMs: 2 * limitMs, onExpired: () => socket.destroy() });
-  ctx.log(`${callLabel(info, c.peer)}: FAILURE (busy: ${limit} calls in progress)`);
+  ctx.log(`${callLabel(info, c.peer)}: FAILURE (busy: ${limit} call${limit === 1 ? '' : 's'} in progress)`);
   await serveCall(channel, {
     source: 'fastagi',
-    refusal: `busy: the FastAGI server already serves ${limit} calls (serve-agi --max-sessions)`,
+    refusal: `busy: the FastAGI server already serves ${limit} call${limit === 1 ? '' : 's'} (serve-agi --max-sessions)`,
   });
 }
 

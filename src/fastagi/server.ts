@@ -174,7 +174,7 @@ export class FastAgiServer {
   private logEvictions({ total }: Tally): void {
     const { perAddress, overall } = this.pending;
     this.opts.log(
-      `closed ${total} connections that held no call (no AGI request yet, refused or closing), oldest first, ` +
+      `closed ${total} connection${total === 1 ? '' : 's'} that held no call (no AGI request yet, refused or closing), oldest first, ` +
         `to make room for new ones (at most ${perAddress} per address, ${overall} in all: serve-agi --max-pending)`,
     );
   }

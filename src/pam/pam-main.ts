@@ -10,6 +10,7 @@ import { adminLog, useAdminLogDir } from './admin-log.js';
 import { stateDirOnLine } from './parameters.js';
 import type { PamStep, PamStepContext } from './step.js';
 import { readStdinResponse } from './stdin-response.js';
+import { terminalWidth, wrapText } from '../text/wrap.js';
 
 const STEPS: Record<string, () => Promise<{ step: PamStep }>> = {
   'pam-challenge': () => import('./challenge-step.js'),
@@ -81,7 +82,8 @@ async function onShell(argv: string[], env: NodeJS.ProcessEnv): Promise<number> 
   const options = before.filter((word) => word.startsWith('-') && word !== '-');
   const { step } = await load();
   if (options.some((word) => word === '--help' || word === '-h')) {
-    process.stdout.write(step.help);
+    // Wrapped like every help, but for the pam.d lines, which are copied into a file as they are.
+    process.stdout.write(wrapText(step.help, terminalWidth(process.stdout), (line) => line.startsWith('auth ')));
     return 0;
   }
   if (options.length > 0) return usage(`unknown option ${options[0]!.split('=')[0]}`, `${name} --help`);

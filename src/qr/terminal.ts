@@ -74,19 +74,30 @@ function ascii(rows: boolean[][]): string {
     .join('\n');
 }
 
+/** Columns and rows a rendered QR code takes on a terminal. */
+export function pictureSize(picture: string): { cols: number; rows: number } {
+  if (picture === '') return { cols: 0, rows: 0 };
+  const lines = picture.split('\n');
+  // The SGR escapes ansi writes take no column.
+  const cols = Math.max(...lines.map((l) => [...l.replace(/\x1b\[[0-9;]*m/g, '')].length));
+  return { cols, rows: lines.length };
+}
+
 /** The QR code of `text` in the given style, without a trailing newline; '' for 'none'. */
 export function renderQr(text: string, style: QrStyle): string {
   switch (style) {
     case 'none':
       return '';
+    // Width is cheap, height is not: an 80x24 terminal must show the whole
+    // code and the lines below it, so the quiet zone is the full 4 modules
+    // at the sides but 2 at the top and bottom. It is drawn light, not left
+    // to the theme's background (ansi's explicit colour; utf8's blocks, on
+    // the light-on-dark themes it reads on), so it is one all the same (the
+    // tests decode both with zbarimg).
     case 'ansi':
-      // Width is cheap, height is not: an 80x24 terminal must show the whole
-      // code and the prompt below it, so the quiet zone is the full 4 modules
-      // at the sides but 2 at the top and bottom, and the explicit light
-      // colour makes it one whatever the theme (the tests decode it with zbarimg).
       return ansi(quiet(qrModules(text), 4, 2));
     case 'utf8':
-      return utf8(quiet(qrModules(text), 4, 4));
+      return utf8(quiet(qrModules(text), 4, 2));
     case 'ascii':
       // Two characters per module: a narrower quiet zone keeps it near 80 columns.
       return ascii(quiet(qrModules(text), 2, 2));

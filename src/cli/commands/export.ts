@@ -8,7 +8,7 @@ import { expectPositionals, flagOption, stringOption } from '../args.js';
 import type { Command } from '../command.js';
 import { issuerOption } from '../enrollment.js';
 import { CliFailure } from '../errors.js';
-import { isoTime, json } from '../format.js';
+import { counted, isoTime, json } from '../format.js';
 import { CSV_COLUMNS, csvField } from '../import/csv.js';
 import { loginActor, openForCommand } from '../open.js';
 
@@ -75,9 +75,9 @@ Options:
       else writeAdminFile(out, text);
       if (reveal)
         ctx.warn(
-          `the export holds the TOTP secrets of ${users.length} users in plain text: keep it as safe as the key file, and delete it once imported`,
+          `the export holds the TOTP secrets of ${counted(users.length, 'user')} in plain text: keep it as safe as the key file, and delete it once imported`,
         );
-      if (out !== undefined) ctx.note(`Exported ${users.length} users to ${out} (mode 0600).`);
+      if (out !== undefined) ctx.note(`Exported ${counted(users.length, 'user')} to ${out} (mode 0600).`);
       return 0;
     } finally {
       await store.close();

@@ -14,7 +14,7 @@ import { flagOption, stringsOption } from '../args.js';
 import type { Command } from '../command.js';
 import { issuerOption } from '../enrollment.js';
 import { CliFailure, UsageError } from '../errors.js';
-import { json, table } from '../format.js';
+import { counted, json, table } from '../format.js';
 import { type ImportProblem, type ImportSource, type ImportUser, planImport, problemLines } from '../import/plan.js';
 import { loginActor, type OpenedForCommand, openForCommand, settingsOf } from '../open.js';
 import { RECOVERY_CODES_ONCE, RECOVERY_CODES_USE, recoveryCountHelp, recoveryCountOption } from '../recovery-codes.js';
@@ -171,7 +171,7 @@ function report(
   const pinless = users.filter((u) => u.pin === null).length;
   const codesLeft = (u: ImportUser) => codesOf.get(u.id)?.length ?? u.ownRecoveryCodes.length;
   const codeless = users.filter((u) => codesLeft(u) === 0).length;
-  const summary = `Imported ${plural(users.length, 'user')}${replaced.size ? ` (${replaced.size} replaced)` : ''}${pinless ? `; ${pinless} without a PIN (passing only through a profile with ask_pin = no)` : ''}${codeless ? `; ${codeless} without recovery codes (astotp recovery USER makes a set)` : ''}.`;
+  const summary = `Imported ${counted(users.length, 'user')}${replaced.size ? ` (${replaced.size} replaced)` : ''}${pinless ? `; ${pinless} without a PIN (passing only through a profile with ask_pin = no)` : ''}${codeless ? `; ${codeless} without recovery codes (astotp recovery USER makes a set)` : ''}.`;
   const uri = (u: ImportUser) => otpauthUri(u.params, issuer, u.id);
   if (ctx.globals.json) {
     ctx.note(summary);
@@ -193,7 +193,7 @@ function report(
   ctx.out(summary);
   if (fresh.length > 0) {
     ctx.out(
-      `New secrets for ${plural(fresh.length, 'user')}, for their authenticator apps (not shown again; astotp show USER --reveal-secret can):`,
+      `New secrets for ${counted(fresh.length, 'user')}, for their authenticator apps (not shown again; astotp show USER --reveal-secret can):`,
     );
     ctx.out(
       table(
@@ -203,7 +203,7 @@ function report(
     );
   }
   if (codesOf.size > 0) {
-    ctx.out(`Recovery codes for ${plural(codesOf.size, 'user')}, ${RECOVERY_CODES_USE}`);
+    ctx.out(`Recovery codes for ${counted(codesOf.size, 'user')}, ${RECOVERY_CODES_USE}`);
     ctx.out(RECOVERY_CODES_ONCE);
     ctx.out(
       table(
@@ -212,8 +212,4 @@ function report(
       ),
     );
   }
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

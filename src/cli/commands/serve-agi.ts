@@ -21,6 +21,7 @@ import {
 import { expectPositionals, flagOption, intOption, stringOption } from '../args.js';
 import type { CliContext, Command } from '../command.js';
 import { CliFailure, UsageError } from '../errors.js';
+import { counted } from '../format.js';
 import { formatAddress, type ListenAddress, parseListen } from '../listen-address.js';
 import { settingsOf } from '../open.js';
 import { ownerAnchor } from '../../config/settings.js';
@@ -55,7 +56,7 @@ Options:
   --print-dialplan        print the extensions.conf lines that pass the secret, creating
                           --secret-file with a new secret (mode 0600, the Asterisk user's) if it
                           does not exist, and exit
-  --max-sessions N        calls served at once, 1 to 100000 (default 256); more are answered FAILURE (busy)
+  --max-sessions N        calls served at once, 1 to 100000 (default 256); more are answered FAILURE (busy).
                           A connection is a call once its agi_ header is complete.
   --max-pending N         connections per client address that are not calls (no header yet, being
                           refused busy, or closing), at least --max-sessions (default: --max-sessions);
@@ -150,7 +151,7 @@ Options:
       );
     log(
       `listening on ${formatAddress(bound.address, bound.port)} as uid ${process.getuid?.() ?? '?'} ` +
-        `(at most ${maxSessions} calls at once from ${allow.shown}${secret ? ' with the secret' : ''}; database ${settings.db})`,
+        `(at most ${counted(maxSessions, 'call')} at once from ${allow.shown}${secret ? ' with the secret' : ''}; database ${settings.db})`,
     );
 
     await new Promise<void>((resolve) => {
@@ -165,9 +166,9 @@ Options:
         log(`${signal}: no new calls; waiting up to ${drainSeconds} s for ${server.activeCalls} in progress`);
         void server.close(drainSeconds * 1000).then(({ cut }) => {
           // With several servers on one PostgreSQL database, conflicts are what sharing costs: an admin sizing db_pool or db_timeout needs their number.
-          log(`served ${server.servedCalls} calls; ${auth.retries} transactions run again after conflicts`);
+          log(`served ${counted(server.servedCalls, 'call')}; ${counted(auth.retries, 'transaction')} run again after conflicts`);
           auth.close();
-          log(cut ? `stopped; ${cut} connections were still open at the deadline and were cut` : 'stopped');
+          log(cut ? `stopped; ${counted(cut, 'connection')} ${cut === 1 ? 'was' : 'were'} still open at the deadline and cut` : 'stopped');
           resolve();
         });
       };

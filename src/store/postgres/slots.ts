@@ -31,7 +31,7 @@ export class Slots {
         this.waiting.splice(this.waiting.indexOf(turn), 1);
         reject(
           new StoreError(
-            `database ${this.name}: all ${this.size} connections (db_pool) stayed in use for db_timeout (${this.timeoutMs / 1000} s)`,
+            `database ${this.name}: ${this.size === 1 ? 'its one connection' : `all ${this.size} connections`} (db_pool) stayed in use for db_timeout (${this.timeoutMs / 1000} s)`,
             'busy',
           ),
         );
