@@ -296,6 +296,11 @@ describe('astotp doctor', () => {
         {
           check: 'dialplan',
           status: 'WARN',
+          message: expect.stringMatching(/otp-fastagi\.conf:1: AGI\(agi:\/\/127\.0\.0\.1\/otp\) passes no FastAGI secret/),
+        },
+        {
+          check: 'dialplan',
+          status: 'WARN',
           message: `not read, so not checked: ${join(site.confDir, 'extensions.conf')}:6 (#exec is not run), ${join(site.confDir, 'missing.conf')}`,
         },
       ]);
@@ -372,10 +377,31 @@ describe('astotp doctor', () => {
         'exten => 7,1,AGI(other.agi,${CALLERID(num)})',
         'exten => 8,1,AGI(agi://127.0.0.1/weather?city=${CALLERID(name)})',
       ]);
-      expect(w).toEqual([1, 2, 3, 4, 5, 6]);
-      expect(warnings(site)[5]!.message).toMatch(
+      // Lines 2 and 5 are warned twice: their FastAGI paths carry no secret either.
+      expect(w).toEqual([1, 2, 2, 3, 4, 5, 5, 6]);
+      expect(warnings(site)[7]!.message).toMatch(
         /extensions\.conf:6: AGI\(\$\{OTP_SCRIPT\}\) names its script through a variable, so doctor cannot tell whether it runs astotp/,
       );
+    });
+
+    it('warns about a FastAGI line without the secret, and never shows a secret written out in the dialplan', () => {
+      const site = new CliSite();
+      onTestFinished(() => site.remove());
+      const literal = 'Qx7fLwq9dFx2bN4kT8sV1mZ3yH6jR0pA5cE-uWgYiOs';
+      writeFileSync(
+        join(site.confDir, 'extensions.conf'),
+        [
+          'exten => 1,1,AGI(agi://127.0.0.1:4573/otp/${GLOBAL(ASTOTP_FASTAGI_SECRET)})',
+          'exten => 2,1,AGI(agi://127.0.0.1/otp?user=callerid)',
+          `exten => 3,1,AGI(agi://127.0.0.1/otp/${literal},pin=no)`,
+        ].join('\n'),
+      );
+      const out = site.cli(['doctor']).stdout;
+      expect(warnings(site).map((c) => c.message)).toEqual([
+        expect.stringMatching(/extensions\.conf:2: AGI\(agi:\/\/127\.0\.0\.1\/otp\) passes no FastAGI secret: .*--print-dialplan/),
+      ]);
+      expect(out).toMatch(/extensions\.conf:3: AGI\(agi:\/\/127\.0\.0\.1\/otp\/\.\.\.,pin=no\) fails every call/);
+      expect(out).not.toContain(literal);
     });
 
     it('follows #include <file> and lists a file it could not read beside a clean result', () => {

@@ -7,7 +7,8 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, realpathSyn
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { applyCallArguments } from '../../config/call-args.js';
 import { applyProfile, type Settings } from '../../config/settings.js';
-import { readRequest, SERVED_SCRIPTS } from '../../fastagi/request.js';
+import { SECRET_REFERENCE } from '../../fastagi/pbx-secret.js';
+import { readRequest } from '../../fastagi/request.js';
 import { expressions, filterVerdict, splitArgs, substitutes } from './asterisk-syntax.js';
 import { counted } from '../format.js';
 import { errorText, fail, pass, warn, type Check } from './check.js';
@@ -80,6 +81,8 @@ export function argumentLeaks(text: string): string[] {
   const unfiltered: string[] = [];
   const leaky: string[] = [];
   for (const e of expressions(text)) {
+    // The FastAGI secret is the admin's own global, read from a file no caller reaches.
+    if (e === SECRET_REFERENCE) continue;
     const v = filterVerdict(e);
     if (v.kind === 'unfiltered') unfiltered.push(e);
     else if (v.kind === 'leaks') leaky.push(`${shown(e)} goes into astotp's arguments filtered, but ${v.why}`);
@@ -123,6 +126,8 @@ export function checkDialplan(configDir: string, s: Settings, configLoaded = tru
         ),
       );
     }
+    const unsecured = noFastAgiSecret(l.args);
+    if (unsecured) checks.push(warn('dialplan', `${where}: ${unsecured}`));
     const refused = refusedArguments(l.args, s, configLoaded);
     if (refused) checks.push(fail('dialplan', `${where}: AGI(${shown(l.args)}) fails every call: ${refused}`));
     const oneFactor = oneFactorProfile(l.args, s);
@@ -181,6 +186,24 @@ function refusedArguments(args: string, s: Settings, configLoaded: boolean): str
   }
 }
 
+/**
+ * A FastAGI line whose path carries no secret: serve-agi either runs
+ * without --secret-file (any local user can hold its call slots) or refuses
+ * every such call. A secret written out in the file itself is not shown.
+ */
+function noFastAgiSecret(args: string): string | null {
+  const [script = ''] = splitArgs(args, true);
+  const fastAgi = /^h?agi:\/\/([^/]*)\/(.*)$/i.exec(script.trim());
+  if (!fastAgi) return null;
+  const request = readRequest({ channel: '', uniqueId: '', callerId: '', args: [], env: { agi_network_script: fastAgi[2]! } });
+  if (!request.served || request.secret !== null) return null;
+  return (
+    `AGI(agi://${shown(fastAgi[1]!)}/${request.script}) passes no FastAGI secret: without one, any local user can connect ` +
+    `from Asterisk's address and hold serve-agi's call slots; use agi://HOST/${request.script}/${SECRET_REFERENCE} ` +
+    'with serve-agi --secret-file (astotp serve-agi --secret-file FILE --print-dialplan prints the lines)'
+  );
+}
+
 /** A profile that asks no PIN and takes the user from the caller ID is one factor: the caller ID is no proof. */
 function oneFactorProfiles(s: Settings): string[] {
   const out: string[] = [];
@@ -231,11 +254,17 @@ function scriptKind(args: string): AstotpLine['script'] | null {
   const [first = '', ...rest] = splitArgs(args, true);
   const script = first.trim();
   const fastAgi = /^h?agi:\/\/[^/]*\/([^?]*)(?:\?(.*))?$/i.exec(script);
-  const named = fastAgi ? SERVED_SCRIPTS.includes(fastAgi[1]!.replace(/^\/+|\/+$/g, '').toLowerCase()) : /(^|\/)astotp[^/]*$/i.test(script);
+  // otp/SECRET is astotp's path too, whatever supplies the secret.
+  const named = fastAgi ? servedPath(fastAgi[1]!.toLowerCase()) : /(^|\/)astotp[^/]*$/i.test(script);
   const keys = [...rest, ...(fastAgi?.[2]?.split('&') ?? [])];
   if (named || keys.some((a) => /^\s*(user|profile)\s*=/i.test(a))) return 'astotp';
   // A FastAGI query names no script: only the host and path could be astotp's.
   return substitutes(fastAgi ? script.split('?')[0]! : script) ? 'unknown' : null;
+}
+
+/** Whether serve-agi answers this path, as it reads a request. */
+function servedPath(path: string): boolean {
+  return readRequest({ channel: '', uniqueId: '', callerId: '', args: [], env: { agi_network_script: path } }).served;
 }
 
 /** #include's file as Asterisk reads it: "file", <file> or bare. */
@@ -281,6 +310,7 @@ function stripComment(line: string): string {
 
 /** The admin's own dialplan text, on one line and not too long. */
 function shown(text: string): string {
-  const t = text.replace(/[^\x20-\x7e]/g, '?');
+  // A FastAGI secret written out in the dialplan stays out of doctor's output; a ${...} that reads it may show.
+  const t = text.replace(/[^\x20-\x7e]/g, '?').replace(/(h?agi:\/\/[^/]*\/otp(?:\/astotp)?\/)(?!\$)[^?,]*/gi, '$1...');
   return t.length > 160 ? `${t.slice(0, 157)}...` : t;
 }
