@@ -22,7 +22,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   fastagi: ['agi', 'call', 'auth', 'config'],
   responder: ['pbotp'],
   call: ['auth', 'config', 'pbotp', 'sounds'],
-  auth: ['store', 'config', 'pbotp', 'os', 'totp'],
+  // sounds: the users' languages are the prompt languages (auth/user-profile.ts).
+  auth: ['store', 'config', 'pbotp', 'os', 'totp', 'sounds'],
   store: ['native', 'os', 'totp'],
   native: ['os'],
   // The pbotp settings are checked where astotp.conf is read, so a bad key
@@ -62,6 +63,9 @@ const CLI_MAY_IMPORT: Record<string, { why: string; only?: readonly string[] }> 
   'auth/open-auth.ts': { why: 'the database and its key file, opened together', only: ['cli/open.ts', 'cli/commands/serve-agi.ts'] },
   'auth/key-check.ts': { why: "doctor's check that the key file opens every secret", only: ['cli/doctor/files.ts'] },
   'auth/clock.ts': { why: 'times as shown' },
+  'auth/user-profile.ts': { why: "the rules of a user's name, address and language" },
+  'auth/invitation-admin.ts': { why: 'every change to invitations', only: ['cli/open.ts'] },
+  'auth/invitations.ts': { why: 'what an invitation is now, for list and show' },
   'auth/totp.ts': { why: 'new secrets, otpauth:// URIs, a code as typed' },
   'auth/recovery-codes.ts': { why: 'how many codes and how a caller types one; new codes to show before the user is saved' },
   'auth/lockout.ts': { why: 'when a lock ends, for list and show', only: ['cli/user-view.ts'] },

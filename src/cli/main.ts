@@ -38,6 +38,7 @@ const COMMANDS: Record<string, Entry> = {
   'install-sounds': { summary: 'copy the voice prompts into Asterisk', load: () => import('./commands/install-sounds.js') },
   simulate: { summary: 'run a call on the terminal, no phone needed', load: () => import('./commands/simulate.js') },
   'serve-agi': { summary: 'serve calls over FastAGI (AGI(agi://HOST/otp))', load: () => import('./commands/serve-agi.js') },
+  set: { summary: "set a user's name, mail address or language", load: () => import('./commands/set.js') },
   'pbotp genkey': {
     summary: "make the authority's key (privkey), or print its public key (pubkey)",
     load: () => import('./commands/pbotp/genkey.js'),

@@ -59,6 +59,8 @@ export class Site {
       input,
       encoding: 'utf8',
       timeout: 30_000,
+      // list --json of an import of thousands of users is more than the default 1 MiB.
+      maxBuffer: 64 * 1024 * 1024,
     });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
