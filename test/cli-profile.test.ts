@@ -1,5 +1,6 @@
 // Users' names, mail addresses and languages (schema 5): set by enroll and
-// set, shown by show and list, carried by export and import.
+// set, shown by show and list, carried by export and import; and the [web]
+// section of astotp.conf, which calls never read.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -68,5 +69,35 @@ describe("a user's name, address and language", () => {
     const refused = moved.cli(['import', bad]);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toContain('bad.csv line 2: a mail address must be like name@example.org');
+  });
+});
+
+describe('the [web] section of astotp.conf', () => {
+  it('is never read by a call: a typo there fails invite, never a call', async () => {
+    const site = new CliSite();
+    site.enroll('1001', '4321');
+    writeFileSync(
+      join(site.confDir, 'astotp.conf'),
+      '[general]\ntimeout = 5\n[web]\nweb_url = ftp://nowhere\nsmpt_url = smtp://mail.example.org\nweb_url = http://twice\n',
+    );
+    const call = await site.call({ inputs: ['1001', '4321', totp()] });
+    expect(call.variables.ASTOTP).toBe('SUCCESS');
+    const r = site.cli(['invite', '1002', '--qr', 'none']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('astotp.conf:6: key "web_url" is already set on line 4');
+    expect(r.stderr).toContain('astotp.conf:4: [web] web_url: expected an http(s):// URL');
+    expect(r.stderr).toContain('astotp.conf:5: [web] smpt_url: unknown setting');
+  });
+
+  it('refuses an SMTP URL with a password in it, without repeating it', () => {
+    const site = new CliSite();
+    writeFileSync(
+      join(site.confDir, 'astotp.conf'),
+      '[web]\nweb_url = https://otp.example.org\nsmtp_url = smtp://otp:hunter2@mail.example.org\n',
+    );
+    const r = site.cli(['invite', '1002', '--qr', 'none']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('the URL holds a password (not repeated here)');
+    expect(r.stderr).not.toContain('hunter2');
   });
 });

@@ -2,7 +2,7 @@
 // with a quiet zone around the symbol. A terminal's own colours may be light
 // on dark or dark on light: only `ansi` sets both colours itself and reads
 // the same on any theme; the others are for where escapes cannot go.
-import { encode } from 'uqr';
+import { qrModules } from '../qr/qr-code.js';
 
 export type QrStyle = 'ansi' | 'utf8' | 'ascii' | 'none';
 export const QR_STYLES: readonly QrStyle[] = ['utf8', 'ansi', 'ascii', 'none'];
@@ -14,11 +14,6 @@ const DARK_BG = '40';
 const LIGHT_FG = '97';
 const LIGHT_BG = '107';
 const RESET = '\x1b[0m';
-
-/** Rows of modules (true = dark), without a quiet zone. */
-export function qrModules(text: string): boolean[][] {
-  return encode(text, { ecc: 'L', border: 0 }).data;
-}
 
 /** Adds a light quiet zone: `side` modules left and right, `ends` above and below. */
 function quiet(rows: boolean[][], side: number, ends: number): boolean[][] {

@@ -115,3 +115,9 @@ export function wrongCode(secret = SECRET): string {
   while (now.has(c)) c = String((Number(c) + 1) % 1_000_000).padStart(6, '0');
   return c;
 }
+
+/** What a caller keys for a recovery code: * and the code, as the code prompt's GET DATA and the read after it take them. */
+export function recoveryEntry(code: string, digits = 6): string[] {
+  const entry = `*${code}`;
+  return [entry.slice(0, digits), entry.slice(digits)];
+}
