@@ -81,7 +81,7 @@ function refusesBadLines(site: Site): void {
       '2005,,,,8',
       '2006,,,,,5',
       '"2007,1234',
-      '2008,1,2,3,4,5,6',
+      '2008,1,2,3,4,5,6,7,8,9',
       '2009,98765',
       `2010;4321;${SECRET}`,
     ].join('\n'),
@@ -102,7 +102,7 @@ function refusesBadLines(site: Site): void {
   expect(r.stderr).toContain(`${csv} line 7: digits 8 is more than the 6 digits a call asks for`);
   expect(r.stderr).toContain(`${csv} line 8: period: expected a whole number from 15 to 300`);
   expect(r.stderr).toContain(`${csv} line 9: a quoted field is not closed`);
-  expect(r.stderr).toContain(`${csv} line 10: 7 fields, at most 6`);
+  expect(r.stderr).toContain(`${csv} line 10: 10 fields, at most 9`);
   expect(r.stderr).toMatch(/astotp: 10 errors in the input; nothing was imported\n$/);
   expect(r.stderr).not.toMatch(new RegExp(`98765|${SECRET.slice(0, 10)}`));
   expect(ids(site)).toEqual(before);
@@ -259,7 +259,10 @@ describe('astotp export', () => {
     site.enroll('1001', '4321');
     site.enroll('1002', null, OTHER);
     const plain = site.cli(['export']);
-    expect(plain).toMatchObject({ status: 0, stdout: 'user,pin,secret,algorithm,digits,period\n1001,,,SHA1,6,30\n1002,,,SHA1,6,30\n' });
+    expect(plain).toMatchObject({
+      status: 0,
+      stdout: 'user,pin,secret,algorithm,digits,period,name,email,language\n1001,,,SHA1,6,30,,,\n1002,,,SHA1,6,30,,,\n',
+    });
     expect(errOf(plain)).toBe('');
 
     const out = join(tempDir('astotp-export-'), 'users.csv');
@@ -269,7 +272,9 @@ describe('astotp export', () => {
     expect(r.stderr).toContain('warning: the export holds the TOTP secrets of 2 users in plain text');
     expect(statSync(out).mode & 0o777).toBe(0o600);
     const text = readFileSync(out, 'utf8');
-    expect(text).toBe(`user,pin,secret,algorithm,digits,period\n1001,,${SECRET},SHA1,6,30\n1002,,${OTHER},SHA1,6,30\n`);
+    expect(text).toBe(
+      `user,pin,secret,algorithm,digits,period,name,email,language\n1001,,${SECRET},SHA1,6,30,,,\n1002,,${OTHER},SHA1,6,30,,,\n`,
+    );
     // Never over an existing file.
     const twice = site.cli(['export', '--reveal-secret', '--out', out]);
     expect(twice.status).toBe(1);
@@ -360,7 +365,7 @@ describe('astotp export', () => {
     expect(site.cli(['export', '--reveal-secret', '--out', out]).status).toBe(0);
     const text = readFileSync(out, 'utf8');
     const lines = text.split('\n').slice(1, -1);
-    expect(lines.sort()).toEqual([...formulas.map((id) => `'${id},,${SECRET},SHA1,6,30`), `1002,,${OTHER},SHA1,6,30`].sort());
+    expect(lines.sort()).toEqual([...formulas.map((id) => `'${id},,${SECRET},SHA1,6,30,,,`), `1002,,${OTHER},SHA1,6,30,,,`].sort());
     // No field of the file starts a formula.
     expect(lines.flatMap((l) => l.split(',')).filter((f) => /^[=+\-@\t\r]/.test(f))).toEqual([]);
 
@@ -435,7 +440,7 @@ describePostgres('astotp import and export on PostgreSQL', () => {
     refusesBadLines(site);
     const r = site.cli(['export', '--reveal-secret']);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`1002,,${OTHER},SHA1,6,30\n`);
+    expect(r.stdout).toContain(`1002,,${OTHER},SHA1,6,30,,,\n`);
     expect(r.stdout.split('\n').filter(Boolean)).toHaveLength(1 + 4);
     // Recovery codes made by an import are written in the same batch on this store too.
     const more = site.cli(['import', file(site, 'more.csv', `3001,,${SECRET}\n`), '--recovery-codes', '2', '--json']);

@@ -25,6 +25,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     'fastagi',
     'responder',
     'pam',
+    'web',
     'call',
     'auth',
     'store',
@@ -38,10 +39,13 @@ const ALLOWED: Record<string, readonly string[]> = {
     '(package.json)',
   ],
   pam: ['config', 'pbotp', 'qr', 'os', 'text'],
+  // The web server (serve-web): a payload of its own, built on the admin service.
+  web: ['auth', 'config', 'qr', 'native', 'os'],
   fastagi: ['agi', 'call', 'auth', 'config', 'os'],
   responder: ['pbotp'],
   call: ['auth', 'config', 'pbotp', 'sounds'],
-  auth: ['store', 'config', 'pbotp', 'os', 'totp'],
+  // sounds: the users' languages are the prompt languages (auth/user-profile.ts).
+  auth: ['store', 'config', 'pbotp', 'os', 'totp', 'sounds'],
   store: ['native', 'os', 'totp'],
   native: ['os'],
   // The pbotp settings are checked where astotp.conf is read, so a bad key
@@ -84,6 +88,9 @@ const CLI_MAY_IMPORT: Record<string, { why: string; only?: readonly string[] }> 
   'auth/call-auth.ts': { why: "what the FastAGI server's calls judge with", only: ['cli/commands/serve-agi.ts'] },
   'auth/key-check.ts': { why: "doctor's check that the key file opens every secret", only: ['cli/doctor/files.ts'] },
   'auth/clock.ts': { why: 'times as shown' },
+  'auth/user-profile.ts': { why: "the rules of a user's name, address and language" },
+  'auth/invitation-admin.ts': { why: 'every change to invitations', only: ['cli/open.ts', 'cli/commands/invite.ts'] },
+  'auth/invitations.ts': { why: 'what an invitation is now, for list, show and invites; the activation code as shown' },
   'auth/totp.ts': { why: 'new secrets, otpauth:// URIs, a code as typed' },
   'auth/recovery-codes.ts': { why: 'how many codes and how a caller types one; new codes to show before the user is saved' },
   'auth/lockout.ts': { why: 'when a lock ends, for list and show', only: ['cli/user-view.ts'] },
@@ -98,6 +105,21 @@ const CLI_MAY_IMPORT: Record<string, { why: string; only?: readonly string[] }> 
   'store/schema.ts': { why: "doctor reports the schema's version", only: ['cli/doctor/files.ts'] },
   'store/postgres/pg-store.ts': { why: "doctor checks the server's TLS and clock", only: ['cli/doctor/files.ts'] },
 };
+
+/**
+ * The modules of auth/ the web server may import: like the CLI, it changes
+ * users only through the admin service (and the self-enrolment rules built
+ * on it), never sealing a secret, hashing a PIN or writing a row itself.
+ */
+const WEB_MAY_IMPORT = [
+  'auth/user-admin.ts',
+  'auth/self-enrolment.ts',
+  'auth/admin-audit.ts',
+  'auth/open-auth.ts',
+  'auth/totp.ts',
+  'auth/user-profile.ts',
+  'auth/clock.ts',
+];
 
 /** The only CLI file that opens a write transaction: migrate's, on the database it copies into. */
 const CLI_WRITERS = ['cli/commands/migrate.ts'];
@@ -175,6 +197,19 @@ describe('the layers of src/', () => {
     const writers = readdirSync(join(SRC, 'cli'), { recursive: true })
       .map((f) => `cli/${String(f)}`)
       .filter((f) => f.endsWith('.ts') && !CLI_WRITERS.includes(f) && /\.exclusive\(/.test(readFileSync(join(SRC, f), 'utf8')));
+    expect(writers).toEqual([]);
+  });
+
+  it('keeps the web server apart: the CLI loads it only through load-web.ts, and it writes only through the admin service', () => {
+    const fromCli = all.filter((e) => e.from === 'cli' && e.to === 'web');
+    expect(fromCli).toContainEqual(expect.objectContaining({ target: 'web/load-web.ts' }));
+    expect(fromCli.filter((e) => e.target !== 'web/load-web.ts').map((e) => `${e.file} imports ${e.target}`)).toEqual([]);
+    const fromWeb = all.filter((e) => e.from === 'web' && e.to === 'auth');
+    expect(fromWeb).toContainEqual(expect.objectContaining({ target: 'auth/self-enrolment.ts' }));
+    expect(fromWeb.filter((e) => !WEB_MAY_IMPORT.includes(e.target)).map((e) => `${e.file} imports ${e.target}`)).toEqual([]);
+    const writers = readdirSync(join(SRC, 'web'), { recursive: true })
+      .map((f) => `web/${String(f)}`)
+      .filter((f) => f.endsWith('.ts') && /\.exclusive\(/.test(readFileSync(join(SRC, f), 'utf8')));
     expect(writers).toEqual([]);
   });
 

@@ -33,7 +33,11 @@ export type AdminAction =
   | 'migrate'
   | 'import'
   | 'export'
-  | 'show';
+  | 'show'
+  | 'set'
+  | 'invite'
+  | 'revoke-invite'
+  | 'void-invite';
 
 /** Where a row is written: the PBX (pbx_name, else its host name) and its clock. */
 export interface AuditPlace {

@@ -2,10 +2,9 @@
 // judge pbotp attempts, record an ending that no judged attempt recorded.
 // The call layer never holds the store or the key file itself.
 import type { Settings } from '../config/settings.js';
-import { whenNotBusy } from '../store/busy-wait.js';
 import { recordAuditEntry, type Ending } from './audit-entry.js';
 import type { Clock } from './clock.js';
-import { openAuth } from './open-auth.js';
+import { openAuthNonBlocking } from './open-auth.js';
 import type { PbotpVerifier } from './pbotp-verifier.js';
 import type { Verdict } from './verdict.js';
 import type { Attempt, Context } from './verifier.js';
@@ -28,13 +27,11 @@ export interface CallAuth {
 }
 
 /**
- * Opens what a call judges with, without ever sleeping the process on a
- * lock, so a FastAGI server goes on serving other calls while this one waits
- * up to db_timeout. A failed try has closed what it opened, so trying again
- * starts afresh. `s` gives the site's rules; no call's profile changes them.
+ * Opens what a call judges with, never sleeping the process on a lock (see
+ * openAuthNonBlocking). `s` gives the site's rules; no call's profile changes them.
  */
 export async function openCallAuth(s: Settings, opts: { now?: Clock; poolSize?: number } = {}): Promise<CallAuth> {
-  const a = await whenNotBusy(() => openAuth(s, { create: false, blocking: false, ...opts }), { path: s.db, timeoutMs: s.dbTimeoutMs });
+  const a = await openAuthNonBlocking(s, opts);
   let pbotp: Promise<PbotpVerifier> | undefined;
   return {
     judge: (attempt, ctx) => a.verifier.judge(attempt, ctx),

@@ -1,6 +1,7 @@
 // Everything a verification needs, opened together: the database, its key
 // file (checked to belong to it) and the rules from the settings.
 import type { Settings } from '../config/settings.js';
+import { whenNotBusy } from '../store/busy-wait.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { systemClock, type Clock } from './clock.js';
@@ -54,4 +55,14 @@ export async function openAuth(s: Settings, opts: OpenAuthOptions): Promise<Auth
     await store.close();
     throw err;
   }
+}
+
+/**
+ * For a server or a call: opens without ever sleeping the process on a lock,
+ * so a FastAGI or web server goes on serving the others while this waits up
+ * to db_timeout. A failed try has closed what it opened, so trying again
+ * starts afresh.
+ */
+export function openAuthNonBlocking(s: Settings, opts: { now?: Clock; poolSize?: number } = {}): Promise<AuthContext> {
+  return whenNotBusy(() => openAuth(s, { create: false, blocking: false, ...opts }), { path: s.db, timeoutMs: s.dbTimeoutMs });
 }

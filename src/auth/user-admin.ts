@@ -6,13 +6,14 @@
 // are here too, so every entry point refuses the same things.
 import type { Settings } from '../config/settings.js';
 import type { Store } from '../store/store.js';
-import type { StoreTx, UserRow } from '../store/tables.js';
+import type { StoreTx, UserProfile, UserRow } from '../store/tables.js';
 import { type Actor, type AdminAction, type AuditPlace, recordAdminAction, recordAdminActions } from './admin-audit.js';
 import type { Clock } from './clock.js';
 import { AuthError } from './errors.js';
 import { Lockout } from './lockout.js';
 import type { MasterKey } from './master-key.js';
 import { pbotpThrottleId, rekeyTypedIds } from './pbotp-verifier.js';
+import { invitationStatus, type InvitationStatus } from './invitations.js';
 import { hashPin, hashPins } from './pin-hash.js';
 import { newRecoveryCodes, recoveryCodeRows, storeRecoveryCodes } from './recovery-codes.js';
 import { openSecret, sealSecret } from './secret-box.js';
@@ -30,14 +31,21 @@ export function isUserId(id: string): boolean {
 /**
  * - bad-pin: the PIN breaks the site's rules;
  * - exists: the user was created by someone else while this change was prepared;
- * - unreadable-secret: a stored secret does not open with this key file.
+ * - unreadable-secret: a stored secret does not open with this key file;
+ * - invitation-ended: the invitation an enrolment came through is no longer
+ *   pending (used, expired, revoked, replaced, void), or its session is over.
  */
-export type UserAdminProblem = 'bad-pin' | 'exists' | 'unreadable-secret';
+export type UserAdminProblem = 'bad-pin' | 'exists' | 'unreadable-secret' | 'invitation-ended';
 
 export class UserAdminError extends AuthError {
   declare readonly code: UserAdminProblem;
 
-  constructor(message: string, code: UserAdminProblem) {
+  constructor(
+    message: string,
+    code: UserAdminProblem,
+    /** With invitation-ended: what became of the invitation ('session' when only the session is over). */
+    readonly ended?: Exclude<InvitationStatus, 'pending'> | 'session',
+  ) {
     super(message, code);
     this.name = 'UserAdminError';
   }
@@ -74,6 +82,16 @@ export interface ImportedUser {
   ownRecoveryCodes: readonly string[];
   /** Where the user came from, named in its audit row: "users.csv line 3". */
   where: string;
+  profile: Partial<UserProfile>;
+}
+
+/** An enrolment through an invitation link: the web session it was traded for, and the invitation. */
+export interface InvitedEnrolment {
+  sessionHash: string;
+  invitationId: number;
+  user: string;
+  /** The user's language when the invitation names none: the one the pages were read in. */
+  language: string | null;
 }
 
 /** The settings the service's rules and rows are made of. */
@@ -110,7 +128,7 @@ export class UserAdmin {
     actor: Actor,
     id: string,
     secret: ConfirmedSecret,
-    opts: { pin: string | null; recoveryCodes: readonly string[]; replace: boolean },
+    opts: { pin: string | null; recoveryCodes: readonly string[]; replace: boolean; profile?: Partial<UserProfile> },
   ): Promise<{ replaced: boolean }> {
     const { store, key } = this.auth;
     const pinHash = await this.pinHash(id, opts.pin);
@@ -126,14 +144,78 @@ export class UserAdmin {
         algorithm: params.algorithm,
         digits: params.digits,
         period: params.period,
+        ...opts.profile,
       });
       if (step !== null) await t.users.markStepUsed(id, step);
       await storeRecoveryCodes(t, key.recoveryPepper, id, opts.recoveryCodes, this.auth.now());
-      const note = [existed ? 'replaced' : '', pinHash === null ? 'no PIN' : ''].filter(Boolean).join(', ');
+      // Enrolled by hand: an invitation for the ID would only lead to "exists" now.
+      const invitation = await t.invitations.pendingFor(id);
+      if (invitation) {
+        await t.invitations.end(invitation.id, 'replaced', this.auth.now());
+        await t.webSessions.removeForInvitation(invitation.id);
+      }
+      const note = [existed ? 'replaced' : '', pinHash === null ? 'no PIN' : '', invitation ? 'invitation ended' : '']
+        .filter(Boolean)
+        .join(', ');
       await recordAdminAction(t, actor, this.place, 'enroll', id, note);
       return existed;
     });
     return { replaced };
+  }
+
+  /**
+   * A new user made through an invitation link, in one transaction: the
+   * session it was traded for must still be live and the invitation still
+   * pending (else UserAdminError 'invitation-ended', saying which), the ID
+   * still free ('exists'); the user gets the invitation's name, address and
+   * language, the invitation is used up and its sessions end, and the audit
+   * row names the actor (source web). Neither PIN nor secret is recorded.
+   */
+  async enrollInvited(
+    actor: Actor,
+    e: InvitedEnrolment,
+    secret: ConfirmedSecret,
+    opts: { pin: string | null; recoveryCodes: readonly string[] },
+  ): Promise<void> {
+    const { store, key } = this.auth;
+    const pinHash = await this.pinHash(e.user, opts.pin);
+    const { params, step } = secret;
+    await store.exclusive(async (t) => {
+      const now = this.auth.now();
+      const session = await t.webSessions.get(e.sessionHash);
+      const inv = await t.invitations.get(e.invitationId);
+      if (!session || session.expires_at <= now || session.invitation_id !== e.invitationId || !inv || inv.user_id !== e.user)
+        throw new UserAdminError('the enrolment session is over; open the invitation link again', 'invitation-ended', 'session');
+      const status = invitationStatus(inv, now);
+      if (status !== 'pending') throw new UserAdminError(`the invitation of ${e.user} is ${status}`, 'invitation-ended', status);
+
+      if (await t.users.get(e.user))
+        throw new UserAdminError(`user ${e.user} was enrolled by someone else meanwhile; nothing was saved`, 'exists');
+      await t.users.insert({
+        id: e.user,
+        pin_hash: pinHash,
+        secret_box: sealSecret(key.secretKey, e.user, params.secret),
+        algorithm: params.algorithm,
+        digits: params.digits,
+        period: params.period,
+        display_name: inv.display_name,
+        email: inv.email,
+        language: inv.language ?? e.language,
+      });
+      if (step !== null) await t.users.markStepUsed(e.user, step);
+      await storeRecoveryCodes(t, key.recoveryPepper, e.user, opts.recoveryCodes, now);
+      await t.invitations.end(inv.id, 'used', now);
+      await t.webSessions.removeForInvitation(inv.id);
+      const note = ['invitation', pinHash === null ? 'no PIN' : ''].filter(Boolean).join(', ');
+      await recordAdminAction(t, actor, this.place, 'enroll', e.user, note);
+    });
+  }
+
+  /** New name, address or language (undefined fields stay, null clears); false when there is no such user. */
+  setProfile(actor: Actor, id: string, profile: Partial<UserProfile>): Promise<boolean> {
+    const changed = (['display_name', 'email', 'language'] as const).filter((f) => profile[f] !== undefined);
+    const note = changed.map((f) => (profile[f] === null ? `${f} cleared` : f)).join(', ');
+    return this.change(actor, 'set', id, (t) => t.users.setProfile(id, profile), note || undefined);
   }
 
   /**
@@ -245,6 +327,9 @@ export class UserAdmin {
       last_success: null,
       created_at: now,
       updated_at: now,
+      display_name: u.profile.display_name ?? null,
+      email: u.profile.email ?? null,
+      language: u.profile.language ?? null,
     }));
     const replaced = await store.exclusive(async (t) => {
       // Read under the write lock: someone may have enrolled one of them since the caller looked.

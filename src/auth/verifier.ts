@@ -146,6 +146,9 @@ export class Verifier {
       last_success: null,
       created_at: 0,
       updated_at: 0,
+      display_name: null,
+      email: null,
+      language: null,
     };
     return this.standInRow;
   }

@@ -39,6 +39,10 @@ const COMMANDS: Record<string, Entry> = {
   'install-sounds': { summary: 'copy the voice prompts into Asterisk', load: () => import('./commands/install-sounds.js') },
   simulate: { summary: 'run a call on the terminal, no phone needed', load: () => import('./commands/simulate.js') },
   'serve-agi': { summary: 'serve calls over FastAGI (AGI(agi://HOST/otp))', load: () => import('./commands/serve-agi.js') },
+  set: { summary: "set a user's name, mail address or language", load: () => import('./commands/set.js') },
+  invite: { summary: 'invite users to enrol themselves on the web (a link, by mail)', load: () => import('./commands/invite.js') },
+  invites: { summary: 'list invitations, or end one (--revoke)', load: () => import('./commands/invites.js') },
+  'serve-web': { summary: 'serve the pages invited users enrol on', load: () => import('./commands/serve-web.js') },
   'pbotp genkey': {
     summary: "make the authority's key (privkey), or print its public key (pubkey)",
     load: () => import('./commands/pbotp/genkey.js'),

@@ -4,7 +4,9 @@
 // belongs to the user Asterisk runs as.
 import { ACTOR_SOURCE, type Actor } from '../auth/admin-audit.js';
 import { openAuth, type AuthContext } from '../auth/open-auth.js';
+import { InvitationAdmin } from '../auth/invitation-admin.js';
 import { UserAdmin } from '../auth/user-admin.js';
+import { loadWebSettings, type WebSettings } from '../config/web-settings.js';
 import { loadSettings, ownerAnchor, type Settings } from '../config/settings.js';
 import { preloadSqliteAddon } from '../native/sqlite-addon.js';
 import { actingUser } from '../os/acting-user.js';
@@ -25,6 +27,8 @@ export interface OpenedForCommand extends AuthContext {
   settings: Settings;
   /** Every change to users goes through it, made by loginActor. */
   admin: UserAdmin;
+  /** And every change to invitations through this. */
+  invitations: InvitationAdmin;
 }
 
 export function settingsOf(ctx: CliContext): Settings {
@@ -47,5 +51,10 @@ export async function openForCommand(ctx: CliContext, create: boolean, s: Settin
   const auth = await openAuth(s, { create });
   if (auth.keyCreated)
     ctx.note(`Created key file ${s.keyFile} (mode 0600). Back it up with the database: without it no secret can be read.`);
-  return { ...auth, settings: s, admin: new UserAdmin(auth, s) };
+  return { ...auth, settings: s, admin: new UserAdmin(auth, s), invitations: new InvitationAdmin(auth, s) };
+}
+
+/** [web] of astotp.conf: web_url, mail; read by invite and serve-web only. */
+export function webSettingsOf(ctx: CliContext): WebSettings {
+  return loadWebSettings({ env: ctx.env, config: ctx.globals.config });
 }

@@ -321,7 +321,8 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
   const env = opts.env ?? process.env;
   const s = defaults(env);
   const file = opts.config ?? configPath(env);
-  const conf = readConf(file);
+  // Sections other parts of astotp read are not read here at all (their problems are theirs).
+  const conf = readConf(file, (section) => section === null || !SEPARATE_SECTIONS.includes(section));
   if (!conf && opts.config) throw new SettingsError(`config file ${file} does not exist`);
   let keyFromConf: string | null = null;
   if (conf) {
@@ -377,6 +378,9 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
 }
 
 const PROFILE_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+
+/** Sections of astotp.conf that other parts of astotp read on their own (web-settings.ts), never a call: a typo there never fails one. */
+export const SEPARATE_SECTIONS: readonly string[] = ['web'];
 
 function readProfile(name: string, section: ConfSection, at: string, file: string): Profile {
   const type = section.get('type');

@@ -2,28 +2,16 @@
 // Both formats are written by hand (a greyscale PNG needs only zlib and a
 // CRC), so no image library joins the bundle.
 import { deflateSync } from 'node:zlib';
-import { qrModules } from './modules.js';
+import { QR_QUIET as QUIET, qrModules, qrSvg } from './modules.js';
 
 export type QrImageFormat = 'png' | 'svg';
 
-// The standard's quiet zone, and pixels per module: large enough that a
-// phone reads it from a screen or a print-out without scaling artefacts.
-const QUIET = 4;
+// Pixels per module: large enough that a phone reads it from a screen or a
+// print-out without scaling artefacts.
 const SCALE = 8;
 
 export function qrImage(text: string, format: QrImageFormat): Buffer {
-  const rows = qrModules(text);
-  return format === 'png' ? png(rows) : Buffer.from(svg(rows));
-}
-
-function svg(rows: boolean[][]): string {
-  const size = rows.length + 2 * QUIET;
-  const path = rows.flatMap((row, y) => row.flatMap((dark, x) => (dark ? [`M${x + QUIET} ${y + QUIET}h1v1h-1z`] : []))).join('');
-  return (
-    `<?xml version="1.0" encoding="UTF-8"?>\n` +
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${size} ${size}" width="${size * SCALE}" height="${size * SCALE}" shape-rendering="crispEdges">\n` +
-    `<rect width="${size}" height="${size}" fill="#fff"/>\n<path d="${path}" fill="#000"/>\n</svg>\n`
-  );
+  return format === 'png' ? png(qrModules(text)) : Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n${qrSvg(text, SCALE)}\n`);
 }
 
 function png(rows: boolean[][]): Buffer {

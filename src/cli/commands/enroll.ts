@@ -18,6 +18,7 @@ import { printRecoveryCodes, recoveryCountHelp, recoveryCountOption } from '../r
 import { CliFailure } from '../errors.js';
 import { loginActor, openForCommand, settingsOf } from '../open.js';
 import { PIN_HELP, PIN_OPTIONS, pinMode, readNewPin } from '../pin-input.js';
+import { PROFILE_HELP, PROFILE_OPTIONS, profileOptions } from '../profile-options.js';
 import { checkUserId, untypable } from '../validate.js';
 
 export const command: Command = {
@@ -36,18 +37,27 @@ ${PIN_HELP}
 ${SECRET_HELP}
 ${QR_HELP}
 ${recoveryCountHelp('recovery-codes')}
+${PROFILE_HELP}
   --force              replace an existing user (astotp reset gives a new secret and keeps the PIN)
   --allow-untypable    enroll an ID no caller can type (letters, or more digits
                        than id_max_digits): a profile must name it (user = ID)
   --json               print {user, uri, secret, issuer, digits, algorithm, period, recovery_codes}
                        instead of the QR code
 `,
-  options: { ...PIN_OPTIONS, ...SECRET_OPTIONS, force: 'boolean', 'allow-untypable': 'boolean', 'recovery-codes': 'string' },
+  options: {
+    ...PIN_OPTIONS,
+    ...SECRET_OPTIONS,
+    ...PROFILE_OPTIONS,
+    force: 'boolean',
+    'allow-untypable': 'boolean',
+    'recovery-codes': 'string',
+  },
 
   async run(ctx) {
     const [rawUser] = expectPositionals(ctx.args, ['user']);
     const user = checkUserId(rawUser!);
     const mode = pinMode(ctx.args);
+    const profile = profileOptions(ctx.args);
     const settings = settingsOf(ctx);
     const { params, qr, confirm, shorterCode } = enrolmentOptions(ctx.args, settings);
     const unreachable = untypable(user, settings);
@@ -71,7 +81,7 @@ ${recoveryCountHelp('recovery-codes')}
       if (ctx.globals.json) ctx.out(json({ ...secretFacts(user, params), recovery_codes: codes }));
       else await showSecret(ctx, user, params, qr);
       const secret = await confirmCode(ctx, admin, user, params, confirm);
-      const { replaced } = await admin.enroll(loginActor, user, secret, { pin, recoveryCodes: codes, replace: force });
+      const { replaced } = await admin.enroll(loginActor, user, secret, { pin, recoveryCodes: codes, replace: force, profile });
       const done = `${replaced ? 'Replaced' : 'Enrolled'} user ${user}${pin === null ? ' without a PIN: it can pass only through a profile with ask_pin = no (AGI(otp/astotp,profile=NAME))' : ''}.`;
       if (ctx.globals.json) ctx.note(done);
       else {

@@ -16,7 +16,7 @@ export const command: Command = {
   help: `Usage: astotp export [--reveal-secret] [--out FILE] [--json]
 
 Writes every user as CSV in the columns astotp import reads (user, pin,
-secret, algorithm, digits, period), or with --json as a list of objects
+secret, algorithm, digits, period, name, email, language), or with --json as a list of objects
 that also say whether the user is enabled and has a PIN. PINs are never
 written (only their hashes are kept): the pin column stays empty, so users
 imported from it have no PIN until astotp set-pin. Nor are recovery codes
@@ -60,6 +60,9 @@ Options:
           algorithm: u.algorithm,
           digits: u.digits,
           period: u.period,
+          name: u.display_name,
+          email: u.email,
+          language: u.language,
           created: isoTime(u.created_at),
           ...(secret === null
             ? {}
@@ -68,7 +71,9 @@ Options:
         text = `${json(records.map(view))}\n`;
       } else {
         const line = ({ u, secret }: (typeof records)[number]) =>
-          [u.id, '', secret ?? '', u.algorithm, String(u.digits), String(u.period)].map(csvField).join(',');
+          [u.id, '', secret ?? '', u.algorithm, String(u.digits), String(u.period), u.display_name ?? '', u.email ?? '', u.language ?? '']
+            .map(csvField)
+            .join(',');
         text = [CSV_COLUMNS.join(','), ...records.map(line)].map((l) => `${l}\n`).join('');
       }
       if (out === undefined) process.stdout.write(text);

@@ -35,11 +35,12 @@ wrong line, every user that exists already. A CSV-FILE of - is standard
 input.
 
 CSV: one user per line, columns user, pin, secret, algorithm, digits,
-period, in that order or in the order a header line names (a first line
-starting with "user"). Only user is required: no PIN means the user passes
-only through a profile with ask_pin = no, no secret means a new random one
-(printed, to reach the user's phone), and algorithm, digits and period
-default to astotp.conf's. Blank lines and lines starting with # are skipped.
+period, name, email, language, in that order or in the order a header line
+names (a first line starting with "user"). Only user is required: no PIN
+means the user passes only through a profile with ask_pin = no, no secret
+means a new random one (printed, to reach the user's phone), and algorithm,
+digits and period default to astotp.conf's; name, email and language are
+as for astotp set. Blank lines and lines starting with # are skipped.
 One leading ' of a field is taken away (export writes it before a field a
 spreadsheet would otherwise run as a formula).
   user,pin,secret

@@ -19,7 +19,8 @@ export const command: Command = {
   help: `Usage: astotp migrate --to TARGET [--force]
 
 Copies users (secrets, PINs, failure counts, locks and used time steps),
-their recovery codes (used or not), pbotp failure counts, the audit log and the key check from the configured
+their recovery codes (used or not), pbotp failure counts, invitations (web
+sessions are not copied), the audit log and the key check from the configured
 database (db in astotp.conf, --db or ASTOTP_DB) to TARGET: a postgres://
 URL or the absolute path of a SQLite file (created if missing). Everything
 is written in one transaction: the target gets all rows or none. Nothing is
@@ -103,12 +104,14 @@ async function copy(source: Store, target: Store, force: boolean, place: AuditPl
       const users = await s.transfer.users();
       const codes = await s.transfer.recoveryCodes();
       const throttle = await s.transfer.throttle();
+      const invitations = await s.transfer.invitations();
       await t.transfer.putUsers(users);
       await t.transfer.putRecoveryCodes(codes);
       await t.transfer.putThrottle(throttle);
+      await t.transfer.putInvitations(invitations);
       const audit = await copyAudit(s, t);
       await recordAdminAction(t, loginActor, place, 'migrate', null, `from ${source.name}`);
-      return { users: users.length, recovery_codes: codes.length, throttle: throttle.length, audit };
+      return { users: users.length, recovery_codes: codes.length, throttle: throttle.length, invitations: invitations.length, audit };
     });
   });
 }

@@ -1,16 +1,17 @@
 // The CSV an import reads: one user per line, columns user, pin, secret,
-// algorithm, digits, period (all but user may be empty or missing), in that
+// algorithm, digits, period, name, email, language (all but user may be
+// empty or missing), in that
 // order or in the order a header line names. Blank lines and lines starting
 // with # are skipped. Fields may be quoted as spreadsheets write them, and
 // may carry the leading ' an export puts before what a spreadsheet would run
 // as a formula (csvField): one leading ' is taken away.
-export const CSV_COLUMNS = ['user', 'pin', 'secret', 'algorithm', 'digits', 'period'] as const;
+export const CSV_COLUMNS = ['user', 'pin', 'secret', 'algorithm', 'digits', 'period', 'name', 'email', 'language'] as const;
 export type CsvColumn = (typeof CSV_COLUMNS)[number];
 
-export interface CsvRecord {
+export interface CsvRecord<C extends string = CsvColumn> {
   /** 1-based line number in the file, for the error report. */
   line: number;
-  fields: Partial<Record<CsvColumn, string>>;
+  fields: Partial<Record<C, string>>;
 }
 
 export interface CsvLineError {
@@ -18,11 +19,18 @@ export interface CsvLineError {
   message: string;
 }
 
-/** The records of `text`, or the lines that could not be read; nothing in a message repeats a field (it may be a PIN or secret). */
-export function parseCsv(text: string): { records: CsvRecord[]; errors: CsvLineError[] } {
-  const records: CsvRecord[] = [];
+/**
+ * The records of `text`, or the lines that could not be read; nothing in a
+ * message repeats a field (it may be a PIN or secret). `known`: the columns
+ * of this kind of file (an import's by default), in their default order.
+ */
+export function parseCsv<C extends string = CsvColumn>(
+  text: string,
+  known: readonly C[] = CSV_COLUMNS as unknown as readonly C[],
+): { records: CsvRecord<C>[]; errors: CsvLineError[] } {
+  const records: CsvRecord<C>[] = [];
   const errors: CsvLineError[] = [];
-  let columns: readonly CsvColumn[] | null = null;
+  let columns: readonly C[] | null = null;
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = i + 1;
@@ -34,9 +42,9 @@ export function parseCsv(text: string): { records: CsvRecord[]; errors: CsvLineE
       continue;
     }
     if (columns === null) {
-      columns = CSV_COLUMNS;
+      columns = known;
       if (cells[0]?.trim().toLowerCase() === 'user') {
-        const header = headerOf(cells);
+        const header = headerOf(cells, known);
         if (typeof header === 'string') errors.push({ line, message: header });
         else columns = header;
         continue;
@@ -46,7 +54,7 @@ export function parseCsv(text: string): { records: CsvRecord[]; errors: CsvLineE
       errors.push({ line, message: `${cells.length} fields, at most ${columns.length} expected (${columns.join(',')})` });
       continue;
     }
-    const fields: CsvRecord['fields'] = {};
+    const fields: CsvRecord<C>['fields'] = {};
     cells.forEach((c, k) => {
       const value = unmarked(c.trim());
       if (value !== '') fields[columns![k]!] = value;
@@ -57,12 +65,12 @@ export function parseCsv(text: string): { records: CsvRecord[]; errors: CsvLineE
 }
 
 /** The columns a header names, or why it cannot be used. */
-function headerOf(cells: string[]): CsvColumn[] | string {
+function headerOf<C extends string>(cells: string[], known: readonly C[]): C[] | string {
   const names = cells.map((c) => c.trim().toLowerCase());
-  const unknown = names.filter((n) => !(CSV_COLUMNS as readonly string[]).includes(n));
-  if (unknown.length) return `unknown column ${JSON.stringify(unknown[0]!.slice(0, 20))} in the header (known: ${CSV_COLUMNS.join(', ')})`;
+  const unknown = names.filter((n) => !(known as readonly string[]).includes(n));
+  if (unknown.length) return `unknown column ${JSON.stringify(unknown[0]!.slice(0, 20))} in the header (known: ${known.join(', ')})`;
   if (new Set(names).size !== names.length) return 'a column is named twice in the header';
-  return names as CsvColumn[];
+  return names as C[];
 }
 
 /** Comma-separated fields, "quoted" ones with "" for a quote; null when a quote is left open. */

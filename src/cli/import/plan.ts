@@ -5,6 +5,7 @@
 // names the line and the rule, never the PIN or secret.
 import { newSecret } from '../../auth/totp.js';
 import { checkPin, type ImportedUser, isUserId, USER_ID_RULE } from '../../auth/user-admin.js';
+import { checkProfile } from '../../auth/user-profile.js';
 import { codeAlgorithm, codeDigits, codePeriod, type Settings } from '../../config/settings.js';
 import { base32Secret, untypable } from '../validate.js';
 import { parseCsv, type CsvLineError, type CsvRecord } from './csv.js';
@@ -68,6 +69,7 @@ export function planImport(
             params: { secret: file.secret, algorithm: 'SHA1', digits: 6, period: file.period },
             newSecret: false,
             ownRecoveryCodes: file.scratchCodes,
+            profile: {},
           },
           1,
         );
@@ -123,6 +125,7 @@ function csvUser(r: CsvRecord, where: string, s: Settings): Omit<ImportUser, 'so
   const digits = f.digits === undefined ? s.digits : ruled('digits', f.digits, codeDigits);
   if (digits > s.digits) throw new Error(`digits ${digits} is more than the ${s.digits} digits a call asks for (digits in astotp.conf)`);
   const period = f.period === undefined ? s.period : ruled('period', f.period, codePeriod);
+  const profile = checkProfile({ name: f.name, email: f.email, language: f.language });
   return {
     where,
     id,
@@ -130,5 +133,6 @@ function csvUser(r: CsvRecord, where: string, s: Settings): Omit<ImportUser, 'so
     params: { secret: secret ?? newSecret(), algorithm, digits, period },
     newSecret: secret === null,
     ownRecoveryCodes: [],
+    profile,
   };
 }

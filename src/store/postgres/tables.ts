@@ -4,6 +4,7 @@
 // a transaction-scoped advisory lock on their key. Parameters are always
 // bound ($1), never spliced.
 import type { QueryResultRow } from 'pg';
+import { postgresInvitations, postgresWebSessions } from './invitations.js';
 import { postgresRecoveryCodes } from './recovery-codes.js';
 import { postgresTransfer } from './transfer.js';
 import {
@@ -37,14 +38,24 @@ export function postgresTables(q: Query, write: boolean): StoreTx {
     insert: async (u: NewUser) => {
       const t = now();
       await q(
-        'INSERT INTO users (id, pin_hash, secret_box, algorithm, digits, period, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)',
-        [u.id, u.pin_hash, u.secret_box, u.algorithm, u.digits, u.period, t],
+        'INSERT INTO users (id, pin_hash, secret_box, algorithm, digits, period, display_name, email, language, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)',
+        [u.id, u.pin_hash, u.secret_box, u.algorithm, u.digits, u.period, u.display_name ?? null, u.email ?? null, u.language ?? null, t],
       );
     },
     replaceSecret: (id, box, p) =>
       updateUser(q, ['secret_box', 'algorithm', 'digits', 'period', 'last_step'], id, [box, p.algorithm, p.digits, p.period, null]),
     setPin: (id, hash) => updateUser(q, ['pin_hash'], id, [hash]),
     setEnabled: (id, enabled) => updateUser(q, ['enabled'], id, [enabled ? 1 : 0]),
+    setProfile: async (id, p) => {
+      const given = (['display_name', 'email', 'language'] as const).filter((c) => p[c] !== undefined);
+      if (given.length === 0) return (await q('SELECT 1 FROM users WHERE id = $1', [id])).rowCount === 1;
+      return updateUser(
+        q,
+        [...given],
+        id,
+        given.map((c) => p[c]),
+      );
+    },
     remove: (id) => changed('DELETE FROM users WHERE id = $1', [id]),
     recordLogin: async (id, step, at) => {
       await q('UPDATE users SET last_step = coalesce($1, last_step), last_success = $2, updated_at = $2 WHERE id = $3', [step, at, id]);
@@ -136,7 +147,17 @@ export function postgresTables(q: Query, write: boolean): StoreTx {
     },
   };
 
-  return { users, userCounters, throttle, recoveryCodes: postgresRecoveryCodes(q), audit, meta, transfer: postgresTransfer(q) };
+  return {
+    users,
+    userCounters,
+    throttle,
+    recoveryCodes: postgresRecoveryCodes(q),
+    audit,
+    meta,
+    transfer: postgresTransfer(q),
+    invitations: postgresInvitations(q, write),
+    webSessions: postgresWebSessions(q),
+  };
 }
 
 /** SET col1 = $1, ... for one user, with updated_at; true when the user exists. */
