@@ -21,23 +21,27 @@ export interface Actor {
   readonly who: string;
 }
 
-export type AdminAction =
-  | 'enroll'
-  | 'reset'
-  | 'set-pin'
-  | 'disable'
-  | 'enable'
-  | 'unlock'
-  | 'remove'
-  | 'recovery'
-  | 'migrate'
-  | 'import'
-  | 'export'
-  | 'show'
-  | 'set'
-  | 'invite'
-  | 'revoke-invite'
-  | 'void-invite';
+/** What the rows of changes name as their reason. */
+export const ADMIN_ACTIONS = [
+  'enroll',
+  'reset',
+  'set-pin',
+  'disable',
+  'enable',
+  'unlock',
+  'remove',
+  'recovery',
+  'migrate',
+  'import',
+  'export',
+  'show',
+  'set',
+  'invite',
+  'revoke-invite',
+  'void-invite',
+  'end-sessions',
+] as const;
+export type AdminAction = (typeof ADMIN_ACTIONS)[number];
 
 /** Where a row is written: the PBX (pbx_name, else its host name) and its clock. */
 export interface AuditPlace {
