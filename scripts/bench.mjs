@@ -2,7 +2,8 @@
 // the built dist/astotp with the scripted Asterisk of the tests (instant
 // replies), and printed as one table whose ratios all come from this run.
 // BENCH_RUNS (default 20) sets the repetitions of the single-call rows;
-// BENCH_ONLY=import runs only the rows of astotp import (scripts/bench/import.mjs).
+// BENCH_ONLY=import runs only the rows of astotp import (scripts/bench/import.mjs),
+// BENCH_ONLY=web only the web logins next to FastAGI calls (scripts/bench/web.mjs).
 // The PostgreSQL rows run against a throwaway server of the tests' harness
 // (test/helpers/postgres.ts), stopped at the end however the bench ends;
 // where none can be started they are left out, with the reason.
@@ -12,6 +13,7 @@ import { chmodSync, copyFileSync, existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { loadHelpers } from './bench/helpers.mjs';
 import { importRows, printImportRows } from './bench/import.mjs';
+import { printWebRows, webRows } from './bench/web.mjs';
 import {
   backendsOf,
   median,
@@ -36,7 +38,7 @@ const HUMAN_REPLY_MS = 1000;
 const USERS = Array.from({ length: 10 }, (_, i) => String(1001 + i));
 const PIN = '4321';
 
-const h = await loadHelpers();
+const h = await loadHelpers(['web-server']);
 if (!existsSync(h.BUNDLE_PATH)) throw new Error('bench: dist/astotp is missing; run node build.mjs first');
 const note = (line) => process.stderr.write(`bench: ${line}\n`);
 
@@ -209,6 +211,14 @@ if (process.env.BENCH_ONLY === 'import') {
   }
   process.exit(0);
 }
+if (process.env.BENCH_ONLY === 'web') {
+  try {
+    printWebRows(await webRows(h, note));
+  } finally {
+    await cleanUp();
+  }
+  process.exit(0);
+}
 try {
   note(`setting up (${USERS.length} users enrolled through the CLI)`);
   const site = makeSite();
@@ -348,6 +358,7 @@ try {
   }
 
   const imports = await importRows(h, note, pg);
+  const web = await webRows(h, note);
 
   // ---- the table ----
   const ms = (v) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : '');
@@ -547,6 +558,7 @@ take ${HUMAN_REPLY_MS / 1000} s per prompt, as people do, and all ${CLASSIC_AT_O
     console.log(`PostgreSQL rows left out: ${pgSkipped}.`);
   }
   printImportRows(imports, cpus().length);
+  printWebRows(web);
 } finally {
   await cleanUp();
 }

@@ -62,6 +62,17 @@ describe('a PIN changed on the phone', () => {
     expect(said).not.toContain('4321');
   });
 
+  it('takes the # typed after the code, as its prompt asks, for what it is', async () => {
+    const site = pinSite({ tries: 1 });
+    const r = await site.call({ args: ['profile=pin'], inputs: ['1001', '4321', totp(), '#', '13579', '13579'] });
+    expect(r.prompts).toEqual([ID, PIN, CODE, NEW_PIN, NEW_PIN, NEW_PIN_AGAIN, CHANGED]);
+    expect(r.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '1001' });
+    // Only that one: a second empty entry ended by # is a try without a PIN.
+    const twice = await pinSite({ tries: 1 }).call({ args: ['profile=pin'], inputs: ['1001', '4321', totp(), '#', '#'] });
+    expect(twice.prompts).toEqual([ID, PIN, CODE, NEW_PIN, NEW_PIN, UNCHANGED]);
+    expectFailedClosed(twice, 'pin-unchanged');
+  });
+
   it('leaves the old PIN and says pin-unchanged when the two differ or break the rules, within the tries', async () => {
     const site = pinSite();
     const r = await site.call({ args: ['profile=pin'], inputs: ['1001', '4321', totp(), '12', '24680', '24681'] });

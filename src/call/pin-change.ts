@@ -22,9 +22,16 @@ export async function changePinByPhone(
 ): Promise<FlowResult> {
   const sound = (name: string) => `${s.sounds}/${name}`;
   let why = 'no new PIN typed';
+  // The code prompt ends on the code's last digit, so the # a caller types
+  // after it, as that prompt asks, reaches the first new-PIN prompt: an
+  // empty entry ended by # there is that key, and is asked again once.
+  let stray = true;
   for (let n = 1; n <= s.tries; n++) {
     await ch.log(`new PIN, try ${n} of ${s.tries}`, 3);
-    const pin = await ask(ch, sound(PROMPTS.newPin), s.pinTimeoutMs, s.pinMaxDigits);
+    let entry = await ch.getDigits(sound(PROMPTS.newPin), s.pinTimeoutMs, s.pinMaxDigits);
+    if (stray && entry.digits === '' && !entry.timedOut) entry = await ch.getDigits(sound(PROMPTS.newPin), s.pinTimeoutMs, s.pinMaxDigits);
+    stray = false;
+    const pin = entry.digits === '' ? null : entry.digits;
     if (pin === null) {
       why = 'no new PIN typed';
       continue;
