@@ -28,11 +28,13 @@ const GONE = new Set(['57P01', '57P02', '57P03']);
 const INT8_OID = 20;
 
 /**
- * A client that closes its socket when it fails to connect. node-postgres
- * leaves it open when the password cannot be found (passfile unreadable, no
- * line for the server): the server keeps the half-made login, and a
- * connection slot, until its authentication_timeout (a minute by default),
- * and the CLI cannot exit before then.
+ * A client that closes its connection when it fails to connect. The pool
+ * drops such a client without ending it, and node-postgres leaves the socket
+ * open when the password cannot be found (passfile unreadable, no line for
+ * the server): the server would keep the half-made login, and a connection
+ * slot, until its authentication_timeout (a minute by default), and the CLI
+ * could not exit before then. end() is the client's public way to close it;
+ * on a connection that already broke it does nothing.
  */
 class ClosingClient extends pg.Client {
   override connect(): Promise<pg.Client>;
@@ -40,7 +42,7 @@ class ClosingClient extends pg.Client {
   override connect(callback?: (err: Error) => void): Promise<pg.Client> | undefined {
     if (callback === undefined) return new Promise((resolve, reject) => this.connect((err) => (err ? reject(err) : resolve(this))));
     super.connect((err: Error) => {
-      if (err) this.connection.stream.destroy();
+      if (err) void this.end();
       callback(err);
     });
   }
