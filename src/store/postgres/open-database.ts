@@ -5,6 +5,7 @@ import pg, { type QueryResultRow } from 'pg';
 import { busyError, StoreError } from '../errors.js';
 import type { OpenOptions } from '../store.js';
 import { findPassword, tlsOptions, type ServerAddress } from './connection.js';
+import { idleInTransactionMs, type PostgresTimeouts } from './timeouts.js';
 
 export interface PostgresOpenOptions extends OpenOptions {
   /** db_connect_timeout: how long to wait for the server to answer a new connection. */
@@ -14,8 +15,6 @@ export interface PostgresOpenOptions extends OpenOptions {
   /** Connections at most; a classic call needs one. */
   poolSize?: number;
 }
-
-export const DEFAULT_CONNECT_TIMEOUT_MS = 3_000;
 
 /** A statement on one connection, parameters bound ($1), never spliced. */
 export type Query = <R extends QueryResultRow>(sql: string, params?: unknown[]) => Promise<{ rows: R[]; rowCount: number | null }>;
@@ -48,9 +47,7 @@ class ClosingClient extends pg.Client {
   }
 }
 
-export function openPool(address: ServerAddress, opts: PostgresOpenOptions & { timeoutMs: number }): pg.Pool {
-  const { timeoutMs } = opts;
-  const connectMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+export function openPool(address: ServerAddress, poolSize: number, timeouts: PostgresTimeouts): pg.Pool {
   const pool = new pg.Pool({
     Client: ClosingClient,
     host: address.host,
@@ -60,16 +57,13 @@ export function openPool(address: ServerAddress, opts: PostgresOpenOptions & { t
     password: async () => findPassword(address),
     ssl: tlsOptions(address),
     application_name: 'astotp',
-    max: opts.poolSize ?? 1,
-    connectionTimeoutMillis: connectMs,
+    max: poolSize,
+    connectionTimeoutMillis: timeouts.connectMs,
     idleTimeoutMillis: 30_000,
     keepAlive: true,
-    // A server that stops answering mid-query must not hold a call: the
-    // lock wait is db_timeout's, the rest is the connection's.
-    query_timeout: timeoutMs + connectMs,
-    lock_timeout: timeoutMs,
-    // A process that stops mid-transaction (SIGSTOP, a hung PBX) must not hold users' rows for long.
-    idle_in_transaction_session_timeout: Math.max(10_000, 2 * (timeoutMs + connectMs)),
+    // How long a statement may go unanswered is pg-store.ts's to enforce (timeouts.ts says how long).
+    lock_timeout: timeouts.lockMs,
+    idle_in_transaction_session_timeout: idleInTransactionMs(timeouts),
     types: {
       getTypeParser: ((oid: number, format?: string) =>
         oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,

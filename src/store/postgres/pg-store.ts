@@ -17,6 +17,7 @@ import { appliedVersion, migrate } from './migrate.js';
 import { explainFailure, openPool, type PostgresOpenOptions, type Query } from './open-database.js';
 import { postgresRecoveryCodes } from './recovery-code-rows.js';
 import { Slots } from './slots.js';
+import { answerMs, DEFAULT_CONNECT_TIMEOUT_MS, oneTryMs, settleWithin, type PostgresTimeouts } from './timeouts.js';
 import { postgresTransfer } from './transfer.js';
 import { postgresUsers } from './users.js';
 
@@ -41,10 +42,10 @@ export class PostgresStore implements Store {
   private constructor(
     private readonly pool: pg.Pool,
     private readonly address: ServerAddress,
-    private readonly timeoutMs: number,
+    private readonly timeouts: PostgresTimeouts,
     poolSize: number,
   ) {
-    this.slots = new Slots(poolSize, timeoutMs, address.name);
+    this.slots = new Slots(poolSize, timeouts.lockMs, address.name);
   }
 
   get name(): string {
@@ -62,9 +63,10 @@ export class PostgresStore implements Store {
 
   static async open(url: string, opts: PostgresOpenOptions): Promise<PostgresStore> {
     const address = parseDatabaseUrl(url, { insecureTls: opts.insecureTls ?? false });
-    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const pool = openPool(address, { ...opts, timeoutMs });
-    const store = new PostgresStore(pool, address, timeoutMs, opts.poolSize ?? 1);
+    const timeouts = { lockMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, connectMs: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS };
+    const poolSize = opts.poolSize ?? 1;
+    const pool = openPool(address, poolSize, timeouts);
+    const store = new PostgresStore(pool, address, timeouts, poolSize);
     try {
       await store.migrateIfNeeded(opts.create);
       return store;
@@ -84,15 +86,17 @@ export class PostgresStore implements Store {
   }
 
   async exclusive<T>(fn: (t: StoreTx) => Promise<T>, opts: ExclusiveOptions = {}): Promise<T> {
-    const deadline = opts.wait === false ? 0 : Date.now() + this.timeoutMs;
+    const inTransaction = async (q: Query) => {
+      await q('BEGIN');
+      const r = await fn(tablesOn(q, true));
+      await q('COMMIT');
+      return r;
+    };
+    if (opts.wait === false) return this.withClient(inTransaction, Date.now() + oneTryMs(this.timeouts));
+    const deadline = Date.now() + this.timeouts.lockMs;
     for (;;) {
       try {
-        return await this.withClient(async (q) => {
-          await q('BEGIN');
-          const r = await fn(tablesOn(q, true));
-          await q('COMMIT');
-          return r;
-        });
+        return await this.withClient(inTransaction);
       } catch (err) {
         if (!(err instanceof StoreError && err.code === 'conflict') || Date.now() >= deadline) throw err;
         this.retries++;
@@ -143,39 +147,68 @@ export class PostgresStore implements Store {
    * One connection for fn; rolled back and discarded when fn fails, so no
    * half-done transaction returns to the pool. Errors of the server or the
    * connection come out as StoreError; fn's own errors pass unchanged.
+   * `deadline` (a one-try transaction): the time by which all of it,
+   * waiting for a connection included, must be done.
    */
-  private async withClient<T>(fn: (q: Query) => Promise<T>): Promise<T> {
-    const giveBack = await this.slots.take();
+  private async withClient<T>(fn: (q: Query) => Promise<T>, deadline?: number): Promise<T> {
+    const giveBack = await (deadline === undefined ? this.slots.take() : this.slots.take(deadline - Date.now(), 'db_connect_timeout'));
     try {
-      return await this.onClient(fn);
+      return await this.onClient(fn, deadline);
     } finally {
       giveBack();
     }
   }
 
-  private async onClient<T>(fn: (q: Query) => Promise<T>): Promise<T> {
+  private async onClient<T>(fn: (q: Query) => Promise<T>, deadline?: number): Promise<T> {
+    const oneTryLate = () =>
+      new StoreError(
+        `database server ${this.name} did not finish a one-try transaction within db_connect_timeout (${oneTryMs(this.timeouts) / 1000} s)`,
+        'unreachable',
+      );
     let client: pg.PoolClient;
     try {
-      client = await this.pool.connect();
+      const connecting = this.pool.connect();
+      client =
+        deadline === undefined
+          ? await connecting
+          : await settleWithin(connecting, deadline - Date.now(), oneTryLate, (late) => late.release());
     } catch (err) {
       throw this.explain(err);
     }
-    const q: Query = (sql, params) =>
-      client.query(sql, params).catch((err: unknown) => {
-        throw this.explain(err);
-      });
+    // After a statement that failed, none is sent: the transaction is lost, and the connection may be too.
+    let failed: StoreError | null = null;
+    const q: Query = async (sql, params) => {
+      if (failed) throw failed;
+      const bound = answerMs(this.timeouts);
+      const ms = deadline === undefined ? bound : Math.min(bound, deadline - Date.now());
+      const unanswered = () =>
+        ms < bound
+          ? oneTryLate()
+          : new StoreError(
+              `database server ${this.name} did not answer within db_timeout + db_connect_timeout (${bound / 1000} s); its connection is closed`,
+              'unreachable',
+            );
+      try {
+        return await settleWithin(client.query(sql, params), ms, unanswered);
+      } catch (err) {
+        throw (failed = this.explain(err));
+      }
+    };
     try {
       const r = await fn(q);
+      if (failed) throw failed;
       client.release();
       return r;
     } catch (err) {
-      // A connection that failed mid-transaction is never reused: what it holds is unknown.
+      // A connection that failed mid-transaction is never reused: what it holds
+      // is unknown. Released with an error, the pool closes it, also with a
+      // statement still unanswered on it.
       client.release(err instanceof Error ? err : new Error(String(err)));
       throw err;
     }
   }
 
   private explain(err: unknown): StoreError {
-    return explainFailure(err, this.address, this.timeoutMs);
+    return explainFailure(err, this.address, this.timeouts.lockMs);
   }
 }
