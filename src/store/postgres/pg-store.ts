@@ -177,7 +177,7 @@ export class PostgresStore implements Store {
     }
     // After a statement that failed, none is sent: the transaction is lost, and the connection may be too.
     let failed: StoreError | null = null;
-    const q: Query = async (sql, params) => {
+    const send: Query = async (sql, params) => {
       if (failed) throw failed;
       const bound = answerMs(this.timeouts);
       const ms = deadline === undefined ? bound : Math.min(bound, deadline - Date.now());
@@ -193,6 +193,14 @@ export class PostgresStore implements Store {
       } catch (err) {
         throw (failed = this.explain(err));
       }
+    };
+    // Statements fn issues at once (Promise.all) go out one after the other:
+    // node-postgres' own queue for them is deprecated, and gone in pg 9.
+    let last: Promise<unknown> = Promise.resolve();
+    const q: Query = <R extends pg.QueryResultRow>(sql: string, params?: unknown[]) => {
+      const next = last.then(() => send<R>(sql, params));
+      last = next.catch(() => undefined);
+      return next;
     };
     try {
       const r = await fn(q);
