@@ -17,6 +17,7 @@ import { appliedVersion, migrate } from './migrate.js';
 import { explainFailure, openPool, type PostgresOpenOptions, type Query } from './open-database.js';
 import { postgresRecoveryCodes } from './recovery-code-rows.js';
 import { Slots } from './slots.js';
+import { statementsOn } from './statements.js';
 import { answerMs, DEFAULT_CONNECT_TIMEOUT_MS, oneTryMs, settleWithin, type PostgresTimeouts } from './timeouts.js';
 import { postgresTransfer } from './transfer.js';
 import { postgresUsers } from './users.js';
@@ -175,35 +176,21 @@ export class PostgresStore implements Store {
     } catch (err) {
       throw this.explain(err);
     }
-    // After a statement that failed, none is sent: the transaction is lost, and the connection may be too.
-    let failed: StoreError | null = null;
-    const send: Query = async (sql, params) => {
-      if (failed) throw failed;
-      const bound = answerMs(this.timeouts);
-      const ms = deadline === undefined ? bound : Math.min(bound, deadline - Date.now());
-      const unanswered = () =>
-        ms < bound
-          ? oneTryLate()
-          : new StoreError(
-              `database server ${this.name} did not answer within db_timeout + db_connect_timeout (${bound / 1000} s); its connection is closed`,
-              'unreachable',
-            );
-      try {
-        return await settleWithin(client.query(sql, params), ms, unanswered);
-      } catch (err) {
-        throw (failed = this.explain(err));
-      }
-    };
-    // Statements fn issues at once (Promise.all) go out one after the other:
-    // node-postgres' own queue for them is deprecated, and gone in pg 9.
-    let last: Promise<unknown> = Promise.resolve();
-    const q: Query = <R extends pg.QueryResultRow>(sql: string, params?: unknown[]) => {
-      const next = last.then(() => send<R>(sql, params));
-      last = next.catch(() => undefined);
-      return next;
-    };
+    const { q, failure } = statementsOn(client, {
+      answerMs: answerMs(this.timeouts),
+      deadline,
+      unanswered: () =>
+        new StoreError(
+          `database server ${this.name} did not answer within db_timeout + db_connect_timeout (${answerMs(this.timeouts) / 1000} s); its connection is closed`,
+          'unreachable',
+        ),
+      late: oneTryLate,
+      explain: (err) => this.explain(err),
+    });
     try {
       const r = await fn(q);
+      // fn may have caught a statement's failure; the transaction is lost all the same.
+      const failed = failure();
       if (failed) throw failed;
       client.release();
       return r;
