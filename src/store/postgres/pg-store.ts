@@ -152,12 +152,18 @@ export class PostgresStore implements Store {
    * waiting for a connection included, must be done.
    */
   private async withClient<T>(fn: (q: Query) => Promise<T>, deadline?: number): Promise<T> {
-    const giveBack = await (deadline === undefined ? this.slots.take() : this.slots.take(deadline - Date.now(), 'db_connect_timeout'));
+    const giveBack = await (deadline === undefined ? this.slots.take() : this.oneTryTurn(deadline));
     try {
       return await this.onClient(fn, deadline);
     } finally {
       giveBack();
     }
+  }
+
+  /** A one-try transaction waits for a turn no longer than any other (db_timeout), and only within its deadline. */
+  private oneTryTurn(deadline: number): Promise<() => void> {
+    const left = deadline - Date.now();
+    return left < this.timeouts.lockMs ? this.slots.take(left, 'db_connect_timeout') : this.slots.take();
   }
 
   private async onClient<T>(fn: (q: Query) => Promise<T>, deadline?: number): Promise<T> {
