@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants as zlib } from 'node:zlib';
 import { soundsArchive } from './scripts/sounds-archive.mjs';
+import { webPayload } from './scripts/web-payload.mjs';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -79,10 +80,15 @@ const generated = {
   },
 };
 
+// The web server and mail sender (serve-web, invite --send): a payload of their own, see scripts/web-payload.mjs.
+const web = await webPayload({ root, payloadModule });
+Object.assign(generated, web.generated);
+payloads.push(['web', web.bytes]);
+
 const embed = {
   name: 'astotp-embed',
   setup(b) {
-    b.onLoad({ filter: /embedded-(addon|sounds)\.ts$/ }, (args) => {
+    b.onLoad({ filter: /(embedded-(addon|sounds)|load-web)\.ts$/ }, (args) => {
       const make = generated[args.path];
       return make ? { contents: make(), loader: 'ts', resolveDir: root } : undefined;
     });
@@ -128,7 +134,7 @@ const { metafile } = await build({
   logOverride: { 'empty-import-meta': 'silent' },
 });
 for (const [name, file] of payloads) {
-  const bytes = readFileSync(file);
+  const bytes = typeof file === 'string' ? readFileSync(file) : file;
   const packed = brotliCompressSync(bytes, { params: { [zlib.BROTLI_PARAM_QUALITY]: 9, [zlib.BROTLI_PARAM_SIZE_HINT]: bytes.length } });
   appendFileSync(staging, `\n/*astotp-payload ${name}\n${packed.toString('base64')}*/`);
 }

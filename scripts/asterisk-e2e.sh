@@ -13,12 +13,13 @@
 # dist/astotp as it is; E2E_README_FILE; E2E_AGI_OVERRIDE=file installs that
 # file instead of dist/astotp and skips the CLI (harness self-test).
 # Needs root, debootstrap, oathtool and node; the postgres case also Debian's
-# postgresql server and setpriv. Logs: $E2E_CACHE/last-run.
+# postgresql server and setpriv. The PAM cases (pam.sh) change the chroot's
+# /etc/pam.d/su and sshd and put Debian's back after. Logs: $E2E_CACHE/last-run.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 E2E_CACHE=${E2E_CACHE:-$ROOT/.cache/asterisk-e2e}
-for f in chroot asterisk postgres calls cases fastagi pbotp; do
+for f in chroot asterisk postgres calls cases fastagi pbotp pam; do
   # shellcheck source=/dev/null
   . "$ROOT/scripts/e2e/$f.sh"
 done
@@ -83,6 +84,16 @@ readme_fastagi_snippet() {
   ' "$E2E_README_FILE"
 }
 E2E_README_FASTAGI=$(readme_fastagi_snippet)
+# ...and the #include lines of that block: the [globals] that hold its secret.
+readme_fastagi_globals() {
+  [ -f "$E2E_README_FILE" ] || return 0
+  awk '
+    /^[[:space:]]*```/ { if (inblock) { if (block ~ /AGI\(agi:\/\// && block ~ /exten/) { printf "%s", incl; exit } block = ""; incl = ""; inblock = 0 } else inblock = 1; next }
+    inblock && /^[[:space:]]*(exten|same)[[:space:]]*=>/ { block = block $0 "\n" }
+    inblock && /^#include/ { incl = incl $0 "\n" }
+  ' "$E2E_README_FILE"
+}
+E2E_README_FASTAGI_GLOBALS=$(readme_fastagi_globals)
 E2E_README_FASTAGI_EXTEN=$(sed -n 's/^[[:space:]]*exten[[:space:]]*=>[[:space:]]*\([^,]*\),.*/\1/p' <<<"$E2E_README_FASTAGI" | head -n1)
 
 # Seconds a prompt lasts, from the installed sound file (3 if unknown).

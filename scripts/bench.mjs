@@ -196,7 +196,7 @@ const pgAgiServer = (site) =>
 
 /** What serve-agi said at shutdown: calls served, transactions run again after conflicts. */
 function shutdownCounts(server) {
-  const m = /served (\d+) calls; (\d+) transactions run again after conflicts/.exec(server.log);
+  const m = /served (\d+) calls?; (\d+) transactions? run again after conflicts/.exec(server.log);
   if (!m) throw new Error(`bench: serve-agi did not report its calls at shutdown:\n${server.log.slice(-2000)}`);
   return { served: Number(m[1]), retries: Number(m[2]) };
 }

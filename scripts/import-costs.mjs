@@ -65,7 +65,15 @@ const skipped = all.filter((m) => !loaded.has(m));
 console.log(
   `\n${rows.filter((r) => r.self < 0.05).length} more modules under 0.05 ms; ${skipped.length} of ${all.length} modules never initialised on a call, e.g.:`,
 );
-for (const prefix of ['src/cli/', 'src/pbotp/', 'node_modules/uqr', 'node_modules/@scure', 'src/sounds/embedded', 'src/sounds/install']) {
+for (const prefix of [
+  'src/cli/',
+  'src/pbotp/',
+  'src/web/',
+  'node_modules/uqr',
+  'node_modules/@scure',
+  'src/sounds/embedded',
+  'src/sounds/install',
+]) {
   const n = skipped.filter((m) => m.startsWith(prefix)).length;
   console.log(
     `  ${prefix.padEnd(22)} ${String(n).padStart(3)} skipped, ${String(loaded.size && [...loaded].filter((m) => m.startsWith(prefix)).length).padStart(3)} loaded`,

@@ -8,10 +8,11 @@
 # (test/helpers/postgres.ts starts throwaway servers of its own; the cluster
 # the package creates is left unstarted, see policy-rc.d below), zbarimg (a
 # QR decoder to read enrolment QR codes back, from captured terminal screens
-# and files; rsvg-convert draws the SVG ones for it) and, with
-# --e2e, debootstrap for the real-Asterisk suite.
+# and files; rsvg-convert draws the SVG ones for it), chromium (the browser
+# the enrolment pages are tested in, /usr/bin/chromium, driven by
+# playwright-core) and, with --e2e, debootstrap for the real-Asterisk suite.
 set -euo pipefail
-want=(oathtool:oathtool pamtester:pamtester sshd:openssh-server ssh:openssh-client openssl:openssl zbarimg:zbar-tools rsvg-convert:librsvg2-bin)
+want=(oathtool:oathtool pamtester:pamtester sshd:openssh-server ssh:openssh-client openssl:openssl zbarimg:zbar-tools rsvg-convert:librsvg2-bin chromium:chromium)
 [[ "${1:-}" == "--e2e" ]] && want+=(debootstrap:debootstrap)
 missing=()
 for pair in "${want[@]}"; do

@@ -1,22 +1,29 @@
-// Entry point of dist/astotp: the same file is the AGI script Asterisk runs
-// and the admin's command-line tool. Only the code a mode needs is loaded.
-import { isAgiInvocation } from './modes/detect-mode.js';
+// Entry point of dist/astotp: the same file is the AGI script Asterisk runs,
+// the two PAM steps pam_exec runs, and the admin's command-line tool. Only
+// the code a mode needs is loaded.
+import { detectMode } from './modes/detect-mode.js';
 
 const argv = process.argv.slice(2);
 
-if (isAgiInvocation(argv, process.env, Boolean(process.stdin.isTTY))) {
-  void import('./modes/agi-main.js').then((m) => m.agiMain(argv));
-} else {
-  void import('./cli/main.js')
-    .then((m) => m.cliMain(argv))
-    .then(
-      (code) => {
-        process.exitCode = code;
-      },
-      (err: unknown) => {
+const setExitCode = (code: number) => {
+  process.exitCode = code;
+};
+
+switch (detectMode(argv, process.env, Boolean(process.stdin.isTTY))) {
+  case 'agi':
+    void import('./modes/agi-main.js').then((m) => m.agiMain(argv));
+    break;
+  case 'pam':
+    // pamMain reports its own failures, never on stdout or stderr under pam_exec.
+    void import('./pam/pam-main.js').then((m) => m.pamMain(argv)).then(setExitCode);
+    break;
+  case 'cli':
+    void import('./cli/main.js')
+      .then((m) => m.cliMain(argv))
+      .then(setExitCode, (err: unknown) => {
         process.stderr.write(`astotp: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
         if (process.env.ASTOTP_DEBUG) process.stderr.write(`${(err as Error)?.stack}\n`);
         process.exitCode = 1;
-      },
-    );
+      });
+    break;
 }

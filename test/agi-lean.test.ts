@@ -1,7 +1,7 @@
 // A classic AGI call starts a whole Node process: it must evaluate only what a
 // call needs. The bundle holds the admin CLI, QR codes, the pbotp tools, the
-// FastAGI server, the PostgreSQL driver and the voice prompts besides; none
-// of it may run on a SQLite call.
+// FastAGI server, the PostgreSQL driver, the voice prompts and the web
+// server's loader besides; none of it may run on a SQLite call.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -32,7 +32,7 @@ describe('a classic AGI call', () => {
     expect(loaded).toContain('src/call/run-call.ts');
     expect(loaded).toContain('src/agi/session.ts');
     const unwanted =
-      /^(src\/cli\/|src\/fastagi\/|src\/sounds\/(install|embedded-sounds|archive|sound-set)\.ts|src\/call\/pbotp-flow\.ts|src\/pbotp\/(protocol|attempt|cli)|src\/responder\/|node_modules\/uqr\/|node_modules\/@noble\/hashes\/blake2|node_modules\/@scure\/bip39|node_modules\/pg|node_modules\/postgres-|src\/store\/postgres\/)/;
+      /^(src\/cli\/|src\/fastagi\/|src\/sounds\/(install|embedded-sounds|archive|sound-set)\.ts|src\/call\/pbotp-flow\.ts|src\/pbotp\/(protocol|attempt|cli)|src\/responder\/|node_modules\/uqr\/|node_modules\/@noble\/hashes\/blake2|node_modules\/@scure\/bip39|node_modules\/pg|node_modules\/postgres-|src\/store\/postgres\/|src\/web\/|node_modules\/nodemailer\/|src\/config\/web-settings|src\/auth\/invitation)/;
     expect(loaded.filter((m) => unwanted.test(m))).toEqual([]);
     // The check above is only as good as the names: each family must exist in the bundle.
     for (const family of [
@@ -43,6 +43,9 @@ describe('a classic AGI call', () => {
       'node_modules/uqr/dist/index.mjs',
       'node_modules/pg/lib/index.js',
       'src/store/postgres/pg-store.ts',
+      'src/web/load-web.ts',
+      'src/config/web-settings.ts',
+      'src/auth/invitation-admin.ts',
     ]) {
       expect(allModules).toContain(family);
     }

@@ -1,6 +1,18 @@
 // astotp doctor on a working site and on the usual ways a site breaks.
 import { createSocket } from 'node:dgram';
-import { chmodSync, chownSync, existsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -68,6 +80,10 @@ describe('astotp doctor', () => {
     expect(f.config).toMatch(/colour: unknown setting/);
     expect(f.database).toMatch(/does not exist \(astotp (init or astotp )?enroll creates it\)/);
     expect(f.sounds).toMatch(/missing .* run astotp install-sounds/);
+    rmSync(join(site.astDir, 'usr'), { recursive: true });
+    expect(failed(site).sounds).toBe(
+      `Asterisk's sounds directory ${join(site.astDir, 'usr/share/asterisk/sounds')} does not exist: is Asterisk installed? (AST_DATA_DIR names its data directory if it lives elsewhere)`,
+    );
     const text = site.cli(['doctor']);
     expect(text.status).toBe(1);
     expect(text.stdout).toMatch(/^FAIL {2}database: /m);
@@ -83,6 +99,50 @@ describe('astotp doctor', () => {
     expect(Object.keys(f)).toEqual(['sounds']);
     expect(f.sounds).toBe(`1 of 9 prompts missing in ${fr} (astotp-group); run astotp install-sounds --lang fr`);
     expect(site.cli(['doctor']).stdout).toMatch(/^PASS {2}sounds: all 9 prompts in en, es, it, ru /m);
+  });
+
+  it.runIf(process.geteuid?.() === 0)(
+    'says which prompt directory or file the Asterisk user cannot read, not that prompts are missing',
+    () => {
+      const site = workingSite();
+      onTestFinished(() => site.remove());
+      for (let d = site.varDir; d !== dirname(site.astDir); d = dirname(d)) chmodSync(d, 0o755);
+      for (const f of [site.varDir, site.db, site.keyFile]) chownSync(f, 65534, 65534);
+      expect(failed(site)).toEqual({});
+      chmodSync(site.soundsDir, 0o700);
+      expect(failed(site)).toEqual({
+        sounds: `${site.soundsDir} is not readable by nobody (owner root, mode 700), so Asterisk plays none of the en prompts in ${site.soundsDir}: chmod 755 ${site.soundsDir}`,
+      });
+      // install-sounds, as root, finds every file there and keeps it: no use telling the admin to run it.
+      expect(site.cli(['install-sounds', '--lang', 'en']).stdout).toContain('en: installed 0 prompt files');
+      chmodSync(site.soundsDir, 0o755);
+      chmodSync(join(site.soundsDir, 'astotp-group.wav'), 0o600);
+      expect(failed(site).sounds).toBe(
+        `1 prompt file in ${site.soundsDir} is not readable by nobody (astotp-group.wav: owner root, mode 600), so Asterisk cannot play it: chmod 644 ${join(site.soundsDir, 'astotp-*')}`,
+      );
+    },
+  );
+
+  it('notices prompts left behind in a voice that update-alternatives switched away from', () => {
+    const site = new CliSite();
+    onTestFinished(() => site.remove());
+    site.enroll('1001', '4321');
+    // Debian: sounds/fr is a link to one installed voice of the core sounds.
+    const root = dirname(dirname(site.soundsDir));
+    for (const voice of ['fr_CA_f_June', 'fr_FR_f_Other']) {
+      mkdirSync(join(root, voice, 'digits'), { recursive: true });
+      writeFileSync(join(root, voice, 'digits', '1.gsm'), '');
+    }
+    symlinkSync('fr_CA_f_June', join(root, 'fr'));
+    expect(site.cli(['install-sounds']).status).toBe(0);
+    expect(site.cli(['doctor']).stdout).toMatch(/^PASS {2}sounds: all 9 prompts in en, es, fr, it, ru /m);
+    unlinkSync(join(root, 'fr'));
+    symlinkSync('fr_FR_f_Other', join(root, 'fr'));
+    expect(failed(site)).toEqual({
+      sounds: `the fr prompts are in ${join(root, 'fr_CA_f_June', 'otp')}, but ${join(root, 'fr')} now leads to ${realpathSync(join(root, 'fr_FR_f_Other'))} (another voice, as update-alternatives switches them), which has none: run astotp install-sounds --lang fr`,
+    });
+    expect(site.cli(['install-sounds', '--lang', 'fr']).status).toBe(0);
+    expect(failed(site)).toEqual({});
   });
 
   it('lists every config error with file and line: a duplicate key, a bad value, an unknown key', () => {
@@ -132,12 +192,70 @@ describe('astotp doctor', () => {
     expect(failed(site)).toEqual({ database: expect.stringMatching(/corrupt or not a database|not a database/) });
   });
 
+  it('runs every check past a failure: a corrupt database hides neither a key file others can read nor missing prompts', () => {
+    const site = workingSite();
+    onTestFinished(() => site.remove());
+    writeFileSync(site.db, 'this is not SQLite'.repeat(100));
+    chmodSync(site.keyFile, 0o644);
+    unlinkSync(join(site.soundsDir, 'astotp-group.gsm'));
+    for (const ext of ['wav', 'ulaw', 'sln16']) unlinkSync(join(site.soundsDir, `astotp-group.${ext}`));
+    expect(failed(site)).toEqual({
+      database: expect.stringMatching(/not a database/),
+      key: expect.stringMatching(/readable by group or others.*chmod 600/),
+      sounds: expect.stringMatching(/^1 of 9 prompts missing/),
+    });
+    chmodSync(site.keyFile, 0o600);
+    expect(site.cli(['doctor']).stdout).toMatch(/^PASS {2}key: .* has mode 600; not compared with the database, which did not open$/m);
+  });
+
   it.runIf(process.geteuid?.() === 0)('fails a key file the Asterisk user cannot read', () => {
     const site = workingSite();
     for (let d = site.varDir; d !== dirname(site.astDir); d = dirname(d)) chmodSync(d, 0o755);
     for (const f of [site.varDir, site.db]) chownSync(f, 65534, 65534);
     const f = failed(site);
     expect(f.owner).toMatch(new RegExp(`cannot use: ${join(site.varDir, 'astotp.key')} \\(owner root, mode 600\\)`));
+  });
+
+  it("warns when the running Asterisk's environment makes every classic call load NODE_EXTRA_CA_CERTS", () => {
+    const site = workingSite();
+    onTestFinished(() => site.remove());
+    /** A process named asterisk, as ps shows Asterisk, with the environment given. */
+    const asterisk = (env: Record<string, string>): number => {
+      const exe = join(tempDir('astotp-fake-asterisk-'), 'asterisk');
+      copyFileSync('/bin/sleep', exe);
+      const child = spawn(exe, ['60'], { env, stdio: 'ignore' });
+      onTestFinished(() => void child.kill());
+      return child.pid!;
+    };
+    const runDir = join(site.astDir, 'var/run/asterisk');
+    mkdirSync(runDir, { recursive: true });
+    const lines = (pid: number) =>
+      site
+        .json<Report>(['doctor'], '', { AST_RUN_DIR: runDir })
+        .value.checks.filter((c) => c.check === 'asterisk' && c.message.startsWith(`Asterisk (pid ${pid}) `));
+    const slow = asterisk({ PATH: '/usr/bin:/bin', NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/ca-certificates.crt' });
+    // No pid file: every process named asterisk.
+    expect(lines(slow)).toEqual([
+      {
+        check: 'asterisk',
+        status: 'WARN',
+        message: expect.stringMatching(
+          /^Asterisk \(pid \d+\) runs with NODE_EXTRA_CA_CERTS=\/etc\/ssl\/certs\/ca-certificates\.crt: Node reads and parses that file at every start, so every classic call takes about 35 ms longer/,
+        ),
+      },
+    ]);
+    const clean = asterisk({ PATH: '/usr/bin:/bin' });
+    writeFileSync(join(runDir, 'asterisk.pid'), `${clean}\n`);
+    expect(lines(clean)).toEqual([
+      { check: 'asterisk', status: 'PASS', message: `Asterisk (pid ${clean}) runs without NODE_EXTRA_CA_CERTS` },
+    ]);
+    expect(lines(slow)).toEqual([]);
+    if (process.geteuid?.() !== 0) return;
+    // Root's doctor acts as the Asterisk user, who may not read root's processes: it reads them as root.
+    for (let d = site.varDir; d !== dirname(site.astDir); d = dirname(d)) chmodSync(d, 0o755);
+    for (const f of [site.varDir, site.db, site.keyFile]) chownSync(f, 65534, 65534);
+    writeFileSync(join(runDir, 'asterisk.pid'), `${slow}\n`);
+    expect(lines(slow).map((c) => c.status)).toEqual(['WARN']);
   });
 
   describe('the dialplan', () => {
@@ -178,6 +296,11 @@ describe('astotp doctor', () => {
         {
           check: 'dialplan',
           status: 'WARN',
+          message: expect.stringMatching(/otp-fastagi\.conf:1: AGI\(agi:\/\/127\.0\.0\.1\/otp\) passes no FastAGI secret/),
+        },
+        {
+          check: 'dialplan',
+          status: 'WARN',
           message: `not read, so not checked: ${join(site.confDir, 'extensions.conf')}:6 (#exec is not run), ${join(site.confDir, 'missing.conf')}`,
         },
       ]);
@@ -209,6 +332,20 @@ describe('astotp doctor', () => {
           filtered('0-9'),
         ]),
       ).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      // Each says what its set lets through, as Asterisk expands it.
+      const why = warnings(site).map((c) => /goes into astotp's arguments (.*?); a caller can/.exec(c.message)?.[1]);
+      expect(why).toEqual([
+        'filtered, but its set lets argument syntax through: the range +-9 holds ","',
+        String.raw`filtered, but its set lets argument syntax through: \, is ","`,
+        String.raw`filtered, but its set lets argument syntax through: \x2c is ","`,
+        String.raw`filtered, but its set lets argument syntax through: \054 is ","`,
+        'filtered, but its set lets argument syntax through: "," is in it',
+        String.raw`filtered, but its set lets argument syntax through: the range 9-0 holds "&" "," "=" "?" "|" \x01 and 31 more`,
+        String.raw`filtered, but its set lets argument syntax through: \n is \x0a`,
+        String.raw`filtered, but Asterisk cannot read its set 0-9\xZZ, so doctor cannot tell what it lets through`,
+        'filtered, but its set ${ALLOWED} is substituted when the call runs, so doctor cannot tell what it holds',
+        'unfiltered',
+      ]);
     });
 
     it('reads ${...} by its braces, so a bracket inside a FILTER hides no caller data after it', () => {
@@ -240,10 +377,31 @@ describe('astotp doctor', () => {
         'exten => 7,1,AGI(other.agi,${CALLERID(num)})',
         'exten => 8,1,AGI(agi://127.0.0.1/weather?city=${CALLERID(name)})',
       ]);
-      expect(w).toEqual([1, 2, 3, 4, 5, 6]);
-      expect(warnings(site)[5]!.message).toMatch(
+      // Lines 2 and 5 are warned twice: their FastAGI paths carry no secret either.
+      expect(w).toEqual([1, 2, 2, 3, 4, 5, 5, 6]);
+      expect(warnings(site)[7]!.message).toMatch(
         /extensions\.conf:6: AGI\(\$\{OTP_SCRIPT\}\) names its script through a variable, so doctor cannot tell whether it runs astotp/,
       );
+    });
+
+    it('warns about a FastAGI line without the secret, and never shows a secret written out in the dialplan', () => {
+      const site = new CliSite();
+      onTestFinished(() => site.remove());
+      const literal = 'Qx7fLwq9dFx2bN4kT8sV1mZ3yH6jR0pA5cE-uWgYiOs';
+      writeFileSync(
+        join(site.confDir, 'extensions.conf'),
+        [
+          'exten => 1,1,AGI(agi://127.0.0.1:4573/otp/${GLOBAL(ASTOTP_FASTAGI_SECRET)})',
+          'exten => 2,1,AGI(agi://127.0.0.1/otp?user=callerid)',
+          `exten => 3,1,AGI(agi://127.0.0.1/otp/${literal},pin=no)`,
+        ].join('\n'),
+      );
+      const out = site.cli(['doctor']).stdout;
+      expect(warnings(site).map((c) => c.message)).toEqual([
+        expect.stringMatching(/extensions\.conf:2: AGI\(agi:\/\/127\.0\.0\.1\/otp\) passes no FastAGI secret: .*--print-dialplan/),
+      ]);
+      expect(out).toMatch(/extensions\.conf:3: AGI\(agi:\/\/127\.0\.0\.1\/otp\/\.\.\.,pin=no\) fails every call/);
+      expect(out).not.toContain(literal);
     });
 
     it('follows #include <file> and lists a file it could not read beside a clean result', () => {
@@ -253,7 +411,7 @@ describe('astotp doctor', () => {
       writeFileSync(join(site.confDir, 'otp.conf'), 'exten => 1,1,AGI(otp/astotp,user=callerid)\n');
       site.config({ ask_pin: 'yes' });
       const out = site.cli(['doctor']).stdout;
-      expect(out).toMatch(/^PASS {2}dialplan: 1 line run astotp in 2 files, none with caller data in its arguments$/m);
+      expect(out).toMatch(/^PASS {2}dialplan: 1 line runs astotp in 2 files, none with caller data in its arguments$/m);
       expect(out).toContain(`WARN  dialplan: not read, so not checked: ${join(site.confDir, 'absent.conf')}\n`);
       writeFileSync(join(site.confDir, 'otp.conf'), 'exten => 1,1,AGI(otp/astotp,user=${CALLERID(num)})\n');
       expect(warnings(site).map((c) => c.message)).toEqual([
@@ -271,6 +429,61 @@ describe('astotp doctor', () => {
       site.config({}, { door: { tries: 2 } });
       expect(warnings(site)).toEqual([]);
       expect(site.cli(['doctor']).stdout).toMatch(/^PASS {2}dialplan: 2 lines run astotp in 1 file, none with caller data/m);
+    });
+
+    it("fails a line whose own arguments fail every call, by the call's rules, with file and line", () => {
+      const site = workingSite();
+      onTestFinished(() => site.remove());
+      writeFileSync(
+        join(site.confDir, 'extensions.conf'),
+        [
+          'exten => 1,1,AGI(otp/astotp,profile=nosuch)',
+          'exten => 2,1,AGI(otp/astotp,pin=no)',
+          'exten => 3,1,AGI(otp/astotp,user=callerid,profile=door)',
+          'exten => 4,1,AGI(agi://127.0.0.1/otp?profile=nosuch)',
+          'exten => 5,1,AGI(otp/astotp,profile=door,user=${FILTER(0-9,${CALLERID(num)})})',
+          'exten => 6,1,AGI(otp/astotp,user=alice)',
+          'exten => 7,1,AGI(agi://127.0.0.1/otp?profile=door,user=callerid)',
+          'exten => 8,1,AGI(otp/astotp,profile=door,user=1001,)',
+        ].join('\n'),
+      );
+      site.config({}, { door: { tries: 2 } });
+      const conf = join(site.confDir, 'extensions.conf');
+      const { result, value } = site.json<Report>(['doctor']);
+      expect(result.status).toBe(1);
+      expect(value.checks.filter((c) => c.status === 'FAIL')).toEqual([
+        {
+          check: 'dialplan',
+          status: 'FAIL',
+          message: `${conf}:1: AGI(otp/astotp,profile=nosuch) fails every call: no profile "nosuch" in astotp.conf (known: door)`,
+        },
+        {
+          check: 'dialplan',
+          status: 'FAIL',
+          message: expect.stringMatching(
+            new RegExp(`^${conf}:2: AGI\\(otp/astotp,pin=no\\) fails every call: argument pin= is no longer accepted.*put ask_pin = `),
+          ),
+        },
+        {
+          check: 'dialplan',
+          status: 'FAIL',
+          message: expect.stringMatching(new RegExp(`^${conf}:3: .* fails every call: profile= must be the first argument`)),
+        },
+        {
+          check: 'dialplan',
+          status: 'FAIL',
+          message: expect.stringMatching(new RegExp(`^${conf}:4: .* fails every call: no profile "nosuch"`)),
+        },
+        {
+          check: 'dialplan',
+          status: 'FAIL',
+          message: expect.stringMatching(new RegExp(`^${conf}:6: .* fails every call: argument user= takes digits only`)),
+        },
+      ]);
+      // With astotp.conf broken its profiles are unknown: only lines that name none are judged.
+      site.config({ colour: 'blue' }, { door: { tries: 2 } });
+      const lines = site.json<Report>(['doctor']).value.checks.filter((c) => c.check === 'dialplan' && c.status === 'FAIL');
+      expect(lines.map((c) => /extensions\.conf:(\d+):/.exec(c.message)?.[1])).toEqual(['2', '6']);
     });
 
     it('warns that a caller ID without a PIN is one factor', () => {

@@ -251,6 +251,54 @@ describe('astotp reset', () => {
   });
 });
 
+// Issue 19 item 5: --secret puts the secret in the process list; --secret-file keeps it out.
+describe('a secret from a file (--secret-file)', () => {
+  /** A new file of mode 0600 in the site holding text. */
+  const secretFile = (site: CliSite, name: string, text: string) => {
+    const path = join(site.astDir, name);
+    writeFileSync(path, text, { mode: 0o600 });
+    return path;
+  };
+  /** SECRET as a site shows it: lower case, in groups, with a line end. */
+  const shown = (secret: string) => `${secret.toLowerCase().replace(/(.{4})/g, '$1 ')}\n`;
+
+  it('enrolls with the secret in FILE, and reset takes a new one the same way', () => {
+    const site = new CliSite();
+    const file = secretFile(site, '1001.secret', shown(SECRET));
+    const r = site.cli(['enroll', '1001', '--secret-file', file, '--qr', 'none'], `4321\n${totp()}\n`);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`secret=${SECRET}`);
+    expect(site.cli(['verify', '1001', totp(SECRET, { offset: 30 })]).stdout).toBe('SUCCESS\n');
+
+    const other = secretFile(site, 'new.secret', `${OTHER_SECRET}\n`);
+    const reset = site.cli(['reset', '1001', '--secret-file', other, '--qr', 'none'], `${totp(OTHER_SECRET)}\n`);
+    expect(reset.status, reset.stderr).toBe(0);
+    expect(site.cli(['verify', '1001', totp(OTHER_SECRET, { offset: 30 })]).stdout).toBe('SUCCESS\n');
+  });
+
+  it('refuses a missing file, one that holds no secret or two, and --secret beside it, saving nothing and repeating nothing', () => {
+    const site = new CliSite();
+    const missing = join(site.astDir, 'nosuch.secret');
+    const enroll = (...args: string[]) => site.cli(['enroll', '1001', '--no-confirm', '--qr', 'none', ...args], '4321\n');
+    const gone = enroll('--secret-file', missing);
+    expect(gone.status).toBe(1);
+    expect(gone.stderr).toBe(`astotp: cannot read ${missing}: no such file or directory\n`);
+    for (const text of ['not a secret 0189\n', `${SECRET}\n${OTHER_SECRET}\n`, '']) {
+      const file = secretFile(site, 'bad.secret', text);
+      const r = enroll('--secret-file', file);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(
+        `astotp: ${file} must hold one secret on one line, base32 (letters A-Z and digits 2-7), at least 16 characters; nothing was saved\n`,
+      );
+    }
+    const both = enroll('--secret-file', secretFile(site, 'good.secret', SECRET), '--secret', SECRET);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toMatch(/^astotp: --secret and --secret-file exclude each other$/m);
+    // Refused before the database is opened: not even it was created.
+    expect(existsSync(site.db)).toBe(false);
+  });
+});
+
 const URI_1002 = `otpauth://totp/Asterisk:1002?secret=${SECRET}&issuer=Asterisk`;
 const PROMPT = 'Code shown by the app for 1002: ';
 /** A code as an authenticator app shows it, in two groups. */

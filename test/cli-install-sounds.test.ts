@@ -1,7 +1,7 @@
 // astotp install-sounds as an administrator runs it: the built bundle with
 // the sounds archive build.mjs writes next to it, or the bundle on its own.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUNDLE_PATH, REPO_ROOT } from './helpers/asterisk-peer.js';
@@ -86,6 +86,32 @@ describe('astotp install-sounds', () => {
     });
     expect(from.status, from.stderr).toBe(0);
     expect(readdirSync(join(soundsRoot(site), 'fr/otp')).sort()).toEqual(checkout('fr'));
+  });
+
+  it('refuses without Asterisk, naming DIR, and creates nothing', () => {
+    const site = new CliSite();
+    const dataDir = join(site.astDir, 'no-asterisk');
+    const r = site.cli(['install-sounds'], '', { AST_DATA_DIR: dataDir });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(
+      `astotp: ${join(dataDir, 'sounds')} (AST_DATA_DIR) does not exist: is Asterisk installed? Install it first, or name the directory to write into: astotp install-sounds DIR --lang LANG (one language, into exactly DIR)\n`,
+    );
+    expect(existsSync(dataDir)).toBe(false);
+    const dir = join(site.astDir, 'prompts-it');
+    expect(site.cli(['install-sounds', dir, '--lang', 'it'], '', { AST_DATA_DIR: dataDir }).status).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(checkout('it'));
+  });
+
+  it('says that a --from archive does not exist, and that another file is not a sounds archive', () => {
+    const site = new CliSite();
+    const absent = join(site.astDir, 'astotp-sounds.tar.gz');
+    const r = site.cli(['install-sounds', '--from', absent]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`astotp: ${absent} does not exist\n`);
+    const other = join(site.astDir, 'notes.txt');
+    writeFileSync(other, 'not gzip');
+    expect(site.cli(['install-sounds', '--from', other]).stderr).toMatch(/^astotp: .*notes\.txt is not a sounds archive \(/);
+    expect(readdirSync(soundsRoot(site))).toEqual([]);
   });
 
   it('keeps a site recording unless --overwrite is given', () => {

@@ -1,7 +1,7 @@
 // astotp simulate: the real call flow with piped digits as the phone.
 import { describe, expect, it } from 'vitest';
 import { CliSite } from './helpers/cli-site.js';
-import { totp, wrongCode } from './helpers/site.js';
+import { SECRET, totp, wrongCode } from './helpers/site.js';
 
 function setLines(stdout: string): string[] {
   return stdout.split('\n').filter((l) => l.startsWith('SET '));
@@ -31,6 +31,23 @@ describe('astotp simulate', () => {
     expect(setLines(r.stdout)).toEqual(['SET ASTOTP=FAILURE', 'SET ASTOTP_REASON=bad-credentials', 'SET ASTOTP_USER=']);
     expect(r.stdout).toMatch(/^PLAY otp\/astotp-failed/m);
     expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('Call ended: ASTOTP=FAILURE (bad-credentials).');
+  });
+
+  it('takes * and a recovery code on one line, as a phone sends the keys typed in one go', () => {
+    const site = new CliSite();
+    const r0 = site.cli(['enroll', '1001', '--secret', SECRET, '--no-confirm', '--json'], '4321\n');
+    const [code] = (JSON.parse(r0.stdout) as { recovery_codes: string[] }).recovery_codes;
+    const r = site.cli(['simulate'], `1001\n4321\n*${code}\n`);
+    expect(r.status, r.stdout).toBe(0);
+    expect(setLines(r.stdout).at(-1)).toBe('SET ASTOTP=SUCCESS');
+    // The code prompt takes 6 keys; the other 3 are read on from what was typed, with no line of their own.
+    expect(r.stdout).toMatch(/^GET DATA otp\/astotp-enter-code\b.*\[up to 6 digits/m);
+    expect(r.stdout).toMatch(/^GET DATA {2}\[up to 3 digits/m);
+    const log = site.json<Array<{ detail: string }>>(['log']).value;
+    expect(log.at(-1)?.detail).toMatch(/^recovery code ok \(4 left\)/);
+    // Keys a prompt does not take wait for the next one, as DTMF does: ID and PIN on one line with #.
+    const oneLine = site.cli(['simulate'], `1001#4321#${totp()}\n`);
+    expect(oneLine.status, oneLine.stdout).toBe(0);
   });
 
   it('treats empty lines as timeouts and end of input as a hangup', () => {

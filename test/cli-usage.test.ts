@@ -7,7 +7,13 @@ describe('astotp command line', () => {
   const site = new CliSite();
 
   it.each([
-    [['frobnicate'], /unknown command "frobnicate"/],
+    [['frobnicate'], /unknown command "frobnicate"$/],
+    [['enrol', '1001'], /unknown command "enrol"; did you mean enroll\?$/],
+    [['dcotor'], /unknown command "dcotor"; did you mean doctor\?$/],
+    [['pbtop', 'genkey'], /unknown command "pbtop"; did you mean pbotp\?$/],
+    [['pbotp', 'respnd'], /unknown command "pbotp respnd"; did you mean pbotp respond\?$/],
+    [['enroll', '1001', '--secert', 'JBSWY3DPEHPK3PXP'], /unknown option --secert; did you mean --secret\?$/],
+    [['--cofnig', '/dev/null', 'list'], /unknown option --cofnig; did you mean --config\?$/],
     [['enroll'], /missing <user>/],
     [['enroll', '1001', '--bogus'], /unknown option --bogus/],
     [['enroll', '1001', '--digits', '7'], /--digits: expected one of 6, 8/],
@@ -72,6 +78,16 @@ describe('astotp command line', () => {
     const none = site.cli([]);
     expect(none.status).toBe(2);
     expect(none.stderr).toMatch(/^Usage: astotp COMMAND/);
+  });
+
+  it('suggests the astotp.conf key a misspelt one was meant to be, and none for a word that is simply unknown', () => {
+    const conf = new CliSite();
+    conf.config({ tires: 3, colour: 'blue' }, { door: { pin_timout: 5 } });
+    const r = conf.cli(['list']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/astotp\.conf:3: tires: unknown setting; did you mean tries\? \(known: db, /);
+    expect(r.stderr).toMatch(/astotp\.conf:4: colour: unknown setting \(known: db, /);
+    expect(r.stderr).toMatch(/astotp\.conf:7: \[door\] pin_timout: unknown setting; did you mean pin_timeout\? \(known: tries, /);
   });
 
   it('prints its version', () => {

@@ -97,8 +97,8 @@ describe('astotp list, show, log', () => {
     site.enroll('1001', '4321');
     site.enroll('1002', null);
     const table = site.cli(['list']);
-    expect(table.stdout.split('\n')[0]).toMatch(/^USER\s+ENABLED\s+LOCKED UNTIL\s+FAILURES\s+RECOVERY\s+LAST SUCCESS\s+CREATED$/);
-    expect(table.stdout).toMatch(/^1002\s+yes\s+-\s+0\s+5\s+-\s+\d{4}-/m);
+    expect(table.stdout.split('\n')[0]).toMatch(/^USER\s+NAME\s+ENABLED\s+LOCKED UNTIL\s+FAILURES\s+RECOVERY\s+LAST SUCCESS\s+CREATED$/);
+    expect(table.stdout).toMatch(/^1002\s+-\s+yes\s+-\s+0\s+5\s+-\s+\d{4}-/m);
     const { value } = site.json<UserJson[]>(['list']);
     expect(value.map((u) => [u.id, u.pin])).toEqual([
       ['1001', true],
@@ -205,7 +205,7 @@ describe('what the admin is told', () => {
     expect(show).toContain('failures:     0\n');
     expect(show).toMatch(/^created: +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/m);
     const list = site.cli(['list'], '', elsewhere).stdout.split('\n');
-    expect(list[0]).toMatch(/^USER +ENABLED +LOCKED UNTIL +FAILURES/);
+    expect(list[0]).toMatch(/^USER +NAME +ENABLED +LOCKED UNTIL +FAILURES/);
     expect(list[1]).toContain(`  ${until} (after 2 failures)  0  `);
     expect(site.json<Array<{ locked_after_failures: number | null }>>(['list']).value[0]!.locked_after_failures).toBe(2);
     const logText = site.cli(['log'], '', elsewhere).stdout.split('\n');

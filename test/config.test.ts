@@ -7,6 +7,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { parseConf } from '../src/config/conf-file.js';
 import { applyCallArguments } from '../src/config/call-args.js';
 import { loadSettings, SettingsError } from '../src/config/settings.js';
+import { decodeBase64url } from '../src/pbotp/base64url.js';
 
 /** A config file that lives as long as the test calling this. */
 function confFile(text: string): string {
@@ -190,7 +191,8 @@ describe('pbotp settings', () => {
     );
     expect(loadSettings({ config, env: {} })).toMatchObject({
       mode: 'pbotp',
-      pbotpPubkey: PUB,
+      // Parsed once where the file is read: the call takes the key's bytes.
+      pbotpPubkey: decodeBase64url(PUB, 32, 'public key'),
       pbotpGroup: 'dev',
       pbotpHost: 'pbx1',
       pbotpDigits: 12,

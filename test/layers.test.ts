@@ -9,30 +9,55 @@ const SRC = resolve(import.meta.dirname, '..', 'src');
 
 /**
  * What each folder may import besides itself. From the top: main.ts picks a
- * mode; the CLI and the FastAGI server put the pieces together; then
- * call → auth → store → native. The leaves import nothing of astotp: agi (the
- * protocol; only its adapter knows the call layer), os (process identity and
- * durable files), sounds, totp, and pbotp (the protocol), which the HTTP
- * responder serves.
+ * mode; the CLI and the FastAGI server put the pieces together; PAM (the
+ * pam_exec steps) is an entry point that needs only the pbotp protocol,
+ * and the CLI's doctor reads the steps' configuration by their rules; then
+ * call → auth → store → native. The leaves import nothing of
+ * astotp: agi (the protocol; only its adapter knows the call layer), os
+ * (process identity and durable files), qr, sounds, text (help laid out
+ * for a terminal, the nearest name to a mistyped one), totp, and pbotp (the
+ * protocol), which the HTTP responder serves.
  */
 const ALLOWED: Record<string, readonly string[]> = {
-  '(root)': ['modes', 'cli'],
+  '(root)': ['modes', 'cli', 'pam'],
   modes: ['agi', 'call'],
-  cli: ['fastagi', 'responder', 'call', 'auth', 'store', 'config', 'pbotp', 'sounds', 'native', 'os', '(package.json)'],
-  fastagi: ['agi', 'call', 'auth', 'config'],
+  cli: [
+    'fastagi',
+    'responder',
+    'pam',
+    'web',
+    'call',
+    'auth',
+    'store',
+    'config',
+    'pbotp',
+    'qr',
+    'sounds',
+    'native',
+    'os',
+    'text',
+    '(package.json)',
+  ],
+  pam: ['config', 'pbotp', 'qr', 'os', 'text'],
+  // The web server (serve-web): a payload of its own, built on the admin service.
+  web: ['auth', 'config', 'qr', 'native', 'os'],
+  fastagi: ['agi', 'call', 'auth', 'config', 'os'],
   responder: ['pbotp'],
   call: ['auth', 'config', 'pbotp', 'sounds'],
-  auth: ['store', 'config', 'pbotp', 'os', 'totp'],
+  // sounds: the users' languages are the prompt languages (auth/user-profile.ts).
+  auth: ['store', 'config', 'pbotp', 'os', 'totp', 'sounds'],
   store: ['native', 'os', 'totp'],
   native: ['os'],
   // The pbotp settings are checked where astotp.conf is read, so a bad key
   // is an error with its file and line; the checks (a public key must be a
   // usable X25519 point) belong to the protocol, which imports nothing back.
-  config: ['pbotp', 'totp'],
+  config: ['pbotp', 'totp', 'text'],
   pbotp: [],
   agi: [],
   os: [],
+  qr: [],
   sounds: [],
+  text: [],
   totp: [],
 };
 
@@ -46,11 +71,66 @@ const EXCEPTIONS: ReadonlyArray<{ file: string; to: string; why: string }> = [
   },
 ];
 
+/**
+ * The modules of auth/ and store/ the CLI may import (only: the files named,
+ * when named). Sealing or opening a secret, hashing a PIN and writing a user
+ * row are auth/user-admin.ts's alone, the service every entry point changes
+ * users through: a command doing one itself would import secret-box,
+ * pin-hash, master-key, key-binding or lockout's writes, and fails here.
+ */
+const CLI_MAY_IMPORT: Record<string, { why: string; only?: readonly string[] }> = {
+  'auth/user-admin.ts': { why: 'every change to users, and the user ID and PIN rules' },
+  'auth/admin-audit.ts': {
+    why: "the CLI's actor, and migrate's row in the target's log",
+    only: ['cli/open.ts', 'cli/commands/migrate.ts'],
+  },
+  'auth/open-auth.ts': { why: 'the database and its key file, opened together', only: ['cli/open.ts'] },
+  'auth/call-auth.ts': { why: "what the FastAGI server's calls judge with", only: ['cli/commands/serve-agi.ts'] },
+  'auth/key-check.ts': { why: "doctor's check that the key file opens every secret", only: ['cli/doctor/files.ts'] },
+  'auth/clock.ts': { why: 'times as shown' },
+  'auth/user-profile.ts': { why: "the rules of a user's name, address and language" },
+  'auth/invitation-admin.ts': { why: 'every change to invitations', only: ['cli/open.ts', 'cli/commands/invite.ts'] },
+  'auth/invitations.ts': { why: 'what an invitation is now, for list, show and invites; the activation code as shown' },
+  'auth/totp.ts': { why: 'new secrets, otpauth:// URIs, a code as typed' },
+  'auth/recovery-codes.ts': { why: 'how many codes and how a caller types one; new codes to show before the user is saved' },
+  'auth/lockout.ts': { why: 'when a lock ends, for list and show', only: ['cli/user-view.ts'] },
+  'auth/masked-id.ts': { why: 'log --user finds the IDs it masked', only: ['cli/commands/log.ts'] },
+  'store/tables.ts': { why: 'the row types the reads return' },
+  'store/location.ts': { why: 'whether db is a PostgreSQL URL' },
+  'store/store.ts': {
+    why: 'a second store: migrate copies into it, doctor opens it without the key',
+    only: ['cli/commands/migrate.ts', 'cli/doctor/files.ts'],
+  },
+  'store/open-store.ts': { why: 'the same', only: ['cli/commands/migrate.ts', 'cli/doctor/files.ts'] },
+  'store/schema.ts': { why: "doctor reports the schema's version", only: ['cli/doctor/files.ts'] },
+  'store/postgres/pg-store.ts': { why: "doctor checks the server's TLS and clock", only: ['cli/doctor/files.ts'] },
+};
+
+/**
+ * The modules of auth/ the web server may import: like the CLI, it changes
+ * users only through the admin service (and the self-enrolment rules built
+ * on it), never sealing a secret, hashing a PIN or writing a row itself.
+ */
+const WEB_MAY_IMPORT = [
+  'auth/user-admin.ts',
+  'auth/self-enrolment.ts',
+  'auth/admin-audit.ts',
+  'auth/open-auth.ts',
+  'auth/totp.ts',
+  'auth/user-profile.ts',
+  'auth/clock.ts',
+];
+
+/** The only CLI file that opens a write transaction: migrate's, on the database it copies into. */
+const CLI_WRITERS = ['cli/commands/migrate.ts'];
+
 interface Edge {
   file: string;
   from: string;
   to: string;
   spec: string;
+  /** The imported file, relative to src/ (auth/secret-box.ts). */
+  target: string;
 }
 
 function layerOf(path: string): string {
@@ -69,8 +149,9 @@ function edges(): Edge[] {
     const path = join(SRC, file);
     for (const m of readFileSync(path, 'utf8').matchAll(/(?:\bfrom|\bimport)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)) {
       const from = layerOf(path);
-      const to = layerOf(resolve(dirname(path), m[1]!));
-      if (from !== to) out.push({ file, from, to, spec: m[1]! });
+      const imported = resolve(dirname(path), m[1]!);
+      const to = layerOf(imported);
+      if (from !== to) out.push({ file, from, to, spec: m[1]!, target: relative(SRC, imported).replace(/\.js$/, '.ts') });
     }
   }
   return out;
@@ -83,7 +164,7 @@ describe('the layers of src/', () => {
     // A broken scan would pass everything: make sure it sees known edges.
     expect(all).toContainEqual(expect.objectContaining({ file: 'store/sqlite/open-database.ts', to: 'native' }));
     expect(all).toContainEqual(expect.objectContaining({ file: 'main.ts', to: 'modes' }));
-    expect(all).toContainEqual(expect.objectContaining({ file: 'modes/agi-main.ts', to: 'call', spec: '../call/run-call.js' }));
+    expect(all).toContainEqual(expect.objectContaining({ file: 'modes/agi-main.ts', to: 'call', spec: '../call/serve-call.js' }));
   });
 
   it('has every folder in the allow-list', () => {
@@ -97,6 +178,39 @@ describe('the layers of src/', () => {
     const allowed = (e: Edge) => ALLOWED[e.from]?.includes(e.to) || EXCEPTIONS.some((x) => x.file === e.file && x.to === e.to);
     const bad = all.filter((e) => !allowed(e)).map((e) => `${e.file} imports ${e.spec} (${e.from} -> ${e.to})`);
     expect(bad).toEqual([]);
+  });
+
+  it('lets the CLI change users only through the admin service', () => {
+    const reach = all.filter((e) => e.from === 'cli' && (e.to === 'auth' || e.to === 'store'));
+    expect(reach).toContainEqual(expect.objectContaining({ file: 'cli/open.ts', target: 'auth/user-admin.ts' }));
+    const bad = reach
+      .filter((e) => {
+        const rule = CLI_MAY_IMPORT[e.target];
+        return !rule || (rule.only !== undefined && !rule.only.includes(e.file));
+      })
+      .map((e) => `${e.file} imports ${e.target}`);
+    expect(bad).toEqual([]);
+    const unused = Object.entries(CLI_MAY_IMPORT)
+      .filter(([target, rule]) => !reach.some((e) => e.target === target && (rule.only?.includes(e.file) ?? true)))
+      .map(([target]) => `${target}: no CLI file imports it; delete its entry`);
+    expect(unused).toEqual([]);
+    const writers = readdirSync(join(SRC, 'cli'), { recursive: true })
+      .map((f) => `cli/${String(f)}`)
+      .filter((f) => f.endsWith('.ts') && !CLI_WRITERS.includes(f) && /\.exclusive\(/.test(readFileSync(join(SRC, f), 'utf8')));
+    expect(writers).toEqual([]);
+  });
+
+  it('keeps the web server apart: the CLI loads it only through load-web.ts, and it writes only through the admin service', () => {
+    const fromCli = all.filter((e) => e.from === 'cli' && e.to === 'web');
+    expect(fromCli).toContainEqual(expect.objectContaining({ target: 'web/load-web.ts' }));
+    expect(fromCli.filter((e) => e.target !== 'web/load-web.ts').map((e) => `${e.file} imports ${e.target}`)).toEqual([]);
+    const fromWeb = all.filter((e) => e.from === 'web' && e.to === 'auth');
+    expect(fromWeb).toContainEqual(expect.objectContaining({ target: 'auth/self-enrolment.ts' }));
+    expect(fromWeb.filter((e) => !WEB_MAY_IMPORT.includes(e.target)).map((e) => `${e.file} imports ${e.target}`)).toEqual([]);
+    const writers = readdirSync(join(SRC, 'web'), { recursive: true })
+      .map((f) => `web/${String(f)}`)
+      .filter((f) => f.endsWith('.ts') && /\.exclusive\(/.test(readFileSync(join(SRC, f), 'utf8')));
+    expect(writers).toEqual([]);
   });
 
   it('keeps no exception that is no longer needed', () => {

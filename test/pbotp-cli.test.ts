@@ -281,6 +281,8 @@ describe('astotp pbotp challenge', () => {
     const io = new Pbotp(['challenge', '--pubkey', PUB, '--group', 'dev', '--user', 'root', ...args]);
     const done = io.done;
     const [, text] = await io.waitFor(/Challenge: ([A-Za-z0-9_-]{43})\n/);
+    // The QR code and URL come after the challenge, right above the prompt.
+    await io.waitFor(/(Code|Phrase) \(\d+ (digits|words)\): $/);
     const response = respond(parsePrivateKey(PRIV), decodeBase64url(text!, 32), loginData({ group: 'dev', host: HOST, user: 'root' }));
     return { io, done, response };
   }

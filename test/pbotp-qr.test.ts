@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encode } from 'uqr';
-import { renderQr } from '../src/cli/qr.js';
+import { renderQr } from '../src/qr/terminal.js';
 
 const URL = 'https://auth.example.com/pbotp/dev/SSSN7PBXFG6DY/root/0SFyjtn--dz0K8rfCmDesHE08Ylvt5kfFoTd3WuotiM';
 const expected = (border: number) => encode(URL, { ecc: 'L', border }).data;
@@ -19,19 +19,22 @@ function fromHalfBlocks(lines: string[][], cell: (c: string) => [boolean, boolea
 }
 
 describe('renderQr', () => {
-  it('utf8 draws light modules as blocks, two rows per line, with a quiet zone of 4', () => {
+  it('utf8 draws light modules as blocks, two rows per line, with a quiet zone of 4 at the sides and 2 above and below', () => {
     const text = renderQr(URL, 'utf8');
     const map: Record<string, [boolean, boolean]> = { '█': [false, false], '▀': [false, true], '▄': [true, false], ' ': [true, true] };
     const rows = fromHalfBlocks(
       text.split('\n').map((l) => [...l]),
       (c) => map[c]!,
     );
-    const want = expected(4);
+    const inner = expected(0);
+    const side = new Array(4).fill(false);
+    const blank = new Array(inner.length + 8).fill(false);
+    const want = [blank, blank, ...inner.map((r) => [...side, ...r, ...side]), blank, blank];
     expect(rows.slice(0, want.length)).toEqual(want);
     // An odd row count is padded with quiet zone.
     for (const extra of rows.slice(want.length)) expect(extra.every((dark) => !dark)).toBe(true);
     // Finder pattern: the top-left 7x7 ring starts right after the quiet zone.
-    expect(want[4]!.slice(4, 11).every(Boolean)).toBe(true);
+    expect(want[2]!.slice(4, 11).every(Boolean)).toBe(true);
   });
 
   it('ansi sets both colours of every cell, with a quiet zone of 4 at the sides and 2 above and below', () => {

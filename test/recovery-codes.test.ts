@@ -8,7 +8,7 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { CallResult } from './helpers/asterisk-peer.js';
 import { expectFailedClosed } from './helpers/failed-closed.js';
 import { CODE, FAILED, ID, PIN } from './helpers/prompts.js';
-import { SECRET, Site, totp } from './helpers/site.js';
+import { SECRET, Site, totp, recoveryEntry } from './helpers/site.js';
 
 // Several bundle runs per test on two shared cores.
 vi.setConfig({ testTimeout: 60_000 });
@@ -34,10 +34,7 @@ function enroll(site: Site, user: string, pin: string, extra: string[] = []): st
 }
 
 /** The caller types * and the code: GET DATA stops at the site's digits, the rest is typed into the next one. */
-function typed(code: string, digits = 6): string[] {
-  const entry = `*${code}`;
-  return [entry.slice(0, digits), entry.slice(digits)];
-}
+const typed = recoveryEntry;
 
 const users = (site: Site) => JSON.parse(site.cli(['list', '--json']).stdout) as UserJson[];
 const lastDetail = (site: Site) => (JSON.parse(site.cli(['log', '--json']).stdout) as Array<{ detail: string }>).at(-1)!.detail;

@@ -144,8 +144,8 @@ describeStores('recovery codes in a store', (open, site) => {
       await t.transfer.putRecoveryCodes(rows);
     });
     expect(await to.read((t) => t.transfer.recoveryCodes())).toEqual(rows);
-    expect(await to.read((t) => t.transfer.counts())).toEqual({ users: 1, recovery_codes: 2, throttle: 0, audit: 0 });
+    expect(await to.read((t) => t.transfer.counts())).toEqual({ users: 1, recovery_codes: 2, throttle: 0, audit: 0, invitations: 0 });
     await write(to, (t) => t.transfer.clear());
-    expect(await to.read((t) => t.transfer.counts())).toEqual({ users: 0, recovery_codes: 0, throttle: 0, audit: 0 });
+    expect(await to.read((t) => t.transfer.counts())).toEqual({ users: 0, recovery_codes: 0, throttle: 0, audit: 0, invitations: 0 });
   });
 });

@@ -298,6 +298,84 @@ describeStores('a store', (open, site) => {
     expect(await store.schemaVersion()).toBe(SCHEMA_VERSION);
   });
 
+  it("keeps users' names, addresses and languages, changing only those given", async () => {
+    const store = await open();
+    await write(store, (t) => t.users.insert(user('1001', { display_name: 'Zoë «Z» Ünal', email: 'z@example.org', language: 'fr' })));
+    await write(store, (t) => t.users.insert(user('1002')));
+    expect(await store.read((t) => t.users.get('1001'))).toMatchObject({
+      display_name: 'Zoë «Z» Ünal',
+      email: 'z@example.org',
+      language: 'fr',
+    });
+    expect(await store.read((t) => t.users.get('1002'))).toMatchObject({ display_name: null, email: null, language: null });
+    expect(await write(store, (t) => t.users.setProfile('1001', { email: null, language: 'ru' }))).toBe(true);
+    expect(await store.read((t) => t.users.get('1001'))).toMatchObject({ display_name: 'Zoë «Z» Ünal', email: null, language: 'ru' });
+    expect(await write(store, (t) => t.users.setProfile('1001', {}))).toBe(true);
+    expect(await write(store, (t) => t.users.setProfile('9999', { language: 'en' }))).toBe(false);
+  });
+
+  it('keeps invitations: one pending per user, ended once, found by the hash of their token', async () => {
+    const store = await open();
+    const invitation = (userId: string, hash: string) => ({
+      user_id: userId,
+      token_hash: hash,
+      display_name: 'Ann',
+      email: 'ann@example.org',
+      language: 'it',
+      activation_hash: null,
+      created_at: 1_800_000_000,
+      expires_at: LATE,
+      created_by: 'alice',
+    });
+    const id = await write(store, (t) => t.invitations.add(invitation('1001', 'h1')));
+    expect(await store.read((t) => t.invitations.byTokenHash('h1'))).toMatchObject({
+      id,
+      user_id: '1001',
+      state: 'pending',
+      wrong_codes: 0,
+      expires_at: LATE,
+      ended_at: null,
+    });
+    expect(await store.read((t) => t.invitations.pendingFor('1001'))).toMatchObject({ id });
+    // A second pending one for the same user is refused by the database itself.
+    await expect(write(store, (t) => t.invitations.add(invitation('1001', 'h2')))).rejects.toThrow();
+    await write(store, (t) => t.invitations.setWrongCodes(id, 2));
+    expect(await write(store, (t) => t.invitations.end(id, 'used', 1_800_000_100))).toBe(true);
+    expect(await write(store, (t) => t.invitations.end(id, 'revoked', 1_800_000_200))).toBe(false);
+    expect(await store.read((t) => t.invitations.get(id))).toMatchObject({ state: 'used', ended_at: 1_800_000_100, wrong_codes: 2 });
+    expect(await store.read((t) => t.invitations.pendingFor('1001'))).toBeUndefined();
+    const second = await write(store, (t) => t.invitations.add(invitation('1001', 'h2')));
+    expect((await store.read((t) => t.invitations.list())).map((i) => i.id)).toEqual([second, id]);
+    expect(await store.read((t) => t.transfer.counts())).toMatchObject({ invitations: 2 });
+  });
+
+  it('keeps web sessions by their hash until they end or expire', async () => {
+    const store = await open();
+    const session = (hash: string, invitation: number | null, expires: number) => ({
+      id_hash: hash,
+      kind: 'enrol',
+      user_id: '1001',
+      invitation_id: invitation,
+      secret_box: BOX,
+      data: '{"digits":6}',
+      created_at: 1_800_000_000,
+      seen_at: 1_800_000_000,
+      expires_at: expires,
+    });
+    await write(store, async (t) => {
+      await t.webSessions.add(session('a', 7, LATE));
+      await t.webSessions.add(session('b', 7, LATE));
+      await t.webSessions.add(session('c', 8, 1_800_000_100));
+    });
+    expect(await store.read((t) => t.webSessions.get('a'))).toEqual(session('a', 7, LATE));
+    expect(await write(store, (t) => t.webSessions.removeExpired(1_800_000_100))).toBe(1);
+    expect(await write(store, (t) => t.webSessions.removeForInvitation(7))).toBe(2);
+    expect(await store.read((t) => t.webSessions.get('a'))).toBeUndefined();
+    await write(store, (t) => t.webSessions.add(session('d', null, LATE)));
+    expect(await write(store, (t) => t.webSessions.remove('d'))).toBe(true);
+    expect(await write(store, (t) => t.webSessions.remove('d'))).toBe(false);
+  });
+
   it('rolls back everything an exclusive() did when its fn throws, and stays usable', async () => {
     const store = await open();
     await write(store, (t) => t.users.insert(user('1001')));

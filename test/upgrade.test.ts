@@ -96,6 +96,16 @@ describe('schema migrations', () => {
     expect(readdirSync(dir).filter((f) => f.includes('.before-'))).toEqual([`astotp.sqlite3.before-v${SCHEMA_VERSION}`]);
   });
 
+  it('give users of schema 4 no name, address or language, and add empty invitations', async () => {
+    const path = join(tempDir(), 'astotp.sqlite3');
+    databaseOfVersion(path, 4);
+    const store = await open(path);
+    expect(await store.read((t) => t.users.get('1001'))).toMatchObject({ failures: 2, display_name: null, email: null, language: null });
+    expect(await store.read((t) => t.invitations.list())).toEqual([]);
+    expect(await store.read((t) => t.meta.get('oldest_compatible_schema'))).toBe(String(OLDEST_COMPATIBLE_SCHEMA));
+    expect(OLDEST_COMPATIBLE_SCHEMA).toBeLessThanOrEqual(4);
+  });
+
   it('keep an earlier copy and number the new one', async () => {
     const dir = tempDir();
     const path = join(dir, 'astotp.sqlite3');

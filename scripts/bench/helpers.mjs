@@ -14,11 +14,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export async function loadHelpers() {
+/** `extra`: more modules of test/helpers/ to export, by name (the screenshots script's web and browser helpers). */
+export async function loadHelpers(extra = []) {
   const outfile = join(mkdtempSync(join(tmpdir(), 'astotp-bench-')), 'helpers.mjs');
   await build({
     stdin: {
-      contents: ['asterisk-peer', 'fastagi-peer', 'serve-agi', 'site', 'module-probe', 'postgres', 'pg-site', 'temp']
+      contents: ['asterisk-peer', 'fastagi-peer', 'serve-agi', 'site', 'module-probe', 'postgres', 'pg-site', 'temp', ...extra]
         .map((m) => `export * from './test/helpers/${m}.ts';`)
         .join('\n'),
       resolveDir: ROOT,

@@ -114,9 +114,10 @@ CONF
 
 # The dialplan. $1: the README's snippet (lines), or empty if none was found;
 # $2: the README's FastAGI snippet, already pointed at the suite's serve-agi,
-# whose agi:// URL is $3.
+# whose agi:// URL (with its secret) is $3 and URL without the secret $4;
+# $5: the README's lines for [globals] (the #include of the secret).
 e2e_write_extensions_conf() {
-  local readme=$1 fastagi=${2:-} fastagi_url=${3:-agi://127.0.0.1/otp}
+  local readme=$1 fastagi=${2:-} fastagi_url=${3:-agi://127.0.0.1/otp} fastagi_bare=${4:-agi://127.0.0.1/otp} globals=${5:-}
   local rec='Set(E2E_ERR=${FILTER(a-zA-Z0-9 _.:/=-,${ASTOTP_ERROR})})'
   local put="echo \"ASTOTP=\${ASTOTP} ASTOTP_REASON=\${ASTOTP_REASON} ASTOTP_USER=\${ASTOTP_USER} AGISTATUS=\${AGISTATUS} PLAYBACKSTATUS=\${PLAYBACKSTATUS} ASTOTP_ERROR=\${E2E_ERR}\" >> $E2E_RESULTS/\${E2E_CASE}"
   cat >"$E2E_CHROOT/etc/asterisk/extensions.conf" <<CONF
@@ -124,6 +125,9 @@ e2e_write_extensions_conf() {
 [general]
 static=yes
 writeprotect=yes
+
+[globals]
+${globals}
 
 ; The dialplan the README documents; the h extension records the outcome.
 [otp-test]
@@ -178,6 +182,11 @@ exten => h,1,$rec
 [otp-fastagi]
 ${fastagi}
 exten => 785,1,AGI(${fastagi_url}?user=1012)
+ same => n,$rec
+ same => n,System(${put}.after-agi)
+ same => n,Hangup()
+; As a local user would connect, with the path but not the secret.
+exten => 786,1,AGI(${fastagi_bare})
  same => n,$rec
  same => n,System(${put}.after-agi)
  same => n,Hangup()

@@ -353,4 +353,4 @@ code_prompt_keys() {
   ' "$E2E_WORK/$1.log"
 }
 
-E2E_ALL_CASES="root-enroll success wrong-pin wrong-code unknown-user replay lockout hangup-id hangup-pin hangup-code no-dtmf user-arg pin-arg callerid-injection callerid-user missing-db readme-dialplan postgres recovery-code languages fastagi-root-drop fastagi-replay fastagi-hangup fastagi-user fastagi-sigterm pbotp"
+E2E_ALL_CASES="root-enroll success wrong-pin wrong-code unknown-user replay lockout hangup-id hangup-pin hangup-code no-dtmf user-arg pin-arg callerid-injection callerid-user missing-db readme-dialplan postgres recovery-code languages fastagi-root-drop fastagi-replay fastagi-hangup fastagi-user fastagi-no-secret fastagi-sigterm pbotp"

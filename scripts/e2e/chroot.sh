@@ -11,6 +11,9 @@ E2E_PACKAGES=asterisk,asterisk-core-sounds-en-gsm,libstdc++6
 # the files, the other one makes the sounds/<lang> link Asterisk looks in.
 for e2e_lang in es fr it ru; do E2E_PACKAGES+=,asterisk-core-sounds-$e2e_lang,asterisk-core-sounds-$e2e_lang-gsm; done
 unset e2e_lang
+# The PAM cases (pam.sh): the programs the README's stacks are for, and
+# python3 to drive su on a pseudo-terminal.
+E2E_PACKAGES+=,libpam-modules,util-linux,openssh-server,openssh-client,python3
 # Bump when the build recipe changes, so old caches are not reused.
 E2E_RECIPE=1
 

@@ -16,15 +16,28 @@ e2e_fastagi_running() {
   [ -n "$E2E_FASTAGI_PID" ] && [ "$(awk '{print $3}' "/proc/$E2E_FASTAGI_PID/stat" 2>/dev/null)" != Z ] && [ -e "/proc/$E2E_FASTAGI_PID" ]
 }
 
-# Starts serve-agi and points the [otp-fastagi] dialplan at it.
+# The secret file the README's FastAGI block #includes, in the chroot.
+e2e_fastagi_secret_file() {
+  sed -n 's/^#include[[:space:]]*"\([^"]*\)".*/\1/p' <<<"$E2E_README_FASTAGI_GLOBALS" | head -n1
+}
+
+# Makes the secret as README says (root's --print-dialplan), starts serve-agi
+# with it and points the [otp-fastagi] dialplan at it.
 e2e_fastagi_start() {
-  local i snippet
+  local i snippet secret_file
   e2e_fastagi_running && return 0
   E2E_FASTAGI_LOG=$E2E_WORK/serve-agi.log
+  secret_file=$(e2e_fastagi_secret_file)
+  if [ -z "$secret_file" ]; then
+    echo "e2e: README.md's FastAGI block has no #include of the secret file" >&2
+    return 1
+  fi
+  echo "=== serve-agi --print-dialplan $(date -u +%T)" >>"$E2E_FASTAGI_LOG"
+  in_chroot /usr/local/bin/node "$E2E_AGI" serve-agi --secret-file "$secret_file" --print-dialplan >>"$E2E_FASTAGI_LOG" 2>&1 || return 1
   echo "=== serve-agi started $(date -u +%T)" >>"$E2E_FASTAGI_LOG"
   # exec, env and chroot all exec: $! is the node process itself. 9>&-: not the suite's lock.
   env -i PATH="$E2E_PATH" LANG=C.UTF-8 chroot "$E2E_CHROOT" /usr/local/bin/node "$E2E_AGI" serve-agi --listen 127.0.0.1:0 \
-    >>"$E2E_FASTAGI_LOG" 2>&1 </dev/null 9>&- &
+    --secret-file "$secret_file" >>"$E2E_FASTAGI_LOG" 2>&1 </dev/null 9>&- &
   E2E_FASTAGI_PID=$!
   E2E_FASTAGI_PORT=
   for i in $(seq 100); do
@@ -39,8 +52,9 @@ e2e_fastagi_start() {
     e2e_fastagi_stop
     return 1
   fi
-  snippet=$(sed "s#agi://127\.0\.0\.1/#agi://127.0.0.1:$E2E_FASTAGI_PORT/#g" <<<"$E2E_README_FASTAGI")
-  e2e_write_extensions_conf "$E2E_README" "$snippet" "agi://127.0.0.1:$E2E_FASTAGI_PORT/otp"
+  snippet=$(sed -E "s#agi://127\.0\.0\.1(:[0-9]+)?/#agi://127.0.0.1:$E2E_FASTAGI_PORT/#g" <<<"$E2E_README_FASTAGI")
+  e2e_write_extensions_conf "$E2E_README" "$snippet" "agi://127.0.0.1:$E2E_FASTAGI_PORT/otp/\${GLOBAL(ASTOTP_FASTAGI_SECRET)}" \
+    "agi://127.0.0.1:$E2E_FASTAGI_PORT/otp" "$E2E_README_FASTAGI_GLOBALS"
   ast_rx 'dialplan reload' >/dev/null
 }
 
@@ -169,5 +183,29 @@ case_fastagi_sigterm() {
   E2E_GOT+="; exit status $E2E_FASTAGI_STATUS; $(tail -n +"$((n + 1))" "$E2E_FASTAGI_LOG" | grep -E 'served|stopped' | tr '\n' ' ')"
   [ "$E2E_FASTAGI_STATUS" = 0 ] || ok=1
   tail -n +"$((n + 1))" "$E2E_FASTAGI_LOG" | grep -qx 'astotp serve-agi: stopped' || ok=1
+  return $ok
+}
+
+# A connection with the documented path but without the secret (a local
+# user's): refused before it is a call, so the dialplan never reads SUCCESS;
+# counted in serve-agi's log, which never shows the secret.
+case_fastagi_no_secret() {
+  local ok=0 n secret
+  fastagi_ready || return 1
+  n=$(grep -c . "$E2E_FASTAGI_LOG")
+  e2e_call fastagi-no-secret 786@otp-fastagi "w30"
+  # Closed without a word: ASTOTP stays unset (Asterisk's AGISTATUS is SUCCESS), so the dialplan's test fails.
+  check_call fastagi-no-secret after-agi '//(SUCCESS|FAILURE|HANGUP)' || ok=1
+  E2E_EXPECT+="; serve-agi refused it for want of the secret"
+  for _ in $(seq 30); do tail -n +"$((n + 1))" "$E2E_FASTAGI_LOG" | grep -q 'no FastAGI secret in the request' && break; sleep 0.1; done
+  if tail -n +"$((n + 1))" "$E2E_FASTAGI_LOG" | grep -q 'no FastAGI secret in the request'; then
+    E2E_GOT+="; refused"
+  else
+    E2E_GOT+="; log: $(tail -n +"$((n + 1))" "$E2E_FASTAGI_LOG" | tr '\n' ' ' | cut -c1-200)"
+    ok=1
+  fi
+  secret=$(sed -n 's/^ASTOTP_FASTAGI_SECRET=//p' "$E2E_CHROOT$(e2e_fastagi_secret_file)")
+  E2E_EXPECT+="; the secret in no line of serve-agi's log"
+  if [ -n "$secret" ] && ! grep -qF -- "$secret" "$E2E_FASTAGI_LOG"; then E2E_GOT+="; not there"; else E2E_GOT+="; found (or no secret)"; ok=1; fi
   return $ok
 }

@@ -107,15 +107,16 @@ export class AgiChannel implements CallChannel {
   }
 
   /**
-   * Resolves once Asterisk has acknowledged the variable; otherwise throws
-   * HangupError or AgiProtocolError. After a hangup a dead channel still takes
-   * variables, so it is tried once more with the short after-hangup deadline.
+   * Resolves once Asterisk has acknowledged the variable (200 result=1, its
+   * only success); otherwise throws HangupError or AgiProtocolError. After a
+   * hangup a dead channel still takes variables, so it is tried once more
+   * with the short after-hangup deadline.
    */
-  async setVariable(name: string, value: string): Promise<void> {
+  async setVariable(name: string, value: string, options: { failClosed?: boolean } = {}): Promise<void> {
     const command = this.setVariableCommand(name, value);
     let reply: Reply;
     try {
-      reply = await this.exchange(command, { allowedWhenHungUp: true });
+      reply = await this.exchange(command, { allowedWhenHungUp: true, lastWord: options.failClosed === true });
     } catch (err) {
       // A command cut short once the call is over (deadline, EOF) failed because of the hangup.
       if (this.hungUp && !(err instanceof HangupError)) throw new HangupError(this.hungUp, { cause: err });
@@ -126,6 +127,7 @@ export class AgiChannel implements CallChannel {
       this.session.markHungUp('SET VARIABLE -1');
       throw new HangupError('SET VARIABLE -1');
     }
+    if (reply.result !== '1') throw new AgiProtocolError('SET VARIABLE answered with a result other than 1');
   }
 
   /** Best effort, also on a dead channel: never throws. */

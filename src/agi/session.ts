@@ -26,8 +26,8 @@ export interface AgiSessionOptions {
  * sees and the other does not) and stop a clock that should run.
  */
 export interface AgiSessionObserver {
-  /** A command line was written; its reply is owed from now. */
-  onCommandWritten(): void;
+  /** A command line was written; its reply is owed from now. `verb`: its first two words (GET DATA, SET VARIABLE). */
+  onCommandWritten(verb: string): void;
   /** The reply owed was matched to its command (any code, 511 included). */
   onReplyComplete(): void;
 }
@@ -40,6 +40,14 @@ export interface CommandOptions {
    * still sent after a hangup, with the after-hangup deadline.
    */
   allowedWhenHungUp?: boolean;
+  /**
+   * The command that fails the call closed (SET VARIABLE ASTOTP FAILURE):
+   * also sent once after Asterisk's side stopped making sense, as the
+   * session's last word, since Asterisk may have run a command whose reply
+   * was garbled. Its reply is the next complete one; anything else leaves
+   * the channel's state unknown (AgiProtocolError).
+   */
+  lastWord?: boolean;
 }
 
 interface Job {
@@ -47,6 +55,7 @@ interface Job {
   /** First words, for messages; arguments may be private. */
   verb: string;
   allowed: boolean;
+  lastWord: boolean;
   settled: boolean;
   timer?: NodeJS.Timeout;
   resolve(reply: Reply): void;
@@ -55,9 +64,11 @@ interface Job {
 
 /** AGI's own line buffer is 2048 bytes; longer commands would be cut. */
 const MAX_COMMAND_BYTES = 2000;
+/** How long the last word after a break waits for its reply: Asterisk answers SET VARIABLE at once. */
+const LAST_WORD_DEADLINE_MS = 2000;
 
 export class AgiSession {
-  private readonly parser = new ReplyParser();
+  private parser = new ReplyParser();
   private readonly afterHangupMs: number;
   private readonly reader: LineReader;
   private readonly observer: AgiSessionObserver | undefined;
@@ -70,6 +81,8 @@ export class AgiSession {
   private hungUpWhy: string | null = null;
   private endedWhy: string | null = null;
   private brokenWhy: string | null = null;
+  /** The one command sent after the break has been written. */
+  private lastWordSent = false;
 
   constructor(
     private readonly input: Readable,
@@ -122,11 +135,14 @@ export class AgiSession {
     if (/[\r\n\0]/.test(text)) return Promise.reject(new AgiProtocolError(`${verb}: a command must be one line`));
     if (Buffer.byteLength(text) > MAX_COMMAND_BYTES) return Promise.reject(new AgiProtocolError(`${verb}: command too long`));
     const allowed = options.allowedWhenHungUp === true;
-    const refusal = this.refusal(allowed);
+    const lastWord = options.lastWord === true;
+    const refusal = this.refusal(allowed, lastWord);
     if (refusal) return Promise.reject(refusal);
     return new Promise<Reply>((resolve, reject) => {
-      const job: Job = { text, verb, allowed, settled: false, resolve, reject };
-      const ms = options.deadlineMs ?? (this.hungUpWhy && allowed ? this.afterHangupMs : undefined);
+      const job: Job = { text, verb, allowed, lastWord, settled: false, resolve, reject };
+      const ms =
+        options.deadlineMs ??
+        (this.hungUpWhy && allowed ? this.afterHangupMs : this.brokenWhy && lastWord ? LAST_WORD_DEADLINE_MS : undefined);
       if (ms !== undefined) this.arm(job, ms);
       this.queue.push(job);
       this.pump();
@@ -163,9 +179,9 @@ export class AgiSession {
     // The error listeners stay: an EPIPE after close must not crash the process.
   }
 
-  private refusal(allowed: boolean): Error | null {
+  private refusal(allowed: boolean, lastWord: boolean): Error | null {
     if (this.endedWhy) return new AgiHangupError(this.endedWhy);
-    if (this.brokenWhy) return new AgiProtocolError(this.brokenWhy);
+    if (this.brokenWhy && !(lastWord && !this.lastWordSent)) return new AgiProtocolError(this.brokenWhy);
     if (this.hungUpWhy && !allowed) return new AgiHangupError(this.hungUpWhy);
     return null;
   }
@@ -191,7 +207,7 @@ export class AgiSession {
     while (!this.awaiting && this.queue.length > 0) {
       const job = this.queue.shift() as Job;
       if (job.settled) continue;
-      const refusal = this.refusal(job.allowed);
+      const refusal = this.refusal(job.allowed, job.lastWord);
       if (refusal) {
         this.settle(job, refusal);
         continue;
@@ -200,9 +216,14 @@ export class AgiSession {
         this.end('AGI output closed');
         return;
       }
+      if (this.brokenWhy) {
+        // What was half-read before the break is no reply to this command.
+        this.lastWordSent = true;
+        this.parser = new ReplyParser();
+      }
       this.awaiting = job;
       this.output.write(`${job.text}\n`);
-      this.observer?.onCommandWritten();
+      this.observer?.onCommandWritten(job.verb);
     }
   }
 
@@ -230,6 +251,7 @@ export class AgiSession {
       return;
     }
     const job = this.awaiting;
+    if (this.brokenWhy && !job) return; // Lines after the break, until the last word (if any) is written.
     if (event.kind === 'garbage' || !job) {
       // Replies can no longer be matched to commands; fail closed. The line
       // itself stays out of the message: it may carry digits the caller typed.
@@ -274,7 +296,10 @@ export class AgiSession {
     }
   }
 
-  /** Asterisk said something unintelligible: nothing after it can be trusted. */
+  /**
+   * Asterisk said something unintelligible: nothing after it can be trusted,
+   * and only a last word (CommandOptions.lastWord) is still sent.
+   */
   private fail(error: Error): void {
     this.brokenWhy ??= error.message;
     this.finishEnv({ error });

@@ -58,10 +58,11 @@ export async function openAuth(s: Settings, opts: OpenAuthOptions): Promise<Auth
 }
 
 /**
- * For a call: opens without ever sleeping the process on a lock, so a FastAGI
- * server goes on serving other calls while this one waits up to db_timeout.
- * A failed try has closed what it opened, so trying again starts afresh.
+ * For a server or a call: opens without ever sleeping the process on a lock,
+ * so a FastAGI or web server goes on serving the others while this waits up
+ * to db_timeout. A failed try has closed what it opened, so trying again
+ * starts afresh.
  */
-export function openCallAuth(s: Settings, opts: { now?: Clock; poolSize?: number } = {}): Promise<AuthContext> {
+export function openAuthNonBlocking(s: Settings, opts: { now?: Clock; poolSize?: number } = {}): Promise<AuthContext> {
   return whenNotBusy(() => openAuth(s, { create: false, blocking: false, ...opts }), { path: s.db, timeoutMs: s.dbTimeoutMs });
 }

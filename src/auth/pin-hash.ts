@@ -53,3 +53,13 @@ export async function verifyPin(pepper: Buffer, user: string, pin: string, store
     : await derive(input, salt, N_LOG2, R, P);
   return parsed !== null && key.length === expected.length && timingSafeEqual(key, expected);
 }
+
+/**
+ * The hash of each PIN, null where there is none; in the order given. All at
+ * once, which puts them in libuv's thread pool (os/thread-pool.ts widens it):
+ * an import hashes before its one write transaction, so calls never wait
+ * behind the scrypt work.
+ */
+export function hashPins(pepper: Buffer, users: readonly { id: string; pin: string | null }[]): Promise<(string | null)[]> {
+  return Promise.all(users.map((u) => (u.pin === null ? null : hashPin(pepper, u.id, u.pin))));
+}

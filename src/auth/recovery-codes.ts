@@ -7,7 +7,7 @@
 // only cost the call time and protect nothing more; guessing on the phone is
 // bounded by the lockout, one code per attempt.
 import { createHmac, randomInt } from 'node:crypto';
-import type { StoreTx } from '../store/tables.js';
+import type { RecoveryCodeRow, StoreTx } from '../store/tables.js';
 
 /** What the caller types before a recovery code at the code prompt. */
 export const RECOVERY_PREFIX = '*';
@@ -42,6 +42,11 @@ export async function storeRecoveryCodes(t: StoreTx, pepper: Buffer, user: strin
     codes.map((c) => recoveryHash(pepper, user, c)),
     at,
   );
+}
+
+/** `codes` as the new rows of a user that has none yet (a user just inserted), for a batch write. */
+export function recoveryCodeRows(pepper: Buffer, user: string, codes: readonly string[], at: number): RecoveryCodeRow[] {
+  return codes.map((c) => ({ user_id: user, hash: recoveryHash(pepper, user, c), used_at: null, created_at: at }));
 }
 
 /** The user's unused codes. */

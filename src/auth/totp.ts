@@ -18,6 +18,11 @@ export function isBase32Secret(s: string): boolean {
   return /^[A-Z2-7]{16,128}$/.test(s);
 }
 
+/** A code as typed from an app's screen, which groups it ("239 204", "2392-0412"): the digits alone. */
+export function normaliseCode(typed: string): string {
+  return typed.replace(/[\s-]/g, '');
+}
+
 export function otpauthUri(p: TotpParams, issuer: string, user: string): string {
   return generateURI({
     issuer,

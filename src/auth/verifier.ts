@@ -10,8 +10,8 @@ import { maskedId } from './masked-id.js';
 import { hashPin, isUnboundPinHash, verifyPin } from './pin-hash.js';
 import { recordAuditEntry } from './audit-entry.js';
 import { fail, pass, verdictOf, type Judgement, type Verdict } from './verdict.js';
-import { openSecret } from './secret-box.js';
-import { checkCode } from './totp.js';
+import { openSecret, sealSecret } from './secret-box.js';
+import { checkCode, newSecret } from './totp.js';
 import { recoveryCodeOf, recoveryCodesLeft, recoveryHash } from './recovery-codes.js';
 
 export interface Rules extends LockRules {
@@ -35,17 +35,23 @@ export interface Context {
   uniqueId?: string;
 }
 
-/** The code typed, checked but not yet used up: use() records the login, false when another call got there first. */
 /**
- * The code's part of a judgement. `spend`, where there is one, uses the code
- * up although the attempt failed: a recovery code lives until it is used, so
- * one a sniffer heard in a failed attempt (a mistyped PIN) must die there too.
+ * The code's part of a judgement: checked, not yet used up. `use` records
+ * the login, false when another call got there first. `spend`, where there
+ * is one, uses the code up although the attempt failed: a recovery code
+ * lives until it is used, so one a sniffer heard in a failed attempt (a
+ * mistyped PIN) must die there too.
  */
 type SecondFactor =
   | { ok: false; wrong: string }
   | { ok: true; use: () => Promise<boolean>; passed: (noPin: boolean) => Promise<string>; spend?: () => Promise<boolean> };
 
+/** No enrolled ID has a NUL in it. */
+const STAND_IN_ID = '\0unknown';
+
 export class Verifier {
+  private standInRow: UserRow | undefined;
+
   constructor(
     private readonly store: Store,
     private readonly key: MasterKey,
@@ -56,11 +62,12 @@ export class Verifier {
   async judge(a: Attempt, ctx: Context): Promise<Verdict> {
     // The PIN hash is slow on purpose, so it runs before the write lock is taken;
     // the transaction then makes sure the hash it checked is still the current one.
-    const before = a.user === null ? undefined : await this.store.read((t) => t.users.get(a.user!));
+    // An attempt that names no user reads as one for an unknown ID: the same reads.
+    const before = await this.store.read((t) => t.users.get(a.user ?? ''));
     const pinOk = a.pin === null ? true : await verifyPin(this.key.pinPepper, before?.id ?? '', a.pin, before?.pin_hash ?? null);
     const verdict = await this.store.exclusive(async (t) => {
       const now = this.now();
-      const u = a.user === null ? undefined : await t.users.get(a.user);
+      const u = await t.users.get(a.user ?? '');
       // An ID nobody enrolled may be a PIN or code typed out of turn: logs get it masked.
       const shown = u ? u.id : a.user === null ? null : maskedId(this.key.idMask, a.user);
       const v = verdictOf(await this.decide(t, u, before, a, pinOk, now), u?.id ?? '', shown);
@@ -79,7 +86,7 @@ export class Verifier {
     pinOk: boolean,
     now: number,
   ): Promise<Judgement> {
-    if (!u) return fail('bad-credentials', a.user === null ? 'no user ID (the caller ID is not a number)' : 'unknown user');
+    if (!u) return this.unknownUser(t, a, now);
     const lockedUntil = lockEnd(u, now);
     if (lockedUntil !== null) return fail('locked', `locked until ${shownTime(lockedUntil)}`);
     if (!u.enabled) return fail('bad-credentials', 'user disabled');
@@ -104,6 +111,46 @@ export class Verifier {
       .join(', ');
     const lockStarted = (await lockout.failure(u.id, now)) !== null;
     return fail('bad-credentials', lockStarted ? `${wrong}; now locked for ${this.rules.lockoutMinutes} min` : wrong);
+  }
+
+  /**
+   * An ID nobody enrolled, judged with the same store calls in the same
+   * order as an enrolled user's wrong code (the second factor's reads, the
+   * failure count, which finds no row to hold it) and the same crypto, so
+   * that neither FastAGI's timing nor anything else tells who exists.
+   */
+  private async unknownUser(t: StoreTx, a: Attempt, now: number): Promise<Judgement> {
+    const id = a.user ?? '';
+    const stand = this.standIn();
+    const secret = openSecret(this.key.secretKey, stand.id, stand.secret_box) ?? '';
+    const recovery = recoveryCodeOf(a.code);
+    if (recovery === null) this.totpFactor(t, stand, secret, a.code, now);
+    else await this.recoveryFactor(t, { ...stand, id }, recovery, now);
+    await new Lockout(t.userCounters, this.rules).failure(id, now);
+    return fail('bad-credentials', a.user === null ? 'no user ID (the caller ID is not a number)' : 'unknown user');
+  }
+
+  /** A user row nobody has, with a secret sealed by this key: what an unknown ID's attempt is checked against. */
+  private standIn(): UserRow {
+    this.standInRow ??= {
+      id: STAND_IN_ID,
+      pin_hash: null,
+      secret_box: sealSecret(this.key.secretKey, STAND_IN_ID, newSecret()),
+      algorithm: 'SHA1',
+      digits: 6,
+      period: 30,
+      enabled: 1,
+      failures: 0,
+      locked_until: null,
+      last_step: null,
+      last_success: null,
+      created_at: 0,
+      updated_at: 0,
+      display_name: null,
+      email: null,
+      language: null,
+    };
+    return this.standInRow;
   }
 
   private totpFactor(t: StoreTx, u: UserRow, secret: string, code: string, now: number): SecondFactor {

@@ -40,7 +40,13 @@ export interface CallChannel {
   waitForKey?(timeoutMs: number): Promise<string>;
   /** Shows text on phones that can (SendText); false when it was not sent. Optional. */
   sendText?(text: string): Promise<boolean>;
-  setVariable(name: string, value: string): Promise<void>;
+  /**
+   * Resolves once the channel has taken the variable. `failClosed`: this is
+   * ASTOTP=FAILURE, which a transport still sends once when it can no longer
+   * make sense of the other side (Asterisk may have run a command whose
+   * reply it garbled).
+   */
+  setVariable(name: string, value: string, options?: { failClosed?: boolean }): Promise<void>;
   /** A line for the Asterisk log; never give it a secret. */
   log(message: string, level?: number): Promise<void>;
   /**

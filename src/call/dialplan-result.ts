@@ -14,11 +14,13 @@ export type CallOutcome =
       user: string | null;
       /** A sentence for the admin when reason is 'error'; never holds typed digits. */
       error: string | null;
+      /** Set by report() when SUCCESS was sent without being acknowledged: what is known of ASTOTP now, for the audit log. */
+      astotp?: string;
     };
 
 /** The first command of every call: whatever happens next, the dialplan reads FAILURE. */
 export async function failFirst(ch: CallChannel): Promise<void> {
-  await ch.setVariable('ASTOTP', 'FAILURE');
+  await ch.setVariable('ASTOTP', 'FAILURE', { failClosed: true });
 }
 
 /** A call that ends before its flow ran (bad request, busy server): reason error and why. */
@@ -46,11 +48,13 @@ export async function report(ch: CallChannel, o: CallOutcome): Promise<CallOutco
       await ch.setVariable(name, value);
     } catch (err) {
       told = cutShort(o, err);
-      // What was set so far, and a SUCCESS that may have taken without its
-      // answer, belong to the old outcome: the new one in full, as far as the
-      // transport still takes variables (a dead channel does, briefly).
-      for (const [n, v] of [...(o.ok ? [['ASTOTP', 'FAILURE'] as const] : []), ...variables(told)])
-        await ch.setVariable(n, v).catch(() => {});
+      // A SUCCESS answered with anything but its acknowledgement may have
+      // taken: FAILURE over it, once, and the ending says what the channel
+      // holds now. Before SUCCESS was sent, it holds the first FAILURE.
+      if (name === 'ASTOTP' && value === 'SUCCESS' && !told.ok) told = { ...told, astotp: await overrideSuccess(ch) };
+      // What was set so far belongs to the old outcome: the new one in full,
+      // as far as the transport still takes variables (a dead channel does, briefly).
+      for (const [n, v] of variables(told)) await ch.setVariable(n, v).catch(() => {});
       break;
     }
   }
@@ -67,6 +71,16 @@ function variables(o: CallOutcome): Array<readonly [string, string]> {
     ...(o.error ? [['ASTOTP_ERROR', o.error] as const] : []),
     ...(o.ok ? [['ASTOTP', 'SUCCESS'] as const] : []),
   ];
+}
+
+/** Sets FAILURE after an unacknowledged SUCCESS; returns what is then known of ASTOTP on the channel. */
+async function overrideSuccess(ch: CallChannel): Promise<string> {
+  try {
+    await ch.setVariable('ASTOTP', 'FAILURE', { failClosed: true });
+    return 'ASTOTP=FAILURE set over it and acknowledged';
+  } catch {
+    return 'ASTOTP unknown: FAILURE sent over it without an acknowledgement';
+  }
 }
 
 /** A call that already ended in a hangup or an error keeps that first cause. */

@@ -1,9 +1,8 @@
 // What a pbotp call needs from the settings, checked before the call is
 // answered: a call without the authority's key or a group fails closed.
+// The values themselves were parsed where astotp.conf was read.
 import { SettingsError, type Settings } from '../config/settings.js';
-import { parsePublicKey } from '../pbotp/keys.js';
 import { checkLoginField } from '../pbotp/login.js';
-import { checkBaseUrl } from '../pbotp/url.js';
 
 export interface PbotpCall {
   serverPub: Uint8Array;
@@ -27,11 +26,11 @@ export function pbotpCall(s: Settings): PbotpCall {
     throw new SettingsError(`the system's host name cannot be the pbotp host: ${(err as Error).message}; set pbotp_host in astotp.conf`);
   }
   return {
-    serverPub: parsePublicKey(s.pbotpPubkey),
+    serverPub: s.pbotpPubkey,
     group: s.pbotpGroup,
     host: s.pbotpHost,
     digits: s.pbotpDigits,
-    url: s.pbotpUrl === null ? null : checkBaseUrl(s.pbotpUrl),
+    url: s.pbotpUrl,
     timeoutMs: s.pbotpTimeoutMs,
   };
 }

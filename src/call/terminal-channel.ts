@@ -1,6 +1,7 @@
 // A call on the terminal for `astotp simulate`: each prompt is printed (name
-// and, when known, its words), each GET DATA reads one line of digits. An
-// empty line is a timeout without digits, end of input is a hangup.
+// and, when known, its words), and each line typed is keys a caller types in
+// one go, as they reach GET DATA. An empty line is a timeout without digits,
+// end of input is a hangup.
 import { HangupError, type CallChannel, type CallInfo, type Digits, type Speech } from './channel.js';
 
 export interface TerminalChannelOptions {
@@ -18,6 +19,8 @@ export class TerminalChannel implements CallChannel {
   readonly info: CallInfo;
   private answered = false;
   private hungUp = false;
+  /** Keys typed and not yet taken by a prompt. */
+  private keys = '';
 
   constructor(private readonly opts: TerminalChannelOptions) {
     this.info = {
@@ -55,19 +58,39 @@ export class TerminalChannel implements CallChannel {
     return true;
   }
 
+  /**
+   * As a phone's keys reach GET DATA: a line is what the caller types in
+   * one go, its end a pause. Keys beyond what this prompt takes (the rest
+   * of `*` and a recovery code) wait for the next one, as DTMF does.
+   */
   async getDigits(prompt: string, timeoutMs: number, maxDigits: number): Promise<Digits> {
     this.alive();
     this.opts.write(`GET DATA ${this.describe(prompt)} [up to ${maxDigits} digits, ${Math.round(timeoutMs / 1000)} s]`);
-    const line = await this.opts.readLine();
-    if (line === null) {
-      this.hungUp = true;
-      this.opts.write('HANGUP (end of input)');
-      throw new HangupError('end of input');
+    if (this.keys === '') {
+      const line = await this.opts.readLine();
+      if (line === null) {
+        this.hungUp = true;
+        this.opts.write('HANGUP (end of input)');
+        throw new HangupError('end of input');
+      }
+      this.keys = line.replace(/[^0-9*#]/g, '');
     }
-    return typed(line, maxDigits);
+    return this.take(maxDigits);
   }
 
-  async setVariable(name: string, value: string): Promise<void> {
+  /** Digits as Asterisk collects them: up to `#` or the maximum; stopping short of both is its timeout. */
+  private take(maxDigits: number): Digits {
+    let digits = '';
+    while (this.keys !== '' && digits.length < maxDigits) {
+      const key = this.keys[0]!;
+      this.keys = this.keys.slice(1);
+      if (key === '#') return { digits, timedOut: false };
+      digits += key;
+    }
+    return { digits, timedOut: digits.length < maxDigits };
+  }
+
+  async setVariable(name: string, value: string, _options?: { failClosed?: boolean }): Promise<void> {
     this.opts.write(`SET ${name}=${value}`);
   }
 
@@ -85,15 +108,4 @@ export class TerminalChannel implements CallChannel {
     const text = this.opts.promptText?.(prompt.slice(prompt.lastIndexOf('/') + 1));
     return text ? `${prompt}: "${text}"` : prompt;
   }
-}
-
-/**
- * Digits as Asterisk would collect them: up to `#` or the maximum; only keypad
- * keys count. Stopping short of both is what Asterisk reports as a timeout.
- */
-export function typed(line: string, maxDigits: number): Digits {
-  const hash = line.indexOf('#');
-  const keys = (hash < 0 ? line : line.slice(0, hash)).replace(/[^0-9*]/g, '');
-  const digits = keys.slice(0, maxDigits);
-  return { digits, timedOut: hash < 0 && digits.length < maxDigits };
 }

@@ -1,6 +1,7 @@
 // A small argument parser: --flag, --flag value, --flag=value, -x for a
 // command's one-letter aliases, and positionals; `--` ends the options.
 // Anything unexpected is a UsageError.
+import { didYouMean } from '../text/nearest-name.js';
 import { UsageError } from './errors.js';
 
 /** 'strings': a string option that may be given several times. */
@@ -53,7 +54,7 @@ export function parseArgs(argv: string[], spec: OptionSpec, short: Record<string
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq < 0 ? undefined : eq);
     const type = Object.hasOwn(spec, name) ? spec[name] : undefined;
-    if (type === undefined) throw new UsageError(`unknown option --${name}`);
+    if (type === undefined) throw new UsageError(`unknown option --${name}${didYouMean(name, Object.keys(spec), (n) => `--${n}`)}`);
     if (type === 'boolean') {
       if (eq >= 0) throw new UsageError(`--${name} takes no value`);
       options[name] = true;

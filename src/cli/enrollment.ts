@@ -1,15 +1,17 @@
 // What enroll and reset share: choosing the TOTP parameters, showing the new
 // secret (URI and QR, on stdout only) and proving the phone has it by asking
 // for one current code before anything is saved.
-import { checkCode, newSecret, otpauthUri, type TotpParams } from '../auth/totp.js';
+import { newSecret, normaliseCode, otpauthUri, type TotpParams } from '../auth/totp.js';
+import type { ConfirmedSecret, UserAdmin } from '../auth/user-admin.js';
 import { codeAlgorithm, codeDigits, codePeriod, issuerName, type Settings } from '../config/settings.js';
+import { readAdminFile } from './admin-files.js';
 import { choiceOption, flagOption, stringOption, type OptionSpec, type ParsedArgs } from './args.js';
 import type { CliContext } from './command.js';
 import { CliFailure, UsageError } from './errors.js';
 import { json } from './format.js';
-import type { QrImageFormat } from './qr-image.js';
-import type { QrStyle } from './qr.js';
-import { normaliseCode, normaliseSecret } from './validate.js';
+import type { QrImageFormat } from '../qr/image.js';
+import type { QrStyle } from '../qr/terminal.js';
+import { base32Secret } from './validate.js';
 
 export const QR_CHOICES: readonly QrStyle[] = ['ansi', 'utf8', 'ascii', 'none'];
 
@@ -21,13 +23,17 @@ export const QR_OPTIONS: OptionSpec = { qr: 'string', issuer: 'string' };
 export const SECRET_OPTIONS: OptionSpec = {
   ...QR_OPTIONS,
   secret: 'string',
+  'secret-file': 'string',
   digits: 'string',
   algorithm: 'string',
   period: 'string',
   'no-confirm': 'boolean',
 };
 
-export const SECRET_HELP = `  --secret BASE32      use this secret instead of a new random one (at least 16 characters)
+export const SECRET_HELP = `  --secret-file FILE   use the secret in FILE instead of a new random one (base32,
+                       at least 16 characters), read as the user who runs astotp
+  --secret BASE32      the same on the command line, where every local user sees it
+                       in the process list while astotp runs: prefer --secret-file
   --digits 6|8         code length, at most digits in astotp.conf (default: that, 6)
   --algorithm SHA1|SHA256|SHA512   (default: algorithm in astotp.conf, SHA1)
   --period N           seconds per code, 15 to 300 (default: period in astotp.conf, 30)
@@ -52,7 +58,7 @@ export function enrolmentOptions(
   args: ParsedArgs,
   s: Settings,
 ): { params: Enrollment; qr: QrOutput; confirm: boolean; shorterCode: boolean } {
-  const given = stringOption(args, 'secret');
+  const given = givenSecret(args);
   const digits = ruledOption(args, 'digits', codeDigits) ?? s.digits;
   // The call's code prompt stops at the site's digits: a longer code could never be typed whole.
   if (digits > s.digits) {
@@ -61,13 +67,38 @@ export function enrolmentOptions(
     );
   }
   const params: Enrollment = {
-    secret: given === undefined ? newSecret() : normaliseSecret(given),
+    secret: given ?? newSecret(),
     algorithm: ruledOption(args, 'algorithm', codeAlgorithm) ?? s.algorithm,
     digits,
     period: ruledOption(args, 'period', codePeriod) ?? s.period,
     issuer: issuerOption(args, s),
   };
   return { params, qr: qrOption(args), confirm: !flagOption(args, 'no-confirm'), shorterCode: digits < s.digits };
+}
+
+/** A secret is small; anything bigger is not a secret file. */
+const SECRET_FILE_BYTES = 1024;
+const BASE32 = 'base32 (letters A-Z and digits 2-7), at least 16 characters';
+
+/**
+ * The secret the admin brings, if any: from --secret-file, or from --secret,
+ * which /proc/PID/cmdline shows every local user while astotp runs. Never
+ * repeated in a message.
+ */
+function givenSecret(args: ParsedArgs): string | undefined {
+  const inline = stringOption(args, 'secret');
+  const file = stringOption(args, 'secret-file');
+  if (inline !== undefined && file !== undefined) throw new UsageError('--secret and --secret-file exclude each other');
+  if (inline !== undefined) {
+    const secret = base32Secret(inline);
+    if (secret === null) throw new UsageError(`--secret must be ${BASE32}`);
+    return secret;
+  }
+  if (file === undefined) return undefined;
+  const text = readAdminFile(file, SECRET_FILE_BYTES).trim();
+  const secret = /\n/.test(text) ? null : base32Secret(text);
+  if (secret === null) throw new CliFailure(`${file} must hold one secret on one line, ${BASE32}; nothing was saved`);
+  return secret;
 }
 
 /** The settings' issuer was checked where astotp.conf was read; only --issuer is checked here. */
@@ -102,6 +133,9 @@ export function secretFacts(user: string, p: Enrollment) {
   return { user, uri, secret: p.secret, issuer: p.issuer, digits: p.digits, algorithm: p.algorithm, period: p.period };
 }
 
+/** The narrowest terminal the secret's line is made for. */
+const SECRET_LINE_COLUMNS = 80;
+
 /**
  * Prints what the authenticator app needs: the URI and the secret first, then
  * the QR code, so the code prompt comes right below the QR code and a 24-line
@@ -113,16 +147,22 @@ export async function showSecret(ctx: CliContext, user: string, p: Enrollment, q
   if (typeof qr === 'object') await writeQrFile(ctx, uri, qr);
   if (ctx.globals.json) return void ctx.out(json(secretFacts(user, p)));
   ctx.out(uri);
-  ctx.out(`Secret for typing into the app: ${p.secret} (${p.algorithm}, ${p.digits} digits, ${p.period} s)`);
+  // One line that fits 80 columns; a secret too long for it gets a line of its own, never one split by the terminal.
+  const label = `Secret for the app (${p.algorithm}, ${p.digits} digits, ${p.period} s):`;
+  if (label.length + 1 + p.secret.length <= SECRET_LINE_COLUMNS) ctx.out(`${label} ${p.secret}`);
+  else {
+    ctx.out(label);
+    ctx.out(p.secret);
+  }
   if (typeof qr === 'string' && qr !== 'none') {
-    const { renderQr } = await import('./qr.js');
+    const { renderQr } = await import('../qr/terminal.js');
     ctx.out(renderQr(uri, qr));
   }
 }
 
 async function writeQrFile(ctx: CliContext, uri: string, to: { format: QrImageFormat; file: string }): Promise<void> {
   const [{ qrImage }, { createExclusive }, { asInvokingUser }] = await Promise.all([
-    import('./qr-image.js'),
+    import('../qr/image.js'),
     import('../os/files.js'),
     import('../os/identity.js'),
   ]);
@@ -142,12 +182,20 @@ const CODE_TRIES = 3;
 const MISMATCH = "the code does not match (check the phone's clock and that it was scanned from this QR code)";
 
 /**
- * Asks for the code the app shows now and returns its time step, so the caller
- * can save it as used (the same code must not open a call afterwards). A wrong
- * or empty answer is asked again for the same secret: a slip of the finger
- * must not cost the admin a new QR code and the user a new scan.
+ * Asks for the code the app shows now (without --no-confirm): the secret,
+ * proved, to save with its time step used up (the same code must not open a
+ * call afterwards). A wrong or empty answer is asked again for the same
+ * secret: a slip of the finger must not cost the admin a new QR code and the
+ * user a new scan.
  */
-export async function confirmCode(ctx: CliContext, user: string, p: TotpParams, window: number): Promise<number> {
+export async function confirmCode(
+  ctx: CliContext,
+  admin: UserAdmin,
+  user: string,
+  p: TotpParams,
+  confirm: boolean,
+): Promise<ConfirmedSecret> {
+  if (!confirm) return admin.unconfirmedSecret(p);
   for (let tries = 1; ; tries++) {
     if (ctx.input.isTTY) process.stderr.write(`Code shown by the app for ${user}: `);
     const line = await ctx.input.line();
@@ -156,12 +204,11 @@ export async function confirmCode(ctx: CliContext, user: string, p: TotpParams, 
         throw new CliFailure('no code on standard input to confirm with; nothing was saved (use --no-confirm to skip the check)');
       throw new CliFailure(`${MISMATCH}; nothing was saved`);
     }
-    const code = normaliseCode(line);
-    const check = checkCode(p, code, { window, afterStep: null });
-    if (check.valid) return check.timeStep;
+    const proved = admin.confirmEnrollment(p, line);
+    if (proved) return proved;
     if (tries === CODE_TRIES) throw new CliFailure(`${MISMATCH}; nothing was saved`);
     const left = CODE_TRIES - tries;
-    const why = code === '' ? 'No code was typed' : `That is not the ${p.digits}-digit code the app shows now`;
+    const why = normaliseCode(line) === '' ? 'No code was typed' : `That is not the ${p.digits}-digit code the app shows now`;
     ctx.note(`${why}; ${left} ${left === 1 ? 'try' : 'tries'} left (check the phone's clock and that it was scanned from this QR code).`);
   }
 }

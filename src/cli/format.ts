@@ -32,6 +32,11 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
+/** "1 user", "2 users": a count with its noun, the plural made with s unless given. */
+export function counted(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
+}
+
 export function json(value: unknown): string {
   return JSON.stringify(value, null, 2);
 }

@@ -2,7 +2,7 @@
 // questions are interactive (hidden for PINs); from a pipe each answer is the
 // next line, so scripts can feed a PIN, then a code, then more.
 import { StringDecoder } from 'node:string_decoder';
-import { CliFailure } from './errors.js';
+import { CliFailure, Interrupted } from './errors.js';
 
 const MAX_LINE = 4096;
 
@@ -49,7 +49,7 @@ export class Input {
     return all;
   }
 
-  /** Asks on the terminal without echoing what is typed; null on Ctrl-D. Ctrl-C cancels the command. */
+  /** Asks on the terminal without echoing what is typed; null on Ctrl-D. Ctrl-C ends the command as SIGINT does. */
   async hidden(question: string, out: NodeJS.WritableStream): Promise<string | null> {
     // Raw mode first: what is typed once the question shows must not echo.
     this.stream.setRawMode(true);
@@ -65,7 +65,7 @@ export class Input {
         const ch = this.buf[0]!;
         this.buf = this.buf.slice(1);
         if (ch === '\r' || ch === '\n') return typed;
-        if (ch === '\x03') throw new CliFailure('cancelled');
+        if (ch === '\x03') throw new Interrupted();
         if (ch === '\x04' && typed === '') return null;
         if (ch === '\x7f' || ch === '\b') typed = typed.slice(0, -1);
         else if (ch === '\x15') typed = '';

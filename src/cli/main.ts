@@ -1,12 +1,13 @@
 // astotp's admin command line: finds the command, parses its options, and
 // turns whatever goes wrong into one sentence and an exit status
-// (0 ok, 1 failure, 2 usage). Commands are loaded only when used.
+// (0 ok, 1 failure, 2 usage, 130 interrupted). Commands are loaded only when used.
 import { GLOBAL_OPTIONS, parseArgs, stringOption, flagOption } from './args.js';
 import type { CliContext, Command } from './command.js';
-import { UsageError } from './errors.js';
+import { didYouMean } from '../text/nearest-name.js';
+import { INTERRUPTED_EXIT, Interrupted, UsageError } from './errors.js';
 import { printable } from './format.js';
+import { terminalWidth, wrapText } from '../text/wrap.js';
 import { Input } from './input.js';
-import { pamMain } from './pam-main.js';
 import { VERSION } from './version.js';
 
 interface Entry {
@@ -38,6 +39,10 @@ const COMMANDS: Record<string, Entry> = {
   'install-sounds': { summary: 'copy the voice prompts into Asterisk', load: () => import('./commands/install-sounds.js') },
   simulate: { summary: 'run a call on the terminal, no phone needed', load: () => import('./commands/simulate.js') },
   'serve-agi': { summary: 'serve calls over FastAGI (AGI(agi://HOST/otp))', load: () => import('./commands/serve-agi.js') },
+  set: { summary: "set a user's name, mail address or language", load: () => import('./commands/set.js') },
+  invite: { summary: 'invite users to enrol themselves on the web (a link, by mail)', load: () => import('./commands/invite.js') },
+  invites: { summary: 'list invitations, or end one (--revoke)', load: () => import('./commands/invites.js') },
+  'serve-web': { summary: 'serve the pages invited users enrol on', load: () => import('./commands/serve-web.js') },
   'pbotp genkey': {
     summary: "make the authority's key (privkey), or print its public key (pubkey)",
     load: () => import('./commands/pbotp/genkey.js'),
@@ -48,14 +53,6 @@ const COMMANDS: Record<string, Entry> = {
     summary: 'make a challenge on this device and check the answer',
     load: () => import('./commands/pbotp/challenge.js'),
   },
-  'pbotp pam-challenge': {
-    summary: 'PAM step 1 (pam_exec stdout): show a challenge for PAM_USER',
-    load: () => import('./commands/pbotp/pam-challenge.js'),
-  },
-  'pbotp pam-verify': {
-    summary: 'PAM step 2 (pam_exec expose_authtok): check the response',
-    load: () => import('./commands/pbotp/pam-verify.js'),
-  },
 };
 
 /** First words of two-word commands: the general help shows the group, `astotp GROUP` its commands. */
@@ -63,7 +60,8 @@ const GROUPS: Record<string, { summary: string; about: string }> = {
   pbotp: {
     summary: 'public-key challenge-response logins (astotp pbotp --help)',
     about: `pbotp v2: public-key challenge-response logins. An authority holds a private
-key; devices hold only its public key.`,
+key; devices hold only its public key. The PAM steps pam-challenge and
+pam-verify are run by pam_exec (astotp pbotp pam-challenge --help).`,
   },
 };
 
@@ -116,14 +114,7 @@ export async function cliMain(argv: string[]): Promise<number> {
   endQuietlyOnClosedOutput();
   let name: string | undefined;
   const input = new Input(process.stdin);
-  if (process.env.PAM_TYPE !== undefined) {
-    // pam_exec: stdout and stderr are the login screen, see pam-main.ts.
-    try {
-      return await pamMain(argv, (command, positionals) => command.run(context({ options: {}, positionals }, input)));
-    } finally {
-      input.close();
-    }
-  }
+  endOnInterrupt();
   try {
     const split = splitCommand(argv);
     name = split.name;
@@ -134,14 +125,15 @@ export async function cliMain(argv: string[]): Promise<number> {
     if (name === 'help') return await help(split.rest);
     if (name?.endsWith(' help')) return await help([name.slice(0, -' help'.length), ...split.rest]);
     if (name === undefined || Object.hasOwn(GROUPS, name)) {
-      process[split.help ? 'stdout' : 'stderr'].write(name === undefined ? generalHelp() : groupHelp(name));
+      const stream = process[split.help ? 'stdout' : 'stderr'];
+      stream.write(wrapped(name === undefined ? generalHelp() : groupHelp(name), stream));
       return split.help ? 0 : 2;
     }
     const { command } = await entryOf(name).load();
     const all = [...split.leading, ...split.rest];
     // --help wins over anything else on the line, even options that would not parse.
     if (all.slice(0, until(all, '--')).some((a) => a === '--help' || a === '-h')) {
-      process.stdout.write(helpOf(command));
+      process.stdout.write(wrapped(helpOf(command), process.stdout));
       return 0;
     }
     const spec = command.globalOptions === false ? command.options : { ...GLOBAL_OPTIONS, ...command.options };
@@ -150,7 +142,8 @@ export async function cliMain(argv: string[]): Promise<number> {
       process.stdout.write(`astotp ${VERSION}\n`);
       return 0;
     }
-    return await command.run(context(args, input));
+    const code = await command.run(context(args, input));
+    return interrupted ? INTERRUPTED_EXIT : code;
   } catch (err) {
     return report(err, name);
   } finally {
@@ -169,6 +162,25 @@ function endQuietlyOnClosedOutput(): void {
       if (err.code !== 'EPIPE') throw err;
     });
   }
+}
+
+let interrupted = false;
+
+/**
+ * Ctrl-C (SIGINT) ends every command with 130, 128 + SIGINT, as a shell
+ * reports a command it interrupted, and without a stack trace: at once,
+ * where nothing was committed that a transaction or an atomic write does not
+ * undo, or, for a command that stops on SIGINT itself (a server letting its
+ * calls finish), once it has.
+ */
+function endOnInterrupt(): void {
+  process.on('SIGINT', () => {
+    interrupted = true;
+    if (process.listenerCount('SIGINT') > 1) return;
+    // The terminal echoed ^C on the line of a prompt: the shell's prompt starts on the next.
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    process.exit(INTERRUPTED_EXIT);
+  });
 }
 
 /**
@@ -190,8 +202,10 @@ function splitCommand(argv: string[]): { name?: string; leading: string[]; rest:
       if (value === undefined) throw new UsageError(`${arg} needs a value`);
       leading.push(arg, value);
     } else if (/^--(db|key|config)=/.test(arg)) leading.push(arg);
-    else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg.split('=')[0]}`);
-    else if (group === undefined && Object.hasOwn(GROUPS, arg)) group = arg;
+    else if (arg.startsWith('-')) {
+      const name = arg.split('=')[0]!;
+      throw new UsageError(`unknown option ${name}${didYouMean(name.replace(/^--?/, ''), Object.keys(GLOBAL_OPTIONS), (n) => `--${n}`)}`);
+    } else if (group === undefined && Object.hasOwn(GROUPS, arg)) group = arg;
     else {
       if (help) leading.push('--help');
       if (version) leading.push('--version');
@@ -203,8 +217,15 @@ function splitCommand(argv: string[]): { name?: string; leading: string[]; rest:
 
 function entryOf(name: string): Entry {
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!entry) throw new UsageError(`unknown command "${name}"`);
+  if (!entry) throw new UsageError(`unknown command "${name}"${didYouMean(name, commandNames(name))}`);
   return entry;
+}
+
+/** What a mistyped command may have meant: the group's commands for "pbotp x", else the first words. */
+function commandNames(name: string): string[] {
+  const group = name.split(' ')[0]!;
+  if (name.includes(' ') && Object.hasOwn(GROUPS, group)) return Object.keys(COMMANDS).filter((n) => n.startsWith(`${group} `));
+  return [...Object.keys(COMMANDS).filter((n) => !n.includes(' ')), ...Object.keys(GROUPS), 'help'];
 }
 
 /** astotp help [COMMAND], where a command in a group is two words: help pbotp respond. */
@@ -213,11 +234,16 @@ async function help(rest: string[]): Promise<number> {
   if (rest.length > words) throw new UsageError('help takes one command name');
   const name = rest.length === 0 ? undefined : rest.join(' ');
   if (name === undefined || Object.hasOwn(GROUPS, name)) {
-    process.stdout.write(name === undefined ? generalHelp() : groupHelp(name));
+    process.stdout.write(wrapped(name === undefined ? generalHelp() : groupHelp(name), process.stdout));
     return 0;
   }
-  process.stdout.write(helpOf((await entryOf(name).load()).command));
+  process.stdout.write(wrapped(helpOf((await entryOf(name).load()).command), process.stdout));
   return 0;
+}
+
+/** Help as written, wrapped at print time to the terminal it goes to: one place, whoever writes the texts. */
+function wrapped(text: string, stream: NodeJS.WriteStream): string {
+  return wrapText(text, terminalWidth(stream));
 }
 
 /** The command's help, and the global options if it takes them. */
@@ -250,6 +276,7 @@ function context(args: CliContext['args'], input: Input): CliContext {
 }
 
 function report(err: unknown, name: string | undefined): number {
+  if (err instanceof Interrupted) return err.code;
   const debug = process.env.ASTOTP_DEBUG === '1';
   const message = oneLine(err instanceof Error ? err.message : String(err));
   if (err instanceof UsageError) {

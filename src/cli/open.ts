@@ -2,11 +2,34 @@
 // be root-only), become the owner of the database's directory (with
 // PostgreSQL: the key file's), then open, so every file SQLite and we create
 // belongs to the user Asterisk runs as.
+import { ACTOR_SOURCE, type Actor } from '../auth/admin-audit.js';
 import { openAuth, type AuthContext } from '../auth/open-auth.js';
+import { InvitationAdmin } from '../auth/invitation-admin.js';
+import { UserAdmin } from '../auth/user-admin.js';
+import { loadWebSettings, type WebSettings } from '../config/web-settings.js';
 import { loadSettings, ownerAnchor, type Settings } from '../config/settings.js';
 import { preloadSqliteAddon } from '../native/sqlite-addon.js';
+import { actingUser } from '../os/acting-user.js';
 import { actAsDatabaseOwner } from '../os/identity.js';
 import type { CliContext } from './command.js';
+
+let who: string | undefined;
+
+/** The admin at this terminal: looked up when the first row names them, the same in every row the command writes. */
+export const loginActor: Actor = {
+  source: ACTOR_SOURCE.cli,
+  get who() {
+    return (who ??= actingUser());
+  },
+};
+
+export interface OpenedForCommand extends AuthContext {
+  settings: Settings;
+  /** Every change to users goes through it, made by loginActor. */
+  admin: UserAdmin;
+  /** And every change to invitations through this. */
+  invitations: InvitationAdmin;
+}
 
 export function settingsOf(ctx: CliContext): Settings {
   const g = ctx.globals;
@@ -23,14 +46,15 @@ export function becomeDatabaseOwner(ctx: CliContext, s: Settings): void {
 }
 
 /** Settings, owner switch and the opened database; `create` only for enroll. */
-export async function openForCommand(
-  ctx: CliContext,
-  create: boolean,
-  s: Settings = settingsOf(ctx),
-): Promise<AuthContext & { settings: Settings }> {
+export async function openForCommand(ctx: CliContext, create: boolean, s: Settings = settingsOf(ctx)): Promise<OpenedForCommand> {
   becomeDatabaseOwner(ctx, s);
   const auth = await openAuth(s, { create });
   if (auth.keyCreated)
     ctx.note(`Created key file ${s.keyFile} (mode 0600). Back it up with the database: without it no secret can be read.`);
-  return { ...auth, settings: s };
+  return { ...auth, settings: s, admin: new UserAdmin(auth, s), invitations: new InvitationAdmin(auth, s) };
+}
+
+/** [web] of astotp.conf: web_url, mail; read by invite and serve-web only. */
+export function webSettingsOf(ctx: CliContext): WebSettings {
+  return loadWebSettings({ env: ctx.env, config: ctx.globals.config });
 }

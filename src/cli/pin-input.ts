@@ -1,9 +1,9 @@
 // Getting a PIN from the admin: asked twice, unseen, on a terminal; one line
 // from a pipe. The PIN itself never appears in any message.
+import { checkPin, PIN_MIN_DIGITS } from '../auth/user-admin.js';
 import { flagOption, type OptionSpec, type ParsedArgs } from './args.js';
 import type { CliContext } from './command.js';
 import { CliFailure, UsageError } from './errors.js';
-import { checkPin, PIN_MIN_DIGITS } from './validate.js';
 
 export const PIN_OPTIONS: OptionSpec = { 'pin-stdin': 'boolean', 'no-pin': 'boolean' };
 

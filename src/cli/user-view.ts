@@ -1,11 +1,15 @@
 // A user's row as list and show present it: never the secret, never the PIN hash.
 import { systemClock } from '../auth/clock.js';
 import { lockEnd } from '../auth/lockout.js';
-import type { UserRow } from '../store/tables.js';
-import { isoTime, timeCell } from './format.js';
+import { invitationStatus } from '../auth/invitations.js';
+import type { InvitationRow, UserRow } from '../store/tables.js';
+import { counted, isoTime, timeCell } from './format.js';
 
 export interface UserView {
   id: string;
+  name: string | null;
+  email: string | null;
+  language: string | null;
   enabled: boolean;
   locked_until: string | null;
   /** The failures that started the running lock; null when not locked. */
@@ -40,12 +44,15 @@ function lockedAfter(u: UserRow, lockoutFailures: number): number | null {
 /** "-", or the lock's end and the failures that started it. */
 export function lockCell(u: UserRow, lockoutFailures: number): string {
   const until = lockedUntil(u);
-  return until === null ? '-' : `${timeCell(until)} (after ${lockedAfter(u, lockoutFailures)} failures)`;
+  return until === null ? '-' : `${timeCell(until)} (after ${counted(lockoutFailures, 'failure')})`;
 }
 
 export function userView(u: UserRow, lockoutFailures: number, recoveryLeft: number): UserView {
   return {
     id: u.id,
+    name: u.display_name,
+    email: u.email,
+    language: u.language,
     enabled: u.enabled === 1,
     locked_until: isoTime(lockedUntil(u)),
     locked_after_failures: lockedAfter(u, lockoutFailures),
@@ -61,11 +68,12 @@ export function userView(u: UserRow, lockoutFailures: number, recoveryLeft: numb
   };
 }
 
-export const LIST_HEADER = ['USER', 'ENABLED', 'LOCKED UNTIL', 'FAILURES', 'RECOVERY', 'LAST SUCCESS', 'CREATED'];
+export const LIST_HEADER = ['USER', 'NAME', 'ENABLED', 'LOCKED UNTIL', 'FAILURES', 'RECOVERY', 'LAST SUCCESS', 'CREATED'];
 
 export function listRow(u: UserRow, lockoutFailures: number, recoveryLeft: number): string[] {
   return [
     u.id,
+    u.display_name ?? '-',
     u.enabled ? 'yes' : 'no',
     lockCell(u, lockoutFailures),
     String(u.failures),
@@ -73,4 +81,42 @@ export function listRow(u: UserRow, lockoutFailures: number, recoveryLeft: numbe
     timeCell(u.last_success),
     timeCell(u.created_at),
   ];
+}
+
+/** "invited, expires ...": what list and show say of an ID with an invitation but no user. */
+export function invitedState(inv: InvitationRow, now = systemClock()): string {
+  return invitationStatus(inv, now) === 'expired'
+    ? `invited, expired ${timeCell(inv.expires_at)}`
+    : `invited, expires ${timeCell(inv.expires_at)}`;
+}
+
+/** A pending invitation as a row of list, its user not enrolled yet. */
+export function invitedRow(inv: InvitationRow): string[] {
+  return [inv.user_id, inv.display_name ?? '-', invitedState(inv), '-', '-', '-', '-', timeCell(inv.created_at)];
+}
+
+export interface InvitedView {
+  id: string;
+  name: string | null;
+  email: string | null;
+  language: string | null;
+  invited: true;
+  invitation_expires: string | null;
+  invitation_expired: boolean;
+  activation_code: boolean;
+  created: string | null;
+}
+
+export function invitedView(inv: InvitationRow, now = systemClock()): InvitedView {
+  return {
+    id: inv.user_id,
+    name: inv.display_name,
+    email: inv.email,
+    language: inv.language,
+    invited: true,
+    invitation_expires: isoTime(inv.expires_at),
+    invitation_expired: invitationStatus(inv, now) === 'expired',
+    activation_code: inv.activation_hash !== null,
+    created: isoTime(inv.created_at),
+  };
 }

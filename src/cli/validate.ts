@@ -1,14 +1,13 @@
-// What the CLI accepts as a user ID, a PIN, a code and a secret.
-import { isBase32Secret } from '../auth/totp.js';
+// What the CLI accepts as a user ID, a code and a secret (the PIN's rules
+// are the admin service's: auth/user-admin.ts).
+import { isBase32Secret, normaliseCode } from '../auth/totp.js';
+import { isUserId, USER_ID_RULE } from '../auth/user-admin.js';
 import { CALLER_ID_MAX_DIGITS } from '../call/caller-user.js';
 import { applyProfile, type Settings } from '../config/settings.js';
-import { CliFailure, UsageError } from './errors.js';
-
-const USER_ID = /^[0-9A-Za-z+_.@-]{1,64}$/;
-export const PIN_MIN_DIGITS = 4;
+import { UsageError } from './errors.js';
 
 export function checkUserId(id: string): string {
-  if (!USER_ID.test(id)) throw new UsageError(`user ID "${id.slice(0, 70)}" is not valid: use 1 to 64 letters, digits and + _ . @ -`);
+  if (!isUserId(id)) throw new UsageError(`user ID "${id.slice(0, 70)}" is not valid: use ${USER_ID_RULE}`);
   return id;
 }
 
@@ -29,24 +28,10 @@ export function untypable(id: string, s: Settings): string | null {
   return `user ID ${id} has ${id.length} digits, more than a call takes (${limits}), so no caller can type it`;
 }
 
-/** The PIN's rules; the message never repeats what was typed. */
-export function checkPin(pin: string, maxDigits: number): string {
-  if (!/^\d+$/.test(pin) || pin.length < PIN_MIN_DIGITS || pin.length > maxDigits) {
-    throw new CliFailure(`a PIN must be ${PIN_MIN_DIGITS} to ${maxDigits} digits`);
-  }
-  return pin;
-}
-
-/** Accepts the forms apps and sites show a secret in: lower case, spaced, padded. */
-export function normaliseSecret(input: string): string {
+/** A secret in the forms apps and sites show it in (lower case, spaced, padded) as base32; null when it is none. */
+export function base32Secret(input: string): string | null {
   const secret = input.replace(/[\s-]/g, '').replace(/=+$/, '').toUpperCase();
-  if (!isBase32Secret(secret)) throw new UsageError('--secret must be base32 (letters A-Z and digits 2-7), at least 16 characters');
-  return secret;
-}
-
-/** A code as typed from an app's screen, which groups it ("239 204", "2392-0412"): the digits alone. */
-export function normaliseCode(typed: string): string {
-  return typed.replace(/[\s-]/g, '');
+  return isBase32Secret(secret) ? secret : null;
 }
 
 export function checkCodeFormat(typed: string): string {

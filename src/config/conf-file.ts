@@ -57,7 +57,14 @@ export function parseConf(text: string, path = '<config>'): ConfFile {
   return { path, sections, sectionLines, problems };
 }
 
-export function readConf(path: string): ConfFile | null {
+/**
+ * `keep` decides, by section name (null: the lines before the first
+ * header), which lines are read: the others are blanked before parsing,
+ * keeping line numbers, so that a problem inside a section some other part
+ * of astotp reads (a key set twice, a line that is no setting) is that part's
+ * problem alone.
+ */
+export function readConf(path: string, keep?: (section: string | null) => boolean): ConfFile | null {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -65,7 +72,19 @@ export function readConf(path: string): ConfFile | null {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new Error(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  return parseConf(text, path);
+  return parseConf(keep ? onlySections(text, keep) : text, path);
+}
+
+function onlySections(text: string, keep: (section: string | null) => boolean): string {
+  let kept = keep(null);
+  return text
+    .split('\n')
+    .map((raw) => {
+      const header = /^\s*\[([^\]]+)\]/.exec(stripComment(raw));
+      if (header) kept = keep(header[1]!.trim().toLowerCase());
+      return kept ? raw : '';
+    })
+    .join('\n');
 }
 
 function stripComment(line: string): string {

@@ -8,6 +8,11 @@ export function asteriskVarDir(env: Env = process.env): string {
   return env.AST_VAR_DIR || '/var/lib/asterisk';
 }
 
+/** Where Asterisk keeps its pid file and control socket. */
+export function asteriskRunDir(env: Env = process.env): string {
+  return env.AST_RUN_DIR || '/var/run/asterisk';
+}
+
 export function configPath(env: Env = process.env): string {
   return env.ASTOTP_CONF || join(env.AST_CONFIG_DIR || '/etc/asterisk', 'astotp.conf');
 }

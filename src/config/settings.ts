@@ -9,6 +9,7 @@ import type { Algorithm } from '../totp/algorithm.js';
 import { isPostgresUrl, PASSWORD_IN_URL, urlHasPassword } from '../store/location.js';
 import { parseClockSource, type ClockSource } from './clock-source.js';
 import { readConf, type ConfSection } from './conf-file.js';
+import { didYouMean } from '../text/nearest-name.js';
 import { configPath, defaultDbPath, defaultKeyPath } from './paths.js';
 
 export type { Algorithm };
@@ -42,15 +43,15 @@ export interface Settings {
   /** Where a call's user ID comes from; the default is the ID prompt. */
   user: UserSource;
   mode: Mode;
-  /** The pbotp authority's public key (base64url, checked at load); required in pbotp mode. */
-  pbotpPubkey: string | null;
+  /** The pbotp authority's public key, parsed and checked at load; required in pbotp mode. */
+  pbotpPubkey: Uint8Array | null;
   /** Device group the authority decides on; required in pbotp mode. */
   pbotpGroup: string | null;
   /** This PBX's name in the challenge's login data. */
   pbotpHost: string;
   /** Length of the response code the caller types. */
   pbotpDigits: number;
-  /** Base URL of the responder; when set, phones that show text get the challenge URL. */
+  /** Base URL of the responder, checked at load; when set, phones that show text get the challenge URL. */
   pbotpUrl: string | null;
   /** How long to wait for the response code after the challenge, also between its digits. */
   pbotpTimeoutMs: number;
@@ -131,14 +132,21 @@ function userSource(v: string): UserSource {
   return { from: 'fixed', id: v };
 }
 
-/** Values the pbotp library checks itself; its messages never hold key material. */
-function checked(check: (v: string) => unknown) {
-  return (v: string): string => {
+/** Values the pbotp library reads itself, as it reads them; its messages never hold key material. */
+function parsed<T>(parse: (v: string) => T) {
+  return (v: string): T => {
     try {
-      check(v);
+      return parse(v);
     } catch (err) {
       throw new SettingsError((err as Error).message, { cause: err });
     }
+  };
+}
+
+/** Values the pbotp library checks, kept as written. */
+function checked(check: (v: string) => unknown) {
+  return (v: string): string => {
+    parsed(check)(v);
     return v;
   };
 }
@@ -208,11 +216,11 @@ const CONF_KEYS: Record<string, Setter> = {
   algorithm: (s, v) => (s.algorithm = codeAlgorithm(v)),
   period: (s, v) => (s.period = codePeriod(v)),
   mode: (s, v) => (s.mode = oneOf<Mode>('totp', 'pbotp')(v)),
-  pbotp_pubkey: (s, v) => (s.pbotpPubkey = checked(parsePublicKey)(v.trim())),
+  pbotp_pubkey: (s, v) => (s.pbotpPubkey = parsed(parsePublicKey)(v.trim())),
   pbotp_group: (s, v) => (s.pbotpGroup = checked((g) => checkLoginField('group', g))(v)),
   pbotp_host: (s, v) => (s.pbotpHost = checked((h) => checkLoginField('host', h))(v)),
   pbotp_digits: (s, v) => (s.pbotpDigits = int(1, CODE_DIGITS_MAX)(v)),
-  pbotp_url: (s, v) => (s.pbotpUrl = checked(checkBaseUrl)(v)),
+  pbotp_url: (s, v) => (s.pbotpUrl = parsed(checkBaseUrl)(v)),
   pbotp_timeout: (s, v) => (s.pbotpTimeoutMs = seconds(1, 600)(v)),
   db_timeout: (s, v) => (s.dbTimeoutMs = seconds(1, 60)(v)),
   db_connect_timeout: (s, v) => (s.dbConnectTimeoutMs = seconds(1, 60)(v)),
@@ -313,7 +321,8 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
   const env = opts.env ?? process.env;
   const s = defaults(env);
   const file = opts.config ?? configPath(env);
-  const conf = readConf(file);
+  // Sections other parts of astotp read are not read here at all (their problems are theirs).
+  const conf = readConf(file, (section) => section === null || !SEPARATE_SECTIONS.includes(section));
   if (!conf && opts.config) throw new SettingsError(`config file ${file} does not exist`);
   let keyFromConf: string | null = null;
   if (conf) {
@@ -370,6 +379,9 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
 
 const PROFILE_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
+/** Sections of astotp.conf that other parts of astotp read on their own (web-settings.ts), never a call: a typo there never fails one. */
+export const SEPARATE_SECTIONS: readonly string[] = ['web'];
+
 function readProfile(name: string, section: ConfSection, at: string, file: string): Profile {
   const type = section.get('type');
   if (type === undefined)
@@ -395,7 +407,8 @@ export function applyProfile(s: Settings, p: Profile): Settings {
 
 function apply(table: Record<string, Setter>, s: Settings, key: string, value: string, where: string): void {
   const set = table[key];
-  if (!set) throw new SettingsError(`${where}: unknown setting (known: ${Object.keys(table).join(', ')})`);
+  if (!set)
+    throw new SettingsError(`${where}: unknown setting${didYouMean(key, Object.keys(table))} (known: ${Object.keys(table).join(', ')})`);
   try {
     set(s, value);
   } catch (err) {

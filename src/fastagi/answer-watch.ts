@@ -13,21 +13,34 @@ import type { Socket } from 'node:net';
 import type { AgiSessionObserver } from '../agi/session.js';
 
 export interface AnswerLimits {
-  /** How long one command may wait for its reply. */
+  /** How long one command that waits for the caller (a prompt) may wait for its reply. */
   commandMs: number;
+  /** How long any other command may wait: Asterisk answers those at once. */
+  replyMs: number;
   /** How long all commands of the connection may wait, added up. */
   totalMs: number;
   /** How long the connection may last from start(), replies or not. */
   wallMs: number;
   /** Called once when a limit is reached, with the one that was reached first. */
-  onExpired(which: 'command' | 'total' | 'wall'): void;
+  onExpired(which: Limit): void;
 }
+
+type Limit = 'command' | 'reply' | 'total' | 'wall';
+
+/**
+ * The commands whose reply waits for the caller (digits, or a prompt the
+ * caller may cut short) or for a playback. By their first two words, as the
+ * session reports them; every other command gets the short reply limit, so
+ * one this list forgets is closed early, never held open long.
+ */
+const WAITS_FOR_CALLER: ReadonlySet<string> = new Set(['GET DATA', 'STREAM FILE', 'SAY DIGITS', 'SAY NUMBER', 'WAIT FOR']);
 
 export class AnswerWatch {
   /** What the session tells when Asterisk starts and stops owing a reply. */
   readonly observer: AgiSessionObserver = {
-    onCommandWritten: () => {
+    onCommandWritten: (verb) => {
       this.owed = true;
+      this.waitsForCaller = WAITS_FOR_CALLER.has(verb);
       this.arm();
     },
     onReplyComplete: () => {
@@ -37,6 +50,7 @@ export class AnswerWatch {
   };
   private limits: AnswerLimits | null = null;
   private owed = false;
+  private waitsForCaller = false;
   private spentMs = 0;
   private since = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -63,8 +77,9 @@ export class AnswerWatch {
     if (!limits || this.timer) return;
     this.since = Date.now();
     const leftMs = Math.max(0, limits.totalMs - this.spentMs);
-    const which = limits.commandMs < leftMs ? 'command' : 'total';
-    this.timer = setTimeout(() => this.expire(which), Math.min(limits.commandMs, leftMs));
+    const [own, ownMs] = this.waitsForCaller ? (['command', limits.commandMs] as const) : (['reply', limits.replyMs] as const);
+    const which = ownMs < leftMs ? own : 'total';
+    this.timer = setTimeout(() => this.expire(which), Math.min(ownMs, leftMs));
   }
 
   private stop(): void {
@@ -74,7 +89,7 @@ export class AnswerWatch {
     this.spentMs += Date.now() - this.since;
   }
 
-  private expire(which: 'command' | 'total' | 'wall'): void {
+  private expire(which: Limit): void {
     const limits = this.limits;
     if (!limits) return;
     this.limits = null;

@@ -7,23 +7,26 @@ import { AgiChannel } from '../agi/agi-channel.js';
 import { sanitizeText } from '../agi/quote.js';
 import type { AgiEnvironment } from '../agi/env.js';
 import { AgiSession } from '../agi/session.js';
-import { HangupError } from '../call/channel.js';
-import { failFirst, refusal, report } from '../call/dialplan-result.js';
-import { runCall } from '../call/run-call.js';
+import { serveCall } from '../call/serve-call.js';
 import type { Settings } from '../config/settings.js';
 import { AnswerWatch } from './answer-watch.js';
 import { callLimitMs, callSettings, idleLimitMs, wallLimitMs } from './call-limits.js';
-import { readRequest } from './request.js';
+import { type FastAgiRequest, readRequest } from './request.js';
+import type { PbxSecret } from './pbx-secret.js';
 import type { SharedAuth } from './shared-auth.js';
 
 export interface ConnectionContext {
   /** Settings before each call's own arguments. */
   settings: Settings;
   auth: SharedAuth;
-  /** How long Asterisk may leave a command unanswered; null: the call's longest prompt timeout plus IDLE_MARGIN_MS. */
+  /** How long Asterisk may leave a prompt unanswered; null: the call's longest prompt timeout plus IDLE_MARGIN_MS. */
   idleTimeoutMs: number | null;
+  /** How long Asterisk may take to answer a command that does not wait for the caller (SET VARIABLE, ANSWER…). */
+  replyTimeoutMs: number;
   /** How long Asterisk may take to answer all of a call's commands; null: from the call's timeouts and tries. */
   callTimeoutMs: number | null;
+  /** What a request must carry in its path to become a call; null: any request may (no --secret-file). */
+  secret: PbxSecret | null;
   /** How long Asterisk has to send the agi_ header after connecting, and to answer a busy refusal. */
   headerTimeoutMs: number;
   log(line: string): void;
@@ -36,6 +39,7 @@ export interface OpenConnection {
   session: AgiSession;
   answers: AnswerWatch;
   info: AgiEnvironment;
+  request: FastAgiRequest;
 }
 
 /** A connection closed before its header was complete, and why. */
@@ -67,7 +71,7 @@ export async function openConnection(socket: Socket, ctx: ConnectionContext): Pr
   try {
     const info = await session.readEnvironment({ deadlineMs: ctx.headerTimeoutMs });
     // The header may have ended in the very chunk that crossed the bound.
-    if (received <= MAX_HEADER_BYTES) return { socket, peer, session, answers, info };
+    if (received <= MAX_HEADER_BYTES) return { socket, peer, session, answers, info, request: readRequest(info) };
     why = tooLarge;
   } catch (err) {
     why = received > MAX_HEADER_BYTES ? tooLarge : oneLine(err);
@@ -80,9 +84,8 @@ export async function openConnection(socket: Socket, ctx: ConnectionContext): Pr
 }
 
 /** Serves one call; resolves when it is over, never rejects. */
-export async function serveCall(c: OpenConnection, ctx: ConnectionContext): Promise<void> {
-  const { socket, session, answers, info } = c;
-  const request = readRequest(info);
+export async function serveConnection(c: OpenConnection, ctx: ConnectionContext): Promise<void> {
+  const { socket, session, answers, info, request } = c;
   const channel = new AgiChannel(session, { ...info, args: request.args }, { onClose: () => hangUpSocket(socket) });
   const label = callLabel(info, c.peer);
   const limits = callSettings(ctx.settings, request.args);
@@ -90,12 +93,14 @@ export async function serveCall(c: OpenConnection, ctx: ConnectionContext): Prom
   const totalMs = ctx.callTimeoutMs ?? callLimitMs(limits);
   const wallMs = wallLimitMs(limits, totalMs);
   const expired = {
-    command: 'Asterisk left a command unanswered for too long',
+    command: 'Asterisk left a prompt unanswered for too long',
+    reply: `Asterisk took more than ${seconds(ctx.replyTimeoutMs)} s to answer a command that does not wait for the caller`,
     total: `Asterisk took more than ${seconds(totalMs)} s in all to answer this call`,
     wall: `the call has lasted more than ${seconds(wallMs)} s`,
   };
   answers.start({
     commandMs,
+    replyMs: ctx.replyTimeoutMs,
     totalMs,
     wallMs,
     onExpired: (which) => {
@@ -103,21 +108,16 @@ export async function serveCall(c: OpenConnection, ctx: ConnectionContext): Prom
       socket.destroy();
     },
   });
-  let result: string | undefined;
-  try {
-    await failFirst(channel);
-    if (request.problem) {
-      result = `FAILURE (error: ${request.problem})`;
-      await report(channel, refusal(request.problem));
-    } else {
-      const o = await runCall(channel, { source: 'fastagi', settings: () => ctx.settings, auth: () => ctx.auth.get() });
-      result = o.ok ? `SUCCESS for user ${safe(o.user)}` : `FAILURE (${o.reason}${o.error ? `: ${safe(o.error)}` : ''})`;
-    }
-  } catch (err) {
-    result ??= err instanceof HangupError ? 'FAILURE (hangup)' : `FAILURE (error: ${oneLine(err)})`;
-  } finally {
-    await channel.close();
-  }
+  // Without a secret of its own the server cannot tell a secret from a typo: refused, and never shown.
+  const problem =
+    request.problem ??
+    (request.secret !== null && !ctx.secret
+      ? `script path "${request.script}/..." is not served here: a path below ${request.script}/ is for serve-agi --secret-file`
+      : null);
+  const o = await serveCall(channel, { source: 'fastagi', refusal: problem, settings: () => ctx.settings, auth: () => ctx.auth.get() });
+  // A refusal's words are the server's own; the flow's may hold what the caller's side sent.
+  const error = o.ok || o.error === null ? null : o.error === problem ? problem : safe(o.error);
+  const result = o.ok ? `SUCCESS for user ${safe(o.user)}` : `FAILURE (${o.reason}${error ? `: ${error}` : ''})`;
   ctx.log(`${label}: ${result}`);
 }
 
@@ -131,16 +131,12 @@ export async function refuseBusy(c: OpenConnection, ctx: ConnectionContext, limi
   const channel = new AgiChannel(session, info, { onClose: () => hangUpSocket(socket) });
   const limitMs = ctx.headerTimeoutMs;
   // Its few commands cost the server nothing: twice the answers' time is plenty.
-  answers.start({ commandMs: limitMs, totalMs: limitMs, wallMs: 2 * limitMs, onExpired: () => socket.destroy() });
-  ctx.log(`${callLabel(info, c.peer)}: FAILURE (busy: ${limit} calls in progress)`);
-  try {
-    await failFirst(channel);
-    await report(channel, refusal(`busy: the FastAGI server already serves ${limit} calls (serve-agi --max-sessions)`));
-  } catch {
-    // Asterisk went away first; there is nobody left to tell.
-  } finally {
-    await channel.close();
-  }
+  answers.start({ commandMs: limitMs, replyMs: limitMs, totalMs: limitMs, wallMs: 2 * limitMs, onExpired: () => socket.destroy() });
+  ctx.log(`${callLabel(info, c.peer)}: FAILURE (busy: ${limit} call${limit === 1 ? '' : 's'} in progress)`);
+  await serveCall(channel, {
+    source: 'fastagi',
+    refusal: `busy: the FastAGI server already serves ${limit} call${limit === 1 ? '' : 's'} (serve-agi --max-sessions)`,
+  });
 }
 
 function prepare(socket: Socket): string {

@@ -3,7 +3,8 @@
 // A connection takes a call slot only once its agi_ header is complete: anyone
 // can open sockets and say nothing, and those must not make real calls busy.
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { openConnection, refuseBusy, serveCall, type ConnectionContext } from './connection.js';
+import type { AllowList } from './allow-list.js';
+import { openConnection, refuseBusy, serveConnection, type ConnectionContext } from './connection.js';
 import { LogTally, type Tally } from './log-tally.js';
 import { PendingPool } from './pending-pool.js';
 
@@ -12,6 +13,8 @@ export interface FastAgiServerOptions extends ConnectionContext {
   maxSessions: number;
   /** Connections per client address that hold no call slot; the pool of all addresses is PENDING_ADDRESSES times this. */
   maxPending: number;
+  /** Addresses that may become calls; every other connection is closed at once. */
+  allow: AllowList;
 }
 
 /** How many addresses' worth of pending connections the server keeps in all. */
@@ -34,6 +37,9 @@ export class FastAgiServer {
   /** Closed before their header was complete, by reason. */
   private readonly noRequests: LogTally;
   private lastNoRequestPeer = '';
+  /** Closed for not being a PBX: an address --allow does not name, or a request without the secret. */
+  private readonly refusals: LogTally;
+  private lastRefusedPeer = '';
   private calls = 0;
   private served = 0;
   private closing = false;
@@ -50,6 +56,7 @@ export class FastAgiServer {
     this.server.on('error', (err) => opts.log(`server error: ${err.message}`));
     this.evictions = new LogTally(TALLY_LOG_MS, (t) => this.logEvictions(t));
     this.noRequests = new LogTally(TALLY_LOG_MS, (t) => this.logNoRequests(t));
+    this.refusals = new LogTally(TALLY_LOG_MS, (t) => this.logRefusals(t));
   }
 
   /** Calls being served now (refusals not counted). */
@@ -92,6 +99,7 @@ export class FastAgiServer {
     clearTimeout(this.deadline);
     this.evictions.flush();
     this.noRequests.flush();
+    this.refusals.flush();
     const resolve = this.resolveDrained;
     if (!resolve) return;
     this.resolveDrained = null;
@@ -103,6 +111,10 @@ export class FastAgiServer {
   private readonly onConnection = (socket: Socket): void => {
     if (this.closing) {
       socket.destroy();
+      return;
+    }
+    if (!this.opts.allow.allows(socket.remoteAddress)) {
+      this.refuse(socket, 'address not in --allow');
       return;
     }
     this.sockets.add(socket);
@@ -123,18 +135,31 @@ export class FastAgiServer {
       this.noRequests.add(c.why);
       return;
     }
+    // Before a slot: only a request that shows it comes from the dialplan may hold one.
+    if (this.opts.secret && !this.opts.secret.admits(c.request.secret)) {
+      c.session.close();
+      this.refuse(socket, c.request.secret === null ? 'no FastAGI secret in the request' : 'wrong FastAGI secret');
+      return;
+    }
     // A refusal stays in the pool: it holds no call slot, and under a flood it may be pushed out like the rest.
     if (this.calls >= this.opts.maxSessions) return refuseBusy(c, this.opts, this.opts.maxSessions);
     this.pending.delete(socket);
     this.calls++;
     this.served++;
     try {
-      await serveCall(c, this.opts);
+      await serveConnection(c, this.opts);
     } finally {
       this.calls--;
       // Closing (our FIN sent, Asterisk's awaited) is back in the pool.
       this.wait(socket);
     }
+  }
+
+  /** Not a PBX: closed without a word, counted in one line a second. */
+  private refuse(socket: Socket, why: string): void {
+    this.lastRefusedPeer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.refusals.add(why);
+    socket.destroy();
   }
 
   private wait(socket: Socket): void {
@@ -149,7 +174,7 @@ export class FastAgiServer {
   private logEvictions({ total }: Tally): void {
     const { perAddress, overall } = this.pending;
     this.opts.log(
-      `closed ${total} connections that held no call (no AGI request yet, refused or closing), oldest first, ` +
+      `closed ${total} connection${total === 1 ? '' : 's'} that held no call (no AGI request yet, refused or closing), oldest first, ` +
         `to make room for new ones (at most ${perAddress} per address, ${overall} in all: serve-agi --max-pending)`,
     );
   }
@@ -162,6 +187,13 @@ export class FastAgiServer {
     const counts = reasons.map(([why, n]) => `${n} × ${why}`);
     if (other > 0) counts.push(`${other} × other reasons`);
     this.opts.log(`closed ${total} connections that sent no AGI request (the last from ${this.lastNoRequestPeer}): ${counts.join('; ')}`);
+  }
+
+  private logRefusals({ total, reasons, other }: Tally): void {
+    const counts = reasons.map(([why, n]) => `${n} × ${why}`);
+    if (other > 0) counts.push(`${other} × other reasons`);
+    const what = total === 1 ? 'connection' : `${total} connections`;
+    this.opts.log(`refused ${what} that did not come from a PBX (the last from ${this.lastRefusedPeer}): ${counts.join('; ')}`);
   }
 
   /** A bug in one call's handling must not reach the others: that connection alone is dropped. */

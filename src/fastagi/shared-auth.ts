@@ -6,24 +6,24 @@
 // on the next; one replaced on disk (a restore) is reopened, so the server
 // never keeps writing to a file nobody reads.
 import { statSync } from 'node:fs';
-import type { AuthContext } from '../auth/open-auth.js';
+import type { CallAuth } from '../auth/call-auth.js';
 
 export class SharedAuth {
-  private auth: AuthContext | null = null;
+  private auth: CallAuth | null = null;
   private inode: number | null = null;
   /** Calls that arrive while the database is being opened wait for that one opening. */
-  private opening: Promise<AuthContext> | null = null;
+  private opening: Promise<CallAuth> | null = null;
   /** Retries of the stores closed so far: a reopened database must not reset the count. */
   private retriedBefore = 0;
 
   constructor(
     /** The SQLite file, watched for a replacement; null for a database server. */
     private readonly path: string | null,
-    private readonly open: () => Promise<AuthContext>,
+    private readonly open: () => Promise<CallAuth>,
   ) {}
 
   /** The open database, opened now if need be; rejects with why it cannot be opened. */
-  get(): Promise<AuthContext> {
+  get(): Promise<CallAuth> {
     if (this.opening) return this.opening;
     const inode = this.path === null ? null : (statSync(this.path, { throwIfNoEntry: false })?.ino ?? null);
     if (this.auth && inode !== this.inode) void this.close();
@@ -43,14 +43,14 @@ export class SharedAuth {
 
   /** Transactions run again after a conflict, over every store this has opened (PostgreSQL; 0 on SQLite). */
   get retries(): number {
-    return this.retriedBefore + (this.auth?.store.retries ?? 0);
+    return this.retriedBefore + (this.auth?.retries ?? 0);
   }
 
   async close(): Promise<void> {
     const auth = this.auth;
-    this.retriedBefore += auth?.store.retries ?? 0;
+    this.retriedBefore += auth?.retries ?? 0;
     this.auth = null;
     this.inode = null;
-    await auth?.store.close();
+    await auth?.close();
   }
 }

@@ -54,7 +54,7 @@ function splitGroups(typed: string): string[] {
   if (tokens.length === GROUP_COUNT) {
     const wrong = tokens.flatMap((t, i) => (t.length === GROUP_LENGTH ? [] : [i + 1]));
     if (wrong.length > 0) {
-      const which = wrong.map((g) => `${g} (${tokens[g - 1]!.length} digits)`).join(', ');
+      const which = wrong.map((g) => `${g} (${tokens[g - 1]!.length} digit${tokens[g - 1]!.length === 1 ? '' : 's'})`).join(', ');
       throw new ChallengeDigitsError(`each group has ${GROUP_LENGTH} digits; wrong length in group ${which}`, wrong);
     }
     return tokens;
@@ -62,7 +62,7 @@ function splitGroups(typed: string): string[] {
   const all = tokens.join('');
   if (all.length !== GROUP_COUNT * GROUP_LENGTH) {
     throw new ChallengeDigitsError(
-      `expected ${GROUP_COUNT} groups of ${GROUP_LENGTH} digits (${GROUP_COUNT * GROUP_LENGTH} digits), got ${all.length} digits`,
+      `expected ${GROUP_COUNT} groups of ${GROUP_LENGTH} digits (${GROUP_COUNT * GROUP_LENGTH} digits), got ${all.length} digit${all.length === 1 ? '' : 's'}`,
     );
   }
   return Array.from({ length: GROUP_COUNT }, (_, i) => all.slice(i * GROUP_LENGTH, (i + 1) * GROUP_LENGTH));

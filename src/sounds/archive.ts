@@ -11,9 +11,16 @@ const BLOCK = 512;
 
 /** The prompt files in the archive at `file`, by language. */
 export function readSoundsArchive(file: string): SoundSet {
+  let gzipped: Buffer;
+  try {
+    gzipped = readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(code === 'ENOENT' ? `${file} does not exist` : `cannot read ${file} (${code ?? (err as Error).message})`);
+  }
   let tar: Buffer;
   try {
-    tar = gunzipSync(readFileSync(file));
+    tar = gunzipSync(gzipped);
   } catch (err) {
     throw new Error(`${file} is not a sounds archive (${(err as Error).message})`);
   }

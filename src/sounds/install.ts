@@ -87,10 +87,19 @@ export function installSounds(targetDir: string, source: ReadonlyMap<string, Uin
   return result;
 }
 
-/** Which prompts have a file in none of the formats in dir (symlinks to files count). */
-export function soundsInstalled(dir: string): { missing: string[] } {
-  const missing = PROMPT_NAMES.filter((name) => !SOUND_FORMATS.some((ext) => statOrUndefined(join(dir, `${name}.${ext}`))?.isFile()));
-  return { missing };
+/**
+ * Which prompts have a file in none of the formats in dir, and the files
+ * there are of the others (symlinks to files count).
+ */
+export function soundsInstalled(dir: string): { missing: string[]; files: string[] } {
+  const missing: string[] = [];
+  const files: string[] = [];
+  for (const name of PROMPT_NAMES) {
+    const present = SOUND_FORMATS.map((ext) => join(dir, `${name}.${ext}`)).filter((f) => statOrUndefined(f)?.isFile());
+    if (present.length === 0) missing.push(name);
+    files.push(...present);
+  }
+  return { missing, files };
 }
 
 function writeAtomically(

@@ -53,10 +53,14 @@ export function defaultSoundsRoot(
   env: Record<string, string | undefined> = process.env,
   exists: (path: string) => boolean = existsSync,
 ): string {
+  const places = soundsRootPlaces(env);
+  return places.find((p) => exists(p)) ?? places.at(-1)!;
+}
+
+/** Where Asterisk's sounds root may be, in the order defaultSoundsRoot tries them. */
+export function soundsRootPlaces(env: Record<string, string | undefined> = process.env): string[] {
   const dataDir = env.AST_DATA_DIR;
-  if (dataDir) return join(dataDir, 'sounds');
-  const debian = '/usr/share/asterisk/sounds';
-  return exists(debian) ? debian : '/var/lib/asterisk/sounds';
+  return dataDir ? [join(dataDir, 'sounds')] : ['/usr/share/asterisk/sounds', '/var/lib/asterisk/sounds'];
 }
 
 /** Directory install-sounds writes to by default, e.g. /usr/share/asterisk/sounds/en/otp. */

@@ -17,9 +17,16 @@ export interface UserRow {
   last_success: number | null;
   created_at: number;
   updated_at: number;
+  /** What the user is called, their mail address and language (schema 5; null on rows older astotp wrote). */
+  display_name: string | null;
+  email: string | null;
+  language: string | null;
 }
 
-export type NewUser = Pick<UserRow, 'id' | 'pin_hash' | 'secret_box' | 'algorithm' | 'digits' | 'period'>;
+/** The facts about a user that are not about logging in: who they are and how to reach them. */
+export type UserProfile = Pick<UserRow, 'display_name' | 'email' | 'language'>;
+
+export type NewUser = Pick<UserRow, 'id' | 'pin_hash' | 'secret_box' | 'algorithm' | 'digits' | 'period'> & Partial<UserProfile>;
 
 export interface UsersTable {
   /** Inside exclusive(): the row stays locked until the transaction ends. */
@@ -31,6 +38,8 @@ export interface UsersTable {
   replaceSecret(id: string, secret_box: Buffer, p: Pick<UserRow, 'algorithm' | 'digits' | 'period'>): Promise<boolean>;
   setPin(id: string, pin_hash: string | null): Promise<boolean>;
   setEnabled(id: string, enabled: boolean): Promise<boolean>;
+  /** Replaces the profile fields given (undefined: kept); false when there is no such user. */
+  setProfile(id: string, p: Partial<UserProfile>): Promise<boolean>;
   remove(id: string): Promise<boolean>;
   /**
    * A login: its code's time step is used up. step null: a login that used
@@ -61,6 +70,77 @@ export interface RecoveryCodesTable {
   use(user: string, hash: string, at: number): Promise<boolean>;
   /** Unused codes per user; users without any are missing. */
   left(users?: string[]): Promise<Map<string, number>>;
+}
+
+/**
+ * pending until the user enrolled through it (used), the admin revoked it,
+ * a newer invitation for the same user replaced it, or too many wrong
+ * activation codes made it void. An expired one is still
+ * pending in the table: expiry is a matter of the clock (expires_at).
+ */
+export type InvitationState = 'pending' | 'used' | 'revoked' | 'void' | 'replaced';
+
+/** An invitation to enrol as user_id, as stored: hashes of its token and activation code, never either. */
+export interface InvitationRow extends UserProfile {
+  id: number;
+  user_id: string;
+  token_hash: string;
+  /** null when the invitation needs no activation code. */
+  activation_hash: string | null;
+  wrong_codes: number;
+  state: InvitationState;
+  created_at: number;
+  expires_at: number;
+  ended_at: number | null;
+  /** Who made it, as the audit row names them. */
+  created_by: string | null;
+}
+
+export type NewInvitation = Omit<InvitationRow, 'id' | 'wrong_codes' | 'state' | 'ended_at'>;
+
+/** Invitations, kept after they end so that astotp invites can show what became of each. */
+export interface InvitationsTable {
+  add(i: NewInvitation): Promise<number>;
+  /** Inside exclusive(): the row stays locked until the transaction ends. */
+  byTokenHash(hash: string): Promise<InvitationRow | undefined>;
+  get(id: number): Promise<InvitationRow | undefined>;
+  /** The user's pending invitation (at most one; expired or not); locked as byTokenHash. */
+  pendingFor(user: string): Promise<InvitationRow | undefined>;
+  /** Newest first. */
+  list(): Promise<InvitationRow[]>;
+  /** Ends a pending invitation; false when it was no longer pending. */
+  end(id: number, state: Exclude<InvitationState, 'pending'>, at: number): Promise<boolean>;
+  setWrongCodes(id: number, n: number): Promise<void>;
+}
+
+/**
+ * A web server's session, stored by the hash of the random value its cookie
+ * holds (the value itself is never stored), so that every web server on the
+ * database knows it and a copied database opens none.
+ */
+export interface WebSessionRow {
+  id_hash: string;
+  /** What the session is for: 'enrol' (an invitation traded for it). */
+  kind: string;
+  user_id: string;
+  invitation_id: number | null;
+  /** A secret made for the session, sealed (enrolment: the one the new app holds). */
+  secret_box: Buffer | null;
+  /** Facts of the kind, as JSON (enrolment: the new secret's code parameters). */
+  data: string | null;
+  created_at: number;
+  seen_at: number;
+  expires_at: number;
+}
+
+export interface WebSessionsTable {
+  add(s: WebSessionRow): Promise<void>;
+  get(idHash: string): Promise<WebSessionRow | undefined>;
+  remove(idHash: string): Promise<boolean>;
+  /** Every session traded for the invitation: only the newest browser may go on. */
+  removeForInvitation(invitationId: number): Promise<number>;
+  /** Sessions whose time is up, so that the table holds only live ones. */
+  removeExpired(now: number): Promise<number>;
 }
 
 /** Failure counters, stored as failures + locked_until. */
@@ -158,6 +238,10 @@ export interface TransferTable {
   auditPage(after: number, limit: number): Promise<AuditRow[]>;
   /** Appended in the order given; the target numbers them itself. */
   putAudit(rows: AuditEntry[]): Promise<void>;
+  /** Every invitation, pending or ended, oldest first (web sessions are not copied: they last minutes). */
+  invitations(): Promise<InvitationRow[]>;
+  /** Their ids are the target's own. */
+  putInvitations(rows: InvitationRow[]): Promise<void>;
   counts(): Promise<TransferCounts>;
 }
 
@@ -166,6 +250,7 @@ export interface TransferCounts {
   recovery_codes: number;
   throttle: number;
   audit: number;
+  invitations: number;
 }
 
 /**
@@ -186,6 +271,24 @@ export const USER_COLUMNS: readonly (keyof UserRow)[] = [
   'last_success',
   'created_at',
   'updated_at',
+  'display_name',
+  'email',
+  'language',
+];
+/** An invitation's columns but its id, which each database numbers itself. */
+export const INVITATION_COLUMNS: readonly (keyof InvitationRow)[] = [
+  'user_id',
+  'token_hash',
+  'display_name',
+  'email',
+  'language',
+  'activation_hash',
+  'wrong_codes',
+  'state',
+  'created_at',
+  'expires_at',
+  'ended_at',
+  'created_by',
 ];
 export const RECOVERY_CODE_COLUMNS: readonly (keyof RecoveryCodeRow)[] = ['user_id', 'hash', 'used_at', 'created_at'];
 export const THROTTLE_COLUMNS: readonly (keyof ThrottleRow)[] = ['id', 'failures', 'locked_until', 'updated_at'];
@@ -205,6 +308,8 @@ export interface StoreTx {
   readonly audit: AuditTable;
   readonly meta: MetaTable;
   readonly transfer: TransferTable;
+  readonly invitations: InvitationsTable;
+  readonly webSessions: WebSessionsTable;
 }
 
 /** The keys that start with prefix as [from, to) in the keys' byte order; to is null when nothing bounds them. */

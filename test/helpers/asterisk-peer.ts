@@ -82,8 +82,10 @@ export interface RunCallOptions {
   /** Run the program as this user and group, as Asterisk runs as its own user. */
   uid?: number;
   gid?: number;
-  /** Trouble instead of the usual answer to one command (see Interruption). */
-  interrupt?: Interruption;
+  /** Trouble instead of the usual answer to one command (see Interruption); several: each after the one before. */
+  interrupt?: Interruption | Interruption[];
+  /** Lines sent right after the header, before any command: what Asterisk never sends. */
+  afterHeader?: string;
 }
 
 /**
@@ -92,11 +94,12 @@ export interface RunCallOptions {
  * sighup: SIGHUP, then the answer a dead channel gives; result: the command
  * runs, `200 result=-1`, then SIGHUP; 511: SIGHUP and the command refused
  * unrun; eof: stdin closed, nothing run or answered. garbage: the command
- * runs and Asterisk answers a line that is no AGI reply.
+ * runs and Asterisk answers a line that is no AGI reply. 510: refused unrun
+ * as an unknown command. result0: the command runs, `200 result=0`.
  */
 export interface Interruption {
   at: string;
-  how: 'sighup' | 'result' | '511' | 'eof' | 'garbage';
+  how: 'sighup' | 'result' | '511' | 'eof' | 'garbage' | '510' | 'result0';
 }
 
 export interface CallResult {
@@ -339,7 +342,7 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
   let exitedAt: number | undefined;
   let closed = false;
   const backlog: string[] = [];
-  let interruption = options.interrupt;
+  const interruptions = options.interrupt === undefined ? [] : [options.interrupt].flat();
 
   const send = (text: string | Buffer): void => {
     if (!stdinClosed && child.stdin.writable) child.stdin.write(Buffer.concat([Buffer.from(text), Buffer.from('\n')]));
@@ -394,9 +397,8 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
       result.violations.push(`malformed command: ${JSON.stringify(line)}`);
       return reply(`520-Invalid command syntax.  Proper usage follows:\n Usage: ${name} ...\n520 End of proper usage.`, 0);
     }
-    if (interruption && line.startsWith(interruption.at)) {
-      const { how } = interruption;
-      interruption = undefined;
+    if (interruptions[0] && line.startsWith(interruptions[0].at)) {
+      const { how } = interruptions.shift()!;
       if (how !== 'sighup') return interrupt(name, argv, how);
       hangup('sighup');
     }
@@ -464,6 +466,11 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
       case 'garbage':
         record(name, argv);
         return reply('garbled reply', 0);
+      case '510':
+        return reply(UNKNOWN, 0);
+      case 'result0':
+        record(name, argv);
+        return reply('200 result=0', 0);
     }
   };
 
@@ -564,7 +571,7 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
   child.stdin.on('error', () => {
     // The program may exit before reading what we sent; that is its right.
   });
-  child.stdin.write(header(args, options.agi ?? {}));
+  child.stdin.write(header(args, options.agi ?? {}) + (options.afterHeader ?? ''));
 
   return new Promise<CallResult>((resolvePromise, reject) => {
     const timer = setTimeout(() => {

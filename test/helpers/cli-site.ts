@@ -1,11 +1,17 @@
 // A Site for the admin CLI tests: Asterisk's var and data dirs point into the
 // site too, so doctor and install-sounds look where the site keeps things.
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Site, type CliResult } from './site.js';
 
 export class CliSite extends Site {
   readonly soundsDir = join(this.astDir, 'usr/share/asterisk/sounds/en/otp');
+
+  constructor() {
+    super();
+    // Asterisk's sounds root, as an installed Asterisk has it: install-sounds writes below it.
+    mkdirSync(dirname(dirname(this.soundsDir)), { recursive: true });
+  }
 
   override get env(): Record<string, string> {
     return { ...super.env, AST_VAR_DIR: this.varDir, AST_DATA_DIR: join(this.astDir, 'usr/share/asterisk') };

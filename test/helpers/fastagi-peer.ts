@@ -111,13 +111,13 @@ export class RawPeer {
 
   /**
    * A short agi_ header as for AGI(agi://127.0.0.1/otp); `padBytes` adds variables of 1000 bytes each until that many are added.
-   * `then` follows the header's empty line in the same write.
+   * `then` follows the header's empty line in the same write; `script` is the path after agi://HOST/.
    */
-  sendHeader(padBytes = 0, then = ''): void {
+  sendHeader(padBytes = 0, then = '', script = 'otp'): void {
     const lines = [
       'agi_network: yes',
-      'agi_network_script: otp',
-      'agi_request: agi://127.0.0.1/otp',
+      `agi_network_script: ${script}`,
+      `agi_request: agi://127.0.0.1/${script}`,
       'agi_channel: PJSIP/1001-00000009',
       'agi_uniqueid: 1700000000.9',
     ];

@@ -8,6 +8,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { readmeBlock } from '../../scripts/readme-blocks.mjs';
 import { BUNDLE_PATH } from './asterisk-peer.js';
 
 const PAM_DIR = '/etc/pam.d';
@@ -31,6 +33,45 @@ export const README_NODE = ['/usr/bin/env', '-u', 'NODE_OPTIONS', '-u', 'NODE_PA
  */
 export function astotpStep(step: 'pam-challenge' | 'pam-verify', params: string[], node: string[] = [process.execPath]): string {
   return [...node, BUNDLE_PATH, 'pbotp', step, ...params].join(' ');
+}
+
+const README = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+/** Where the README's pam_exec lines find node, the bundle and the [pbotp-pam] file. */
+export const README_PATHS = {
+  node: '/usr/bin/node',
+  bundle: '/usr/share/asterisk/agi-bin/otp/astotp',
+  config: '/etc/pbotp/pam.conf',
+};
+
+/** The lines of the PAM stack README.md prints for /etc/pam.d/`service`, as printed. */
+export function readmeStack(service: 'sshd' | 'su'): string[] {
+  return readmeBlock(README, `\`/etc/pam.d/${service}\``).trimEnd().split('\n');
+}
+
+/**
+ * The README's stack as an admin installs it on this machine: this node,
+ * this bundle, `config` for the [pbotp-pam] file, and `state_dir` added
+ * after it; nothing else changed.
+ */
+export function readmeStackHere(service: 'sshd' | 'su', config: string, stateDir: string): string[] {
+  return readmeStack(service).map((line) =>
+    line
+      .replace(` ${README_PATHS.node} `, ` ${process.execPath} `)
+      .replace(` ${README_PATHS.bundle} `, ` ${BUNDLE_PATH} `)
+      .replace(` config=${README_PATHS.config}`, ` config=${config} state_dir=${stateDir}`),
+  );
+}
+
+/** The README's [pbotp-pam] section with the example public key replaced by `pubkey`. */
+export function readmePamSection(pubkey: string): string {
+  const section = readmeBlock(README, "The parameters are pam_pbotp's");
+  if (!/^pubkey = \S+/m.test(section)) throw new Error("README's [pbotp-pam] section has no pubkey line");
+  return section.replace(/^pubkey = \S+/m, `pubkey = ${pubkey}`);
+}
+
+/** The README's sshd_config lines. */
+export function readmeSshdConfig(): string {
+  return readmeBlock(README, 'and in `/etc/ssh/sshd_config`');
 }
 
 /** Writes a PAM service of these auth lines; returns its name. */
@@ -158,6 +199,20 @@ async function lockCapture(): Promise<void> {
       rmSync(CAPTURE_LOCK, { force: true });
     } else await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * Keeps /dev/log from appearing (no other test file's capture can make one)
+ * until the returned function is called; null when a syslog daemon owns
+ * /dev/log here, so a test of what happens without one cannot run.
+ */
+export async function holdOffSyslog(): Promise<(() => void) | null> {
+  await lockCapture();
+  if (existsSync('/dev/log')) {
+    rmSync(CAPTURE_LOCK);
+    return null;
+  }
+  return () => rmSync(CAPTURE_LOCK, { force: true });
 }
 
 /** What reaches syslog while it runs; null when a syslog daemon already owns /dev/log. */

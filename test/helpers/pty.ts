@@ -51,6 +51,11 @@ export class PtySession {
     }
   }
 
+  /** Presses keys as they are, e.g. '\x03' for Ctrl-C (the terminal turns it into SIGINT unless in raw mode). */
+  press(keys: string): void {
+    this.child.stdin.write(keys);
+  }
+
   /** Types a line, Enter included (a terminal sends CR). */
   typeLine(text: string): void {
     this.child.stdin.write(`${text}\r`);

@@ -59,6 +59,8 @@ export class Site {
       input,
       encoding: 'utf8',
       timeout: 30_000,
+      // list --json of an import of thousands of users is more than the default 1 MiB.
+      maxBuffer: 64 * 1024 * 1024,
     });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
@@ -112,4 +114,10 @@ export function wrongCode(secret = SECRET): string {
   let c = totp(secret, { offset: -3600 });
   while (now.has(c)) c = String((Number(c) + 1) % 1_000_000).padStart(6, '0');
   return c;
+}
+
+/** What a caller keys for a recovery code: * and the code, as the code prompt's GET DATA and the read after it take them. */
+export function recoveryEntry(code: string, digits = 6): string[] {
+  const entry = `*${code}`;
+  return [entry.slice(0, digits), entry.slice(digits)];
 }

@@ -1,10 +1,6 @@
 // astotp enroll <user>: a new user with a new secret, confirmed by a code
 // from the phone before anything is saved.
-import { systemClock } from '../../auth/clock.js';
-import { hashPin } from '../../auth/pin-hash.js';
-import { newRecoveryCodes, storeRecoveryCodes } from '../../auth/recovery-codes.js';
-import { recordAdminAction } from '../admin-audit.js';
-import { sealSecret } from '../../auth/secret-box.js';
+import { newRecoveryCodes } from '../../auth/recovery-codes.js';
 import { expectPositionals, flagOption } from '../args.js';
 import type { Command } from '../command.js';
 import {
@@ -20,8 +16,9 @@ import {
 import { json } from '../format.js';
 import { printRecoveryCodes, recoveryCountHelp, recoveryCountOption } from '../recovery-codes.js';
 import { CliFailure } from '../errors.js';
-import { openForCommand, settingsOf } from '../open.js';
+import { loginActor, openForCommand, settingsOf } from '../open.js';
 import { PIN_HELP, PIN_OPTIONS, pinMode, readNewPin } from '../pin-input.js';
+import { PROFILE_HELP, PROFILE_OPTIONS, profileOptions } from '../profile-options.js';
 import { checkUserId, untypable } from '../validate.js';
 
 export const command: Command = {
@@ -40,18 +37,27 @@ ${PIN_HELP}
 ${SECRET_HELP}
 ${QR_HELP}
 ${recoveryCountHelp('recovery-codes')}
+${PROFILE_HELP}
   --force              replace an existing user (astotp reset gives a new secret and keeps the PIN)
   --allow-untypable    enroll an ID no caller can type (letters, or more digits
                        than id_max_digits): a profile must name it (user = ID)
   --json               print {user, uri, secret, issuer, digits, algorithm, period, recovery_codes}
                        instead of the QR code
 `,
-  options: { ...PIN_OPTIONS, ...SECRET_OPTIONS, force: 'boolean', 'allow-untypable': 'boolean', 'recovery-codes': 'string' },
+  options: {
+    ...PIN_OPTIONS,
+    ...SECRET_OPTIONS,
+    ...PROFILE_OPTIONS,
+    force: 'boolean',
+    'allow-untypable': 'boolean',
+    'recovery-codes': 'string',
+  },
 
   async run(ctx) {
     const [rawUser] = expectPositionals(ctx.args, ['user']);
     const user = checkUserId(rawUser!);
     const mode = pinMode(ctx.args);
+    const profile = profileOptions(ctx.args);
     const settings = settingsOf(ctx);
     const { params, qr, confirm, shorterCode } = enrolmentOptions(ctx.args, settings);
     const unreachable = untypable(user, settings);
@@ -64,7 +70,7 @@ ${recoveryCountHelp('recovery-codes')}
     const force = flagOption(ctx.args, 'force');
     const recoveryCount = recoveryCountOption(ctx.args, 'recovery-codes');
 
-    const { store, key } = await openForCommand(ctx, true, settings);
+    const { store, admin } = await openForCommand(ctx, true, settings);
     try {
       if ((await store.read((t) => t.users.get(user))) && !force) {
         throw new CliFailure(`user ${user} already exists; astotp reset ${user} gives it a new secret (or enroll --force replaces it)`);
@@ -74,30 +80,8 @@ ${recoveryCountHelp('recovery-codes')}
       // One JSON object: the codes go into it, though they only work once the user is saved.
       if (ctx.globals.json) ctx.out(json({ ...secretFacts(user, params), recovery_codes: codes }));
       else await showSecret(ctx, user, params, qr);
-      const step = confirm ? await confirmCode(ctx, user, params, settings.window) : null;
-      const pinHash = pin === null ? null : await hashPin(key.pinPepper, user, pin);
-      const replaced = await store.exclusive(async (t) => {
-        const existed = await t.users.remove(user);
-        if (existed && !force) throw new CliFailure(`user ${user} was created by someone else meanwhile; nothing was saved`);
-        await t.users.insert({
-          id: user,
-          pin_hash: pinHash,
-          secret_box: sealSecret(key.secretKey, user, params.secret),
-          algorithm: params.algorithm,
-          digits: params.digits,
-          period: params.period,
-        });
-        if (step !== null) await t.users.markStepUsed(user, step);
-        await storeRecoveryCodes(t, key.recoveryPepper, user, codes, systemClock());
-        await recordAdminAction(
-          t,
-          'enroll',
-          user,
-          settings.pbxName,
-          [existed ? 'replaced' : '', pinHash === null ? 'no PIN' : ''].filter(Boolean).join(', '),
-        );
-        return existed;
-      });
+      const secret = await confirmCode(ctx, admin, user, params, confirm);
+      const { replaced } = await admin.enroll(loginActor, user, secret, { pin, recoveryCodes: codes, replace: force, profile });
       const done = `${replaced ? 'Replaced' : 'Enrolled'} user ${user}${pin === null ? ' without a PIN: it can pass only through a profile with ask_pin = no (AGI(otp/astotp,profile=NAME))' : ''}.`;
       if (ctx.globals.json) ctx.note(done);
       else {

@@ -1,28 +1,32 @@
 // astotp export: the users as CSV that astotp import reads back, or JSON, so
 // a site can move. Secrets only when asked for; PINs never, as only their
 // hashes exist, and those open nothing without this site's key file.
-import { openSecret } from '../../auth/secret-box.js';
 import { otpauthUri } from '../../auth/totp.js';
-import { recordAdminAction } from '../admin-audit.js';
+import { UserAdminError } from '../../auth/user-admin.js';
 import { writeAdminFile } from '../admin-files.js';
 import { expectPositionals, flagOption, stringOption } from '../args.js';
 import type { Command } from '../command.js';
 import { issuerOption } from '../enrollment.js';
 import { CliFailure } from '../errors.js';
-import { isoTime, json } from '../format.js';
+import { counted, isoTime, json } from '../format.js';
 import { CSV_COLUMNS, csvField } from '../import/csv.js';
-import { openForCommand } from '../open.js';
+import { loginActor, openForCommand } from '../open.js';
 
 export const command: Command = {
   help: `Usage: astotp export [--reveal-secret] [--out FILE] [--json]
 
 Writes every user as CSV in the columns astotp import reads (user, pin,
-secret, algorithm, digits, period), or with --json as a list of objects
+secret, algorithm, digits, period, name, email, language), or with --json as a list of objects
 that also say whether the user is enabled and has a PIN. PINs are never
 written (only their hashes are kept): the pin column stays empty, so users
-imported from it have no PIN until astotp set-pin. The secret column stays
+imported from it have no PIN until astotp set-pin. Nor are recovery codes
+(only their HMACs are kept), failure counts, locks, replay marks, whether a
+user is disabled, or the audit log: astotp migrate copies all of that to a
+database used with the same key file. The secret column stays
 empty too unless --reveal-secret is given; importing such a file gives every
-user a new secret.
+user a new secret. A field a spreadsheet would run as a formula (starting
+with =, +, -, @, a tab or CR, e.g. user ID +4930123) is written after a ',
+which makes it text; import takes that ' away again.
 
 With --reveal-secret the output holds every secret in plain text: whoever
 reads it can make the users' codes. The export is recorded in the audit log
@@ -40,17 +44,13 @@ Options:
     expectPositionals(ctx.args, []);
     const reveal = flagOption(ctx.args, 'reveal-secret');
     const out = stringOption(ctx.args, 'out');
-    const { store, key, settings } = await openForCommand(ctx, false);
+    const { store, admin, settings } = await openForCommand(ctx, false);
     try {
       const issuer = issuerOption(ctx.args, settings);
       const users = await store.read((t) => t.users.list());
-      const secretOf = (id: string, box: Buffer): string => {
-        const s = openSecret(key.secretKey, id, box);
-        if (s === null)
-          throw new CliFailure(`the secret of ${id} does not decrypt with key file ${settings.keyFile}; nothing was exported`);
-        return s;
-      };
-      const records = users.map((u) => ({ u, secret: reveal ? secretOf(u.id, u.secret_box) : null }));
+      // Recorded before a secret leaves: no export of the secrets without its row in the log.
+      const secrets = reveal ? await revealed(admin.revealSecrets(loginActor, users, out)) : null;
+      const records = users.map((u, i) => ({ u, secret: secrets?.[i] ?? null }));
       let text: string;
       if (ctx.globals.json) {
         const view = ({ u, secret }: (typeof records)[number]) => ({
@@ -60,6 +60,9 @@ Options:
           algorithm: u.algorithm,
           digits: u.digits,
           period: u.period,
+          name: u.display_name,
+          email: u.email,
+          language: u.language,
           created: isoTime(u.created_at),
           ...(secret === null
             ? {}
@@ -68,30 +71,30 @@ Options:
         text = `${json(records.map(view))}\n`;
       } else {
         const line = ({ u, secret }: (typeof records)[number]) =>
-          [u.id, '', secret ?? '', u.algorithm, String(u.digits), String(u.period)].map(csvField).join(',');
+          [u.id, '', secret ?? '', u.algorithm, String(u.digits), String(u.period), u.display_name ?? '', u.email ?? '', u.language ?? '']
+            .map(csvField)
+            .join(',');
         text = [CSV_COLUMNS.join(','), ...records.map(line)].map((l) => `${l}\n`).join('');
       }
-      // Recorded before a secret leaves: no export of the secrets without its row in the log.
-      if (reveal)
-        await store.exclusive((t) =>
-          recordAdminAction(
-            t,
-            'export',
-            null,
-            settings.pbxName,
-            `secrets of ${users.length} users revealed${out === undefined ? '' : ` to ${out}`}`,
-          ),
-        );
       if (out === undefined) process.stdout.write(text);
       else writeAdminFile(out, text);
       if (reveal)
         ctx.warn(
-          `the export holds the TOTP secrets of ${users.length} users in plain text: keep it as safe as the key file, and delete it once imported`,
+          `the export holds the TOTP secrets of ${counted(users.length, 'user')} in plain text: keep it as safe as the key file, and delete it once imported`,
         );
-      if (out !== undefined) ctx.note(`Exported ${users.length} users to ${out} (mode 0600).`);
+      if (out !== undefined) ctx.note(`Exported ${counted(users.length, 'user')} to ${out} (mode 0600).`);
       return 0;
     } finally {
       await store.close();
     }
   },
 };
+
+async function revealed(secrets: Promise<string[]>): Promise<string[]> {
+  try {
+    return await secrets;
+  } catch (err) {
+    if (err instanceof UserAdminError && err.code === 'unreadable-secret') throw new CliFailure(`${err.message}; nothing was exported`);
+    throw err;
+  }
+}

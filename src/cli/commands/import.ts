@@ -1,22 +1,23 @@
 // astotp import: many users in one command and one write transaction, from
 // CSV and from google-authenticator-libpam files. All or nothing: every
-// wrong line is reported with its file and line number, and then nothing is
-// written. PINs are hashed before the transaction, so calls never wait on it.
-import { systemClock } from '../../auth/clock.js';
-import { openSecret, sealSecret } from '../../auth/secret-box.js';
+// file that cannot be read, every wrong line and every user that exists
+// already is reported at once, with its file and line number, and then
+// nothing is written. PINs are hashed before the transaction, so calls
+// never wait on it.
+import { existsSync } from 'node:fs';
 import { otpauthUri } from '../../auth/totp.js';
-import type { UserRow } from '../../store/tables.js';
-import { recordAdminActions } from '../admin-audit.js';
+import type { Settings } from '../../config/settings.js';
+import { widenThreadPool } from '../../os/thread-pool.js';
+import { isPostgresUrl } from '../../store/location.js';
 import { readAdminFile } from '../admin-files.js';
 import { flagOption, stringsOption } from '../args.js';
 import type { Command } from '../command.js';
 import { issuerOption } from '../enrollment.js';
 import { CliFailure, UsageError } from '../errors.js';
-import { json, table } from '../format.js';
-import { hashPins, widenThreadPool } from '../import/hash-pins.js';
-import { planImport, type ImportSource, type ImportUser } from '../import/plan.js';
-import { storeRecoveryCodes } from '../../auth/recovery-codes.js';
-import { openForCommand, settingsOf } from '../open.js';
+import { counted, json, table } from '../format.js';
+import { type ImportProblem, type ImportSource, type ImportUser, planImport, problemLines } from '../import/plan.js';
+import { loginActor, type OpenedForCommand, openForCommand, settingsOf } from '../open.js';
+import { RECOVERY_CODES_ONCE, RECOVERY_CODES_USE, recoveryCountHelp, recoveryCountOption } from '../recovery-codes.js';
 import { checkUserId } from '../validate.js';
 
 /** 100,000 users of about 100 bytes a line, with room to spare. */
@@ -28,15 +29,20 @@ export const command: Command = {
   help: `Usage: astotp import [CSV-FILE...] [--google-authenticator USER=FILE...] [OPTIONS]
 
 Adds many users at once, in one transaction: either every user of every
-file is saved, or, if any line is wrong, none. Wrong lines are listed by
-file and line number. A CSV-FILE of - is standard input.
+file is saved, or, if anything is wrong, none. Every error of every file is
+listed at once, by file and line number: a file that cannot be read, every
+wrong line, every user that exists already. A CSV-FILE of - is standard
+input.
 
 CSV: one user per line, columns user, pin, secret, algorithm, digits,
-period, in that order or in the order a header line names (a first line
-starting with "user"). Only user is required: no PIN means the user passes
-only through a profile with ask_pin = no, no secret means a new random one
-(printed, to reach the user's phone), and algorithm, digits and period
-default to astotp.conf's. Blank lines and lines starting with # are skipped.
+period, name, email, language, in that order or in the order a header line
+names (a first line starting with "user"). Only user is required: no PIN
+means the user passes only through a profile with ask_pin = no, no secret
+means a new random one (printed, to reach the user's phone), and algorithm,
+digits and period default to astotp.conf's; name, email and language are
+as for astotp set. Blank lines and lines starting with # are skipped.
+One leading ' of a field is taken away (export writes it before a field a
+spreadsheet would otherwise run as a formula).
   user,pin,secret
   1001,4321,JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
   1002,,
@@ -57,10 +63,19 @@ Options:
                        failure count and lock cleared); without it they are errors
   --allow-untypable    import IDs no caller can type (see astotp enroll)
   --issuer NAME        issuer of the printed URIs (default: issuer in astotp.conf)
+${recoveryCountHelp('recovery-codes', 0)}
+                       for each user without codes of its own (printed once)
   --json               print {imported, replaced, users: [...]}; a user given a
-                       new secret has secret and uri, for provisioning
+                       new secret has secret and uri, for provisioning, and one
+                       given recovery codes has recovery_codes
 `,
-  options: { 'google-authenticator': 'strings', force: 'boolean', 'allow-untypable': 'boolean', issuer: 'string' },
+  options: {
+    'google-authenticator': 'strings',
+    force: 'boolean',
+    'allow-untypable': 'boolean',
+    issuer: 'string',
+    'recovery-codes': 'string',
+  },
 
   async run(ctx) {
     const csvFiles = ctx.args.positionals;
@@ -68,87 +83,68 @@ Options:
     if (csvFiles.length === 0 && gaFiles.length === 0) throw new UsageError('import needs a CSV-FILE or --google-authenticator USER=FILE');
     if (csvFiles.filter((f) => f === '-').length > 1) throw new UsageError('standard input (-) can be read once');
     const force = flagOption(ctx.args, 'force');
+    const recoveryCodes = recoveryCountOption(ctx.args, 'recovery-codes', 0);
     const settings = settingsOf(ctx);
     const issuer = issuerOption(ctx.args, settings);
     // Before anything uses libuv's thread pool, which reads its size once.
     const threads = widenThreadPool();
 
     // Read before root's astotp takes on the database owner's identity: as the admin.
+    const problems: ImportProblem[] = [];
+    // A file that cannot be read is one more error, reported with the others.
+    const read = async (text: () => Promise<string> | string): Promise<string | null> => {
+      try {
+        return await text();
+      } catch (err) {
+        if (!(err instanceof CliFailure)) throw err;
+        problems.push({ source: sources.length, line: 0, message: err.message });
+        return null;
+      }
+    };
     const sources: ImportSource[] = [];
-    for (const f of csvFiles)
-      sources.push({
-        name: f === '-' ? 'standard input' : f,
-        text: f === '-' ? await ctx.input.rest(MAX_INPUT_BYTES) : readAdminFile(f, MAX_INPUT_BYTES),
-      });
-    for (const g of gaFiles) sources.push({ name: g.file, user: g.user, text: readAdminFile(g.file, MAX_INPUT_BYTES) });
-    const { users, errors } = planImport(sources, settings, flagOption(ctx.args, 'allow-untypable'));
-    refuse(ctx, errors);
-    if (users.length === 0) throw new CliFailure(`no users in ${sources.map((s) => s.name).join(', ')}; nothing was imported`);
+    for (const f of csvFiles) {
+      const name = f === '-' ? 'standard input' : f;
+      sources.push({ name, text: await read(() => (f === '-' ? ctx.input.rest(MAX_INPUT_BYTES) : readAdminFile(f, MAX_INPUT_BYTES))) });
+    }
+    for (const g of gaFiles) sources.push({ name: g.file, user: g.user, text: await read(() => readAdminFile(g.file, MAX_INPUT_BYTES)) });
+    const plan = planImport(sources, settings, flagOption(ctx.args, 'allow-untypable'));
+    const { users } = plan;
+    problems.push(...plan.problems);
+    if (problems.length === 0 && users.length === 0)
+      throw new CliFailure(`no users in ${sources.map((s) => s.name).join(', ')}; nothing was imported`);
 
-    const { store, key } = await openForCommand(ctx, true, settings);
+    // Created only for an import that will happen; opened to name the users that exist already beside the other errors.
+    const clean = problems.length === 0;
+    const opened = clean ? await openForCommand(ctx, true, settings) : await openIfThere(ctx, settings);
     try {
-      const existing = new Set((await store.read((t) => t.users.list())).map((u) => u.id));
-      if (!force)
-        refuse(
-          ctx,
-          users.filter((u) => existing.has(u.id)).map((u) => `${u.where}: user ${u.id} exists already (--force replaces it)`),
-        );
-
+      if (opened && !force) {
+        const existing = new Set((await opened.store.read((t) => t.users.list())).map((u) => u.id));
+        for (const u of users.filter((u) => existing.has(u.id)))
+          problems.push({ source: u.source, line: u.line, message: `user ${u.id} exists already (--force replaces it)` });
+      }
+      refuse(ctx, problemLines(sources, problems));
+      const { admin } = opened!;
       const pins = users.filter((u) => u.pin !== null).length;
       if (pins > 0) ctx.note(`Hashing ${pins} PIN${pins === 1 ? '' : 's'} (${threads} threads)...`);
-      const hashes = await hashPins(key.pinPepper, users);
-      const now = systemClock();
-      const rows: UserRow[] = users.map((u, i) => ({
-        id: u.id,
-        pin_hash: hashes[i]!,
-        secret_box: sealSecret(key.secretKey, u.id, u.params.secret),
-        algorithm: u.params.algorithm,
-        digits: u.params.digits,
-        period: u.params.period,
-        enabled: 1,
-        failures: 0,
-        locked_until: null,
-        last_step: null,
-        last_success: null,
-        created_at: now,
-        updated_at: now,
-      }));
-
-      const replaced = await store.exclusive(async (t) => {
-        // Read again under the write lock: someone may have enrolled one of them since.
-        const present = new Map((await t.users.list()).map((u) => [u.id, u]));
-        const clash = users.filter((u) => present.has(u.id));
-        if (clash.length > 0 && !force)
-          throw new CliFailure(`user ${clash[0]!.id} (${clash[0]!.where}) was enrolled meanwhile; nothing was imported`);
-        // A user replaced under the same secret keeps its replay mark: a code it used may still be in its window.
-        const rowOf = new Map(rows.map((r) => [r.id, r]));
-        for (const u of clash) {
-          const old = present.get(u.id)!;
-          if (openSecret(key.secretKey, old.id, old.secret_box) === u.params.secret) rowOf.get(u.id)!.last_step = old.last_step;
-        }
-        for (const u of clash) await t.users.remove(u.id);
-        await t.transfer.putUsers(rows);
-        // A google-authenticator file's scratch codes are one-time codes the user already has on paper: they become recovery codes.
-        for (const u of users) if (u.scratchCodes.length > 0) await storeRecoveryCodes(t, key.recoveryPepper, u.id, u.scratchCodes, now);
-        const ids = new Set(clash.map((u) => u.id));
-        const whereOf = new Map(users.map((u) => [u.id, u.where]));
-        await recordAdminActions(
-          t,
-          'import',
-          users.map((u) => u.id),
-          settings.pbxName,
-          (id) => `${ids.has(id) ? 'replaced, ' : ''}from ${whereOf.get(id)}`,
-        );
-        return ids;
-      });
-
-      report(ctx, users, replaced, issuer);
+      const done = await admin.import(loginActor, users, { replace: force, recoveryCodes });
+      report(ctx, users, done, issuer);
       return 0;
     } finally {
-      await store.close();
+      await opened?.store.close();
     }
   },
 };
+
+/** The database, when there is one to open without creating anything; null, with a note, when it cannot be. */
+async function openIfThere(ctx: Parameters<Command['run']>[0], s: Settings): Promise<OpenedForCommand | null> {
+  if (!isPostgresUrl(s.db) && !existsSync(s.db)) return null;
+  try {
+    return await openForCommand(ctx, false, s);
+  } catch (err) {
+    ctx.note(`(not checked for users that exist already: ${(err as Error).message})`);
+    return null;
+  }
+}
 
 function gaArg(arg: string): { user: string; file: string } {
   const eq = arg.indexOf('=');
@@ -165,10 +161,18 @@ function refuse(ctx: Parameters<Command['run']>[0], errors: string[]): void {
   throw new CliFailure(`${errors.length} error${errors.length === 1 ? '' : 's'} in the input; nothing was imported`);
 }
 
-function report(ctx: Parameters<Command['run']>[0], users: ImportUser[], replaced: Set<string>, issuer: string): void {
+function report(
+  ctx: Parameters<Command['run']>[0],
+  users: ImportUser[],
+  done: { replaced: Set<string>; newRecoveryCodes: Map<string, string[]> },
+  issuer: string,
+): void {
+  const { replaced, newRecoveryCodes: codesOf } = done;
   const fresh = users.filter((u) => u.newSecret);
   const pinless = users.filter((u) => u.pin === null).length;
-  const summary = `Imported ${users.length} user${users.length === 1 ? '' : 's'}${replaced.size ? ` (${replaced.size} replaced)` : ''}${pinless ? `; ${pinless} without a PIN (passing only through a profile with ask_pin = no)` : ''}.`;
+  const codesLeft = (u: ImportUser) => codesOf.get(u.id)?.length ?? u.ownRecoveryCodes.length;
+  const codeless = users.filter((u) => codesLeft(u) === 0).length;
+  const summary = `Imported ${counted(users.length, 'user')}${replaced.size ? ` (${replaced.size} replaced)` : ''}${pinless ? `; ${pinless} without a PIN (passing only through a profile with ask_pin = no)` : ''}${codeless ? `; ${codeless} without recovery codes (astotp recovery USER makes a set)` : ''}.`;
   const uri = (u: ImportUser) => otpauthUri(u.params, issuer, u.id);
   if (ctx.globals.json) {
     ctx.note(summary);
@@ -182,18 +186,31 @@ function report(ctx: Parameters<Command['run']>[0], users: ImportUser[], replace
       period: u.params.period,
       new_secret: u.newSecret,
       ...(u.newSecret ? { secret: u.params.secret, uri: uri(u), issuer } : {}),
+      recovery_codes_left: codesLeft(u),
+      ...(codesOf.has(u.id) ? { recovery_codes: codesOf.get(u.id) } : {}),
     });
     return ctx.out(json({ imported: users.length, replaced: replaced.size, users: users.map(view) }));
   }
   ctx.out(summary);
-  if (fresh.length === 0) return;
-  ctx.out(
-    `New secrets for ${fresh.length} user${fresh.length === 1 ? '' : 's'}, for their authenticator apps (not shown again; astotp show USER --reveal-secret can):`,
-  );
-  ctx.out(
-    table(
-      ['USER', 'URI'],
-      fresh.map((u) => [u.id, uri(u)]),
-    ),
-  );
+  if (fresh.length > 0) {
+    ctx.out(
+      `New secrets for ${counted(fresh.length, 'user')}, for their authenticator apps (not shown again; astotp show USER --reveal-secret can):`,
+    );
+    ctx.out(
+      table(
+        ['USER', 'URI'],
+        fresh.map((u) => [u.id, uri(u)]),
+      ),
+    );
+  }
+  if (codesOf.size > 0) {
+    ctx.out(`Recovery codes for ${counted(codesOf.size, 'user')}, ${RECOVERY_CODES_USE}`);
+    ctx.out(RECOVERY_CODES_ONCE);
+    ctx.out(
+      table(
+        ['USER', 'RECOVERY CODES'],
+        [...codesOf].map(([id, codes]) => [id, codes.join(' ')]),
+      ),
+    );
+  }
 }

@@ -1,11 +1,10 @@
 // astotp log: the audit log, oldest first, optionally for one user and a time span.
 import { maskedId } from '../../auth/masked-id.js';
-import { ADMIN_SOURCE } from '../admin-audit.js';
 import { expectPositionals, flagOption, intOption, stringOption } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
 import { isoTime, json, table, timeCell } from '../format.js';
-import { openForCommand } from '../open.js';
+import { loginActor, openForCommand } from '../open.js';
 
 export const command: Command = {
   help: `Usage: astotp log [--user USER] [--pbx NAME] [--since WHEN] [--admin] [--limit N] [--json]
@@ -44,7 +43,7 @@ Options:
     const { store, key } = await openForCommand(ctx, false);
     try {
       const users = user === undefined ? undefined : [user, maskedId(key.idMask, user)];
-      const sources = flagOption(ctx.args, 'admin') ? [ADMIN_SOURCE] : undefined;
+      const sources = flagOption(ctx.args, 'admin') ? [loginActor.source] : undefined;
       const entries = await store.read((t) => t.audit.list({ users, since, limit, pbx, sources }));
       if (ctx.globals.json) {
         ctx.out(json(entries.map((e) => ({ ...e, time: isoTime(e.at) }))));

@@ -2,15 +2,15 @@
 // PostgreSQL when a site grows to several PBXs, and back), rows exactly as
 // they are, in one transaction on the target. Nothing of the source is
 // deleted or changed, but for the schema upgrade every command makes.
+import { type AuditPlace, recordAdminAction } from '../../auth/admin-audit.js';
 import { openStore } from '../../store/open-store.js';
 import type { Store } from '../../store/store.js';
 import type { StoreTx, TransferCounts } from '../../store/tables.js';
 import { isPostgresUrl } from '../../store/location.js';
-import { recordAdminAction } from '../admin-audit.js';
 import { expectPositionals, flagOption, stringOption } from '../args.js';
 import type { Command } from '../command.js';
 import { CliFailure, UsageError } from '../errors.js';
-import { openForCommand } from '../open.js';
+import { loginActor, openForCommand } from '../open.js';
 
 const KEY_CHECK = 'key_check';
 const AUDIT_PAGE = 5_000;
@@ -19,7 +19,8 @@ export const command: Command = {
   help: `Usage: astotp migrate --to TARGET [--force]
 
 Copies users (secrets, PINs, failure counts, locks and used time steps),
-their recovery codes (used or not), pbotp failure counts, the audit log and the key check from the configured
+their recovery codes (used or not), pbotp failure counts, invitations (web
+sessions are not copied), the audit log and the key check from the configured
 database (db in astotp.conf, --db or ASTOTP_DB) to TARGET: a postgres://
 URL or the absolute path of a SQLite file (created if missing). Everything
 is written in one transaction: the target gets all rows or none. Nothing is
@@ -44,7 +45,7 @@ Options:
     if (!to) throw new UsageError('migrate needs --to TARGET (a postgres:// URL or an absolute path)');
     if (!isPostgresUrl(to) && !to.startsWith('/')) throw new UsageError(`--to ${to}: expected a postgres:// URL or an absolute path`);
     const force = flagOption(ctx.args, 'force');
-    const { store: source, settings } = await openForCommand(ctx, false);
+    const { store: source, settings, now } = await openForCommand(ctx, false);
     let target: Store | undefined;
     try {
       target = await openStore(to, {
@@ -55,7 +56,7 @@ Options:
       });
       if ((await target.identity()) === (await source.identity()))
         throw new CliFailure(`--to names the configured database ${source.name} itself; nothing was written`);
-      const read = await copy(source, target, force, settings.pbxName);
+      const read = await copy(source, target, force, { pbx: settings.pbxName, now });
       // Counted again after the commit, by a read of its own: what the target now holds.
       const all = await target.read((t) => t.transfer.counts());
       const written = { ...all, audit: all.audit - 1 };
@@ -85,7 +86,7 @@ Options:
 type Counts = Record<keyof TransferCounts, { read: number; written: number }>;
 
 /** Copies in one transaction of the target; returns the rows read from the source. */
-async function copy(source: Store, target: Store, force: boolean, pbx: string): Promise<Record<keyof Counts, number>> {
+async function copy(source: Store, target: Store, force: boolean, place: AuditPlace): Promise<Record<keyof Counts, number>> {
   return target.exclusive(async (t) => {
     const keyCheck = await source.read((s) => s.meta.get(KEY_CHECK));
     if (keyCheck === undefined)
@@ -103,12 +104,14 @@ async function copy(source: Store, target: Store, force: boolean, pbx: string): 
       const users = await s.transfer.users();
       const codes = await s.transfer.recoveryCodes();
       const throttle = await s.transfer.throttle();
+      const invitations = await s.transfer.invitations();
       await t.transfer.putUsers(users);
       await t.transfer.putRecoveryCodes(codes);
       await t.transfer.putThrottle(throttle);
+      await t.transfer.putInvitations(invitations);
       const audit = await copyAudit(s, t);
-      await recordAdminAction(t, 'migrate', null, pbx, `from ${source.name}`);
-      return { users: users.length, recovery_codes: codes.length, throttle: throttle.length, audit };
+      await recordAdminAction(t, loginActor, place, 'migrate', null, `from ${source.name}`);
+      return { users: users.length, recovery_codes: codes.length, throttle: throttle.length, invitations: invitations.length, audit };
     });
   });
 }

@@ -1,11 +1,9 @@
 // astotp recovery <user>: a new set of recovery codes, e.g. when the sheet is
 // used up or lost. The old set dies in the same transaction.
-import { systemClock } from '../../auth/clock.js';
-import { newRecoveryCodes, storeRecoveryCodes } from '../../auth/recovery-codes.js';
-import { recordAdminAction } from '../admin-audit.js';
 import { expectPositionals } from '../args.js';
 import type { Command } from '../command.js';
 import { CliFailure } from '../errors.js';
+import { loginActor } from '../open.js';
 import { printRecoveryCodes, recoveryCountHelp, recoveryCountOption } from '../recovery-codes.js';
 import { withUser } from '../user-arg.js';
 
@@ -26,13 +24,9 @@ ${recoveryCountHelp('count')}
   async run(ctx) {
     expectPositionals(ctx.args, ['user']);
     const count = recoveryCountOption(ctx.args, 'count');
-    return withUser(ctx, {}, async ({ store, key, user, settings }) => {
-      const codes = newRecoveryCodes(count);
-      await store.exclusive(async (t) => {
-        if (!(await t.users.get(user.id))) throw new CliFailure(`user ${user.id} was removed meanwhile; nothing was saved`);
-        await storeRecoveryCodes(t, key.recoveryPepper, user.id, codes, systemClock());
-        await recordAdminAction(t, 'recovery', user.id, settings.pbxName, `${codes.length} new code${codes.length === 1 ? '' : 's'}`);
-      });
+    return withUser(ctx, {}, async ({ admin, user }) => {
+      const codes = await admin.renewRecoveryCodes(loginActor, user.id, count);
+      if (codes === null) throw new CliFailure(`user ${user.id} was removed meanwhile; nothing was saved`);
       if (ctx.globals.json) ctx.out(JSON.stringify({ user: user.id, recovery_codes: codes }));
       else printRecoveryCodes(ctx, user.id, codes);
       return 0;

@@ -1,12 +1,10 @@
 // astotp reset <user>: a new secret for a lost or replaced phone. The old one
 // keeps working until a code from the new one confirms the change.
-import { sealSecret } from '../../auth/secret-box.js';
-import { recordAdminAction } from '../admin-audit.js';
 import { expectPositionals } from '../args.js';
 import type { Command } from '../command.js';
 import { confirmCode, enrolmentOptions, QR_HELP, SECRET_HELP, SECRET_OPTIONS, shorterCodeNote, showSecret } from '../enrollment.js';
 import { CliFailure } from '../errors.js';
-import { settingsOf } from '../open.js';
+import { loginActor, settingsOf } from '../open.js';
 import { withUser } from '../user-arg.js';
 
 export const command: Command = {
@@ -28,17 +26,12 @@ ${QR_HELP}
     expectPositionals(ctx.args, ['user']);
     const settings = settingsOf(ctx);
     const { params, qr, confirm, shorterCode } = enrolmentOptions(ctx.args, settings);
-    return withUser(ctx, { settings }, async ({ store, key, user }) => {
+    return withUser(ctx, { settings }, async ({ admin, user }) => {
       if (shorterCode) ctx.note(shorterCodeNote(user.id, params.digits, settings));
       await showSecret(ctx, user.id, params, qr);
-      const step = confirm ? await confirmCode(ctx, user.id, params, settings.window) : null;
-      const box = sealSecret(key.secretKey, user.id, params.secret);
-      await store.exclusive(async (t) => {
-        if (!(await t.users.replaceSecret(user.id, box, params)))
-          throw new CliFailure(`user ${user.id} was removed meanwhile; nothing was saved`);
-        if (step !== null) await t.users.markStepUsed(user.id, step);
-        await recordAdminAction(t, 'reset', user.id, settings.pbxName);
-      });
+      const secret = await confirmCode(ctx, admin, user.id, params, confirm);
+      if (!(await admin.replaceSecret(loginActor, user.id, secret)))
+        throw new CliFailure(`user ${user.id} was removed meanwhile; nothing was saved`);
       const msg = `User ${user.id} has a new secret; codes from the old one no longer work.`;
       if (ctx.globals.json) ctx.note(msg);
       else ctx.out(msg);

@@ -1,9 +1,7 @@
 // astotp set-pin <user>: a new PIN, or none.
-import { hashPin } from '../../auth/pin-hash.js';
-import { adminChange } from '../admin-audit.js';
-import type { StoreTx } from '../../store/tables.js';
 import type { Command } from '../command.js';
 import { CliFailure } from '../errors.js';
+import { loginActor } from '../open.js';
 import { PIN_HELP, PIN_OPTIONS, pinMode, readNewPin } from '../pin-input.js';
 import { done, withUser } from '../user-arg.js';
 
@@ -20,12 +18,9 @@ ${PIN_HELP}
 
   async run(ctx) {
     const mode = pinMode(ctx.args);
-    return withUser(ctx, {}, async ({ store, key, settings, user }) => {
+    return withUser(ctx, {}, async ({ admin, settings, user }) => {
       const pin = await readNewPin(ctx, mode, settings.pinMaxDigits);
-      const hash = pin === null ? null : await hashPin(key.pinPepper, user.id, pin);
-      const changed = (t: StoreTx) => t.users.setPin(user.id, hash);
-      if (!(await adminChange(store, 'set-pin', user.id, settings.pbxName, changed, pin === null ? 'no PIN' : undefined)))
-        throw new CliFailure(`user ${user.id} was removed meanwhile`);
+      if (!(await admin.setPin(loginActor, user.id, pin))) throw new CliFailure(`user ${user.id} was removed meanwhile`);
       const message =
         pin === null ? `User ${user.id} has no PIN now: it passes only through a profile with ask_pin = no.` : `PIN of ${user.id} changed.`;
       return done(ctx, message, { user: user.id, pin: pin !== null });

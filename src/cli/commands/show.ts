@@ -1,20 +1,20 @@
 // astotp show <user>: one user's state; the secret only when asked for.
-import { recordAdminAction } from '../admin-audit.js';
 import { recoveryCodesLeft } from '../../auth/recovery-codes.js';
-import { openSecret } from '../../auth/secret-box.js';
 import { flagOption } from '../args.js';
 import type { Command } from '../command.js';
 import { issuerOption, QR_HELP, QR_OPTIONS, qrOption, secretFacts, showSecret, type Enrollment } from '../enrollment.js';
 import { CliFailure } from '../errors.js';
 import { json, timeCell } from '../format.js';
+import { loginActor } from '../open.js';
 import { withUser } from '../user-arg.js';
-import { lockCell, userView } from '../user-view.js';
+import { invitedState, invitedView, lockCell, userView } from '../user-view.js';
 
 export const command: Command = {
   help: `Usage: astotp show USER [--reveal-secret] [--json]
 
 Shows USER's state. No secret is shown unless --reveal-secret is given, which
 prints the otpauth:// URI and the QR code again (to set up another phone).
+An ID that is invited but not enrolled yet shows its invitation.
 
 Options:
   --reveal-secret      print the secret, its URI and QR code
@@ -25,26 +25,36 @@ ${QR_HELP}
   async run(ctx) {
     const reveal = flagOption(ctx.args, 'reveal-secret');
     const qr = qrOption(ctx.args);
-    await withUser(ctx, {}, async ({ store, user, key, settings }) => {
+    const invited = async (_: unknown, inv: Parameters<typeof invitedView>[0]) => {
+      if (reveal) throw new CliFailure(`${inv.user_id} is invited, not enrolled: there is no secret yet`);
+      if (ctx.globals.json) return ctx.out(json(invitedView(inv)));
+      const rows: [string, string][] = [
+        ['user', inv.user_id],
+        ['name', inv.display_name ?? '-'],
+        ['email', inv.email ?? '-'],
+        ['language', inv.language ?? '-'],
+        ['state', invitedState(inv)],
+        ['invited', `${timeCell(inv.created_at)}${inv.created_by ? ` by ${inv.created_by}` : ''}`],
+        ['activation', inv.activation_hash === null ? 'no code' : `code required (${inv.wrong_codes} wrong so far)`],
+      ];
+      for (const [k, v] of rows) ctx.out(`${`${k}:`.padEnd(14)}${v}`);
+    };
+    await withUser(ctx, { invited }, async ({ store, admin, user, settings }) => {
       let revealed: Enrollment | null = null;
       if (reveal) {
-        const secret = openSecret(key.secretKey, user.id, user.secret_box);
-        if (secret === null) throw new CliFailure(`the secret of ${user.id} does not decrypt with key file ${settings.keyFile}`);
-        revealed = {
-          secret,
-          algorithm: user.algorithm,
-          digits: user.digits,
-          period: user.period,
-          issuer: issuerOption(ctx.args, settings),
-        };
+        const issuer = issuerOption(ctx.args, settings);
         // Recorded before the secret is shown, as export --reveal-secret is.
-        await store.exclusive((t) => recordAdminAction(t, 'show', user.id, settings.pbxName, 'secret revealed'));
+        const secret = await admin.revealSecret(loginActor, user);
+        revealed = { secret, algorithm: user.algorithm, digits: user.digits, period: user.period, issuer };
       }
       const view = userView(user, settings.lockoutFailures, await store.read((t) => recoveryCodesLeft(t, user.id)));
       if (ctx.globals.json) return ctx.out(json(revealed ? { ...view, ...secretFacts(user.id, revealed) } : view));
       if (revealed) await showSecret(ctx, user.id, revealed, qr);
       const rows: [string, string][] = [
         ['user', user.id],
+        ['name', user.display_name ?? '-'],
+        ['email', user.email ?? '-'],
+        ['language', user.language ?? '-'],
         ['enabled', view.enabled ? 'yes' : 'no'],
         ['locked until', lockCell(user, settings.lockoutFailures)],
         ['failures', String(user.failures)],

@@ -1,7 +1,6 @@
 // astotp simulate: the real call flow and database, with the terminal as the
 // phone. Shows what a caller would hear and what the dialplan would get.
 import { promptText } from '../../sounds/prompt-texts.js';
-import { failFirst } from '../../call/dialplan-result.js';
 import { TerminalChannel } from '../../call/terminal-channel.js';
 import { applyCallArguments } from '../../config/call-args.js';
 import { SettingsError } from '../../config/settings.js';
@@ -15,8 +14,10 @@ export const command: Command = {
 
 Runs a call through the real flow and database, with this terminal as the
 phone: each prompt is shown, and each line you type is what the caller
-keys in (a trailing # is optional; an empty line is a timeout; end of input,
-Ctrl-D, is a hangup). Prints the channel variables the dialplan would see.
+keys in one go, then pauses (a trailing # is optional; an empty line is a
+timeout; end of input, Ctrl-D, is a hangup). Keys beyond what a prompt takes
+go to the next one, as on a phone: *12345678 at the code prompt is a
+recovery code. Prints the channel variables the dialplan would see.
 KEY=VALUE are the dialplan's AGI arguments, e.g. profile=door user=1001.
 Exits 0 when the call ends with ASTOTP=SUCCESS, 1 otherwise.
 
@@ -47,10 +48,8 @@ Options:
       args,
       promptText,
     });
-    // As in a real call: FAILURE first, so nothing that goes wrong can leave it unset.
-    await failFirst(channel);
-    const { runCall } = await import('../../call/run-call.js');
-    const outcome = await runCall(channel, { source: 'simulate', settings: () => settings });
+    const { serveCall } = await import('../../call/serve-call.js');
+    const outcome = await serveCall(channel, { source: 'simulate', settings: () => settings });
     ctx.out(
       outcome.ok
         ? `Call ended: ASTOTP=SUCCESS for user ${outcome.user}.`

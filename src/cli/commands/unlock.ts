@@ -1,13 +1,9 @@
 // astotp unlock <user>: end a lockout, of an enrolled user and of the same
 // ID's pbotp logins (those need no enrollment, so there may be no user row).
-import { systemClock } from '../../auth/clock.js';
-import { Lockout } from '../../auth/lockout.js';
-import { pbotpThrottleId, rekeyTypedIds } from '../../auth/pbotp-verifier.js';
-import { recordAdminAction } from '../admin-audit.js';
 import { expectPositionals } from '../args.js';
 import type { Command } from '../command.js';
 import { CliFailure } from '../errors.js';
-import { openForCommand } from '../open.js';
+import { loginActor, openForCommand } from '../open.js';
 import { done } from '../user-arg.js';
 import { checkUserId } from '../validate.js';
 
@@ -22,17 +18,9 @@ for pbotp logins (mode = pbotp in astotp.conf or a profile) with that user ID.
   async run(ctx) {
     const [raw] = expectPositionals(ctx.args, ['user']);
     const id = checkUserId(raw!);
-    const { store, key, settings } = await openForCommand(ctx, false);
+    const { store, admin } = await openForCommand(ctx, false);
     try {
-      const { enrolled, pbotp } = await store.exclusive(async (t) => {
-        const now = systemClock();
-        // A lock an earlier version stored under the typed ID is found under the hashed one after this.
-        await rekeyTypedIds(t, key.idMask);
-        const enrolled = await new Lockout(t.userCounters, settings).unlock(id, now);
-        const pbotp = await new Lockout(t.throttle, settings).unlock(pbotpThrottleId(key.idMask, id), now);
-        if (enrolled || pbotp) await recordAdminAction(t, 'unlock', id, settings.pbxName, enrolled ? undefined : 'pbotp');
-        return { enrolled, pbotp };
-      });
+      const { enrolled, pbotp } = await admin.unlock(loginActor, id);
       if (!enrolled && !pbotp) throw new CliFailure(`no user ${id} in ${store.name}, and no pbotp failures of ${id} to clear`);
       return done(ctx, enrolled ? `User ${id} unlocked.` : `pbotp lockout of ${id} cleared.`, {
         user: id,

@@ -79,46 +79,80 @@ export function splitArgs(text: string, unquote: boolean, limit = Infinity): str
   return fields;
 }
 
+/** Characters that would let FILTER's output add or change an argument: `,&=|?` and control characters. */
+const ARGUMENT_SYNTAX = (b: number): boolean => b < 0x20 || b === 0x7f || ',&=|?'.includes(String.fromCharCode(b));
+
 /**
- * Whether `expr` is a ${FILTER(set,...)} whose output cannot add or change an
- * argument: its set, expanded as Asterisk expands it, holds none of `,&=|?`
- * and no control character. A set doctor cannot read counts as unsafe.
+ * How far `expr` keeps caller data out of astotp's argument syntax: not at
+ * all (it is no ${FILTER(set,...)}), or a FILTER whose set, expanded as
+ * Asterisk expands it, holds none of `,&=|?` and no control character
+ * (safe), or one that lets some through, with why. A set doctor cannot read
+ * counts as letting everything through.
  */
-export function safeFilter(expr: string): boolean {
+export function filterVerdict(expr: string): { kind: 'unfiltered' } | { kind: 'safe' } | { kind: 'leaks'; why: string } {
   // Asterisk's function names are case-sensitive: ${filter(...)} is no FILTER.
-  if (!expr.startsWith('${FILTER(') || !expr.endsWith('}')) return false;
+  if (!expr.startsWith('${FILTER(') || !expr.endsWith('}')) return { kind: 'unfiltered' };
   const inner = expr.slice(2, -1);
   // The function's arguments end at the last ")", whatever comes between.
   const close = inner.lastIndexOf(')');
-  if (close < 0) return false;
+  if (close < 0) return { kind: 'unfiltered' };
   const fields = splitArgs(inner.slice('FILTER('.length, close), false, 2);
-  if (fields.length < 2 || substitutes(fields[0]!)) return false;
-  const set = filterSet(Buffer.from(fields[0]!, 'utf8'));
-  return set !== null && ![...set].some((b) => b < 0x20 || b === 0x7f || ',&=|?'.includes(String.fromCharCode(b)));
+  if (fields.length < 2) return { kind: 'unfiltered' };
+  const spec = fields[0]!;
+  if (substitutes(spec))
+    return { kind: 'leaks', why: `its set ${spec} is substituted when the call runs, so doctor cannot tell what it holds` };
+  const parts = filterSet(Buffer.from(spec, 'utf8'));
+  if (parts === null) return { kind: 'leaks', why: `Asterisk cannot read its set ${spec}, so doctor cannot tell what it lets through` };
+  const leaking = parts.map((p) => ({ ...p, bytes: p.bytes.filter(ARGUMENT_SYNTAX) })).filter((p) => p.bytes.length > 0);
+  if (leaking.length === 0) return { kind: 'safe' };
+  const said = leaking.map((p) => {
+    const chars = charList(p.bytes);
+    if (p.range) return `the range ${p.text} holds ${chars}`;
+    return p.text.startsWith('\\') ? `${p.text} is ${chars}` : `${chars} is in it`;
+  });
+  return { kind: 'leaks', why: `its set lets argument syntax through: ${said.join(', ')}` };
 }
 
-/** The bytes FILTER lets through for `spec`: characters, ranges `a-z` (wrapping past 255), escapes `\,`, `\x2c`, `\054`, `\n`. Null where Asterisk errs. */
-function filterSet(spec: Buffer): Set<number> | null {
-  const set = new Set<number>();
+/** Bytes as an admin reads them: "," or \n, a few at most. */
+function charList(bytes: number[]): string {
+  // The argument syntax first, then control characters.
+  const control = (b: number) => b < 0x20 || b === 0x7f;
+  const unique = [...new Set(bytes)].sort((a, b) => Number(control(a)) - Number(control(b)) || a - b);
+  const shown = unique
+    .slice(0, 6)
+    .map((b) => (b < 0x20 || b === 0x7f ? `\\x${b.toString(16).padStart(2, '0')}` : `"${String.fromCharCode(b)}"`));
+  return unique.length > 6 ? `${shown.join(' ')} and ${unique.length - 6} more` : shown.join(' ');
+}
+
+/**
+ * The parts of a FILTER set, each with the bytes it lets through: characters,
+ * ranges `a-z` (wrapping past 255), escapes `\,`, `\x2c`, `\054`, `\n`.
+ * Null where Asterisk errs.
+ */
+function filterSet(spec: Buffer): { text: string; range: boolean; bytes: number[] }[] | null {
+  const parts: { text: string; range: boolean; bytes: number[] }[] = [];
   let i = 0;
   while (i < spec.length) {
+    const start = i;
     const first = encodedChar(spec, i);
     if (!first.ok) return null;
     i += first.consumed;
     if (spec[i] !== 0x2d) {
-      set.add(first.value);
+      parts.push({ text: spec.toString('utf8', start, i), range: false, bytes: [first.value] });
       continue;
     }
     // A range whose end cannot be read ends where it starts, as in Asterisk.
     const last = encodedChar(spec, i + 1);
     const to = last.ok ? last.value : first.value;
     i += last.consumed + 1;
-    for (let b = first.value; b !== to; b = (b + 1) & 0xff) set.add(b);
-    set.add(to);
+    const bytes: number[] = [];
+    for (let b = first.value; b !== to; b = (b + 1) & 0xff) bytes.push(b);
+    bytes.push(to);
+    parts.push({ text: spec.toString('utf8', start, Math.min(i, spec.length)), range: true, bytes });
   }
   // NUL ends a C string: FILTER never lets it through.
-  set.delete(0);
-  return set;
+  for (const p of parts) p.bytes = p.bytes.filter((b) => b !== 0);
+  return parts;
 }
 
 /** ast_get_encoded_char(): one byte of `s` at `i`, or an escape. */

@@ -5,10 +5,13 @@
 // #exec is never run, and #include is followed only to files we can read.
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
+import { applyCallArguments } from '../../config/call-args.js';
 import { applyProfile, type Settings } from '../../config/settings.js';
-import { SERVED_SCRIPTS } from '../../fastagi/request.js';
-import { expressions, safeFilter, splitArgs, substitutes } from './asterisk-syntax.js';
-import { pass, warn, type Check } from './check.js';
+import { SECRET_REFERENCE } from '../../fastagi/pbx-secret.js';
+import { readRequest } from '../../fastagi/request.js';
+import { expressions, filterVerdict, splitArgs, substitutes } from './asterisk-syntax.js';
+import { counted } from '../format.js';
+import { errorText, fail, pass, warn, type Check } from './check.js';
 
 const MAX_INCLUDE_DEPTH = 8;
 const MAX_FILES = 200;
@@ -68,12 +71,30 @@ export function findAstotpLines(configDir: string): { lines: AstotpLine[]; files
   return { lines, files, skipped };
 }
 
-/** Expressions in `text` that put data into the argument list unfiltered: ${...} and $[...]. */
-export function unfilteredExpressions(text: string): string[] {
-  return expressions(text).filter((e) => !safeFilter(e));
+/**
+ * What in `text` can put argument syntax into the argument list: the
+ * expressions (${...}, $[...]) it holds unfiltered, and each FILTER that
+ * lets some through, said with why, e.g. `${FILTER(+-9,...)} lets "," through
+ * (...the range +-9 holds ",")`. Empty when nothing can.
+ */
+export function argumentLeaks(text: string): string[] {
+  const unfiltered: string[] = [];
+  const leaky: string[] = [];
+  for (const e of expressions(text)) {
+    // The FastAGI secret is the admin's own global, read from a file no caller reaches.
+    if (e === SECRET_REFERENCE) continue;
+    const v = filterVerdict(e);
+    if (v.kind === 'unfiltered') unfiltered.push(e);
+    else if (v.kind === 'leaks') leaky.push(`${shown(e)} goes into astotp's arguments filtered, but ${v.why}`);
+  }
+  return [...(unfiltered.length ? [`${shown(unfiltered.join(' '))} goes into astotp's arguments unfiltered`] : []), ...leaky];
 }
 
-export function checkDialplan(configDir: string, s: Settings): Check[] {
+/**
+ * `configLoaded` false: astotp.conf has errors and `s` holds the defaults,
+ * so lines that name a profile are not judged (it may be in the broken file).
+ */
+export function checkDialplan(configDir: string, s: Settings, configLoaded = true): Check[] {
   let found: ReturnType<typeof findAstotpLines>;
   try {
     found = findAstotpLines(configDir);
@@ -95,16 +116,20 @@ export function checkDialplan(configDir: string, s: Settings): Check[] {
       );
       continue;
     }
-    const exprs = unfilteredExpressions(l.args);
-    if (exprs.length) {
+    const leaks = argumentLeaks(l.args);
+    if (leaks.length) {
       checks.push(
         warn(
           'dialplan',
-          `${where}: ${shown(exprs.join(' '))} goes into astotp's arguments unfiltered; a caller can put "," or "&" in it and add arguments of its own. ` +
+          `${where}: ${leaks.join('; ')}; a caller can put "," or "&" in it and add arguments of its own. ` +
             'Use user=callerid (astotp reads and checks the caller ID itself) or ${FILTER(0-9,...)}',
         ),
       );
     }
+    const unsecured = noFastAgiSecret(l.args);
+    if (unsecured) checks.push(warn('dialplan', `${where}: ${unsecured}`));
+    const refused = refusedArguments(l.args, s, configLoaded);
+    if (refused) checks.push(fail('dialplan', `${where}: AGI(${shown(l.args)}) fails every call: ${refused}`));
     const oneFactor = oneFactorProfile(l.args, s);
     if (oneFactor) checks.push(warn('dialplan', `${where}: ${oneFactor}`));
   }
@@ -114,13 +139,69 @@ export function checkDialplan(configDir: string, s: Settings): Check[] {
     checks.push(
       pass(
         'dialplan',
-        `${astotp} line${astotp === 1 ? '' : 's'} run astotp in ${found.files.length} file${found.files.length === 1 ? '' : 's'}, none with caller data in its arguments`,
+        `${counted(astotp, 'line')} ${astotp === 1 ? 'runs' : 'run'} astotp in ${counted(found.files.length, 'file')}, none with caller data in its arguments`,
       ),
     );
   }
   // Whatever else was found: a file not read may hold the line that matters.
   if (found.skipped.length) checks.push(warn('dialplan', `not read, so not checked: ${found.skipped.map(shown).join(', ')}`));
   return checks;
+}
+
+/**
+ * Why a call through this line is refused for its arguments alone, judged by
+ * the rules the call itself applies (applyCallArguments; for FastAGI the
+ * request as serve-agi reads it), or null. Where a variable supplies a value,
+ * the value is taken to be one the call accepts: only what is written is
+ * judged, and nothing where a variable may supply a key or the profile.
+ */
+function refusedArguments(args: string, s: Settings, configLoaded: boolean): string | null {
+  const [script = '', ...rest] = splitArgs(args, true);
+  let given = rest;
+  const fastAgi = /^h?agi:\/\/[^/]*\/(.*)$/i.exec(script.trim());
+  if (fastAgi) {
+    const request = readRequest({ channel: '', uniqueId: '', callerId: '', args: rest, env: { agi_network_script: fastAgi[1]! } });
+    // Another server's path, or a query a variable may have garbled: nothing astotp's to judge.
+    if (!request.served || (request.problem && substitutes(fastAgi[1]!))) return null;
+    if (request.problem) return request.problem;
+    given = request.args;
+  }
+  const written: string[] = [];
+  for (const arg of given) {
+    if (!substitutes(arg)) {
+      written.push(arg);
+      continue;
+    }
+    const key = /^\s*([A-Za-z_]+)\s*=/.exec(arg)?.[1]?.toLowerCase();
+    if (key === undefined || key === 'profile') return null;
+    // Digits: the one kind of value user= takes that no variable can make wrong here.
+    written.push(key === 'user' ? 'user=0' : `${key}=value`);
+  }
+  if (!configLoaded && written.some((a) => /^\s*profile\s*=/i.test(a))) return null;
+  try {
+    applyCallArguments(s, written);
+    return null;
+  } catch (err) {
+    return errorText(err);
+  }
+}
+
+/**
+ * A FastAGI line whose path carries no secret: serve-agi either runs
+ * without --secret-file (any local user can hold its call slots) or refuses
+ * every such call. A secret written out in the file itself is not shown.
+ */
+function noFastAgiSecret(args: string): string | null {
+  const [script = ''] = splitArgs(args, true);
+  const fastAgi = /^h?agi:\/\/([^/]*)\/(.*)$/i.exec(script.trim());
+  if (!fastAgi) return null;
+  const request = readRequest({ channel: '', uniqueId: '', callerId: '', args: [], env: { agi_network_script: fastAgi[2]! } });
+  if (!request.served || request.secret !== null) return null;
+  return (
+    `AGI(agi://${shown(fastAgi[1]!)}/${request.script}) passes no FastAGI secret: without one, any local user can connect ` +
+    `from Asterisk's address and hold serve-agi's call slots; use agi://HOST/${request.script}/${SECRET_REFERENCE} ` +
+    'with serve-agi --secret-file (astotp serve-agi --secret-file FILE --print-dialplan prints the lines)'
+  );
 }
 
 /** A profile that asks no PIN and takes the user from the caller ID is one factor: the caller ID is no proof. */
@@ -173,11 +254,17 @@ function scriptKind(args: string): AstotpLine['script'] | null {
   const [first = '', ...rest] = splitArgs(args, true);
   const script = first.trim();
   const fastAgi = /^h?agi:\/\/[^/]*\/([^?]*)(?:\?(.*))?$/i.exec(script);
-  const named = fastAgi ? SERVED_SCRIPTS.includes(fastAgi[1]!.replace(/^\/+|\/+$/g, '').toLowerCase()) : /(^|\/)astotp[^/]*$/i.test(script);
+  // otp/SECRET is astotp's path too, whatever supplies the secret.
+  const named = fastAgi ? servedPath(fastAgi[1]!.toLowerCase()) : /(^|\/)astotp[^/]*$/i.test(script);
   const keys = [...rest, ...(fastAgi?.[2]?.split('&') ?? [])];
   if (named || keys.some((a) => /^\s*(user|profile)\s*=/i.test(a))) return 'astotp';
   // A FastAGI query names no script: only the host and path could be astotp's.
   return substitutes(fastAgi ? script.split('?')[0]! : script) ? 'unknown' : null;
+}
+
+/** Whether serve-agi answers this path, as it reads a request. */
+function servedPath(path: string): boolean {
+  return readRequest({ channel: '', uniqueId: '', callerId: '', args: [], env: { agi_network_script: path } }).served;
 }
 
 /** #include's file as Asterisk reads it: "file", <file> or bare. */
@@ -223,6 +310,7 @@ function stripComment(line: string): string {
 
 /** The admin's own dialplan text, on one line and not too long. */
 function shown(text: string): string {
-  const t = text.replace(/[^\x20-\x7e]/g, '?');
+  // A FastAGI secret written out in the dialplan stays out of doctor's output; a ${...} that reads it may show.
+  const t = text.replace(/[^\x20-\x7e]/g, '?').replace(/(h?agi:\/\/[^/]*\/otp(?:\/astotp)?\/)(?!\$)[^?,]*/gi, '$1...');
   return t.length > 160 ? `${t.slice(0, 157)}...` : t;
 }

@@ -2,9 +2,7 @@
 // and the user Asterisk runs as can read and write them.
 import { lstatSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
-import { bindKey } from '../../auth/key-binding.js';
-import { loadMasterKey } from '../../auth/master-key.js';
-import { openSecret } from '../../auth/secret-box.js';
+import { checkKeyFile, usersTheKeyCannotOpen } from '../../auth/key-check.js';
 import type { Settings } from '../../config/settings.js';
 import { isPostgresUrl } from '../../store/location.js';
 import { openStore } from '../../store/open-store.js';
@@ -13,56 +11,86 @@ import type { Store } from '../../store/store.js';
 import type { PostgresStore } from '../../store/postgres/pg-store.js';
 import type { UserRow } from '../../store/tables.js';
 import { nameOf } from '../../os/identity.js';
-import { errorText, fail, pass, warn, type Check } from './check.js';
+import { counted } from '../format.js';
+import { errorText, fail, pass, warn, type Check, type DoctorSite } from './check.js';
 import { offsetCheck } from './clock.js';
+
+/** What opening the database gave: a SQLite file that is not there, an error, or the store and its users. */
+export type OpenedDatabase =
+  | { state: 'absent'; message: string }
+  | { state: 'failed'; message: string }
+  | { state: 'open'; store: Store; version: number; users: UserRow[] };
 
 const mode = (st: Stats) => (st.mode & 0o777).toString(8).padStart(3, '0');
 
-export async function checkDatabaseAndKey(s: Settings): Promise<Check[]> {
+/**
+ * Opens the database the settings name, once: the database, key and digits
+ * checks each look at what it gave, so a database that does not open still
+ * leaves the key file checked.
+ */
+export function databaseOpener(s: Settings): { open: () => Promise<OpenedDatabase>; close: () => Promise<void> } {
+  let opened: Promise<OpenedDatabase> | undefined;
+  const open = async (): Promise<OpenedDatabase> => {
+    if (!isPostgresUrl(s.db) && !lstatSync(s.db, { throwIfNoEntry: false }))
+      return { state: 'absent', message: `database ${s.db} does not exist (astotp init or astotp enroll creates it)` };
+    let store: Store;
+    try {
+      store = await openStore(s.db, {
+        create: false,
+        timeoutMs: s.dbTimeoutMs,
+        connectTimeoutMs: s.dbConnectTimeoutMs,
+        insecureTls: s.dbInsecureTls,
+      });
+    } catch (err) {
+      return { state: 'failed', message: errorText(err) };
+    }
+    try {
+      const version = await store.schemaVersion();
+      const users = await store.read((t) => t.users.list());
+      return { state: 'open', store, version, users };
+    } catch (err) {
+      await store.close();
+      return { state: 'failed', message: errorText(err) };
+    }
+  };
+  return {
+    open: () => (opened ??= open()),
+    close: async () => {
+      const db = await opened;
+      if (db?.state === 'open') await db.store.close();
+    },
+  };
+}
+
+export async function checkDatabase(site: DoctorSite): Promise<Check[]> {
+  const s = site.settings;
   const out: Check[] = [];
-  const postgres = isPostgresUrl(s.db);
-  if (!postgres) {
+  if (!isPostgresUrl(s.db)) {
     const dbStat = lstatSync(s.db, { throwIfNoEntry: false });
-    if (!dbStat) return [fail('database', `database ${s.db} does not exist (astotp init or astotp enroll creates it)`)];
-    if (dbStat.mode & 0o004) out.push(warn('database', `${s.db} is readable by everyone (mode ${mode(dbStat)}); chmod 600 ${s.db}`));
+    if (dbStat && dbStat.mode & 0o004)
+      out.push(warn('database', `${s.db} is readable by everyone (mode ${mode(dbStat)}); chmod 600 ${s.db}`));
   }
-  let store: Store;
-  try {
-    store = await openStore(s.db, {
-      create: false,
-      timeoutMs: s.dbTimeoutMs,
-      connectTimeoutMs: s.dbConnectTimeoutMs,
-      insecureTls: s.dbInsecureTls,
-    });
-  } catch (err) {
-    return [...out, fail('database', errorText(err))];
-  }
-  try {
-    const version = await store.schemaVersion();
-    const users = await store.read((t) => t.users.list());
-    out.push(
-      pass(
-        'database',
-        `${store.name} opens; schema version ${version} of ${SCHEMA_VERSION}; ${users.length} user${users.length === 1 ? '' : 's'}`,
-      ),
-    );
-    if (store.kind === 'postgres') out.push(...(await checkServer(store as PostgresStore, s)));
-    // A FAIL, not a warning: these users are locked out of every call. Shorter codes are fine (ended with #).
-    const longer = users.filter((u) => u.digits > s.digits).map((u) => u.id);
-    if (longer.length)
-      out.push(
-        fail(
-          'digits',
-          `calls take codes of up to ${s.digits} digits, so ${listed(longer)} cannot log in (longer codes); set digits = ${Math.max(...users.map((u) => u.digits))} in astotp.conf`,
-        ),
-      );
-    out.push(...(await checkKey(s, store, users)));
-  } catch (err) {
-    out.push(fail('database', errorText(err)));
-  } finally {
-    await store.close();
-  }
+  const db = await site.database();
+  if (db.state !== 'open') return [...out, fail('database', db.message)];
+  const { store, version, users } = db;
+  out.push(pass('database', `${store.name} opens; schema version ${version} of ${SCHEMA_VERSION}; ${counted(users.length, 'user')}`));
+  if (store.kind === 'postgres') out.push(...(await checkServer(store as PostgresStore, s)));
   return out;
+}
+
+/** A FAIL, not a warning: these users are locked out of every call. Shorter codes are fine (ended with #). */
+export async function checkDigits(site: DoctorSite): Promise<Check[]> {
+  const db = await site.database();
+  if (db.state !== 'open') return [];
+  const s = site.settings;
+  const longer = db.users.filter((u) => u.digits > s.digits).map((u) => u.id);
+  if (!longer.length) return [];
+  return [
+    fail(
+      'digits',
+      `calls take codes of up to ${s.digits} digits, so ${listed(longer)} cannot log in (longer codes); set digits = ${Math.max(...db.users.map((u) => u.digits))} in astotp.conf`,
+    ),
+  ];
 }
 
 /**
@@ -93,18 +121,35 @@ function tlsCheck(store: PostgresStore, tls: boolean, version: string): Check {
   );
 }
 
-async function checkKey(s: Settings, store: Store, users: UserRow[]): Promise<Check[]> {
+/**
+ * The key file on its own (there, a regular file, mode 0600, an astotp key),
+ * then against the database when that opened: its key check and every
+ * user's secret.
+ */
+export async function checkKey(site: DoctorSite): Promise<Check[]> {
+  const s = site.settings;
+  const db = await site.database();
   const st = lstatSync(s.keyFile, { throwIfNoEntry: false });
-  if (!st) return [fail('key', `key file ${s.keyFile} does not exist; without it no secret can be read`)];
+  if (!st) {
+    // A site not set up yet: init and enroll create both; the database line says so.
+    if (db.state === 'absent') return [];
+    return [fail('key', `key file ${s.keyFile} does not exist; without it no secret can be read`)];
+  }
+  // The file on its own first (there, mode 0600, an astotp key), so it is judged also without a database.
   try {
-    const key = loadMasterKey(s.keyFile);
-    await bindKey(store, key, s.keyFile, false);
-    const broken = users.filter((u) => openSecret(key.secretKey, u.id, u.secret_box) === null).map((u) => u.id);
-    if (broken.length) return [fail('key', `the secrets of ${listed(broken)} do not decrypt with ${s.keyFile}`)];
-    return [pass('key', `${s.keyFile} has mode ${mode(st)} and belongs to the database`)];
+    checkKeyFile(s.keyFile);
   } catch (err) {
     return [fail('key', errorText(err))];
   }
+  if (db.state !== 'open') return [pass('key', `${s.keyFile} has mode ${mode(st)}; not compared with the database, which did not open`)];
+  let broken: string[];
+  try {
+    broken = await usersTheKeyCannotOpen(db.store, s.keyFile, db.users);
+  } catch (err) {
+    return [fail('key', errorText(err))];
+  }
+  if (broken.length) return [fail('key', `the secrets of ${listed(broken)} do not decrypt with ${s.keyFile}`)];
+  return [pass('key', `${s.keyFile} has mode ${mode(st)} and belongs to the database`)];
 }
 
 /**
@@ -139,7 +184,12 @@ export function checkOwnership(s: Settings, varDir: string): Check[] {
   }
   if (problems.length)
     return [fail('owner', `${who} cannot ${problems.length === 1 ? 'use' : 'use these'}: ${problems.join(', ')}; chown them to that user`)];
-  return [pass('owner', `${who} can read and write the ${checked} database and key paths present`)];
+  return [
+    pass(
+      'owner',
+      `${who} can read and write the ${checked === 1 ? 'one database or key path' : `${checked} database and key paths`} present`,
+    ),
+  ];
 }
 
 function usable(st: Stats, uid: number, gid: number, need: number): boolean {

@@ -12,6 +12,7 @@ import type { StoreTx } from '../tables.js';
 import { postgresAudit } from './audit.js';
 import { isLocal, parseDatabaseUrl, type ServerAddress, type SslMode } from './connection.js';
 import { postgresThrottle, postgresUserCounters } from './counters.js';
+import { postgresInvitations, postgresWebSessions } from './invitations.js';
 import { postgresMeta } from './meta.js';
 import { appliedVersion, migrate } from './migrate.js';
 import { explainFailure, openPool, type PostgresOpenOptions, type Query } from './open-database.js';
@@ -32,6 +33,8 @@ function tablesOn(q: Query, write: boolean): StoreTx {
     audit: postgresAudit(q),
     meta: postgresMeta(q),
     transfer: postgresTransfer(q),
+    invitations: postgresInvitations(q, write),
+    webSessions: postgresWebSessions(q),
   };
 }
 

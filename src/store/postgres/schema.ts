@@ -49,4 +49,37 @@ export const POSTGRES_MIGRATIONS: string[] = [
      created_at  BIGINT NOT NULL,
      PRIMARY KEY (user_id, hash)
    );`,
+  `ALTER TABLE users ADD COLUMN display_name TEXT;
+   ALTER TABLE users ADD COLUMN email TEXT;
+   ALTER TABLE users ADD COLUMN language TEXT;
+   CREATE TABLE invitations (
+     id               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     user_id          TEXT COLLATE "C" NOT NULL,
+     token_hash       TEXT NOT NULL UNIQUE,
+     display_name     TEXT,
+     email            TEXT,
+     language         TEXT,
+     activation_hash  TEXT,
+     wrong_codes      INTEGER NOT NULL DEFAULT 0,
+     state            TEXT NOT NULL,
+     created_at       BIGINT NOT NULL,
+     expires_at       BIGINT NOT NULL,
+     ended_at         BIGINT,
+     created_by       TEXT
+   );
+   CREATE UNIQUE INDEX invitations_pending ON invitations(user_id) WHERE state = 'pending';
+   CREATE INDEX invitations_user ON invitations(user_id, created_at);
+   CREATE TABLE web_sessions (
+     id_hash        TEXT PRIMARY KEY,
+     kind           TEXT NOT NULL,
+     user_id        TEXT COLLATE "C" NOT NULL,
+     invitation_id  BIGINT,
+     secret_box     BYTEA,
+     data           TEXT,
+     created_at     BIGINT NOT NULL,
+     seen_at        BIGINT NOT NULL,
+     expires_at     BIGINT NOT NULL
+   );
+   CREATE INDEX web_sessions_user ON web_sessions(user_id);
+   CREATE INDEX web_sessions_expiry ON web_sessions(expires_at);`,
 ];

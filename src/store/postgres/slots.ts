@@ -32,7 +32,7 @@ export class Slots {
           this.waiting.splice(this.waiting.indexOf(turn), 1);
           reject(
             new StoreError(
-              `database ${this.name}: all ${this.size} connections (db_pool) stayed in use for ${limit} (${Number((Math.max(0, waitMs) / 1000).toFixed(1))} s)`,
+              `database ${this.name}: ${this.size === 1 ? 'its one connection' : `all ${this.size} connections`} (db_pool) stayed in use for ${limit} (${Number((Math.max(0, waitMs) / 1000).toFixed(1))} s)`,
               'busy',
             ),
           );

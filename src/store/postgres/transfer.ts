@@ -1,12 +1,14 @@
 // Whole rows in and out of PostgreSQL, for astotp migrate. Rows go in as
 // multi-row INSERTs of bounded size: one round trip per batch, not per row.
 import {
+  INVITATION_COLUMNS,
   RECOVERY_CODE_COLUMNS,
   THROTTLE_COLUMNS,
   USER_COLUMNS,
   valuesOf,
   type AuditEntry,
   type AuditRow,
+  type InvitationRow,
   type RecoveryCodeRow,
   type ThrottleRow,
   type TransferCounts,
@@ -29,20 +31,22 @@ export function postgresTransfer(q: Query): TransferTable {
   };
   const counts = async () => {
     const r = await q<TransferCounts>(
-      'SELECT (SELECT count(*) FROM users)::integer AS users, (SELECT count(*) FROM recovery_codes)::integer AS recovery_codes, (SELECT count(*) FROM throttle)::integer AS throttle, (SELECT count(*) FROM audit)::integer AS audit',
+      'SELECT (SELECT count(*) FROM users)::integer AS users, (SELECT count(*) FROM recovery_codes)::integer AS recovery_codes, (SELECT count(*) FROM throttle)::integer AS throttle, (SELECT count(*) FROM audit)::integer AS audit, (SELECT count(*) FROM invitations)::integer AS invitations',
     );
     return r.rows[0]!;
   };
   return {
     isEmpty: async () => {
       const c = await counts();
-      return c.users + c.recovery_codes + c.throttle + c.audit === 0;
+      return c.users + c.recovery_codes + c.throttle + c.audit + c.invitations === 0;
     },
     clear: async () => {
       await q('DELETE FROM recovery_codes');
       await q('DELETE FROM users');
       await q('DELETE FROM throttle');
       await q('DELETE FROM audit');
+      await q('DELETE FROM invitations');
+      await q('DELETE FROM web_sessions');
     },
     users: async () => (await q<UserRow>(`SELECT ${USER_COLUMNS.join(', ')} FROM users ORDER BY id`)).rows,
     putUsers: (rows: UserRow[]) =>
@@ -78,6 +82,13 @@ export function postgresTransfer(q: Query): TransferTable {
         'audit',
         AUDIT_COLUMNS,
         rows.map((e) => [e.at, e.user, e.caller_id, e.channel, e.uniqueid, e.source, e.result, e.reason, e.detail, e.pbx]),
+      ),
+    invitations: async () => (await q<InvitationRow>('SELECT * FROM invitations ORDER BY id')).rows,
+    putInvitations: (rows: InvitationRow[]) =>
+      insertAll(
+        'invitations',
+        INVITATION_COLUMNS,
+        rows.map((r) => valuesOf(r, INVITATION_COLUMNS)),
       ),
     counts,
   };

@@ -16,14 +16,24 @@ export function postgresUsers(q: Query, write: boolean): UsersTable {
     insert: async (u: NewUser) => {
       const t = now();
       await q(
-        'INSERT INTO users (id, pin_hash, secret_box, algorithm, digits, period, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)',
-        [u.id, u.pin_hash, u.secret_box, u.algorithm, u.digits, u.period, t],
+        'INSERT INTO users (id, pin_hash, secret_box, algorithm, digits, period, display_name, email, language, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)',
+        [u.id, u.pin_hash, u.secret_box, u.algorithm, u.digits, u.period, u.display_name ?? null, u.email ?? null, u.language ?? null, t],
       );
     },
     replaceSecret: (id, box, p) =>
       updateUser(q, ['secret_box', 'algorithm', 'digits', 'period', 'last_step'], id, [box, p.algorithm, p.digits, p.period, null]),
     setPin: (id, hash) => updateUser(q, ['pin_hash'], id, [hash]),
     setEnabled: (id, enabled) => updateUser(q, ['enabled'], id, [enabled ? 1 : 0]),
+    setProfile: async (id, p) => {
+      const given = (['display_name', 'email', 'language'] as const).filter((c) => p[c] !== undefined);
+      if (given.length === 0) return (await q('SELECT 1 FROM users WHERE id = $1', [id])).rowCount === 1;
+      return updateUser(
+        q,
+        [...given],
+        id,
+        given.map((c) => p[c]),
+      );
+    },
     remove: async (id) => (await q('DELETE FROM users WHERE id = $1', [id])).rowCount === 1,
     recordLogin: async (id, step, at) => {
       await q('UPDATE users SET last_step = coalesce($1, last_step), last_success = $2, updated_at = $2 WHERE id = $3', [step, at, id]);

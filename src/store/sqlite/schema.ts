@@ -60,4 +60,42 @@ export const SQLITE_MIGRATIONS: string[] = [
      created_at  INTEGER NOT NULL,
      PRIMARY KEY (user_id, hash)
    ) STRICT;`,
+  // Schema 5: users' names, mail addresses and languages, and self-enrolment:
+  // invitations (a pending one is no user, so no astotp, older ones
+  // included, ever sees a half-made user) and the web server's sessions,
+  // stored by the hash of the cookie so that web servers sharing one
+  // database share them. Only adds: schema 2 astotp keeps working.
+  `ALTER TABLE users ADD COLUMN display_name TEXT;
+   ALTER TABLE users ADD COLUMN email TEXT;
+   ALTER TABLE users ADD COLUMN language TEXT;
+   CREATE TABLE invitations (
+     id               INTEGER PRIMARY KEY,
+     user_id          TEXT NOT NULL,
+     token_hash       TEXT NOT NULL UNIQUE,
+     display_name     TEXT,
+     email            TEXT,
+     language         TEXT,
+     activation_hash  TEXT,
+     wrong_codes      INTEGER NOT NULL DEFAULT 0,
+     state            TEXT NOT NULL,
+     created_at       INTEGER NOT NULL,
+     expires_at       INTEGER NOT NULL,
+     ended_at         INTEGER,
+     created_by       TEXT
+   ) STRICT;
+   CREATE UNIQUE INDEX invitations_pending ON invitations(user_id) WHERE state = 'pending';
+   CREATE INDEX invitations_user ON invitations(user_id, created_at);
+   CREATE TABLE web_sessions (
+     id_hash        TEXT PRIMARY KEY,
+     kind           TEXT NOT NULL,
+     user_id        TEXT NOT NULL,
+     invitation_id  INTEGER,
+     secret_box     BLOB,
+     data           TEXT,
+     created_at     INTEGER NOT NULL,
+     seen_at        INTEGER NOT NULL,
+     expires_at     INTEGER NOT NULL
+   ) STRICT;
+   CREATE INDEX web_sessions_user ON web_sessions(user_id);
+   CREATE INDEX web_sessions_expiry ON web_sessions(expires_at);`,
 ];

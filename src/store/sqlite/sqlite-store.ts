@@ -10,6 +10,7 @@ import type { ExclusiveOptions, Store } from '../store.js';
 import type { StoreTx } from '../tables.js';
 import { SqliteAudit } from './audit.js';
 import { SqliteThrottle, SqliteUserCounters } from './counters.js';
+import { SqliteInvitations, SqliteWebSessions } from './invitations.js';
 import { SqliteMeta } from './meta.js';
 import { openDatabase, type Db, type SqliteOpenOptions } from './open-database.js';
 import { SqliteRecoveryCodes } from './recovery-code-rows.js';
@@ -37,6 +38,8 @@ export class SqliteStore implements Store {
       audit: new SqliteAudit(db),
       meta: new SqliteMeta(db),
       transfer: new SqliteTransfer(db),
+      invitations: new SqliteInvitations(db),
+      webSessions: new SqliteWebSessions(db),
     };
     this.wait = { path: name, timeoutMs };
   }

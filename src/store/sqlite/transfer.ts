@@ -1,12 +1,14 @@
 // Whole rows in and out of SQLite, for astotp migrate.
 import {
   clip,
+  INVITATION_COLUMNS,
   RECOVERY_CODE_COLUMNS,
   THROTTLE_COLUMNS,
   USER_COLUMNS,
   valuesOf,
   type AuditEntry,
   type AuditRow,
+  type InvitationRow,
   type RecoveryCodeRow,
   type ThrottleRow,
   type TransferCounts,
@@ -20,11 +22,13 @@ export class SqliteTransfer implements TransferTable {
 
   async isEmpty(): Promise<boolean> {
     const c = await this.counts();
-    return c.users + c.recovery_codes + c.throttle + c.audit === 0;
+    return c.users + c.recovery_codes + c.throttle + c.audit + c.invitations === 0;
   }
 
   async clear(): Promise<void> {
-    this.db.exec('DELETE FROM recovery_codes; DELETE FROM users; DELETE FROM throttle; DELETE FROM audit;');
+    this.db.exec(
+      'DELETE FROM recovery_codes; DELETE FROM users; DELETE FROM throttle; DELETE FROM audit; DELETE FROM invitations; DELETE FROM web_sessions;',
+    );
   }
 
   async users(): Promise<UserRow[]> {
@@ -74,8 +78,22 @@ export class SqliteTransfer implements TransferTable {
       insert.run(e.at, clip(e.user), clip(e.user), e.caller_id, e.channel, e.uniqueid, e.source, e.result, e.reason, e.detail, e.pbx);
   }
 
+  async invitations(): Promise<InvitationRow[]> {
+    return this.db.prepare('SELECT * FROM invitations ORDER BY id').all() as InvitationRow[];
+  }
+
+  async putInvitations(rows: InvitationRow[]): Promise<void> {
+    this.insertAll('invitations', INVITATION_COLUMNS, rows);
+  }
+
   async counts(): Promise<TransferCounts> {
     const n = (table: string) => (this.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-    return { users: n('users'), recovery_codes: n('recovery_codes'), throttle: n('throttle'), audit: n('audit') };
+    return {
+      users: n('users'),
+      recovery_codes: n('recovery_codes'),
+      throttle: n('throttle'),
+      audit: n('audit'),
+      invitations: n('invitations'),
+    };
   }
 }

@@ -1,8 +1,9 @@
 // The users table on SQLite.
-import type { NewUser, UserRow, UsersTable } from '../tables.js';
+import type { NewUser, UserProfile, UserRow, UsersTable } from '../tables.js';
 import type { Db } from './open-database.js';
 
 const now = () => Math.floor(Date.now() / 1000);
+const PROFILE_COLUMNS = ['display_name', 'email', 'language'] as const;
 
 export class SqliteUsers implements UsersTable {
   constructor(private readonly db: Db) {}
@@ -23,9 +24,21 @@ export class SqliteUsers implements UsersTable {
     const t = now();
     this.db
       .prepare(
-        'INSERT INTO users (id, pin_hash, secret_box, algorithm, digits, period, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO users (id, pin_hash, secret_box, algorithm, digits, period, display_name, email, language, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       )
-      .run(u.id, u.pin_hash, u.secret_box, u.algorithm, u.digits, u.period, t, t);
+      .run(
+        u.id,
+        u.pin_hash,
+        u.secret_box,
+        u.algorithm,
+        u.digits,
+        u.period,
+        u.display_name ?? null,
+        u.email ?? null,
+        u.language ?? null,
+        t,
+        t,
+      );
   }
 
   async replaceSecret(id: string, secret_box: Buffer, p: Pick<UserRow, 'algorithm' | 'digits' | 'period'>): Promise<boolean> {
@@ -45,6 +58,12 @@ export class SqliteUsers implements UsersTable {
 
   async setEnabled(id: string, enabled: boolean): Promise<boolean> {
     return this.change('enabled = ?', id, enabled ? 1 : 0);
+  }
+
+  async setProfile(id: string, p: Partial<UserProfile>): Promise<boolean> {
+    const given = PROFILE_COLUMNS.filter((c) => p[c] !== undefined);
+    if (given.length === 0) return (await this.get(id)) !== undefined;
+    return this.change(given.map((c) => `${c} = ?`).join(', '), id, ...given.map((c) => p[c]));
   }
 
   async remove(id: string): Promise<boolean> {

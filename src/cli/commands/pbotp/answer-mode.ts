@@ -1,6 +1,6 @@
 // What respond prints and challenge expects: a code of N digits or a phrase of
 // N words, chosen with the same options in both.
-import { CODE_DIGITS_DEFAULT, CODE_DIGITS_MAX, PHRASE_WORDS_DEFAULT, PHRASE_WORDS_MAX } from '../../../pbotp/limits.js';
+import { type AnswerMode, CODE_DIGITS_DEFAULT, CODE_DIGITS_MAX, PHRASE_WORDS_DEFAULT, PHRASE_WORDS_MAX } from '../../../pbotp/limits.js';
 import { flagOption, intOption, type OptionSpec, type ParsedArgs } from '../../args.js';
 import { UsageError } from '../../errors.js';
 
@@ -9,8 +9,6 @@ export const ANSWER_OPTIONS: OptionSpec = {
   phrase: 'boolean',
   words: 'string',
 };
-
-export type AnswerMode = { kind: 'code'; digits: number } | { kind: 'phrase'; words: number };
 
 /** --digits N, or --phrase and/or --words N; code with 9 digits by default. */
 export function answerMode(args: ParsedArgs): AnswerMode {

@@ -8,7 +8,7 @@ import { checkBaseUrl } from '../../../pbotp/url.js';
 import { choiceOption, expectPositionals, intOption, stringOption } from '../../args.js';
 import type { Command } from '../../command.js';
 import { UsageError } from '../../errors.js';
-import { renderQr, QR_STYLES } from '../../qr.js';
+import { pictureSize, renderQr, QR_STYLES } from '../../../qr/terminal.js';
 import { ANSWER_OPTIONS, answerMode } from './answer-mode.js';
 import { readPublicKeyFile } from './key-files.js';
 
@@ -17,9 +17,10 @@ export const command: Command = {
                              [--host HOST] [--base-url URL] [--qr utf8|ansi|ascii|none]
                              [--digits N | --phrase [--words N]] [--timeout SECONDS]
 
-Makes a fresh challenge for logging in as USER on HOST, shows it (QR code and
-URL when --base-url is given, and the digit groups for reading out), then reads
-one line with the code or phrase (white space ignored). Exit status 0 when it
+Makes a fresh challenge for logging in as USER on HOST, shows it (the digit
+groups for reading out, and with --base-url its URL with a QR code above it;
+on a terminal too small for the code, the URL alone), then reads one line
+with the code or phrase (white space ignored). Exit status 0 when it
 is right, 1 otherwise. There is one try: run it again for a new challenge.
 
   --pubkey KEY          the authority's public key (43 characters)
@@ -66,15 +67,19 @@ is right, 1 otherwise. There is one try: run it again for a new challenge.
     const attempt = startAttempt(serverPub, { group, host: stringOption(ctx.args, 'host') ?? hostname(), user });
     const { login } = attempt;
 
-    if (baseUrl !== undefined) {
-      const url = attempt.url(baseUrl);
-      const picture = renderQr(url, qr);
-      if (picture !== '') ctx.out(picture);
-      ctx.out(`URL: ${url}`);
-    }
     ctx.out(`Login: ${describeLogin(login)}`);
     ctx.out(`Challenge: ${attempt.challengeText}`);
     ctx.out(`Challenge digits: ${attempt.digitGroups.join(' ')}`);
+    // The QR code last, right above its URL and the prompt, so a terminal of 24 rows shows all three.
+    if (baseUrl !== undefined) {
+      const url = attempt.url(baseUrl);
+      const urlLine = `URL: ${url}`;
+      const picture = renderQr(url, qr);
+      const misfit = picture === '' ? null : qrMisfit(pictureSize(picture), urlLine);
+      if (misfit) ctx.note(misfit);
+      else if (picture !== '') ctx.out(picture);
+      ctx.out(urlLine);
+    }
     process.stdout.write(mode.kind === 'code' ? `Code (${mode.digits} digits): ` : `Phrase (${mode.words} words): `);
 
     const answer = await ctx.input.line(timeout * 1000);
@@ -89,3 +94,17 @@ is right, 1 otherwise. There is one try: run it again for a new challenge.
     return ok ? 0 : 1;
   },
 };
+
+/**
+ * Why the QR code is left out, or null when it fits: a code cut at the
+ * terminal's edge or scrolled out of sight reads as nothing. Only a terminal
+ * has a size; for anything else the code is shown as asked.
+ */
+function qrMisfit(size: { cols: number; rows: number }, urlLine: string): string | null {
+  const { isTTY, columns, rows } = process.stdout;
+  if (!isTTY || !columns || !rows) return null;
+  // Below the code: the URL (as many rows as it wraps to) and the prompt.
+  const needed = size.rows + Math.ceil(urlLine.length / columns) + 1;
+  if (size.cols <= columns && needed <= rows) return null;
+  return `pbotp: the QR code (${size.cols}x${size.rows}, with the URL and prompt ${needed} rows) does not fit this ${columns}x${rows} terminal, so only the URL is shown: open it, or enlarge the terminal and run again`;
+}

@@ -1,0 +1,102 @@
+// The enrolment in a real browser (Debian's Chromium, headless): the QR code
+// read back from a screenshot with zbarimg, the code computed by oathtool, a
+// PIN chosen, the recovery codes read off the page; then a call through the
+// scripted Asterisk with that PIN and a fresh code, and a recovery code that
+// works once. Once with JavaScript, once without, once in French. Each flow
+// runs once, on SQLite: web-enrol.test.ts covers PostgreSQL over HTTP.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BrowserContext } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { en } from '../src/web/texts/en.js';
+import { fr } from '../src/web/texts/fr.js';
+import type { Texts } from '../src/web/texts/index.js';
+import { chromiumUnavailable, openBrowser, scanQr } from './helpers/browser.js';
+import { CliSite } from './helpers/cli-site.js';
+import { recoveryEntry, totp } from './helpers/site.js';
+import { invite, WebServer } from './helpers/web-server.js';
+
+const why = chromiumUnavailable();
+if (why && process.env.CI) throw new Error(`browser tests cannot run in CI: ${why}`);
+
+const servers: WebServer[] = [];
+afterAll(async () => {
+  for (const s of servers.splice(0)) await s.stop();
+});
+
+/** Runs fn with a browser of its own, closed after it whatever happens. */
+async function withBrowser(opts: Parameters<typeof openBrowser>[0], fn: (b: BrowserContext) => Promise<void>): Promise<void> {
+  const browser = await openBrowser(opts);
+  try {
+    await fn(browser);
+  } finally {
+    await browser.close();
+  }
+}
+
+async function enrolInBrowser(browser: BrowserContext, opts: { t: Texts; language?: string; pin: string }) {
+  const site = new CliSite();
+  writeFileSync(
+    join(site.confDir, 'astotp.conf'),
+    '[general]\ntimeout = 5\nissuer = Example PBX\n[web]\nweb_url = https://otp.example.org\ntest_extension = 777\n',
+  );
+  site.enroll('9000', '4321');
+  const server = await WebServer.start(site.env);
+  servers.push(server);
+  const token = invite(site, '1001', ['--name', 'Ann Example', ...(opts.language ? ['--language', opts.language] : [])]);
+  const { t } = opts;
+
+  const page = await browser.newPage();
+  await page.goto(`${server.origin}/enrol/${token}`);
+  await expect.poll(() => page.locator('h1').textContent()).toBe(t.start_title);
+  expect(await page.locator('main').textContent()).not.toContain('otpauth');
+  await page.getByRole('button', { name: t.start_button }).click();
+  await page.waitForURL(`${server.origin}/enrol`);
+  // The token is gone from the address bar (and from history's last entry).
+  expect(page.url()).not.toContain(token);
+  expect(await page.locator('h1').textContent()).toBe(t.setup_title);
+
+  const link = (await page.locator('a.add').getAttribute('href'))!;
+  expect(link).toMatch(/^otpauth:\/\/totp\/Example%20PBX:1001\?/);
+  expect(await scanQr(page, '.qr svg')).toBe(link);
+  const secret = (await page.locator('#secret').textContent())!.replace(/\s/g, '');
+  expect(new URL(link).searchParams.get('secret')).toBe(secret);
+  // The QR code is named for screen readers.
+  expect(await page.getByRole('img', { name: t.qr_title }).count()).toBe(1);
+
+  await page.getByLabel(t.code_label).fill(totp(secret).replace(/^(\d{3})/, '$1 '));
+  await page.getByLabel(t.pin_label).fill(opts.pin);
+  await page.getByLabel(t.pin_again_label).fill(opts.pin);
+  await page.getByRole('button', { name: t.finish_button }).click();
+  await expect.poll(() => page.locator('h1').textContent()).toBe(t.done_title);
+  const codes = await page.locator('#recovery-codes li').allTextContents();
+  expect(codes).toHaveLength(5);
+  expect(await page.locator('#try').textContent()).toContain('777');
+
+  const call = await site.call({ inputs: ['1001', opts.pin, totp(secret, { offset: 30 })], replyDelayMs: 0 });
+  expect(call.variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '1001' });
+  expect((await site.call({ inputs: ['1001', opts.pin, ...recoveryEntry(codes[0]!)] })).variables.ASTOTP).toBe('SUCCESS');
+  expect((await site.call({ inputs: ['1001', opts.pin, ...recoveryEntry(codes[0]!)] })).variables.ASTOTP).toBe('FAILURE');
+  // Back to the link: used.
+  await page.goto(`${server.origin}/enrol/${token}`);
+  expect(await page.locator('main').textContent()).toContain(t.ended_used);
+  return { page, site };
+}
+
+describe.skipIf(why !== null)('the enrolment in Chromium', () => {
+  it('scans, types the code, chooses a PIN, and the phone login works', async () => {
+    await withBrowser({}, (browser) => enrolInBrowser(browser, { t: en, pin: '2468' }).then(() => undefined));
+  }, 60_000);
+
+  it('works the same with JavaScript disabled', async () => {
+    await withBrowser({ javaScript: false }, (browser) => enrolInBrowser(browser, { t: en, pin: '1357' }).then(() => undefined));
+  }, 60_000);
+
+  it("speaks French to a French browser, and the user's language becomes French", async () => {
+    await withBrowser({ locale: 'fr-FR' }, async (browser) => {
+      const { page, site } = await enrolInBrowser(browser, { t: fr, pin: '9753' });
+      expect(await page.locator('html').getAttribute('lang')).toBe('fr');
+      expect(JSON.parse(site.cli(['show', '1001', '--json']).stdout).language).toBe('fr');
+    });
+  }, 60_000);
+});
