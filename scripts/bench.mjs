@@ -6,7 +6,9 @@
 // BENCH_ONLY=web only the web logins next to FastAGI calls (scripts/bench/web.mjs).
 // The PostgreSQL rows run against a throwaway server of the tests' harness
 // (test/helpers/postgres.ts), stopped at the end however the bench ends;
-// where none can be started they are left out, with the reason.
+// where none can be started they are left out, with the reason. A row that
+// cannot be measured is printed with why, the others still run, and the
+// bench exits 1.
 import './bench/private-tmp.mjs';
 import Database from 'better-sqlite3';
 import { chmodSync, copyFileSync, existsSync } from 'node:fs';
@@ -41,6 +43,31 @@ const PIN = '4321';
 const h = await loadHelpers(['web-server']);
 if (!existsSync(h.BUNDLE_PATH)) throw new Error('bench: dist/astotp is missing; run node build.mjs first');
 const note = (line) => process.stderr.write(`bench: ${line}\n`);
+
+/** Why each row (or step rows need) could not be measured, by its name. */
+const leftOut = new Map();
+const reasonOf = (err) => (err instanceof Error ? err.message : String(err)).trim().split('\n')[0];
+/**
+ * fn's result, or null when it fails: then each of `names` (a row, or a step
+ * rows need) is left out with the reason, said here and in the table, and the
+ * bench goes on. A name left out once is not tried again.
+ */
+async function measure(names, fn) {
+  const list = [names].flat();
+  if (list.every((n) => leftOut.has(n))) return null;
+  try {
+    return await fn();
+  } catch (err) {
+    for (const n of list) if (!leftOut.has(n)) leftOut.set(n, reasonOf(err));
+    note(`not measured: ${list.join('; ')}: ${reasonOf(err)}`);
+    return null;
+  }
+}
+/** `value`, or a failure that names the step it needed. */
+function need(value, what) {
+  if (value === null || value === undefined) throw new Error(`${what} could not be made (${leftOut.get(what) ?? 'see above'})`);
+  return value;
+}
 
 /** A PBX with USERS enrolled; lockout high enough for the replays of the concurrent rows. */
 function makeSite() {
@@ -199,30 +226,54 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
+/** The table's rows by name; each is measured or, when it cannot be, printed with why. */
+const ROW = {
+  bare: 'bare `node -e ""` spawn (floor)',
+  classic: 'classic AGI call, ID + PIN + code',
+  pinless: 'classic AGI call, ID + code (profile without PIN)',
+  pgClassic: 'classic AGI call, ID + PIN + code, PostgreSQL',
+  fast: 'FastAGI call, ID + PIN + code',
+  pgFast: 'FastAGI call, ID + PIN + code, PostgreSQL',
+  classicBatch: `${CLASSIC_AT_ONCE} classic calls at once`,
+  pgClassicBatch: `${CLASSIC_AT_ONCE} classic calls at once, PostgreSQL`,
+  fastBatch: `${FASTAGI_AT_ONCE} FastAGI sessions at once`,
+  pgFastBatch: `${FASTAGI_AT_ONCE} FastAGI sessions at once, PostgreSQL, 2 serve-agi`,
+  verify: (total) => `verification, ${total.toLocaleString('en')} users (FastAGI call)`,
+  pgDefault: `${CLASSIC_AT_ONCE} classic calls at once, PostgreSQL max_connections ${PG_DEFAULT_MAX_CONNECTIONS}, callers ${HUMAN_REPLY_MS / 1000} s per prompt`,
+};
+
 const pgSkipped = h.postgresUnavailable();
+/** The server runs as the postgres user when we are root, and its data dir lies in our private temp dir: it must be able to pass through (not list) that. */
+async function startPg() {
+  if (process.getuid?.() === 0) chmodSync(process.env.TMPDIR, 0o711);
+  return h.startPostgres();
+}
+
 if (process.env.BENCH_ONLY === 'import') {
   try {
-    if (pgSkipped === null && process.getuid?.() === 0) chmodSync(process.env.TMPDIR, 0o711);
-    const pg = pgSkipped === null ? await h.startPostgres() : null;
-    printImportRows(await importRows(h, note, pg), cpus().length);
-    if (!pg) console.log(`PostgreSQL row left out: ${pgSkipped}.`);
+    const pg = pgSkipped === null ? await measure('the PostgreSQL server', () => startPg()) : null;
+    printImportRows(await importRows(h, measure, pg, pgSkipped), cpus().length, leftOut);
   } finally {
     await cleanUp();
   }
-  process.exit(0);
+  process.exit(leftOut.size === 0 ? 0 : 1);
 }
 if (process.env.BENCH_ONLY === 'web') {
   try {
-    printWebRows(await webRows(h, note));
+    printWebRows(await webRows(h, note, measure), leftOut);
   } finally {
     await cleanUp();
   }
-  process.exit(0);
+  process.exit(leftOut.size === 0 ? 0 : 1);
 }
 try {
   note(`setting up (${USERS.length} users enrolled through the CLI)`);
-  const site = makeSite();
-  mustSucceed('warm-up call', (await classicCall(site, USERS[0], h.totp())).r); // writes the addon's cached copy, as the first call on a PBX does
+  const site = await measure('the SQLite site', async () => {
+    const s = makeSite();
+    mustSucceed('warm-up call', (await classicCall(s, USERS[0], h.totp())).r); // writes the addon's cached copy, as the first call on a PBX does
+    return s;
+  });
+  const needSite = () => need(site, 'the SQLite site');
 
   let pg = null;
   let pgA = null;
@@ -230,49 +281,58 @@ try {
   let pgMaxConnections = null;
   if (pgSkipped === null) {
     note('starting a throwaway PostgreSQL server; enrolling the users there too');
-    // The server runs as the postgres user when we are root, and its data dir lies in our private temp dir: it must be able to pass through (not list) that.
-    if (process.getuid?.() === 0) chmodSync(process.env.TMPDIR, 0o711);
-    pg = await h.startPostgres();
-    [pgA, pgB] = makePgSites(pg);
-    pgMaxConnections = (await pg.query("SELECT current_setting('max_connections') AS v"))[0].v;
-    mustSucceed('warm-up call on PostgreSQL', (await classicCall(pgA, USERS[0], h.totp())).r);
+    pg = await measure('the PostgreSQL server', () => startPg());
+    const sites = await measure('the PostgreSQL sites', async () => {
+      const [a, b] = makePgSites(need(pg, 'the PostgreSQL server'));
+      pgMaxConnections = (await pg.query("SELECT current_setting('max_connections') AS v"))[0].v;
+      mustSucceed('warm-up call on PostgreSQL', (await classicCall(a, USERS[0], h.totp())).r);
+      return [a, b];
+    });
+    if (sites) [pgA, pgB] = sites;
   }
+  const needPg = () => need(pgA, 'the PostgreSQL sites');
 
   note(
     `cold starts: ${RUNS} x bare node, classic call with PIN, classic call without PIN${pg ? ', classic call on PostgreSQL' : ''} (interleaved)`,
   );
-  const bare = [];
-  const classic = [];
-  const pinless = [];
-  const pgClassic = [];
+  const cold = { bare: [], classic: [], pinless: [], pgClassic: [] };
   for (let i = 0; i < RUNS; i++) {
-    bare.push(await spawnMeasured(['-e', '']));
-    await resetUsers(site);
-    const a = await classicCall(site, USERS[0], h.totp());
-    mustSucceed('classic call', a.r);
-    classic.push(a);
-    await resetUsers(site);
-    const b = await classicCall(site, USERS[0], h.totp(), { pinless: true });
-    mustSucceed('classic call without PIN', b.r);
-    pinless.push(b);
-    if (pg) {
-      await resetUsers(pgA);
-      const c = await classicCall(pgA, USERS[0], h.totp());
-      mustSucceed('classic call on PostgreSQL', c.r);
-      pgClassic.push(c);
-    }
+    await measure(ROW.bare, async () => cold.bare.push(await spawnMeasured(['-e', ''])));
+    await measure(ROW.classic, async () => {
+      await resetUsers(needSite());
+      const a = await classicCall(site, USERS[0], h.totp());
+      mustSucceed('classic call', a.r);
+      cold.classic.push(a);
+    });
+    await measure(ROW.pinless, async () => {
+      await resetUsers(needSite());
+      const b = await classicCall(site, USERS[0], h.totp(), { pinless: true });
+      mustSucceed('classic call without PIN', b.r);
+      cold.pinless.push(b);
+    });
+    if (pgSkipped === null)
+      await measure(ROW.pgClassic, async () => {
+        await resetUsers(needPg());
+        const c = await classicCall(pgA, USERS[0], h.totp());
+        mustSucceed('classic call on PostgreSQL', c.r);
+        cold.pgClassic.push(c);
+      });
   }
   const med = (xs, k) => median(xs.map((x) => x[k]));
 
   note(`FastAGI: ${RUNS} single calls`);
-  const server = await startAgi(() => h.AgiServer.start(site.env, ['--max-sessions', String(FASTAGI_AT_ONCE)], h.BUNDLE_PATH));
-  const fast = await serialFastCalls(site, server, RUNS);
+  const server = await measure([ROW.fast, ROW.fastBatch], () =>
+    startAgi(() => h.AgiServer.start(needSite().env, ['--max-sessions', String(FASTAGI_AT_ONCE)], h.BUNDLE_PATH)),
+  );
+  const fast = await measure(ROW.fast, () => serialFastCalls(site, need(server, 'a serve-agi on SQLite'), RUNS));
 
   note(`${CLASSIC_AT_ONCE} classic calls at once`);
-  await resetUsers(site);
-  let code = h.totp();
-  const classicBatch = await batch(CLASSIC_AT_ONCE, (i) => classicCall(site, USERS[i % USERS.length], code));
-  const classicTally = tally(classicBatch.results);
+  const classicBatch = await measure(ROW.classicBatch, async () => {
+    await resetUsers(needSite());
+    const code = h.totp();
+    const b = await batch(CLASSIC_AT_ONCE, (i) => classicCall(site, USERS[i % USERS.length], code));
+    return { ...b, tally: tally(b.results) };
+  });
 
   /** A batch against PostgreSQL: the server's CPU per call (backends included) and the most astotp connections open at once. */
   async function pgBatch(n, one) {
@@ -286,79 +346,91 @@ try {
   }
 
   let pgClassicBatch = null;
-  if (pg) {
-    note(`${CLASSIC_AT_ONCE} classic calls at once on PostgreSQL (max_connections ${pgMaxConnections})`);
-    await resetUsers(pgA);
-    code = h.totp();
-    pgClassicBatch = await pgBatch(CLASSIC_AT_ONCE, (i) => classicCall(pgA, USERS[i % USERS.length], code));
-    pgClassicBatch.tally = tally(pgClassicBatch.results);
-  }
-
-  // Started after the classic batches, whose count of connections their pools would swell.
   let pgServers = null;
   let pgFast = null;
-  if (pg) {
+  if (pgSkipped === null) {
+    note(`${CLASSIC_AT_ONCE} classic calls at once on PostgreSQL (max_connections ${pgMaxConnections})`);
+    pgClassicBatch = await measure(ROW.pgClassicBatch, async () => {
+      await resetUsers(needPg());
+      const code = h.totp();
+      const b = await pgBatch(CLASSIC_AT_ONCE, (i) => classicCall(pgA, USERS[i % USERS.length], code));
+      return { ...b, tally: tally(b.results) };
+    });
+    // Started after the classic batches, whose count of connections their pools would swell.
     note(`FastAGI on PostgreSQL: ${RUNS} single calls`);
-    pgServers = await Promise.all([pgA, pgB].map((s) => startAgi(() => pgAgiServer(s))));
-    pgFast = await serialFastCalls(pgA, pgServers[0], RUNS);
+    pgServers = await measure([ROW.pgFast, ROW.pgFastBatch], () => Promise.all([needPg(), pgB].map((s) => startAgi(() => pgAgiServer(s)))));
+    pgFast = await measure(ROW.pgFast, () => serialFastCalls(pgA, need(pgServers, 'two serve-agi on PostgreSQL')[0], RUNS));
   }
 
   note(`${FASTAGI_AT_ONCE} FastAGI sessions at once`);
-  await resetUsers(site);
-  code = h.totp();
-  const cpuBefore = processCpuMs(server.child.pid);
-  const fastBatch = await batch(FASTAGI_AT_ONCE, (i) => fastCall(server, USERS[i % USERS.length], code));
-  const fastBatchCpu = (processCpuMs(server.child.pid) - cpuBefore) / FASTAGI_AT_ONCE;
-  const serverPeakMb = processPeakRssMb(server.child.pid);
-  await new Promise((r) => setTimeout(r, 200)); // the last log lines
-  const fastTally = tally(fastBatch.results, server.log);
-  await stopAgi(server);
+  const fastBatch = await measure(ROW.fastBatch, async () => {
+    need(server, 'a serve-agi on SQLite');
+    await resetUsers(site);
+    const code = h.totp();
+    const cpuBefore = processCpuMs(server.child.pid);
+    const b = await batch(FASTAGI_AT_ONCE, (i) => fastCall(server, USERS[i % USERS.length], code));
+    const cpuMs = (processCpuMs(server.child.pid) - cpuBefore) / FASTAGI_AT_ONCE;
+    const peakMb = processPeakRssMb(server.child.pid);
+    await new Promise((r) => setTimeout(r, 200)); // the last log lines
+    return { ...b, cpuMs, peakMb, tally: tally(b.results, server.log) };
+  });
+  if (server) await stopAgi(server);
 
   let pgFastBatch = null;
-  if (pg) {
+  if (pgSkipped === null) {
     note(`${FASTAGI_AT_ONCE} FastAGI sessions at once on PostgreSQL, split over two serve-agi (pbx-a, pbx-b)`);
-    await resetUsers(pgA);
-    code = h.totp();
-    const cpu0 = pgServers.map((s) => processCpuMs(s.child.pid));
-    pgFastBatch = await pgBatch(FASTAGI_AT_ONCE, (i) => fastCall(pgServers[i % 2], USERS[i % USERS.length], code));
-    pgFastBatch.cpuMs = pgServers.reduce((sum, s, k) => sum + processCpuMs(s.child.pid) - cpu0[k], 0) / FASTAGI_AT_ONCE;
-    pgFastBatch.peakMb = Math.max(...pgServers.map((s) => processPeakRssMb(s.child.pid)));
-    await Promise.all(pgServers.map(stopAgi));
-    const shutdown = pgServers.map(shutdownCounts);
-    pgFastBatch.tally = tally(pgFastBatch.results, pgServers.map((s) => s.log).join(''));
-    pgFastBatch.retries = shutdown.reduce((sum, c) => sum + c.retries, 0);
+    pgFastBatch = await measure(ROW.pgFastBatch, async () => {
+      need(pgServers, 'two serve-agi on PostgreSQL');
+      await resetUsers(pgA);
+      const code = h.totp();
+      const cpu0 = pgServers.map((s) => processCpuMs(s.child.pid));
+      const b = await pgBatch(FASTAGI_AT_ONCE, (i) => fastCall(pgServers[i % 2], USERS[i % USERS.length], code));
+      const cpuMs = pgServers.reduce((sum, s, k) => sum + processCpuMs(s.child.pid) - cpu0[k], 0) / FASTAGI_AT_ONCE;
+      const peakMb = Math.max(...pgServers.map((s) => processPeakRssMb(s.child.pid)));
+      await Promise.all(pgServers.map(stopAgi));
+      const retries = pgServers.map(shutdownCounts).reduce((sum, c) => sum + c.retries, 0);
+      return { ...b, cpuMs, peakMb, retries, tally: tally(b.results, pgServers.map((s) => s.log).join('')) };
+    });
+    if (pgServers) await Promise.all(pgServers.map(stopAgi));
   }
 
   note('verification with 100 and with 100,000 users');
   const verify = [];
   for (const total of [100, 100_000]) {
-    const big = siteWithUsers(site, total);
-    const s = await startAgi(() => h.AgiServer.start(big.env, [], h.BUNDLE_PATH));
-    await serialFastCalls(big, s, 3); // warm: the first calls fill SQLite's page cache
-    verify.push({ total, ...(await serialFastCalls(big, s, RUNS)) });
-    await stopAgi(s);
+    const v = await measure(ROW.verify(total), async () => {
+      const big = siteWithUsers(needSite(), total);
+      const s = await startAgi(() => h.AgiServer.start(big.env, [], h.BUNDLE_PATH));
+      try {
+        await serialFastCalls(big, s, 3); // warm: the first calls fill SQLite's page cache
+        return { total, ...(await serialFastCalls(big, s, RUNS)) };
+      } finally {
+        await stopAgi(s);
+      }
+    });
+    verify.push(v ?? { total, missing: true });
   }
 
   let pgDefault = null;
-  if (pg) {
+  if (pgSkipped === null) {
     note(
       `${CLASSIC_AT_ONCE} classic calls at once on PostgreSQL restarted with max_connections ${PG_DEFAULT_MAX_CONNECTIONS}, callers answering after ${HUMAN_REPLY_MS / 1000} s`,
     );
-    await pg.query(`ALTER SYSTEM SET max_connections = ${PG_DEFAULT_MAX_CONNECTIONS}`);
-    await pg.restart();
-    const [{ max_connections: max, reserved }] = await pg.query(
-      "SELECT current_setting('max_connections') AS max_connections, current_setting('superuser_reserved_connections') AS reserved",
-    );
-    await resetUsers(pgA);
-    code = h.totp();
-    pgDefault = await pgBatch(CLASSIC_AT_ONCE, (i) => classicCall(pgA, USERS[i % USERS.length], code, { replyDelayMs: HUMAN_REPLY_MS }));
-    pgDefault.tally = tally(pgDefault.results);
-    pgDefault.max = Number(max);
-    pgDefault.reserved = Number(reserved);
+    pgDefault = await measure(ROW.pgDefault, async () => {
+      needPg();
+      await pg.query(`ALTER SYSTEM SET max_connections = ${PG_DEFAULT_MAX_CONNECTIONS}`);
+      await pg.restart();
+      const [{ max_connections: max, reserved }] = await pg.query(
+        "SELECT current_setting('max_connections') AS max_connections, current_setting('superuser_reserved_connections') AS reserved",
+      );
+      await resetUsers(pgA);
+      const code = h.totp();
+      const b = await pgBatch(CLASSIC_AT_ONCE, (i) => classicCall(pgA, USERS[i % USERS.length], code, { replyDelayMs: HUMAN_REPLY_MS }));
+      return { ...b, tally: tally(b.results), max: Number(max), reserved: Number(reserved) };
+    });
   }
 
-  const imports = await importRows(h, note, pg);
-  const web = await webRows(h, note);
+  const imports = await importRows(h, measure, pg, pgSkipped);
+  const web = await webRows(h, note, measure);
 
   // ---- the table ----
   const ms = (v) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : '');
@@ -368,13 +440,15 @@ try {
     Object.entries(t.reasons)
       .map(([k, v]) => `${v} ${k}`)
       .join(', ');
-  const floor = { wall: med(bare, 'wallMs'), cpu: med(bare, 'cpuMs'), rss: med(bare, 'rssMb') };
-  const cold = (rows) => ({ wall: med(rows, 'wallMs'), cpu: med(rows, 'cpuMs'), rss: med(rows, 'rssMb') });
-  const c1 = cold(classic);
-  const c2 = cold(pinless);
-  const vsFloor = (c) => `wall ${x(c.wall, floor.wall)}, CPU ${x(c.cpu, floor.cpu)}, RSS ${x(c.rss, floor.rss)} of bare node`;
-  const classicCpuPerCall = median(classicBatch.results.map((c) => c.cpuMs));
-  const c3 = pg ? cold(pgClassic) : null;
+  const stats = (rows) => (rows.length === 0 ? null : { wall: med(rows, 'wallMs'), cpu: med(rows, 'cpuMs'), rss: med(rows, 'rssMb') });
+  const floor = leftOut.has(ROW.bare) ? null : stats(cold.bare);
+  const c1 = leftOut.has(ROW.classic) ? null : stats(cold.classic);
+  const c2 = leftOut.has(ROW.pinless) ? null : stats(cold.pinless);
+  const c3 = leftOut.has(ROW.pgClassic) ? null : stats(cold.pgClassic);
+  /** "2.00x" of `b`, or a sentence saying the row to compare with is missing. */
+  const of = (a, b) => (b ? x(a, b) : '(no baseline)');
+  const vsFloor = (c) =>
+    floor ? `wall ${x(c.wall, floor.wall)}, CPU ${x(c.cpu, floor.cpu)}, RSS ${x(c.rss, floor.rss)} of bare node` : '';
   const pgBatchCells = (b, rss) => [
     ms(median(b.results.map((c) => c.cpuMs ?? NaN))),
     rss,
@@ -384,6 +458,15 @@ try {
     String(b.tally.errors),
   ];
   const pgNote = (b) => `PostgreSQL ${ms(b.pgCpuMs)} CPU per call, at most ${b.peakConnections} astotp connections`;
+  /** The cells of a single-call row, each call a SUCCESS (no errors; on SQLite, no SQLITE_BUSY). */
+  const single = (wallMs, cpuMs, rss, on, ratio) => [ms(wallMs), ms(cpuMs), rss, '', '', '', '0', on === 'sqlite' ? '0' : '', '', ratio];
+  /** The row, or its name and why it was not measured; a PostgreSQL row without any server is left out (the note below says why). */
+  const row = (name, data, cells, pgRow = false) => {
+    if (pgRow && pgSkipped !== null) return [];
+    if (data === null || leftOut.has(name))
+      return [[name, '', '', '', '', '', '', '', '', '', `not measured: ${leftOut.get(name) ?? 'see above'}`]];
+    return [[name, ...cells(data)]];
+  };
 
   const rows = [
     [
@@ -399,136 +482,118 @@ try {
       'PG retries',
       'ratios (this run)',
     ],
-    ['bare `node -e ""` spawn (floor)', ms(floor.wall), ms(floor.cpu), mb(floor.rss), '', '', '', '', '', '', '1.00x'],
-    ['classic AGI call, ID + PIN + code', ms(c1.wall), ms(c1.cpu), mb(c1.rss), '', '', '', '0', '0', '', vsFloor(c1)],
-    ['classic AGI call, ID + code (profile without PIN)', ms(c2.wall), ms(c2.cpu), mb(c2.rss), '', '', '', '0', '0', '', vsFloor(c2)],
-    ...(pg
-      ? [
-          [
-            'classic AGI call, ID + PIN + code, PostgreSQL',
-            ms(c3.wall),
-            ms(c3.cpu),
-            mb(c3.rss),
-            '',
-            '',
-            '',
-            '0',
-            '',
-            '',
-            `wall ${x(c3.wall, c1.wall)}, CPU ${x(c3.cpu, c1.cpu)}, RSS ${x(c3.rss, c1.rss)} of the classic call on SQLite`,
-          ],
-        ]
-      : []),
-    [
-      'FastAGI call, ID + PIN + code',
-      ms(fast.wallMs),
-      ms(fast.cpuMs),
+    ...row(ROW.bare, floor, (f) => [ms(f.wall), ms(f.cpu), mb(f.rss), '', '', '', '', '', '', '1.00x']),
+    ...row(ROW.classic, c1, (c) => single(c.wall, c.cpu, mb(c.rss), 'sqlite', vsFloor(c))),
+    ...row(ROW.pinless, c2, (c) => single(c.wall, c.cpu, mb(c.rss), 'sqlite', vsFloor(c))),
+    ...row(
+      ROW.pgClassic,
+      c3,
+      (c) =>
+        single(
+          c.wall,
+          c.cpu,
+          mb(c.rss),
+          'postgres',
+          c1 ? `wall ${x(c.wall, c1.wall)}, CPU ${x(c.cpu, c1.cpu)}, RSS ${x(c.rss, c1.rss)} of the classic call on SQLite` : '',
+        ),
+      true,
+    ),
+    ...row(ROW.fast, fast, (f) =>
+      single(f.wallMs, f.cpuMs, '', 'sqlite', c1 ? `wall ${x(f.wallMs, c1.wall)}, CPU ${x(f.cpuMs, c1.cpu)} of the classic call` : ''),
+    ),
+    ...row(
+      ROW.pgFast,
+      pgFast,
+      (f) =>
+        single(
+          f.wallMs,
+          f.cpuMs,
+          '',
+          'postgres',
+          fast ? `wall ${x(f.wallMs, fast.wallMs)}, CPU ${x(f.cpuMs, fast.cpuMs)} of the FastAGI call on SQLite` : '',
+        ),
+      true,
+    ),
+    ...row(ROW.classicBatch, classicBatch, (b) => [
       '',
+      ms(median(b.results.map((c) => c.cpuMs))),
+      mb(median(b.results.map((c) => c.rssMb))),
+      b.perSecond.toFixed(1),
+      ms(b.p50),
+      ms(b.p99),
+      String(b.tally.errors),
+      String(b.tally.busy),
       '',
-      '',
-      '',
-      '0',
-      '0',
-      '',
-      `wall ${x(fast.wallMs, c1.wall)}, CPU ${x(fast.cpuMs, c1.cpu)} of the classic call`,
-    ],
-    ...(pg
-      ? [
-          [
-            'FastAGI call, ID + PIN + code, PostgreSQL',
-            ms(pgFast.wallMs),
-            ms(pgFast.cpuMs),
-            '',
-            '',
-            '',
-            '',
-            '0',
-            '',
-            '',
-            `wall ${x(pgFast.wallMs, fast.wallMs)}, CPU ${x(pgFast.cpuMs, fast.cpuMs)} of the FastAGI call on SQLite`,
-          ],
-        ]
-      : []),
-    [
-      `${CLASSIC_AT_ONCE} classic calls at once`,
-      '',
-      ms(classicCpuPerCall),
-      mb(median(classicBatch.results.map((c) => c.rssMb))),
-      classicBatch.perSecond.toFixed(1),
-      ms(classicBatch.p50),
-      ms(classicBatch.p99),
-      String(classicTally.errors),
-      String(classicTally.busy),
-      '',
-      counts(classicTally),
-    ],
-    ...(pg
-      ? [
-          [
-            `${CLASSIC_AT_ONCE} classic calls at once, PostgreSQL max_connections ${pgMaxConnections}`,
-            '',
-            ...pgBatchCells(pgClassicBatch, mb(median(pgClassicBatch.results.map((c) => c.rssMb)))),
-            '',
-            '',
-            `throughput ${x(pgClassicBatch.perSecond, classicBatch.perSecond)} of SQLite; ${pgNote(pgClassicBatch)}; ${counts(pgClassicBatch.tally)}`,
-          ],
-        ]
-      : []),
-    [
-      `${FASTAGI_AT_ONCE} FastAGI sessions at once`,
-      '',
-      ms(fastBatchCpu),
-      `${mb(serverPeakMb)} (server)`,
-      fastBatch.perSecond.toFixed(1),
-      ms(fastBatch.p50),
-      ms(fastBatch.p99),
-      String(fastTally.errors),
-      String(fastTally.busy),
-      '',
-      `throughput ${x(fastBatch.perSecond, classicBatch.perSecond)} of classic; ${counts(fastTally)}`,
-    ],
-    ...(pg
-      ? [
-          [
-            `${FASTAGI_AT_ONCE} FastAGI sessions at once, PostgreSQL, 2 serve-agi`,
-            '',
-            ms(pgFastBatch.cpuMs),
-            `${mb(pgFastBatch.peakMb)} (each)`,
-            pgFastBatch.perSecond.toFixed(1),
-            ms(pgFastBatch.p50),
-            ms(pgFastBatch.p99),
-            String(pgFastBatch.tally.errors),
-            '',
-            String(pgFastBatch.retries),
-            `throughput ${x(pgFastBatch.perSecond, fastBatch.perSecond)} of one serve-agi on SQLite; ${pgNote(pgFastBatch)}; ${counts(pgFastBatch.tally)}`,
-          ],
-        ]
-      : []),
-    ...verify.map((v) => [
-      `verification, ${v.total.toLocaleString('en')} users (FastAGI call)`,
-      ms(v.wallMs),
-      ms(v.cpuMs),
-      '',
-      '',
-      '',
-      '',
-      '0',
-      '0',
-      '',
-      v === verify[0] ? '1.00x' : `wall ${x(v.wallMs, verify[0].wallMs)}, CPU ${x(v.cpuMs, verify[0].cpuMs)} of 100 users`,
+      counts(b.tally),
     ]),
-    ...(pg
-      ? [
-          [
-            `${CLASSIC_AT_ONCE} classic calls at once, PostgreSQL max_connections ${pgDefault.max}, callers ${HUMAN_REPLY_MS / 1000} s per prompt`,
-            '',
-            ...pgBatchCells(pgDefault, ''),
-            '',
-            '',
-            `${pgDefault.tally.tooManyClients} refused for want of a connection slot (53300; ${pgDefault.max - pgDefault.reserved} of ${pgDefault.max} are for non-superusers); ${pgNote(pgDefault)}; ${counts(pgDefault.tally)}`,
-          ],
-        ]
-      : []),
+    ...row(
+      ROW.pgClassicBatch,
+      pgClassicBatch,
+      (b) => [
+        '',
+        ...pgBatchCells(b, mb(median(b.results.map((c) => c.rssMb)))),
+        '',
+        '',
+        `max_connections ${pgMaxConnections}; throughput ${of(b.perSecond, classicBatch?.perSecond)} of SQLite; ${pgNote(b)}; ${counts(b.tally)}`,
+      ],
+      true,
+    ),
+    ...row(ROW.fastBatch, fastBatch, (b) => [
+      '',
+      ms(b.cpuMs),
+      `${mb(b.peakMb)} (server)`,
+      b.perSecond.toFixed(1),
+      ms(b.p50),
+      ms(b.p99),
+      String(b.tally.errors),
+      String(b.tally.busy),
+      '',
+      `throughput ${of(b.perSecond, classicBatch?.perSecond)} of classic; ${counts(b.tally)}`,
+    ]),
+    ...row(
+      ROW.pgFastBatch,
+      pgFastBatch,
+      (b) => [
+        '',
+        ms(b.cpuMs),
+        `${mb(b.peakMb)} (each)`,
+        b.perSecond.toFixed(1),
+        ms(b.p50),
+        ms(b.p99),
+        String(b.tally.errors),
+        '',
+        String(b.retries),
+        `throughput ${of(b.perSecond, fastBatch?.perSecond)} of one serve-agi on SQLite; ${pgNote(b)}; ${counts(b.tally)}`,
+      ],
+      true,
+    ),
+    ...verify.flatMap((v) =>
+      row(ROW.verify(v.total), v.missing ? null : v, (w) =>
+        single(
+          w.wallMs,
+          w.cpuMs,
+          '',
+          'sqlite',
+          w === verify[0]
+            ? '1.00x'
+            : verify[0].missing
+              ? ''
+              : `wall ${x(w.wallMs, verify[0].wallMs)}, CPU ${x(w.cpuMs, verify[0].cpuMs)} of 100 users`,
+        ),
+      ),
+    ),
+    ...row(
+      ROW.pgDefault,
+      pgDefault,
+      (b) => [
+        '',
+        ...pgBatchCells(b, ''),
+        '',
+        '',
+        `${b.tally.tooManyClients} refused for want of a connection slot (53300; ${b.max - b.reserved} of ${b.max} are for non-superusers); ${pgNote(b)}; ${counts(b.tally)}`,
+      ],
+      true,
+    ),
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const line = (r) =>
@@ -547,19 +612,23 @@ Single calls succeed (codes are made good again between runs); in the batches al
 so each of the ${USERS.length} users succeeds once and the replays fail as they must (bad-credentials).
 CPU: children report getrusage(self) at exit (node -r ${'probe'}); the FastAGI server's from /proc/PID/stat
 (10 ms ticks, averaged over the calls). FastAGI "CPU per call" is the server's share only.`);
-  if (pg) {
-    console.log(`PostgreSQL ${(await pg.query("SELECT current_setting('server_version') AS v"))[0].v}: a throwaway server on this machine (loopback TCP, scram), fsync off.
+  if (pgSkipped === null && pg) {
+    const version = await pg.query("SELECT current_setting('server_version') AS v").then(
+      (r) => r[0].v,
+      () => '(version unknown)',
+    );
+    console.log(`PostgreSQL ${version}: a throwaway server on this machine (loopback TCP, scram), fsync off.
 "CPU per call" of the PostgreSQL rows is astotp's own; the server's (postmaster and backends, from /proc) is in the
 last column, as is the most astotp connections seen at once (sampled every 25 ms). The 2 serve-agi share one database,
 each with db_pool 10; "PG retries" is the sum of their shutdown lines (transactions run again after a deadlock or
 serialization failure). A classic call holds its connection from its start to its end, so the last row's callers
 take ${HUMAN_REPLY_MS / 1000} s per prompt, as people do, and all ${CLASSIC_AT_ONCE} calls are in progress together.`);
-  } else {
+  } else if (pgSkipped !== null) {
     console.log(`PostgreSQL rows left out: ${pgSkipped}.`);
   }
-  printImportRows(imports, cpus().length);
-  printWebRows(web);
+  printImportRows(imports, cpus().length, leftOut);
+  printWebRows(web, leftOut);
 } finally {
   await cleanUp();
 }
-process.exit(0);
+process.exit(leftOut.size === 0 ? 0 : 1);

@@ -1,9 +1,10 @@
 // How a db = postgres://... URL is read: libpq's forms, TLS rules that never
 // silently skip certificate checks on a remote server, libpq's passfile.
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findPassword, parseDatabaseUrl, tlsOptions } from '../src/store/postgres/connection.js';
+import { REPO_ROOT } from './helpers/asterisk-peer.js';
 import { tempDir } from './helpers/temp.js';
 
 const secure = { insecureTls: false };
@@ -100,6 +101,31 @@ describe("libpq's password lookup", () => {
     chmodSync(file, 0o600);
     expect(() => findPassword(parse(`postgres://u@127.0.0.1/d?passfile=${file}`), {})).toThrow(/has no line for it/);
     expect(() => findPassword(parse('postgres://u@127.0.0.1/d'), { HOME: dir })).toThrow(/asks for a password and none was found/);
+  });
+});
+
+describe('where a password goes', () => {
+  it("says it in README's words, when the URL holds one and when none is found", () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8').replace(/`/g, '').replace(/\s+/g, ' ');
+    const failure = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (err) {
+        return (err as Error).message;
+      }
+      throw new Error('no failure');
+    };
+    const dir = tempDir('astotp-pgpass-');
+    const sentences = [
+      failure(() => parse('postgres://u:pw@127.0.0.1/d')),
+      failure(() => findPassword(parse('postgres://u@127.0.0.1/d'), { HOME: dir })),
+    ];
+    expect(sentences[1]).toContain(`none was found (no PGPASSWORD, no file ${dir}/.pgpass)`);
+    for (const sentence of sentences) {
+      const advice = / It goes in (.*)$/.exec(sentence)?.[1];
+      expect(advice).toMatch(/passfile= names in the URL, .* PGPASSWORD is read too, but only for tests/);
+      expect(readme).toContain(`It goes in ${advice}.`);
+    }
   });
 });
 

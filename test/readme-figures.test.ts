@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaults } from '../src/config/settings.js';
+import { stalledCallMs } from '../src/store/postgres/timeouts.js';
 import { REPO_ROOT } from './helpers/asterisk-peer.js';
 
 const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8').replace(/\s+/g, ' ');
@@ -32,5 +33,13 @@ describe("the README's security model", () => {
     expect(readme).toContain(`${Math.round(100 * odds(perGuess, year))} % a year (${year.toLocaleString('en-US')} guesses)`);
     const withPin = odds(perGuess * 1e-4, year);
     expect(readme).toContain(`a guess hits with ${sci(perGuess * 1e-4)}: about ${sci(withPin)} a year`);
+  });
+});
+
+describe("the README's PostgreSQL faults", () => {
+  it('states the bound for a backend that stops answering mid-call as the code works it out', () => {
+    const s = defaults({});
+    const bound = stalledCallMs({ lockMs: s.dbTimeoutMs, connectMs: s.dbConnectTimeoutMs });
+    expect(readme).toContain(`at most \`db_timeout\` + 2 × \`db_connect_timeout\` (${bound / 1000} s with the defaults)`);
   });
 });

@@ -3,7 +3,7 @@
 // prefix reads that stay in their range, all-or-nothing transactions, and no
 // lost update when many transactions, from several PBXs, change one row at once.
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { createMasterKey, type MasterKey } from '../src/auth/master-key.js';
 import { sealSecret } from '../src/auth/secret-box.js';
 import { Verifier } from '../src/auth/verifier.js';
@@ -54,6 +54,18 @@ async function pbxs(open: OpenStore, location: (s: Store) => string, count: numb
   const rest = await Promise.all(Array.from({ length: count - 1 }, () => open({ at: location(first), poolSize: 10 })));
   return [first, ...rest];
 }
+
+/**
+ * Deprecation warnings of this file's stores: node-postgres warns of a
+ * statement issued while another is still running on the connection (an
+ * error in pg 9). Each warning is printed once per process, so every one is
+ * caught, whichever test causes it.
+ */
+const deprecations: string[] = [];
+process.on('warning', (w) => {
+  if (w.name === 'DeprecationWarning') deprecations.push(w.message);
+});
+afterAll(() => expect(deprecations).toEqual([]));
 
 describeStores('a store', (open, site) => {
   it('keeps a user as inserted: bytes of the secret box, numbers for times and steps', async () => {
@@ -217,6 +229,23 @@ describeStores('a store', (open, site) => {
       { failures: 2, locked_until: LATE + 500 },
     ]);
     expect(await store.read((t) => t.throttle.idsStartingWith('pbotp:'))).toEqual([]);
+  });
+
+  it('runs the statements a transaction issues at once one after the other', async () => {
+    const store = await open();
+    const ids = ['1001', '1002', '1003', '1004'];
+    await write(store, (t) => Promise.all(ids.map((id) => t.users.insert(user(id)))));
+    await write(store, (t) =>
+      Promise.all([...ids.map((id) => t.userCounters.put(id, { failures: 2, locked_until: null }, LATE)), t.meta.set('k', 'v')]),
+    );
+    const [listed, count, counters, meta] = await store.read((t) =>
+      Promise.all([t.users.list(), t.users.count(), Promise.all(ids.map((id) => t.userCounters.get(id))), t.meta.get('k')]),
+    );
+    expect(listed.map((u) => u.id)).toEqual(ids);
+    expect(count).toBe(4);
+    expect(counters).toEqual(ids.map(() => ({ failures: 2, locked_until: null })));
+    expect(meta).toBe('v');
+    expect(deprecations).toEqual([]);
   });
 
   it('lists audit rows newest last, by users, since, pbx and limit', async () => {

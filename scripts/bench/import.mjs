@@ -9,6 +9,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { msSince } from './measure.mjs';
 
+const note = (line) => process.stderr.write(`bench: ${line}\n`);
+
 const USERS = Number(process.env.BENCH_IMPORT_USERS ?? 10_000);
 const PIN_USERS = Number(process.env.BENCH_IMPORT_PINS ?? 200);
 const ENROLLS = 5;
@@ -38,74 +40,91 @@ function timedImport(site, file, env = {}) {
   return wallMs;
 }
 
-export async function importRows(h, note, pg) {
+/** The rows by name. */
+export const IMPORT_ROW = {
+  enroll: `astotp enroll, one user per call (x${ENROLLS})`,
+  plain: `astotp import, ${USERS.toLocaleString('en')} users without PINs`,
+  pg: `astotp import, ${USERS.toLocaleString('en')} users without PINs, PostgreSQL`,
+  pinsAtOnce: `astotp import, ${PIN_USERS} users with PINs, hashed at once`,
+  pinsSerial: `astotp import, ${PIN_USERS} users with PINs, one after the other`,
+};
+
+/**
+ * Measures the rows, each through `measure` (bench.mjs: a row that fails is
+ * left out with why, and the others still run). `pg`: the bench's server,
+ * null when there is none, and then `pgSkipped` says why none could run.
+ */
+export async function importRows(h, measure, pg, pgSkipped) {
   const fresh = (make = () => new h.Site()) => Object.assign(make(), { bundle: h.BUNDLE_PATH });
   note(`import: ${ENROLLS} enroll calls, one user each`);
-  const one = fresh();
-  const enrollStart = process.hrtime.bigint();
-  for (let i = 0; i < ENROLLS; i++) one.enroll(String(1001 + i), '4321');
-  const enrollMs = msSince(enrollStart) / ENROLLS;
+  const enrollMs = await measure(IMPORT_ROW.enroll, () => {
+    const one = fresh();
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < ENROLLS; i++) one.enroll(String(1001 + i), '4321');
+    return msSince(start) / ENROLLS;
+  });
 
   note(`import: ${USERS.toLocaleString('en')} users without PINs`);
-  const plain = fresh();
-  const plainMs = timedImport(plain, csv(plain, 'plain.csv', USERS, false));
+  const plainMs = await measure(IMPORT_ROW.plain, () => {
+    const plain = fresh();
+    return timedImport(plain, csv(plain, 'plain.csv', USERS, false));
+  });
 
   let pgMs = null;
-  if (pg) {
+  if (pgSkipped === null) {
     note(`import: ${USERS.toLocaleString('en')} users without PINs on PostgreSQL`);
-    const site = fresh(() => new h.PgSite(pg, pg.url, 'pbx-import'));
-    pgMs = timedImport(site, csv(site, 'plain.csv', USERS, false));
-    // The calls' rows after this one find the database as they would without it.
-    await pg.query('DELETE FROM users WHERE id >= $1', ['200000']);
-    await pg.query("DELETE FROM audit WHERE source = 'admin' AND reason = 'import'");
+    pgMs = await measure(IMPORT_ROW.pg, async () => {
+      if (!pg) throw new Error('the PostgreSQL server could not be started');
+      // A database of its own, as the SQLite row's file is: another's users were enrolled with another key file, which import refuses.
+      const url = await h.freshDatabase(pg, `bench_import_${process.pid}`);
+      const site = fresh(() => new h.PgSite(pg, url, 'pbx-import'));
+      return timedImport(site, csv(site, 'plain.csv', USERS, false));
+    });
   }
 
   note(`import: ${PIN_USERS} users with PINs, hashed at once and one after the other`);
-  const pinned = fresh();
-  const pinFile = csv(pinned, 'pins.csv', PIN_USERS, true);
-  const parallelMs = timedImport(pinned, pinFile);
-  const serial = fresh();
-  const serialMs = timedImport(serial, pinFile, { UV_THREADPOOL_SIZE: '1' });
-
-  const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
-  const per = (ms, n) => `${(ms / n).toFixed(2)} ms`;
-  const x = (a, b) => `${(a / b).toFixed(1)}x`;
-  return [
-    ['case', 'wall', 'per user', 'ratios (this run)'],
-    [
-      `astotp enroll, one user per call (x${ENROLLS})`,
-      s(enrollMs * ENROLLS),
-      per(enrollMs, 1),
-      `${USERS.toLocaleString('en')} users would take ${s(enrollMs * USERS)}`,
-    ],
-    [
-      `astotp import, ${USERS.toLocaleString('en')} users without PINs`,
-      s(plainMs),
-      per(plainMs, USERS),
-      `${x(enrollMs * USERS, plainMs)} faster than one enroll per user`,
-    ],
-    ...(pgMs === null
-      ? []
-      : [
-          [
-            `astotp import, ${USERS.toLocaleString('en')} users without PINs, PostgreSQL`,
-            s(pgMs),
-            per(pgMs, USERS),
-            `${x(pgMs, plainMs)} the time on SQLite`,
-          ],
-        ]),
-    [
-      `astotp import, ${PIN_USERS} users with PINs, hashed at once`,
-      s(parallelMs),
-      per(parallelMs, PIN_USERS),
-      `${x(serialMs, parallelMs)} faster than one after the other`,
-    ],
-    [`astotp import, ${PIN_USERS} users with PINs, one after the other`, s(serialMs), per(serialMs, PIN_USERS), 'UV_THREADPOOL_SIZE=1'],
-  ];
+  const pinned = await measure([IMPORT_ROW.pinsAtOnce, IMPORT_ROW.pinsSerial], () => {
+    const site = fresh();
+    return { site, file: csv(site, 'pins.csv', PIN_USERS, true) };
+  });
+  const parallelMs = pinned && (await measure(IMPORT_ROW.pinsAtOnce, () => timedImport(pinned.site, pinned.file)));
+  const serialMs = pinned && (await measure(IMPORT_ROW.pinsSerial, () => timedImport(fresh(), pinned.file, { UV_THREADPOOL_SIZE: '1' })));
+  return { enrollMs, plainMs, pgMs, parallelMs, serialMs, pgSkipped };
 }
 
-/** The rows as a table below the calls' one. */
-export function printImportRows(rows, cpus) {
+/** The rows as a table below the calls' one; a row that could not be measured says why (leftOut, by its name). */
+export function printImportRows(m, cpus, leftOut) {
+  const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
+  const per = (ms, n) => `${(ms / n).toFixed(2)} ms`;
+  const x = (a, b) => (a !== null && b !== null ? `${(a / b).toFixed(1)}x` : null);
+  const row = (name, ms, n, ratio) =>
+    ms === null ? [name, '', '', `not measured: ${leftOut.get(name) ?? 'see above'}`] : [name, s(ms), per(ms, n), ratio ?? ''];
+  const rows = [
+    ['case', 'wall', 'per user', 'ratios (this run)'],
+    row(
+      IMPORT_ROW.enroll,
+      m.enrollMs === null ? null : m.enrollMs * ENROLLS,
+      ENROLLS,
+      m.enrollMs === null ? '' : `${USERS.toLocaleString('en')} users would take ${s(m.enrollMs * USERS)}`,
+    ),
+    row(
+      IMPORT_ROW.plain,
+      m.plainMs,
+      USERS,
+      x(m.enrollMs === null ? null : m.enrollMs * USERS, m.plainMs) &&
+        `${x(m.enrollMs * USERS, m.plainMs)} faster than one enroll per user`,
+    ),
+    ...(m.pgSkipped === null
+      ? [row(IMPORT_ROW.pg, m.pgMs, USERS, x(m.pgMs, m.plainMs) && `${x(m.pgMs, m.plainMs)} the time on SQLite`)]
+      : []),
+    row(
+      IMPORT_ROW.pinsAtOnce,
+      m.parallelMs,
+      PIN_USERS,
+      x(m.serialMs, m.parallelMs) && `${x(m.serialMs, m.parallelMs)} faster than one after the other`,
+    ),
+    row(IMPORT_ROW.pinsSerial, m.serialMs, PIN_USERS, 'UV_THREADPOOL_SIZE=1'),
+  ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const line = (r) =>
     r
@@ -116,4 +135,5 @@ export function printImportRows(rows, cpus) {
   console.log(line(rows[0]));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows.slice(1)) console.log(line(r));
+  if (m.pgSkipped !== null) console.log(`PostgreSQL row left out: ${m.pgSkipped}.`);
 }

@@ -51,100 +51,115 @@ async function atOnce(n, one) {
   return { results, perSecond: n / (totalMs / 1000), p50: median(lat), p99: percentile(lat, 99) };
 }
 
-export async function webRows(h, note) {
-  const site = webSite(h);
-  const db = new Database(site.db, { timeout: 5000 });
-  db.prepare("UPDATE users SET enabled = 0 WHERE id = '2001'").run();
-  db.prepare("UPDATE users SET locked_until = ? WHERE id = '2002'").run(Math.floor(Date.now() / 1000) + 86400);
-  db.close();
+/** The rows by name; each is measured or, when it cannot be, printed with why. */
+export const WEB_ROW = {
+  logins: `${LOGINS} web logins at once (serve-web)`,
+  agi: `${LOGINS} FastAGI calls at once (serve-agi)`,
+  failures: 'one failed web login at a time, by what was wrong',
+};
+
+/** `measure(names, fn)`: fn's result, or null with each of names left out and why (bench.mjs). */
+export async function webRows(h, note, measure) {
+  const all = Object.values(WEB_ROW);
+  const site = await measure(all, () => {
+    const s = webSite(h);
+    const db = new Database(s.db, { timeout: 5000 });
+    db.prepare("UPDATE users SET enabled = 0 WHERE id = '2001'").run();
+    db.prepare("UPDATE users SET locked_until = ? WHERE id = '2002'").run(Math.floor(Date.now() / 1000) + 86400);
+    db.close();
+    return s;
+  });
+  if (site === null) return { web: null, agi: null, timings: null };
   const reset = () => {
     const d = new Database(site.db, { timeout: 5000 });
     d.prepare(`UPDATE users SET last_step = NULL WHERE id IN (${USERS.map(() => '?').join(', ')})`).run(...USERS);
     d.close();
   };
 
-  const web = await h.WebServer.start(site.env, ['--trust-proxy', '127.0.0.1', '--max-connections', String(LOGINS * 2)]);
-  let webBatch;
-  let webCpu;
-  let timings;
-  try {
-    note(`web: ${LOGINS} logins at once on serve-web`);
-    const browsers = await Promise.all(Array.from({ length: LOGINS }, (_, i) => browserAt(h, web.origin, i + 1)));
-    const code = h.totp();
-    const cpu0 = processCpuMs(web.child.pid);
-    webBatch = await atOnce(LOGINS, (i) => timedLogin(browsers[i], { user: USERS[i % USERS.length], pin: PIN, code }));
-    webCpu = (processCpuMs(web.child.pid) - cpu0) / LOGINS;
-
-    note(`web: ${TIMING_RUNS} failed logins of each kind, one at a time`);
-    reset();
-    const kinds = {
-      'wrong PIN': () => ({ user: '1001', pin: '9999', code: h.totp() }),
-      'wrong code': () => ({ user: '1001', pin: PIN, code: h.wrongCode() }),
-      'unknown user': () => ({ user: '7777', pin: PIN, code: h.totp() }),
-      'disabled user': () => ({ user: '2001', pin: PIN, code: h.totp() }),
-      'locked user': () => ({ user: '2002', pin: PIN, code: h.totp() }),
-    };
-    const samples = Object.fromEntries(Object.keys(kinds).map((k) => [k, []]));
-    let n = LOGINS + 1;
-    // Interleaved, so that the machine's other load falls on every kind alike.
-    for (let run = 0; run < TIMING_RUNS; run++)
-      for (const [kind, form] of Object.entries(kinds)) {
-        const b = await browserAt(h, web.origin, ++n);
-        const r = await timedLogin(b, form());
-        if (r.status !== 400) throw new Error(`bench: a login with a ${kind} answered ${r.status}`);
-        samples[kind].push(r.wallMs);
-      }
-    timings = Object.entries(samples).map(([kind, ms]) => ({ kind, median: median(ms), p90: percentile(ms, 90) }));
-  } finally {
-    await web.stop();
-  }
-
-  note(`web: ${LOGINS} FastAGI calls at once on serve-agi, for comparison`);
-  reset();
-  const agi = await h.AgiServer.start(site.env, ['--max-sessions', String(LOGINS * 2)], h.BUNDLE_PATH);
-  let agiBatch;
-  let agiCpu;
-  try {
-    const code = h.totp();
-    const cpu0 = processCpuMs(agi.child.pid);
-    agiBatch = await atOnce(LOGINS, async (i) => {
-      const start = process.hrtime.bigint();
-      const r = await h.fastAgiCall({
-        port: agi.port,
-        inputs: [USERS[i % USERS.length], PIN, code],
-        replyDelayMs: 0,
-        timeoutMs: 300_000,
+  const server = await measure([WEB_ROW.logins, WEB_ROW.failures], () =>
+    h.WebServer.start(site.env, ['--trust-proxy', '127.0.0.1', '--max-connections', String(LOGINS * 2)]),
+  );
+  let web = null;
+  let timings = null;
+  if (server) {
+    try {
+      web = await measure(WEB_ROW.logins, async () => {
+        note(`web: ${LOGINS} logins at once on serve-web`);
+        const browsers = await Promise.all(Array.from({ length: LOGINS }, (_, i) => browserAt(h, server.origin, i + 1)));
+        const code = h.totp();
+        const cpu0 = processCpuMs(server.child.pid);
+        const b = await atOnce(LOGINS, (i) => timedLogin(browsers[i], { user: USERS[i % USERS.length], pin: PIN, code }));
+        const counts = { ok: 0, 'bad-credentials': 0, errors: 0 };
+        for (const r of b.results) counts[r.status === 303 ? 'ok' : r.status === 400 ? 'bad-credentials' : 'errors']++;
+        return { ...b, cpuMs: (processCpuMs(server.child.pid) - cpu0) / LOGINS, counts };
       });
-      return { wallMs: msSince(start), reason: r.variables.ASTOTP_REASON ?? 'none' };
-    });
-    agiCpu = (processCpuMs(agi.child.pid) - cpu0) / LOGINS;
-  } finally {
-    await agi.stop();
+      timings = await measure(WEB_ROW.failures, async () => {
+        note(`web: ${TIMING_RUNS} failed logins of each kind, one at a time`);
+        reset();
+        const kinds = {
+          'wrong PIN': () => ({ user: '1001', pin: '9999', code: h.totp() }),
+          'wrong code': () => ({ user: '1001', pin: PIN, code: h.wrongCode() }),
+          'unknown user': () => ({ user: '7777', pin: PIN, code: h.totp() }),
+          'disabled user': () => ({ user: '2001', pin: PIN, code: h.totp() }),
+          'locked user': () => ({ user: '2002', pin: PIN, code: h.totp() }),
+        };
+        const samples = Object.fromEntries(Object.keys(kinds).map((k) => [k, []]));
+        let n = LOGINS + 1;
+        // Interleaved, so that the machine's other load falls on every kind alike.
+        for (let run = 0; run < TIMING_RUNS; run++)
+          for (const [kind, form] of Object.entries(kinds)) {
+            const b = await browserAt(h, server.origin, ++n);
+            const r = await timedLogin(b, form());
+            if (r.status !== 400) throw new Error(`a login with a ${kind} answered ${r.status}`);
+            samples[kind].push(r.wallMs);
+          }
+        return Object.entries(samples).map(([kind, ms]) => ({ kind, median: median(ms), p90: percentile(ms, 90) }));
+      });
+    } finally {
+      await server.stop();
+    }
   }
 
-  const webCounts = { ok: 0, 'bad-credentials': 0, errors: 0 };
-  for (const r of webBatch.results) webCounts[r.status === 303 ? 'ok' : r.status === 400 ? 'bad-credentials' : 'errors']++;
-  const agiCounts = { ok: 0, 'bad-credentials': 0, errors: 0 };
-  for (const r of agiBatch.results) agiCounts[r.reason in agiCounts && r.reason !== 'errors' ? r.reason : 'errors']++;
-  return { web: { ...webBatch, cpuMs: webCpu, counts: webCounts }, agi: { ...agiBatch, cpuMs: agiCpu, counts: agiCounts }, timings };
+  const agi = await measure(WEB_ROW.agi, async () => {
+    note(`web: ${LOGINS} FastAGI calls at once on serve-agi, for comparison`);
+    reset();
+    const s = await h.AgiServer.start(site.env, ['--max-sessions', String(LOGINS * 2)], h.BUNDLE_PATH);
+    try {
+      const code = h.totp();
+      const cpu0 = processCpuMs(s.child.pid);
+      const b = await atOnce(LOGINS, async (i) => {
+        const start = process.hrtime.bigint();
+        const r = await h.fastAgiCall({ port: s.port, inputs: [USERS[i % USERS.length], PIN, code], replyDelayMs: 0, timeoutMs: 300_000 });
+        return { wallMs: msSince(start), reason: r.variables.ASTOTP_REASON ?? 'none' };
+      });
+      const counts = { ok: 0, 'bad-credentials': 0, errors: 0 };
+      for (const r of b.results) counts[r.reason === 'ok' || r.reason === 'bad-credentials' ? r.reason : 'errors']++;
+      return { ...b, cpuMs: (processCpuMs(s.child.pid) - cpu0) / LOGINS, counts };
+    } finally {
+      await s.stop();
+    }
+  });
+  return { web, agi, timings };
 }
 
-export function printWebRows(w) {
+export function printWebRows(w, leftOut) {
   const ms = (v) => `${v.toFixed(1)} ms`;
+  const row = (name, b) =>
+    b === null
+      ? [name, '', '', '', '', '', `not measured: ${leftOut.get(name) ?? 'see above'}`]
+      : [
+          name,
+          b.perSecond.toFixed(1),
+          ms(b.p50),
+          ms(b.p99),
+          String(b.counts.errors),
+          ms(b.cpuMs),
+          `${b.counts.ok} ok, ${b.counts['bad-credentials']} bad-credentials (replays)`,
+        ];
   const rows = [
     ['case', 'per second', 'p50', 'p99', 'errors', 'server CPU each', 'outcomes'],
-    ...[
-      [`${LOGINS} web logins at once (serve-web)`, w.web],
-      [`${LOGINS} FastAGI calls at once (serve-agi)`, w.agi],
-    ].map(([name, b]) => [
-      name,
-      b.perSecond.toFixed(1),
-      ms(b.p50),
-      ms(b.p99),
-      String(b.counts.errors),
-      ms(b.cpuMs),
-      `${b.counts.ok} ok, ${b.counts['bad-credentials']} bad-credentials (replays)`,
-    ]),
+    row(WEB_ROW.logins, w.web),
+    row(WEB_ROW.agi, w.agi),
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const line = (r) =>
@@ -152,14 +167,19 @@ export function printWebRows(w) {
       .map((cell, i) => (i === 0 || i === r.length - 1 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
       .join('  ')
       .trimEnd();
-  console.log(`\nWeb logins next to FastAGI calls (SQLite, one server each; ${USERS.length} users, one code, each from its own address):`);
+  console.log(
+    `\nWeb logins next to FastAGI calls (SQLite, one server each; ${USERS.length} users, one code, each login from its own address):`,
+  );
   console.log(line(rows[0]));
   console.log(widths.map((x) => '-'.repeat(x)).join('  '));
   for (const r of rows.slice(1)) console.log(line(r));
+  if (w.web && w.agi)
+    console.log(
+      `web logins: throughput ${(w.web.perSecond / w.agi.perSecond).toFixed(2)}x, p99 ${(w.web.p99 / w.agi.p99).toFixed(2)}x of the FastAGI calls'`,
+    );
   console.log(
-    `throughput of web logins ${(w.web.perSecond / w.agi.perSecond).toFixed(2)}x of FastAGI calls; p99 ${(w.web.p99 / w.agi.p99).toFixed(2)}x`,
-  );
-  console.log(
-    `One failed web login at a time, median (p90) of ${TIMING_RUNS} each: ${w.timings.map((t) => `${t.kind} ${ms(t.median)} (${ms(t.p90)})`).join(', ')}`,
+    w.timings === null
+      ? `${WEB_ROW.failures}: not measured: ${leftOut.get(WEB_ROW.failures) ?? 'see above'}`
+      : `One failed web login at a time, median (p90) of ${TIMING_RUNS} each: ${w.timings.map((t) => `${t.kind} ${ms(t.median)} (${ms(t.p90)})`).join(', ')}`,
   );
 }

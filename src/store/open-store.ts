@@ -2,7 +2,7 @@
 // with it, is loaded only for a postgres:// URL: a classic call on SQLite
 // never evaluates it.
 import { isPostgresUrl } from './location.js';
-import type { PostgresOpenOptions } from './postgres/pg-store.js';
+import type { PostgresOpenOptions } from './postgres/open-database.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
 

@@ -36,7 +36,12 @@ export interface Store {
 }
 
 export interface ExclusiveOptions {
-  /** false: one try; a lock held elsewhere or a conflict fails at once instead of being waited out. */
+  /**
+   * false: one try, for a row better lost than waited for (a failed call's
+   * audit row): a conflict is not run again, and a lock held elsewhere is not
+   * waited out; on SQLite it fails at once, on PostgreSQL the whole
+   * transaction, its wait for a connection included, has db_connect_timeout.
+   */
   wait?: boolean;
 }
 

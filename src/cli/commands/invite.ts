@@ -45,8 +45,9 @@ ${PROFILE_HELP}
   --force              replace a pending invitation of the same user
   --allow-untypable    invite an ID no caller can type (see astotp enroll)
   --csv FILE           invite every user of FILE
-  --out FILE           with --csv: write user,name,email,language,link,expires,activation_code
-                       to FILE (new, mode 0600) instead of standard output
+  --out FILE           with --csv: write the links to FILE (new, mode 0600) instead of standard
+                       output, as CSV with the columns user, name, email, language, link,
+                       expires and activation_code
   --qr STYLE           ansi (default), utf8, ascii or none: the link's QR code on the terminal
   --json               print the invitations as JSON
 `,

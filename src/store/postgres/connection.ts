@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { StoreError } from '../errors.js';
-import { PASSWORD_IN_URL, urlHasPassword } from '../location.js';
+import { PASSWORD_IN_URL, urlHasPassword, WHERE_THE_PASSWORD_GOES } from '../location.js';
 
 export type SslMode = 'disable' | 'require' | 'verify-ca' | 'verify-full';
 
@@ -124,8 +124,10 @@ export function findPassword(a: ServerAddress, env: NodeJS.ProcessEnv = process.
   } catch (err) {
     throw new StoreError(`passfile ${file} cannot be read by uid ${process.geteuid?.() ?? '?'}: ${(err as NodeJS.ErrnoException).code}`);
   }
-  const where = `PGPASSWORD, ${a.passfile ? `passfile ${file}` : `${file}, passfile=`}`;
-  if (!st) throw new StoreError(`${a.name} asks for a password and none was found (${where})`);
+  if (!st)
+    throw new StoreError(
+      `${a.name} asks for a password and none was found (no PGPASSWORD, no file ${file}). It goes in ${WHERE_THE_PASSWORD_GOES}`,
+    );
   if (st.mode & 0o077)
     throw new StoreError(`passfile ${file} is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 ${file}`);
   // libpq matches a socket connection as localhost.

@@ -2,7 +2,7 @@
 // invitation reads it FOR UPDATE, so two browsers trading one link take
 // turns, and end() is conditional besides: one invitation makes one user.
 import type { InvitationRow, InvitationsTable, WebSessionRow, WebSessionsTable } from '../tables.js';
-import type { Query } from './tables.js';
+import type { Query } from './open-database.js';
 
 export function postgresInvitations(q: Query, write: boolean): InvitationsTable {
   const forUpdate = write ? ' FOR UPDATE' : '';

@@ -6,7 +6,7 @@
 import { StoreError } from '../errors.js';
 import { COMPATIBLE_META_KEY, OLDEST_COMPATIBLE_SCHEMA, refuseIfIncompatible, SCHEMA_VERSION } from '../schema.js';
 import { POSTGRES_MIGRATIONS } from './schema.js';
-import type { Query } from './tables.js';
+import type { Query } from './open-database.js';
 
 /** The advisory lock key of migrations: 'astotp' in ASCII. */
 const MIGRATION_LOCK = 0x6173746f7470;

@@ -1,54 +1,41 @@
 // The PostgreSQL adapter: one bounded pool per process (a classic call uses
 // one connection, a FastAGI server a few for all its calls). Write
 // transactions run at READ COMMITTED with the rows they decide on locked
-// (tables.ts); a deadlock or serialization failure is rolled back and run
-// again, a server that is down or goes away fails the transaction, and only a
-// COMMIT that the server acknowledged returns a result.
-import pg from 'pg';
-import { busyError, DEFAULT_TIMEOUT_MS, StoreError } from '../errors.js';
-import type { ExclusiveOptions, OpenOptions, Store } from '../store.js';
-import type { StoreTx } from '../tables.js';
-import { findPassword, isLocal, parseDatabaseUrl, tlsOptions, type ServerAddress, type SslMode } from './connection.js';
+// (users.ts, counters.ts); a deadlock or serialization failure is rolled back
+// and run again, a server that is down or goes away fails the transaction,
+// and only a COMMIT that the server acknowledged returns a result.
+import type pg from 'pg';
+import { DEFAULT_TIMEOUT_MS, StoreError } from '../errors.js';
 import { SCHEMA_VERSION } from '../schema.js';
+import type { ExclusiveOptions, Store } from '../store.js';
+import type { StoreTx } from '../tables.js';
+import { postgresAudit } from './audit.js';
+import { isLocal, parseDatabaseUrl, type ServerAddress, type SslMode } from './connection.js';
+import { postgresThrottle, postgresUserCounters } from './counters.js';
+import { postgresInvitations, postgresWebSessions } from './invitations.js';
+import { postgresMeta } from './meta.js';
 import { appliedVersion, migrate } from './migrate.js';
+import { explainFailure, openPool, type PostgresOpenOptions, type Query } from './open-database.js';
+import { postgresRecoveryCodes } from './recovery-code-rows.js';
 import { Slots } from './slots.js';
-import { postgresTables, type Query } from './tables.js';
+import { statementsOn } from './statements.js';
+import { answerMs, DEFAULT_CONNECT_TIMEOUT_MS, oneTryMs, settleWithin, type PostgresTimeouts } from './timeouts.js';
+import { postgresTransfer } from './transfer.js';
+import { postgresUsers } from './users.js';
 
-export interface PostgresOpenOptions extends OpenOptions {
-  /** db_connect_timeout: how long to wait for the server to answer a new connection. */
-  connectTimeoutMs?: number;
-  /** db_insecure_tls: a remote server may be reached without certificate verification. */
-  insecureTls?: boolean;
-  /** Connections at most; a classic call needs one. */
-  poolSize?: number;
-}
-
-export const DEFAULT_CONNECT_TIMEOUT_MS = 3_000;
-
-/** SQLSTATEs after which running the transaction again is the right thing: serialization_failure, deadlock_detected. */
-const RETRYABLE = new Set(['40001', '40P01']);
-/** The server is going away or not there: admin_shutdown, crash_shutdown, cannot_connect_now. */
-const GONE = new Set(['57P01', '57P02', '57P03']);
-
-const INT8_OID = 20;
-
-/**
- * A client that closes its socket when it fails to connect. node-postgres
- * leaves it open when the password cannot be found (passfile unreadable, no
- * line for the server): the server keeps the half-made login, and a
- * connection slot, until its authentication_timeout (a minute by default),
- * and the CLI cannot exit before then.
- */
-class ClosingClient extends pg.Client {
-  override connect(): Promise<pg.Client>;
-  override connect(callback: (err: Error) => void): void;
-  override connect(callback?: (err: Error) => void): Promise<pg.Client> | undefined {
-    if (callback === undefined) return new Promise((resolve, reject) => this.connect((err) => (err ? reject(err) : resolve(this))));
-    super.connect((err: Error) => {
-      if (err) this.connection.stream.destroy();
-      callback(err);
-    });
-  }
+/** The tables seen through one connection; `write`: inside exclusive(), where reads lock. */
+function tablesOn(q: Query, write: boolean): StoreTx {
+  return {
+    users: postgresUsers(q, write),
+    userCounters: postgresUserCounters(q, write),
+    throttle: postgresThrottle(q, write),
+    recoveryCodes: postgresRecoveryCodes(q),
+    audit: postgresAudit(q),
+    meta: postgresMeta(q),
+    transfer: postgresTransfer(q),
+    invitations: postgresInvitations(q, write),
+    webSessions: postgresWebSessions(q),
+  };
 }
 
 export class PostgresStore implements Store {
@@ -59,10 +46,10 @@ export class PostgresStore implements Store {
   private constructor(
     private readonly pool: pg.Pool,
     private readonly address: ServerAddress,
-    private readonly timeoutMs: number,
+    private readonly timeouts: PostgresTimeouts,
     poolSize: number,
   ) {
-    this.slots = new Slots(poolSize, timeoutMs, address.name);
+    this.slots = new Slots(poolSize, timeouts.lockMs, address.name);
   }
 
   get name(): string {
@@ -80,40 +67,10 @@ export class PostgresStore implements Store {
 
   static async open(url: string, opts: PostgresOpenOptions): Promise<PostgresStore> {
     const address = parseDatabaseUrl(url, { insecureTls: opts.insecureTls ?? false });
-    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const connectMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    const pool = new pg.Pool({
-      Client: ClosingClient,
-      host: address.host,
-      port: address.port,
-      database: address.database,
-      user: address.user,
-      password: async () => findPassword(address),
-      ssl: tlsOptions(address),
-      application_name: 'astotp',
-      max: opts.poolSize ?? 1,
-      connectionTimeoutMillis: connectMs,
-      idleTimeoutMillis: 30_000,
-      keepAlive: true,
-      // A server that stops answering mid-query must not hold a call: the
-      // lock wait is db_timeout's, the rest is the connection's.
-      query_timeout: timeoutMs + connectMs,
-      lock_timeout: timeoutMs,
-      // A process that stops mid-transaction (SIGSTOP, a hung PBX) must not hold users' rows for long.
-      idle_in_transaction_session_timeout: Math.max(10_000, 2 * (timeoutMs + connectMs)),
-      types: {
-        getTypeParser: ((oid: number, format?: string) =>
-          oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
-      },
-    });
-    // A pooled connection the server dropped while idle (a restart) reports here; the pool replaces it on the next use.
-    pool.on('error', () => undefined);
-    // A connection that dies while checked out (mid-query, or between a
-    // transaction's queries) also emits 'error' on the client, which nothing
-    // would catch: the query in flight, or the next one, rejects and the
-    // transaction fails closed as it should; the event itself needs no more.
-    pool.on('connect', (client) => client.on('error', () => undefined));
-    const store = new PostgresStore(pool, address, timeoutMs, opts.poolSize ?? 1);
+    const timeouts = { lockMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, connectMs: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS };
+    const poolSize = opts.poolSize ?? 1;
+    const pool = openPool(address, poolSize, timeouts);
+    const store = new PostgresStore(pool, address, timeouts, poolSize);
     try {
       await store.migrateIfNeeded(opts.create);
       return store;
@@ -126,22 +83,24 @@ export class PostgresStore implements Store {
   read<T>(fn: (t: StoreTx) => Promise<T>): Promise<T> {
     return this.withClient(async (q) => {
       await q('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const r = await fn(postgresTables(q, false));
+      const r = await fn(tablesOn(q, false));
       await q('COMMIT');
       return r;
     });
   }
 
   async exclusive<T>(fn: (t: StoreTx) => Promise<T>, opts: ExclusiveOptions = {}): Promise<T> {
-    const deadline = opts.wait === false ? 0 : Date.now() + this.timeoutMs;
+    const inTransaction = async (q: Query) => {
+      await q('BEGIN');
+      const r = await fn(tablesOn(q, true));
+      await q('COMMIT');
+      return r;
+    };
+    if (opts.wait === false) return this.withClient(inTransaction, Date.now() + oneTryMs(this.timeouts));
+    const deadline = Date.now() + this.timeouts.lockMs;
     for (;;) {
       try {
-        return await this.withClient(async (q) => {
-          await q('BEGIN');
-          const r = await fn(postgresTables(q, true));
-          await q('COMMIT');
-          return r;
-        });
+        return await this.withClient(inTransaction);
       } catch (err) {
         if (!(err instanceof StoreError && err.code === 'conflict') || Date.now() >= deadline) throw err;
         this.retries++;
@@ -192,64 +151,68 @@ export class PostgresStore implements Store {
    * One connection for fn; rolled back and discarded when fn fails, so no
    * half-done transaction returns to the pool. Errors of the server or the
    * connection come out as StoreError; fn's own errors pass unchanged.
+   * `deadline` (a one-try transaction): the time by which all of it,
+   * waiting for a connection included, must be done.
    */
-  private async withClient<T>(fn: (q: Query) => Promise<T>): Promise<T> {
-    const giveBack = await this.slots.take();
+  private async withClient<T>(fn: (q: Query) => Promise<T>, deadline?: number): Promise<T> {
+    const giveBack = await (deadline === undefined ? this.slots.take() : this.oneTryTurn(deadline));
     try {
-      return await this.onClient(fn);
+      return await this.onClient(fn, deadline);
     } finally {
       giveBack();
     }
   }
 
-  private async onClient<T>(fn: (q: Query) => Promise<T>): Promise<T> {
+  /** A one-try transaction waits for a turn no longer than any other (db_timeout), and only within its deadline. */
+  private oneTryTurn(deadline: number): Promise<() => void> {
+    const left = deadline - Date.now();
+    return left < this.timeouts.lockMs ? this.slots.take(left, 'db_connect_timeout') : this.slots.take();
+  }
+
+  private async onClient<T>(fn: (q: Query) => Promise<T>, deadline?: number): Promise<T> {
+    const oneTryLate = () =>
+      new StoreError(
+        `database server ${this.name} did not finish a one-try transaction within db_connect_timeout (${oneTryMs(this.timeouts) / 1000} s)`,
+        'unreachable',
+      );
     let client: pg.PoolClient;
     try {
-      client = await this.pool.connect();
+      const connecting = this.pool.connect();
+      client =
+        deadline === undefined
+          ? await connecting
+          : await settleWithin(connecting, deadline - Date.now(), oneTryLate, (late) => late.release());
     } catch (err) {
       throw this.explain(err);
     }
-    const q: Query = (sql, params) =>
-      client.query(sql, params).catch((err: unknown) => {
-        throw this.explain(err);
-      });
+    const { q, failure } = statementsOn(client, {
+      answerMs: answerMs(this.timeouts),
+      deadline,
+      unanswered: () =>
+        new StoreError(
+          `database server ${this.name} did not answer within db_timeout + db_connect_timeout (${answerMs(this.timeouts) / 1000} s); its connection is closed`,
+          'unreachable',
+        ),
+      late: oneTryLate,
+      explain: (err) => this.explain(err),
+    });
     try {
       const r = await fn(q);
+      // fn may have caught a statement's failure; the transaction is lost all the same.
+      const failed = failure();
+      if (failed) throw failed;
       client.release();
       return r;
     } catch (err) {
-      // A connection that failed mid-transaction is never reused: what it holds is unknown.
+      // A connection that failed mid-transaction is never reused: what it holds
+      // is unknown. Released with an error, the pool closes it, also with a
+      // statement still unanswered on it.
       client.release(err instanceof Error ? err : new Error(String(err)));
       throw err;
     }
   }
 
-  /**
-   * Sentences an admin can act on, naming the server but never a password;
-   * decided by class and code. An error of the server carries its SQLSTATE
-   * (pg.DatabaseError); TLS and socket errors carry Node's codes; what
-   * node-postgres reports of a connection that timed out, ended or broke has
-   * no code at all, and always means the server could not be talked to.
-   */
   private explain(err: unknown): StoreError {
-    if (err instanceof StoreError) return err;
-    const msg = err instanceof Error ? err.message : String(err);
-    const code = typeof (err as { code?: unknown } | null)?.code === 'string' ? (err as { code: string }).code : '';
-    if (err instanceof pg.DatabaseError) {
-      if (code === '55P03') return busyError(this.name, this.timeoutMs, err);
-      if (RETRYABLE.has(code))
-        return new StoreError(
-          `database ${this.name} stayed in conflict with other PBXs' transactions for db_timeout (${this.timeoutMs / 1000} s): ${msg}`,
-          'conflict',
-          { cause: err },
-        );
-      if (GONE.has(code)) return new StoreError(`database server ${this.name} is unreachable: ${msg}`, 'unreachable', { cause: err });
-      if (code.startsWith('28')) return new StoreError(`database ${this.name} refused the login: ${msg}`, null, { cause: err });
-      return new StoreError(`database ${this.name}: ${msg} (SQLSTATE ${code})`, null, { cause: err });
-    }
-    if (/^(ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|CERT_|HOSTNAME_)/.test(code)) {
-      return new StoreError(`TLS to ${this.name} failed (sslmode=${this.address.sslmode}): ${msg}`, null, { cause: err });
-    }
-    return new StoreError(`database server ${this.name} is unreachable: ${msg}`, 'unreachable', { cause: err });
+    return explainFailure(err, this.address, this.timeouts.lockMs);
   }
 }

@@ -16,8 +16,8 @@ export class Slots {
     private readonly name: string,
   ) {}
 
-  /** Resolves with the function that gives the turn back. */
-  async take(): Promise<() => void> {
+  /** Resolves with the function that gives the turn back; waits at most waitMs, the `limit` setting's time. */
+  async take(waitMs = this.timeoutMs, limit = 'db_timeout'): Promise<() => void> {
     if (this.active < this.size) {
       this.active++;
       return this.giver();
@@ -27,15 +27,18 @@ export class Slots {
         clearTimeout(timer);
         resolve();
       };
-      const timer = setTimeout(() => {
-        this.waiting.splice(this.waiting.indexOf(turn), 1);
-        reject(
-          new StoreError(
-            `database ${this.name}: ${this.size === 1 ? 'its one connection' : `all ${this.size} connections`} (db_pool) stayed in use for db_timeout (${this.timeoutMs / 1000} s)`,
-            'busy',
-          ),
-        );
-      }, this.timeoutMs);
+      const timer = setTimeout(
+        () => {
+          this.waiting.splice(this.waiting.indexOf(turn), 1);
+          reject(
+            new StoreError(
+              `database ${this.name}: ${this.size === 1 ? 'its one connection' : `all ${this.size} connections`} (db_pool) stayed in use for ${limit} (${Number((Math.max(0, waitMs) / 1000).toFixed(1))} s)`,
+              'busy',
+            ),
+          );
+        },
+        Math.max(0, waitMs),
+      );
       this.waiting.push(turn);
     });
     return this.giver();

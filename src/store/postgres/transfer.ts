@@ -15,7 +15,7 @@ import {
   type TransferTable,
   type UserRow,
 } from '../tables.js';
-import type { Query } from './tables.js';
+import type { Query } from './open-database.js';
 
 const AUDIT_COLUMNS = ['at', 'login', 'caller_id', 'channel', 'uniqueid', 'source', 'result', 'reason', 'detail', 'pbx'] as const;
 /** PostgreSQL takes at most 65535 parameters in one statement. */

@@ -1,6 +1,6 @@
 // The audit log on SQLite. Rows carry the login twice, as login and as the
 // older column user, which astotp of schema 2 still writes and reads.
-import { clip, type AuditEntry, type AuditQuery, type AuditTable, type MetaTable } from '../tables.js';
+import { clip, type AuditEntry, type AuditQuery, type AuditTable } from '../tables.js';
 import type { Db } from './open-database.js';
 
 export class SqliteAudit implements AuditTable {
@@ -30,17 +30,5 @@ export class SqliteAudit implements AuditTable {
     const sql = `SELECT at, coalesce(login, user) AS user, caller_id, channel, uniqueid, source, result, reason, detail, pbx FROM audit
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...args, q.limit ?? 50) as AuditEntry[]).reverse();
-  }
-}
-
-export class SqliteMeta implements MetaTable {
-  constructor(private readonly db: Db) {}
-
-  async get(key: string): Promise<string | undefined> {
-    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
-  }
-
-  async set(key: string, value: string): Promise<void> {
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 }

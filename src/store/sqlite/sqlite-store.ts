@@ -8,11 +8,12 @@ import { whenNotBusy, type BusyWait } from '../busy-wait.js';
 import { DEFAULT_TIMEOUT_MS } from '../errors.js';
 import type { ExclusiveOptions, Store } from '../store.js';
 import type { StoreTx } from '../tables.js';
-import { SqliteAudit, SqliteMeta } from './audit.js';
+import { SqliteAudit } from './audit.js';
 import { SqliteThrottle, SqliteUserCounters } from './counters.js';
 import { SqliteInvitations, SqliteWebSessions } from './invitations.js';
+import { SqliteMeta } from './meta.js';
 import { openDatabase, type Db, type SqliteOpenOptions } from './open-database.js';
-import { SqliteRecoveryCodes } from './recovery-codes.js';
+import { SqliteRecoveryCodes } from './recovery-code-rows.js';
 import { SqliteTransfer } from './transfer.js';
 import { SqliteUsers } from './users.js';
 

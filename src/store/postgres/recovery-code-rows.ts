@@ -3,7 +3,7 @@
 // take turns; use() is conditional besides, so one code opens one call even
 // without that lock.
 import type { RecoveryCodesTable } from '../tables.js';
-import type { Query } from './tables.js';
+import type { Query } from './open-database.js';
 
 export function postgresRecoveryCodes(q: Query): RecoveryCodesTable {
   return {
