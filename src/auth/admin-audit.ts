@@ -21,27 +21,24 @@ export interface Actor {
   readonly who: string;
 }
 
-/** What the rows of changes name as their reason. */
-export const ADMIN_ACTIONS = [
-  'enroll',
-  'reset',
-  'set-pin',
-  'disable',
-  'enable',
-  'unlock',
-  'remove',
-  'recovery',
-  'migrate',
-  'import',
-  'export',
-  'show',
-  'set',
-  'invite',
-  'revoke-invite',
-  'void-invite',
-  'end-sessions',
-] as const;
-export type AdminAction = (typeof ADMIN_ACTIONS)[number];
+export type AdminAction =
+  | 'enroll'
+  | 'reset'
+  | 'set-pin'
+  | 'disable'
+  | 'enable'
+  | 'unlock'
+  | 'remove'
+  | 'recovery'
+  | 'migrate'
+  | 'import'
+  | 'export'
+  | 'show'
+  | 'set'
+  | 'invite'
+  | 'revoke-invite'
+  | 'void-invite'
+  | 'end-sessions';
 
 /** Where a row is written: the PBX (pbx_name, else its host name) and its clock. */
 export interface AuditPlace {

@@ -108,14 +108,24 @@ export class LoginSessions {
 
   /** Inside a transaction: the session's facts and sealed secret replaced; false when it has ended. */
   async save(t: StoreTx, s: LiveSession, data: Record<string, unknown>, secretBox: Buffer | null): Promise<boolean> {
-    const row = await t.webSessions.get(s.hash);
-    if (!row || row.kind !== this.policy.kind || row.expires_at <= this.auth.now()) return false;
+    const row = await this.liveRow(t, s);
+    if (row === null) return false;
     return t.webSessions.update(s.hash, {
       seen_at: row.seen_at,
       expires_at: row.expires_at,
       secret_box: secretBox,
       data: JSON.stringify(data),
     });
+  }
+
+  /** Inside a transaction: whether the session is still live (not logged out, ended or run out). */
+  async isLive(t: StoreTx, s: LiveSession): Promise<boolean> {
+    return (await this.liveRow(t, s)) !== null;
+  }
+
+  private async liveRow(t: StoreTx, s: LiveSession): Promise<WebSessionRow | null> {
+    const row = await t.webSessions.get(s.hash);
+    return row && row.kind === this.policy.kind && row.user_id === s.principal && row.expires_at > this.auth.now() ? row : null;
   }
 
   /** Logging out: the session of the cookie's value ends (nothing when there is none). */

@@ -17,7 +17,7 @@ import { invitationStatus, type InvitationStatus } from './invitations.js';
 import { hashPin, hashPins } from './pin-hash.js';
 import { newRecoveryCodes, recoveryCodeRows, storeRecoveryCodes } from './recovery-codes.js';
 import { openSecret, sealSecret } from './secret-box.js';
-import { ACCOUNT_SESSION_KIND, endAccountSessions } from './session-ends.js';
+import { endAccountSessions } from './session-ends.js';
 import { checkCode, normaliseCode, type TotpParams } from './totp.js';
 
 const USER_ID = /^[0-9A-Za-z+_.@-]{1,64}$/;
@@ -34,10 +34,9 @@ export function isUserId(id: string): boolean {
  * - exists: the user was created by someone else while this change was prepared;
  * - unreadable-secret: a stored secret does not open with this key file;
  * - invitation-ended: the invitation an enrolment came through is no longer
- *   pending (used, expired, revoked, replaced, void), or its session is over;
- * - session-ended: the web login a change was made in ended meanwhile.
+ *   pending (used, expired, revoked, replaced, void), or its session is over.
  */
-export type UserAdminProblem = 'bad-pin' | 'exists' | 'unreadable-secret' | 'invitation-ended' | 'session-ended';
+export type UserAdminProblem = 'bad-pin' | 'exists' | 'unreadable-secret' | 'invitation-ended';
 
 export class UserAdminError extends AuthError {
   declare readonly code: UserAdminProblem;
@@ -224,19 +223,15 @@ export class UserAdmin {
   /**
    * The user's new secret (a new phone). The old one works until this
    * commits, which is after the new one was proved; the PIN, the recovery
-   * codes and the counters stay. False when there is no such user.
-   * `inSession`: the web login (its hash) the new secret was shown in,
-   * which must still be live, else UserAdminError 'session-ended'.
+   * codes and the counters stay. False when there is no such user, or
+   * `still` (what must hold in the same transaction, e.g. that the web login
+   * the new secret was shown in is live) says no.
    */
-  async replaceSecret(actor: Actor, id: string, secret: ConfirmedSecret, inSession?: string): Promise<boolean> {
+  async replaceSecret(actor: Actor, id: string, secret: ConfirmedSecret, still?: (t: StoreTx) => Promise<boolean>): Promise<boolean> {
     const { params, step } = secret;
     const box = sealSecret(this.auth.key.secretKey, id, params.secret);
     return this.change(actor, 'reset', id, async (t) => {
-      if (inSession !== undefined) {
-        const s = await t.webSessions.get(inSession);
-        if (!s || s.kind !== ACCOUNT_SESSION_KIND || s.user_id !== id || s.expires_at <= this.auth.now())
-          throw new UserAdminError('the web login ended before the new phone was confirmed; nothing was saved', 'session-ended');
-      }
+      if (still && !(await still(t))) return false;
       if (!(await t.users.replaceSecret(id, box, params))) return false;
       if (step !== null) await t.users.markStepUsed(id, step);
       await endAccountSessions(t, id);

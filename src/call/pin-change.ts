@@ -27,7 +27,6 @@ export async function changePinByPhone(
   // empty entry ended by # there is that key, and is asked again once.
   let stray = true;
   for (let n = 1; n <= s.tries; n++) {
-    await ch.log(`new PIN, try ${n} of ${s.tries}`, 3);
     let entry = await ch.getDigits(sound(PROMPTS.newPin), s.pinTimeoutMs, s.pinMaxDigits);
     if (stray && entry.digits === '' && !entry.timedOut) entry = await ch.getDigits(sound(PROMPTS.newPin), s.pinTimeoutMs, s.pinMaxDigits);
     stray = false;
