@@ -16,12 +16,13 @@ import { cpus } from 'node:os';
 import { loadHelpers } from './bench/helpers.mjs';
 import { importRows, printImportRows } from './bench/import.mjs';
 import { printWebRows, webRows } from './bench/web.mjs';
+import { tableLines } from './bench/table.mjs';
 import {
+  atOnce as batch,
   backendsOf,
   median,
   msSince,
   peakDuring,
-  percentile,
   PROBE,
   processCpuMs,
   processPeakRssMb,
@@ -139,14 +140,6 @@ function tally(results, serverLog = '') {
   // The table has room for a count only; what the errors were goes to the log.
   for (const w of why) note(`error: ${w}`);
   return { reasons, errors, busy, tooManyClients };
-}
-
-async function batch(n, one) {
-  const start = process.hrtime.bigint();
-  const results = await Promise.all(Array.from({ length: n }, (_, i) => one(i)));
-  const totalMs = msSince(start);
-  const lat = results.map((x) => x.wallMs);
-  return { results, perSecond: n / (totalMs / 1000), p50: median(lat), p99: percentile(lat, 99) };
 }
 
 /** A copy of the site's database (and key) with dummy users added up to `total`. */
@@ -595,18 +588,10 @@ try {
       true,
     ),
   ];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r) =>
-    r
-      .map((cell, i) => (i === 0 || i === r.length - 1 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
-      .join('  ')
-      .trimEnd();
   console.log(
     `astotp bench: node ${process.version}, ${cpus().length} CPUs, ${RUNS} runs per single-call row, replies from the scripted Asterisk without delay`,
   );
-  console.log(line(rows[0]));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of rows.slice(1)) console.log(line(r));
+  for (const l of tableLines(rows)) console.log(l);
   console.log(`
 Single calls succeed (codes are made good again between runs); in the batches all calls type the same code,
 so each of the ${USERS.length} users succeeds once and the replays fail as they must (bad-credentials).

@@ -10,7 +10,8 @@
 import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { median, msSince, percentile, processCpuMs } from './measure.mjs';
+import { atOnce, median, msSince, percentile, processCpuMs } from './measure.mjs';
+import { tableLines } from './table.mjs';
 
 const LOGINS = Number(process.env.BENCH_WEB_LOGINS ?? 200);
 const TIMING_RUNS = Number(process.env.BENCH_WEB_RUNS ?? 30);
@@ -21,7 +22,7 @@ function webSite(h) {
   const site = new h.Site();
   writeFileSync(
     join(site.confDir, 'astotp.conf'),
-    '[general]\ntimeout = 10\ntries = 1\nlockout_failures = 100000\n[web]\nweb_url = https://otp.example.org\n',
+    '[general]\ntimeout = 10\ntries = 1\nlockout_failures = 1000\n[web]\nweb_url = https://otp.example.org\n',
   );
   for (const u of USERS) site.enroll(u, PIN);
   site.enroll('2001', PIN); // disabled below
@@ -41,14 +42,6 @@ async function timedLogin(b, form) {
   const start = process.hrtime.bigint();
   const r = await b.client.post('/login', { csrf: b.csrf, ...form });
   return { wallMs: msSince(start), status: r.status };
-}
-
-async function atOnce(n, one) {
-  const start = process.hrtime.bigint();
-  const results = await Promise.all(Array.from({ length: n }, (_, i) => one(i)));
-  const totalMs = msSince(start);
-  const lat = results.map((r) => r.wallMs);
-  return { results, perSecond: n / (totalMs / 1000), p50: median(lat), p99: percentile(lat, 99) };
 }
 
 /** The rows by name; each is measured or, when it cannot be, printed with why. */
@@ -161,18 +154,10 @@ export function printWebRows(w, leftOut) {
     row(WEB_ROW.logins, w.web),
     row(WEB_ROW.agi, w.agi),
   ];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r) =>
-    r
-      .map((cell, i) => (i === 0 || i === r.length - 1 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
-      .join('  ')
-      .trimEnd();
   console.log(
     `\nWeb logins next to FastAGI calls (SQLite, one server each; ${USERS.length} users, one code, each login from its own address):`,
   );
-  console.log(line(rows[0]));
-  console.log(widths.map((x) => '-'.repeat(x)).join('  '));
-  for (const r of rows.slice(1)) console.log(line(r));
+  for (const l of tableLines(rows)) console.log(l);
   if (w.web && w.agi)
     console.log(
       `web logins: throughput ${(w.web.perSecond / w.agi.perSecond).toFixed(2)}x, p99 ${(w.web.p99 / w.agi.p99).toFixed(2)}x of the FastAGI calls'`,
