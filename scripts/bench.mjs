@@ -2,7 +2,8 @@
 // the built dist/astotp with the scripted Asterisk of the tests (instant
 // replies), and printed as one table whose ratios all come from this run.
 // BENCH_RUNS (default 20) sets the repetitions of the single-call rows;
-// BENCH_ONLY=import runs only the rows of astotp import (scripts/bench/import.mjs).
+// BENCH_ONLY=import runs only the rows of astotp import (scripts/bench/import.mjs),
+// BENCH_ONLY=web only the web logins next to FastAGI calls (scripts/bench/web.mjs).
 // The PostgreSQL rows run against a throwaway server of the tests' harness
 // (test/helpers/postgres.ts), stopped at the end however the bench ends;
 // where none can be started they are left out, with the reason. A row that
@@ -14,12 +15,14 @@ import { chmodSync, copyFileSync, existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { loadHelpers } from './bench/helpers.mjs';
 import { importRows, printImportRows } from './bench/import.mjs';
+import { printWebRows, webRows } from './bench/web.mjs';
+import { tableLines } from './bench/table.mjs';
 import {
+  atOnce as batch,
   backendsOf,
   median,
   msSince,
   peakDuring,
-  percentile,
   PROBE,
   processCpuMs,
   processPeakRssMb,
@@ -38,7 +41,7 @@ const HUMAN_REPLY_MS = 1000;
 const USERS = Array.from({ length: 10 }, (_, i) => String(1001 + i));
 const PIN = '4321';
 
-const h = await loadHelpers();
+const h = await loadHelpers(['web-server']);
 if (!existsSync(h.BUNDLE_PATH)) throw new Error('bench: dist/astotp is missing; run node build.mjs first');
 const note = (line) => process.stderr.write(`bench: ${line}\n`);
 
@@ -137,14 +140,6 @@ function tally(results, serverLog = '') {
   // The table has room for a count only; what the errors were goes to the log.
   for (const w of why) note(`error: ${w}`);
   return { reasons, errors, busy, tooManyClients };
-}
-
-async function batch(n, one) {
-  const start = process.hrtime.bigint();
-  const results = await Promise.all(Array.from({ length: n }, (_, i) => one(i)));
-  const totalMs = msSince(start);
-  const lat = results.map((x) => x.wallMs);
-  return { results, perSecond: n / (totalMs / 1000), p50: median(lat), p99: percentile(lat, 99) };
 }
 
 /** A copy of the site's database (and key) with dummy users added up to `total`. */
@@ -251,6 +246,14 @@ if (process.env.BENCH_ONLY === 'import') {
   try {
     const pg = pgSkipped === null ? await measure('the PostgreSQL server', () => startPg()) : null;
     printImportRows(await importRows(h, measure, pg, pgSkipped), cpus().length, leftOut);
+  } finally {
+    await cleanUp();
+  }
+  process.exit(leftOut.size === 0 ? 0 : 1);
+}
+if (process.env.BENCH_ONLY === 'web') {
+  try {
+    printWebRows(await webRows(h, note, measure), leftOut);
   } finally {
     await cleanUp();
   }
@@ -420,6 +423,7 @@ try {
   }
 
   const imports = await importRows(h, measure, pg, pgSkipped);
+  const web = await webRows(h, note, measure);
 
   // ---- the table ----
   const ms = (v) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : '');
@@ -584,18 +588,10 @@ try {
       true,
     ),
   ];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r) =>
-    r
-      .map((cell, i) => (i === 0 || i === r.length - 1 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
-      .join('  ')
-      .trimEnd();
   console.log(
     `astotp bench: node ${process.version}, ${cpus().length} CPUs, ${RUNS} runs per single-call row, replies from the scripted Asterisk without delay`,
   );
-  console.log(line(rows[0]));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of rows.slice(1)) console.log(line(r));
+  for (const l of tableLines(rows)) console.log(l);
   console.log(`
 Single calls succeed (codes are made good again between runs); in the batches all calls type the same code,
 so each of the ${USERS.length} users succeeds once and the replays fail as they must (bad-credentials).
@@ -616,6 +612,7 @@ take ${HUMAN_REPLY_MS / 1000} s per prompt, as people do, and all ${CLASSIC_AT_O
     console.log(`PostgreSQL rows left out: ${pgSkipped}.`);
   }
   printImportRows(imports, cpus().length, leftOut);
+  printWebRows(web, leftOut);
 } finally {
   await cleanUp();
 }

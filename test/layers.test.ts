@@ -108,12 +108,15 @@ const CLI_MAY_IMPORT: Record<string, { why: string; only?: readonly string[] }> 
 
 /**
  * The modules of auth/ the web server may import: like the CLI, it changes
- * users only through the admin service (and the self-enrolment rules built
- * on it), never sealing a secret, hashing a PIN or writing a row itself.
+ * users only through the admin service (and the self-enrolment, login and
+ * self-service rules built on it), never sealing a secret, hashing a PIN or
+ * writing a row itself.
  */
 const WEB_MAY_IMPORT = [
   'auth/user-admin.ts',
   'auth/self-enrolment.ts',
+  'auth/account-login.ts',
+  'auth/self-service.ts',
   'auth/admin-audit.ts',
   'auth/open-auth.ts',
   'auth/totp.ts',

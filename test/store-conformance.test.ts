@@ -376,6 +376,37 @@ describeStores('a store', (open, site) => {
     expect(await write(store, (t) => t.webSessions.remove('d'))).toBe(false);
   });
 
+  it("changes a live session's fields, and ends every session of one kind for a user", async () => {
+    const store = await open();
+    const session = (hash: string, kind: string, user: string) => ({
+      id_hash: hash,
+      kind,
+      user_id: user,
+      invitation_id: null,
+      secret_box: null,
+      data: null,
+      created_at: 1_800_000_000,
+      seen_at: 1_800_000_000,
+      expires_at: 1_800_000_900,
+    });
+    await write(store, async (t) => {
+      await t.webSessions.add(session('a', 'account', '1001'));
+      await t.webSessions.add(session('b', 'account', '1001'));
+      await t.webSessions.add(session('c', 'account', '1002'));
+      await t.webSessions.add(session('d', 'approver', '1001'));
+    });
+    const changed = { seen_at: 1_800_000_500, expires_at: 1_800_001_400, secret_box: BOX, data: '{"move":1}' };
+    expect(await write(store, (t) => t.webSessions.update('a', changed))).toBe(true);
+    expect(await store.read((t) => t.webSessions.get('a'))).toEqual({ ...session('a', 'account', '1001'), ...changed });
+    expect(await write(store, (t) => t.webSessions.update('nosuch', changed))).toBe(false);
+    expect(await write(store, (t) => t.webSessions.removeForUser('1001', 'account'))).toBe(2);
+    expect(await store.read((t) => t.webSessions.get('b'))).toBeUndefined();
+    // Another user's, and another kind's under the same name, stay.
+    expect(await store.read((t) => t.webSessions.get('c'))).toMatchObject({ user_id: '1002' });
+    expect(await store.read((t) => t.webSessions.get('d'))).toMatchObject({ kind: 'approver' });
+    expect(await write(store, (t) => t.webSessions.removeForUser('1001', 'account'))).toBe(0);
+  });
+
   it('rolls back everything an exclusive() did when its fn throws, and stays usable', async () => {
     const store = await open();
     await write(store, (t) => t.users.insert(user('1001')));

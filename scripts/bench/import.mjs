@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { msSince } from './measure.mjs';
+import { tableLines } from './table.mjs';
 
 const note = (line) => process.stderr.write(`bench: ${line}\n`);
 
@@ -125,15 +126,7 @@ export function printImportRows(m, cpus, leftOut) {
     ),
     row(IMPORT_ROW.pinsSerial, m.serialMs, PIN_USERS, 'UV_THREADPOOL_SIZE=1'),
   ];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r) =>
-    r
-      .map((cell, i) => (i === 0 || i === r.length - 1 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
-      .join('  ')
-      .trimEnd();
   console.log(`\nastotp import (${cpus} CPUs; the thread pool hashes PINs on up to that many threads, at least 4)`);
-  console.log(line(rows[0]));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of rows.slice(1)) console.log(line(r));
+  for (const l of tableLines(rows)) console.log(l);
   if (m.pgSkipped !== null) console.log(`PostgreSQL row left out: ${m.pgSkipped}.`);
 }

@@ -127,3 +127,12 @@ export async function peakDuring(work, count, everyMs = 25) {
     clearInterval(timer);
   }
 }
+
+/** n runs of one(i) at once, each resolving to { wallMs, ... }: the results, throughput and latency percentiles. */
+export async function atOnce(n, one) {
+  const start = process.hrtime.bigint();
+  const results = await Promise.all(Array.from({ length: n }, (_, i) => one(i)));
+  const totalMs = msSince(start);
+  const lat = results.map((x) => x.wallMs);
+  return { results, perSecond: n / (totalMs / 1000), p50: median(lat), p99: percentile(lat, 99) };
+}

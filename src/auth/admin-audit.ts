@@ -37,7 +37,8 @@ export type AdminAction =
   | 'set'
   | 'invite'
   | 'revoke-invite'
-  | 'void-invite';
+  | 'void-invite'
+  | 'end-sessions';
 
 /** Where a row is written: the PBX (pbx_name, else its host name) and its clock. */
 export interface AuditPlace {

@@ -17,6 +17,7 @@ import { invitationStatus, type InvitationStatus } from './invitations.js';
 import { hashPin, hashPins } from './pin-hash.js';
 import { newRecoveryCodes, recoveryCodeRows, storeRecoveryCodes } from './recovery-codes.js';
 import { openSecret, sealSecret } from './secret-box.js';
+import { endAccountSessions } from './session-ends.js';
 import { checkCode, normaliseCode, type TotpParams } from './totp.js';
 
 const USER_ID = /^[0-9A-Za-z+_.@-]{1,64}$/;
@@ -137,6 +138,7 @@ export class UserAdmin {
       const existed = await t.users.remove(id);
       if (existed && !opts.replace)
         throw new UserAdminError(`user ${id} was created by someone else meanwhile; nothing was saved`, 'exists');
+      if (existed) await endAccountSessions(t, id);
       await t.users.insert({
         id,
         pin_hash: pinHash,
@@ -221,14 +223,18 @@ export class UserAdmin {
   /**
    * The user's new secret (a new phone). The old one works until this
    * commits, which is after the new one was proved; the PIN, the recovery
-   * codes and the counters stay. False when there is no such user.
+   * codes and the counters stay. False when there is no such user, or
+   * `still` (what must hold in the same transaction, e.g. that the web login
+   * the new secret was shown in is live) says no.
    */
-  async replaceSecret(actor: Actor, id: string, secret: ConfirmedSecret): Promise<boolean> {
+  async replaceSecret(actor: Actor, id: string, secret: ConfirmedSecret, still?: (t: StoreTx) => Promise<boolean>): Promise<boolean> {
     const { params, step } = secret;
     const box = sealSecret(this.auth.key.secretKey, id, params.secret);
     return this.change(actor, 'reset', id, async (t) => {
+      if (still && !(await still(t))) return false;
       if (!(await t.users.replaceSecret(id, box, params))) return false;
       if (step !== null) await t.users.markStepUsed(id, step);
+      await endAccountSessions(t, id);
       return true;
     });
   }
@@ -236,7 +242,23 @@ export class UserAdmin {
   /** A new PIN, or none (null); false when there is no such user. */
   async setPin(actor: Actor, id: string, pin: string | null): Promise<boolean> {
     const hash = await this.pinHash(id, pin);
-    return this.change(actor, 'set-pin', id, (t) => t.users.setPin(id, hash), pin === null ? 'no PIN' : undefined);
+    return this.change(
+      actor,
+      'set-pin',
+      id,
+      ended(id, (t) => t.users.setPin(id, hash)),
+      pin === null ? 'no PIN' : undefined,
+    );
+  }
+
+  /** Ends every web login of the user ("log out everywhere"); false when there is no such user. */
+  endSessions(actor: Actor, id: string): Promise<boolean> {
+    return this.change(
+      actor,
+      'end-sessions',
+      id,
+      ended(id, async (t) => (await t.users.get(id)) !== undefined),
+    );
   }
 
   /** `count` new recovery codes, to be shown once; every older code stops working. Null when there is no such user. */
@@ -259,7 +281,12 @@ export class UserAdmin {
 
   /** Every call for the user fails until enable; false when there is no such user. */
   disable(actor: Actor, id: string): Promise<boolean> {
-    return this.change(actor, 'disable', id, (t) => t.users.setEnabled(id, false));
+    return this.change(
+      actor,
+      'disable',
+      id,
+      ended(id, (t) => t.users.setEnabled(id, false)),
+    );
   }
 
   enable(actor: Actor, id: string): Promise<boolean> {
@@ -268,7 +295,12 @@ export class UserAdmin {
 
   /** Deletes the user with its secret, PIN and recovery codes (the audit log keeps its rows); false when there is no such user. */
   remove(actor: Actor, id: string): Promise<boolean> {
-    return this.change(actor, 'remove', id, (t) => t.users.remove(id));
+    return this.change(
+      actor,
+      'remove',
+      id,
+      ended(id, (t) => t.users.remove(id)),
+    );
   }
 
   /**
@@ -343,7 +375,10 @@ export class UserAdmin {
         const old = present.get(u.id)!;
         if (openSecret(key.secretKey, old.id, old.secret_box) === u.params.secret) rowOf.get(u.id)!.last_step = old.last_step;
       }
-      for (const u of clash) await t.users.remove(u.id);
+      for (const u of clash) {
+        await t.users.remove(u.id);
+        await endAccountSessions(t, u.id);
+      }
       await t.transfer.putUsers(rows);
       await t.transfer.putRecoveryCodes(codeRows);
       const ids = new Set(clash.map((u) => u.id));
@@ -403,4 +438,13 @@ export class UserAdmin {
       return true;
     });
   }
+}
+
+/** A change after which the user's web logins end (session-ends.ts), in its transaction. */
+function ended(id: string, change: (t: StoreTx) => Promise<boolean>): (t: StoreTx) => Promise<boolean> {
+  return async (t) => {
+    if (!(await change(t))) return false;
+    await endAccountSessions(t, id);
+    return true;
+  };
 }

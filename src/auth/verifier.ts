@@ -13,6 +13,7 @@ import { fail, pass, verdictOf, type Judgement, type Verdict } from './verdict.j
 import { openSecret, sealSecret } from './secret-box.js';
 import { checkCode, newSecret } from './totp.js';
 import { recoveryCodeOf, recoveryCodesLeft, recoveryHash } from './recovery-codes.js';
+import { endAccountSessions } from './session-ends.js';
 
 export interface Rules extends LockRules {
   window: number;
@@ -110,6 +111,8 @@ export class Verifier {
       .filter(Boolean)
       .join(', ');
     const lockStarted = (await lockout.failure(u.id, now)) !== null;
+    // A lock ends the user's web logins too: the guesser may be the one holding a session.
+    if (lockStarted) await endAccountSessions(t, u.id);
     return fail('bad-credentials', lockStarted ? `${wrong}; now locked for ${this.rules.lockoutMinutes} min` : wrong);
   }
 

@@ -42,6 +42,11 @@ export interface Settings {
   period: number;
   /** Where a call's user ID comes from; the default is the ID prompt. */
   user: UserSource;
+  /**
+   * After a verified login the call asks for a new PIN twice and stores it
+   * (a profile's change_pin); SUCCESS only once it is stored.
+   */
+  changePin: boolean;
   mode: Mode;
   /** The pbotp authority's public key, parsed and checked at load; required in pbotp mode. */
   pbotpPubkey: Uint8Array | null;
@@ -252,6 +257,7 @@ const PROFILE_KEYS: Record<string, Setter> = {
   ),
   ...pick(CONF_KEYS, 'pbotp_group', 'pbotp_digits', 'pbotp_url', 'pbotp_timeout'),
   user: (s, v) => (s.user = userSource(v)),
+  change_pin: (s, v) => (s.changePin = bool(v)),
 };
 
 function pick(table: Record<string, Setter>, ...keys: string[]): Record<string, Setter> {
@@ -281,6 +287,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): Settings {
     algorithm: 'SHA1',
     period: 30,
     user: { from: 'prompt' },
+    changePin: false,
     mode: 'totp',
     pbotpPubkey: null,
     pbotpGroup: null,
@@ -359,6 +366,8 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
           problems.push((err as Error).message);
         }
       }
+      const weak = pinChangeProblem(scratch);
+      if (weak) problems.push(`${p.entries.find(([key]) => key === 'change_pin')![2]} change_pin: ${weak}`);
     }
     if (problems.length) throw new SettingsError(problems);
     s.profiles = profiles;
@@ -396,6 +405,17 @@ function readProfile(name: string, section: ConfSection, at: string, file: strin
     );
   const entries = [...section].filter(([key]) => key !== 'type').map(([key, e]) => [key, e.value, `${file}:${e.line}: [${name}]`] as const);
   return { name, entries };
+}
+
+/**
+ * Why a call cannot change the PIN with these settings, or null: the new PIN
+ * needs a login that checked the old one (a pbotp call asks for no PIN).
+ */
+function pinChangeProblem(s: Settings): string | null {
+  if (!s.changePin) return null;
+  if (s.mode === 'pbotp') return 'a pbotp call asks for no PIN, so it cannot change one (change_pin needs mode = totp)';
+  if (!s.askPin) return 'a login without the PIN cannot set a new one (change_pin needs ask_pin = yes)';
+  return null;
 }
 
 /** The settings of a call that runs with profile `p`: [general], then the profile. */

@@ -120,11 +120,11 @@ export interface InvitationsTable {
  */
 export interface WebSessionRow {
   id_hash: string;
-  /** What the session is for: 'enrol' (an invitation traded for it). */
+  /** What the session is for: 'enrol' (an invitation traded for it), 'account' (a user logged in). */
   kind: string;
   user_id: string;
   invitation_id: number | null;
-  /** A secret made for the session, sealed (enrolment: the one the new app holds). */
+  /** A secret made for the session, sealed (enrolment, a move to a new phone: the one the new app holds). */
   secret_box: Buffer | null;
   /** Facts of the kind, as JSON (enrolment: the new secret's code parameters). */
   data: string | null;
@@ -137,6 +137,10 @@ export interface WebSessionsTable {
   add(s: WebSessionRow): Promise<void>;
   get(idHash: string): Promise<WebSessionRow | undefined>;
   remove(idHash: string): Promise<boolean>;
+  /** A session's fields that change while it lives; false when there is no such session. */
+  update(idHash: string, s: Pick<WebSessionRow, 'seen_at' | 'expires_at' | 'secret_box' | 'data'>): Promise<boolean>;
+  /** Every session of this kind for the user (a login's, when the user's PIN or secret changes). */
+  removeForUser(user: string, kind: string): Promise<number>;
   /** Every session traded for the invitation: only the newest browser may go on. */
   removeForInvitation(invitationId: number): Promise<number>;
   /** Sessions whose time is up, so that the table holds only live ones. */
