@@ -63,6 +63,7 @@ const ALLOWED: Record<string, readonly string[]> = {
 
 /** Single files allowed one more edge than their folder. */
 const EXCEPTIONS: ReadonlyArray<{ file: string; to: string; why: string }> = [
+  { file: 'boot.ts', to: 'native', why: "dist/astotp's entry compiles the rest of the bundle, from V8's code cache, before any mode runs" },
   { file: 'agi/agi-channel.ts', to: 'call', why: 'the adapter that implements CallChannel on an AGI session' },
   {
     file: 'config/settings.ts',
