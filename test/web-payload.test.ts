@@ -14,8 +14,11 @@ import { BUNDLE_PATH } from './helpers/asterisk-peer.js';
  * at every classic call. The web server added 51 kB to it (its admin
  * commands, the schema, the invitation rules the CLI shares): 717 kB before,
  * 768 kB with it, once the PAM, doctor and admin-service work had landed too.
+ * Tokens added 48 kB (772 kB before, 820 kB with them): the token commands,
+ * the admin service's token operations, the tokens table in both adapters,
+ * HOTP; their PSKC reader and its XML parser are a payload of their own.
  */
-const CODE_BUDGET = 780_000;
+const CODE_BUDGET = 830_000;
 
 const bundle = readFileSync(BUNDLE_PATH, 'latin1');
 const shipped = bundledModules(JSON.parse(readFileSync(`${BUNDLE_PATH}.meta.json`, 'utf8')));
