@@ -24,7 +24,9 @@ imported from it have no PIN until astotp set-pin. Nor are recovery codes
 user is disabled, or the audit log: astotp migrate copies all of that to a
 database used with the same key file. The secret column stays
 empty too unless --reveal-secret is given; importing such a file gives every
-user a new secret. A field a spreadsheet would run as a formula (starting
+user a new secret. Key fobs are not written: only apps' secrets are (a user
+holding only fobs is written with astotp.conf's code parameters and no
+secret). A field a spreadsheet would run as a formula (starting
 with =, +, -, @, a tab or CR, e.g. user ID +4930123) is written after a ',
 which makes it text; import takes that ' away again.
 
