@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants as zlib } from 'node:zlib';
 import { soundsArchive } from './scripts/sounds-archive.mjs';
-import { webPayload } from './scripts/web-payload.mjs';
+import { pskcPayload, webPayload } from './scripts/web-payload.mjs';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -85,11 +85,15 @@ const generated = {
 const web = await webPayload({ root, payloadModule });
 Object.assign(generated, web.generated);
 payloads.push(['web', web.bytes]);
+// The PSKC reader and its XML parser (import --pskc): no call parses them.
+const pskc = await pskcPayload({ root, payloadModule });
+Object.assign(generated, pskc.generated);
+payloads.push(['pskc', pskc.bytes]);
 
 const embed = {
   name: 'astotp-embed',
   setup(b) {
-    b.onLoad({ filter: /(embedded-(addon|sounds)|load-web)\.ts$/ }, (args) => {
+    b.onLoad({ filter: /(embedded-(addon|sounds)|load-(web|pskc))\.ts$/ }, (args) => {
       const make = generated[args.path];
       return make ? { contents: make(), loader: 'ts', resolveDir: root } : undefined;
     });

@@ -16,7 +16,8 @@
 // bench exits 1.
 import './bench/private-tmp.mjs';
 import Database from 'better-sqlite3';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { loadHelpers } from './bench/helpers.mjs';
@@ -88,16 +89,33 @@ function makeSite() {
 /** Makes the users' codes good again: every single-call row is a real SUCCESS. */
 async function resetUsers(site) {
   if (site instanceof h.PgSite) {
-    await site.server.query('UPDATE users SET last_step = NULL, failures = 0, locked_until = NULL WHERE id = ANY($1)', [USERS]);
+    await site.server.query('UPDATE users SET failures = 0, locked_until = NULL WHERE id = ANY($1)', [USERS]);
+    await site.server.query('UPDATE tokens SET last_step = NULL WHERE user_id = ANY($1)', [USERS]);
     return;
   }
   const db = new Database(site.db, { timeout: 5000 });
   // Only the enrolled users: rewriting 100,000 dummy rows would fill the WAL and bill the server's next commit for the checkpoint.
-  db.prepare(`UPDATE users SET last_step = NULL, failures = 0, locked_until = NULL WHERE id IN (${USERS.map(() => '?').join(', ')})`).run(
-    ...USERS,
-  );
+  const ids = USERS.map(() => '?').join(', ');
+  db.prepare(`UPDATE users SET failures = 0, locked_until = NULL WHERE id IN (${ids})`).run(...USERS);
+  db.prepare(`UPDATE tokens SET last_step = NULL WHERE user_id IN (${ids})`).run(...USERS);
   db.close();
 }
+
+/** The user who holds the most tokens a user may: an app and two HOTP fobs; its calls type the last fob's codes. */
+const FOB_USER = '2001';
+const FOB_SECRETS = [Buffer.from('bench-fob-secret-one-'), Buffer.from('bench-fob-secret-two-')];
+function giveFobs(site) {
+  site.enroll(FOB_USER, PIN);
+  const file = join(site.astDir, 'bench-fobs.xml');
+  writeFileSync(file, h.plainPskc(FOB_SECRETS.map((secret, i) => ({ serial: `BENCH-F${i + 1}`, kind: 'hotp', secret }))));
+  const assign = join(site.astDir, 'bench-fobs.csv');
+  writeFileSync(assign, 'BENCH-F1,2001\nBENCH-F2,2001\n');
+  const r = site.cli(['import', '--pskc', file, '--assign', assign]);
+  if (r.status !== 0) throw new Error(`import --pskc failed: ${r.stderr}`);
+}
+/** The last fob's code of press `n`, from oathtool. */
+const lastFobCode = (n) =>
+  execFileSync('oathtool', ['--hotp', '-c', String(n), FOB_SECRETS[1].toString('hex')], { encoding: 'utf8' }).trim();
 
 const isBusy = (text) => /SQLITE_BUSY|database .* is busy/i.test(text ?? '');
 
@@ -438,6 +456,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 const ROW = {
   bare: 'bare `node -e ""` spawn (floor)',
   classic: 'classic AGI call, ID + PIN + code',
+  threeTokens: "classic AGI call, a user with 3 tokens (app, 2 HOTP fobs), the last fob's code",
   pinless: 'classic AGI call, ID + code (profile without PIN)',
   pgClassic: 'classic AGI call, ID + PIN + code, PostgreSQL',
   fast: 'FastAGI call, ID + PIN + code',
@@ -493,6 +512,7 @@ try {
   note(`setting up (${USERS.length} users enrolled through the CLI)`);
   const site = await measure('the SQLite site', async () => {
     const s = makeSite();
+    giveFobs(s);
     mustSucceed('warm-up call', (await classicCall(s, USERS[0], h.totp())).r); // writes the addon's cached copy, as the first call on a PBX does
     return s;
   });
@@ -520,8 +540,15 @@ try {
     singleCalls(needSite(), pgSkipped === null ? needPg() : null),
   );
   const cold = singles
-    ? { bare: singles.bare, classic: singles.pin, pinless: singles.nopin, pgClassic: singles.pg }
-    : { bare: [], classic: [], pinless: [], pgClassic: [] };
+    ? { bare: singles.bare, classic: singles.pin, pinless: singles.nopin, pgClassic: singles.pg, threeTokens: [] }
+    : { bare: [], classic: [], pinless: [], pgClassic: [], threeTokens: [] };
+  // A user with an app and 2 HOTP fobs typing the last fob's code: every token is tried.
+  for (let i = 0; i < RUNS; i++)
+    await measure(ROW.threeTokens, async () => {
+      const t = await classicCall(needSite(), FOB_USER, lastFobCode(i));
+      mustSucceed('classic call with a fob code', t.r);
+      cold.threeTokens.push(t);
+    });
   const parts = await measure('where the CPU goes', () => callParts(needSite()));
   const med = (xs, k) => median(xs.map((x) => x[k]));
 
@@ -645,6 +672,7 @@ try {
   const stats = (rows) => (rows.length === 0 ? null : { wall: med(rows, 'wallMs'), cpu: med(rows, 'cpuMs'), rss: med(rows, 'rssMb') });
   const floor = leftOut.has(ROW.bare) ? null : stats(cold.bare);
   const c1 = leftOut.has(ROW.classic) ? null : stats(cold.classic);
+  const c1t = leftOut.has(ROW.threeTokens) ? null : stats(cold.threeTokens);
   const c2 = leftOut.has(ROW.pinless) ? null : stats(cold.pinless);
   const c3 = leftOut.has(ROW.pgClassic) ? null : stats(cold.pgClassic);
   /** "2.00x" of `b`, or a sentence saying the row to compare with is missing. */
@@ -686,6 +714,16 @@ try {
     ],
     ...row(ROW.bare, floor, (f) => [ms(f.wall), ms(f.cpu), mb(f.rss), '', '', '', '', '', '', '1.00x']),
     ...row(ROW.classic, c1, (c) => single(c.wall, c.cpu, mb(c.rss), 'sqlite', vsFloor(c))),
+    // Still one PIN hash: the tokens cost HMACs only.
+    ...row(ROW.threeTokens, c1t, (c) =>
+      single(
+        c.wall,
+        c.cpu,
+        mb(c.rss),
+        'sqlite',
+        c1 ? `wall ${x(c.wall, c1.wall)}, CPU ${x(c.cpu, c1.cpu)} of a user with 1 token` : '(no baseline)',
+      ),
+    ),
     ...row(ROW.pinless, c2, (c) => single(c.wall, c.cpu, mb(c.rss), 'sqlite', vsFloor(c))),
     // The first call after an install: no code cache yet (and a build to compare with, BENCH_BASELINE).
     ...(singles && floor ? classicRows(singles).slice(3) : []),

@@ -9,7 +9,6 @@ import { openAuth } from '../src/auth/open-auth.js';
 import { createMasterKey, type MasterKey } from '../src/auth/master-key.js';
 import { PbotpVerifier, pbotpThrottleId } from '../src/auth/pbotp-verifier.js';
 import { hashPin } from '../src/auth/pin-hash.js';
-import { sealSecret } from '../src/auth/secret-box.js';
 import { Verifier } from '../src/auth/verifier.js';
 import type { CallChannel } from '../src/call/channel.js';
 import { runCall } from '../src/call/run-call.js';
@@ -19,13 +18,14 @@ import { parsePublicKey } from '../src/pbotp/keys.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
 import { AUTHORITY_PUB, responseCode } from './helpers/pbotp-authority.js';
-import { SECRET, totpAt } from './helpers/site.js';
+import { totpAt } from './helpers/site.js';
 import { describeStores, type OpenStore } from './helpers/stores.js';
 import { tempDir } from './helpers/temp.js';
+import { appTokenOf, insertUser } from './helpers/users.js';
 
 /** A step boundary: 1_800_000_000 = 60_000_000 × 30. */
 const T0 = 1_800_000_000;
-const RULES = { window: 1, lockoutFailures: 3, lockoutMinutes: 15 };
+const RULES = { window: 1, hotpWindow: 5, lockoutFailures: 3, lockoutMinutes: 15 };
 const LOCK = RULES.lockoutMinutes * 60;
 const ctx = { source: 'test', pbx: 'pbx1' };
 
@@ -40,16 +40,7 @@ function wrongAt(at: number): string {
 /** One user, 1001, PIN 4321, enrolled with SECRET. */
 async function enroll(store: Store, key: MasterKey): Promise<void> {
   const pin_hash = await hashPin(key.pinPepper, '1001', '4321');
-  await store.exclusive((t) =>
-    t.users.insert({
-      id: '1001',
-      pin_hash,
-      secret_box: sealSecret(key.secretKey, '1001', SECRET),
-      algorithm: 'SHA1',
-      digits: 6,
-      period: 30,
-    }),
-  );
+  await store.exclusive((t) => insertUser(t, key, { id: '1001', pin_hash }));
 }
 
 async function site(open: OpenStore, rules = RULES) {
@@ -61,7 +52,8 @@ async function site(open: OpenStore, rules = RULES) {
   const right = () => verifier.judge({ user: '1001', pin: '4321', code: totpAt(clock.t) }, ctx);
   const wrong = () => verifier.judge({ user: '1001', pin: '4321', code: wrongAt(clock.t) }, ctx);
   const user = () => store.read((t) => t.users.get('1001'));
-  return { store, key, clock, verifier, right, wrong, user };
+  const app = () => appTokenOf(store, '1001');
+  return { store, key, clock, verifier, right, wrong, user, app };
 }
 
 describeStores('a lock, with the clock injected', (open) => {
@@ -126,32 +118,32 @@ describeStores('a lock, with the clock injected', (open) => {
 
 describeStores('codes against the clock', (open) => {
   it('takes a code at the first second of its step, and the one before it only within the window', async () => {
-    const { store, key, clock, user } = await site(open);
+    const { store, key, clock, app } = await site(open);
     const strict = new Verifier(store, key, { ...RULES, window: 0 }, () => clock.t);
     expect(await strict.judge({ user: '1001', pin: '4321', code: totpAt(T0 - 1) }, ctx)).toMatchObject({
-      detail: "code off by 1 step (30 s behind this PBX's clock)",
+      detail: "code off by 1 step (30 s behind this PBX's clock) on token app",
     });
     expect(await strict.judge({ user: '1001', pin: '4321', code: totpAt(T0) }, ctx)).toMatchObject({ ok: true });
-    expect((await user())?.last_step).toBe(T0 / 30);
+    expect((await app())?.last_step).toBe(T0 / 30);
     clock.t = T0 + 30;
     const windowed = new Verifier(store, key, RULES, () => clock.t);
     expect(await windowed.judge({ user: '1001', pin: '4321', code: totpAt(T0 + 60) }, ctx)).toMatchObject({ ok: true });
-    expect((await user())?.last_step).toBe(T0 / 30 + 2);
+    expect((await app())?.last_step).toBe(T0 / 30 + 2);
   });
 
   it('refuses a used code after the step rolls over, and accepts the new step once', async () => {
-    const { clock, verifier, user } = await site(open);
+    const { clock, verifier, app } = await site(open);
     const judge = (code: string) => verifier.judge({ user: '1001', pin: '4321', code }, ctx);
     clock.t = T0 + 29;
     const stepN = totpAt(T0);
     expect(await judge(stepN)).toMatchObject({ ok: true });
     clock.t = T0 + 30;
-    expect(await judge(stepN)).toMatchObject({ ok: false, detail: 'replayed code' });
+    expect(await judge(stepN)).toMatchObject({ ok: false, detail: 'replayed code (token app)' });
     const stepN1 = totpAt(T0 + 30);
     expect(await judge(stepN1)).toMatchObject({ ok: true });
-    expect(await judge(stepN)).toMatchObject({ ok: false, detail: 'replayed code' });
-    expect(await judge(stepN1)).toMatchObject({ ok: false, detail: 'replayed code' });
-    expect((await user())?.last_step).toBe(T0 / 30 + 1);
+    expect(await judge(stepN)).toMatchObject({ ok: false, detail: 'replayed code (token app)' });
+    expect(await judge(stepN1)).toMatchObject({ ok: false, detail: 'replayed code (token app)' });
+    expect((await app())?.last_step).toBe(T0 / 30 + 1);
   });
 });
 
@@ -194,8 +186,8 @@ describe('runCall', () => {
     const audit = await openStore(settings.db, { create: false });
     stores.push(audit);
     expect((await audit.read((t) => t.audit.list())).map((e) => [e.at, e.result, e.detail, e.pbx])).toEqual([
-      [T0 + 1, 'SUCCESS', 'PIN and code ok', settings.pbxName],
-      [T0 + 31, 'FAILURE', 'replayed code', settings.pbxName],
+      [T0 + 1, 'SUCCESS', 'PIN and code ok (token app)', settings.pbxName],
+      [T0 + 31, 'FAILURE', 'replayed code (token app)', settings.pbxName],
     ]);
   });
 });

@@ -110,7 +110,7 @@ describe('logging in on the web', () => {
     expect(account.headers['content-security-policy']).toContain("frame-ancestors 'none'");
     // The cookie's value is stored nowhere, only its hash; the PIN and code nowhere at all.
     expect(JSON.stringify(auditOf(site))).not.toContain(client.cookies.get('astotp-login')!);
-    expect(auditOf(site).at(-1)).toMatchObject({ source: 'web', reason: 'ok', detail: 'PIN and code ok', channel: 'web/login' });
+    expect(auditOf(site).at(-1)).toMatchObject({ source: 'web', reason: 'ok', detail: 'PIN and code ok (token app)', channel: 'web/login' });
     // Without a session the account's pages lead to the login.
     const stranger = await new WebClient(client.origin).get('/account/pin');
     expect(stranger.status).toBe(303);
@@ -143,7 +143,7 @@ describe('logging in on the web', () => {
     expect(replayed.body).toContain(REFUSED);
     const rows = auditOf(site).filter((e) => e.source === 'web');
     expect(rows.map((e) => e.reason)).toEqual(['ok', 'bad-credentials']);
-    expect(rows[1]).toMatchObject({ user: '1001', detail: 'replayed code', caller_id: '127.0.0.1', channel: 'web/login' });
+    expect(rows[1]).toMatchObject({ user: '1001', detail: 'replayed code (token app)', caller_id: '127.0.0.1', channel: 'web/login' });
   });
 
   it('gives every failure the same answer, and counts web failures towards the call lockout', async () => {

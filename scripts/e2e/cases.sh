@@ -308,7 +308,7 @@ postgres_calls() {
   fi
 
   # The channel shows each row is the call Asterisk placed; its sequence number is cut.
-  want="[agi,2001,SUCCESS,ok,$E2E_PG_PBX,PIN and code ok,Local/778@otp-test] [agi,2001,FAILURE,bad-credentials,$E2E_PG_PBX,replayed code,Local/778@otp-test]"
+  want="[agi,2001,SUCCESS,ok,$E2E_PG_PBX,PIN and code ok (token app),Local/778@otp-test] [agi,2001,FAILURE,bad-credentials,$E2E_PG_PBX,replayed code (token app),Local/778@otp-test]"
   rows=$(e2e_psql -d astotp -At -F , -c "SELECT source, login, result, reason, pbx, detail, regexp_replace(channel, '-[0-9a-f]+;[0-9]+\$', '') FROM audit WHERE source <> 'admin' ORDER BY id" 2>&1 | sed 's/.*/[&]/' | paste -sd ' ')
   E2E_EXPECT+="; audit rows in PostgreSQL: $want"
   E2E_GOT+="; audit rows: ${rows:-none}"

@@ -131,11 +131,14 @@ function usable(u: UserRow, now: number): boolean {
   return Boolean(u.enabled) && lockEnd(u, now) === null;
 }
 
-/** Changes with the PIN and with the secret (and with a user removed and enrolled again); reveals neither. */
+/**
+ * Changes with the PIN and with a user removed and enrolled again; reveals
+ * neither. A new secret is a token's now (schema 6): the admin service ends
+ * the sessions where it replaces one, and no older astotp can write tokens.
+ */
 function credentialMark(u: UserRow): string {
   return createHash('sha256')
-    .update(`astotp-login-mark-v1\0${u.pin_hash ?? ''}\0`)
-    .update(u.secret_box)
+    .update(`astotp-login-mark-v2\0${u.pin_hash ?? ''}\0${u.created_at}`)
     .digest('base64url')
     .slice(0, 22);
 }

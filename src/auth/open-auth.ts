@@ -47,7 +47,7 @@ export async function openAuth(s: Settings, opts: OpenAuthOptions): Promise<Auth
     const verifier = new Verifier(
       store,
       key,
-      { window: s.window, lockoutFailures: s.lockoutFailures, lockoutMinutes: s.lockoutMinutes },
+      { window: s.window, hotpWindow: s.hotpWindow, lockoutFailures: s.lockoutFailures, lockoutMinutes: s.lockoutMinutes },
       now,
     );
     return { store, key, verifier, keyCreated: created, now };

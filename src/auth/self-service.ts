@@ -80,6 +80,12 @@ const CHANGES: Record<AdminAction, true> = {
   'revoke-invite': true,
   'void-invite': true,
   'end-sessions': true,
+  'token-import': true,
+  'token-assign': true,
+  'token-unassign': true,
+  'token-disable': true,
+  'token-enable': true,
+  'token-resync': true,
 };
 
 export class SelfService {

@@ -32,6 +32,8 @@ export interface Settings {
   answer: boolean;
   /** Steps of clock drift accepted either side of now. */
   window: number;
+  /** HOTP counter values a code is looked for in, from a fob's counter on. */
+  hotpWindow: number;
   lockoutFailures: number;
   lockoutMinutes: number;
   /** Prompts are played as `${sounds}/astotp-...`, relative to the language's sounds dir. */
@@ -197,6 +199,12 @@ function path(v: string): string {
   return v;
 }
 
+/**
+ * Each HOTP value looked at is one more code a guess may hit: 20 is already
+ * 6.7 times what the default TOTP window accepts (README's security model).
+ */
+export const HOTP_WINDOW_MAX = 20;
+
 type Setter = (s: Settings, v: string) => void;
 
 /** Keys of [general] in astotp.conf. */
@@ -213,6 +221,7 @@ const CONF_KEYS: Record<string, Setter> = {
   ask_pin: (s, v) => (s.askPin = bool(v)),
   answer: (s, v) => (s.answer = bool(v)),
   window: (s, v) => (s.window = int(0, 10)(v)),
+  hotp_window: (s, v) => (s.hotpWindow = int(1, HOTP_WINDOW_MAX)(v)),
   lockout_failures: (s, v) => (s.lockoutFailures = int(1, 1000)(v)),
   lockout_minutes: (s, v) => (s.lockoutMinutes = int(1, 525600)(v)),
   sounds: (s, v) => (s.sounds = soundPath(v)),
@@ -237,7 +246,7 @@ const CONF_KEYS: Record<string, Setter> = {
 
 /**
  * What a profile may change: how a call asks, never the site's rules
- * (window, lockout, database, keys, new users' parameters), so no profile
+ * (window, hotp_window, lockout, database, keys, new users' parameters), so no profile
  * can hand a guesser more tries at a user than another one does.
  */
 const PROFILE_KEYS: Record<string, Setter> = {
@@ -279,6 +288,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): Settings {
     askPin: true,
     answer: true,
     window: 1,
+    hotpWindow: 5,
     lockoutFailures: 5,
     lockoutMinutes: 15,
     sounds: 'otp',
