@@ -65,7 +65,7 @@ export async function webRows(h, note, measure) {
   if (site === null) return { web: null, agi: null, timings: null };
   const reset = () => {
     const d = new Database(site.db, { timeout: 5000 });
-    d.prepare(`UPDATE users SET last_step = NULL WHERE id IN (${USERS.map(() => '?').join(', ')})`).run(...USERS);
+    d.prepare(`UPDATE tokens SET last_step = NULL WHERE user_id IN (${USERS.map(() => '?').join(', ')})`).run(...USERS);
     d.close();
   };
 
