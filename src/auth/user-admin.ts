@@ -322,6 +322,8 @@ export class UserAdmin {
       period: u.params.period,
       enabled: 1,
       failures: 0,
+      pin_streak: 0,
+      lock_level: 0,
       locked_until: null,
       last_step: null,
       last_success: null,

@@ -4,7 +4,7 @@
 import type { Store } from '../store/store.js';
 import type { StoreTx, UserRow } from '../store/tables.js';
 import { shownTime, systemClock, type Clock } from './clock.js';
-import { lockEnd, Lockout, type LockRules } from './lockout.js';
+import { isHardLock, lockEnd, Lockout, type LockRules } from './lockout.js';
 import type { MasterKey } from './master-key.js';
 import { maskedId } from './masked-id.js';
 import { hashPin, isUnboundPinHash, verifyPin } from './pin-hash.js';
@@ -45,6 +45,8 @@ export interface Context {
 type SecondFactor =
   | { ok: false; wrong: string }
   | { ok: true; use: () => Promise<boolean>; passed: (noPin: boolean) => Promise<string>; spend?: () => Promise<boolean> };
+
+const HARD_LOCKED = 'locked until an admin unlocks it';
 
 /** No enrolled ID has a NUL in it. */
 const STAND_IN_ID = '\0unknown';
@@ -88,7 +90,7 @@ export class Verifier {
   ): Promise<Judgement> {
     if (!u) return this.unknownUser(t, a, now);
     const lockedUntil = lockEnd(u, now);
-    if (lockedUntil !== null) return fail('locked', `locked until ${shownTime(lockedUntil)}`);
+    if (lockedUntil !== null) return fail('locked', isHardLock(lockedUntil) ? HARD_LOCKED : `locked until ${shownTime(lockedUntil)}`);
     if (!u.enabled) return fail('bad-credentials', 'user disabled');
     const secret = openSecret(this.key.secretKey, u.id, u.secret_box);
     if (secret === null) return fail('error', 'secret does not decrypt with this key file');
@@ -109,8 +111,17 @@ export class Verifier {
     ]
       .filter(Boolean)
       .join(', ');
-    const lockStarted = (await lockout.failure(u.id, now)) !== null;
-    return fail('bad-credentials', lockStarted ? `${wrong}; now locked for ${this.rules.lockoutMinutes} min` : wrong);
+    // Only a PIN that was asked, checked and right counts towards the bound for good.
+    const pinRight = pinGood && a.pin !== null && u.pin_hash !== null;
+    const { lock, streak } = await lockout.failure(u.id, now, { pinRight });
+    if (!lock) return fail('bad-credentials', wrong);
+    if (lock.minutes === null)
+      return fail('bad-credentials', `${wrong}; ${streak} failures with the right PIN in a row: now ${HARD_LOCKED}`);
+    const why =
+      lock.level === null
+        ? ''
+        : ` (lock ${lock.level} of a streak of ${streak} ${streak === 1 ? 'failure' : 'failures'} with the right PIN since the last login)`;
+    return fail('bad-credentials', `${wrong}; now locked for ${lock.minutes} min${why}`);
   }
 
   /**
@@ -141,6 +152,8 @@ export class Verifier {
       period: 30,
       enabled: 1,
       failures: 0,
+      pin_streak: 0,
+      lock_level: 0,
       locked_until: null,
       last_step: null,
       last_success: null,

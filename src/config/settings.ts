@@ -34,6 +34,10 @@ export interface Settings {
   window: number;
   lockoutFailures: number;
   lockoutMinutes: number;
+  /** Right-PIN failures in a row that lock a user until an admin unlocks it (auth/lockout.ts). */
+  lockoutMaxFailures: number;
+  /** The longest a lock escalated by a right-PIN streak lasts. */
+  lockoutMaxMinutes: number;
   /** Prompts are played as `${sounds}/astotp-...`, relative to the language's sounds dir. */
   sounds: string;
   issuer: string;
@@ -210,6 +214,9 @@ const CONF_KEYS: Record<string, Setter> = {
   window: (s, v) => (s.window = int(0, 10)(v)),
   lockout_failures: (s, v) => (s.lockoutFailures = int(1, 1000)(v)),
   lockout_minutes: (s, v) => (s.lockoutMinutes = int(1, 525600)(v)),
+  // NIST SP 800-63B §5.2.2 caps consecutive failed attempts at 100.
+  lockout_max_failures: (s, v) => (s.lockoutMaxFailures = int(1, 100)(v)),
+  lockout_max_minutes: (s, v) => (s.lockoutMaxMinutes = int(1, 525600)(v)),
   sounds: (s, v) => (s.sounds = soundPath(v)),
   issuer: (s, v) => (s.issuer = issuerName(v)),
   digits: (s, v) => (s.digits = codeDigits(v)),
@@ -275,6 +282,8 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): Settings {
     window: 1,
     lockoutFailures: 5,
     lockoutMinutes: 15,
+    lockoutMaxFailures: 100,
+    lockoutMaxMinutes: 1440,
     sounds: 'otp',
     issuer: 'Asterisk',
     digits: 6,

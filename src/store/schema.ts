@@ -2,7 +2,7 @@
 // postgres/schema.ts): version N means the same tables and columns on both.
 import { StoreError } from './errors.js';
 
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /**
  * The oldest schema version whose astotp may still use a database of this

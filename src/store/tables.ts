@@ -21,6 +21,9 @@ export interface UserRow {
   display_name: string | null;
   email: string | null;
   language: string | null;
+  /** Failures with the right PIN since the last login, and the locks they escalated (schema 6; auth/lockout.ts). */
+  pin_streak: number;
+  lock_level: number;
 }
 
 /** The facts about a user that are not about logging in: who they are and how to reach them. */
@@ -143,10 +146,16 @@ export interface WebSessionsTable {
   removeExpired(now: number): Promise<number>;
 }
 
-/** Failure counters, stored as failures + locked_until. */
+/**
+ * Failure counters, stored as failures + locked_until; a user's also the
+ * right-PIN streak and the lock level it escalated (auth/lockout.ts), which
+ * the throttle table, counting logins without a PIN, neither holds nor writes.
+ */
 export interface CounterRow {
   failures: number;
   locked_until: number | null;
+  pin_streak?: number;
+  lock_level?: number;
 }
 
 export interface Counters {
@@ -274,6 +283,8 @@ export const USER_COLUMNS: readonly (keyof UserRow)[] = [
   'display_name',
   'email',
   'language',
+  'pin_streak',
+  'lock_level',
 ];
 /** An invitation's columns but its id, which each database numbers itself. */
 export const INVITATION_COLUMNS: readonly (keyof InvitationRow)[] = [

@@ -82,4 +82,12 @@ export const POSTGRES_MIGRATIONS: string[] = [
    );
    CREATE INDEX web_sessions_user ON web_sessions(user_id);
    CREATE INDEX web_sessions_expiry ON web_sessions(expires_at);`,
+  `ALTER TABLE users ADD COLUMN pin_streak INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE users ADD COLUMN lock_level INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE notices (
+     user_id  TEXT COLLATE "C" NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+     kind     TEXT COLLATE "C" NOT NULL,
+     sent_at  BIGINT NOT NULL,
+     PRIMARY KEY (user_id, kind)
+   );`,
 ];

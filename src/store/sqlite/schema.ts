@@ -98,4 +98,14 @@ export const SQLITE_MIGRATIONS: string[] = [
    ) STRICT;
    CREATE INDEX web_sessions_user ON web_sessions(user_id);
    CREATE INDEX web_sessions_expiry ON web_sessions(expires_at);`,
+  // 6: guessing bounded for good (auth/lockout.ts): right-PIN failures in a
+  // row and the locks they escalated; the last notice per user and kind.
+  `ALTER TABLE users ADD COLUMN pin_streak INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE users ADD COLUMN lock_level INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE notices (
+     user_id  TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+     kind     TEXT NOT NULL,
+     sent_at  INTEGER NOT NULL,
+     PRIMARY KEY (user_id, kind)
+   ) STRICT;`,
 ];
