@@ -90,6 +90,28 @@ describeStores('guessing bounded for good, with the clock injected', (open) => {
     expect(await user()).toMatchObject({ pin_streak: 0, lock_level: 0 });
   });
 
+  it('tells of each lock, the streak and the lock for good, and of a login after them, in the verdicts', async () => {
+    const { attempt, waitOut } = await site(open);
+    const kinds: string[][] = [];
+    for (let i = 0; i < 12; i++) {
+      await waitOut();
+      kinds.push(((await attempt('4321')).events ?? []).map((e) => `${e.kind}${e.count === undefined ? '' : `:${e.count}`}`));
+    }
+    expect(kinds[0]).toEqual(['pin-streak:1']);
+    expect(kinds[2]).toEqual(['pin-streak:3', 'lock']);
+    expect(kinds[11]).toEqual(['pin-streak:12', 'hard-lock:12']);
+    // A stranger's wrong PIN: no event but the lock it may start.
+    const other = await site(open);
+    expect((await other.attempt('0000')).events).toBeUndefined();
+    await other.attempt('4321');
+    await other.attempt('4321');
+    await other.waitOut();
+    await other.attempt('4321');
+    await other.waitOut();
+    const login = await other.attempt('4321', totpAt(other.clock.t));
+    expect(login.events?.map((e) => e.kind)).toEqual(['login-after-failures']);
+  });
+
   it('keeps the streak across a wrong PIN; only a login resets it', async () => {
     const { clock, attempt, user, waitOut } = await site(open);
     await attempt('4321');

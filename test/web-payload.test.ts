@@ -13,9 +13,10 @@ import { BUNDLE_PATH } from './helpers/asterisk-peer.js';
  * The bytes of dist/astotp before its first payload comment: what Node parses
  * at every classic call. The web server added 51 kB to it (its admin
  * commands, the schema, the invitation rules the CLI shares): 717 kB before,
- * 768 kB with it, once the PAM, doctor and admin-service work had landed too.
+ * 768 kB with it, once the PAM, doctor and admin-service work had landed too;
+ * 794 kB with the notices of issue 26 (the notifier command, [notify]).
  */
-const CODE_BUDGET = 780_000;
+const CODE_BUDGET = 800_000;
 
 const bundle = readFileSync(BUNDLE_PATH, 'latin1');
 const shipped = bundledModules(JSON.parse(readFileSync(`${BUNDLE_PATH}.meta.json`, 'utf8')));

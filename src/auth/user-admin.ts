@@ -10,6 +10,7 @@ import type { StoreTx, UserProfile, UserRow } from '../store/tables.js';
 import { type Actor, type AdminAction, type AuditPlace, recordAdminAction, recordAdminActions } from './admin-audit.js';
 import type { Clock } from './clock.js';
 import { AuthError } from './errors.js';
+import type { AccountEvent } from './account-events.js';
 import { Lockout } from './lockout.js';
 import type { MasterKey } from './master-key.js';
 import { pbotpThrottleId, rekeyTypedIds } from './pbotp-verifier.js';
@@ -103,8 +104,19 @@ export class UserAdmin {
   constructor(
     private readonly auth: { store: Store; key: MasterKey; now: Clock },
     private readonly rules: UserAdminSettings,
+    /** Told of the events a committed change makes (a new PIN or secret), for the notices; never allowed to fail it. */
+    private readonly onEvents: (events: AccountEvent[]) => void = () => {},
   ) {
     this.place = { pbx: rules.pbxName, now: auth.now };
+  }
+
+  /** After the commit: whoever looks after the account hears of the change. */
+  private told(kind: 'pin-changed' | 'secret-changed', actor: Actor, id: string): void {
+    try {
+      this.onEvents([{ kind, user: id, at: this.auth.now(), source: actor.source, pbx: this.rules.pbxName }]);
+    } catch {
+      // A notice is no part of the change.
+    }
   }
 
   /** The code the app shows now for a new, unsaved secret (spaced or not): the secret's proof, or null when it is not that code. */
@@ -226,17 +238,21 @@ export class UserAdmin {
   async replaceSecret(actor: Actor, id: string, secret: ConfirmedSecret): Promise<boolean> {
     const { params, step } = secret;
     const box = sealSecret(this.auth.key.secretKey, id, params.secret);
-    return this.change(actor, 'reset', id, async (t) => {
+    const replaced = await this.change(actor, 'reset', id, async (t) => {
       if (!(await t.users.replaceSecret(id, box, params))) return false;
       if (step !== null) await t.users.markStepUsed(id, step);
       return true;
     });
+    if (replaced) this.told('secret-changed', actor, id);
+    return replaced;
   }
 
   /** A new PIN, or none (null); false when there is no such user. */
   async setPin(actor: Actor, id: string, pin: string | null): Promise<boolean> {
     const hash = await this.pinHash(id, pin);
-    return this.change(actor, 'set-pin', id, (t) => t.users.setPin(id, hash), pin === null ? 'no PIN' : undefined);
+    const changed = await this.change(actor, 'set-pin', id, (t) => t.users.setPin(id, hash), pin === null ? 'no PIN' : undefined);
+    if (changed) this.told('pin-changed', actor, id);
+    return changed;
   }
 
   /** `count` new recovery codes, to be shown once; every older code stops working. Null when there is no such user. */

@@ -3,7 +3,9 @@
 // the dialplan reads. ASTOTP=SUCCESS is the very last thing set, and only
 // after a verified attempt. serve-call.ts runs this for every entry point.
 import { type CallAuth, openCallAuth } from '../auth/call-auth.js';
+import type { AccountEvent } from '../auth/account-events.js';
 import type { Clock } from '../auth/clock.js';
+import type { Attempt, Context } from '../auth/verifier.js';
 import { applyCallArguments } from '../config/call-args.js';
 import { loadSettings, type Settings } from '../config/settings.js';
 import type { FlowResult } from './attempt-loop.js';
@@ -38,6 +40,7 @@ export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOu
   let auth: CallAuth | undefined;
   let site: Settings | undefined;
   let outcome: CallOutcome;
+  const events: AccountEvent[] = [];
   try {
     site = (opts.settings ?? loadSettings)();
     // Opened first so that a refused call leaves its audit row too; no profile or argument changes the database.
@@ -50,9 +53,17 @@ export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOu
     // Checked before the channel is answered: a pbotp call without its settings fails closed, unanswered.
     const pbotp = s.mode === 'pbotp' ? pbotpCall(s) : null;
     if (s.answer) await ch.answer();
+    // Events are kept as each attempt is judged: a caller who hangs up later must not lose them.
+    const judge = {
+      judge: async (attempt: Attempt, ctx: Context) => {
+        const v = await a.judge(attempt, ctx);
+        if (v.events) events.push(...v.events);
+        return v;
+      },
+    };
     const r: FlowResult = pbotp
       ? await (await import('./pbotp-flow.js')).authenticatePbotp(ch, s, pbotp, await a.pbotp(), opts.source)
-      : await authenticateTotp(ch, s, a, opts.source);
+      : await authenticateTotp(ch, s, judge, opts.source);
     outcome = { ...r, error: null };
   } catch (err) {
     outcome = endedBy(err);
@@ -67,5 +78,5 @@ export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOu
     await auth.recordEnding(reported.user, ctx, { ok: false, reason: reported.reason, detail });
   }
   if (auth && !opts.auth) await auth.close();
-  return reported;
+  return events.length ? { ...reported, events } : reported;
 }

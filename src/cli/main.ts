@@ -43,6 +43,10 @@ const COMMANDS: Record<string, Entry> = {
   invite: { summary: 'invite users to enrol themselves on the web (a link, by mail)', load: () => import('./commands/invite.js') },
   invites: { summary: 'list invitations, or end one (--revoke)', load: () => import('./commands/invites.js') },
   'serve-web': { summary: 'serve the pages invited users enrol on', load: () => import('./commands/serve-web.js') },
+  'notify-deliver': {
+    summary: 'send notices of account events (astotp starts it itself)',
+    load: () => import('./commands/notify-deliver.js'),
+  },
   'pbotp genkey': {
     summary: "make the authority's key (privkey), or print its public key (pubkey)",
     load: () => import('./commands/pbotp/genkey.js'),

@@ -101,14 +101,14 @@ export class SettingsError extends Error {
 
 const seconds = (min: number, max: number) => (v: string) => Math.round(int(min, max)(v) * 1000);
 
-function int(min: number, max: number) {
+export function int(min: number, max: number) {
   return (v: string): number => {
     if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new SettingsError(`expected a whole number from ${min} to ${max}`);
     return Number(v);
   };
 }
 
-function bool(v: string): boolean {
+export function bool(v: string): boolean {
   if (/^(yes|true|on|1)$/i.test(v)) return true;
   if (/^(no|false|off|0)$/i.test(v)) return false;
   throw new SettingsError('expected yes or no');
@@ -388,8 +388,12 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
 
 const PROFILE_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
-/** Sections of astotp.conf that other parts of astotp read on their own (web-settings.ts), never a call: a typo there never fails one. */
-export const SEPARATE_SECTIONS: readonly string[] = ['web'];
+/**
+ * Sections of astotp.conf that other parts of astotp read on their own
+ * (web-settings.ts, notify-settings.ts), never as a call's settings: a typo
+ * there never fails one.
+ */
+export const SEPARATE_SECTIONS: readonly string[] = ['web', 'notify'];
 
 function readProfile(name: string, section: ConfSection, at: string, file: string): Profile {
   const type = section.get('type');

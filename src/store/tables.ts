@@ -310,6 +310,16 @@ export function valuesOf<R>(row: R, columns: readonly (keyof R)[]): unknown[] {
 }
 
 /** Everything one transaction can reach. */
+/** When each kind of notice last went to each user: at most one per hour per user and kind, across PBXs. */
+export interface NoticesTable {
+  /**
+   * Takes the right to send a notice of `kind` to `user` at `at`, when none
+   * was sent in the `intervalSeconds` before: true and recorded, or false.
+   * False also for a user that does not exist.
+   */
+  claim(user: string, kind: string, at: number, intervalSeconds: number): Promise<boolean>;
+}
+
 export interface StoreTx {
   readonly users: UsersTable;
   /** The users' failure counters; the throttle table has the same API for pbotp's. */
@@ -321,6 +331,7 @@ export interface StoreTx {
   readonly transfer: TransferTable;
   readonly invitations: InvitationsTable;
   readonly webSessions: WebSessionsTable;
+  readonly notices: NoticesTable;
 }
 
 /** The keys that start with prefix as [from, to) in the keys' byte order; to is null when nothing bounds them. */
