@@ -2,7 +2,13 @@
 // the built dist/astotp with the scripted Asterisk of the tests (instant
 // replies), and printed as one table whose ratios all come from this run.
 // BENCH_RUNS (default 20) sets the repetitions of the single-call rows;
-// BENCH_ONLY=import runs only the rows of astotp import (scripts/bench/import.mjs).
+// BENCH_ONLY=import runs only the rows of astotp import (scripts/bench/import.mjs),
+// BENCH_ONLY=web only the web logins next to FastAGI calls (scripts/bench/web.mjs).
+// BENCH_ONLY=classic only the single classic calls and where their CPU goes;
+// BENCH_BASELINE=FILE adds the single classic calls of another build of
+// astotp (an older dist/astotp, say) to the same rounds.
+// Classic calls run the bundle as Asterisk does (the file itself, so /bin/sh
+// and its launcher line), with the code cache in a directory of this run.
 // The PostgreSQL rows run against a throwaway server of the tests' harness
 // (test/helpers/postgres.ts), stopped at the end however the bench ends;
 // where none can be started they are left out, with the reason. A row that
@@ -10,17 +16,21 @@
 // bench exits 1.
 import './bench/private-tmp.mjs';
 import Database from 'better-sqlite3';
-import { chmodSync, copyFileSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { join } from 'node:path';
 import { loadHelpers } from './bench/helpers.mjs';
 import { importRows, printImportRows } from './bench/import.mjs';
+import { printWebRows, webRows } from './bench/web.mjs';
+import { tableLines } from './bench/table.mjs';
+import { PARTS, partsOf, probeCall } from './bench/parts.mjs';
 import {
+  atOnce as batch,
   backendsOf,
   median,
   msSince,
   peakDuring,
-  percentile,
-  PROBE,
   processCpuMs,
   processPeakRssMb,
   serverTreeCpuMs,
@@ -29,6 +39,7 @@ import {
 } from './bench/measure.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
+const BASELINE = process.env.BENCH_BASELINE;
 const CLASSIC_AT_ONCE = 100;
 const FASTAGI_AT_ONCE = 1000;
 /** PostgreSQL's default max_connections, of which superuser_reserved_connections (3) are not for astotp. */
@@ -38,7 +49,7 @@ const HUMAN_REPLY_MS = 1000;
 const USERS = Array.from({ length: 10 }, (_, i) => String(1001 + i));
 const PIN = '4321';
 
-const h = await loadHelpers();
+const h = await loadHelpers(['web-server']);
 if (!existsSync(h.BUNDLE_PATH)) throw new Error('bench: dist/astotp is missing; run node build.mjs first');
 const note = (line) => process.stderr.write(`bench: ${line}\n`);
 
@@ -78,27 +89,56 @@ function makeSite() {
 /** Makes the users' codes good again: every single-call row is a real SUCCESS. */
 async function resetUsers(site) {
   if (site instanceof h.PgSite) {
-    await site.server.query('UPDATE users SET last_step = NULL, failures = 0, locked_until = NULL WHERE id = ANY($1)', [USERS]);
+    await site.server.query('UPDATE users SET failures = 0, locked_until = NULL WHERE id = ANY($1)', [USERS]);
+    await site.server.query('UPDATE tokens SET last_step = NULL WHERE user_id = ANY($1)', [USERS]);
     return;
   }
   const db = new Database(site.db, { timeout: 5000 });
   // Only the enrolled users: rewriting 100,000 dummy rows would fill the WAL and bill the server's next commit for the checkpoint.
-  db.prepare(`UPDATE users SET last_step = NULL, failures = 0, locked_until = NULL WHERE id IN (${USERS.map(() => '?').join(', ')})`).run(
-    ...USERS,
-  );
+  const ids = USERS.map(() => '?').join(', ');
+  db.prepare(`UPDATE users SET failures = 0, locked_until = NULL WHERE id IN (${ids})`).run(...USERS);
+  db.prepare(`UPDATE tokens SET last_step = NULL WHERE user_id IN (${ids})`).run(...USERS);
   db.close();
 }
 
+/** The user who holds the most tokens a user may: an app and two HOTP fobs; its calls type the last fob's codes. */
+const FOB_USER = '2001';
+const FOB_SECRETS = [Buffer.from('bench-fob-secret-one-'), Buffer.from('bench-fob-secret-two-')];
+function giveFobs(site) {
+  site.enroll(FOB_USER, PIN);
+  const file = join(site.astDir, 'bench-fobs.xml');
+  writeFileSync(file, h.plainPskc(FOB_SECRETS.map((secret, i) => ({ serial: `BENCH-F${i + 1}`, kind: 'hotp', secret }))));
+  const assign = join(site.astDir, 'bench-fobs.csv');
+  writeFileSync(assign, 'BENCH-F1,2001\nBENCH-F2,2001\n');
+  const r = site.cli(['import', '--pskc', file, '--assign', assign]);
+  if (r.status !== 0) throw new Error(`import --pskc failed: ${r.stderr}`);
+}
+/** The last fob's code of press `n`, from oathtool. */
+const lastFobCode = (n) =>
+  execFileSync('oathtool', ['--hotp', '-c', String(n), FOB_SECRETS[1].toString('hex')], { encoding: 'utf8' }).trim();
+
 const isBusy = (text) => /SQLITE_BUSY|database .* is busy/i.test(text ?? '');
 
-/** One classic call as Asterisk spawns it, with the child's own CPU and RSS. */
-async function classicCall(site, user, code, { pinless = false, replyDelayMs = 0 } = {}) {
+/** The V8 code cache of this run's calls (src/native/code-cache.ts), private like the run's temp dir it lies in. */
+const CACHE_DIR = join(process.env.TMPDIR, 'astotp-cache');
+/** The module probe's build gets one of its own: its calls without a cache must not take dist/astotp's. */
+const PROBE_CACHE_DIR = join(process.env.TMPDIR, 'astotp-probe-cache');
+for (const dir of [CACHE_DIR, PROBE_CACHE_DIR]) mkdirSync(dir, { mode: 0o700 });
+/** Removes the code caches: the next call is the first of this build, as after an install or upgrade (the addon's copy stays). */
+const dropCodeCache = (dir = CACHE_DIR) => {
+  for (const f of readdirSync(dir)) if (f.startsWith('code-')) unlinkSync(join(dir, f));
+};
+
+/** One classic call as Asterisk spawns it, with the child's own CPU and RSS; `cold`: without a code cache. */
+async function classicCall(site, user, code, { pinless = false, replyDelayMs = 0, cold = false, bundle = h.BUNDLE_PATH } = {}) {
+  if (cold) dropCodeCache();
   const usage = usageFile();
   const start = process.hrtime.bigint();
   const r = await h.runCall({
     astDir: site.astDir,
-    commandArgs: ['-r', PROBE, h.BUNDLE_PATH],
-    env: { ...usage.env, ...(site instanceof h.PgSite ? { PGPASSWORD: site.server.password } : {}) },
+    command: bundle,
+    commandArgs: [],
+    env: { ...usage.env, ASTOTP_CACHE_DIR: CACHE_DIR, ...(site instanceof h.PgSite ? { PGPASSWORD: site.server.password } : {}) },
     args: pinless ? ['profile=nopin'] : [],
     inputs: pinless ? [user, code] : [user, PIN, code],
     replyDelayMs,
@@ -137,14 +177,6 @@ function tally(results, serverLog = '') {
   // The table has room for a count only; what the errors were goes to the log.
   for (const w of why) note(`error: ${w}`);
   return { reasons, errors, busy, tooManyClients };
-}
-
-async function batch(n, one) {
-  const start = process.hrtime.bigint();
-  const results = await Promise.all(Array.from({ length: n }, (_, i) => one(i)));
-  const totalMs = msSince(start);
-  const lat = results.map((x) => x.wallMs);
-  return { results, perSecond: n / (totalMs / 1000), p50: median(lat), p99: percentile(lat, 99) };
 }
 
 /** A copy of the site's database (and key) with dummy users added up to `total`. */
@@ -201,6 +233,202 @@ function shutdownCounts(server) {
   return { served: Number(m[1]), retries: Number(m[2]) };
 }
 
+/**
+ * The single-call rows, interleaved: bare node, classic calls with and
+ * without PIN from the code cache and without one (the first call of a
+ * build), and on PostgreSQL when `pgA` is given. The calls without a cache
+ * come first in each round, so the cache the others use was written by a
+ * call with PIN, as on a PBX whose first call after an upgrade asks one.
+ */
+async function singleCalls(site, pgA) {
+  note(
+    `single calls: ${RUNS} x bare node, classic calls with and without PIN, with and without the code cache${pgA ? ', and on PostgreSQL' : ''} (interleaved)`,
+  );
+  const cases = [
+    ['coldNopin', { pinless: true, cold: true }],
+    ['coldPin', { cold: true }],
+    ['pin', {}],
+    ['nopin', { pinless: true }],
+    ...(BASELINE
+      ? [
+          ['basePin', { bundle: BASELINE }],
+          ['baseNopin', { pinless: true, bundle: BASELINE }],
+        ]
+      : []),
+  ];
+  const runs = { bare: [], pg: [], ...Object.fromEntries(cases.map(([k]) => [k, []])) };
+  for (let i = 0; i < RUNS; i++) {
+    runs.bare.push(await spawnMeasured(['-e', '']));
+    for (const [k, opts] of cases) {
+      await resetUsers(site);
+      const c = await classicCall(site, USERS[0], h.totp(), opts);
+      mustSucceed(`classic call (${k})`, c.r);
+      runs[k].push(c);
+    }
+    if (pgA) {
+      await resetUsers(pgA);
+      const c = await classicCall(pgA, USERS[0], h.totp());
+      mustSucceed('classic call on PostgreSQL', c.r);
+      runs.pg.push(c);
+    }
+  }
+  return runs;
+}
+
+/**
+ * Where the CPU of a classic call goes, from the module probe's build run as
+ * Asterisk runs the bundle (scripts/bench/parts.mjs): median CPU ms per part,
+ * with and without PIN from the code cache, and without PIN and a cache.
+ */
+async function callParts(site) {
+  note(`where the CPU goes: ${RUNS} x 3 calls of the module probe's build`);
+  const { path: copy } = h.probedBundle(h.BUNDLE_PATH);
+  const cases = [
+    ['nopin', { pinless: true }],
+    ['pin', {}],
+    ['coldNopin', { pinless: true, cold: true }],
+  ];
+  const one = async ({ pinless = false, cold = false }, i) => {
+    if (cold) dropCodeCache(PROBE_CACHE_DIR);
+    await resetUsers(site);
+    return probeCall(h, {
+      copy,
+      astDir: site.astDir,
+      probe: join(site.astDir, `probe-${i}.json`),
+      env: { ASTOTP_CACHE_DIR: PROBE_CACHE_DIR },
+      args: pinless ? ['profile=nopin'] : [],
+      inputs: pinless ? [USERS[0], h.totp()] : [USERS[0], PIN, h.totp()],
+    });
+  };
+  await one({}, 0); // this build's own code cache, written by a call with PIN
+  const runs = Object.fromEntries(cases.map(([k]) => [k, []]));
+  for (let i = 0; i < RUNS; i++) for (const [k, opts] of cases) runs[k].push(partsOf(await one(opts, i)));
+  const medians = (rs) => Object.fromEntries([...PARTS.map(([k]) => k), 'total'].map((k) => [k, median(rs.map((r) => r[k]))]));
+  return Object.fromEntries(cases.map(([k]) => [k, medians(runs[k])]));
+}
+
+/** The single classic calls against bare node, each part of their CPU, and the issue's targets: lines to print under the table. */
+function classicReport(single, parts) {
+  const cpu = (rows) => median(rows.map((r) => r.cpuMs));
+  const floor = cpu(single.bare);
+  const [pin, nopin] = [cpu(single.pin), cpu(single.nopin)];
+  const ms = (v) => `${v.toFixed(1)} ms`.padStart(9);
+  const lines = [
+    '',
+    `Where a classic call's CPU goes (median ms of the module probe's build, ${RUNS} runs each; bare node -e "" takes ${floor.toFixed(1)} ms in all):`,
+    `${'part'.padEnd(50)} ${'no PIN'.padStart(9)} ${'with PIN'.padStart(9)} ${'no PIN, no code cache'.padStart(22)}`,
+  ];
+  for (const [k, label] of [...PARTS, ['total', 'total (the probe build; marks cost it a little)']]) {
+    lines.push(`${label.padEnd(50)} ${ms(parts.nopin[k])} ${ms(parts.pin[k])} ${ms(parts.coldNopin[k]).padStart(22)}`);
+  }
+  const target = (name, measured, limit, extra) => {
+    const ratio = measured / floor;
+    const verdict =
+      ratio <= limit
+        ? `met (${ratio.toFixed(2)}x)`
+        : `missed: ${ratio.toFixed(2)}x, ${(measured - limit * floor).toFixed(1)} ms of CPU over ${(limit * floor).toFixed(1)} ms`;
+    lines.push(`target ${name} <= ${limit.toFixed(1)}x bare node's CPU: ${verdict}${extra ? `; ${extra}` : ''}`);
+  };
+  lines.push('');
+  const p = parts.nopin;
+  target(
+    'ask_pin = no',
+    nopin,
+    2.0,
+    `its start alone (sh, Node, the launcher) takes ${(p.start - floor).toFixed(1)} ms more than bare node's whole run, then ` +
+      `${p.compile.toFixed(1)} ms to compile (V8 reading its code cache), ${p.modules.toFixed(1)} ms of module init ` +
+      `(stdin's socket and node:crypto, which a call needs, and the one young-generation GC a call takes), ` +
+      `${p.sqlite.toFixed(1)} ms of SQLite, ${p.io.toFixed(1)} ms of AGI I/O and ${p.rest.toFixed(1)} ms of the call itself ` +
+      '(settings, key derivation, verification, the audit row) and its exit',
+  );
+  const scrypt = parts.pin.scrypt;
+  target(
+    'with PIN',
+    pin,
+    3.4,
+    `scrypt (N=2^14, r=8: 16 MiB touched, page faults included) alone is ${scrypt.toFixed(1)} ms = ${(scrypt / floor).toFixed(2)}x here, ` +
+      `which leaves ${(3.4 * floor - scrypt).toFixed(1)} ms for all else, where the call without PIN needs ${nopin.toFixed(1)} ms`,
+  );
+  return lines;
+}
+
+const ms = (v) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : '');
+const mb = (v) => (Number.isFinite(v) ? `${v.toFixed(1)} MB` : '');
+const x = (a, b) => `${(a / b).toFixed(2)}x`;
+const HEADER = [
+  'case',
+  'wall (median)',
+  'CPU per call',
+  'peak RSS',
+  'calls/s',
+  'p50',
+  'p99',
+  'errors',
+  'SQLITE_BUSY',
+  'PG retries',
+  'ratios (this run)',
+];
+/** Median wall, CPU and peak RSS of calls. */
+const stat = (rows) => ({
+  wall: median(rows.map((r) => r.wallMs)),
+  cpu: median(rows.map((r) => r.cpuMs)),
+  rss: median(rows.map((r) => r.rssMb)),
+});
+
+/** A row of one call: its wall, CPU and RSS (when known), no errors, and its ratios; `busy` is '' where SQLite takes no part. */
+const singleRow = (label, { wall, cpu, rss = NaN }, ratios, busy = '0') => [
+  label,
+  ms(wall),
+  ms(cpu),
+  mb(rss),
+  '',
+  '',
+  '',
+  '0',
+  busy,
+  '',
+  ratios,
+];
+
+/** The table's first rows: bare node, and the single classic calls against it. */
+function classicRows(single) {
+  const floor = stat(single.bare);
+  const row = (label, c) =>
+    singleRow(label, c, `wall ${x(c.wall, floor.wall)}, CPU ${x(c.cpu, floor.cpu)}, RSS ${x(c.rss, floor.rss)} of bare node`);
+  return [
+    ['bare `node -e ""` spawn (floor)', ms(floor.wall), ms(floor.cpu), mb(floor.rss), '', '', '', '', '', '', '1.00x'],
+    row('classic AGI call, ID + PIN + code', stat(single.pin)),
+    row('classic AGI call, ID + code (profile without PIN)', stat(single.nopin)),
+    row('classic AGI call, ID + PIN + code, no code cache', stat(single.coldPin)),
+    row('classic AGI call, ID + code, no code cache', stat(single.coldNopin)),
+    ...(BASELINE
+      ? [
+          row(`classic AGI call, ID + PIN + code, ${BASELINE}`, stat(single.basePin)),
+          row(`classic AGI call, ID + code, ${BASELINE}`, stat(single.baseNopin)),
+        ]
+      : []),
+  ];
+}
+
+function printTable(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (r) =>
+    r
+      .map((cell, i) => (i === 0 || i === r.length - 1 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
+  console.log(
+    `astotp bench: node ${process.version}, ${cpus().length} CPUs, ${RUNS} runs per single-call row, replies from the scripted Asterisk without delay`,
+  );
+  console.log(line(rows[0]));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows.slice(1)) console.log(line(r));
+}
+
+const CLASSIC_NOTES = `Single calls succeed (codes are made good again between runs). "No code cache": the cache file is removed before
+the call, as for the first call after an install or upgrade (the SQLite addon's copy is in place); that call writes it.
+CPU: children report getrusage(self) at exit, after astotp's own exit work (a preload in NODE_OPTIONS).`;
+
 // ---- the runs ----
 // Whatever fails, the servers started here end before the temp dir goes.
 const agiServers = new Set();
@@ -228,6 +456,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 const ROW = {
   bare: 'bare `node -e ""` spawn (floor)',
   classic: 'classic AGI call, ID + PIN + code',
+  threeTokens: "classic AGI call, a user with 3 tokens (app, 2 HOTP fobs), the last fob's code",
   pinless: 'classic AGI call, ID + code (profile without PIN)',
   pgClassic: 'classic AGI call, ID + PIN + code, PostgreSQL',
   fast: 'FastAGI call, ID + PIN + code',
@@ -256,10 +485,34 @@ if (process.env.BENCH_ONLY === 'import') {
   }
   process.exit(leftOut.size === 0 ? 0 : 1);
 }
+if (process.env.BENCH_ONLY === 'web') {
+  try {
+    printWebRows(await webRows(h, note, measure), leftOut);
+  } finally {
+    await cleanUp();
+  }
+  process.exit(leftOut.size === 0 ? 0 : 1);
+}
+if (process.env.BENCH_ONLY === 'classic') {
+  try {
+    note(`setting up (${USERS.length} users enrolled through the CLI)`);
+    const site = makeSite();
+    mustSucceed('warm-up call', (await classicCall(site, USERS[0], h.totp())).r);
+    const single = await singleCalls(site, null);
+    const parts = await callParts(site);
+    printTable([HEADER, ...classicRows(single)]);
+    console.log(`\n${CLASSIC_NOTES}`);
+    for (const l of classicReport(single, parts)) console.log(l);
+  } finally {
+    await cleanUp();
+  }
+  process.exit(0);
+}
 try {
   note(`setting up (${USERS.length} users enrolled through the CLI)`);
   const site = await measure('the SQLite site', async () => {
     const s = makeSite();
+    giveFobs(s);
     mustSucceed('warm-up call', (await classicCall(s, USERS[0], h.totp())).r); // writes the addon's cached copy, as the first call on a PBX does
     return s;
   });
@@ -282,32 +535,21 @@ try {
   }
   const needPg = () => need(pgA, 'the PostgreSQL sites');
 
-  note(
-    `cold starts: ${RUNS} x bare node, classic call with PIN, classic call without PIN${pg ? ', classic call on PostgreSQL' : ''} (interleaved)`,
+  // The single calls (perf's rounds: with and without PIN, cache and a baseline), measured once for the table and the report below it.
+  const singles = await measure([ROW.bare, ROW.classic, ROW.pinless, ...(pgSkipped === null ? [ROW.pgClassic] : [])], () =>
+    singleCalls(needSite(), pgSkipped === null ? needPg() : null),
   );
-  const cold = { bare: [], classic: [], pinless: [], pgClassic: [] };
-  for (let i = 0; i < RUNS; i++) {
-    await measure(ROW.bare, async () => cold.bare.push(await spawnMeasured(['-e', ''])));
-    await measure(ROW.classic, async () => {
-      await resetUsers(needSite());
-      const a = await classicCall(site, USERS[0], h.totp());
-      mustSucceed('classic call', a.r);
-      cold.classic.push(a);
+  const cold = singles
+    ? { bare: singles.bare, classic: singles.pin, pinless: singles.nopin, pgClassic: singles.pg, threeTokens: [] }
+    : { bare: [], classic: [], pinless: [], pgClassic: [], threeTokens: [] };
+  // A user with an app and 2 HOTP fobs typing the last fob's code: every token is tried.
+  for (let i = 0; i < RUNS; i++)
+    await measure(ROW.threeTokens, async () => {
+      const t = await classicCall(needSite(), FOB_USER, lastFobCode(i));
+      mustSucceed('classic call with a fob code', t.r);
+      cold.threeTokens.push(t);
     });
-    await measure(ROW.pinless, async () => {
-      await resetUsers(needSite());
-      const b = await classicCall(site, USERS[0], h.totp(), { pinless: true });
-      mustSucceed('classic call without PIN', b.r);
-      cold.pinless.push(b);
-    });
-    if (pgSkipped === null)
-      await measure(ROW.pgClassic, async () => {
-        await resetUsers(needPg());
-        const c = await classicCall(pgA, USERS[0], h.totp());
-        mustSucceed('classic call on PostgreSQL', c.r);
-        cold.pgClassic.push(c);
-      });
-  }
+  const parts = await measure('where the CPU goes', () => callParts(needSite()));
   const med = (xs, k) => median(xs.map((x) => x[k]));
 
   note(`FastAGI: ${RUNS} single calls`);
@@ -420,11 +662,9 @@ try {
   }
 
   const imports = await importRows(h, measure, pg, pgSkipped);
+  const web = await webRows(h, note, measure);
 
   // ---- the table ----
-  const ms = (v) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : '');
-  const mb = (v) => (Number.isFinite(v) ? `${v.toFixed(1)} MB` : '');
-  const x = (a, b) => `${(a / b).toFixed(2)}x`;
   const counts = (t) =>
     Object.entries(t.reasons)
       .map(([k, v]) => `${v} ${k}`)
@@ -432,6 +672,7 @@ try {
   const stats = (rows) => (rows.length === 0 ? null : { wall: med(rows, 'wallMs'), cpu: med(rows, 'cpuMs'), rss: med(rows, 'rssMb') });
   const floor = leftOut.has(ROW.bare) ? null : stats(cold.bare);
   const c1 = leftOut.has(ROW.classic) ? null : stats(cold.classic);
+  const c1t = leftOut.has(ROW.threeTokens) ? null : stats(cold.threeTokens);
   const c2 = leftOut.has(ROW.pinless) ? null : stats(cold.pinless);
   const c3 = leftOut.has(ROW.pgClassic) ? null : stats(cold.pgClassic);
   /** "2.00x" of `b`, or a sentence saying the row to compare with is missing. */
@@ -473,7 +714,19 @@ try {
     ],
     ...row(ROW.bare, floor, (f) => [ms(f.wall), ms(f.cpu), mb(f.rss), '', '', '', '', '', '', '1.00x']),
     ...row(ROW.classic, c1, (c) => single(c.wall, c.cpu, mb(c.rss), 'sqlite', vsFloor(c))),
+    // Still one PIN hash: the tokens cost HMACs only.
+    ...row(ROW.threeTokens, c1t, (c) =>
+      single(
+        c.wall,
+        c.cpu,
+        mb(c.rss),
+        'sqlite',
+        c1 ? `wall ${x(c.wall, c1.wall)}, CPU ${x(c.cpu, c1.cpu)} of a user with 1 token` : '(no baseline)',
+      ),
+    ),
     ...row(ROW.pinless, c2, (c) => single(c.wall, c.cpu, mb(c.rss), 'sqlite', vsFloor(c))),
+    // The first call after an install: no code cache yet (and a build to compare with, BENCH_BASELINE).
+    ...(singles && floor ? classicRows(singles).slice(3) : []),
     ...row(
       ROW.pgClassic,
       c3,
@@ -584,23 +837,16 @@ try {
       true,
     ),
   ];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r) =>
-    r
-      .map((cell, i) => (i === 0 || i === r.length - 1 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
-      .join('  ')
-      .trimEnd();
   console.log(
     `astotp bench: node ${process.version}, ${cpus().length} CPUs, ${RUNS} runs per single-call row, replies from the scripted Asterisk without delay`,
   );
-  console.log(line(rows[0]));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of rows.slice(1)) console.log(line(r));
+  for (const l of tableLines(rows)) console.log(l);
   console.log(`
-Single calls succeed (codes are made good again between runs); in the batches all calls type the same code,
+${CLASSIC_NOTES} In the batches all calls type the same code,
 so each of the ${USERS.length} users succeeds once and the replays fail as they must (bad-credentials).
 CPU: children report getrusage(self) at exit (node -r ${'probe'}); the FastAGI server's from /proc/PID/stat
 (10 ms ticks, averaged over the calls). FastAGI "CPU per call" is the server's share only.`);
+  if (singles && parts) for (const l of classicReport(singles, parts)) console.log(l);
   if (pgSkipped === null && pg) {
     const version = await pg.query("SELECT current_setting('server_version') AS v").then(
       (r) => r[0].v,
@@ -616,6 +862,7 @@ take ${HUMAN_REPLY_MS / 1000} s per prompt, as people do, and all ${CLASSIC_AT_O
     console.log(`PostgreSQL rows left out: ${pgSkipped}.`);
   }
   printImportRows(imports, cpus().length, leftOut);
+  printWebRows(web, leftOut);
 } finally {
   await cleanUp();
 }

@@ -10,9 +10,11 @@
 # QR decoder to read enrolment QR codes back, from captured terminal screens
 # and files; rsvg-convert draws the SVG ones for it), chromium (the browser
 # the enrolment pages are tested in, /usr/bin/chromium, driven by
-# playwright-core) and, with --e2e, debootstrap for the real-Asterisk suite.
+# playwright-core), pskc2csv (pskc-utils, with python3-pskc: PSKC files
+# encrypted and read back by an implementation independent of ours) and,
+# with --e2e, debootstrap for the real-Asterisk suite.
 set -euo pipefail
-want=(oathtool:oathtool pamtester:pamtester sshd:openssh-server ssh:openssh-client openssl:openssl zbarimg:zbar-tools rsvg-convert:librsvg2-bin chromium:chromium)
+want=(oathtool:oathtool pamtester:pamtester sshd:openssh-server ssh:openssh-client openssl:openssl zbarimg:zbar-tools rsvg-convert:librsvg2-bin chromium:chromium pskc2csv:pskc-utils)
 [[ "${1:-}" == "--e2e" ]] && want+=(debootstrap:debootstrap)
 missing=()
 for pair in "${want[@]}"; do

@@ -28,24 +28,96 @@ export function bundledModules(metafile) {
     .map(([path]) => moduleName(path));
 }
 
-export const PRELUDE = `var __astotpProbe = { start: performance.now(), modules: {}, frames: [] };
-// A module counts as initialised from its start: one that throws (or returns
-// early, as CommonJS may) never reports its end, and its frame goes with the
-// next one that does.
-__astotpProbe.enter = (name) => {
-  __astotpProbe.modules[name] ??= { self: 0, total: 0 };
-  __astotpProbe.frames.push({ name, t0: performance.now(), inner: 0 });
-};
-__astotpProbe.leave = (name) => {
-  const frames = __astotpProbe.frames;
-  let frame;
-  do frame = frames.pop(); while (frame && frame.name !== name);
-  if (!frame) return;
-  const total = performance.now() - frame.t0;
-  if (frames.length) frames[frames.length - 1].inner += total;
-  __astotpProbe.modules[name] = { self: total - frame.inner, total };
-};
-process.on('exit', () => process.env.ASTOTP_PROBE && require('node:fs').writeFileSync(process.env.ASTOTP_PROBE, JSON.stringify({ start: __astotpProbe.start, modules: __astotpProbe.modules, exit: performance.now() })));`;
+// The prelude runs first in the file. The bundle's code runs in the global
+// scope (src/boot.ts compiles it with vm), so the probe is a global. Each
+// moment and module is timed twice: wall ms (performance.now) and CPU ms of
+// the whole process, all threads (process.cpuUsage). Besides the modules it
+// sums the CPU spent in three parts of a call: the SQLite addon (loading it
+// and every call into its classes), scrypt (from the call to its callback:
+// the thread pool works while the main thread waits), and AGI I/O (writes
+// to fd 1, stdin's data events).
+export const PRELUDE = `globalThis.__astotpProbe = (() => {
+  const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+  const p = { start: performance.now(), cpuStart: cpu(), modules: {}, cpuModules: {}, frames: [], parts: { sqlite: 0, scrypt: 0, io: 0 } };
+  const add = (part, c0) => { p.parts[part] += cpu() - c0; };
+  const timed = (part, f) => function (...args) { const c0 = cpu(); try { return new.target ? Reflect.construct(f, args, new.target) : f.apply(this, args); } finally { add(part, c0); } };
+  const timeMethods = (proto, part) => {
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      const d = Object.getOwnPropertyDescriptor(proto, key);
+      if (key !== 'constructor' && typeof d.value === 'function') proto[key] = timed(part, d.value);
+    }
+  };
+  const dlopen = process.dlopen;
+  process.dlopen = function (module, file, ...rest) {
+    const c0 = cpu();
+    try { return dlopen.call(this, module, file, ...rest); } finally {
+      if (/better_sqlite3/.test(String(file))) {
+        const x = module.exports;
+        for (const name of ['Database', 'Statement', 'StatementIterator', 'Backup']) if (typeof x[name] === 'function') timeMethods(x[name].prototype, 'sqlite');
+        x.Database = new Proxy(x.Database, { construct: (target, args, newTarget) => { const c1 = cpu(); try { return Reflect.construct(target, args, newTarget); } finally { add('sqlite', c1); } } });
+      }
+      add('sqlite', c0);
+    }
+  };
+  const Module = require('node:module');
+  const load = Module.prototype.require;
+  Module.prototype.require = function (id) {
+    const m = load.apply(this, arguments);
+    if ((id === 'node:crypto' || id === 'crypto') && !m.__astotpProbed) {
+      const scrypt = m.scrypt;
+      m.scrypt = (...args) => { const c0 = cpu(); const done = args.pop(); return scrypt(...args, (...r) => { add('scrypt', c0); done(...r); }); };
+      m.scryptSync = timed('scrypt', m.scryptSync);
+      Object.defineProperty(m, '__astotpProbed', { value: true });
+    }
+    return m;
+  };
+  const fs = require('node:fs');
+  const writeSync = fs.writeSync;
+  fs.writeSync = function (fd, ...rest) { const c0 = cpu(); try { return writeSync.call(this, fd, ...rest); } finally { if (fd === 1) add('io', c0); } };
+  const stdin = Object.getOwnPropertyDescriptor(process, 'stdin');
+  Object.defineProperty(process, 'stdin', { configurable: true, enumerable: stdin.enumerable, get() {
+    const s = stdin.get.call(process);
+    if (!s.__astotpProbed) {
+      const emit = s.emit;
+      s.emit = function (event, ...args) { const c0 = cpu(); try { return emit.call(this, event, ...args); } finally { if (event === 'data') add('io', c0); } };
+      Object.defineProperty(s, '__astotpProbed', { value: true });
+    }
+    return s;
+  } });
+  // A module counts as initialised from its start: one that throws (or
+  // returns early, as CommonJS may) never reports its end, and its frame
+  // goes with the next one that does.
+  p.enter = (name) => {
+    if (p.main === undefined) { p.main = performance.now(); p.cpuMain = cpu(); }
+    p.modules[name] ??= { self: 0, total: 0 };
+    p.cpuModules[name] ??= { self: 0, total: 0 };
+    p.frames.push({ name, t0: performance.now(), c0: cpu(), inner: 0, innerCpu: 0 });
+  };
+  p.leave = (name) => {
+    let frame;
+    do frame = p.frames.pop(); while (frame && frame.name !== name);
+    if (!frame) return;
+    const total = performance.now() - frame.t0;
+    const totalCpu = cpu() - frame.c0;
+    const outer = p.frames[p.frames.length - 1];
+    if (outer) { outer.inner += total; outer.innerCpu += totalCpu; }
+    p.modules[name] = { self: total - frame.inner, total };
+    p.cpuModules[name] = { self: totalCpu - frame.innerCpu, total: totalCpu };
+  };
+  // After every other exit listener (the code cache's write among them).
+  const emit = process.emit;
+  process.emit = function (event, ...args) {
+    const r = emit.call(this, event, ...args);
+    if (event === 'exit' && process.env.ASTOTP_PROBE) {
+      fs.writeFileSync(process.env.ASTOTP_PROBE, JSON.stringify({
+        start: p.start, main: p.main, exit: performance.now(), modules: p.modules,
+        cpu: { start: p.cpuStart, main: p.cpuMain, exit: cpu(), modules: p.cpuModules, parts: p.parts },
+      }));
+    }
+    return r;
+  };
+  return p;
+})();`;
 
 const LOADERS = { '.ts': 'ts', '.js': 'js', '.mjs': 'js', '.cjs': 'js' };
 // A hashbang, comments and a "use strict" stay first: a mark before a

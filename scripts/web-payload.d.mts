@@ -6,3 +6,9 @@ export declare function webPayload(opts: { root: string; payloadModule: string }
   modules: string[];
   generated: Record<string, () => string>;
 }>;
+export declare function pskcPayload(opts: { root: string; payloadModule: string }): Promise<{
+  bytes: Buffer;
+  hosts: string[];
+  modules: string[];
+  generated: Record<string, () => string>;
+}>;

@@ -1,12 +1,14 @@
-// The web server and the mail sender (src/web/: serve-web, invite --send) as
-// a payload of dist/astotp, like the SQLite addon: its own esbuild bundle,
+// The web server and the mail sender (src/web/: serve-web, invite --send),
+// and the PSKC reader with its XML parser (import --pskc), each as a payload
+// of dist/astotp, like the SQLite addon: its own esbuild bundle,
 // appended compressed in a comment (src/native/payload.ts), so that a call,
 // which parses the whole file at every start, pays nothing for it. The
 // payload shares the main bundle's modules (the admin service, the store,
 // the settings: one instance of each in the process): every import of a
 // src/ module outside src/web/ becomes require("astotp-host:PATH"), and
-// build.mjs replaces src/web/load-web.ts with a module that imports those
-// and hands them to the payload when serve-web first asks for it.
+// build.mjs replaces its loader (src/web/load-web.ts, src/cli/import/
+// load-pskc.ts) with a module that imports those and hands them to the
+// payload when it is first asked for.
 import { build } from 'esbuild';
 import { join, relative, resolve } from 'node:path';
 
@@ -16,16 +18,47 @@ const HOST = 'astotp-host:';
  * own copy (they hold no state) instead of the main bundle holding one.
  * test/web-payload.test.ts fails when the main bundle holds one of them.
  */
-export const CARRIED = ['src/auth/self-enrolment.ts', 'src/auth/client-throttle.ts', 'src/auth/web-session.ts'];
+export const CARRIED = [
+  'src/auth/self-enrolment.ts',
+  'src/auth/client-throttle.ts',
+  'src/auth/web-session.ts',
+  'src/auth/login-sessions.ts',
+  'src/auth/account-login.ts',
+  'src/auth/self-service.ts',
+  'src/auth/phone-move.ts',
+];
 
-/** Builds the payload; returns its bytes, the loader's generated source by path, and the host modules it needs. */
-export async function webPayload({ root, payloadModule }) {
-  const src = join(root, 'src');
-  const web = join(src, 'web');
+/** Builds the web payload; returns its bytes, the loader's generated source by path, and the host modules it needs. */
+export function webPayload({ root, payloadModule }) {
+  const web = join(root, 'src', 'web');
   const carried = new Set(CARRIED.map((p) => join(root, p)));
-  const inPayload = (path) => path.startsWith(`${web}/`) || carried.has(path);
+  return hostedPayload({
+    root,
+    payloadModule,
+    name: 'web',
+    entry: join(web, 'entry.ts'),
+    loader: { path: join(web, 'load-web.ts'), name: 'loadWeb' },
+    inPayload: (path) => path.startsWith(`${web}/`) || carried.has(path),
+  });
+}
+
+/** The PSKC payload: the reader and @xmldom/xmldom, which only import --pskc uses. */
+export function pskcPayload({ root, payloadModule }) {
+  const reader = join(root, 'src', 'cli', 'import', 'pskc.ts');
+  return hostedPayload({
+    root,
+    payloadModule,
+    name: 'pskc',
+    entry: reader,
+    loader: { path: join(root, 'src', 'cli', 'import', 'load-pskc.ts'), name: 'loadPskc' },
+    inPayload: (path) => path === reader,
+  });
+}
+
+async function hostedPayload({ root, payloadModule, name, entry, loader: at, inPayload }) {
+  const src = join(root, 'src');
   const sharing = {
-    name: 'astotp-web-host',
+    name: `astotp-${name}-host`,
     setup(b) {
       b.onResolve({ filter: /^\.\.?\// }, (args) => {
         if (!inPayload(args.importer)) return undefined;
@@ -37,7 +70,7 @@ export async function webPayload({ root, payloadModule }) {
   };
   const out = await build({
     absWorkingDir: root,
-    entryPoints: [join(web, 'entry.ts')],
+    entryPoints: [entry],
     bundle: true,
     write: false,
     platform: 'node',
@@ -58,10 +91,10 @@ export async function webPayload({ root, payloadModule }) {
       ...hosts.map((h, i) => `import * as h${i} from ${JSON.stringify(join(root, h))};`),
       `const host = { ${hosts.map((h, i) => `${JSON.stringify(h)}: h${i}`).join(', ')} };`,
       'let loaded;',
-      'export function loadWeb() {',
+      `export function ${at.name}() {`,
       '  loaded ??= Promise.resolve().then(() => {',
-      '    const code = readPayload(__filename, "web", require("node:zlib")).toString("utf8");',
-      `    const run = require("node:vm").runInThisContext("(function (require, module, exports) {" + code + "\\n})", { filename: "astotp-web.js" });`,
+      `    const code = readPayload(__filename, ${JSON.stringify(name)}, require("node:zlib")).toString("utf8");`,
+      `    const run = require("node:vm").runInThisContext("(function (require, module, exports) {" + code + "\\n})", { filename: ${JSON.stringify(`astotp-${name}.js`)} });`,
       '    const module = { exports: {} };',
       `    run((id) => (id.startsWith(${JSON.stringify(HOST)}) ? host[id.slice(${HOST.length})] : require(id)), module, module.exports);`,
       '    return module.exports;',
@@ -73,6 +106,6 @@ export async function webPayload({ root, payloadModule }) {
     bytes: Buffer.from(out.outputFiles[0].contents),
     hosts,
     modules: Object.keys(output.inputs),
-    generated: { [join(web, 'load-web.ts')]: loader },
+    generated: { [at.path]: loader },
   };
 }

@@ -32,7 +32,7 @@ describe('a classic AGI call', () => {
     expect(loaded).toContain('src/call/run-call.ts');
     expect(loaded).toContain('src/agi/session.ts');
     const unwanted =
-      /^(src\/cli\/|src\/fastagi\/|src\/sounds\/(install|embedded-sounds|archive|sound-set)\.ts|src\/call\/pbotp-flow\.ts|src\/pbotp\/(protocol|attempt|cli)|src\/responder\/|node_modules\/uqr\/|node_modules\/@noble\/hashes\/blake2|node_modules\/@scure\/bip39|node_modules\/pg|node_modules\/postgres-|src\/store\/postgres\/|src\/web\/|node_modules\/nodemailer\/|src\/config\/web-settings|src\/auth\/invitation)/;
+      /^(src\/cli\/|src\/fastagi\/|src\/sounds\/(install|embedded-sounds|archive|sound-set)\.ts|src\/call\/pbotp-flow\.ts|src\/pbotp\/(protocol|attempt|cli)|src\/responder\/|node_modules\/uqr\/|node_modules\/@noble\/hashes\/blake2|node_modules\/@scure\/bip39|node_modules\/pg|node_modules\/postgres-|src\/store\/postgres\/|src\/web\/|node_modules\/nodemailer\/|node_modules\/@xmldom\/|src\/config\/web-settings|src\/auth\/invitation)/;
     expect(loaded.filter((m) => unwanted.test(m))).toEqual([]);
     // The check above is only as good as the names: each family must exist in the bundle.
     for (const family of [

@@ -17,6 +17,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { PROMPT_NAMES } from '../src/sounds/prompts.js';
 import { CliSite } from './helpers/cli-site.js';
 import { tempDir } from './helpers/temp.js';
 
@@ -92,13 +93,15 @@ describe('astotp doctor', () => {
   it('checks every installed language: one missing its prompts fails, naming it', () => {
     const site = workingSite();
     onTestFinished(() => site.remove());
-    expect(site.cli(['doctor']).stdout).toMatch(/^PASS {2}sounds: all 9 prompts in en, es, fr, it, ru /m);
+    expect(site.cli(['doctor']).stdout).toMatch(
+      new RegExp(`^PASS {2}sounds: all ${PROMPT_NAMES.length} prompts in en, es, fr, it, ru `, 'm'),
+    );
     const fr = join(dirname(dirname(site.soundsDir)), 'fr', 'otp');
     for (const ext of ['wav', 'ulaw', 'gsm', 'sln16']) unlinkSync(join(fr, `astotp-group.${ext}`));
     const f = failed(site);
     expect(Object.keys(f)).toEqual(['sounds']);
-    expect(f.sounds).toBe(`1 of 9 prompts missing in ${fr} (astotp-group); run astotp install-sounds --lang fr`);
-    expect(site.cli(['doctor']).stdout).toMatch(/^PASS {2}sounds: all 9 prompts in en, es, it, ru /m);
+    expect(f.sounds).toBe(`1 of ${PROMPT_NAMES.length} prompts missing in ${fr} (astotp-group); run astotp install-sounds --lang fr`);
+    expect(site.cli(['doctor']).stdout).toMatch(new RegExp(`^PASS {2}sounds: all ${PROMPT_NAMES.length} prompts in en, es, it, ru `, 'm'));
   });
 
   it.runIf(process.geteuid?.() === 0)(
@@ -135,7 +138,9 @@ describe('astotp doctor', () => {
     }
     symlinkSync('fr_CA_f_June', join(root, 'fr'));
     expect(site.cli(['install-sounds']).status).toBe(0);
-    expect(site.cli(['doctor']).stdout).toMatch(/^PASS {2}sounds: all 9 prompts in en, es, fr, it, ru /m);
+    expect(site.cli(['doctor']).stdout).toMatch(
+      new RegExp(`^PASS {2}sounds: all ${PROMPT_NAMES.length} prompts in en, es, fr, it, ru `, 'm'),
+    );
     unlinkSync(join(root, 'fr'));
     symlinkSync('fr_FR_f_Other', join(root, 'fr'));
     expect(failed(site)).toEqual({
@@ -202,7 +207,7 @@ describe('astotp doctor', () => {
     expect(failed(site)).toEqual({
       database: expect.stringMatching(/not a database/),
       key: expect.stringMatching(/readable by group or others.*chmod 600/),
-      sounds: expect.stringMatching(/^1 of 9 prompts missing/),
+      sounds: expect.stringMatching(new RegExp(`^1 of ${PROMPT_NAMES.length} prompts missing`)),
     });
     chmodSync(site.keyFile, 0o600);
     expect(site.cli(['doctor']).stdout).toMatch(/^PASS {2}key: .* has mode 600; not compared with the database, which did not open$/m);

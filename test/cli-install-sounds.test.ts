@@ -5,6 +5,7 @@ import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } fr
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUNDLE_PATH, REPO_ROOT } from './helpers/asterisk-peer.js';
+import { PROMPT_NAMES, SOUND_FORMATS } from '../src/sounds/prompts.js';
 import { CliSite } from './helpers/cli-site.js';
 import { tempDir } from './helpers/temp.js';
 
@@ -35,7 +36,9 @@ describe('astotp install-sounds', () => {
     const root = soundsRoot(site);
     expect(readdirSync(root).sort()).toEqual(LANGS);
     for (const lang of LANGS) {
-      expect(r.stdout).toContain(`${lang}: installed 36 prompt files in ${join(root, lang, 'otp')}`);
+      expect(r.stdout).toContain(
+        `${lang}: installed ${PROMPT_NAMES.length * SOUND_FORMATS.length} prompt files in ${join(root, lang, 'otp')}`,
+      );
       expect(readdirSync(join(root, lang, 'otp')).sort()).toEqual(checkout(lang));
       for (const f of checkout(lang)) {
         expect(readFileSync(join(root, lang, 'otp', f)).equals(readFileSync(join(REPO_ROOT, 'sounds', lang, f))), `${lang}/${f}`).toBe(
@@ -75,7 +78,7 @@ describe('astotp install-sounds', () => {
     expect(readdirSync(soundsRoot(site))).toEqual(['en']);
     const gsm = checkout('en').filter((f) => f.endsWith('.gsm'));
     expect(readdirSync(join(soundsRoot(site), 'en/otp')).sort()).toEqual(gsm);
-    expect(site.cli(['doctor']).stdout).toMatch(/^PASS {2}sounds: all 9 prompts in en /m);
+    expect(site.cli(['doctor']).stdout).toMatch(new RegExp(`^PASS {2}sounds: all ${PROMPT_NAMES.length} prompts in en `, 'm'));
 
     const fr = spawnSync(process.execPath, [bundle, 'install-sounds', '--lang', 'fr'], { env: site.env, encoding: 'utf8' });
     expect(fr.status).toBe(2);

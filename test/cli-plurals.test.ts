@@ -8,6 +8,7 @@ import { AgiServer } from './helpers/serve-agi.js';
 import { fastAgiCall } from './helpers/fastagi-peer.js';
 import { wrongCode } from './helpers/site.js';
 import { tempDir } from './helpers/temp.js';
+import { PROMPT_NAMES, SOUND_FORMATS } from '../src/sounds/prompts.js';
 
 describe('counts of one', () => {
   it('export, list, doctor and install-sounds say 1 user, 1 failure, 1 line, 1 file', () => {
@@ -27,7 +28,7 @@ describe('counts of one', () => {
     expect(site.cli(['install-sounds', '--lang', 'en']).status).toBe(0);
     unlinkSync(join(site.soundsDir, 'astotp-group.wav'));
     expect(site.cli(['install-sounds', '--lang', 'en']).stdout).toBe(
-      `en: installed 1 prompt file in ${site.soundsDir}; kept 35 that were there (--overwrite replaces them).\n`,
+      `en: installed 1 prompt file in ${site.soundsDir}; kept ${PROMPT_NAMES.length * SOUND_FORMATS.length - 1} that were there (--overwrite replaces them).\n`,
     );
 
     writeFileSync(join(site.confDir, 'extensions.conf'), 'exten => 1,1,AGI(otp/astotp)\n');

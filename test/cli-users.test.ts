@@ -169,9 +169,9 @@ describe('what the admin is told', () => {
     // 4 steps ahead, or 3 if a step ends between oathtool and astotp.
     const ahead = site.cli(['verify', '1001', totp(SECRET, { offset: 120 })]);
     expect([ahead.stdout, ahead.status]).toEqual(['FAILURE (bad-credentials)\n', 1]);
-    expect(ahead.stderr).toMatch(/^detail: code off by (4 steps \(120|3 steps \(90) s ahead of this PBX's clock\)$/m);
+    expect(ahead.stderr).toMatch(/^detail: code off by (4 steps \(120|3 steps \(90) s ahead of this PBX's clock\) on token app$/m);
     const behind = site.cli(['verify', '1001', totp(SECRET, { offset: -90 })]);
-    expect(behind.stderr).toMatch(/^detail: code off by (3 steps \(90|2 steps \(60) s behind this PBX's clock\)$/m);
+    expect(behind.stderr).toMatch(/^detail: code off by (3 steps \(90|2 steps \(60) s behind this PBX's clock\) on token app$/m);
     const { value } = site.json<Array<{ detail: string }>>(['log']);
     expect(value.map((e) => e.detail)).toEqual([
       expect.stringMatching(/^enroll by /),

@@ -37,6 +37,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     'native',
     'os',
     'text',
+    'totp',
     '(package.json)',
   ],
   pam: ['config', 'pbotp', 'qr', 'os', 'text'],
@@ -66,6 +67,7 @@ const ALLOWED: Record<string, readonly string[]> = {
 
 /** Single files allowed one more edge than their folder. */
 const EXCEPTIONS: ReadonlyArray<{ file: string; to: string; why: string }> = [
+  { file: 'boot.ts', to: 'native', why: "dist/astotp's entry compiles the rest of the bundle, from V8's code cache, before any mode runs" },
   { file: 'agi/agi-channel.ts', to: 'call', why: 'the adapter that implements CallChannel on an AGI session' },
   {
     file: 'config/settings.ts',
@@ -97,6 +99,7 @@ const CLI_MAY_IMPORT: Record<string, { why: string; only?: readonly string[] }> 
   'auth/invitation-admin.ts': { why: 'every change to invitations', only: ['cli/open.ts', 'cli/commands/invite.ts'] },
   'auth/invitations.ts': { why: 'what an invitation is now, for list, show and invites; the activation code as shown' },
   'auth/totp.ts': { why: 'new secrets, otpauth:// URIs, a code as typed' },
+  'auth/tokens.ts': { why: "what a token's name (app:USER, a fob's serial) may be, the cap, the resync window" },
   'auth/recovery-codes.ts': { why: 'how many codes and how a caller types one; new codes to show before the user is saved' },
   'auth/lockout.ts': { why: 'when a lock ends, for list and show', only: ['cli/user-view.ts'] },
   'auth/masked-id.ts': { why: 'log --user finds the IDs it masked', only: ['cli/commands/log.ts'] },
@@ -113,13 +116,16 @@ const CLI_MAY_IMPORT: Record<string, { why: string; only?: readonly string[] }> 
 
 /**
  * The modules of auth/ the web server may import: like the CLI, it changes
- * users only through the admin service (and the self-enrolment rules built
- * on it), never sealing a secret, hashing a PIN or writing a row itself.
+ * users only through the admin service (and the self-enrolment, login and
+ * self-service rules built on it), never sealing a secret, hashing a PIN or
+ * writing a row itself.
  */
 const WEB_MAY_IMPORT = [
   'auth/account-events.ts',
   'auth/user-admin.ts',
   'auth/self-enrolment.ts',
+  'auth/account-login.ts',
+  'auth/self-service.ts',
   'auth/admin-audit.ts',
   'auth/open-auth.ts',
   'auth/totp.ts',

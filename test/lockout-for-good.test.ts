@@ -11,11 +11,11 @@ import { Verifier } from '../src/auth/verifier.js';
 import type { Store } from '../src/store/store.js';
 import { totpAt, wrongAt } from './helpers/site.js';
 import { describeStores, type OpenStore } from './helpers/stores.js';
-import { insertUser } from './helpers/store-user.js';
+import { enrollInStore } from './helpers/users.js';
 import { tempDir } from './helpers/temp.js';
 
 const T0 = 1_800_000_000;
-const RULES = { window: 1, lockoutFailures: 3, lockoutMinutes: 15, lockoutMaxMinutes: 120, lockoutMaxFailures: 12 };
+const RULES = { window: 1, hotpWindow: 5, lockoutFailures: 3, lockoutMinutes: 15, lockoutMaxMinutes: 120, lockoutMaxFailures: 12 };
 const ctx = { source: 'test', pbx: 'pbx1' };
 
 async function site(open: OpenStore, pin: string | null = '4321') {
@@ -23,7 +23,7 @@ async function site(open: OpenStore, pin: string | null = '4321') {
   const store: Store = await open();
   const clock = { t: T0 };
   const verifier = new Verifier(store, key, RULES, () => clock.t);
-  await insertUser(store, key, '1001', pin);
+  await enrollInStore(store, key, '1001', pin);
   const attempt = (p: string | null, code = wrongAt(clock.t)) => verifier.judge({ user: '1001', pin: p, code }, ctx);
   const user = async () => (await store.read((t) => t.users.get('1001')))!;
   /** Waits out a running lock, as a patient guesser does. */

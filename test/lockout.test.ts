@@ -19,17 +19,17 @@ import type { Store } from '../src/store/store.js';
 import { AUTHORITY_PUB, responseCode } from './helpers/pbotp-authority.js';
 import { totpAt, wrongAt } from './helpers/site.js';
 import { describeStores, type OpenStore } from './helpers/stores.js';
-import { insertUser } from './helpers/store-user.js';
 import { tempDir } from './helpers/temp.js';
+import { appTokenOf, enrollInStore } from './helpers/users.js';
 
 /** A step boundary: 1_800_000_000 = 60_000_000 × 30. */
 const T0 = 1_800_000_000;
-const RULES = { window: 1, lockoutFailures: 3, lockoutMinutes: 15 };
+const RULES = { window: 1, hotpWindow: 5, lockoutFailures: 3, lockoutMinutes: 15 };
 const LOCK = RULES.lockoutMinutes * 60;
 const ctx = { source: 'test', pbx: 'pbx1' };
 
 /** One user, 1001, PIN 4321, enrolled with SECRET. */
-const enroll = (store: Store, key: MasterKey) => insertUser(store, key, '1001', '4321');
+const enroll = (store: Store, key: MasterKey) => enrollInStore(store, key, '1001', '4321');
 
 async function site(open: OpenStore, rules = RULES) {
   const key = createMasterKey(join(tempDir('astotp-lockout-'), 'astotp.key')) as MasterKey;
@@ -40,7 +40,8 @@ async function site(open: OpenStore, rules = RULES) {
   const right = () => verifier.judge({ user: '1001', pin: '4321', code: totpAt(clock.t) }, ctx);
   const wrong = () => verifier.judge({ user: '1001', pin: '4321', code: wrongAt(clock.t) }, ctx);
   const user = () => store.read((t) => t.users.get('1001'));
-  return { store, key, clock, verifier, right, wrong, user };
+  const app = () => appTokenOf(store, '1001');
+  return { store, key, clock, verifier, right, wrong, user, app };
 }
 
 describeStores('a lock, with the clock injected', (open) => {
@@ -105,32 +106,32 @@ describeStores('a lock, with the clock injected', (open) => {
 
 describeStores('codes against the clock', (open) => {
   it('takes a code at the first second of its step, and the one before it only within the window', async () => {
-    const { store, key, clock, user } = await site(open);
+    const { store, key, clock, app } = await site(open);
     const strict = new Verifier(store, key, { ...RULES, window: 0 }, () => clock.t);
     expect(await strict.judge({ user: '1001', pin: '4321', code: totpAt(T0 - 1) }, ctx)).toMatchObject({
-      detail: "code off by 1 step (30 s behind this PBX's clock)",
+      detail: "code off by 1 step (30 s behind this PBX's clock) on token app",
     });
     expect(await strict.judge({ user: '1001', pin: '4321', code: totpAt(T0) }, ctx)).toMatchObject({ ok: true });
-    expect((await user())?.last_step).toBe(T0 / 30);
+    expect((await app())?.last_step).toBe(T0 / 30);
     clock.t = T0 + 30;
     const windowed = new Verifier(store, key, RULES, () => clock.t);
     expect(await windowed.judge({ user: '1001', pin: '4321', code: totpAt(T0 + 60) }, ctx)).toMatchObject({ ok: true });
-    expect((await user())?.last_step).toBe(T0 / 30 + 2);
+    expect((await app())?.last_step).toBe(T0 / 30 + 2);
   });
 
   it('refuses a used code after the step rolls over, and accepts the new step once', async () => {
-    const { clock, verifier, user } = await site(open);
+    const { clock, verifier, app } = await site(open);
     const judge = (code: string) => verifier.judge({ user: '1001', pin: '4321', code }, ctx);
     clock.t = T0 + 29;
     const stepN = totpAt(T0);
     expect(await judge(stepN)).toMatchObject({ ok: true });
     clock.t = T0 + 30;
-    expect(await judge(stepN)).toMatchObject({ ok: false, detail: 'replayed code' });
+    expect(await judge(stepN)).toMatchObject({ ok: false, detail: 'replayed code (token app)' });
     const stepN1 = totpAt(T0 + 30);
     expect(await judge(stepN1)).toMatchObject({ ok: true });
-    expect(await judge(stepN)).toMatchObject({ ok: false, detail: 'replayed code' });
-    expect(await judge(stepN1)).toMatchObject({ ok: false, detail: 'replayed code' });
-    expect((await user())?.last_step).toBe(T0 / 30 + 1);
+    expect(await judge(stepN)).toMatchObject({ ok: false, detail: 'replayed code (token app)' });
+    expect(await judge(stepN1)).toMatchObject({ ok: false, detail: 'replayed code (token app)' });
+    expect((await app())?.last_step).toBe(T0 / 30 + 1);
   });
 });
 
@@ -173,8 +174,8 @@ describe('runCall', () => {
     const audit = await openStore(settings.db, { create: false });
     stores.push(audit);
     expect((await audit.read((t) => t.audit.list())).map((e) => [e.at, e.result, e.detail, e.pbx])).toEqual([
-      [T0 + 1, 'SUCCESS', 'PIN and code ok', settings.pbxName],
-      [T0 + 31, 'FAILURE', 'replayed code', settings.pbxName],
+      [T0 + 1, 'SUCCESS', 'PIN and code ok (token app)', settings.pbxName],
+      [T0 + 31, 'FAILURE', 'replayed code (token app)', settings.pbxName],
     ]);
   });
 });

@@ -51,8 +51,8 @@ describePostgres('PBXs sharing one PostgreSQL database', () => {
     const log = JSON.parse(b.cli(['log', '--json']).stdout) as Array<{ pbx: string; result: string; detail: string }>;
     expect(log.map((e) => [e.pbx, e.result, e.detail])).toEqual([
       ['pbx-a', 'SUCCESS', expect.stringMatching(/^enroll by /)],
-      ['pbx-a', 'SUCCESS', 'PIN and code ok'],
-      ['pbx-b', 'FAILURE', 'replayed code'],
+      ['pbx-a', 'SUCCESS', 'PIN and code ok (token app)'],
+      ['pbx-b', 'FAILURE', 'replayed code (token app)'],
     ]);
     const onlyB = JSON.parse(a.cli(['log', '--json', '--pbx', 'pbx-b']).stdout) as unknown[];
     expect(onlyB).toHaveLength(1);

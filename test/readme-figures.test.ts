@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lockMinutes } from '../src/auth/lockout.js';
-import { defaults } from '../src/config/settings.js';
+import { MAX_TOKENS_PER_USER } from '../src/auth/tokens.js';
+import { defaults, HOTP_WINDOW_MAX } from '../src/config/settings.js';
 import { stalledCallMs } from '../src/store/postgres/timeouts.js';
 import { REPO_ROOT } from './helpers/asterisk-peer.js';
 
@@ -51,6 +52,37 @@ describe("the README's bound for good", () => {
     expect(readme).toContain(`1 − (1 − 3·10⁻⁶)¹⁰⁰ ≈ ${sci(odds(perGuess, s.lockoutMaxFailures), 1)}, ever`);
     expect(readme).toContain(`\`lockout_max_failures\` (${s.lockoutMaxFailures}, the cap of NIST SP 800-63B`);
     expect(readme).toContain(`up to \`lockout_max_minutes\` (${s.lockoutMaxMinutes})`);
+    // The most codes a guess can take, every token of the cap an HOTP fob: still bounded, for good.
+    const most = (MAX_TOKENS_PER_USER * s.hotpWindow) / 10 ** s.digits;
+    expect(readme).toContain(`${MAX_TOKENS_PER_USER} HOTP fobs 1 − (1 − ${sci(most, 1)})¹⁰⁰ ≈ ${sci(odds(most, s.lockoutMaxFailures), 1)}`);
+  });
+});
+
+describe("the README's odds for a user with several tokens", () => {
+  it('adds up the codes of every token, for an app and an HOTP fob and for the most a user may hold', () => {
+    const s = defaults({});
+    const perHour = (s.lockoutFailures * 60) / s.lockoutMinutes;
+    const year = perHour * 24 * 365;
+    const totpCodes = 2 * s.window + 1;
+    expect(readme).toContain(`the \`hotp_window\` (${s.hotpWindow}) codes ahead of its counter`);
+    const figures = (codes: number, decimals: number) => {
+      const p = codes / 10 ** s.digits;
+      const hour = odds(p, perHour);
+      const day = odds(p, perHour * 24);
+      return `${sci(p, decimals)}: ${sci(hour, 1)} an hour (1 in ${threeDigits(1 / hour)}), ${sci(day, 1)} a day (1 in ${threeDigits(1 / day)}) and ${Math.round(100 * odds(p, year))} % a year`;
+    };
+    const appAndFob = totpCodes + s.hotpWindow;
+    expect(readme).toContain(`An app and an HOTP fob take ${appAndFob} codes a guess, ${figures(appAndFob, 0)}.`);
+    // The worst a user can hold: the cap, every token an HOTP fob (each takes more codes than a TOTP token).
+    expect(s.hotpWindow).toBeGreaterThan(totpCodes);
+    const most = MAX_TOKENS_PER_USER * s.hotpWindow;
+    expect(readme).toContain(`hold, ${MAX_TOKENS_PER_USER} tokens, all of them HOTP fobs, take ${most}, ${figures(most, 1)}.`);
+    const withPin = (codes: number) => sci(odds((codes / 10 ** s.digits) * 1e-4, year), 1);
+    expect(readme).toContain(`PIN to guess as well, ${withPin(appAndFob)} and ${withPin(most)} a year.`);
+    expect(readme).toContain(`Hence the cap of ${MAX_TOKENS_PER_USER} tokens`);
+    // A look-ahead of 10 alone would take more than 3 times one app's codes; the setting stops where README says.
+    expect(10 / totpCodes).toBeGreaterThan(3);
+    expect(readme).toContain(`\`hotp_window\` stops at ${HOTP_WINDOW_MAX}`);
   });
 });
 

@@ -7,25 +7,17 @@ import { expect, it } from 'vitest';
 import { shownTime } from '../src/auth/clock.js';
 import { createMasterKey, type MasterKey } from '../src/auth/master-key.js';
 import { newRecoveryCodes, recoveryHash, storeRecoveryCodes } from '../src/auth/recovery-codes.js';
-import { sealSecret } from '../src/auth/secret-box.js';
+import { appSerial } from '../src/auth/tokens.js';
 import { Verifier } from '../src/auth/verifier.js';
 import type { Store } from '../src/store/store.js';
 import type { NewUser, StoreTx } from '../src/store/tables.js';
-import { SECRET } from './helpers/site.js';
 import { describeStores } from './helpers/stores.js';
 import { tempDir } from './helpers/temp.js';
+import { appTokenOf, insertUser } from './helpers/users.js';
 
 const AT = 1_800_000_000;
 
-const user = (id: string, over: Partial<NewUser> = {}): NewUser => ({
-  id,
-  pin_hash: null,
-  secret_box: Buffer.from('box'),
-  algorithm: 'SHA1',
-  digits: 6,
-  period: 30,
-  ...over,
-});
+const user = (id: string, over: Partial<NewUser> = {}): NewUser => ({ id, pin_hash: null, ...over });
 
 const write = <T>(store: Store, fn: (t: StoreTx) => Promise<T>) => store.exclusive(fn);
 
@@ -91,14 +83,16 @@ describeStores('recovery codes in a store', (open, site) => {
     ]);
   });
 
-  it('keeps the replay mark when a login used no time step', async () => {
+  it("keeps the tokens' replay marks when a login used no code of theirs", async () => {
     const store = await open();
+    const key = createMasterKey(join(tempDir('astotp-recovery-'), 'astotp.key')) as MasterKey;
     await write(store, async (t) => {
-      await t.users.insert(user('1001'));
-      await t.users.recordLogin('1001', AT / 30, AT);
-      await t.users.recordLogin('1001', null, AT + 60);
+      await insertUser(t, key, user('1001'));
+      expect(await t.tokens.use(appSerial('1001'), { step: AT / 30, drift: 0 }, AT)).toBe(true);
+      await t.users.recordLogin('1001', AT + 60);
     });
-    expect(await store.read((t) => t.users.get('1001'))).toMatchObject({ last_step: AT / 30, last_success: AT + 60 });
+    expect(await store.read((t) => t.users.get('1001'))).toMatchObject({ last_success: AT + 60 });
+    expect(await appTokenOf(store, '1001')).toMatchObject({ last_step: AT / 30, last_used: AT });
   });
 
   it('lets exactly one of 20 callers on three PBXs in with the same recovery code', async () => {
@@ -107,10 +101,10 @@ describeStores('recovery codes in a store', (open, site) => {
     const key = createMasterKey(join(tempDir('astotp-recovery-'), 'astotp.key')) as MasterKey;
     const codes = newRecoveryCodes(5);
     await write(first, async (t) => {
-      await t.users.insert(user('1001', { secret_box: sealSecret(key.secretKey, '1001', SECRET) }));
+      await insertUser(t, key, user('1001'));
       await storeRecoveryCodes(t, key.recoveryPepper, '1001', codes, AT);
     });
-    const rules = { window: 1, lockoutFailures: 100, lockoutMinutes: 15 };
+    const rules = { window: 1, hotpWindow: 5, lockoutFailures: 100, lockoutMinutes: 15 };
     const verifiers = stores.map((s) => new Verifier(s, key, rules, () => AT));
     const verdicts = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
@@ -119,7 +113,8 @@ describeStores('recovery codes in a store', (open, site) => {
     );
     expect(verdicts.filter((v) => v.ok).map((v) => v.detail)).toEqual(['recovery code ok (4 left, PIN not asked)']);
     expect(verdicts.filter((v) => !v.ok).map((v) => v.detail)).toEqual(Array(19).fill(`recovery code used ${shownTime(AT)}`));
-    expect(await stores[2]!.read((t) => t.users.get('1001'))).toMatchObject({ failures: 19, last_step: null, last_success: AT });
+    expect(await stores[2]!.read((t) => t.users.get('1001'))).toMatchObject({ failures: 19, last_success: AT });
+    expect(await appTokenOf(stores[2]!, '1001')).toMatchObject({ last_step: null });
     // Stored as the HMAC keyed by the key file, never as the code.
     const rows = await first.read((t) => t.transfer.recoveryCodes());
     expect(rows.map((r) => r.hash).sort()).toEqual(codes.map((c) => recoveryHash(key.recoveryPepper, '1001', c)).sort());
@@ -144,8 +139,22 @@ describeStores('recovery codes in a store', (open, site) => {
       await t.transfer.putRecoveryCodes(rows);
     });
     expect(await to.read((t) => t.transfer.recoveryCodes())).toEqual(rows);
-    expect(await to.read((t) => t.transfer.counts())).toEqual({ users: 1, recovery_codes: 2, throttle: 0, audit: 0, invitations: 0 });
+    expect(await to.read((t) => t.transfer.counts())).toEqual({
+      users: 1,
+      tokens: 0,
+      recovery_codes: 2,
+      throttle: 0,
+      audit: 0,
+      invitations: 0,
+    });
     await write(to, (t) => t.transfer.clear());
-    expect(await to.read((t) => t.transfer.counts())).toEqual({ users: 0, recovery_codes: 0, throttle: 0, audit: 0, invitations: 0 });
+    expect(await to.read((t) => t.transfer.counts())).toEqual({
+      users: 0,
+      tokens: 0,
+      recovery_codes: 0,
+      throttle: 0,
+      audit: 0,
+      invitations: 0,
+    });
   });
 });

@@ -5,27 +5,33 @@
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { createMasterKey, type MasterKey } from '../src/auth/master-key.js';
-import { sealSecret } from '../src/auth/secret-box.js';
 import { Verifier } from '../src/auth/verifier.js';
 import { SCHEMA_VERSION } from '../src/store/schema.js';
 import type { Store } from '../src/store/store.js';
-import type { AuditEntry, Counters, NewUser, StoreTx } from '../src/store/tables.js';
-import { SECRET, totpAt } from './helpers/site.js';
+import { type AuditEntry, type Counters, LEGACY_SECRET_COLUMNS, type NewToken, type NewUser, type StoreTx } from '../src/store/tables.js';
+import { totpAt } from './helpers/site.js';
 import { describeStores, type OpenStore } from './helpers/stores.js';
 import { tempDir } from './helpers/temp.js';
+import { appTokenOf, insertUser } from './helpers/users.js';
 
 /** Past 2^31, on a step boundary: a time that does not fit a 32-bit integer comes back whole. */
 const LATE = 2_199_999_990;
 /** Every byte value, NUL and 0xff included. */
 const BOX = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 
-const user = (id: string, over: Partial<NewUser> = {}): NewUser => ({
-  id,
-  pin_hash: `hash-of-${id}`,
+const user = (id: string, over: Partial<NewUser> = {}): NewUser => ({ id, pin_hash: `hash-of-${id}`, ...over });
+
+const token = (serial: string, over: Partial<NewToken> = {}): NewToken => ({
+  serial,
+  kind: 'hotp',
+  user_id: null,
   secret_box: BOX,
   algorithm: 'SHA1',
   digits: 6,
-  period: 30,
+  period: null,
+  counter: 0,
+  created_at: 1_800_000_000,
+  updated_at: 1_800_000_000,
   ...over,
 });
 
@@ -68,48 +74,36 @@ process.on('warning', (w) => {
 afterAll(() => expect(deprecations).toEqual([]));
 
 describeStores('a store', (open, site) => {
-  it('keeps a user as inserted: bytes of the secret box, numbers for times and steps', async () => {
+  it('keeps a user as inserted, numbers for times', async () => {
     const store = await open();
     await write(store, async (t) => {
       await t.users.insert(user('1002'));
-      await t.users.insert(user('1001', { pin_hash: null, algorithm: 'SHA512', digits: 8, period: 60 }));
+      await t.users.insert(user('1001', { pin_hash: null, display_name: 'Ann' }));
     });
     const got = await store.read((t) => t.users.get('1001'));
     expect(got).toMatchObject({
       id: '1001',
       pin_hash: null,
-      algorithm: 'SHA512',
-      digits: 8,
-      period: 60,
       enabled: 1,
       failures: 0,
       locked_until: null,
-      last_step: null,
       last_success: null,
+      display_name: 'Ann',
     });
-    expect(Buffer.isBuffer(got!.secret_box)).toBe(true);
-    expect(got!.secret_box.equals(BOX)).toBe(true);
     expect(typeof got!.created_at).toBe('number');
     expect(got!.updated_at).toBe(got!.created_at);
     expect(await store.read((t) => t.users.get('1003'))).toBeUndefined();
     expect(await store.read(async (t) => [(await t.users.list()).map((u) => u.id), await t.users.count()])).toEqual([['1001', '1002'], 2]);
+    // The columns of the app secret older astotp kept in the row hold nothing any key opens.
+    expect((await store.read((t) => t.transfer.users()))[0]).toMatchObject({ ...LEGACY_SECRET_COLUMNS });
 
     await write(store, async (t) => {
-      await t.users.recordLogin('1001', LATE / 30, LATE);
+      await t.users.recordLogin('1001', LATE);
       await t.userCounters.put('1001', { failures: 2, locked_until: LATE + 900 }, LATE);
     });
     const after = await store.read((t) => t.users.get('1001'));
-    expect(after).toMatchObject({ last_step: LATE / 30, last_success: LATE, locked_until: LATE + 900, updated_at: LATE, failures: 2 });
-    for (const column of [
-      'last_step',
-      'last_success',
-      'locked_until',
-      'created_at',
-      'updated_at',
-      'failures',
-      'digits',
-      'enabled',
-    ] as const) {
+    expect(after).toMatchObject({ last_success: LATE, locked_until: LATE + 900, updated_at: LATE, failures: 2 });
+    for (const column of ['last_success', 'locked_until', 'created_at', 'updated_at', 'failures', 'enabled'] as const) {
       expect(typeof after![column], column).toBe('number');
     }
   });
@@ -117,27 +111,79 @@ describeStores('a store', (open, site) => {
   it('changes and removes users, saying whether there was one', async () => {
     const store = await open();
     await write(store, (t) => t.users.insert(user('1001')));
-    await write(store, (t) => t.users.markStepUsed('1001', 60_000_000));
-    const box = Buffer.from([9, 0, 9]);
     const done = await write(store, async (t) => [
       await t.users.setPin('1001', 'new-hash'),
       await t.users.setEnabled('1001', false),
-      await t.users.replaceSecret('1001', box, { algorithm: 'SHA256', digits: 6, period: 45 }),
       await t.users.setPin('1002', 'x'),
       await t.users.setEnabled('1002', true),
-      await t.users.replaceSecret('1002', box, { algorithm: 'SHA1', digits: 6, period: 30 }),
-      await t.users.markStepUsed('1002', 1),
       await t.users.remove('1002'),
     ]);
-    expect(done).toEqual([true, true, true, false, false, false, false, false]);
-    const u = await store.read((t) => t.users.get('1001'));
-    // A new secret makes the old replay marker meaningless.
-    expect(u).toMatchObject({ pin_hash: 'new-hash', enabled: 0, algorithm: 'SHA256', period: 45, last_step: null });
-    expect(u!.secret_box.equals(box)).toBe(true);
+    expect(done).toEqual([true, true, false, false, false]);
+    expect(await store.read((t) => t.users.get('1001'))).toMatchObject({ pin_hash: 'new-hash', enabled: 0 });
     await write(store, (t) => t.users.setEnabled('1001', true));
     expect((await store.read((t) => t.users.get('1001')))!.enabled).toBe(1);
     expect(await write(store, (t) => t.users.remove('1001'))).toBe(true);
     expect(await store.read((t) => t.users.count())).toBe(0);
+  });
+
+  it("keeps tokens as inserted, the app first among a user's, and gone with their user", async () => {
+    const store = await open();
+    await write(store, async (t) => {
+      await t.users.insert(user('1001'));
+      await t.tokens.insert(token('B-2', { user_id: '1001' }));
+      await t.tokens.insert(token('app:1001', { kind: 'app', user_id: '1001', counter: null, period: 60, algorithm: 'SHA512', digits: 8 }));
+      await t.tokens.insert(token('A-1', { user_id: '1001', kind: 'totp', counter: null, period: 30, drift: -3 }));
+      await t.tokens.insert(token('C-3', { counter: 2 ** 40 }));
+    });
+    const got = await store.read((t) => t.tokens.get('app:1001'));
+    expect(got).toMatchObject({ kind: 'app', user_id: '1001', algorithm: 'SHA512', digits: 8, period: 60, counter: null, last_step: null });
+    expect(got).toMatchObject({ drift: 0, enabled: 1, last_used: null, created_at: 1_800_000_000 });
+    expect(Buffer.isBuffer(got!.secret_box) && got!.secret_box.equals(BOX)).toBe(true);
+    expect((await store.read((t) => t.tokens.get('C-3')))!.counter).toBe(2 ** 40);
+    expect((await store.read((t) => t.tokens.get('A-1')))!.drift).toBe(-3);
+    expect(await store.read(async (t) => (await t.tokens.ofUser('1001')).map((k) => k.serial))).toEqual(['app:1001', 'A-1', 'B-2']);
+    expect(await store.read(async (t) => (await t.tokens.list()).map((k) => k.serial))).toEqual(['A-1', 'B-2', 'C-3', 'app:1001']);
+    expect(await store.read(async (t) => (await t.tokens.list('1001')).length)).toBe(3);
+
+    const box = Buffer.from([9, 0, 9]);
+    const done = await write(store, async (t) => [
+      await t.tokens.assign('C-3', '1001', box),
+      await t.tokens.setEnabled('B-2', false),
+      await t.tokens.replaceSecret('app:1001', box, { algorithm: 'SHA1', digits: 6, period: 30 }),
+      await t.tokens.assign('X', '1001', box),
+      await t.tokens.setEnabled('X', false),
+    ]);
+    expect(done).toEqual([true, true, true, false, false]);
+    expect(await store.read((t) => t.tokens.get('C-3'))).toMatchObject({ user_id: '1001', secret_box: box });
+    expect(await store.read((t) => t.tokens.get('B-2'))).toMatchObject({ enabled: 0 });
+    // Removing the user removes its tokens (the admin service makes its fobs nobody's before).
+    await write(store, (t) => t.users.remove('1001'));
+    expect(await store.read(async (t) => (await t.tokens.list()).map((k) => k.serial))).toEqual([]);
+  });
+
+  it('moves a token only forward when a code is used, and anywhere on a resync', async () => {
+    const store = await open();
+    await write(store, async (t) => {
+      await t.tokens.insert(token('H'));
+      await t.tokens.insert(token('T', { kind: 'totp', counter: null, period: 30 }));
+    });
+    const use = (serial: string, to: Parameters<StoreTx['tokens']['use']>[1]) => write(store, (t) => t.tokens.use(serial, to, LATE));
+    expect(await use('H', { counter: 5 })).toBe(true);
+    expect(await use('H', { counter: 5 })).toBe(false);
+    expect(await use('H', { counter: 3 })).toBe(false);
+    expect(await use('T', { step: LATE / 30, drift: 2 })).toBe(true);
+    expect(await use('T', { step: LATE / 30, drift: 0 })).toBe(false);
+    expect(await store.read((t) => t.tokens.get('H'))).toMatchObject({ counter: 5, last_used: LATE, updated_at: LATE });
+    expect(await store.read((t) => t.tokens.get('T'))).toMatchObject({ last_step: LATE / 30, drift: 2, last_used: LATE });
+    await write(store, async (t) => {
+      await t.tokens.moveTo('H', { counter: 900 });
+      // A resync never moves the replay mark back: the codes used before stay used.
+      await t.tokens.moveTo('T', { step: LATE / 30 - 100, drift: -7 });
+    });
+    expect(await store.read((t) => t.tokens.get('H'))).toMatchObject({ counter: 900 });
+    expect(await store.read((t) => t.tokens.get('T'))).toMatchObject({ last_step: LATE / 30, drift: -7 });
+    expect(await write(store, (t) => t.tokens.remove('H'))).toBe(true);
+    expect(await write(store, (t) => t.tokens.remove('H'))).toBe(false);
   });
 
   it("keeps users' counters in their rows: none without a user", async () => {
@@ -381,6 +427,37 @@ describeStores('a store', (open, site) => {
     expect(await write(store, (t) => t.webSessions.remove('d'))).toBe(false);
   });
 
+  it("changes a live session's fields, and ends every session of one kind for a user", async () => {
+    const store = await open();
+    const session = (hash: string, kind: string, user: string) => ({
+      id_hash: hash,
+      kind,
+      user_id: user,
+      invitation_id: null,
+      secret_box: null,
+      data: null,
+      created_at: 1_800_000_000,
+      seen_at: 1_800_000_000,
+      expires_at: 1_800_000_900,
+    });
+    await write(store, async (t) => {
+      await t.webSessions.add(session('a', 'account', '1001'));
+      await t.webSessions.add(session('b', 'account', '1001'));
+      await t.webSessions.add(session('c', 'account', '1002'));
+      await t.webSessions.add(session('d', 'approver', '1001'));
+    });
+    const changed = { seen_at: 1_800_000_500, expires_at: 1_800_001_400, secret_box: BOX, data: '{"move":1}' };
+    expect(await write(store, (t) => t.webSessions.update('a', changed))).toBe(true);
+    expect(await store.read((t) => t.webSessions.get('a'))).toEqual({ ...session('a', 'account', '1001'), ...changed });
+    expect(await write(store, (t) => t.webSessions.update('nosuch', changed))).toBe(false);
+    expect(await write(store, (t) => t.webSessions.removeForUser('1001', 'account'))).toBe(2);
+    expect(await store.read((t) => t.webSessions.get('b'))).toBeUndefined();
+    // Another user's, and another kind's under the same name, stay.
+    expect(await store.read((t) => t.webSessions.get('c'))).toMatchObject({ user_id: '1002' });
+    expect(await store.read((t) => t.webSessions.get('d'))).toMatchObject({ kind: 'approver' });
+    expect(await write(store, (t) => t.webSessions.removeForUser('1001', 'account'))).toBe(0);
+  });
+
   it('rolls back everything an exclusive() did when its fn throws, and stays usable', async () => {
     const store = await open();
     await write(store, (t) => t.users.insert(user('1001')));
@@ -432,9 +509,9 @@ describeStores('a store', (open, site) => {
   it('lets exactly one of 20 callers on three PBXs log in with the same code', async () => {
     const stores = await pbxs(open, site.location, 3);
     const key = createMasterKey(join(tempDir('astotp-conformance-'), 'astotp.key')) as MasterKey;
-    await write(stores[0]!, (t) => t.users.insert(user('1001', { pin_hash: null, secret_box: sealSecret(key.secretKey, '1001', SECRET) })));
+    await write(stores[0]!, (t) => insertUser(t, key, user('1001', { pin_hash: null })));
     const now = 1_800_000_000;
-    const rules = { window: 1, lockoutFailures: 100, lockoutMinutes: 15 };
+    const rules = { window: 1, hotpWindow: 5, lockoutFailures: 100, lockoutMinutes: 15 };
     const verifiers = stores.map((s) => new Verifier(s, key, rules, () => now));
     const code = totpAt(now);
     const verdicts = await Promise.all(
@@ -443,9 +520,10 @@ describeStores('a store', (open, site) => {
       ),
     );
     expect(verdicts.filter((v) => v.ok)).toHaveLength(1);
-    expect(verdicts.filter((v) => !v.ok).map((v) => v.detail)).toEqual(Array(19).fill('replayed code'));
+    expect(verdicts.filter((v) => !v.ok).map((v) => v.detail)).toEqual(Array(19).fill('replayed code (token app)'));
     const after = await stores[2]!.read(async (t) => ({ u: await t.users.get('1001'), audit: await t.audit.list({ limit: 100 }) }));
-    expect(after.u).toMatchObject({ failures: 19, last_step: now / 30, last_success: now });
+    expect(after.u).toMatchObject({ failures: 19, last_success: now });
+    expect(await appTokenOf(stores[2]!, '1001')).toMatchObject({ last_step: now / 30 });
     expect(after.audit.map((e) => e.result).sort()).toEqual([...Array(19).fill('FAILURE'), 'SUCCESS']);
   });
 

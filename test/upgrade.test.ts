@@ -2,22 +2,30 @@
 // before it is migrated, and a database made by main at 9032af8
 // (scripts/make-upgrade-fixture.sh) keeps every user, lock and count.
 import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
+import pg from 'pg';
 import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { createMasterKey, type MasterKey } from '../src/auth/master-key.js';
 import { openAuth } from '../src/auth/open-auth.js';
+import { sealSecret } from '../src/auth/secret-box.js';
+import { openTokenSecret } from '../src/auth/tokens.js';
+import { isPostgresUrl } from '../src/store/location.js';
 import { PbotpVerifier, pbotpThrottleId } from '../src/auth/pbotp-verifier.js';
 import { defaults } from '../src/config/settings.js';
 import { startAttempt } from '../src/pbotp/attempt.js';
 import { parsePublicKey } from '../src/pbotp/keys.js';
 import { openStore } from '../src/store/open-store.js';
 import { POSTGRES_MIGRATIONS } from '../src/store/postgres/schema.js';
-import { OLDEST_COMPATIBLE_SCHEMA, SCHEMA_VERSION } from '../src/store/schema.js';
+import { OLDEST_COMPATIBLE_SCHEMA, SCHEMA_VERSION, TOKENS_SCHEMA } from '../src/store/schema.js';
 import { SQLITE_MIGRATIONS } from '../src/store/sqlite/schema.js';
 import type { Store } from '../src/store/store.js';
 import { AUTHORITY_PUB, responseCode } from './helpers/pbotp-authority.js';
+import { olderBundle } from './helpers/older-bundle.js';
 import { Site, totp, totpAt } from './helpers/site.js';
+import { describeStores } from './helpers/stores.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'main-9032af8');
 const made = JSON.parse(readFileSync(`${FIXTURE}.json`, 'utf8')) as {
@@ -107,8 +115,17 @@ describe('schema migrations', () => {
     const store = await open(path);
     expect(await store.read((t) => t.users.get('1001'))).toMatchObject({ failures: 2, display_name: null, email: null, language: null });
     expect(await store.read((t) => t.invitations.list())).toEqual([]);
-    expect(await store.read((t) => t.meta.get('oldest_compatible_schema'))).toBe(String(OLDEST_COMPATIBLE_SCHEMA));
-    expect(OLDEST_COMPATIBLE_SCHEMA).toBeLessThanOrEqual(4);
+  });
+
+  it('are marked, from tokens on, as unusable by any astotp that knows no tokens', async () => {
+    const path = join(tempDir(), 'astotp.sqlite3');
+    databaseOfVersion(path, TOKENS_SCHEMA - 1);
+    const store = await open(path);
+    expect(await store.read((t) => t.meta.get('oldest_compatible_schema'))).toBe(String(TOKENS_SCHEMA));
+    expect(OLDEST_COMPATIBLE_SCHEMA).toBe(TOKENS_SCHEMA);
+    // The migration that raises it is the one that makes the tokens table.
+    expect(SQLITE_MIGRATIONS[TOKENS_SCHEMA - 1]).toMatch(/CREATE TABLE tokens/);
+    expect(POSTGRES_MIGRATIONS[TOKENS_SCHEMA - 1]).toMatch(/CREATE TABLE tokens/);
   });
 
   it('keep an earlier copy and number the new one', async () => {
@@ -203,6 +220,16 @@ describe('a database made by main at 9032af8', () => {
   });
 });
 
+/** The schema version a SQLite file is at. */
+function versionOf(path: string): number {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.pragma('user_version', { simple: true }) as number;
+  } finally {
+    db.close();
+  }
+}
+
 describe('a database a newer astotp has migrated', () => {
   /** This site's database as a newer astotp would leave it: one more schema version, an added column, its compatibility mark. */
   function newerSite(mark: number | null): Site {
@@ -221,14 +248,6 @@ describe('a database a newer astotp has migrated', () => {
     db.close();
     return site;
   }
-
-  const versionOf = (path: string): number => {
-    const db = new Database(path, { readonly: true });
-    onTestFinished(() => {
-      db.close();
-    });
-    return db.pragma('user_version', { simple: true }) as number;
-  };
 
   it('is marked with the oldest schema that may still use it when this astotp migrates it', () => {
     const site = new Site();
@@ -268,4 +287,71 @@ describe('a database a newer astotp has migrated', () => {
     expect(cli.stderr).toMatch(/install a newer astotp/);
     expect(versionOf(site.db)).toBe(SCHEMA_VERSION + 1);
   });
+});
+
+describeStores('a database of the schema before tokens', (open, site) => {
+  it('gives every user its app secret as its first token, app:USER, with its replay mark and parameters', async () => {
+    const at = await site.emptyDatabase();
+    const key = createMasterKey(join(tempDir(), 'astotp.key')) as MasterKey;
+    const box = sealSecret(key.secretKey, '1001', made.secret);
+    const insert =
+      "INSERT INTO users (id, pin_hash, secret_box, algorithm, digits, period, last_step, last_success, created_at, updated_at) VALUES ('1001', NULL, $1, 'SHA256', 8, 60, 30000000, 1800000000, 1, 2)";
+    if (isPostgresUrl(at)) {
+      const client = new pg.Client({ connectionString: at });
+      await client.connect();
+      try {
+        await client.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+        for (let v = 0; v < TOKENS_SCHEMA - 1; v++) {
+          await client.query(POSTGRES_MIGRATIONS[v]!);
+          await client.query('INSERT INTO schema_migrations VALUES ($1, 0)', [v + 1]);
+        }
+        await client.query(insert, [box]);
+      } finally {
+        await client.end();
+      }
+    } else {
+      const db = new Database(at);
+      for (const m of SQLITE_MIGRATIONS.slice(0, TOKENS_SCHEMA - 1)) db.exec(m);
+      db.pragma(`user_version = ${TOKENS_SCHEMA - 1}`);
+      db.prepare(insert.replace('$1', '?')).run(box);
+      db.close();
+    }
+    const store = await open({ at });
+    const app = await store.read((t) => t.tokens.get('app:1001'));
+    expect(app).toMatchObject({ kind: 'app', user_id: '1001', algorithm: 'SHA256', digits: 8, period: 60, last_step: 30000000 });
+    expect(app).toMatchObject({ counter: null, drift: 0, enabled: 1, last_used: 1800000000, created_at: 1, updated_at: 2 });
+    // The box moved as it was, and opens as the token's.
+    expect(openTokenSecret(key.secretKey, app!)).toBe(made.secret);
+    expect(await store.read((t) => t.meta.get('oldest_compatible_schema'))).toBe(String(TOKENS_SCHEMA));
+  });
+});
+
+describe('an older astotp sharing a database a newer one upgraded', () => {
+  it('refuses the code the new one used, and every other, naming what to install', async () => {
+    const older = olderBundle();
+    const site = new Site();
+    onTestFinished(() => site.remove());
+    site.config({ timeout: 5 });
+    // The database as the older astotp made it, with a user of its own.
+    const enrolled = spawnSync(process.execPath, [older, 'enroll', '1001', '--secret', made.secret, '--no-confirm', '--qr', 'none'], {
+      env: site.env,
+      input: '4321\n',
+      encoding: 'utf8',
+    });
+    expect(enrolled.status).toBe(0);
+    expect(versionOf(site.db)).toBe(TOKENS_SCHEMA - 1);
+    const onOld = () => site.call({ commandArgs: [older], inputs: ['1001', '4321', code] });
+    const code = totp(made.secret);
+    // This astotp upgrades the file at its first call, and uses the code.
+    expect((await site.call({ inputs: ['1001', '4321', code] })).variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '1001' });
+    expect(versionOf(site.db)).toBe(SCHEMA_VERSION);
+    const old = await onOld();
+    expect(old.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'error' });
+    expect(old.variables.ASTOTP_ERROR).toMatch(
+      new RegExp(`has schema version ${SCHEMA_VERSION}, which needs astotp for schema ${TOKENS_SCHEMA} or newer .*install a newer astotp`),
+    );
+    // The older CLI is refused the same way, and has written nothing.
+    expect(spawnSync(process.execPath, [older, 'list'], { env: site.env, encoding: 'utf8' }).stderr).toMatch(/install a newer astotp/);
+    expect(JSON.parse(site.cli(['log', '--json']).stdout).map((e: { result: string }) => e.result)).toEqual(['SUCCESS', 'SUCCESS']);
+  }, 120_000);
 });

@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { createMasterKey, type MasterKey } from '../src/auth/master-key.js';
 import { hashPin } from '../src/auth/pin-hash.js';
-import { sealSecret } from '../src/auth/secret-box.js';
 import { Verifier } from '../src/auth/verifier.js';
 import type { Store } from '../src/store/store.js';
 import type { StoreTx } from '../src/store/tables.js';
-import { SECRET, wrongCode } from './helpers/site.js';
+import { wrongCode } from './helpers/site.js';
 import { describeStores } from './helpers/stores.js';
 import { tempDir } from './helpers/temp.js';
+import { insertUser } from './helpers/users.js';
 
 /** The store, with every table call made through it recorded as `read|exclusive table.method`. */
 function recording(store: Store): { store: Store; calls: string[] } {
@@ -55,18 +55,10 @@ describeStores('the store calls of an attempt', (open) => {
     it(`are the same for an unknown ID and a known user's wrong ${what}`, async () => {
       const key = createMasterKey(join(tempDir('astotp-calls-'), 'astotp.key')) as MasterKey;
       const base = await open();
-      await base.exclusive(async (t) =>
-        t.users.insert({
-          id: '1001',
-          pin_hash: await hashPin(key.pinPepper, '1001', '4321'),
-          secret_box: sealSecret(key.secretKey, '1001', SECRET),
-          algorithm: 'SHA1',
-          digits: 6,
-          period: 30,
-        }),
-      );
+      const pin_hash = await hashPin(key.pinPepper, '1001', '4321');
+      await base.exclusive((t) => insertUser(t, key, { id: '1001', pin_hash }));
       const { store, calls } = recording(base);
-      const verifier = new Verifier(store, key, { window: 1, lockoutFailures: 100, lockoutMinutes: 15 });
+      const verifier = new Verifier(store, key, { window: 1, hotpWindow: 5, lockoutFailures: 100, lockoutMinutes: 15 });
       const ctx = { source: 'test', pbx: 'pbx1' };
       const sequence = async (user: string | null, pin: string) => {
         calls.length = 0;
@@ -75,6 +67,7 @@ describeStores('the store calls of an attempt', (open) => {
       };
       const known = await sequence('1001', '4321');
       expect(known).toContain('exclusive userCounters.put');
+      if (what === 'a TOTP code') expect(known).toContain('exclusive tokens.ofUser');
       expect(await sequence('9999', '4321')).toEqual(known);
       // A wrong PIN for the known user, and no ID at all (a caller ID that is not a number), alike.
       expect(await sequence('1001', '0000')).toEqual(known);

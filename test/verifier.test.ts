@@ -13,16 +13,15 @@ import type { Store } from '../src/store/store.js';
 import { SECRET, totp } from './helpers/site.js';
 import { describeStores, type OpenStore } from './helpers/stores.js';
 import { tempDir } from './helpers/temp.js';
+import { insertUser } from './helpers/users.js';
 
-async function setup(open: OpenStore, rules = { window: 1, lockoutFailures: 3, lockoutMinutes: 15 }) {
+async function setup(open: OpenStore, rules = { window: 1, hotpWindow: 5, lockoutFailures: 3, lockoutMinutes: 15 }) {
   const key = createMasterKey(join(tempDir('astotp-verifier-'), 'astotp.key')) as MasterKey;
   const store = await open();
   const verifier = new Verifier(store, key, rules);
   const add = async (id: string, pin: string | null, algorithm: Algorithm = 'SHA1', digits = 6) => {
     const pin_hash = pin === null ? null : await hashPin(key.pinPepper, id, pin);
-    await store.exclusive((t) =>
-      t.users.insert({ id, pin_hash, secret_box: sealSecret(key.secretKey, id, SECRET), algorithm, digits, period: 30 }),
-    );
+    await store.exclusive((t) => insertUser(t, key, { id, pin_hash, algorithm, digits }));
   };
   return { store, key, verifier, add };
 }
@@ -67,7 +66,7 @@ describeStores('the verifier', (open) => {
     expect(await verifier.judge({ user: '1001', pin: '4321', code }, ctx)).toMatchObject({
       ok: false,
       reason: 'bad-credentials',
-      detail: 'replayed code',
+      detail: 'replayed code (token app)',
     });
     expect(await auditResults(store)).toEqual(['SUCCESS', 'FAILURE']);
   });

@@ -2,8 +2,11 @@
 // read back from a screenshot with zbarimg, the code computed by oathtool, a
 // PIN chosen, the recovery codes read off the page; then a call through the
 // scripted Asterisk with that PIN and a fresh code, and a recovery code that
-// works once. Once with JavaScript, once without, once in French. Each flow
-// runs once, on SQLite: web-enrol.test.ts covers PostgreSQL over HTTP.
+// works once. Once with JavaScript, once without, once in French. Then the
+// account: log in, change the PIN (a call with the new one succeeds, with the
+// old one fails), move to a new phone (its QR code read the same way) and
+// call with the new secret's code. Each flow runs once, on SQLite:
+// web-enrol.test.ts and web-account.test.ts cover PostgreSQL over HTTP.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
@@ -13,7 +16,7 @@ import { fr } from '../src/web/texts/fr.js';
 import type { Texts } from '../src/web/texts/index.js';
 import { chromiumUnavailable, openBrowser, scanQr } from './helpers/browser.js';
 import { CliSite } from './helpers/cli-site.js';
-import { recoveryEntry, totp } from './helpers/site.js';
+import { recoveryEntry, SECRET, totp } from './helpers/site.js';
 import { invite, WebServer } from './helpers/web-server.js';
 
 const why = chromiumUnavailable();
@@ -99,4 +102,66 @@ describe.skipIf(why !== null)('the enrolment in Chromium', () => {
       expect(JSON.parse(site.cli(['show', '1001', '--json']).stdout).language).toBe('fr');
     });
   }, 60_000);
+});
+
+describe.skipIf(why !== null)('the account in Chromium', () => {
+  it('logs in, changes the PIN, moves to a new phone, and the phone login follows each', async () => {
+    const site = new CliSite();
+    // window 6: the flow types codes of seven steps in a row, each newer than the last.
+    writeFileSync(join(site.confDir, 'astotp.conf'), '[general]\ntimeout = 5\nwindow = 6\n[web]\nweb_url = https://otp.example.org\n');
+    site.enroll('1001', '4321');
+    const server = await WebServer.start(site.env);
+    servers.push(server);
+    const code = (steps: number, secret = SECRET) => totp(secret, { offset: steps * 30 });
+    const call = (pin: string, c: string) => site.call({ inputs: ['1001', pin, c], replyDelayMs: 0 });
+    await withBrowser({}, async (browser) => {
+      const page = await browser.newPage();
+      const logIn = async (pin: string, c: string) => {
+        await page.goto(`${server.origin}/login`);
+        await page.getByLabel(en.user_label).fill('1001');
+        await page.getByLabel(en.current_pin_label).fill(pin);
+        await page.getByLabel(en.login_code_label).fill(c);
+        await page.getByRole('button', { name: en.login_button }).click();
+        await expect.poll(() => page.locator('h1').textContent()).toBe(en.account_title);
+      };
+      /** The confirmation every change asks for: the PIN and a fresh code. */
+      const confirm = async (pin: string, c: string) => {
+        const box = page.getByRole('group', { name: en.confirm_legend });
+        await box.getByLabel(en.current_pin_label).fill(pin);
+        await box.getByLabel(en.login_code_label).fill(c);
+      };
+
+      await logIn('4321', code(0));
+      expect(await page.locator('main').textContent()).toContain('Logged in as user ID 1001.');
+      await page.getByRole('link', { name: en.action_pin }).click();
+      await page.getByLabel(en.new_pin_label, { exact: true }).fill('8642');
+      await page.getByLabel(en.new_pin_again_label).fill('8642');
+      await confirm('4321', code(1));
+      await page.getByRole('button', { name: en.pin_button }).click();
+      await expect.poll(() => page.locator('h1').textContent()).toBe(en.pin_done_title);
+      expect((await call('4321', code(2))).variables.ASTOTP).toBe('FAILURE');
+      expect((await call('8642', code(2))).variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '1001' });
+
+      // The PIN change logged this browser out too.
+      await page.goto(`${server.origin}/account`);
+      expect(page.url()).toBe(`${server.origin}/login`);
+      await logIn('8642', code(3));
+      await page.getByRole('link', { name: en.action_phone }).click();
+      await confirm('8642', code(4));
+      await page.getByRole('button', { name: en.phone_button }).click();
+      await expect.poll(() => page.locator('h1').textContent()).toBe(en.phone_setup_title);
+      const link = (await page.locator('a.add').getAttribute('href'))!;
+      expect(link).toMatch(/^otpauth:\/\/totp\/Asterisk:1001\?/);
+      expect(await scanQr(page, '.qr svg')).toBe(link);
+      const secret = new URL(link).searchParams.get('secret')!;
+      expect((await page.locator('#secret').textContent())!.replace(/\s/g, '')).toBe(secret);
+      // Until the new app's code is typed, the old phone is the one.
+      expect((await call('8642', code(5))).variables.ASTOTP).toBe('SUCCESS');
+      await page.getByLabel(en.phone_code_label).fill(code(0, secret));
+      await page.getByRole('button', { name: en.phone_finish }).click();
+      await expect.poll(() => page.locator('h1').textContent()).toBe(en.phone_done_title);
+      expect((await call('8642', code(6))).variables.ASTOTP).toBe('FAILURE');
+      expect((await call('8642', code(1, secret))).variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '1001' });
+    });
+  }, 90_000);
 });

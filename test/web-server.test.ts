@@ -5,12 +5,9 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openAuth } from '../src/auth/open-auth.js';
-import { loadSettings } from '../src/config/settings.js';
-import { loadWebSettings } from '../src/config/web-settings.js';
-import { startWebServer } from '../src/web/serve.js';
 import { CliSite } from './helpers/cli-site.js';
 import { tempDir } from './helpers/temp.js';
+import { serveOnClock } from './helpers/web-clock.js';
 import { makeCa, makeServerCert } from './helpers/tls-certs.js';
 import { csrfOf, invite, WebClient, WebServer } from './helpers/web-server.js';
 
@@ -99,26 +96,9 @@ describe('the clock of links and sessions', () => {
   it('ends a link at its expiry and a session after 30 minutes, on a clock the test sets', async () => {
     const site = webSite();
     const token = invite(site, '1001', ['--expires', '2h']);
-    const env = site.env;
-    const settings = loadSettings({ env });
-    const clock = { t: Math.floor(Date.now() / 1000) };
-    const auth = await openAuth(settings, { create: false, now: () => clock.t });
-    const running = await startWebServer(
-      {
-        settings,
-        web: loadWebSettings({ env }),
-        host: '127.0.0.1',
-        port: 0,
-        tls: null,
-        trustProxy: [],
-        maxConnections: 16,
-        headerTimeoutMs: 5000,
-        log: () => undefined,
-      },
-      auth,
-    );
+    const { clock, origin, stop } = await serveOnClock(site);
     try {
-      const client = new WebClient(`http://127.0.0.1:${running.port}`);
+      const client = new WebClient(origin);
       const start = await client.get(`/enrol/${token}`);
       expect((await client.post(`/enrol/${token}`, { csrf: csrfOf(start.body) })).status).toBe(303);
       expect((await client.get('/enrol')).status).toBe(200);
@@ -134,8 +114,7 @@ describe('the clock of links and sessions', () => {
       expect(expired.body).toContain('This link has expired.');
       expect((await client.post(`/enrol/${token}`, { csrf: csrfOf(start.body) })).status).toBe(410);
     } finally {
-      await running.close();
-      await auth.store.close();
+      await stop();
     }
   });
 });

@@ -19,7 +19,18 @@ export async function loadHelpers(extra = []) {
   const outfile = join(mkdtempSync(join(tmpdir(), 'astotp-bench-')), 'helpers.mjs');
   await build({
     stdin: {
-      contents: ['asterisk-peer', 'fastagi-peer', 'serve-agi', 'site', 'module-probe', 'postgres', 'pg-site', 'temp', ...extra]
+      contents: [
+        'asterisk-peer',
+        'fastagi-peer',
+        'serve-agi',
+        'site',
+        'module-probe',
+        'postgres',
+        'pg-site',
+        'temp',
+        'pskc-files',
+        ...extra,
+      ]
         .map((m) => `export * from './test/helpers/${m}.ts';`)
         .join('\n'),
       resolveDir: ROOT,

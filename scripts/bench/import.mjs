@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { msSince } from './measure.mjs';
+import { tableLines } from './table.mjs';
 
 const note = (line) => process.stderr.write(`bench: ${line}\n`);
 
@@ -26,16 +27,16 @@ function csv(site, name, n, pin) {
 }
 
 /** One astotp import to its end, as an admin's shell runs it: wall time. */
-function timedImport(site, file, env = {}) {
+function timedImport(site, file, env = {}, args = [file]) {
   const start = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [site.bundle, 'import', file], {
+  const r = spawnSync(process.execPath, [site.bundle, 'import', ...args], {
     env: { ...site.env, ...env },
     encoding: 'utf8',
     timeout: 1_800_000,
     maxBuffer: 64 << 20,
   });
   const wallMs = msSince(start);
-  if (r.status !== 0 || !/^Imported \d+ users/.test(r.stdout))
+  if (r.status !== 0 || !/^Imported \d+ (users|tokens)/.test(r.stdout))
     throw new Error(`bench: import failed (${r.status}): ${r.stderr.slice(-2000)}`);
   return wallMs;
 }
@@ -47,7 +48,20 @@ export const IMPORT_ROW = {
   pg: `astotp import, ${USERS.toLocaleString('en')} users without PINs, PostgreSQL`,
   pinsAtOnce: `astotp import, ${PIN_USERS} users with PINs, hashed at once`,
   pinsSerial: `astotp import, ${PIN_USERS} users with PINs, one after the other`,
+  pskc: `astotp import --pskc, ${USERS.toLocaleString('en')} fobs`,
 };
+
+/** A vendor's plain PSKC file of n HOTP fobs, each its own secret. */
+function pskc(h, site, n) {
+  const path = join(site.astDir, 'fobs.xml');
+  const fobs = Array.from({ length: n }, (_, i) => ({
+    serial: `BENCH${String(i).padStart(7, '0')}`,
+    kind: 'hotp',
+    secret: randomBytes(20),
+  }));
+  writeFileSync(path, h.plainPskc(fobs));
+  return path;
+}
 
 /**
  * Measures the rows, each through `measure` (bench.mjs: a row that fails is
@@ -82,6 +96,13 @@ export async function importRows(h, measure, pg, pgSkipped) {
     });
   }
 
+  note(`import: ${USERS.toLocaleString('en')} fobs of a PSKC file`);
+  const pskcMs = await measure(IMPORT_ROW.pskc, () => {
+    const site = fresh();
+    const file = pskc(h, site, USERS);
+    return timedImport(site, file, {}, ['--pskc', file]);
+  });
+
   note(`import: ${PIN_USERS} users with PINs, hashed at once and one after the other`);
   const pinned = await measure([IMPORT_ROW.pinsAtOnce, IMPORT_ROW.pinsSerial], () => {
     const site = fresh();
@@ -89,7 +110,7 @@ export async function importRows(h, measure, pg, pgSkipped) {
   });
   const parallelMs = pinned && (await measure(IMPORT_ROW.pinsAtOnce, () => timedImport(pinned.site, pinned.file)));
   const serialMs = pinned && (await measure(IMPORT_ROW.pinsSerial, () => timedImport(fresh(), pinned.file, { UV_THREADPOOL_SIZE: '1' })));
-  return { enrollMs, plainMs, pgMs, parallelMs, serialMs, pgSkipped };
+  return { enrollMs, plainMs, pgMs, pskcMs, parallelMs, serialMs, pgSkipped };
 }
 
 /** The rows as a table below the calls' one; a row that could not be measured says why (leftOut, by its name). */
@@ -117,6 +138,7 @@ export function printImportRows(m, cpus, leftOut) {
     ...(m.pgSkipped === null
       ? [row(IMPORT_ROW.pg, m.pgMs, USERS, x(m.pgMs, m.plainMs) && `${x(m.pgMs, m.plainMs)} the time on SQLite`)]
       : []),
+    row(IMPORT_ROW.pskc, m.pskcMs, USERS, x(m.pskcMs, m.plainMs) && `${x(m.pskcMs, m.plainMs)} the time of as many users from CSV`),
     row(
       IMPORT_ROW.pinsAtOnce,
       m.parallelMs,
@@ -125,15 +147,7 @@ export function printImportRows(m, cpus, leftOut) {
     ),
     row(IMPORT_ROW.pinsSerial, m.serialMs, PIN_USERS, 'UV_THREADPOOL_SIZE=1'),
   ];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r) =>
-    r
-      .map((cell, i) => (i === 0 || i === r.length - 1 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
-      .join('  ')
-      .trimEnd();
   console.log(`\nastotp import (${cpus} CPUs; the thread pool hashes PINs on up to that many threads, at least 4)`);
-  console.log(line(rows[0]));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of rows.slice(1)) console.log(line(r));
+  for (const l of tableLines(rows)) console.log(l);
   if (m.pgSkipped !== null) console.log(`PostgreSQL row left out: ${m.pgSkipped}.`);
 }

@@ -1,7 +1,8 @@
 // How the bench measures. Children report their own CPU time and peak RSS:
 // a preloaded hook writes process.resourceUsage() when they exit (getrusage
 // of the process itself, microseconds; Node has no getrusage of children,
-// and /usr/bin/time prints CPU in 10 ms steps). The FastAGI server is alive
+// and /usr/bin/time prints CPU in 10 ms steps), after every other exit
+// listener (astotp writes its code cache in one). The FastAGI server is alive
 // throughout, so its CPU and memory come from /proc/PID/stat and status.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,18 +12,23 @@ import { join } from 'node:path';
 const dir = mkdtempSync(join(tmpdir(), 'astotp-bench-usage-'));
 let files = 0;
 
-/** The preload: `node -r PROBE ...` writes "cpuMicros maxRssKb" to $ASTOTP_BENCH_USAGE on exit. */
+/** The preload, given in NODE_OPTIONS: writes "cpuMicros maxRssKb" to $ASTOTP_BENCH_USAGE on exit. */
 export const PROBE = join(dir, 'probe.cjs');
 writeFileSync(
   PROBE,
-  `process.on('exit', () => { const u = process.resourceUsage(); require('fs').writeFileSync(process.env.ASTOTP_BENCH_USAGE, u.userCPUTime + u.systemCPUTime + ' ' + u.maxRSS); });\n`,
+  `const emit = process.emit;
+process.emit = function (event, ...args) {
+  const r = emit.call(this, event, ...args);
+  if (event === 'exit') { const u = process.resourceUsage(); require('fs').writeFileSync(process.env.ASTOTP_BENCH_USAGE, u.userCPUTime + u.systemCPUTime + ' ' + u.maxRSS); }
+  return r;
+};\n`,
 );
 
-/** A fresh file for one child's usage report, and a reader for it. */
+/** A fresh file for one child's usage report (the environment that makes the child write it), and a reader for it. */
 export function usageFile() {
   const file = join(dir, `usage-${++files}`);
   return {
-    env: { ASTOTP_BENCH_USAGE: file },
+    env: { ASTOTP_BENCH_USAGE: file, NODE_OPTIONS: `--require=${PROBE}` },
     read() {
       const [cpu, rss] = readFileSync(file, 'utf8').split(' ').map(Number);
       return { cpuMs: cpu / 1000, rssMb: rss / 1024 };
@@ -31,7 +37,7 @@ export function usageFile() {
 }
 
 /**
- * `node -r PROBE ARGS` to its end: wall time, CPU and peak RSS. The
+ * `node ARGS` to its end, PROBE preloaded: wall time, CPU and peak RSS. The
  * environment is as bare as the one the scripted Asterisk gives a call:
  * variables such as NODE_EXTRA_CA_CERTS cost a Node start tens of ms.
  */
@@ -39,7 +45,7 @@ export function spawnMeasured(args) {
   const usage = usageFile();
   const start = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', PROBE, ...args], {
+    const child = spawn(process.execPath, args, {
       stdio: 'ignore',
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...usage.env },
     });
@@ -126,4 +132,13 @@ export async function peakDuring(work, count, everyMs = 25) {
   } finally {
     clearInterval(timer);
   }
+}
+
+/** n runs of one(i) at once, each resolving to { wallMs, ... }: the results, throughput and latency percentiles. */
+export async function atOnce(n, one) {
+  const start = process.hrtime.bigint();
+  const results = await Promise.all(Array.from({ length: n }, (_, i) => one(i)));
+  const totalMs = msSince(start);
+  const lat = results.map((x) => x.wallMs);
+  return { results, perSecond: n / (totalMs / 1000), p50: median(lat), p99: percentile(lat, 99) };
 }

@@ -149,6 +149,11 @@ exten => 780,1,AGI(otp/astotp,profile=nopin)
  same => n,$rec
  same => n,System(${put}.after-agi)
  same => n,Hangup()
+; A PIN changed on the phone: the profile [pin] has change_pin = yes.
+exten => 787,1,AGI(otp/astotp,profile=pin)
+ same => n,$rec
+ same => n,System(${put}.after-agi)
+ same => n,Hangup()
 ; The caller ID comes from the call file (E2E_CID), as a SIP caller would set it.
 ; 781 is the form earlier READMEs showed: caller data in the argument list.
 exten => 781,1,Set(CALLERID(num)=\${E2E_CID})
@@ -243,6 +248,7 @@ e2e_write_astotp_conf() {
     fi
     printf '%s\n' '[nopin]' 'type = profile' 'ask_pin = no'
     printf '%s\n' '[pbotp]' 'type = profile' 'mode = pbotp'
+    printf '%s\n' '[pin]' 'type = profile' 'change_pin = yes'
   } >"$E2E_CHROOT/etc/asterisk/astotp.conf"
   chmod 0644 "$E2E_CHROOT/etc/asterisk/astotp.conf"
 }

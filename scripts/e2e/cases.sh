@@ -12,7 +12,7 @@ astotp_cli() { in_chroot /usr/local/bin/node "$E2E_AGI" "$@"; }
 e2e_enroll_all() {
   local u
   in_chroot sh -c 'rm -f /var/lib/asterisk/astotp.sqlite3* /var/lib/asterisk/astotp.key'
-  for u in $(seq 1001 1016); do
+  for u in $(seq 1001 1017); do
     E2E_SECRET[$u]=$(head -c 20 /dev/urandom | base32 | tr -d '=')
     if ! printf '%s\n' "$E2E_PIN" | astotp_cli enroll "$u" --secret "${E2E_SECRET[$u]}" --no-confirm --qr none \
       >>"$E2E_WORK/cli.log" 2>&1; then
@@ -308,7 +308,7 @@ postgres_calls() {
   fi
 
   # The channel shows each row is the call Asterisk placed; its sequence number is cut.
-  want="[agi,2001,SUCCESS,ok,$E2E_PG_PBX,PIN and code ok,Local/778@otp-test] [agi,2001,FAILURE,bad-credentials,$E2E_PG_PBX,replayed code,Local/778@otp-test]"
+  want="[agi,2001,SUCCESS,ok,$E2E_PG_PBX,PIN and code ok (token app),Local/778@otp-test] [agi,2001,FAILURE,bad-credentials,$E2E_PG_PBX,replayed code (token app),Local/778@otp-test]"
   rows=$(e2e_psql -d astotp -At -F , -c "SELECT source, login, result, reason, pbx, detail, regexp_replace(channel, '-[0-9a-f]+;[0-9]+\$', '') FROM audit WHERE source <> 'admin' ORDER BY id" 2>&1 | sed 's/.*/[&]/' | paste -sd ' ')
   E2E_EXPECT+="; audit rows in PostgreSQL: $want"
   E2E_GOT+="; audit rows: ${rows:-none}"
@@ -344,6 +344,31 @@ case_recovery_code() {
   return $ok
 }
 
+# A PIN changed on the phone (profile=pin): after the login the caller types
+# the new PIN twice; the call is SUCCESS, the next call logs in with the new
+# PIN (and the next step's code), and the audit log has the change, source phone.
+case_pin_change() {
+  local ok=0 new=97531 next rows plan
+  # The new PIN is typed 3 s after the code: the login is judged (a PIN hash)
+  # before its prompt starts, and keys sent before it are lost.
+  plan="$(plan_answers 1017 $E2E_PIN "$(totp "${E2E_SECRET[1017]}")")"
+  plan="${plan%/w90}/w3/d$new#/w$E2E_NEXT_WAIT/d$new#/w90"
+  e2e_call pin-change 787@otp-test "$plan" 120
+  check_call pin-change after-agi 'SUCCESS/ok/SUCCESS' ASTOTP_USER=1017 || ok=1
+  next=$(oathtool --totp -b -N "$(date -u -d '+30 sec' '+%F %T UTC')" "${E2E_SECRET[1017]}")
+  e2e_call pin-change-old 778@otp-test "$(plan_answers 1017 $E2E_PIN "$next")"
+  check_call pin-change-old after-agi 'FAILURE/bad-credentials/SUCCESS' || ok=1
+  e2e_call pin-change-new 778@otp-test "$(plan_answers 1017 $new "$next")"
+  check_call pin-change-new after-agi 'SUCCESS/ok/SUCCESS' ASTOTP_USER=1017 || ok=1
+  rows=$(astotp_cli log --user 1017 --admin --json 2>>"$E2E_WORK/cli.log")
+  E2E_EXPECT+="; no set-pin row of source admin"
+  if grep -q '"reason": "set-pin"' <<<"$rows"; then E2E_GOT+="; there is one"; ok=1; else E2E_GOT+="; none"; fi
+  rows=$(astotp_cli log --user 1017 --json 2>>"$E2E_WORK/cli.log")
+  E2E_EXPECT+="; a set-pin row of source phone"
+  if grep -A3 '"source": "phone"' <<<"$rows" | grep -q '"reason": "set-pin"'; then E2E_GOT+="; there is"; else E2E_GOT+="; none"; ok=1; fi
+  return $ok
+}
+
 # The keys the GET DATA commands returned, from the code prompt's on, joined.
 code_prompt_keys() {
   awk '
@@ -353,4 +378,4 @@ code_prompt_keys() {
   ' "$E2E_WORK/$1.log"
 }
 
-E2E_ALL_CASES="root-enroll success wrong-pin wrong-code unknown-user replay lockout hangup-id hangup-pin hangup-code no-dtmf user-arg pin-arg callerid-injection callerid-user missing-db readme-dialplan postgres recovery-code languages fastagi-root-drop fastagi-replay fastagi-hangup fastagi-user fastagi-no-secret fastagi-sigterm pbotp"
+E2E_ALL_CASES="root-enroll success wrong-pin wrong-code unknown-user replay lockout hangup-id hangup-pin hangup-code no-dtmf user-arg pin-arg callerid-injection callerid-user missing-db readme-dialplan postgres recovery-code pin-change languages fastagi-root-drop fastagi-replay fastagi-hangup fastagi-user fastagi-no-secret fastagi-sigterm pbotp"

@@ -3,11 +3,19 @@
 // time. Writing while a reply is pending makes Asterisk abort the running
 // command without answering it, so the write side is held until the reply
 // arrives, even for commands whose caller has already given up.
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { callInfoFromEnv, MAX_ENV_LINES, parseEnvLine, type AgiEnvironment } from './env.js';
 import { AgiDeadlineError, AgiHangupError, AgiProtocolError } from './errors.js';
 import { LineReader } from './line-reader.js';
 import { ReplyParser, type Reply } from './reply.js';
+
+/** Where the session writes its commands: a socket, or classic AGI's stdout (agi/classic.ts). */
+export interface AgiOutput {
+  readonly destroyed: boolean;
+  readonly writableEnded: boolean;
+  write(text: string): unknown;
+  on(event: 'error' | 'close', listener: () => void): unknown;
+}
 
 export interface AgiSessionOptions {
   /** Deadline for commands allowed on a dead channel once it has hung up. Default 300. */
@@ -86,7 +94,7 @@ export class AgiSession {
 
   constructor(
     private readonly input: Readable,
-    private readonly output: Writable,
+    private readonly output: AgiOutput,
     options: AgiSessionOptions = {},
   ) {
     this.afterHangupMs = options.afterHangupDeadlineMs ?? 300;

@@ -37,7 +37,14 @@ export type AdminAction =
   | 'set'
   | 'invite'
   | 'revoke-invite'
-  | 'void-invite';
+  | 'void-invite'
+  | 'end-sessions'
+  | 'token-import'
+  | 'token-assign'
+  | 'token-unassign'
+  | 'token-disable'
+  | 'token-enable'
+  | 'token-resync';
 
 /** Where a row is written: the PBX (pbx_name, else its host name) and its clock. */
 export interface AuditPlace {
@@ -46,7 +53,7 @@ export interface AuditPlace {
 }
 
 /** The row of one action on one target (a user ID; null for the whole database). */
-function adminEntry(actor: Actor, place: AuditPlace, action: AdminAction, target: string | null, note?: string): AuditEntry {
+export function adminEntry(actor: Actor, place: AuditPlace, action: AdminAction, target: string | null, note?: string): AuditEntry {
   return {
     at: place.now(),
     user: target,

@@ -4,6 +4,7 @@
 import type { Settings } from '../config/settings.js';
 import { recordAuditEntry, type Ending } from './audit-entry.js';
 import type { Clock } from './clock.js';
+import type { Actor, ActorSource } from './admin-audit.js';
 import { openAuthNonBlocking } from './open-auth.js';
 import type { PbotpVerifier } from './pbotp-verifier.js';
 import type { Verdict } from './verdict.js';
@@ -21,6 +22,12 @@ export interface CallAuth {
    * this row is better than keeping the channel waiting again. Never throws.
    */
   recordEnding(user: string | null, ctx: Context, ending: Ending): Promise<void>;
+  /**
+   * Stores the new PIN of a user this call has just verified (a change_pin
+   * profile), through the admin service with the call as actor (audit source
+   * phone); false when the user is gone. Its code is loaded only then.
+   */
+  changePin(user: string, pin: string, ctx: Context): Promise<boolean>;
   /** Transactions run again after a conflict since opened (PostgreSQL; 0 on SQLite). */
   readonly retries: number;
   close(): Promise<void>;
@@ -47,9 +54,19 @@ export async function openCallAuth(s: Settings, opts: { now?: Clock; poolSize?: 
         // The call's outcome matters more than its log line; a broken database was already reported.
       }
     },
+    async changePin(user, pin, ctx) {
+      const [{ UserAdmin }, { ACTOR_SOURCE }] = await Promise.all([import('./user-admin.js'), import('./admin-audit.js')]);
+      return new UserAdmin(a, s).setPin(phoneActor(ACTOR_SOURCE.phone, ctx), user, pin);
+    },
     get retries() {
       return a.store.retries;
     },
     close: () => a.store.close(),
   };
+}
+
+/** A call that changes its own user: named by its channel and caller ID, as its audit rows are. */
+function phoneActor(source: ActorSource, ctx: Context): Actor {
+  const where = [ctx.channel ? `channel ${ctx.channel}` : '', ctx.callerId ? `caller ID ${ctx.callerId}` : ''].filter(Boolean).join(', ');
+  return { source, who: `the caller (${(where || 'a call').slice(0, 120)})` };
 }

@@ -1,6 +1,6 @@
-// Failed lookups of invitation links, counted per client address in the
-// throttle table that pbotp logins use, so that every web server on the
-// database counts them together. A token has 256 bits, so guessing one is
+// Failed lookups of invitation links (and, counted apart, failed web logins),
+// counted per client address in the throttle table that pbotp logins use, so
+// that every web server on the database counts them together. A token has 256 bits, so guessing one is
 // hopeless anyway; the count stops a client from trying for long, and from
 // guessing an activation code on many links. An address is stored only as a
 // keyed hash, and an IPv6 client as its /64, which one subscriber holds whole.
@@ -32,11 +32,13 @@ export class ClientThrottle {
   constructor(
     private readonly auth: { store: Store; key: { idMask: Buffer }; now: Clock },
     private readonly rules: LockRules = CLIENT_LOCK,
+    /** What is counted: failed link lookups (web-client), failed logins (web-login); each has its own counter. */
+    private readonly scope = 'web-client',
   ) {}
 
   private id(address: string): string {
-    return `web-client:${createHmac('sha256', this.auth.key.idMask)
-      .update(`web-client\0${clientNetwork(address)}`)
+    return `${this.scope}:${createHmac('sha256', this.auth.key.idMask)
+      .update(`${this.scope}\0${clientNetwork(address)}`)
       .digest('hex')
       .slice(0, 32)}`;
   }

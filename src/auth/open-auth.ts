@@ -49,6 +49,7 @@ export async function openAuth(s: Settings, opts: OpenAuthOptions): Promise<Auth
       key,
       {
         window: s.window,
+        hotpWindow: s.hotpWindow,
         lockoutFailures: s.lockoutFailures,
         lockoutMinutes: s.lockoutMinutes,
         lockoutMaxMinutes: s.lockoutMaxMinutes,

@@ -26,7 +26,7 @@ import { DEFAULT_RECOVERY_CODES, newRecoveryCodes } from './recovery-codes.js';
 import { openSecret, sealSecret } from './secret-box.js';
 import { newSecret, normaliseCode, type TotpParams } from './totp.js';
 import { checkPin, type UserAdmin, UserAdminError } from './user-admin.js';
-import { newSessionValue, sessionHash } from './web-session.js';
+import { newSessionValue, sessionBinding, sessionHash } from './web-session.js';
 
 /** How long a browser has from trading the link to finishing: enough to install an app. */
 export const ENROL_SESSION_SECONDS = 30 * 60;
@@ -216,11 +216,6 @@ export class SelfEnrolment {
     const status = invitationStatus(inv, this.auth.now());
     return status === 'pending' ? { kind: 'pending', invitation: view(inv) } : { kind: 'ended', status };
   }
-}
-
-/** What the session's sealed secret is bound to: that session, never a user's row. */
-function sessionBinding(hash: string): string {
-  return `web-session:${hash}`;
 }
 
 function view(inv: InvitationRow): InvitationView {

@@ -2,7 +2,7 @@
 // replay and lockout are checked and recorded in one transaction, and the
 // answer never tells which factor was wrong or whether the user exists.
 import type { Store } from '../store/store.js';
-import type { StoreTx, UserRow } from '../store/tables.js';
+import type { StoreTx, TokenRow, UserRow } from '../store/tables.js';
 import { shownTime, systemClock, type Clock } from './clock.js';
 import { isHardLock, lockEnd, Lockout, type LockRules } from './lockout.js';
 import type { MasterKey } from './master-key.js';
@@ -11,13 +11,12 @@ import { hashPin, isUnboundPinHash, verifyPin } from './pin-hash.js';
 import { type AccountEvent, accountEvent, type EventFact } from './account-events.js';
 import { recordAuditEntry } from './audit-entry.js';
 import { fail, pass, verdictOf, type Judgement, type Verdict } from './verdict.js';
-import { openSecret, sealSecret } from './secret-box.js';
-import { checkCode, newSecret } from './totp.js';
+import { newSecret } from './totp.js';
 import { recoveryCodeOf, recoveryCodesLeft, recoveryHash } from './recovery-codes.js';
+import { endAccountSessions } from './session-ends.js';
+import { checkTokenCode, type CodeRules, openTokenSecret, sealTokenSecret, tokenLabel } from './tokens.js';
 
-export interface Rules extends LockRules {
-  window: number;
-}
+export interface Rules extends LockRules, CodeRules {}
 
 export interface Attempt {
   /** null: the call named no possible user (e.g. a withheld caller ID); judged as an unknown user. */
@@ -38,14 +37,22 @@ export interface Context {
 
 /**
  * The code's part of a judgement: checked, not yet used up. `use` records
- * the login, false when another call got there first. `spend`, where there
- * is one, uses the code up although the attempt failed: a recovery code
- * lives until it is used, so one a sniffer heard in a failed attempt (a
- * mistyped PIN) must die there too.
+ * the login, false when another call got there first (then `lost` says so).
+ * `spend`, where there is one, uses the code up although the attempt
+ * failed (then `spent` says so): a recovery code or an HOTP code lives
+ * until it is used, so one a sniffer heard in a failed attempt (a mistyped
+ * PIN) must die there too. `error`: no code could be checked at all.
  */
 type SecondFactor =
-  | { ok: false; wrong: string }
-  | { ok: true; use: () => Promise<boolean>; passed: (noPin: boolean) => Promise<string>; spend?: () => Promise<boolean> };
+  | { ok: false; wrong: string; error?: true }
+  | {
+      ok: true;
+      use: () => Promise<boolean>;
+      lost: string;
+      passed: (noPin: boolean) => Promise<string>;
+      spend?: () => Promise<boolean>;
+      spent?: string;
+    };
 
 const HARD_LOCKED = 'locked until an admin unlocks it';
 
@@ -56,7 +63,7 @@ const AFTER_FAILURES = 3;
 const STAND_IN_ID = '\0unknown';
 
 export class Verifier {
-  private standInRow: UserRow | undefined;
+  private standInTokens: TokenRow[] | undefined;
 
   constructor(
     private readonly store: Store,
@@ -98,12 +105,14 @@ export class Verifier {
     const lockedUntil = lockEnd(u, now);
     if (lockedUntil !== null) return fail('locked', isHardLock(lockedUntil) ? HARD_LOCKED : `locked until ${shownTime(lockedUntil)}`);
     if (!u.enabled) return fail('bad-credentials', 'user disabled');
-    const secret = openSecret(this.key.secretKey, u.id, u.secret_box);
-    if (secret === null) return fail('error', 'secret does not decrypt with this key file');
     const pinGood = pinOk && (a.pin === null || (before !== undefined && before.pin_hash === u.pin_hash));
     const recovery = recoveryCodeOf(a.code);
     // Both kinds read the same whatever the PIN was; only a pass writes more.
-    const second = recovery === null ? this.totpFactor(t, u, secret, a.code, now) : await this.recoveryFactor(t, u, recovery, now);
+    const second =
+      recovery === null
+        ? this.tokenFactor(t, u.id, await t.tokens.ofUser(u.id), a.code, now)
+        : await this.recoveryFactor(t, u, recovery, now);
+    if (!second.ok && second.error) return fail('error', second.wrong);
     const lockout = new Lockout(t.userCounters, this.rules);
     if (pinGood && second.ok && (await second.use())) {
       await lockout.success(u.id, now);
@@ -115,15 +124,14 @@ export class Verifier {
     }
     const spent = !pinGood && second.ok && second.spend ? await second.spend() : false;
     // A recovery code used by a call that committed meanwhile is refused as used.
-    const wrong = [
-      pinGood ? null : 'wrong PIN',
-      second.ok ? (pinGood ? 'used recovery code' : spent ? 'recovery code used up' : null) : second.wrong,
-    ]
+    const wrong = [pinGood ? null : 'wrong PIN', second.ok ? (pinGood ? second.lost : spent ? second.spent : null) : second.wrong]
       .filter(Boolean)
       .join(', ');
     // Only a PIN that was asked, checked and right counts towards the bound for good.
     const pinRight = pinGood && a.pin !== null && u.pin_hash !== null;
     const { lock, streak } = await lockout.failure(u.id, now, { pinRight });
+    // A lock ends the user's web logins too: the guesser may be the one holding a session.
+    if (lock) await endAccountSessions(t, u.id);
     // The streak's length goes with every failure that raised it: the notify settings say which length is news.
     const events = [
       ...(pinRight ? [event({ kind: 'pin-streak', count: streak })] : []),
@@ -149,58 +157,80 @@ export class Verifier {
    */
   private async unknownUser(t: StoreTx, a: Attempt, now: number): Promise<Judgement> {
     const id = a.user ?? '';
-    const stand = this.standIn();
-    const secret = openSecret(this.key.secretKey, stand.id, stand.secret_box) ?? '';
     const recovery = recoveryCodeOf(a.code);
-    if (recovery === null) this.totpFactor(t, stand, secret, a.code, now);
-    else await this.recoveryFactor(t, { ...stand, id }, recovery, now);
+    if (recovery === null) {
+      await t.tokens.ofUser(id);
+      this.tokenFactor(t, STAND_IN_ID, this.standIn(), a.code, now);
+    } else await this.recoveryFactor(t, { id }, recovery, now);
     await new Lockout(t.userCounters, this.rules).failure(id, now);
     return fail('bad-credentials', a.user === null ? 'no user ID (the caller ID is not a number)' : 'unknown user');
   }
 
-  /** A user row nobody has, with a secret sealed by this key: what an unknown ID's attempt is checked against. */
-  private standIn(): UserRow {
-    this.standInRow ??= {
-      id: STAND_IN_ID,
-      pin_hash: null,
-      secret_box: sealSecret(this.key.secretKey, STAND_IN_ID, newSecret()),
-      algorithm: 'SHA1',
-      digits: 6,
-      period: 30,
-      enabled: 1,
-      failures: 0,
-      pin_streak: 0,
-      lock_level: 0,
-      locked_until: null,
-      last_step: null,
-      last_success: null,
-      created_at: 0,
-      updated_at: 0,
-      display_name: null,
-      email: null,
-      language: null,
-    };
-    return this.standInRow;
-  }
-
-  private totpFactor(t: StoreTx, u: UserRow, secret: string, code: string, now: number): SecondFactor {
-    const c = checkCode({ secret, algorithm: u.algorithm, digits: u.digits, period: u.period }, code, {
-      window: this.rules.window,
-      afterStep: u.last_step,
-      now,
-    });
-    if (!c.valid) return { ok: false, wrong: c.replayed ? 'replayed code' : wrongCode(c.offBy, u.period) };
-    return {
-      ok: true,
-      use: async () => {
-        await t.users.recordLogin(u.id, c.timeStep, now);
-        return true;
+  /** A token nobody has, with a secret sealed by this key: what an unknown ID's attempt is checked against. */
+  private standIn(): TokenRow[] {
+    this.standInTokens ??= [
+      {
+        serial: `app:${STAND_IN_ID}`,
+        kind: 'app',
+        user_id: STAND_IN_ID,
+        secret_box: sealTokenSecret(this.key.secretKey, `app:${STAND_IN_ID}`, STAND_IN_ID, newSecret()),
+        algorithm: 'SHA1',
+        digits: 6,
+        period: 30,
+        counter: null,
+        last_step: null,
+        drift: 0,
+        enabled: 1,
+        last_used: null,
+        created_at: 0,
+        updated_at: 0,
       },
-      passed: async (noPin) => (noPin ? 'code ok (PIN not asked)' : 'PIN and code ok'),
-    };
+    ];
+    return this.standInTokens;
   }
 
-  private async recoveryFactor(t: StoreTx, u: UserRow, code: string, now: number): Promise<SecondFactor> {
+  /**
+   * A code is the user's when it is one of any of its enabled tokens; each
+   * token is judged by its own replay mark, and the first that takes the
+   * code is the one used up. What was wrong, token by token, is for the
+   * audit log only: the caller hears nothing of which token was tried.
+   */
+  private tokenFactor(t: StoreTx, user: string, tokens: readonly TokenRow[], code: string, now: number): SecondFactor {
+    const enabled = tokens.filter((k) => k.enabled);
+    if (enabled.length === 0) return { ok: false, wrong: tokens.length === 0 ? 'no token' : 'every token disabled' };
+    const notes: string[] = [];
+    const unreadable: string[] = [];
+    for (const k of enabled) {
+      const secret = openTokenSecret(this.key.secretKey, k);
+      if (secret === null) {
+        unreadable.push(tokenLabel(k));
+        continue;
+      }
+      const c = checkTokenCode(k, secret, code, this.rules, now);
+      const label = `token ${tokenLabel(k)}`;
+      if (c.ok)
+        return {
+          ok: true,
+          use: async () => {
+            if (!(await t.tokens.use(k.serial, c.to, now))) return false;
+            await t.users.recordLogin(user, now);
+            return true;
+          },
+          lost: `replayed code (${label})`,
+          passed: async (noPin) => (noPin ? `code ok (${label}, PIN not asked)` : `PIN and code ok (${label})`),
+          // An HOTP code stays good until used: one heard with a wrong PIN must not be left to the listener.
+          ...(k.kind === 'hotp' ? { spend: () => t.tokens.use(k.serial, c.to, now), spent: `code used up (${label})` } : {}),
+        };
+      if (c.replayed) notes.push(`replayed code (${label})`);
+      else if (c.note !== null) notes.push(`${c.note} on ${label}`);
+    }
+    if (unreadable.length === enabled.length)
+      return { ok: false, error: true, wrong: `the secret of token ${unreadable.join(', ')} does not decrypt with this key file` };
+    if (unreadable.length > 0) notes.push(`the secret of token ${unreadable.join(', ')} does not decrypt with this key file`);
+    return { ok: false, wrong: notes.length > 0 ? notes.join(', ') : 'wrong code' };
+  }
+
+  private async recoveryFactor(t: StoreTx, u: Pick<UserRow, 'id'>, code: string, now: number): Promise<SecondFactor> {
     const hash = recoveryHash(this.key.recoveryPepper, u.id, code);
     const usedAt = await t.recoveryCodes.usedAt(u.id, hash);
     if (usedAt === undefined) return { ok: false, wrong: 'wrong recovery code' };
@@ -209,12 +239,14 @@ export class Verifier {
       ok: true,
       use: async () => {
         if (!(await t.recoveryCodes.use(u.id, hash, now))) return false;
-        // No time step was used: the replay mark of TOTP codes stays.
-        await t.users.recordLogin(u.id, null, now);
+        // No token's code was used: their replay marks stay.
+        await t.users.recordLogin(u.id, now);
         return true;
       },
+      lost: 'used recovery code',
       passed: async (noPin) => `recovery code ok (${await recoveryCodesLeft(t, u.id)} left${noPin ? ', PIN not asked' : ''})`,
       spend: () => t.recoveryCodes.use(u.id, hash, now),
+      spent: 'recovery code used up',
     };
   }
 
@@ -233,11 +265,4 @@ export class Verifier {
       // The old hash still verifies; the next login tries again.
     }
   }
-}
-
-/** For the admin only (audit detail, never the caller): a code right a few steps away points at a clock, not a guesser. */
-function wrongCode(offBy: number | null, period: number): string {
-  if (offBy === null) return 'wrong code';
-  const steps = Math.abs(offBy);
-  return `code off by ${steps} step${steps === 1 ? '' : 's'} (${steps * period} s ${offBy > 0 ? 'ahead of' : 'behind'} this PBX's clock)`;
 }

@@ -14,3 +14,8 @@ export function sessionHash(value: string): string | undefined {
   if (!VALUE_SHAPE.test(value)) return undefined;
   return createHash('sha256').update(`astotp-web-session-v1\0${value}`, 'utf8').digest('hex');
 }
+
+/** What a secret sealed in a session's row is bound to: that session, never a user's row. */
+export function sessionBinding(hash: string): string {
+  return `web-session:${hash}`;
+}

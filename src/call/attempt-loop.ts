@@ -5,7 +5,8 @@ import type { Verdict } from '../auth/verdict.js';
 import { PROMPTS } from '../sounds/prompts.js';
 import type { CallChannel } from './channel.js';
 
-export type CallReason = Verdict['reason'] | 'timeout' | 'hangup';
+/** pin-unchanged: the login succeeded, but the new PIN a change_pin call asks for was not stored. */
+export type CallReason = Verdict['reason'] | 'timeout' | 'hangup' | 'pin-unchanged';
 
 /** What the flow decided. SUCCESS can only be built with reason ok and the verified user. */
 export type FlowResult =
@@ -15,6 +16,8 @@ export type FlowResult =
       reason: Exclude<CallReason, 'ok'>;
       /** Who the last judged attempt was for, as logs may name it (Verdict.label). */
       user: string | null;
+      /** For the audit row of the ending, what only the admin should know (why the PIN was not changed). */
+      note?: string;
     };
 
 /** What one try came to. */

@@ -15,6 +15,8 @@ export type CallOutcome =
       user: string | null;
       /** A sentence for the admin when reason is 'error'; never holds typed digits. */
       error: string | null;
+      /** For the audit row only: why a call that is no error ended as it did (pin-unchanged). */
+      note?: string;
       /** Set by report() when SUCCESS was sent without being acknowledged: what is known of ASTOTP now, for the audit log. */
       astotp?: string;
       /** What the attempts found that the account's people should hear of. */

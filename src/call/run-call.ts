@@ -41,6 +41,8 @@ export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOu
   let site: Settings | undefined;
   let outcome: CallOutcome;
   const events: AccountEvent[] = [];
+  /** The user a login verified, for an ending after it (a hangup while a new PIN is typed). */
+  let verified: string | null = null;
   try {
     site = (opts.settings ?? loadSettings)();
     // Opened first so that a refused call leaves its audit row too; no profile or argument changes the database.
@@ -64,13 +66,23 @@ export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOu
     const r: FlowResult = pbotp
       ? await (await import('./pbotp-flow.js')).authenticatePbotp(ch, s, pbotp, await a.pbotp(), opts.source)
       : await authenticateTotp(ch, s, judge, opts.source);
-    outcome = { ...r, error: null };
+    if (r.ok) verified = r.user;
+    // A profile with change_pin: SUCCESS only once the verified caller's new PIN is stored.
+    const done =
+      r.ok && s.changePin && !pbotp
+        ? await (await import('./pin-change.js')).changePinByPhone(ch, s, a, r.user, callContext(ch, opts.source, s.pbxName))
+        : r;
+    outcome = { ...done, error: null };
   } catch (err) {
-    outcome = endedBy(err);
+    outcome = endedBy(err, verified);
   }
   const ctx = callContext(ch, opts.source, site?.pbxName ?? '');
   if (auth && !['ok', 'bad-credentials', 'locked'].includes(outcome.reason))
-    await auth.recordEnding(outcome.user, ctx, { ok: false, reason: outcome.reason, detail: outcome.error });
+    await auth.recordEnding(outcome.user, ctx, {
+      ok: false,
+      reason: outcome.reason,
+      detail: outcome.ok ? null : (outcome.error ?? outcome.note ?? null),
+    });
   const reported = await report(ch, outcome);
   // The rows so far say how the call went; this one that the dialplan never learnt it.
   if (auth && reported !== outcome) {

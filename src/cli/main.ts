@@ -1,6 +1,7 @@
 // astotp's admin command line: finds the command, parses its options, and
 // turns whatever goes wrong into one sentence and an exit status
 // (0 ok, 1 failure, 2 usage, 130 interrupted). Commands are loaded only when used.
+import { MAX_TOKENS_PER_USER } from '../auth/tokens.js';
 import { GLOBAL_OPTIONS, parseArgs, stringOption, flagOption } from './args.js';
 import type { CliContext, Command } from './command.js';
 import { didYouMean } from '../text/nearest-name.js';
@@ -47,6 +48,12 @@ const COMMANDS: Record<string, Entry> = {
     summary: 'send notices of account events (astotp starts it itself)',
     load: () => import('./commands/notify-deliver.js'),
   },
+  'token list': { summary: "list tokens: users' apps and key fobs", load: () => import('./commands/token/list.js') },
+  'token assign': { summary: 'give a key fob to a user', load: () => import('./commands/token/assign.js') },
+  'token unassign': { summary: 'take a key fob from its user, keeping it', load: () => import('./commands/token/unassign.js') },
+  'token disable': { summary: 'refuse the codes of one token', load: () => import('./commands/token/disable.js') },
+  'token enable': { summary: 'accept the codes of a disabled token again', load: () => import('./commands/token/enable.js') },
+  'token resync': { summary: 'set a drifted token right from two consecutive codes', load: () => import('./commands/token/resync.js') },
   'pbotp genkey': {
     summary: "make the authority's key (privkey), or print its public key (pubkey)",
     load: () => import('./commands/pbotp/genkey.js'),
@@ -61,6 +68,13 @@ const COMMANDS: Record<string, Entry> = {
 
 /** First words of two-word commands: the general help shows the group, `astotp GROUP` its commands. */
 const GROUPS: Record<string, { summary: string; about: string }> = {
+  token: {
+    summary: "users' apps and key fobs (astotp token --help)",
+    about: `A user holds up to ${MAX_TOKENS_PER_USER} tokens: the authenticator app astotp enroll set up
+(named app:USER) and key fobs, HOTP or TOTP, loaded from a vendor's PSKC
+file (astotp import --pskc) and given to users. A code of any of them opens
+the user's calls; each has its own replay mark.`,
+  },
   pbotp: {
     summary: 'public-key challenge-response logins (astotp pbotp --help)',
     about: `pbotp v2: public-key challenge-response logins. An authority holds a private

@@ -2,7 +2,8 @@
 import { systemClock } from '../auth/clock.js';
 import { isHardLock, lockEnd } from '../auth/lockout.js';
 import { invitationStatus } from '../auth/invitations.js';
-import type { InvitationRow, UserRow } from '../store/tables.js';
+import { tokenLabel } from '../auth/tokens.js';
+import type { InvitationRow, TokenRow, UserRow } from '../store/tables.js';
 import { counted, isoTime, timeCell } from './format.js';
 
 export interface UserView {
@@ -23,9 +24,12 @@ export interface UserView {
   last_success: string | null;
   created: string | null;
   pin: boolean;
-  algorithm: string;
-  digits: number;
-  period: number;
+  /** The app token's code parameters; null for a user who holds only fobs. */
+  algorithm: string | null;
+  digits: number | null;
+  period: number | null;
+  /** Every token the user holds: "app" and fobs' serials (astotp token list USER has the details). */
+  tokens: string[];
   updated: string | null;
   /** Unused recovery codes. */
   recovery_codes_left: number;
@@ -56,7 +60,9 @@ export function lockCell(u: UserRow, lockoutFailures: number): string {
   return `${timeCell(until)} (after ${counted(lockoutFailures, 'failure')}${escalated})`;
 }
 
-export function userView(u: UserRow, lockoutFailures: number, recoveryLeft: number): UserView {
+/** The user's tokens, the app first (TokensTable.ofUser's order). */
+export function userView(u: UserRow, lockoutFailures: number, recoveryLeft: number, tokens: readonly TokenRow[]): UserView {
+  const app = tokens.find((k) => k.kind === 'app');
   return {
     id: u.id,
     name: u.display_name,
@@ -72,9 +78,10 @@ export function userView(u: UserRow, lockoutFailures: number, recoveryLeft: numb
     last_success: isoTime(u.last_success),
     created: isoTime(u.created_at),
     pin: u.pin_hash !== null,
-    algorithm: u.algorithm,
-    digits: u.digits,
-    period: u.period,
+    algorithm: app?.algorithm ?? null,
+    digits: app?.digits ?? null,
+    period: app?.period ?? null,
+    tokens: tokens.map(tokenLabel),
     updated: isoTime(u.updated_at),
     recovery_codes_left: recoveryLeft,
   };
@@ -132,4 +139,12 @@ export function invitedView(inv: InvitationRow, now = systemClock()): InvitedVie
     activation_code: inv.activation_hash !== null,
     created: isoTime(inv.created_at),
   };
+}
+
+/** Each user's tokens, the app first, from every token (TokensTable.list). */
+export function heldBy(tokens: readonly TokenRow[]): (user: string) => TokenRow[] {
+  const of = new Map<string, TokenRow[]>();
+  for (const k of tokens) if (k.user_id !== null) of.set(k.user_id, [...(of.get(k.user_id) ?? []), k]);
+  for (const list of of.values()) list.sort((a, b) => Number(a.kind !== 'app') - Number(b.kind !== 'app'));
+  return (user) => of.get(user) ?? [];
 }

@@ -32,6 +32,8 @@ export interface Settings {
   answer: boolean;
   /** Steps of clock drift accepted either side of now. */
   window: number;
+  /** HOTP counter values a code is looked for in, from a fob's counter on. */
+  hotpWindow: number;
   lockoutFailures: number;
   lockoutMinutes: number;
   /** Right-PIN failures in a row that lock a user until an admin unlocks it (auth/lockout.ts). */
@@ -46,6 +48,11 @@ export interface Settings {
   period: number;
   /** Where a call's user ID comes from; the default is the ID prompt. */
   user: UserSource;
+  /**
+   * After a verified login the call asks for a new PIN twice and stores it
+   * (a profile's change_pin); SUCCESS only once it is stored.
+   */
+  changePin: boolean;
   mode: Mode;
   /** The pbotp authority's public key, parsed and checked at load; required in pbotp mode. */
   pbotpPubkey: Uint8Array | null;
@@ -196,6 +203,12 @@ function path(v: string): string {
   return v;
 }
 
+/**
+ * Each HOTP value looked at is one more code a guess may hit: 20 is already
+ * 6.7 times what the default TOTP window accepts (README's security model).
+ */
+export const HOTP_WINDOW_MAX = 20;
+
 type Setter = (s: Settings, v: string) => void;
 
 /** Keys of [general] in astotp.conf. */
@@ -212,6 +225,7 @@ const CONF_KEYS: Record<string, Setter> = {
   ask_pin: (s, v) => (s.askPin = bool(v)),
   answer: (s, v) => (s.answer = bool(v)),
   window: (s, v) => (s.window = int(0, 10)(v)),
+  hotp_window: (s, v) => (s.hotpWindow = int(1, HOTP_WINDOW_MAX)(v)),
   lockout_failures: (s, v) => (s.lockoutFailures = int(1, 1000)(v)),
   lockout_minutes: (s, v) => (s.lockoutMinutes = int(1, 525600)(v)),
   // NIST SP 800-63B §5.2.2 caps consecutive failed attempts at 100.
@@ -239,7 +253,7 @@ const CONF_KEYS: Record<string, Setter> = {
 
 /**
  * What a profile may change: how a call asks, never the site's rules
- * (window, lockout, database, keys, new users' parameters), so no profile
+ * (window, hotp_window, lockout, database, keys, new users' parameters), so no profile
  * can hand a guesser more tries at a user than another one does.
  */
 const PROFILE_KEYS: Record<string, Setter> = {
@@ -259,6 +273,7 @@ const PROFILE_KEYS: Record<string, Setter> = {
   ),
   ...pick(CONF_KEYS, 'pbotp_group', 'pbotp_digits', 'pbotp_url', 'pbotp_timeout'),
   user: (s, v) => (s.user = userSource(v)),
+  change_pin: (s, v) => (s.changePin = bool(v)),
 };
 
 function pick(table: Record<string, Setter>, ...keys: string[]): Record<string, Setter> {
@@ -280,6 +295,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): Settings {
     askPin: true,
     answer: true,
     window: 1,
+    hotpWindow: 5,
     lockoutFailures: 5,
     lockoutMinutes: 15,
     lockoutMaxFailures: 100,
@@ -290,6 +306,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): Settings {
     algorithm: 'SHA1',
     period: 30,
     user: { from: 'prompt' },
+    changePin: false,
     mode: 'totp',
     pbotpPubkey: null,
     pbotpGroup: null,
@@ -368,6 +385,8 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
           problems.push((err as Error).message);
         }
       }
+      const weak = pinChangeProblem(scratch);
+      if (weak) problems.push(`${p.entries.find(([key]) => key === 'change_pin')![2]} change_pin: ${weak}`);
     }
     if (problems.length) throw new SettingsError(problems);
     s.profiles = profiles;
@@ -409,6 +428,17 @@ function readProfile(name: string, section: ConfSection, at: string, file: strin
     );
   const entries = [...section].filter(([key]) => key !== 'type').map(([key, e]) => [key, e.value, `${file}:${e.line}: [${name}]`] as const);
   return { name, entries };
+}
+
+/**
+ * Why a call cannot change the PIN with these settings, or null: the new PIN
+ * needs a login that checked the old one (a pbotp call asks for no PIN).
+ */
+function pinChangeProblem(s: Settings): string | null {
+  if (!s.changePin) return null;
+  if (s.mode === 'pbotp') return 'a pbotp call asks for no PIN, so it cannot change one (change_pin needs mode = totp)';
+  if (!s.askPin) return 'a login without the PIN cannot set a new one (change_pin needs ask_pin = yes)';
+  return null;
 }
 
 /** The settings of a call that runs with profile `p`: [general], then the profile. */

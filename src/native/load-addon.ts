@@ -3,9 +3,9 @@
 // only dlopen from a path) and loaded from there.
 import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync } from 'node:fs';
-import { homedir, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { replaceAtomically } from '../os/files.js';
+import { cacheDirs } from './cache-dirs.js';
 import { embeddedAddon } from './embedded-addon.js';
 import { ensurePrivateDir } from './private-dir.js';
 
@@ -31,17 +31,6 @@ export function loadSqliteAddon(): object | undefined {
     throw new AddonError(`cannot load the SQLite addon from ${file}: ${(err as Error).message}`, { cause: err });
   }
   return module.exports;
-}
-
-function cacheDirs(): string[] {
-  const dirs: string[] = [];
-  if (process.env.ASTOTP_CACHE_DIR) dirs.push(process.env.ASTOTP_CACHE_DIR);
-  if (process.env.XDG_CACHE_HOME) dirs.push(join(process.env.XDG_CACHE_HOME, 'astotp'));
-  // Asterisk often keeps root's HOME after dropping privileges; the passwd
-  // entry names the home of the user we actually run as.
-  for (const home of [safe(() => userInfo().homedir), safe(homedir)]) if (home) dirs.push(join(home, '.cache', 'astotp'));
-  dirs.push(join(tmpdir(), `astotp-${process.geteuid?.() ?? 'user'}`));
-  return dirs;
 }
 
 /** The addon is decoded from the bundle only when no good copy is cached. */
@@ -80,12 +69,4 @@ function matches(file: string, size: number, digest: string): boolean {
   // effective ID) must not trust what that user could have planted.
   if (process.getuid?.() === process.geteuid?.()) return true;
   return createHash('sha256').update(readFileSync(file)).digest('hex') === digest;
-}
-
-function safe(f: () => string): string | undefined {
-  try {
-    return f();
-  } catch {
-    return undefined;
-  }
 }

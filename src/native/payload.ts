@@ -1,8 +1,9 @@
 // Bytes build.mjs appends to dist/astotp after the code, one block comment
-// each, brotli-compressed and base64-encoded. Node reads and parses the whole
-// file at every start: a comment is skipped far faster than a string literal
-// is scanned, and nothing here is read or decoded until a caller asks (the
-// addon: only when its cached copy is missing; the sounds: for install-sounds).
+// each, brotli-compressed and base64-encoded. A classic call never reads
+// them; `node astotp` reads and parses the whole file, where a comment is
+// skipped far faster than a string literal is scanned. Nothing here is read
+// or decoded until a caller asks (the addon: only when its cached copy is
+// missing; the sounds: for install-sounds).
 import { readFileSync } from 'node:fs';
 
 /** How build.mjs opens each payload: `\n/*astotp-payload NAME\n` + base64(brotli(bytes)) + `*\/`. */

@@ -1,5 +1,9 @@
 // A directory only this user can write to, for files we later execute or trust.
-import { lstatSync, mkdirSync } from 'node:fs';
+import { lstatSync, mkdirSync, realpathSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+const OTHERS_WRITE = 0o022;
+const STICKY = 0o1000;
 
 /** Why `dir` cannot be trusted, or null when it is ours and closed to others. */
 export function untrustedReason(dir: string): string | null {
@@ -9,7 +13,7 @@ export function untrustedReason(dir: string): string | null {
   if (!st.isDirectory()) return 'is not a directory';
   const uid = process.geteuid?.() ?? st.uid;
   if (st.uid !== uid) return `is owned by uid ${st.uid}, not ${uid}`;
-  if (st.mode & 0o022) return 'is writable by group or others';
+  if (st.mode & OTHERS_WRITE) return 'is writable by group or others';
   return null;
 }
 
@@ -21,4 +25,32 @@ export function ensurePrivateDir(dir: string): string | null {
     return null;
   }
   return untrustedReason(dir) === null ? dir : null;
+}
+
+/**
+ * `dir` with every symbolic link resolved, when no one but this user and
+ * root can change what lies under it: the directory is private
+ * (untrustedReason) and each one above it belongs to root or to us and is
+ * writable by no one else, unless it is sticky like /tmp, where others may
+ * add names but never rename or remove ours. Files opened below the path
+ * returned are then the ones we checked: a link on the way cannot be
+ * swapped after the check, for the path has none left.
+ */
+export function privateRealDir(dir: string): { dir: string } | { problem: string } {
+  let real: string;
+  try {
+    real = realpathSync.native(dir);
+  } catch (err) {
+    return { problem: `${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+  }
+  const own = untrustedReason(real);
+  if (own) return { problem: `${real} ${own}` };
+  const uid = process.geteuid?.();
+  for (let up = dirname(real), below = real; up !== below; below = up, up = dirname(up)) {
+    const st = lstatSync(up, { throwIfNoEntry: false });
+    if (!st?.isDirectory()) return { problem: `${up} is not a directory` };
+    if (st.uid !== 0 && st.uid !== uid) return { problem: `${up}, above ${real}, is owned by uid ${st.uid}` };
+    if (st.mode & OTHERS_WRITE && !(st.mode & STICKY)) return { problem: `${up}, above ${real}, is writable by group or others` };
+  }
+  return { dir: real };
 }

@@ -13,6 +13,12 @@ export const PROMPTS = {
   challengeIntro: 'astotp-challenge-intro',
   challengeRepeat: 'astotp-challenge-repeat',
   group: 'astotp-group',
+  newPin: 'astotp-new-pin',
+  newPinAgain: 'astotp-new-pin-again',
+  pinInvalid: 'astotp-pin-invalid',
+  pinMismatch: 'astotp-pin-mismatch',
+  pinChanged: 'astotp-pin-changed',
+  pinUnchanged: 'astotp-pin-unchanged',
 } as const;
 
 export type PromptKey = keyof typeof PROMPTS;

@@ -2,7 +2,13 @@
 // postgres/schema.ts): version N means the same tables and columns on both.
 import { StoreError } from './errors.js';
 
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
+
+/**
+ * The version whose migration gave tokens their own table (the last one of
+ * sqlite/schema.ts and postgres/schema.ts; renumbered with it).
+ */
+export const TOKENS_SCHEMA = 6;
 
 /**
  * The oldest schema version whose astotp may still use a database of this
@@ -11,8 +17,18 @@ export const SCHEMA_VERSION = 6;
  * or table older code never reads) leaves this where it was, so a PBX not
  * yet upgraded keeps working; one that changes what older code relies on
  * raises it, and older astotp then refuses the file with a clear sentence.
+ *
+ * Tokens raised it. Older astotp reads the second factor from the users
+ * row (the app secret, last_step) and knows nothing of tokens: it would let
+ * in an app token an admin disabled (a lost phone), take any code for a
+ * user who holds only fobs, and its reset, remove, enroll --force and
+ * import --force would write users rows behind the tokens' back. Keeping
+ * the users row as a second copy of the app token's secret and replay mark
+ * would make two truths of what must be one, in every writer forever. So
+ * an older astotp refuses a database with tokens, naming what to install,
+ * and a code used on a new PBX can never be taken on an old one.
  */
-export const OLDEST_COMPATIBLE_SCHEMA = 2;
+export const OLDEST_COMPATIBLE_SCHEMA = TOKENS_SCHEMA;
 
 /** The meta key that holds OLDEST_COMPATIBLE_SCHEMA of the newest astotp that migrated the file. */
 export const COMPATIBLE_META_KEY = 'oldest_compatible_schema';

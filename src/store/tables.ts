@@ -6,14 +6,9 @@ import type { Algorithm } from '../totp/algorithm.js';
 export interface UserRow {
   id: string;
   pin_hash: string | null;
-  secret_box: Buffer;
-  algorithm: Algorithm;
-  digits: number;
-  period: number;
   enabled: number;
   failures: number;
   locked_until: number | null;
-  last_step: number | null;
   last_success: number | null;
   created_at: number;
   updated_at: number;
@@ -26,10 +21,34 @@ export interface UserRow {
   lock_level: number;
 }
 
+/**
+ * A users row as stored. Up to schema 5 the user's app secret lived here;
+ * since tokens it lives in the tokens table (the app token, `app:USER`), and
+ * these columns are no longer read: rows keep what they held when the
+ * database was upgraded, new rows get LEGACY_SECRET_COLUMNS. Only the
+ * whole-row copy (TransferTable) moves them, so that a copy is the original.
+ */
+export interface StoredUserRow extends UserRow {
+  secret_box: Buffer;
+  algorithm: Algorithm;
+  digits: number;
+  period: number;
+  last_step: number | null;
+}
+
+/** What a users row made since tokens holds in the columns of the old app secret: nothing any key opens. */
+export const LEGACY_SECRET_COLUMNS: Pick<StoredUserRow, 'secret_box' | 'algorithm' | 'digits' | 'period' | 'last_step'> = {
+  secret_box: Buffer.alloc(0),
+  algorithm: 'SHA1',
+  digits: 6,
+  period: 30,
+  last_step: null,
+};
+
 /** The facts about a user that are not about logging in: who they are and how to reach them. */
 export type UserProfile = Pick<UserRow, 'display_name' | 'email' | 'language'>;
 
-export type NewUser = Pick<UserRow, 'id' | 'pin_hash' | 'secret_box' | 'algorithm' | 'digits' | 'period'> & Partial<UserProfile>;
+export type NewUser = Pick<UserRow, 'id' | 'pin_hash'> & Partial<UserProfile>;
 
 export interface UsersTable {
   /** Inside exclusive(): the row stays locked until the transaction ends. */
@@ -37,21 +56,78 @@ export interface UsersTable {
   list(): Promise<UserRow[]>;
   count(): Promise<number>;
   insert(u: NewUser): Promise<void>;
-  /** A new secret makes every old code and the replay marker meaningless. */
-  replaceSecret(id: string, secret_box: Buffer, p: Pick<UserRow, 'algorithm' | 'digits' | 'period'>): Promise<boolean>;
   setPin(id: string, pin_hash: string | null): Promise<boolean>;
   setEnabled(id: string, enabled: boolean): Promise<boolean>;
   /** Replaces the profile fields given (undefined: kept); false when there is no such user. */
   setProfile(id: string, p: Partial<UserProfile>): Promise<boolean>;
   remove(id: string): Promise<boolean>;
+  /** A login: when it was. What it used up is the token's (TokensTable.use) or the recovery code's; the failure counter is lockout's. */
+  recordLogin(id: string, at: number): Promise<void>;
+}
+
+/**
+ * app: the TOTP secret of the user's authenticator app (serial `app:USER`);
+ * totp and hotp: a key fob (RFC 6238 time-based, RFC 4226 event-based).
+ */
+export type TokenKind = 'app' | 'totp' | 'hotp';
+
+/** A user's token, or a fob nobody holds yet (user_id null), as stored: its secret sealed (auth/token-secret.ts). */
+export interface TokenRow {
+  serial: string;
+  kind: TokenKind;
+  user_id: string | null;
+  secret_box: Buffer;
+  algorithm: Algorithm;
+  digits: number;
+  /** Seconds per time step (app, totp); null for hotp. */
+  period: number | null;
+  /** hotp: the lowest counter value a code may still have; null for app and totp. */
+  counter: number | null;
+  /** app, totp: the newest time step a code was accepted for (the replay mark); null while none was. */
+  last_step: number | null;
+  /** totp: steps the fob's clock is off from this site's, learned from logins or set by resync. */
+  drift: number;
+  enabled: number;
+  last_used: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export type NewToken = Omit<TokenRow, 'enabled' | 'last_used' | 'last_step' | 'drift'> & Partial<Pick<TokenRow, 'last_step' | 'drift'>>;
+
+/** A new token's row as stored: enabled, never used. */
+export function newTokenRow(t: NewToken): TokenRow {
+  return { last_step: null, drift: 0, ...t, enabled: 1, last_used: null };
+}
+
+/**
+ * Where a token stands after a code of it was used: a TOTP token's step (and
+ * its fob's drift), an HOTP token's next counter value.
+ */
+export type TokenPosition = { step: number; drift: number } | { counter: number };
+
+export interface TokensTable {
+  /** Inside exclusive(): the row stays locked until the transaction ends. */
+  get(serial: string): Promise<TokenRow | undefined>;
+  /** The user's tokens, the app token first, then by serial; locked as get(). */
+  ofUser(user: string): Promise<TokenRow[]>;
+  /** Every token (of `user` only, when given), by serial. */
+  list(user?: string): Promise<TokenRow[]>;
+  insert(t: NewToken): Promise<void>;
+  remove(serial: string): Promise<boolean>;
+  /** A new holder (null: none) with the secret sealed for it. */
+  assign(serial: string, user: string | null, secret_box: Buffer): Promise<boolean>;
+  setEnabled(serial: string, enabled: boolean): Promise<boolean>;
+  /** A new secret (the app token of a new phone): replay mark and drift start over. */
+  replaceSecret(serial: string, secret_box: Buffer, p: Pick<TokenRow, 'algorithm' | 'digits' | 'period'>): Promise<boolean>;
   /**
-   * A login: its code's time step is used up. step null: a login that used
-   * no time step (a recovery code), so the replay mark stays where it was.
-   * The failure counter is lockout's.
+   * A code was used: the token moves to `to`, only forward (a later step, a
+   * higher counter); false when it already stood there or beyond (another
+   * call used the code first), and then nothing changes.
    */
-  recordLogin(id: string, step: number | null, at: number): Promise<void>;
-  /** Marks a code's time step as used without counting a login, e.g. the code that confirmed an enrollment. */
-  markStepUsed(id: string, step: number): Promise<boolean>;
+  use(serial: string, to: TokenPosition, at: number): Promise<boolean>;
+  /** Resynchronisation: the token stands at `to`, wherever it stood. */
+  moveTo(serial: string, to: TokenPosition): Promise<boolean>;
 }
 
 /** A user's recovery code as stored: its HMAC, never the code (auth/recovery-codes.ts). */
@@ -123,11 +199,11 @@ export interface InvitationsTable {
  */
 export interface WebSessionRow {
   id_hash: string;
-  /** What the session is for: 'enrol' (an invitation traded for it). */
+  /** What the session is for: 'enrol' (an invitation traded for it), 'account' (a user logged in). */
   kind: string;
   user_id: string;
   invitation_id: number | null;
-  /** A secret made for the session, sealed (enrolment: the one the new app holds). */
+  /** A secret made for the session, sealed (enrolment, a move to a new phone: the one the new app holds). */
   secret_box: Buffer | null;
   /** Facts of the kind, as JSON (enrolment: the new secret's code parameters). */
   data: string | null;
@@ -140,6 +216,10 @@ export interface WebSessionsTable {
   add(s: WebSessionRow): Promise<void>;
   get(idHash: string): Promise<WebSessionRow | undefined>;
   remove(idHash: string): Promise<boolean>;
+  /** A session's fields that change while it lives; false when there is no such session. */
+  update(idHash: string, s: Pick<WebSessionRow, 'seen_at' | 'expires_at' | 'secret_box' | 'data'>): Promise<boolean>;
+  /** Every session of this kind for the user (a login's, when the user's PIN or secret changes). */
+  removeForUser(user: string, kind: string): Promise<number>;
   /** Every session traded for the invitation: only the newest browser may go on. */
   removeForInvitation(invitationId: number): Promise<number>;
   /** Sessions whose time is up, so that the table holds only live ones. */
@@ -234,10 +314,13 @@ export interface AuditRow extends AuditEntry {
 export interface TransferTable {
   /** Whether the tables hold no row at all (meta aside). */
   isEmpty(): Promise<boolean>;
-  /** Deletes every user (with its recovery codes), throttle and audit row (migrate --force onto a used target). */
+  /** Deletes every user (with its tokens and recovery codes), unassigned token, throttle and audit row (migrate --force onto a used target). */
   clear(): Promise<void>;
-  users(): Promise<UserRow[]>;
-  putUsers(rows: UserRow[]): Promise<void>;
+  users(): Promise<StoredUserRow[]>;
+  putUsers(rows: StoredUserRow[]): Promise<void>;
+  tokens(): Promise<TokenRow[]>;
+  /** After putUsers: an assigned token needs its user. */
+  putTokens(rows: TokenRow[]): Promise<void>;
   throttle(): Promise<ThrottleRow[]>;
   putThrottle(rows: ThrottleRow[]): Promise<void>;
   recoveryCodes(): Promise<RecoveryCodeRow[]>;
@@ -256,6 +339,7 @@ export interface TransferTable {
 
 export interface TransferCounts {
   users: number;
+  tokens: number;
   recovery_codes: number;
   throttle: number;
   audit: number;
@@ -266,7 +350,7 @@ export interface TransferCounts {
  * The columns a whole-row copy (TransferTable) reads and writes, the same on
  * every adapter: a column added to a table is added here once.
  */
-export const USER_COLUMNS: readonly (keyof UserRow)[] = [
+export const USER_COLUMNS: readonly (keyof StoredUserRow)[] = [
   'id',
   'pin_hash',
   'secret_box',
@@ -301,6 +385,22 @@ export const INVITATION_COLUMNS: readonly (keyof InvitationRow)[] = [
   'ended_at',
   'created_by',
 ];
+export const TOKEN_COLUMNS: readonly (keyof TokenRow)[] = [
+  'serial',
+  'kind',
+  'user_id',
+  'secret_box',
+  'algorithm',
+  'digits',
+  'period',
+  'counter',
+  'last_step',
+  'drift',
+  'enabled',
+  'last_used',
+  'created_at',
+  'updated_at',
+];
 export const RECOVERY_CODE_COLUMNS: readonly (keyof RecoveryCodeRow)[] = ['user_id', 'hash', 'used_at', 'created_at'];
 export const THROTTLE_COLUMNS: readonly (keyof ThrottleRow)[] = ['id', 'failures', 'locked_until', 'updated_at'];
 
@@ -322,6 +422,7 @@ export interface NoticesTable {
 
 export interface StoreTx {
   readonly users: UsersTable;
+  readonly tokens: TokensTable;
   /** The users' failure counters; the throttle table has the same API for pbotp's. */
   readonly userCounters: Counters;
   readonly throttle: ThrottleTable;

@@ -29,6 +29,11 @@ button{font:inherit;font-weight:600;margin-top:1.2rem;padding:.7rem 1.6rem;borde
 .secret{word-spacing:.3em;background:#f2f2f2;padding:.4rem .6rem;border-radius:4px;display:inline-block}
 .codes{columns:2;padding-left:2.2rem}
 .add{display:inline-block;padding:.6rem 1rem;border:2px solid #0b5394;border-radius:4px;font-weight:600;text-decoration:none}
+form.inline{display:inline-block;margin-right:.8rem}
+button.secondary{background:#fff;color:#123e63;border:2px solid #123e63}
+fieldset{border:2px solid #ccc;border-radius:4px;margin:1.2rem 0 0;padding:.2rem 1rem 1rem}legend{font-weight:600;padding:0 .3rem}
+ul.actions{padding-left:1.2rem}ul.actions li{margin:.3rem 0}
+table{border-collapse:collapse;width:100%;font-size:.95rem}th,td{text-align:left;vertical-align:top;padding:.35rem .4rem;border-bottom:1px solid #ddd}
 @media print{header nav,form,.add{display:none}header{background:none;color:#000}}`;
 
 /** The Content-Security-Policy of every page: nothing but this stylesheet and forms to this site. */

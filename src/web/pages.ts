@@ -36,7 +36,7 @@ ${invalid ? html`<p class="error" id="activation-error">${fill(t.activation_wron
   return page(
     f,
     t.start_title,
-    html`${invalid ? html`<div class="summary" role="alert"><p>${t.errors_summary}</p></div>` : ''}
+    html`${invalid ? errorSummary(f) : ''}
 <p>${who}</p>
 <p>${t.start_steps}</p>
 <ol><li>${t.step_app}</li><li>${t.step_code}</li>${s.askPin ? html`<li>${t.step_pin}</li>` : ''}<li>${t.step_recovery}</li></ol>
@@ -54,6 +54,49 @@ export function groupedSecret(secret: string): string {
   return secret.replace(/(.{4})(?=.)/g, '$1 ');
 }
 
+/** A form field with its label, hint and error tied to it, in keyboard order. */
+export function field(id: string, label: string, hint: string, error: string | undefined, attrs: Html): Html {
+  return html`<label for="${id}">${label}</label>
+${hint === '' ? '' : html`<span class="hint" id="${id}-hint">${hint}</span>`}
+${error === undefined ? '' : html`<p class="error" id="${id}-error">${error}</p>`}
+<input id="${id}" name="${id}" ${attrs}${describedBy(id, hint !== '', error !== undefined)}${error === undefined ? '' : html` aria-invalid="true"`}>`;
+}
+
+function describedBy(id: string, hint: boolean, error: boolean): Html | string {
+  const ids = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
+  return ids === '' ? '' : html` aria-describedby="${ids}"`;
+}
+
+/** A new secret as the app takes it: the QR code, the otpauth:// link for this very phone, the key in groups. */
+export function newSecretBlock(f: PageFrame, uri: string, secret: string): Html {
+  const { t } = f;
+  const title = html`<title id="qr-title">${t.qr_title}</title>`;
+  return html`<p>${t.setup_scan}</p>
+<div class="qr">${trusted(qrSvg(uri, 6, title.text).replace('role="img"', 'role="img" aria-labelledby="qr-title"'))}</div>
+<p>${t.setup_on_phone} <a class="add" href="${uri}">${t.setup_link}</a></p>
+<p>${t.setup_type}<br><span class="secret" id="secret">${groupedSecret(secret)}</span></p>`;
+}
+
+/** Recovery codes shown once, printable. */
+export function recoveryCodesBlock(f: PageFrame, codes: readonly string[]): Html {
+  const { t } = f;
+  return html`<h2>${t.done_recovery}</h2>
+<p>${t.done_recovery_how}</p>
+<ol class="codes" id="recovery-codes">${codes.map((c) => html`<li>${c}</li>`)}</ol>
+<p><strong>${t.done_recovery_keep}</strong></p>`;
+}
+
+/** What is wrong with a new app's code, as its field says it. */
+export function codeProblem(f: PageFrame, problem: 'missing' | 'wrong' | undefined): string | undefined {
+  return problem === 'missing' ? f.t.error_code_missing : problem === 'wrong' ? f.t.error_code_wrong : undefined;
+}
+
+/** What is wrong with a new PIN, as its field says it. */
+export function pinProblem(f: PageFrame, problem: 'rule' | 'mismatch' | undefined, maxDigits: number): string | undefined {
+  if (problem === 'rule') return fill(f.t.error_pin_rule, { min: PIN_MIN_DIGITS, max: maxDigits });
+  return problem === 'mismatch' ? f.t.error_pin_mismatch : undefined;
+}
+
 export interface SetupFacts {
   e: PendingEnrolment;
   uri: string;
@@ -67,18 +110,8 @@ export function setupPage(f: PageFrame, s: SetupFacts): string {
   const { t } = f;
   const { e, problems = {} } = s;
   const p = e.params;
-  const codeError = problems.code === 'missing' ? t.error_code_missing : problems.code === 'wrong' ? t.error_code_wrong : undefined;
-  const pinError =
-    problems.pin === 'rule'
-      ? fill(t.error_pin_rule, { min: PIN_MIN_DIGITS, max: s.pinMaxDigits })
-      : problems.pin === 'mismatch'
-        ? t.error_pin_mismatch
-        : undefined;
-  const field = (id: string, label: string, hint: string, error: string | undefined, attrs: Html) =>
-    html`<label for="${id}">${label}</label>
-<span class="hint" id="${id}-hint">${hint}</span>
-${error === undefined ? '' : html`<p class="error" id="${id}-error">${error}</p>`}
-<input id="${id}" name="${id}" ${attrs} aria-describedby="${id}-hint${error === undefined ? '' : ` ${id}-error`}"${error === undefined ? '' : html` aria-invalid="true"`}>`;
+  const codeError = codeProblem(f, problems.code);
+  const pinError = pinProblem(f, problems.pin, s.pinMaxDigits);
   const pins = e.askPin
     ? html`${field(
         'pin',
@@ -89,15 +122,11 @@ ${error === undefined ? '' : html`<p class="error" id="${id}-error">${error}</p>
       )}
 ${field('pin_again', t.pin_again_label, '', problems.pin === 'mismatch' ? t.error_pin_mismatch : undefined, html`type="password" inputmode="numeric" autocomplete="new-password" required maxlength="${s.pinMaxDigits}"`)}`
     : '';
-  const title = html`<title id="qr-title">${t.qr_title}</title>`;
   return page(
     f,
     t.setup_title,
-    html`${codeError !== undefined || pinError !== undefined ? html`<div class="summary" role="alert"><p>${t.errors_summary}</p></div>` : ''}
-<p>${t.setup_scan}</p>
-<div class="qr">${trusted(qrSvg(s.uri, 6, title.text).replace('role="img"', 'role="img" aria-labelledby="qr-title"'))}</div>
-<p>${t.setup_on_phone} <a class="add" href="${s.uri}">${t.setup_link}</a></p>
-<p>${t.setup_type}<br><span class="secret" id="secret">${groupedSecret(p.secret)}</span></p>
+    html`${codeError !== undefined || pinError !== undefined ? errorSummary(f) : ''}
+${newSecretBlock(f, s.uri, p.secret)}
 <p class="hint">${fill(t.setup_facts, { user: e.user, issuer: e.issuer, digits: p.digits, period: p.period, algorithm: p.algorithm })}</p>
 <form method="post" action="${s.action}">
 <input type="hidden" name="csrf" value="${s.csrf}">
@@ -119,15 +148,17 @@ export function donePage(f: PageFrame, d: { user: string; codes: readonly string
   return page(
     f,
     t.done_title,
-    html`<h2>${t.done_recovery}</h2>
-<p>${t.done_recovery_how}</p>
-<ol class="codes" id="recovery-codes">${d.codes.map((c) => html`<li>${c}</li>`)}</ol>
-<p><strong>${t.done_recovery_keep}</strong></p>
+    html`${recoveryCodesBlock(f, d.codes)}
 <p id="try">${tryIt}</p>`,
   );
 }
 
-/** A page that only tells something: a link that ended, an error. */
-export function messagePage(f: PageFrame, title: string, lines: readonly string[]): string {
-  return page(f, title, html`${lines.map((l) => html`<p>${l}</p>`)}`);
+/** The alert above a form with errors, which screen readers announce. */
+export function errorSummary(f: PageFrame, text: string = f.t.errors_summary): Html {
+  return html`<div class="summary" role="alert"><p>${text}</p></div>`;
+}
+
+/** A page that only tells something: a link that ended, an error; `next`, a link onwards. */
+export function messagePage(f: PageFrame, title: string, lines: readonly string[], next?: { href: string; text: string }): string {
+  return page(f, title, html`${lines.map((l) => html`<p>${l}</p>`)}${next ? html`<p><a href="${next.href}">${next.text}</a></p>` : ''}`);
 }

@@ -11,10 +11,21 @@ import { tempDir } from './temp.js';
 export interface ModuleProbe {
   /** ms from process start to the first line of the bundle. */
   start: number;
+  /** ms from process start to the first module of the bundle's code (once src/boot.ts compiled it). */
+  main: number;
   /** ms from process start to exit. */
   exit: number;
   /** Every module initialised, by its path in the repo (src/cli/main.ts, node_modules/...). */
   modules: Record<string, { self: number; total: number }>;
+  /** The same in CPU ms of the whole process (all threads), and the CPU of three parts of a call. */
+  cpu: {
+    start: number;
+    main: number;
+    exit: number;
+    modules: Record<string, { self: number; total: number }>;
+    /** The SQLite addon (loading it, calls into its classes), scrypt (call to callback), AGI I/O (fd 1 writes, stdin data events). */
+    parts: { sqlite: number; scrypt: number; io: number };
+  };
 }
 
 const modulesOf = (bundle: string): string[] => bundledModules(JSON.parse(readFileSync(`${bundle}.meta.json`, 'utf8')));

@@ -178,3 +178,17 @@ export async function enrolOverHttp(
   const done = await client.post('/enrol', form);
   return { done, secret, setup };
 }
+
+/** The login page's form, filled in and posted; the answer (303 to /account on success). */
+export async function loginOverHttp(client: WebClient, user: string, pin: string, code: string): Promise<WebResponse> {
+  const page = await client.get('/login');
+  if (page.status !== 200) throw new Error(`login page: ${page.status}\n${page.body}`);
+  return client.post('/login', { csrf: csrfOf(page.body), user, pin, code });
+}
+
+/** A page of the session's form: its token, to post it. */
+export async function sessionCsrf(client: WebClient, path: string): Promise<string> {
+  const page = await client.get(path);
+  if (page.status !== 200) throw new Error(`${path}: ${page.status}\n${page.body}`);
+  return csrfOf(page.body);
+}

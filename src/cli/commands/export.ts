@@ -24,7 +24,9 @@ imported from it have no PIN until astotp set-pin. Nor are recovery codes
 user is disabled, or the audit log: astotp migrate copies all of that to a
 database used with the same key file. The secret column stays
 empty too unless --reveal-secret is given; importing such a file gives every
-user a new secret. A field a spreadsheet would run as a formula (starting
+user a new secret. Key fobs are not written: only apps' secrets are (a user
+holding only fobs is written with astotp.conf's code parameters and no
+secret). A field a spreadsheet would run as a formula (starting
 with =, +, -, @, a tab or CR, e.g. user ID +4930123) is written after a ',
 which makes it text; import takes that ' away again.
 
@@ -50,28 +52,38 @@ Options:
       const users = await store.read((t) => t.users.list());
       // Recorded before a secret leaves: no export of the secrets without its row in the log.
       const secrets = reveal ? await revealed(admin.revealSecrets(loginActor, users, out)) : null;
-      const records = users.map((u, i) => ({ u, secret: secrets?.[i] ?? null }));
+      const apps = await store.read(
+        async (t) => new Map((await t.tokens.list()).filter((k) => k.kind === 'app').map((k) => [k.user_id, k])),
+      );
+      // The app's code parameters; a user who holds only fobs is written with the site's, and no secret (fobs are never exported).
+      const records = users.map((u, i) => {
+        const app = apps.get(u.id);
+        const params = {
+          algorithm: app?.algorithm ?? settings.algorithm,
+          digits: app?.digits ?? settings.digits,
+          period: app?.period ?? settings.period,
+        };
+        return { u, ...params, secret: secrets?.[i]?.secret ?? null };
+      });
       let text: string;
       if (ctx.globals.json) {
-        const view = ({ u, secret }: (typeof records)[number]) => ({
+        const view = ({ u, secret, ...p }: (typeof records)[number]) => ({
           user: u.id,
           enabled: u.enabled === 1,
           pin: u.pin_hash !== null,
-          algorithm: u.algorithm,
-          digits: u.digits,
-          period: u.period,
+          algorithm: p.algorithm,
+          digits: p.digits,
+          period: p.period,
           name: u.display_name,
           email: u.email,
           language: u.language,
           created: isoTime(u.created_at),
-          ...(secret === null
-            ? {}
-            : { secret, uri: otpauthUri({ secret, algorithm: u.algorithm, digits: u.digits, period: u.period }, issuer, u.id) }),
+          ...(secret === null ? {} : { secret, uri: otpauthUri({ secret, ...p }, issuer, u.id) }),
         });
         text = `${json(records.map(view))}\n`;
       } else {
-        const line = ({ u, secret }: (typeof records)[number]) =>
-          [u.id, '', secret ?? '', u.algorithm, String(u.digits), String(u.period), u.display_name ?? '', u.email ?? '', u.language ?? '']
+        const line = ({ u, secret, ...p }: (typeof records)[number]) =>
+          [u.id, '', secret ?? '', p.algorithm, String(p.digits), String(p.period), u.display_name ?? '', u.email ?? '', u.language ?? '']
             .map(csvField)
             .join(',');
         text = [CSV_COLUMNS.join(','), ...records.map(line)].map((l) => `${l}\n`).join('');
@@ -90,7 +102,7 @@ Options:
   },
 };
 
-async function revealed(secrets: Promise<string[]>): Promise<string[]> {
+async function revealed<T>(secrets: Promise<T>): Promise<T> {
   try {
     return await secrets;
   } catch (err) {

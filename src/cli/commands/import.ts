@@ -10,12 +10,13 @@ import type { Settings } from '../../config/settings.js';
 import { widenThreadPool } from '../../os/thread-pool.js';
 import { isPostgresUrl } from '../../store/location.js';
 import { readAdminFile } from '../admin-files.js';
-import { flagOption, stringsOption } from '../args.js';
+import { flagOption, stringOption, stringsOption } from '../args.js';
 import type { Command } from '../command.js';
 import { issuerOption } from '../enrollment.js';
 import { CliFailure, UsageError } from '../errors.js';
 import { counted, json, table } from '../format.js';
 import { type ImportProblem, type ImportSource, type ImportUser, planImport, problemLines } from '../import/plan.js';
+import { planPskcImport } from '../import/pskc-plan.js';
 import { loginActor, type OpenedForCommand, openForCommand, settingsOf } from '../open.js';
 import { RECOVERY_CODES_ONCE, RECOVERY_CODES_USE, recoveryCountHelp, recoveryCountOption } from '../recovery-codes.js';
 import { checkUserId } from '../validate.js';
@@ -27,6 +28,7 @@ const MAX_REPORTED = 100;
 
 export const command: Command = {
   help: `Usage: astotp import [CSV-FILE...] [--google-authenticator USER=FILE...] [OPTIONS]
+       astotp import --pskc FILE [--assign CSV-FILE] [--pskc-key-file FILE | --pskc-passphrase-file FILE]
 
 Adds many users at once, in one transaction: either every user of every
 file is saved, or, if anything is wrong, none. Every error of every file is
@@ -57,7 +59,22 @@ PINs are hashed (scrypt, some 25-55 ms each) on all cores before the write
 begins. Files are read as the user who runs astotp, also when root's astotp
 acts as the database owner.
 
+PSKC (RFC 6030), a token vendor's file of key fobs: its HOTP and TOTP key
+packages become tokens (algorithm, digits, counter, time step and serial as
+the file says), nobody's until given to a user, or at once with --assign
+(lines serial,user, users enrolled already). Secrets may be plain or
+encrypted: with a pre-shared AES key (--pskc-key-file, the key in hex) or a
+passphrase (--pskc-passphrase-file, its first line); every encrypted value
+must match its MAC. A file with a DTD is refused. Every problem (a wrong
+MAC or key, an algorithm astotp has not, a serial twice or in the database
+already, a key package without a secret) is listed by key package and line,
+and then nothing is written.
+
 Options:
+  --pskc FILE          import the key fobs of a PSKC file
+  --assign FILE        with --pskc: give fobs to users, one serial,user per line
+  --pskc-key-file FILE         the pre-shared key of an encrypted PSKC file, in hex
+  --pskc-passphrase-file FILE  the passphrase of an encrypted PSKC file
   --google-authenticator USER=FILE   import FILE as user USER (repeatable)
   --force              replace users that exist already (new secret and PIN,
                        failure count and lock cleared); without it they are errors
@@ -75,9 +92,16 @@ ${recoveryCountHelp('recovery-codes', 0)}
     'allow-untypable': 'boolean',
     issuer: 'string',
     'recovery-codes': 'string',
+    pskc: 'string',
+    assign: 'string',
+    'pskc-key-file': 'string',
+    'pskc-passphrase-file': 'string',
   },
 
   async run(ctx) {
+    if (stringOption(ctx.args, 'pskc') !== undefined) return importPskc(ctx);
+    for (const o of ['assign', 'pskc-key-file', 'pskc-passphrase-file'])
+      if (stringOption(ctx.args, o) !== undefined) throw new UsageError(`--${o} goes with --pskc FILE`);
     const csvFiles = ctx.args.positionals;
     const gaFiles = stringsOption(ctx.args, 'google-authenticator').map(gaArg);
     if (csvFiles.length === 0 && gaFiles.length === 0) throw new UsageError('import needs a CSV-FILE or --google-authenticator USER=FILE');
@@ -213,4 +237,72 @@ function report(
       ),
     );
   }
+}
+
+/** A small file of one secret value; anything bigger is not one. */
+const KEY_FILE_BYTES = 4096;
+
+/** import --pskc: fobs of a vendor's file, all or none, after every problem was listed. */
+async function importPskc(ctx: Parameters<Command['run']>[0]): Promise<number> {
+  const file = stringOption(ctx.args, 'pskc')!;
+  if (ctx.args.positionals.length > 0 || stringsOption(ctx.args, 'google-authenticator').length > 0)
+    throw new UsageError('--pskc imports tokens, not users: give no CSV-FILE or --google-authenticator beside it');
+  for (const o of ['force', 'allow-untypable'])
+    if (flagOption(ctx.args, o)) throw new UsageError(`--${o} is for users, not --pskc (a serial in the database already is an error)`);
+  const keyFile = stringOption(ctx.args, 'pskc-key-file');
+  const passphraseFile = stringOption(ctx.args, 'pskc-passphrase-file');
+  if (keyFile !== undefined && passphraseFile !== undefined)
+    throw new UsageError('--pskc-key-file and --pskc-passphrase-file exclude each other');
+  const assignFile = stringOption(ctx.args, 'assign');
+  const settings = settingsOf(ctx);
+  // Read as the admin, before root's astotp takes on the database owner's identity.
+  const keys = {
+    ...(keyFile === undefined ? {} : { preSharedKey: hexKey(keyFile, readAdminFile(keyFile, KEY_FILE_BYTES)) }),
+    ...(passphraseFile === undefined ? {} : { passphrase: readAdminFile(passphraseFile, KEY_FILE_BYTES).split(/\r?\n/)[0]! }),
+  };
+  const { tokens, problems } = await planPskcImport(
+    { name: file, text: readAdminFile(file, MAX_INPUT_BYTES) },
+    keys,
+    assignFile === undefined ? null : { name: assignFile, text: readAdminFile(assignFile, MAX_INPUT_BYTES) },
+  );
+  if (problems.length === 0 && tokens.length === 0) throw new CliFailure(`no key packages in ${file}; nothing was imported`);
+  const opened = problems.length === 0 ? await openForCommand(ctx, true, settings) : await openIfThere(ctx, settings);
+  try {
+    if (opened) {
+      const { serials, users } = await opened.store.read(async (t) => ({
+        serials: new Set((await t.tokens.list()).map((k) => k.serial)),
+        users: new Set((await t.users.list()).map((u) => u.id)),
+      }));
+      for (const k of tokens) {
+        if (serials.has(k.serial)) problems.push(`${k.where}: token ${k.serial} is in the database already`);
+        if (k.user !== null && !users.has(k.user))
+          problems.push(`${k.where}: no user ${k.user} to give token ${k.serial} to (enroll it first)`);
+      }
+    }
+    refuse(ctx, problems);
+    await opened!.admin.importTokens(loginActor, tokens);
+    const assigned = tokens.filter((k) => k.user !== null).length;
+    const summary = `Imported ${counted(tokens.length, 'token')}${assigned ? `, ${assigned} given to users` : ''}${assigned < tokens.length ? `, ${tokens.length - assigned} nobody's yet (astotp token assign SERIAL USER)` : ''}.`;
+    if (ctx.globals.json) {
+      ctx.note(summary);
+      ctx.out(
+        json({
+          imported: tokens.length,
+          assigned,
+          tokens: tokens.map((k) => ({ serial: k.serial, kind: k.kind, user: k.user, from: k.where })),
+        }),
+      );
+    } else ctx.out(summary);
+    return 0;
+  } finally {
+    await opened?.store.close();
+  }
+}
+
+/** A pre-shared key as PSKC tools write it: hex, 16, 24 or 32 bytes; never repeated in a message. */
+function hexKey(file: string, text: string): Buffer {
+  const hex = text.trim().replace(/^0x/i, '');
+  if (!/^([0-9a-fA-F]{2}){16}$|^([0-9a-fA-F]{2}){24}$|^([0-9a-fA-F]{2}){32}$/.test(hex))
+    throw new CliFailure(`${file} must hold one AES key in hex (32, 48 or 64 hex digits); nothing was imported`);
+  return Buffer.from(hex, 'hex');
 }

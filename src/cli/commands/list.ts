@@ -3,7 +3,7 @@ import { expectPositionals } from '../args.js';
 import type { Command } from '../command.js';
 import { json, table } from '../format.js';
 import { openForCommand } from '../open.js';
-import { invitedRow, invitedView, LIST_HEADER, listRow, userView } from '../user-view.js';
+import { heldBy, invitedRow, invitedView, LIST_HEADER, listRow, userView } from '../user-view.js';
 
 export const command: Command = {
   help: `Usage: astotp list [--json]
@@ -21,16 +21,23 @@ starts again from 0). Times are UTC; --json gives them in ISO 8601.
     expectPositionals(ctx.args, []);
     const { store, settings } = await openForCommand(ctx, false);
     try {
-      const { users, left, invitations } = await store.read(async (t) => ({
+      const { users, tokens, left, invitations } = await store.read(async (t) => ({
         users: await t.users.list(),
+        tokens: await t.tokens.list(),
         left: await t.recoveryCodes.left(),
         invitations: await t.invitations.list(),
       }));
       const leftOf = (id: string) => left.get(id) ?? 0;
+      const tokensOf = heldBy(tokens);
       const enrolled = new Set(users.map((u) => u.id));
       const invited = invitations.filter((i) => i.state === 'pending' && !enrolled.has(i.user_id)).reverse();
       if (ctx.globals.json)
-        ctx.out(json([...users.map((u) => userView(u, settings.lockoutFailures, leftOf(u.id))), ...invited.map((i) => invitedView(i))]));
+        ctx.out(
+          json([
+            ...users.map((u) => userView(u, settings.lockoutFailures, leftOf(u.id), tokensOf(u.id))),
+            ...invited.map((i) => invitedView(i)),
+          ]),
+        );
       else if (users.length + invited.length === 0) ctx.note('No users yet (astotp enroll USER adds one, astotp invite USER invites one).');
       else
         ctx.out(

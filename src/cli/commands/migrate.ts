@@ -102,16 +102,25 @@ async function copy(source: Store, target: Store, force: boolean, place: AuditPl
     await t.meta.set(KEY_CHECK, keyCheck);
     return source.read(async (s) => {
       const users = await s.transfer.users();
+      const tokens = await s.transfer.tokens();
       const codes = await s.transfer.recoveryCodes();
       const throttle = await s.transfer.throttle();
       const invitations = await s.transfer.invitations();
       await t.transfer.putUsers(users);
+      await t.transfer.putTokens(tokens);
       await t.transfer.putRecoveryCodes(codes);
       await t.transfer.putThrottle(throttle);
       await t.transfer.putInvitations(invitations);
       const audit = await copyAudit(s, t);
       await recordAdminAction(t, loginActor, place, 'migrate', null, `from ${source.name}`);
-      return { users: users.length, recovery_codes: codes.length, throttle: throttle.length, invitations: invitations.length, audit };
+      return {
+        users: users.length,
+        tokens: tokens.length,
+        recovery_codes: codes.length,
+        throttle: throttle.length,
+        invitations: invitations.length,
+        audit,
+      };
     });
   });
 }

@@ -1,6 +1,6 @@
-// astotp serve-web: the invitation pages (self-enrolment). Only the options
-// are read here; the server itself is a payload of dist/astotp that no call
-// parses (src/web/, loaded by load-web.ts).
+// astotp serve-web: the invitation pages (self-enrolment) and the users' own
+// accounts. Only the options are read here; the server itself is a payload
+// of dist/astotp that no call parses (src/web/, loaded by load-web.ts).
 import { loadWeb } from '../../web/load-web.js';
 import { expectPositionals, intOption, stringOption, stringsOption } from '../args.js';
 import type { Command } from '../command.js';
@@ -14,9 +14,11 @@ export const command: Command = {
                          [--max-connections N] [--header-timeout S]
 
 Serves the invitation pages users enrol themselves on (astotp invite makes
-the links): web_url and the rest of [web] in astotp.conf, the database and
-the PIN rules of [general]. Several servers may share one PostgreSQL
-database: sessions live there, stored as hashes. Started as root it drops
+the links), and web_url/login, where users log in with ID, PIN and code to
+change their PIN, get new recovery codes, move to a new phone and see their
+account's activity: web_url and the rest of [web] in astotp.conf, the
+database and the rules of [general]. Several servers may share one
+PostgreSQL database: sessions live there, stored as hashes. Started as root it drops
 root, as serve-agi does, before it reads anything. Logs one line per
 request to standard error (never a link's token). SIGHUP reads the TLS
 certificate and key again; SIGTERM stops it.

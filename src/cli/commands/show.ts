@@ -5,6 +5,7 @@ import type { Command } from '../command.js';
 import { issuerOption, QR_HELP, QR_OPTIONS, qrOption, secretFacts, showSecret, type Enrollment } from '../enrollment.js';
 import { CliFailure } from '../errors.js';
 import { counted, json, timeCell } from '../format.js';
+import { tokenLine } from '../token-view.js';
 import { loginActor } from '../open.js';
 import { withUser } from '../user-arg.js';
 import { invitedState, invitedView, lockCell, userView } from '../user-view.js';
@@ -44,10 +45,15 @@ ${QR_HELP}
       if (reveal) {
         const issuer = issuerOption(ctx.args, settings);
         // Recorded before the secret is shown, as export --reveal-secret is.
-        const secret = await admin.revealSecret(loginActor, user);
-        revealed = { secret, algorithm: user.algorithm, digits: user.digits, period: user.period, issuer };
+        const params = await admin.revealSecret(loginActor, user);
+        if (params === null) throw new CliFailure(`${user.id} has no app, only fobs, whose secrets are never shown`);
+        revealed = { ...params, issuer };
       }
-      const view = userView(user, settings.lockoutFailures, await store.read((t) => recoveryCodesLeft(t, user.id)));
+      const { left, tokens } = await store.read(async (t) => ({
+        left: await recoveryCodesLeft(t, user.id),
+        tokens: await t.tokens.ofUser(user.id),
+      }));
+      const view = userView(user, settings.lockoutFailures, left, tokens);
       if (ctx.globals.json) return ctx.out(json(revealed ? { ...view, ...secretFacts(user.id, revealed) } : view));
       if (revealed) await showSecret(ctx, user.id, revealed, qr);
       const rows: [string, string][] = [
@@ -68,7 +74,7 @@ ${QR_HELP}
         ['updated', timeCell(user.updated_at)],
         ['PIN', view.pin ? 'set' : 'none (passes only through a profile with ask_pin = no)'],
         ['recovery', `${view.recovery_codes_left} code${view.recovery_codes_left === 1 ? '' : 's'} left`],
-        ['codes', `${user.digits} digits, ${user.algorithm}, every ${user.period} s`],
+        ...tokens.map((k): [string, string] => ['token', tokenLine(k)]),
       ];
       for (const [k, v] of rows) ctx.out(`${`${k}:`.padEnd(14)}${v}`);
     });

@@ -2,14 +2,15 @@
 // and the user Asterisk runs as can read and write them.
 import { lstatSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
-import { checkKeyFile, usersTheKeyCannotOpen } from '../../auth/key-check.js';
+import { checkKeyFile, tokensTheKeyCannotOpen } from '../../auth/key-check.js';
+import { appTokenUser } from '../../auth/tokens.js';
 import type { Settings } from '../../config/settings.js';
 import { isPostgresUrl } from '../../store/location.js';
 import { openStore } from '../../store/open-store.js';
 import { SCHEMA_VERSION } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
 import type { PostgresStore } from '../../store/postgres/pg-store.js';
-import type { UserRow } from '../../store/tables.js';
+import type { TokenRow, UserRow } from '../../store/tables.js';
 import { nameOf } from '../../os/identity.js';
 import { counted } from '../format.js';
 import { errorText, fail, pass, warn, type Check, type DoctorSite } from './check.js';
@@ -19,7 +20,7 @@ import { offsetCheck } from './clock.js';
 export type OpenedDatabase =
   | { state: 'absent'; message: string }
   | { state: 'failed'; message: string }
-  | { state: 'open'; store: Store; version: number; users: UserRow[] };
+  | { state: 'open'; store: Store; version: number; users: UserRow[]; tokens: TokenRow[] };
 
 const mode = (st: Stats) => (st.mode & 0o777).toString(8).padStart(3, '0');
 
@@ -46,8 +47,8 @@ export function databaseOpener(s: Settings): { open: () => Promise<OpenedDatabas
     }
     try {
       const version = await store.schemaVersion();
-      const users = await store.read((t) => t.users.list());
-      return { state: 'open', store, version, users };
+      const { users, tokens } = await store.read(async (t) => ({ users: await t.users.list(), tokens: await t.tokens.list() }));
+      return { state: 'open', store, version, users, tokens };
     } catch (err) {
       await store.close();
       return { state: 'failed', message: errorText(err) };
@@ -78,17 +79,18 @@ export async function checkDatabase(site: DoctorSite): Promise<Check[]> {
   return out;
 }
 
-/** A FAIL, not a warning: these users are locked out of every call. Shorter codes are fine (ended with #). */
+/** A FAIL, not a warning: these tokens open no call. Shorter codes are fine (ended with #). */
 export async function checkDigits(site: DoctorSite): Promise<Check[]> {
   const db = await site.database();
   if (db.state !== 'open') return [];
   const s = site.settings;
-  const longer = db.users.filter((u) => u.digits > s.digits).map((u) => u.id);
+  const longer = db.tokens.filter((k) => k.user_id !== null && k.digits > s.digits);
   if (!longer.length) return [];
+  const named = longer.map((k) => (k.kind === 'app' ? k.user_id! : `${k.user_id} (token ${k.serial})`));
   return [
     fail(
       'digits',
-      `calls take codes of up to ${s.digits} digits, so ${listed(longer)} cannot log in (longer codes); set digits = ${Math.max(...db.users.map((u) => u.digits))} in astotp.conf`,
+      `calls take codes of up to ${s.digits} digits, so ${listed(named)} cannot log in (longer codes); set digits = ${Math.max(...longer.map((k) => k.digits))} in astotp.conf`,
     ),
   ];
 }
@@ -144,7 +146,7 @@ export async function checkKey(site: DoctorSite): Promise<Check[]> {
   if (db.state !== 'open') return [pass('key', `${s.keyFile} has mode ${mode(st)}; not compared with the database, which did not open`)];
   let broken: string[];
   try {
-    broken = await usersTheKeyCannotOpen(db.store, s.keyFile, db.users);
+    broken = (await tokensTheKeyCannotOpen(db.store, s.keyFile, db.tokens)).map((serial) => appTokenUser(serial) ?? `token ${serial}`);
   } catch (err) {
     return [fail('key', errorText(err))];
   }

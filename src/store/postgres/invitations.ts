@@ -39,6 +39,17 @@ export function postgresWebSessions(q: Query): WebSessionsTable {
     },
     get: async (idHash) => (await q<WebSessionRow>('SELECT * FROM web_sessions WHERE id_hash = $1', [idHash])).rows[0],
     remove: async (idHash) => (await q('DELETE FROM web_sessions WHERE id_hash = $1', [idHash])).rowCount === 1,
+    update: async (idHash, s) =>
+      (
+        await q('UPDATE web_sessions SET seen_at = $1, expires_at = $2, secret_box = $3, data = $4 WHERE id_hash = $5', [
+          s.seen_at,
+          s.expires_at,
+          s.secret_box,
+          s.data,
+          idHash,
+        ])
+      ).rowCount === 1,
+    removeForUser: async (user, kind) => (await q('DELETE FROM web_sessions WHERE user_id = $1 AND kind = $2', [user, kind])).rowCount ?? 0,
     removeForInvitation: async (id) => (await q('DELETE FROM web_sessions WHERE invitation_id = $1', [id])).rowCount ?? 0,
     removeExpired: async (now) => (await q('DELETE FROM web_sessions WHERE expires_at <= $1', [now])).rowCount ?? 0,
   };

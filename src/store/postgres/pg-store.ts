@@ -20,6 +20,7 @@ import { postgresRecoveryCodes } from './recovery-code-rows.js';
 import { postgresNotices } from './notices.js';
 import { Slots } from './slots.js';
 import { statementsOn } from './statements.js';
+import { postgresTokens } from './tokens.js';
 import { answerMs, DEFAULT_CONNECT_TIMEOUT_MS, oneTryMs, settleWithin, type PostgresTimeouts } from './timeouts.js';
 import { postgresTransfer } from './transfer.js';
 import { postgresUsers } from './users.js';
@@ -28,6 +29,7 @@ import { postgresUsers } from './users.js';
 function tablesOn(q: Query, write: boolean): StoreTx {
   return {
     users: postgresUsers(q, write),
+    tokens: postgresTokens(q, write),
     userCounters: postgresUserCounters(q, write),
     throttle: postgresThrottle(q, write),
     recoveryCodes: postgresRecoveryCodes(q),

@@ -82,6 +82,27 @@ export const POSTGRES_MIGRATIONS: string[] = [
    );
    CREATE INDEX web_sessions_user ON web_sessions(user_id);
    CREATE INDEX web_sessions_expiry ON web_sessions(expires_at);`,
+  `CREATE TABLE tokens (
+     serial      TEXT COLLATE "C" PRIMARY KEY,
+     kind        TEXT NOT NULL CHECK (kind IN ('app','totp','hotp')),
+     user_id     TEXT COLLATE "C" REFERENCES users(id) ON DELETE CASCADE,
+     secret_box  BYTEA NOT NULL,
+     algorithm   TEXT NOT NULL CHECK (algorithm IN ('SHA1','SHA256','SHA512')),
+     digits      INTEGER NOT NULL CHECK (digits IN (6,8)),
+     period      INTEGER CHECK (period BETWEEN 15 AND 300),
+     counter     BIGINT CHECK (counter >= 0),
+     last_step   BIGINT,
+     drift       INTEGER NOT NULL DEFAULT 0,
+     enabled     INTEGER NOT NULL DEFAULT 1,
+     last_used   BIGINT,
+     created_at  BIGINT NOT NULL,
+     updated_at  BIGINT NOT NULL,
+     CHECK ((kind = 'hotp') = (counter IS NOT NULL)),
+     CHECK ((kind = 'hotp') = (period IS NULL))
+   );
+   CREATE INDEX tokens_user ON tokens(user_id);
+   INSERT INTO tokens (serial, kind, user_id, secret_box, algorithm, digits, period, last_step, last_used, created_at, updated_at)
+     SELECT 'app:' || id, 'app', id, secret_box, algorithm, digits, period, last_step, last_success, created_at, updated_at FROM users;`,
   `ALTER TABLE users ADD COLUMN pin_streak INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE users ADD COLUMN lock_level INTEGER NOT NULL DEFAULT 0;
    CREATE TABLE notices (

@@ -4,16 +4,18 @@ import {
   INVITATION_COLUMNS,
   RECOVERY_CODE_COLUMNS,
   THROTTLE_COLUMNS,
+  TOKEN_COLUMNS,
   USER_COLUMNS,
   valuesOf,
   type AuditEntry,
   type AuditRow,
   type InvitationRow,
   type RecoveryCodeRow,
+  type StoredUserRow,
   type ThrottleRow,
+  type TokenRow,
   type TransferCounts,
   type TransferTable,
-  type UserRow,
 } from '../tables.js';
 import type { Query } from './open-database.js';
 
@@ -31,29 +33,37 @@ export function postgresTransfer(q: Query): TransferTable {
   };
   const counts = async () => {
     const r = await q<TransferCounts>(
-      'SELECT (SELECT count(*) FROM users)::integer AS users, (SELECT count(*) FROM recovery_codes)::integer AS recovery_codes, (SELECT count(*) FROM throttle)::integer AS throttle, (SELECT count(*) FROM audit)::integer AS audit, (SELECT count(*) FROM invitations)::integer AS invitations',
+      'SELECT (SELECT count(*) FROM users)::integer AS users, (SELECT count(*) FROM tokens)::integer AS tokens, (SELECT count(*) FROM recovery_codes)::integer AS recovery_codes, (SELECT count(*) FROM throttle)::integer AS throttle, (SELECT count(*) FROM audit)::integer AS audit, (SELECT count(*) FROM invitations)::integer AS invitations',
     );
     return r.rows[0]!;
   };
   return {
     isEmpty: async () => {
       const c = await counts();
-      return c.users + c.recovery_codes + c.throttle + c.audit + c.invitations === 0;
+      return c.users + c.tokens + c.recovery_codes + c.throttle + c.audit + c.invitations === 0;
     },
     clear: async () => {
       await q('DELETE FROM recovery_codes');
+      await q('DELETE FROM tokens');
       await q('DELETE FROM users');
       await q('DELETE FROM throttle');
       await q('DELETE FROM audit');
       await q('DELETE FROM invitations');
       await q('DELETE FROM web_sessions');
     },
-    users: async () => (await q<UserRow>(`SELECT ${USER_COLUMNS.join(', ')} FROM users ORDER BY id`)).rows,
-    putUsers: (rows: UserRow[]) =>
+    users: async () => (await q<StoredUserRow>(`SELECT ${USER_COLUMNS.join(', ')} FROM users ORDER BY id`)).rows,
+    putUsers: (rows: StoredUserRow[]) =>
       insertAll(
         'users',
         USER_COLUMNS,
         rows.map((r) => valuesOf(r, USER_COLUMNS)),
+      ),
+    tokens: async () => (await q<TokenRow>(`SELECT ${TOKEN_COLUMNS.join(', ')} FROM tokens ORDER BY serial`)).rows,
+    putTokens: (rows: TokenRow[]) =>
+      insertAll(
+        'tokens',
+        TOKEN_COLUMNS,
+        rows.map((r) => valuesOf(r, TOKEN_COLUMNS)),
       ),
     recoveryCodes: async () =>
       (await q<RecoveryCodeRow>(`SELECT ${RECOVERY_CODE_COLUMNS.join(', ')} FROM recovery_codes ORDER BY user_id, hash`)).rows,

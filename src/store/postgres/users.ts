@@ -1,7 +1,7 @@
 // The users table on PostgreSQL. Inside a write transaction get() locks the
 // row (SELECT ... FOR UPDATE) until the transaction ends, so check-then-record
 // cannot race with another PBX. Parameters are always bound ($1), never spliced.
-import type { NewUser, UserRow, UsersTable } from '../tables.js';
+import { LEGACY_SECRET_COLUMNS, type NewUser, type UserRow, type UsersTable } from '../tables.js';
 import type { Query } from './open-database.js';
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -17,11 +17,20 @@ export function postgresUsers(q: Query, write: boolean): UsersTable {
       const t = now();
       await q(
         'INSERT INTO users (id, pin_hash, secret_box, algorithm, digits, period, display_name, email, language, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)',
-        [u.id, u.pin_hash, u.secret_box, u.algorithm, u.digits, u.period, u.display_name ?? null, u.email ?? null, u.language ?? null, t],
+        [
+          u.id,
+          u.pin_hash,
+          LEGACY_SECRET_COLUMNS.secret_box,
+          LEGACY_SECRET_COLUMNS.algorithm,
+          LEGACY_SECRET_COLUMNS.digits,
+          LEGACY_SECRET_COLUMNS.period,
+          u.display_name ?? null,
+          u.email ?? null,
+          u.language ?? null,
+          t,
+        ],
       );
     },
-    replaceSecret: (id, box, p) =>
-      updateUser(q, ['secret_box', 'algorithm', 'digits', 'period', 'last_step'], id, [box, p.algorithm, p.digits, p.period, null]),
     setPin: (id, hash) => updateUser(q, ['pin_hash'], id, [hash]),
     setEnabled: (id, enabled) => updateUser(q, ['enabled'], id, [enabled ? 1 : 0]),
     setProfile: async (id, p) => {
@@ -35,10 +44,9 @@ export function postgresUsers(q: Query, write: boolean): UsersTable {
       );
     },
     remove: async (id) => (await q('DELETE FROM users WHERE id = $1', [id])).rowCount === 1,
-    recordLogin: async (id, step, at) => {
-      await q('UPDATE users SET last_step = coalesce($1, last_step), last_success = $2, updated_at = $2 WHERE id = $3', [step, at, id]);
+    recordLogin: async (id, at) => {
+      await q('UPDATE users SET last_success = $1, updated_at = $1 WHERE id = $2', [at, id]);
     },
-    markStepUsed: (id, step) => updateUser(q, ['last_step'], id, [step]),
   };
 }
 

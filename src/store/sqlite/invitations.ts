@@ -64,6 +64,18 @@ export class SqliteWebSessions implements WebSessionsTable {
     return this.db.prepare('DELETE FROM web_sessions WHERE id_hash = ?').run(idHash).changes === 1;
   }
 
+  async update(idHash: string, s: Pick<WebSessionRow, 'seen_at' | 'expires_at' | 'secret_box' | 'data'>): Promise<boolean> {
+    return (
+      this.db
+        .prepare('UPDATE web_sessions SET seen_at = ?, expires_at = ?, secret_box = ?, data = ? WHERE id_hash = ?')
+        .run(s.seen_at, s.expires_at, s.secret_box, s.data, idHash).changes === 1
+    );
+  }
+
+  async removeForUser(user: string, kind: string): Promise<number> {
+    return this.db.prepare('DELETE FROM web_sessions WHERE user_id = ? AND kind = ?').run(user, kind).changes;
+  }
+
   async removeForInvitation(invitationId: number): Promise<number> {
     return this.db.prepare('DELETE FROM web_sessions WHERE invitation_id = ?').run(invitationId).changes;
   }

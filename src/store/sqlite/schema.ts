@@ -98,7 +98,36 @@ export const SQLITE_MIGRATIONS: string[] = [
    ) STRICT;
    CREATE INDEX web_sessions_user ON web_sessions(user_id);
    CREATE INDEX web_sessions_expiry ON web_sessions(expires_at);`,
-  // 6: guessing bounded for good (auth/lockout.ts): right-PIN failures in a
+  // Tokens: a user's authenticator app (serial app:USER) and key fobs (TOTP,
+  // HOTP), each with its own replay mark; a fob may belong to nobody yet.
+  // Every user's app secret becomes its first token, secret box and replay
+  // mark as they are (a box sealed for user U opens as token app:U's). From
+  // here on the second factor is the tokens', so older astotp, which reads
+  // the users' columns, must not use the file: schema.ts raises the mark.
+  // A user's tokens go with the user (the admin service first makes its
+  // fobs nobody's, sealed for no user).
+  `CREATE TABLE tokens (
+     serial      TEXT PRIMARY KEY,
+     kind        TEXT NOT NULL CHECK (kind IN ('app','totp','hotp')),
+     user_id     TEXT REFERENCES users(id) ON DELETE CASCADE,
+     secret_box  BLOB NOT NULL,
+     algorithm   TEXT NOT NULL CHECK (algorithm IN ('SHA1','SHA256','SHA512')),
+     digits      INTEGER NOT NULL CHECK (digits IN (6,8)),
+     period      INTEGER CHECK (period BETWEEN 15 AND 300),
+     counter     INTEGER CHECK (counter >= 0),
+     last_step   INTEGER,
+     drift       INTEGER NOT NULL DEFAULT 0,
+     enabled     INTEGER NOT NULL DEFAULT 1,
+     last_used   INTEGER,
+     created_at  INTEGER NOT NULL,
+     updated_at  INTEGER NOT NULL,
+     CHECK ((kind = 'hotp') = (counter IS NOT NULL)),
+     CHECK ((kind = 'hotp') = (period IS NULL))
+   ) STRICT;
+   CREATE INDEX tokens_user ON tokens(user_id);
+   INSERT INTO tokens (serial, kind, user_id, secret_box, algorithm, digits, period, last_step, last_used, created_at, updated_at)
+     SELECT 'app:' || id, 'app', id, secret_box, algorithm, digits, period, last_step, last_success, created_at, updated_at FROM users;`,
+  // 7: guessing bounded for good (auth/lockout.ts): right-PIN failures in a
   // row and the locks they escalated; the last notice per user and kind.
   `ALTER TABLE users ADD COLUMN pin_streak INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE users ADD COLUMN lock_level INTEGER NOT NULL DEFAULT 0;

@@ -15,6 +15,7 @@ import { SqliteNotices } from './notices.js';
 import { SqliteMeta } from './meta.js';
 import { openDatabase, type Db, type SqliteOpenOptions } from './open-database.js';
 import { SqliteRecoveryCodes } from './recovery-code-rows.js';
+import { SqliteTokens } from './tokens.js';
 import { SqliteTransfer } from './transfer.js';
 import { SqliteUsers } from './users.js';
 
@@ -33,6 +34,7 @@ export class SqliteStore implements Store {
   ) {
     this.tx = {
       users: new SqliteUsers(db),
+      tokens: new SqliteTokens(db),
       userCounters: new SqliteUserCounters(db),
       throttle: new SqliteThrottle(db),
       recoveryCodes: new SqliteRecoveryCodes(db),

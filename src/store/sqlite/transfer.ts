@@ -4,16 +4,18 @@ import {
   INVITATION_COLUMNS,
   RECOVERY_CODE_COLUMNS,
   THROTTLE_COLUMNS,
+  TOKEN_COLUMNS,
   USER_COLUMNS,
   valuesOf,
   type AuditEntry,
   type AuditRow,
   type InvitationRow,
   type RecoveryCodeRow,
+  type StoredUserRow,
   type ThrottleRow,
+  type TokenRow,
   type TransferCounts,
   type TransferTable,
-  type UserRow,
 } from '../tables.js';
 import type { Db } from './open-database.js';
 
@@ -22,21 +24,29 @@ export class SqliteTransfer implements TransferTable {
 
   async isEmpty(): Promise<boolean> {
     const c = await this.counts();
-    return c.users + c.recovery_codes + c.throttle + c.audit + c.invitations === 0;
+    return c.users + c.tokens + c.recovery_codes + c.throttle + c.audit + c.invitations === 0;
   }
 
   async clear(): Promise<void> {
     this.db.exec(
-      'DELETE FROM recovery_codes; DELETE FROM users; DELETE FROM throttle; DELETE FROM audit; DELETE FROM invitations; DELETE FROM web_sessions;',
+      'DELETE FROM recovery_codes; DELETE FROM tokens; DELETE FROM users; DELETE FROM throttle; DELETE FROM audit; DELETE FROM invitations; DELETE FROM web_sessions;',
     );
   }
 
-  async users(): Promise<UserRow[]> {
-    return this.db.prepare(`SELECT ${USER_COLUMNS.join(', ')} FROM users ORDER BY id`).all() as UserRow[];
+  async users(): Promise<StoredUserRow[]> {
+    return this.db.prepare(`SELECT ${USER_COLUMNS.join(', ')} FROM users ORDER BY id`).all() as StoredUserRow[];
   }
 
-  async putUsers(rows: UserRow[]): Promise<void> {
+  async putUsers(rows: StoredUserRow[]): Promise<void> {
     this.insertAll('users', USER_COLUMNS, rows);
+  }
+
+  async tokens(): Promise<TokenRow[]> {
+    return this.db.prepare(`SELECT ${TOKEN_COLUMNS.join(', ')} FROM tokens ORDER BY serial`).all() as TokenRow[];
+  }
+
+  async putTokens(rows: TokenRow[]): Promise<void> {
+    this.insertAll('tokens', TOKEN_COLUMNS, rows);
   }
 
   async recoveryCodes(): Promise<RecoveryCodeRow[]> {
@@ -90,6 +100,7 @@ export class SqliteTransfer implements TransferTable {
     const n = (table: string) => (this.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
     return {
       users: n('users'),
+      tokens: n('tokens'),
       recovery_codes: n('recovery_codes'),
       throttle: n('throttle'),
       audit: n('audit'),

@@ -1,5 +1,5 @@
 // The users table on SQLite.
-import type { NewUser, UserProfile, UserRow, UsersTable } from '../tables.js';
+import { LEGACY_SECRET_COLUMNS, type NewUser, type UserProfile, type UserRow, type UsersTable } from '../tables.js';
 import type { Db } from './open-database.js';
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -22,6 +22,7 @@ export class SqliteUsers implements UsersTable {
 
   async insert(u: NewUser): Promise<void> {
     const t = now();
+    const legacy = LEGACY_SECRET_COLUMNS;
     this.db
       .prepare(
         'INSERT INTO users (id, pin_hash, secret_box, algorithm, digits, period, display_name, email, language, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -29,27 +30,16 @@ export class SqliteUsers implements UsersTable {
       .run(
         u.id,
         u.pin_hash,
-        u.secret_box,
-        u.algorithm,
-        u.digits,
-        u.period,
+        legacy.secret_box,
+        legacy.algorithm,
+        legacy.digits,
+        legacy.period,
         u.display_name ?? null,
         u.email ?? null,
         u.language ?? null,
         t,
         t,
       );
-  }
-
-  async replaceSecret(id: string, secret_box: Buffer, p: Pick<UserRow, 'algorithm' | 'digits' | 'period'>): Promise<boolean> {
-    return this.change(
-      'secret_box = ?, algorithm = ?, digits = ?, period = ?, last_step = NULL',
-      id,
-      secret_box,
-      p.algorithm,
-      p.digits,
-      p.period,
-    );
   }
 
   async setPin(id: string, pin_hash: string | null): Promise<boolean> {
@@ -70,14 +60,8 @@ export class SqliteUsers implements UsersTable {
     return this.db.prepare('DELETE FROM users WHERE id = ?').run(id).changes === 1;
   }
 
-  async recordLogin(id: string, step: number | null, at: number): Promise<void> {
-    this.db
-      .prepare('UPDATE users SET last_step = coalesce(?, last_step), last_success = ?, updated_at = ? WHERE id = ?')
-      .run(step, at, at, id);
-  }
-
-  async markStepUsed(id: string, step: number): Promise<boolean> {
-    return this.change('last_step = ?', id, step);
+  async recordLogin(id: string, at: number): Promise<void> {
+    this.db.prepare('UPDATE users SET last_success = ?, updated_at = ? WHERE id = ?').run(at, at, id);
   }
 
   private change(assignments: string, id: string, ...values: unknown[]): boolean {

@@ -1,0 +1,4 @@
+// astotp token disable SERIAL (set-enabled.ts).
+import { tokenStateCommand } from './set-enabled.js';
+
+export const command = tokenStateCommand(false);
