@@ -97,8 +97,10 @@ describe('astotp list, show, log', () => {
     site.enroll('1001', '4321');
     site.enroll('1002', null);
     const table = site.cli(['list']);
-    expect(table.stdout.split('\n')[0]).toMatch(/^USER\s+NAME\s+ENABLED\s+LOCKED UNTIL\s+FAILURES\s+RECOVERY\s+LAST SUCCESS\s+CREATED$/);
-    expect(table.stdout).toMatch(/^1002\s+-\s+yes\s+-\s+0\s+5\s+-\s+\d{4}-/m);
+    expect(table.stdout.split('\n')[0]).toMatch(
+      /^USER\s+NAME\s+ENABLED\s+LOCKED UNTIL\s+FAILURES\s+RIGHT PIN\s+RECOVERY\s+LAST SUCCESS\s+CREATED$/,
+    );
+    expect(table.stdout).toMatch(/^1002\s+-\s+yes\s+-\s+0\s+0\s+5\s+-\s+\d{4}-/m);
     const { value } = site.json<UserJson[]>(['list']);
     expect(value.map((u) => [u.id, u.pin])).toEqual([
       ['1001', true],

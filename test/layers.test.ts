@@ -22,6 +22,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   '(root)': ['modes', 'cli', 'pam'],
   modes: ['agi', 'call'],
   cli: [
+    'notify',
     'fastagi',
     'responder',
     'pam',
@@ -44,7 +45,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   web: ['auth', 'config', 'qr', 'native', 'os'],
   fastagi: ['agi', 'call', 'auth', 'config', 'os'],
   responder: ['pbotp'],
-  call: ['auth', 'config', 'pbotp', 'sounds'],
+  call: ['auth', 'config', 'notify', 'pbotp', 'sounds'],
   // sounds: the users' languages are the prompt languages (auth/user-profile.ts).
   auth: ['store', 'config', 'pbotp', 'os', 'totp', 'sounds'],
   store: ['native', 'os', 'totp'],
@@ -60,6 +61,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   sounds: [],
   text: [],
   totp: [],
+  // Account events written out for their sinks, and the detached notifier's start (below call, cli and web).
+  notify: ['auth'],
 };
 
 /** Single files allowed one more edge than their folder. */
@@ -90,6 +93,8 @@ const CLI_MAY_IMPORT: Record<string, { why: string; only?: readonly string[] }> 
   'auth/call-auth.ts': { why: "what the FastAGI server's calls judge with", only: ['cli/commands/serve-agi.ts'] },
   'auth/key-check.ts': { why: "doctor's check that the key file opens every secret", only: ['cli/doctor/files.ts'] },
   'auth/clock.ts': { why: 'times as shown' },
+  'auth/account-events.ts': { why: 'the events the notices are about', only: ['cli/open.ts', 'cli/commands/notify-deliver.ts'] },
+  'auth/notice-marks.ts': { why: 'one mail per user and kind an hour', only: ['cli/commands/notify-deliver.ts'] },
   'auth/user-profile.ts': { why: "the rules of a user's name, address and language" },
   'auth/invitation-admin.ts': { why: 'every change to invitations', only: ['cli/open.ts', 'cli/commands/invite.ts'] },
   'auth/invitations.ts': { why: 'what an invitation is now, for list, show and invites; the activation code as shown' },
@@ -116,6 +121,7 @@ const CLI_MAY_IMPORT: Record<string, { why: string; only?: readonly string[] }> 
  * writing a row itself.
  */
 const WEB_MAY_IMPORT = [
+  'auth/account-events.ts',
   'auth/user-admin.ts',
   'auth/self-enrolment.ts',
   'auth/account-login.ts',

@@ -8,7 +8,6 @@ import { lockEnd } from '../src/auth/lockout.js';
 import { openAuth } from '../src/auth/open-auth.js';
 import { createMasterKey, type MasterKey } from '../src/auth/master-key.js';
 import { PbotpVerifier, pbotpThrottleId } from '../src/auth/pbotp-verifier.js';
-import { hashPin } from '../src/auth/pin-hash.js';
 import { Verifier } from '../src/auth/verifier.js';
 import type { CallChannel } from '../src/call/channel.js';
 import { runCall } from '../src/call/run-call.js';
@@ -18,10 +17,10 @@ import { parsePublicKey } from '../src/pbotp/keys.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
 import { AUTHORITY_PUB, responseCode } from './helpers/pbotp-authority.js';
-import { totpAt } from './helpers/site.js';
+import { totpAt, wrongAt } from './helpers/site.js';
 import { describeStores, type OpenStore } from './helpers/stores.js';
 import { tempDir } from './helpers/temp.js';
-import { appTokenOf, insertUser } from './helpers/users.js';
+import { appTokenOf, enrollInStore } from './helpers/users.js';
 
 /** A step boundary: 1_800_000_000 = 60_000_000 × 30. */
 const T0 = 1_800_000_000;
@@ -29,19 +28,8 @@ const RULES = { window: 1, hotpWindow: 5, lockoutFailures: 3, lockoutMinutes: 15
 const LOCK = RULES.lockoutMinutes * 60;
 const ctx = { source: 'test', pbx: 'pbx1' };
 
-/** A code that is wrong at `at` (none of the three steps the window accepts). */
-function wrongAt(at: number): string {
-  const valid = new Set([totpAt(at - 30), totpAt(at), totpAt(at + 30)]);
-  let c = totpAt(at - 3600);
-  while (valid.has(c)) c = String((Number(c) + 1) % 1_000_000).padStart(6, '0');
-  return c;
-}
-
 /** One user, 1001, PIN 4321, enrolled with SECRET. */
-async function enroll(store: Store, key: MasterKey): Promise<void> {
-  const pin_hash = await hashPin(key.pinPepper, '1001', '4321');
-  await store.exclusive((t) => insertUser(t, key, { id: '1001', pin_hash }));
-}
+const enroll = (store: Store, key: MasterKey) => enrollInStore(store, key, '1001', '4321');
 
 async function site(open: OpenStore, rules = RULES) {
   const key = createMasterKey(join(tempDir('astotp-lockout-'), 'astotp.key')) as MasterKey;

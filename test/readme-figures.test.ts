@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { lockMinutes } from '../src/auth/lockout.js';
 import { MAX_TOKENS_PER_USER } from '../src/auth/tokens.js';
 import { defaults, HOTP_WINDOW_MAX } from '../src/config/settings.js';
 import { stalledCallMs } from '../src/store/postgres/timeouts.js';
@@ -34,6 +35,26 @@ describe("the README's security model", () => {
     expect(readme).toContain(`${Math.round(100 * odds(perGuess, year))} % a year (${year.toLocaleString('en-US')} guesses)`);
     const withPin = odds(perGuess * 1e-4, year);
     expect(readme).toContain(`a guess hits with ${sci(perGuess * 1e-4)}: about ${sci(withPin)} a year`);
+  });
+});
+
+describe("the README's bound for good", () => {
+  it('gives the guesses a PIN-knower gets in all, the least time they take, and their odds, as the lockout rules work them out', () => {
+    const s = defaults({});
+    const rules = { lockoutFailures: s.lockoutFailures, lockoutMinutes: s.lockoutMinutes, lockoutMaxMinutes: s.lockoutMaxMinutes };
+    // Every guess is a failure with the right PIN; each lock on the way is one level further into the streak.
+    const locks = Math.floor((s.lockoutMaxFailures - 1) / s.lockoutFailures);
+    const minutes = Array.from({ length: locks }, (_, level) => lockMinutes(level, rules)).reduce((a, b) => a + b, 0);
+    const perGuess = (2 * s.window + 1) / 10 ** s.digits;
+    expect(readme).toContain(
+      `gets ${s.lockoutMaxFailures} guesses in all, spread by the escalating locks over at least ${(minutes / 1440).toFixed(1)} days`,
+    );
+    expect(readme).toContain(`1 − (1 − 3·10⁻⁶)¹⁰⁰ ≈ ${sci(odds(perGuess, s.lockoutMaxFailures), 1)}, ever`);
+    expect(readme).toContain(`\`lockout_max_failures\` (${s.lockoutMaxFailures}, the cap of NIST SP 800-63B`);
+    expect(readme).toContain(`up to \`lockout_max_minutes\` (${s.lockoutMaxMinutes})`);
+    // The most codes a guess can take, every token of the cap an HOTP fob: still bounded, for good.
+    const most = (MAX_TOKENS_PER_USER * s.hotpWindow) / 10 ** s.digits;
+    expect(readme).toContain(`${MAX_TOKENS_PER_USER} HOTP fobs 1 − (1 − ${sci(most, 1)})¹⁰⁰ ≈ ${sci(odds(most, s.lockoutMaxFailures), 1)}`);
   });
 });
 

@@ -190,11 +190,16 @@ describeStores('a store', (open, site) => {
     const store = await open();
     await write(store, (t) => t.users.insert(user('1001')));
     const c = (t: StoreTx) => t.userCounters;
-    expect(await write(store, (t) => c(t).get('1001'))).toEqual({ failures: 0, locked_until: null });
+    const none = { pin_streak: 0, lock_level: 0 };
+    expect(await write(store, (t) => c(t).get('1001'))).toEqual({ failures: 0, locked_until: null, ...none });
     expect(await write(store, (t) => c(t).put('1001', { failures: 0, locked_until: LATE }, LATE))).toBe(true);
-    expect(await store.read((t) => c(t).get('1001'))).toEqual({ failures: 0, locked_until: LATE });
+    expect(await store.read((t) => c(t).get('1001'))).toEqual({ failures: 0, locked_until: LATE, ...none });
+    // The right-PIN streak and its lock level are a user's too (schema 6), and a put without them leaves them be.
+    expect(await write(store, (t) => c(t).put('1001', { failures: 1, locked_until: LATE, pin_streak: 7, lock_level: 2 }, LATE))).toBe(true);
+    expect(await write(store, (t) => c(t).put('1001', { failures: 2, locked_until: LATE }, LATE))).toBe(true);
+    expect(await store.read((t) => c(t).get('1001'))).toEqual({ failures: 2, locked_until: LATE, pin_streak: 7, lock_level: 2 });
     expect(await write(store, (t) => c(t).clear('1001', LATE))).toBe(true);
-    expect(await store.read((t) => c(t).get('1001'))).toEqual({ failures: 0, locked_until: null });
+    expect(await store.read((t) => c(t).get('1001'))).toEqual({ failures: 0, locked_until: null, ...none });
     expect(
       await write(store, async (t) => [
         await c(t).get('1002'),
@@ -289,7 +294,7 @@ describeStores('a store', (open, site) => {
     );
     expect(listed.map((u) => u.id)).toEqual(ids);
     expect(count).toBe(4);
-    expect(counters).toEqual(ids.map(() => ({ failures: 2, locked_until: null })));
+    expect(counters).toEqual(ids.map(() => ({ failures: 2, locked_until: null, pin_streak: 0, lock_level: 0 })));
     expect(meta).toBe('v');
     expect(deprecations).toEqual([]);
   });

@@ -99,7 +99,12 @@ describe('schema migrations', () => {
     expect(old.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'throttle'").get()).toEqual({ n: 0 });
     old.close();
     // Migrated, the user keeps its counter; opening again copies nothing more.
-    expect(await store.read((t) => t.userCounters.get('1001'))).toEqual({ failures: 2, locked_until: 1900000000 });
+    expect(await store.read((t) => t.userCounters.get('1001'))).toEqual({
+      failures: 2,
+      locked_until: 1900000000,
+      pin_streak: 0,
+      lock_level: 0,
+    });
     await open(path);
     expect(readdirSync(dir).filter((f) => f.includes('.before-'))).toEqual([`astotp.sqlite3.before-v${SCHEMA_VERSION}`]);
   });

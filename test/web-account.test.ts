@@ -110,7 +110,12 @@ describe('logging in on the web', () => {
     expect(account.headers['content-security-policy']).toContain("frame-ancestors 'none'");
     // The cookie's value is stored nowhere, only its hash; the PIN and code nowhere at all.
     expect(JSON.stringify(auditOf(site))).not.toContain(client.cookies.get('astotp-login')!);
-    expect(auditOf(site).at(-1)).toMatchObject({ source: 'web', reason: 'ok', detail: 'PIN and code ok (token app)', channel: 'web/login' });
+    expect(auditOf(site).at(-1)).toMatchObject({
+      source: 'web',
+      reason: 'ok',
+      detail: 'PIN and code ok (token app)',
+      channel: 'web/login',
+    });
     // Without a session the account's pages lead to the login.
     const stranger = await new WebClient(client.origin).get('/account/pin');
     expect(stranger.status).toBe(303);

@@ -18,8 +18,9 @@ import { BUNDLE_PATH } from './helpers/asterisk-peer.js';
  * Tokens added 48 kB (772 kB before, 820 kB with them): the token commands,
  * the admin service's token operations, the tokens table in both adapters,
  * HOTP; their PSKC reader and its XML parser are a payload of their own.
+ * The notices of issue 26 (the notifier command, [notify]) added 22 kB.
  */
-const CODE_BUDGET = 830_000;
+const CODE_BUDGET = 860_000;
 
 const bundle = readFileSync(BUNDLE_PATH, 'latin1');
 const shipped = bundledModules(JSON.parse(readFileSync(`${BUNDLE_PATH}.meta.json`, 'utf8')));

@@ -21,6 +21,8 @@ export interface AgiChannelOptions {
 }
 
 const CHANNEL_UP = '6';
+/** Asterisk runs UserEvent at once. */
+const USER_EVENT_DEADLINE_MS = 2000;
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DIGITS = /^[0-9A-D*#]*$/;
 const KEY = /^[0-9A-D*#]$/;
@@ -128,6 +130,18 @@ export class AgiChannel implements CallChannel {
       throw new HangupError('SET VARIABLE -1');
     }
     if (reply.result !== '1') throw new AgiProtocolError('SET VARIABLE answered with a result other than 1');
+  }
+
+  /** EXEC UserEvent: Asterisk answers at once; a hangup or anything else unexpected is no failure of the call. */
+  async userEvent(name: string, fields: ReadonlyArray<readonly [string, string]>): Promise<void> {
+    if (this.hungUp) return;
+    const body = [name, ...fields.map(([k, v]) => `${k}: ${v}`)].join(',');
+    if (/[\r\n\0|]/.test(body)) return;
+    try {
+      await this.session.command(`EXEC UserEvent ${quoteArg(body)}`, { deadlineMs: USER_EVENT_DEADLINE_MS });
+    } catch {
+      // The result is set already: an event Asterisk did not take changes nothing.
+    }
   }
 
   /** Best effort, also on a dead channel: never throws. */

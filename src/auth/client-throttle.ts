@@ -50,6 +50,8 @@ export class ClientThrottle {
 
   /** Counts a failed lookup; returns the lock's end when this one started it. */
   failure(address: string): Promise<number | null> {
-    return this.auth.store.exclusive((t) => new Lockout(t.throttle, this.rules).failure(this.id(address), this.auth.now()));
+    return this.auth.store.exclusive(
+      async (t) => (await new Lockout(t.throttle, this.rules).failure(this.id(address), this.auth.now())).lock?.until ?? null,
+    );
   }
 }

@@ -47,7 +47,14 @@ export async function openAuth(s: Settings, opts: OpenAuthOptions): Promise<Auth
     const verifier = new Verifier(
       store,
       key,
-      { window: s.window, hotpWindow: s.hotpWindow, lockoutFailures: s.lockoutFailures, lockoutMinutes: s.lockoutMinutes },
+      {
+        window: s.window,
+        hotpWindow: s.hotpWindow,
+        lockoutFailures: s.lockoutFailures,
+        lockoutMinutes: s.lockoutMinutes,
+        lockoutMaxMinutes: s.lockoutMaxMinutes,
+        lockoutMaxFailures: s.lockoutMaxFailures,
+      },
       now,
     );
     return { store, key, verifier, keyCreated: created, now };

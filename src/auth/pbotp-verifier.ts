@@ -88,7 +88,7 @@ export class PbotpVerifier {
         await lockout.success(id, now);
         return this.record(t, user, ctx, now, pass('pbotp response ok'));
       }
-      const lockStarted = (await lockout.failure(id, now)) !== null;
+      const lockStarted = (await lockout.failure(id, now)).lock !== null;
       const detail = lockStarted ? `pbotp wrong response; now locked for ${this.rules.lockoutMinutes} min` : 'pbotp wrong response';
       return this.record(t, user, ctx, now, fail('bad-credentials', detail));
     });

@@ -21,6 +21,7 @@ import type { Algorithm } from '../totp/algorithm.js';
 import { type Actor, type AdminAction, adminEntry, type AuditPlace, recordAdminAction, recordAdminActions } from './admin-audit.js';
 import type { Clock } from './clock.js';
 import { AuthError } from './errors.js';
+import type { AccountEvent } from './account-events.js';
 import { Lockout } from './lockout.js';
 import type { MasterKey } from './master-key.js';
 import { pbotpThrottleId, rekeyTypedIds } from './pbotp-verifier.js';
@@ -160,8 +161,19 @@ export class UserAdmin {
   constructor(
     private readonly auth: { store: Store; key: MasterKey; now: Clock },
     private readonly rules: UserAdminSettings,
+    /** Told of the events a committed change makes (a new PIN or secret), for the notices; never allowed to fail it. */
+    private readonly onEvents: (events: AccountEvent[]) => void = () => {},
   ) {
     this.place = { pbx: rules.pbxName, now: auth.now };
+  }
+
+  /** After the commit: whoever looks after the account hears of the change. */
+  private told(kind: 'pin-changed' | 'secret-changed', actor: Actor, id: string): void {
+    try {
+      this.onEvents([{ kind, user: id, at: this.auth.now(), source: actor.source, pbx: this.rules.pbxName }]);
+    } catch {
+      // A notice is no part of the change.
+    }
   }
 
   /** The code the app shows now for a new, unsaved secret (spaced or not): the secret's proof, or null when it is not that code. */
@@ -288,7 +300,7 @@ export class UserAdmin {
     const { params, step } = secret;
     const serial = appSerial(id);
     const box = sealTokenSecret(this.auth.key.secretKey, serial, id, params.secret);
-    return this.change(actor, 'reset', id, async (t) => {
+    const replaced = await this.change(actor, 'reset', id, async (t) => {
       if (still && !(await still(t))) return false;
       if (!(await t.users.get(id))) return false;
       if (await t.tokens.replaceSecret(serial, box, params)) {
@@ -300,18 +312,22 @@ export class UserAdmin {
       await endAccountSessions(t, id);
       return true;
     });
+    if (replaced) this.told('secret-changed', actor, id);
+    return replaced;
   }
 
   /** A new PIN, or none (null); false when there is no such user. */
   async setPin(actor: Actor, id: string, pin: string | null): Promise<boolean> {
     const hash = await this.pinHash(id, pin);
-    return this.change(
+    const changed = await this.change(
       actor,
       'set-pin',
       id,
       ended(id, (t) => t.users.setPin(id, hash)),
       pin === null ? 'no PIN' : undefined,
     );
+    if (changed) this.told('pin-changed', actor, id);
+    return changed;
   }
 
   /** Ends every web login of the user ("log out everywhere"); false when there is no such user. */
@@ -426,6 +442,8 @@ export class UserAdmin {
       pin_hash: hashes[i]!,
       enabled: 1,
       failures: 0,
+      pin_streak: 0,
+      lock_level: 0,
       locked_until: null,
       last_success: null,
       created_at: now,

@@ -1,12 +1,19 @@
 // What judging one attempt comes to, for TOTP and pbotp alike. The types
 // make the impossible unbuildable: a pass has reason ok and names the
 // verified user; a failure never has reason ok.
+import type { AccountEvent } from './account-events.js';
 
 /** What the dialplan sees as ASTOTP_REASON. */
 export type Reason = 'ok' | 'bad-credentials' | 'locked' | 'error';
 
-/** A judgement, before it is known how the logs name the user. `detail` is for the audit log and the admin only. */
-export type Judgement = { ok: true; detail: string } | { ok: false; reason: Exclude<Reason, 'ok'>; detail: string };
+/**
+ * A judgement, before it is known how the logs name the user. `detail` is
+ * for the audit log and the admin only; `events`, what the account's
+ * people should hear of (auth/account-events.ts).
+ */
+export type Judgement =
+  | { ok: true; detail: string; events?: AccountEvent[] }
+  | { ok: false; reason: Exclude<Reason, 'ok'>; detail: string; events?: AccountEvent[] };
 
 /**
  * A judged attempt. `label` is who it was for, as logs may name it: an
@@ -14,8 +21,8 @@ export type Judgement = { ok: true; detail: string } | { ok: false; reason: Excl
  * call named no possible user.
  */
 export type Verdict =
-  | { ok: true; reason: 'ok'; detail: string; label: string }
-  | { ok: false; reason: Exclude<Reason, 'ok'>; detail: string; label: string | null };
+  | { ok: true; reason: 'ok'; detail: string; label: string; events?: AccountEvent[] }
+  | { ok: false; reason: Exclude<Reason, 'ok'>; detail: string; label: string | null; events?: AccountEvent[] };
 
 export const pass = (detail: string): Judgement => ({ ok: true, detail });
 
@@ -23,5 +30,7 @@ export const fail = (reason: Exclude<Reason, 'ok'>, detail: string): Judgement =
 
 /** A pass is logged under the user it verified; a failure under what logs may show of the typed ID. */
 export function verdictOf(j: Judgement, verified: string, shown: string | null): Verdict {
-  return j.ok ? { ok: true, reason: 'ok', detail: j.detail, label: verified } : { ...j, label: shown };
+  return j.ok
+    ? { ok: true, reason: 'ok', detail: j.detail, label: verified, ...(j.events ? { events: j.events } : {}) }
+    : { ...j, label: shown };
 }

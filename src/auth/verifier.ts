@@ -4,10 +4,11 @@
 import type { Store } from '../store/store.js';
 import type { StoreTx, TokenRow, UserRow } from '../store/tables.js';
 import { shownTime, systemClock, type Clock } from './clock.js';
-import { lockEnd, Lockout, type LockRules } from './lockout.js';
+import { isHardLock, lockEnd, Lockout, type LockRules } from './lockout.js';
 import type { MasterKey } from './master-key.js';
 import { maskedId } from './masked-id.js';
 import { hashPin, isUnboundPinHash, verifyPin } from './pin-hash.js';
+import { type AccountEvent, accountEvent, type EventFact } from './account-events.js';
 import { recordAuditEntry } from './audit-entry.js';
 import { fail, pass, verdictOf, type Judgement, type Verdict } from './verdict.js';
 import { newSecret } from './totp.js';
@@ -53,6 +54,11 @@ type SecondFactor =
       spent?: string;
     };
 
+const HARD_LOCKED = 'locked until an admin unlocks it';
+
+/** Failures (or right-PIN failures) before a login that make it news: three, as a typo or two is not. */
+const AFTER_FAILURES = 3;
+
 /** No enrolled ID has a NUL in it. */
 const STAND_IN_ID = '\0unknown';
 
@@ -77,7 +83,7 @@ export class Verifier {
       const u = await t.users.get(a.user ?? '');
       // An ID nobody enrolled may be a PIN or code typed out of turn: logs get it masked.
       const shown = u ? u.id : a.user === null ? null : maskedId(this.key.idMask, a.user);
-      const v = verdictOf(await this.decide(t, u, before, a, pinOk, now), u?.id ?? '', shown);
+      const v = verdictOf(await this.decide(t, u, before, a, pinOk, now, ctx), u?.id ?? '', shown);
       return recordAuditEntry(t, v.label, ctx, now, v);
     });
     if (verdict.ok && a.pin !== null && isUnboundPinHash(before?.pin_hash ?? null)) await this.bindPinHash(before!, a.pin);
@@ -92,10 +98,12 @@ export class Verifier {
     a: Attempt,
     pinOk: boolean,
     now: number,
+    ctx: Context,
   ): Promise<Judgement> {
     if (!u) return this.unknownUser(t, a, now);
+    const event = (fact: EventFact) => accountEvent(fact, u.id, now, ctx);
     const lockedUntil = lockEnd(u, now);
-    if (lockedUntil !== null) return fail('locked', `locked until ${shownTime(lockedUntil)}`);
+    if (lockedUntil !== null) return fail('locked', isHardLock(lockedUntil) ? HARD_LOCKED : `locked until ${shownTime(lockedUntil)}`);
     if (!u.enabled) return fail('bad-credentials', 'user disabled');
     const pinGood = pinOk && (a.pin === null || (before !== undefined && before.pin_hash === u.pin_hash));
     const recovery = recoveryCodeOf(a.code);
@@ -108,17 +116,37 @@ export class Verifier {
     const lockout = new Lockout(t.userCounters, this.rules);
     if (pinGood && second.ok && (await second.use())) {
       await lockout.success(u.id, now);
-      return pass(await second.passed(a.pin === null));
+      const events: AccountEvent[] = [];
+      if (recovery !== null) events.push(event({ kind: 'recovery-code-used', count: await recoveryCodesLeft(t, u.id) }));
+      if (u.failures >= AFTER_FAILURES || u.pin_streak >= AFTER_FAILURES || u.lock_level > 0)
+        events.push(event({ kind: 'login-after-failures', count: Math.max(u.failures, u.pin_streak) }));
+      return { ...pass(await second.passed(a.pin === null)), ...(events.length ? { events } : {}) };
     }
     const spent = !pinGood && second.ok && second.spend ? await second.spend() : false;
     // A recovery code used by a call that committed meanwhile is refused as used.
     const wrong = [pinGood ? null : 'wrong PIN', second.ok ? (pinGood ? second.lost : spent ? second.spent : null) : second.wrong]
       .filter(Boolean)
       .join(', ');
-    const lockStarted = (await lockout.failure(u.id, now)) !== null;
+    // Only a PIN that was asked, checked and right counts towards the bound for good.
+    const pinRight = pinGood && a.pin !== null && u.pin_hash !== null;
+    const { lock, streak } = await lockout.failure(u.id, now, { pinRight });
     // A lock ends the user's web logins too: the guesser may be the one holding a session.
-    if (lockStarted) await endAccountSessions(t, u.id);
-    return fail('bad-credentials', lockStarted ? `${wrong}; now locked for ${this.rules.lockoutMinutes} min` : wrong);
+    if (lock) await endAccountSessions(t, u.id);
+    // The streak's length goes with every failure that raised it: the notify settings say which length is news.
+    const events = [
+      ...(pinRight ? [event({ kind: 'pin-streak', count: streak })] : []),
+      ...(lock
+        ? [event(lock.minutes === null ? { kind: 'hard-lock', until: null, count: streak } : { kind: 'lock', until: lock.until })]
+        : []),
+    ];
+    const failed = (detail: string): Judgement => ({ ...fail('bad-credentials', detail), ...(events.length ? { events } : {}) });
+    if (!lock) return failed(wrong);
+    if (lock.minutes === null) return failed(`${wrong}; ${streak} failures with the right PIN in a row: now ${HARD_LOCKED}`);
+    const why =
+      lock.level === null
+        ? ''
+        : ` (lock ${lock.level} of a streak of ${streak} ${streak === 1 ? 'failure' : 'failures'} with the right PIN since the last login)`;
+    return failed(`${wrong}; now locked for ${lock.minutes} min${why}`);
   }
 
   /**

@@ -47,6 +47,12 @@ export interface CallChannel {
    * reply it garbled).
    */
   setVariable(name: string, value: string, options?: { failClosed?: boolean }): Promise<void>;
+  /**
+   * An Asterisk UserEvent(name, fields...) for AMI and ARI listeners; the
+   * fields are already filtered. Best effort: never throws, and does nothing
+   * on a channel that has hung up. Optional: the simulator prints it.
+   */
+  userEvent?(name: string, fields: ReadonlyArray<readonly [string, string]>): Promise<void>;
   /** A line for the Asterisk log; never give it a secret. */
   log(message: string, level?: number): Promise<void>;
   /**

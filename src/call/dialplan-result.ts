@@ -2,12 +2,13 @@
 // (classic, FastAGI, a refused or busy connection, the simulator): ASTOTP is
 // FAILURE before anything else can go wrong, the reason variables follow,
 // and SUCCESS is the very last thing set, only for a verified caller.
+import type { AccountEvent } from '../auth/account-events.js';
 import { HangupError, type CallChannel } from './channel.js';
 import type { CallReason } from './attempt-loop.js';
 
 /** How a call ended, as the dialplan learns it. SUCCESS only ever with reason ok and a user. */
 export type CallOutcome =
-  | { ok: true; reason: 'ok'; user: string; error: null }
+  | { ok: true; reason: 'ok'; user: string; error: null; events?: AccountEvent[] }
   | {
       ok: false;
       reason: Exclude<CallReason, 'ok'>;
@@ -18,6 +19,8 @@ export type CallOutcome =
       note?: string;
       /** Set by report() when SUCCESS was sent without being acknowledged: what is known of ASTOTP now, for the audit log. */
       astotp?: string;
+      /** What the attempts found that the account's people should hear of. */
+      events?: AccountEvent[];
     };
 
 /** The first command of every call: whatever happens next, the dialplan reads FAILURE. */

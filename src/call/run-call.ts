@@ -3,7 +3,9 @@
 // the dialplan reads. ASTOTP=SUCCESS is the very last thing set, and only
 // after a verified attempt. serve-call.ts runs this for every entry point.
 import { type CallAuth, openCallAuth } from '../auth/call-auth.js';
+import type { AccountEvent } from '../auth/account-events.js';
 import type { Clock } from '../auth/clock.js';
+import type { Attempt, Context } from '../auth/verifier.js';
 import { applyCallArguments } from '../config/call-args.js';
 import { loadSettings, type Settings } from '../config/settings.js';
 import type { FlowResult } from './attempt-loop.js';
@@ -38,6 +40,7 @@ export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOu
   let auth: CallAuth | undefined;
   let site: Settings | undefined;
   let outcome: CallOutcome;
+  const events: AccountEvent[] = [];
   /** The user a login verified, for an ending after it (a hangup while a new PIN is typed). */
   let verified: string | null = null;
   try {
@@ -52,9 +55,17 @@ export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOu
     // Checked before the channel is answered: a pbotp call without its settings fails closed, unanswered.
     const pbotp = s.mode === 'pbotp' ? pbotpCall(s) : null;
     if (s.answer) await ch.answer();
+    // Events are kept as each attempt is judged: a caller who hangs up later must not lose them.
+    const judge = {
+      judge: async (attempt: Attempt, ctx: Context) => {
+        const v = await a.judge(attempt, ctx);
+        if (v.events) events.push(...v.events);
+        return v;
+      },
+    };
     const r: FlowResult = pbotp
       ? await (await import('./pbotp-flow.js')).authenticatePbotp(ch, s, pbotp, await a.pbotp(), opts.source)
-      : await authenticateTotp(ch, s, a, opts.source);
+      : await authenticateTotp(ch, s, judge, opts.source);
     if (r.ok) verified = r.user;
     // A profile with change_pin: SUCCESS only once the verified caller's new PIN is stored.
     const done =
@@ -79,5 +90,5 @@ export async function runCall(ch: CallChannel, opts: RunOptions): Promise<CallOu
     await auth.recordEnding(reported.user, ctx, { ok: false, reason: reported.reason, detail });
   }
   if (auth && !opts.auth) await auth.close();
-  return reported;
+  return events.length ? { ...reported, events } : reported;
 }

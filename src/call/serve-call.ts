@@ -3,6 +3,7 @@
 // then the flow or the refusal its entry point decided, the report, and the
 // channel closed. The entry points only make the channel and say why a call
 // is refused; the sequence lives here once.
+import type { AccountEvent } from '../auth/account-events.js';
 import { HangupError, type CallChannel } from './channel.js';
 import { type CallOutcome, endedBy, failFirst, refusal, report } from './dialplan-result.js';
 import type { RunOptions } from './run-call.js';
@@ -31,11 +32,30 @@ export async function serveCall(ch: CallChannel, req: CallRequest): Promise<Call
     if (req.refusal) return await report(ch, refusal(req.refusal));
     // Loaded only once a call is sure to run: a busy refusal needs none of it.
     const { runCall } = await import('./run-call.js');
-    return await runCall(ch, { ...req, ...(broken === undefined ? {} : { broken }) });
+    const outcome = await runCall(ch, { ...req, ...(broken === undefined ? {} : { broken }) });
+    if (outcome.events?.length) await notice(ch, outcome.events, req);
+    return outcome;
   } catch (err) {
     // runCall reports its own troubles; this is a bug, and the call still ends FAILURE.
     return endedBy(err);
   } finally {
     await ch.close();
+  }
+}
+
+/** The result is set: a UserEvent now, the other notices once the channel is closed. */
+async function notice(ch: CallChannel, events: readonly AccountEvent[], req: CallRequest): Promise<void> {
+  try {
+    const [{ announce }, { loadSettings }, { deliverLater }] = await Promise.all([
+      import('./announce.js'),
+      import('../config/settings.js'),
+      import('../notify/dispatch.js'),
+    ]);
+    const place = await announce(ch, events, (req.settings ?? loadSettings)());
+    if (!place) return;
+    await ch.close();
+    deliverLater(events, place);
+  } catch {
+    // Notices never change a call's result.
   }
 }

@@ -94,6 +94,10 @@ export class TerminalChannel implements CallChannel {
     this.opts.write(`SET ${name}=${value}`);
   }
 
+  async userEvent(name: string, fields: ReadonlyArray<readonly [string, string]>): Promise<void> {
+    this.opts.write(`USEREVENT ${name} ${fields.map(([k, v]) => `${k}: ${v}`).join(', ')}`);
+  }
+
   async log(message: string, level = 1): Promise<void> {
     this.opts.write(`VERBOSE(${level}) ${message}`);
   }

@@ -44,6 +44,10 @@ const COMMANDS: Record<string, Entry> = {
   invite: { summary: 'invite users to enrol themselves on the web (a link, by mail)', load: () => import('./commands/invite.js') },
   invites: { summary: 'list invitations, or end one (--revoke)', load: () => import('./commands/invites.js') },
   'serve-web': { summary: 'serve the pages invited users enrol on', load: () => import('./commands/serve-web.js') },
+  'notify-deliver': {
+    summary: 'send notices of account events (astotp starts it itself)',
+    load: () => import('./commands/notify-deliver.js'),
+  },
   'token list': { summary: "list tokens: users' apps and key fobs", load: () => import('./commands/token/list.js') },
   'token assign': { summary: 'give a key fob to a user', load: () => import('./commands/token/assign.js') },
   'token unassign': { summary: 'take a key fob from its user, keeping it', load: () => import('./commands/token/unassign.js') },

@@ -2,11 +2,14 @@
 // be root-only), become the owner of the database's directory (with
 // PostgreSQL: the key file's), then open, so every file SQLite and we create
 // belongs to the user Asterisk runs as.
+import type { AccountEvent } from '../auth/account-events.js';
 import { ACTOR_SOURCE, type Actor } from '../auth/admin-audit.js';
 import { openAuth, type AuthContext } from '../auth/open-auth.js';
 import { InvitationAdmin } from '../auth/invitation-admin.js';
 import { UserAdmin } from '../auth/user-admin.js';
+import { loadNotifySettings, type NotifySettings, notifiesElsewhere } from '../config/notify-settings.js';
 import { loadWebSettings, type WebSettings } from '../config/web-settings.js';
+import { deliverLater } from '../notify/dispatch.js';
 import { loadSettings, ownerAnchor, type Settings } from '../config/settings.js';
 import { preloadSqliteAddon } from '../native/sqlite-addon.js';
 import { actingUser } from '../os/acting-user.js';
@@ -51,7 +54,21 @@ export async function openForCommand(ctx: CliContext, create: boolean, s: Settin
   const auth = await openAuth(s, { create });
   if (auth.keyCreated)
     ctx.note(`Created key file ${s.keyFile} (mode 0600). Back it up with the database: without it no secret can be read.`);
-  return { ...auth, settings: s, admin: new UserAdmin(auth, s), invitations: new InvitationAdmin(auth, s) };
+  return { ...auth, settings: s, admin: new UserAdmin(auth, s, noticesOf(ctx, s)), invitations: new InvitationAdmin(auth, s) };
+}
+
+/** What the admin's changes tell [notify]'s sinks: a new PIN or secret. */
+function noticesOf(ctx: CliContext, s: Settings): (events: AccountEvent[]) => void {
+  return (events) => {
+    let notify: NotifySettings;
+    try {
+      notify = loadNotifySettings({ env: ctx.env, config: ctx.globals.config });
+    } catch (err) {
+      ctx.warn(`no notice sent: ${(err as Error).message}`);
+      return;
+    }
+    if (notifiesElsewhere(notify)) deliverLater(events, { configFile: s.configFile, db: s.db });
+  };
 }
 
 /** [web] of astotp.conf: web_url, mail; read by invite and serve-web only. */

@@ -1,6 +1,6 @@
 // A user's row as list and show present it: never the secret, never the PIN hash.
 import { systemClock } from '../auth/clock.js';
-import { lockEnd } from '../auth/lockout.js';
+import { isHardLock, lockEnd } from '../auth/lockout.js';
 import { invitationStatus } from '../auth/invitations.js';
 import { tokenLabel } from '../auth/tokens.js';
 import type { InvitationRow, TokenRow, UserRow } from '../store/tables.js';
@@ -15,7 +15,12 @@ export interface UserView {
   locked_until: string | null;
   /** The failures that started the running lock; null when not locked. */
   locked_after_failures: number | null;
+  /** Locked until an admin unlocks it (lockout_max_failures right-PIN failures in a row). */
+  hard_locked: boolean;
   failures: number;
+  /** Failures with the right PIN since the last login, and the locks they escalated. */
+  pin_streak: number;
+  lock_level: number;
   last_success: string | null;
   created: string | null;
   pin: boolean;
@@ -42,13 +47,17 @@ export function lockedUntil(u: UserRow, now = systemClock()): number | null {
  * only for a lock started before the setting was changed.
  */
 function lockedAfter(u: UserRow, lockoutFailures: number): number | null {
-  return lockedUntil(u) === null ? null : lockoutFailures;
+  const until = lockedUntil(u);
+  return until === null ? null : isHardLock(until) ? u.pin_streak : lockoutFailures;
 }
 
 /** "-", or the lock's end and the failures that started it. */
 export function lockCell(u: UserRow, lockoutFailures: number): string {
   const until = lockedUntil(u);
-  return until === null ? '-' : `${timeCell(until)} (after ${counted(lockoutFailures, 'failure')})`;
+  if (until === null) return '-';
+  if (isHardLock(until)) return `until unlocked (after ${counted(u.pin_streak, 'failure')} with the right PIN in a row)`;
+  const escalated = u.lock_level > 0 ? `, lock ${u.lock_level} of a right-PIN streak` : '';
+  return `${timeCell(until)} (after ${counted(lockoutFailures, 'failure')}${escalated})`;
 }
 
 /** The user's tokens, the app first (TokensTable.ofUser's order). */
@@ -62,7 +71,10 @@ export function userView(u: UserRow, lockoutFailures: number, recoveryLeft: numb
     enabled: u.enabled === 1,
     locked_until: isoTime(lockedUntil(u)),
     locked_after_failures: lockedAfter(u, lockoutFailures),
+    hard_locked: isHardLock(lockedUntil(u)),
     failures: u.failures,
+    pin_streak: u.pin_streak,
+    lock_level: u.lock_level,
     last_success: isoTime(u.last_success),
     created: isoTime(u.created_at),
     pin: u.pin_hash !== null,
@@ -75,7 +87,7 @@ export function userView(u: UserRow, lockoutFailures: number, recoveryLeft: numb
   };
 }
 
-export const LIST_HEADER = ['USER', 'NAME', 'ENABLED', 'LOCKED UNTIL', 'FAILURES', 'RECOVERY', 'LAST SUCCESS', 'CREATED'];
+export const LIST_HEADER = ['USER', 'NAME', 'ENABLED', 'LOCKED UNTIL', 'FAILURES', 'RIGHT PIN', 'RECOVERY', 'LAST SUCCESS', 'CREATED'];
 
 export function listRow(u: UserRow, lockoutFailures: number, recoveryLeft: number): string[] {
   return [
@@ -84,6 +96,7 @@ export function listRow(u: UserRow, lockoutFailures: number, recoveryLeft: numbe
     u.enabled ? 'yes' : 'no',
     lockCell(u, lockoutFailures),
     String(u.failures),
+    String(u.pin_streak),
     String(recoveryLeft),
     timeCell(u.last_success),
     timeCell(u.created_at),
@@ -99,7 +112,7 @@ export function invitedState(inv: InvitationRow, now = systemClock()): string {
 
 /** A pending invitation as a row of list, its user not enrolled yet. */
 export function invitedRow(inv: InvitationRow): string[] {
-  return [inv.user_id, inv.display_name ?? '-', invitedState(inv), '-', '-', '-', '-', timeCell(inv.created_at)];
+  return [inv.user_id, inv.display_name ?? '-', invitedState(inv), '-', '-', '-', '-', '-', timeCell(inv.created_at)];
 }
 
 export interface InvitedView {

@@ -36,6 +36,10 @@ export interface Settings {
   hotpWindow: number;
   lockoutFailures: number;
   lockoutMinutes: number;
+  /** Right-PIN failures in a row that lock a user until an admin unlocks it (auth/lockout.ts). */
+  lockoutMaxFailures: number;
+  /** The longest a lock escalated by a right-PIN streak lasts. */
+  lockoutMaxMinutes: number;
   /** Prompts are played as `${sounds}/astotp-...`, relative to the language's sounds dir. */
   sounds: string;
   issuer: string;
@@ -104,14 +108,14 @@ export class SettingsError extends Error {
 
 const seconds = (min: number, max: number) => (v: string) => Math.round(int(min, max)(v) * 1000);
 
-function int(min: number, max: number) {
+export function int(min: number, max: number) {
   return (v: string): number => {
     if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new SettingsError(`expected a whole number from ${min} to ${max}`);
     return Number(v);
   };
 }
 
-function bool(v: string): boolean {
+export function bool(v: string): boolean {
   if (/^(yes|true|on|1)$/i.test(v)) return true;
   if (/^(no|false|off|0)$/i.test(v)) return false;
   throw new SettingsError('expected yes or no');
@@ -224,6 +228,9 @@ const CONF_KEYS: Record<string, Setter> = {
   hotp_window: (s, v) => (s.hotpWindow = int(1, HOTP_WINDOW_MAX)(v)),
   lockout_failures: (s, v) => (s.lockoutFailures = int(1, 1000)(v)),
   lockout_minutes: (s, v) => (s.lockoutMinutes = int(1, 525600)(v)),
+  // NIST SP 800-63B §5.2.2 caps consecutive failed attempts at 100.
+  lockout_max_failures: (s, v) => (s.lockoutMaxFailures = int(1, 100)(v)),
+  lockout_max_minutes: (s, v) => (s.lockoutMaxMinutes = int(1, 525600)(v)),
   sounds: (s, v) => (s.sounds = soundPath(v)),
   issuer: (s, v) => (s.issuer = issuerName(v)),
   digits: (s, v) => (s.digits = codeDigits(v)),
@@ -291,6 +298,8 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): Settings {
     hotpWindow: 5,
     lockoutFailures: 5,
     lockoutMinutes: 15,
+    lockoutMaxFailures: 100,
+    lockoutMaxMinutes: 1440,
     sounds: 'otp',
     issuer: 'Asterisk',
     digits: 6,
@@ -398,8 +407,12 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
 
 const PROFILE_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
-/** Sections of astotp.conf that other parts of astotp read on their own (web-settings.ts), never a call: a typo there never fails one. */
-export const SEPARATE_SECTIONS: readonly string[] = ['web'];
+/**
+ * Sections of astotp.conf that other parts of astotp read on their own
+ * (web-settings.ts, notify-settings.ts), never as a call's settings: a typo
+ * there never fails one.
+ */
+export const SEPARATE_SECTIONS: readonly string[] = ['web', 'notify'];
 
 function readProfile(name: string, section: ConfSection, at: string, file: string): Profile {
   const type = section.get('type');

@@ -8,14 +8,12 @@
 // one whole line per append (O_APPEND: lines of steps running at once never
 // interleave), and renamed to .1 once it passes its bound, so a stream of
 // failed logins cannot fill the disk.
-import { spawnSync } from 'node:child_process';
 import { closeSync, constants, fstatSync, lstatSync, openSync, renameSync, type Stats, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { syslogSync } from '../os/syslog.js';
 import { ensureStateDir } from './challenge-state.js';
 import { DEFAULT_STATE_DIR } from './parameters.js';
 
-const LOGGER = '/usr/bin/logger';
-const SYSLOG_SOCKET = '/dev/log';
 export const ADMIN_LOG_FILE = 'astotp-pam.log';
 /** The file is renamed to ADMIN_LOG_FILE.1 (replacing the one before) beyond this. */
 export const ADMIN_LOG_MAX_BYTES = 256 * 1024;
@@ -37,18 +35,7 @@ export function adminLog(message: string): void {
 
 /** false when no syslog daemon took the line. */
 function toSyslog(line: string): boolean {
-  try {
-    if (!lstatSync(SYSLOG_SOCKET).isSocket()) return false;
-  } catch {
-    return false;
-  }
-  // --socket-errors=on: without it logger exits 0 when nothing listens. Its
-  // complaints must not reach the screen either.
-  const r = spawnSync(LOGGER, ['--socket-errors=on', '-t', 'astotp-pam', '-p', 'authpriv.notice', '--', line], {
-    stdio: 'ignore',
-    timeout: 5000,
-  });
-  return r.status === 0;
+  return syslogSync({ tag: 'astotp-pam', priority: 'authpriv.notice', line });
 }
 
 /** false when the directory or the file cannot be trusted or written. */

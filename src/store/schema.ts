@@ -2,7 +2,7 @@
 // postgres/schema.ts): version N means the same tables and columns on both.
 import { StoreError } from './errors.js';
 
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /**
  * The version whose migration gave tokens their own table (the last one of

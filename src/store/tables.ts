@@ -16,6 +16,9 @@ export interface UserRow {
   display_name: string | null;
   email: string | null;
   language: string | null;
+  /** Failures with the right PIN since the last login, and the locks they escalated (schema 6; auth/lockout.ts). */
+  pin_streak: number;
+  lock_level: number;
 }
 
 /**
@@ -223,10 +226,16 @@ export interface WebSessionsTable {
   removeExpired(now: number): Promise<number>;
 }
 
-/** Failure counters, stored as failures + locked_until. */
+/**
+ * Failure counters, stored as failures + locked_until; a user's also the
+ * right-PIN streak and the lock level it escalated (auth/lockout.ts), which
+ * the throttle table, counting logins without a PIN, neither holds nor writes.
+ */
 export interface CounterRow {
   failures: number;
   locked_until: number | null;
+  pin_streak?: number;
+  lock_level?: number;
 }
 
 export interface Counters {
@@ -358,6 +367,8 @@ export const USER_COLUMNS: readonly (keyof StoredUserRow)[] = [
   'display_name',
   'email',
   'language',
+  'pin_streak',
+  'lock_level',
 ];
 /** An invitation's columns but its id, which each database numbers itself. */
 export const INVITATION_COLUMNS: readonly (keyof InvitationRow)[] = [
@@ -399,6 +410,16 @@ export function valuesOf<R>(row: R, columns: readonly (keyof R)[]): unknown[] {
 }
 
 /** Everything one transaction can reach. */
+/** When each kind of notice last went to each user: at most one per hour per user and kind, across PBXs. */
+export interface NoticesTable {
+  /**
+   * Takes the right to send a notice of `kind` to `user` at `at`, when none
+   * was sent in the `intervalSeconds` before: true and recorded, or false.
+   * False also for a user that does not exist.
+   */
+  claim(user: string, kind: string, at: number, intervalSeconds: number): Promise<boolean>;
+}
+
 export interface StoreTx {
   readonly users: UsersTable;
   readonly tokens: TokensTable;
@@ -411,6 +432,7 @@ export interface StoreTx {
   readonly transfer: TransferTable;
   readonly invitations: InvitationsTable;
   readonly webSessions: WebSessionsTable;
+  readonly notices: NoticesTable;
 }
 
 /** The keys that start with prefix as [from, to) in the keys' byte order; to is null when nothing bounds them. */

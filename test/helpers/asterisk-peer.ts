@@ -116,6 +116,8 @@ export interface CallResult {
   said: string[];
   /** The text of each SEND TEXT. */
   texts: string[];
+  /** The application and options of each EXEC (UserEvent). */
+  execs: Array<[string, string]>;
   stderr: string;
   exitCode: number | null;
   signal: string | null;
@@ -203,6 +205,7 @@ const ARITY: Record<string, [number, number]> = {
   'WAIT FOR DIGIT': [4, 4],
   'SET VARIABLE': [4, 4],
   VERBOSE: [2, 3],
+  EXEC: [2, 3],
 };
 
 /** Arguments that must look like this, by command and index, or Asterisk misreads them. */
@@ -313,6 +316,7 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
     verbose: [],
     said: [],
     texts: [],
+    execs: [],
     stderr: '',
     exitCode: null,
     signal: null,
@@ -427,6 +431,9 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
         return playback(argv[3] ?? '', '');
       case 'SEND TEXT':
         return reply('200 result=0', 0);
+      case 'EXEC':
+        // What Asterisk answers for an application it has and that ran: its return value, 0.
+        return reply(argv[1]?.toLowerCase() === 'userevent' ? '200 result=0' : '200 result=-2', 0);
       case 'WAIT FOR DIGIT':
         return waitForDigit();
       case 'GET DATA':
@@ -450,6 +457,8 @@ export function runCall(options: RunCallOptions = {}): Promise<CallResult> {
       result.said.push(argv[2] ?? '');
     } else if (name === 'SEND TEXT') {
       result.texts.push(argv[2] ?? '');
+    } else if (name === 'EXEC') {
+      result.execs.push([argv[1] ?? '', argv[2] ?? '']);
     }
   };
 

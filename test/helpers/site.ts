@@ -108,6 +108,14 @@ export function totpAt(at: number, secret = SECRET): string {
   return execFileSync('oathtool', ['--totp=sha1', '-b', '-d', '6', '-N', `@${at}`, secret], { encoding: 'utf8' }).trim();
 }
 
+/** A code that is wrong at `at` (none of the three steps the window accepts), for tests that inject the clock. */
+export function wrongAt(at: number, secret = SECRET): string {
+  const valid = new Set([totpAt(at - 30, secret), totpAt(at, secret), totpAt(at + 30, secret)]);
+  let c = totpAt(at - 3600, secret);
+  while (valid.has(c)) c = String((Number(c) + 1) % 1_000_000).padStart(6, '0');
+  return c;
+}
+
 /** A code that is certainly wrong now: oathtool's code for an hour ago, changed if it happens to match. */
 export function wrongCode(secret = SECRET): string {
   const now = new Set([totp(secret), totp(secret, { offset: -30 }), totp(secret, { offset: 30 })]);

@@ -3,6 +3,7 @@
 // it. For tests that judge attempts without the CLI in between.
 import { appSerial, sealTokenSecret } from '../../src/auth/tokens.js';
 import type { MasterKey } from '../../src/auth/master-key.js';
+import { hashPin } from '../../src/auth/pin-hash.js';
 import type { Store } from '../../src/store/store.js';
 import type { NewUser, StoreTx, TokenRow } from '../../src/store/tables.js';
 import type { Algorithm } from '../../src/totp/algorithm.js';
@@ -37,4 +38,10 @@ export async function insertUser(t: StoreTx, key: Pick<MasterKey, 'secretKey'>, 
 /** The user's app token as stored. */
 export function appTokenOf(store: Store, user: string): Promise<TokenRow | undefined> {
   return store.read((t) => t.tokens.get(appSerial(user)));
+}
+
+/** `id` with `pin` (null: none), hashed as enroll hashes it, and an app token with SECRET. */
+export async function enrollInStore(store: Store, key: MasterKey, id: string, pin: string | null): Promise<void> {
+  const pin_hash = pin === null ? null : await hashPin(key.pinPepper, id, pin);
+  await store.exclusive((t) => insertUser(t, key, { id, pin_hash }));
 }

@@ -15,6 +15,7 @@ import { errorText, fail, pass, runChecks, warn, type Check, type DoctorCheck, t
 import { checkAsteriskEnvironment } from '../doctor/asterisk-env.js';
 import { checkDialplan } from '../doctor/dialplan.js';
 import { checkDatabase, checkDigits, checkKey, checkOwnership, databaseOpener } from '../doctor/files.js';
+import { checkNotify } from '../doctor/notify.js';
 import { checkPamConfig } from '../doctor/pam-config.js';
 import { checkClockSource } from '../doctor/clock.js';
 import { checkClock, checkNode } from '../doctor/runtime.js';
@@ -104,6 +105,7 @@ const CHECKS: readonly DoctorCheck[] = [
   { check: 'clock', run: () => checkClock() },
   { check: 'clock', run: (site) => checkClockSource(site.settings) },
   { check: 'asterisk', run: (site) => checkAsteriskEnvironment(asteriskRunDir(site.env)) },
+  { check: 'notify', run: (site) => checkNotify(site.settings.configFile) },
 ];
 
 /**

@@ -4,7 +4,7 @@ import { flagOption } from '../args.js';
 import type { Command } from '../command.js';
 import { issuerOption, QR_HELP, QR_OPTIONS, qrOption, secretFacts, showSecret, type Enrollment } from '../enrollment.js';
 import { CliFailure } from '../errors.js';
-import { json, timeCell } from '../format.js';
+import { counted, json, timeCell } from '../format.js';
 import { tokenLine } from '../token-view.js';
 import { loginActor } from '../open.js';
 import { withUser } from '../user-arg.js';
@@ -64,6 +64,11 @@ ${QR_HELP}
         ['enabled', view.enabled ? 'yes' : 'no'],
         ['locked until', lockCell(user, settings.lockoutFailures)],
         ['failures', String(user.failures)],
+        [
+          'right PIN',
+          `${counted(user.pin_streak, 'failure')} with the right PIN since the last login` +
+            (user.lock_level > 0 ? `, ${counted(user.lock_level, 'lock')} escalated by them` : ''),
+        ],
         ['last success', timeCell(user.last_success)],
         ['created', timeCell(user.created_at)],
         ['updated', timeCell(user.updated_at)],

@@ -10,12 +10,22 @@ import type { Query } from './open-database.js';
 export function postgresUserCounters(q: Query, write: boolean): Counters {
   const forUpdate = write ? ' FOR UPDATE' : '';
   return {
-    get: async (id) => (await q<CounterRow>(`SELECT failures, locked_until FROM users WHERE id = $1${forUpdate}`, [id])).rows[0],
+    get: async (id) =>
+      (await q<CounterRow>(`SELECT failures, locked_until, pin_streak, lock_level FROM users WHERE id = $1${forUpdate}`, [id])).rows[0],
     put: async (id, c, at) =>
-      (await q('UPDATE users SET failures = $1, locked_until = $2, updated_at = $3 WHERE id = $4', [c.failures, c.locked_until, at, id]))
-        .rowCount === 1,
+      (
+        await q(
+          'UPDATE users SET failures = $1, locked_until = $2, pin_streak = coalesce($3, pin_streak), lock_level = coalesce($4, lock_level), updated_at = $5 WHERE id = $6',
+          [c.failures, c.locked_until, c.pin_streak ?? null, c.lock_level ?? null, at, id],
+        )
+      ).rowCount === 1,
     clear: async (id, at) =>
-      (await q('UPDATE users SET failures = 0, locked_until = NULL, updated_at = $1 WHERE id = $2', [at, id])).rowCount === 1,
+      (
+        await q('UPDATE users SET failures = 0, locked_until = NULL, pin_streak = 0, lock_level = 0, updated_at = $1 WHERE id = $2', [
+          at,
+          id,
+        ])
+      ).rowCount === 1,
   };
 }
 

@@ -17,6 +17,7 @@ import { postgresMeta } from './meta.js';
 import { appliedVersion, migrate } from './migrate.js';
 import { explainFailure, openPool, type PostgresOpenOptions, type Query } from './open-database.js';
 import { postgresRecoveryCodes } from './recovery-code-rows.js';
+import { postgresNotices } from './notices.js';
 import { Slots } from './slots.js';
 import { statementsOn } from './statements.js';
 import { postgresTokens } from './tokens.js';
@@ -37,6 +38,7 @@ function tablesOn(q: Query, write: boolean): StoreTx {
     transfer: postgresTransfer(q),
     invitations: postgresInvitations(q, write),
     webSessions: postgresWebSessions(q),
+    notices: postgresNotices(q),
   };
 }
 

@@ -103,4 +103,12 @@ export const POSTGRES_MIGRATIONS: string[] = [
    CREATE INDEX tokens_user ON tokens(user_id);
    INSERT INTO tokens (serial, kind, user_id, secret_box, algorithm, digits, period, last_step, last_used, created_at, updated_at)
      SELECT 'app:' || id, 'app', id, secret_box, algorithm, digits, period, last_step, last_success, created_at, updated_at FROM users;`,
+  `ALTER TABLE users ADD COLUMN pin_streak INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE users ADD COLUMN lock_level INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE notices (
+     user_id  TEXT COLLATE "C" NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+     kind     TEXT COLLATE "C" NOT NULL,
+     sent_at  BIGINT NOT NULL,
+     PRIMARY KEY (user_id, kind)
+   );`,
 ];

@@ -9,19 +9,23 @@ export class SqliteUserCounters implements Counters {
   constructor(private readonly db: Db) {}
 
   async get(id: string): Promise<CounterRow | undefined> {
-    return this.db.prepare('SELECT failures, locked_until FROM users WHERE id = ?').get(id) as CounterRow | undefined;
+    return this.db.prepare('SELECT failures, locked_until, pin_streak, lock_level FROM users WHERE id = ?').get(id) as
+      | CounterRow
+      | undefined;
   }
 
   async put(id: string, c: CounterRow, at: number): Promise<boolean> {
     return (
       this.db
-        .prepare('UPDATE users SET failures = ?, locked_until = ?, updated_at = ? WHERE id = ?')
-        .run(c.failures, c.locked_until, at, id).changes === 1
+        .prepare(
+          'UPDATE users SET failures = ?, locked_until = ?, pin_streak = coalesce(?, pin_streak), lock_level = coalesce(?, lock_level), updated_at = ? WHERE id = ?',
+        )
+        .run(c.failures, c.locked_until, c.pin_streak ?? null, c.lock_level ?? null, at, id).changes === 1
     );
   }
 
   async clear(id: string, at: number): Promise<boolean> {
-    return this.put(id, { failures: 0, locked_until: null }, at);
+    return this.put(id, { failures: 0, locked_until: null, pin_streak: 0, lock_level: 0 }, at);
   }
 }
 

@@ -127,4 +127,14 @@ export const SQLITE_MIGRATIONS: string[] = [
    CREATE INDEX tokens_user ON tokens(user_id);
    INSERT INTO tokens (serial, kind, user_id, secret_box, algorithm, digits, period, last_step, last_used, created_at, updated_at)
      SELECT 'app:' || id, 'app', id, secret_box, algorithm, digits, period, last_step, last_success, created_at, updated_at FROM users;`,
+  // 7: guessing bounded for good (auth/lockout.ts): right-PIN failures in a
+  // row and the locks they escalated; the last notice per user and kind.
+  `ALTER TABLE users ADD COLUMN pin_streak INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE users ADD COLUMN lock_level INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE notices (
+     user_id  TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+     kind     TEXT NOT NULL,
+     sent_at  INTEGER NOT NULL,
+     PRIMARY KEY (user_id, kind)
+   ) STRICT;`,
 ];

@@ -11,6 +11,7 @@ import type { StoreTx } from '../tables.js';
 import { SqliteAudit } from './audit.js';
 import { SqliteThrottle, SqliteUserCounters } from './counters.js';
 import { SqliteInvitations, SqliteWebSessions } from './invitations.js';
+import { SqliteNotices } from './notices.js';
 import { SqliteMeta } from './meta.js';
 import { openDatabase, type Db, type SqliteOpenOptions } from './open-database.js';
 import { SqliteRecoveryCodes } from './recovery-code-rows.js';
@@ -42,6 +43,7 @@ export class SqliteStore implements Store {
       transfer: new SqliteTransfer(db),
       invitations: new SqliteInvitations(db),
       webSessions: new SqliteWebSessions(db),
+      notices: new SqliteNotices(db),
     };
     this.wait = { path: name, timeoutMs };
   }

@@ -1,0 +1,43 @@
+// How an account event is written for machines and people: one syslog
+// line, the JSON a notify command reads, the fields of an Asterisk
+// UserEvent. Caller ID and channel names come from the caller's side, so
+// every field is cut down to characters that cannot start a line, a field or
+// a header of its own.
+import type { AccountEvent } from '../auth/account-events.js';
+
+/** Letters, digits and a few harmless marks; anything else becomes ?. */
+export function shownField(v: string): string {
+  return v.replace(/[^A-Za-z0-9 _.@+/:-]/g, '?').slice(0, 80);
+}
+
+function isoTime(at: number): string {
+  return new Date(at * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** key=value pairs, in a fixed order, each value filtered. */
+export function eventFields(e: AccountEvent): Array<[string, string]> {
+  const fields: Array<[string, string | undefined]> = [
+    ['event', e.kind],
+    ['user', e.user],
+    ['at', isoTime(e.at)],
+    ['source', e.source],
+    ['pbx', e.pbx],
+    ['until', e.until === undefined ? undefined : e.until === null ? 'unlocked by an admin' : isoTime(e.until)],
+    ['count', e.count === undefined ? undefined : String(e.count)],
+    ['callerid', e.callerId],
+    ['channel', e.channel],
+    ['uniqueid', e.uniqueId],
+  ];
+  return fields.flatMap(([k, v]) => (v === undefined || v === '' ? [] : [[k, shownField(v)] as [string, string]]));
+}
+
+/** The syslog line: `astotp event lock user=1001 ...`. */
+export function eventLine(e: AccountEvent): string {
+  const [[, kind] = ['', ''], ...rest] = eventFields(e);
+  return `event ${kind} ${rest.map(([k, v]) => `${k}=${v.includes(' ') ? `"${v}"` : v}`).join(' ')}`;
+}
+
+/** The JSON object a notify command gets on stdin: the fields as written, times as ISO text. */
+export function eventJson(e: AccountEvent): string {
+  return JSON.stringify(Object.fromEntries(eventFields(e)));
+}
