@@ -63,7 +63,7 @@ describe('scripted Asterisk', () => {
         const replies = [];
         for (const c of ['CHANNEL STATUS', 'ANSWER', 'CHANNEL STATUS', 'GET DATA "astotp/id" 5000 8', 'GET DATA "astotp/pin" 5000 8',
           'GET DATA "astotp/code" 5000 6', 'GET DATA "astotp/hash" 5000 4', 'GET DATA "astotp/more" 5000 4', 'STREAM FILE "astotp/ok" ""', 'STREAM FILE "astotp/gone" ""',
-          'VERBOSE "astotp: hello world" 1', 'NOOP', 'EXEC Dial PJSIP/1']) replies.push(await cmd(c));
+          'VERBOSE "astotp: hello world" 1', 'NOOP', 'EXEC NoSuchApp x', 'EXEC UserEvent ASTOTP,x']) replies.push(await cmd(c));
         await cmd('SET VARIABLE REPLIES "' + replies.join('|') + '"');
       `),
       args: ['login', 'x y'],
@@ -124,12 +124,18 @@ describe('scripted Asterisk', () => {
       '200 result=-1 endpos=0',
       '200 result=1',
       '510 Invalid or unknown command',
-      '510 Invalid or unknown command',
+      // Asterisk's answer for an application it does not have, and for one that ran.
+      '200 result=-2',
+      '200 result=0',
     ]);
     expect(r.prompts).toEqual(['astotp/id', 'astotp/pin', 'astotp/code', 'astotp/hash', 'astotp/more', 'astotp/ok', 'astotp/gone']);
     expect(r.verbose).toEqual(['astotp: hello world']);
     expect(r.setLog[0]).toEqual(['ARGV', 'login|x y']);
-    expect(r.commands).toHaveLength(22);
+    expect(r.execs).toEqual([
+      ['NoSuchApp', 'x'],
+      ['UserEvent', 'ASTOTP,x'],
+    ]);
+    expect(r.commands).toHaveLength(23);
     expect(r.msAfterHangup).toBeUndefined();
   });
 
