@@ -19,7 +19,7 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 E2E_CACHE=${E2E_CACHE:-$ROOT/.cache/asterisk-e2e}
-for f in chroot asterisk postgres calls cases fastagi pbotp pam; do
+for f in chroot asterisk postgres calls cases fastagi pbotp pam notify; do
   # shellcheck source=/dev/null
   . "$ROOT/scripts/e2e/$f.sh"
 done
@@ -139,6 +139,7 @@ setup() {
   E2E_TRY_AGAIN_SECS=$(sound_secs astotp-try-again)
   e2e_write_modules_conf
   e2e_write_logger_conf
+  e2e_write_manager_conf
   e2e_write_extensions_conf "$E2E_README"
   e2e_write_astotp_conf $E2E_FAST_CONF
   e2e_enroll_all || return 1

@@ -89,7 +89,7 @@ e2e_write_modules_conf() {
     echo '[modules]'
     echo 'autoload=no'
     # res_agi needs res_speech's symbols.
-    for m in res_speech res_agi pbx_config pbx_spool res_timing_timerfd app_senddtmf app_playback app_system; do
+    for m in res_speech res_agi pbx_config pbx_spool res_timing_timerfd app_senddtmf app_playback app_system app_userevent; do
       echo "load => $m.so"
     done
     # Every format, codec and dialplan function the package ships.
@@ -158,6 +158,12 @@ exten => 787,1,AGI(otp/astotp,profile=pin)
 ; 781 is the form earlier READMEs showed: caller data in the argument list.
 exten => 781,1,Set(CALLERID(num)=\${E2E_CID})
  same => n,AGI(otp/astotp,user=\${CALLERID(num)})
+ same => n,$rec
+ same => n,System(${put}.after-agi)
+ same => n,Hangup()
+; The notices' UserEvent (notify.sh): the caller ID set, the ID typed.
+exten => 788,1,Set(CALLERID(num)=\${E2E_CID})
+ same => n,AGI(otp/astotp)
  same => n,$rec
  same => n,System(${put}.after-agi)
  same => n,Hangup()

@@ -12,7 +12,7 @@ astotp_cli() { in_chroot /usr/local/bin/node "$E2E_AGI" "$@"; }
 e2e_enroll_all() {
   local u
   in_chroot sh -c 'rm -f /var/lib/asterisk/astotp.sqlite3* /var/lib/asterisk/astotp.key'
-  for u in $(seq 1001 1017); do
+  for u in $(seq 1001 1018); do
     E2E_SECRET[$u]=$(head -c 20 /dev/urandom | base32 | tr -d '=')
     if ! printf '%s\n' "$E2E_PIN" | astotp_cli enroll "$u" --secret "${E2E_SECRET[$u]}" --no-confirm --qr none \
       >>"$E2E_WORK/cli.log" 2>&1; then
@@ -378,4 +378,4 @@ code_prompt_keys() {
   ' "$E2E_WORK/$1.log"
 }
 
-E2E_ALL_CASES="root-enroll success wrong-pin wrong-code unknown-user replay lockout hangup-id hangup-pin hangup-code no-dtmf user-arg pin-arg callerid-injection callerid-user missing-db readme-dialplan postgres recovery-code pin-change languages fastagi-root-drop fastagi-replay fastagi-hangup fastagi-user fastagi-no-secret fastagi-sigterm pbotp"
+E2E_ALL_CASES="root-enroll success wrong-pin wrong-code unknown-user replay lockout hangup-id hangup-pin hangup-code no-dtmf user-arg pin-arg callerid-injection callerid-user missing-db readme-dialplan postgres recovery-code pin-change languages fastagi-root-drop fastagi-replay fastagi-hangup fastagi-user fastagi-no-secret fastagi-sigterm pbotp userevent"

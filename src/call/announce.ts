@@ -5,7 +5,7 @@
 import type { AccountEvent } from '../auth/account-events.js';
 import { loadNotifySettings, type NotifySettings, notifies, notifiesElsewhere } from '../config/notify-settings.js';
 import type { Settings } from '../config/settings.js';
-import { eventFields } from '../notify/event-text.js';
+import { userEventFields } from '../notify/event-text.js';
 import { newsOf } from '../notify/news.js';
 import type { NoticePlace } from '../notify/dispatch.js';
 import type { CallChannel } from './channel.js';
@@ -28,11 +28,7 @@ export async function announce(ch: CallChannel, events: readonly AccountEvent[],
   const news = newsOf(events, notify.pinStreak);
   if (news.length === 0 || !notifies(notify)) return null;
   if (notify.userEvent && ch.userEvent) {
-    for (const e of news)
-      await ch.userEvent(
-        USER_EVENT,
-        eventFields(e).map(([k, v]) => [k[0]!.toUpperCase() + k.slice(1), v] as const),
-      );
+    for (const e of news) await ch.userEvent(USER_EVENT, userEventFields(e));
   }
   return notifiesElsewhere(notify) ? { configFile: site.configFile, db: site.db } : null;
 }

@@ -31,6 +31,21 @@ export function eventFields(e: AccountEvent): Array<[string, string]> {
   return fields.flatMap(([k, v]) => (v === undefined || v === '' ? [] : [[k, shownField(v)] as [string, string]]));
 }
 
+// AMI's own headers of a UserEvent: a field of that name would be a second
+// header of the name, and an AMI client that keeps one value per name would
+// lose Asterisk's (a listener waiting for "Event: UserEvent" would miss the
+// event altogether). Asterisk sets Channel and Uniqueid from the channel
+// itself, unfiltered and beyond a caller's reach, so those go, and the event's
+// kind is named Kind.
+const AMI_OWN = new Set(['channel', 'uniqueid']);
+
+/** The UserEvent's headers after its name: `Kind: lock`, `User: 1001`, ... */
+export function userEventFields(e: AccountEvent): Array<[string, string]> {
+  return eventFields(e).flatMap(([k, v]) =>
+    AMI_OWN.has(k) ? [] : [[k === 'event' ? 'Kind' : k[0]!.toUpperCase() + k.slice(1), v] as [string, string]],
+  );
+}
+
 /** The syslog line: `astotp event lock user=1001 ...`. */
 export function eventLine(e: AccountEvent): string {
   const [[, kind] = ['', ''], ...rest] = eventFields(e);
