@@ -35,7 +35,7 @@ ami_astotp_events() {
 # [notify] userevent = yes: three wrong PINs lock user 1018 (tries=3,
 # lockout_failures=3); an AMI listener sees one UserEvent astotp saying so,
 # on the call's channel, and the caller ID (typed by whoever places the
-# call) cannot add a field of its own: its comma and its "Event:" stay in
+# call) cannot add a field of its own: its # and its "Event:" stay in
 # its value, filtered. The call's result is what it is without notices.
 case_userevent() {
   local ok=0 out=$E2E_WORK/ami-events.txt ready=$E2E_WORK/ami-ready pid c bad again events chan n
@@ -56,7 +56,7 @@ case_userevent() {
   again=$(awk -v a="$E2E_TRY_AGAIN_SECS" -v w="$E2E_WAIT" 'BEGIN{printf "%.1f", a + w + 1.5}')
   c=$(totp "${E2E_SECRET[1018]}")
   bad="w$E2E_WAIT/d1018#/w$E2E_NEXT_WAIT/d$E2E_BAD_PIN#/w$E2E_NEXT_WAIT/d$c#"
-  E2E_CID='555,Event: hardlock' e2e_call userevent 788@otp-test "$bad/w$again/${bad#w*/}/w$again/${bad#w*/}/w90" 150
+  E2E_CID='555#Event: hardlock' e2e_call userevent 788@otp-test "$bad/w$again/${bad#w*/}/w$again/${bad#w*/}/w90" 150
   check_call userevent h 'FAILURE/(bad-credentials|locked)/SUCCESS' || ok=1
   e2e_write_astotp_conf $E2E_FAST_CONF
   astotp_cli unlock 1018 >>"$E2E_WORK/cli.log" 2>&1
@@ -67,16 +67,18 @@ case_userevent() {
   events=$(ami_astotp_events "$out")
   n=$(grep -c . <<<"$events")
   chan=$(e2e_call_chan userevent)
-  E2E_EXPECT+="; one UserEvent astotp: Event: lock, User: 1018, on ${chan:-the call's channel}, caller ID 555?Event: hardlock"
+  E2E_EXPECT+="; one UserEvent astotp: Kind: lock, User: 1018, one Event and one Channel header (${chan:-?};2), caller ID 555?Event: hardlock"
   E2E_GOT+="; $n: ${events:0:400}"
   [ "$n" = 1 ] || ok=1
-  grep -q ' | Event: lock | ' <<<"$events" || ok=1
+  grep -q ' | Kind: lock | ' <<<"$events" || ok=1
+  [ "$(grep -o ' | Event: ' <<<" | $events" | wc -l)" = 1 ] || ok=1
+  [ "$(grep -o ' | Channel: ' <<<"$events" | wc -l)" = 1 ] || ok=1
   grep -q ' | User: 1018 | ' <<<"$events" || ok=1
   grep -q " | Channel: $chan;2 | " <<<"$events" || ok=1
   grep -q ' | Callerid: 555?Event: hardlock' <<<"$events" || ok=1
   grep -q ' | Event: hardlock' <<<"$events" && ok=1
   E2E_EXPECT+="; Asterisk ran it: EXEC UserEvent answered 200 result=0"
-  if grep -A1 'AGI Rx << EXEC UserEvent' "$E2E_WORK/userevent.log" | grep -q 'AGI Tx >> 200 result=0'; then
+  if grep -A3 'AGI Rx << EXEC UserEvent' "$E2E_WORK/userevent.log" | grep -q 'AGI Tx >> 200 result=0'; then
     E2E_GOT+="; it did"
   else
     E2E_GOT+="; it did not"
