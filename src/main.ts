@@ -2,6 +2,7 @@
 // the two PAM steps pam_exec runs, and the admin's command-line tool. Only
 // the code a mode needs is loaded.
 import { detectMode } from './modes/detect-mode.js';
+import { errorMessage } from './text/error-message.js';
 
 const argv = process.argv.slice(2);
 
@@ -21,7 +22,7 @@ switch (detectMode(argv, process.env, Boolean(process.stdin.isTTY))) {
     void import('./cli/main.js')
       .then((m) => m.cliMain(argv))
       .then(setExitCode, (err: unknown) => {
-        process.stderr.write(`astotp: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.stderr.write(`astotp: internal error: ${errorMessage(err)}\n`);
         if (process.env.ASTOTP_DEBUG) process.stderr.write(`${(err as Error)?.stack}\n`);
         process.exitCode = 1;
       });

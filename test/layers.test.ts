@@ -13,14 +13,15 @@ const SRC = resolve(import.meta.dirname, '..', 'src');
  * pam_exec steps) is an entry point that needs only the pbotp protocol,
  * and the CLI's doctor reads the steps' configuration by their rules; then
  * call → auth → store → native. The leaves import nothing of
- * astotp: agi (the protocol; only its adapter knows the call layer), os
- * (process identity and durable files), qr, sounds, text (help laid out
- * for a terminal, the nearest name to a mistyped one), totp, and pbotp (the
- * protocol), which the HTTP responder serves.
+ * astotp but text: agi (the protocol; only its adapter knows the call
+ * layer), os (process identity and durable files), qr, sounds, text itself
+ * (help laid out for a terminal, the nearest name to a mistyped one, an
+ * error as words), totp, and pbotp (the protocol), which the HTTP responder
+ * serves.
  */
 const ALLOWED: Record<string, readonly string[]> = {
-  '(root)': ['modes', 'cli', 'pam'],
-  modes: ['agi', 'call'],
+  '(root)': ['modes', 'cli', 'pam', 'text'],
+  modes: ['agi', 'call', 'text'],
   cli: [
     'notify',
     'fastagi',
@@ -42,23 +43,24 @@ const ALLOWED: Record<string, readonly string[]> = {
   ],
   pam: ['config', 'pbotp', 'qr', 'os', 'text'],
   // The web server (serve-web): a payload of its own, built on the admin service.
-  web: ['auth', 'config', 'qr', 'native', 'os'],
-  fastagi: ['agi', 'call', 'auth', 'config', 'os'],
+  web: ['auth', 'config', 'qr', 'native', 'os', 'text'],
+  fastagi: ['agi', 'call', 'auth', 'config', 'os', 'text'],
   responder: ['pbotp'],
-  call: ['auth', 'config', 'notify', 'pbotp', 'sounds'],
+  call: ['auth', 'config', 'notify', 'pbotp', 'sounds', 'text'],
   // sounds: the users' languages are the prompt languages (auth/user-profile.ts).
-  auth: ['store', 'config', 'pbotp', 'os', 'totp', 'sounds'],
-  store: ['native', 'os', 'totp'],
-  native: ['os'],
+  auth: ['store', 'config', 'pbotp', 'os', 'totp', 'sounds', 'text'],
+  store: ['native', 'os', 'totp', 'text'],
+  native: ['os', 'text'],
   // The pbotp settings are checked where astotp.conf is read, so a bad key
   // is an error with its file and line; the checks (a public key must be a
   // usable X25519 point) belong to the protocol, which imports nothing back.
   config: ['pbotp', 'totp', 'text'],
   pbotp: [],
   agi: [],
-  os: [],
+  // An error as text (text/error-message.ts) is what every layer reports failures with.
+  os: ['text'],
   qr: [],
-  sounds: [],
+  sounds: ['text'],
   text: [],
   totp: [],
   // Account events written out for their sinks, and the detached notifier's start (below call, cli and web).

@@ -4,6 +4,7 @@ import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
 import { closeSync, fstatSync, openSync, readSync, constants } from 'node:fs';
 import { createExclusive } from '../os/files.js';
 import { KeyFileError } from './errors.js';
+import { errorMessage } from '../text/error-message.js';
 
 export { KeyFileError };
 
@@ -81,7 +82,7 @@ export function createMasterKey(path: string): MasterKey | null {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') return null;
-    throw new KeyFileError(`cannot create key file ${path}: ${code ?? (err as Error).message}`, 'unusable', { cause: err });
+    throw new KeyFileError(`cannot create key file ${path}: ${code ?? errorMessage(err)}`, 'unusable', { cause: err });
   }
   return derive(raw);
 }

@@ -9,6 +9,7 @@ import { userEventFields } from '../notify/event-text.js';
 import { newsOf } from '../notify/news.js';
 import type { NoticePlace } from '../notify/dispatch.js';
 import type { CallChannel } from './channel.js';
+import { errorMessage } from '../text/error-message.js';
 
 /** The Asterisk UserEvent's name; its fields say which event. */
 export const USER_EVENT = 'astotp';
@@ -22,7 +23,7 @@ export async function announce(ch: CallChannel, events: readonly AccountEvent[],
   try {
     notify = loadNotifySettings({ config: site.configFile ?? undefined });
   } catch (err) {
-    await ch.log(`notices not sent: ${(err as Error).message}`);
+    await ch.log(`notices not sent: ${errorMessage(err)}`);
     return null;
   }
   const news = newsOf(events, notify.pinStreak);

@@ -5,6 +5,7 @@
 import type { AccountEvent } from '../auth/account-events.js';
 import { HangupError, type CallChannel } from './channel.js';
 import type { CallReason } from './attempt-loop.js';
+import { errorMessage } from '../text/error-message.js';
 
 /** How a call ended, as the dialplan learns it. SUCCESS only ever with reason ok and a user. */
 export type CallOutcome =
@@ -95,6 +96,6 @@ function cutShort(o: CallOutcome, err: unknown): CallOutcome {
 }
 
 export function describe(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
+  const msg = errorMessage(err);
   return msg.replace(/\s+/g, ' ').slice(0, 300);
 }

@@ -13,6 +13,7 @@ import { fixedUser } from './caller-user.js';
 import { readChallengeAndAsk } from './challenge-reading.js';
 import { ask, attemptLoop, type FlowResult } from './attempt-loop.js';
 import type { PbotpCall } from './pbotp-settings.js';
+import { errorMessage } from '../text/error-message.js';
 
 export interface PbotpJudge {
   /** A 'locked' verdict when the user may not try now, else null. */
@@ -56,6 +57,6 @@ async function offerLink(ch: CallChannel, url: string): Promise<void> {
     if (!(await ch.sendText(url))) await ch.log('the challenge link could not be sent as text', 3);
   } catch (err) {
     if (err instanceof HangupError) throw err;
-    await ch.log(`the challenge link could not be sent as text: ${(err as Error).message}`, 3);
+    await ch.log(`the challenge link could not be sent as text: ${errorMessage(err)}`, 3);
   }
 }

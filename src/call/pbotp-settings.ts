@@ -3,6 +3,7 @@
 // The values themselves were parsed where astotp.conf was read.
 import { SettingsError, type Settings } from '../config/settings.js';
 import { checkLoginField } from '../pbotp/login.js';
+import { errorMessage } from '../text/error-message.js';
 
 export interface PbotpCall {
   serverPub: Uint8Array;
@@ -23,7 +24,7 @@ export function pbotpCall(s: Settings): PbotpCall {
     // The default host is the system's name, which nothing has checked yet.
     checkLoginField('host', s.pbotpHost);
   } catch (err) {
-    throw new SettingsError(`the system's host name cannot be the pbotp host: ${(err as Error).message}; set pbotp_host in astotp.conf`);
+    throw new SettingsError(`the system's host name cannot be the pbotp host: ${errorMessage(err)}; set pbotp_host in astotp.conf`);
   }
   return {
     serverPub: s.pbotpPubkey,

@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { createExclusive } from '../os/files.js';
 import { asInvokingUser } from '../os/identity.js';
 import { CliFailure } from './errors.js';
+import { errorMessage } from '../text/error-message.js';
 
 /** The whole file as text; refused when larger than `limit` bytes. */
 export function readAdminFile(path: string, limit: number): string {
@@ -43,6 +44,6 @@ function fileError(what: string, path: string, err: unknown): Error {
         ? 'no such file or directory'
         : code === 'EACCES'
           ? `permission denied for uid ${process.getuid?.()}`
-          : (err as Error).message;
+          : errorMessage(err);
   return new CliFailure(`${what} ${path}: ${why}`);
 }

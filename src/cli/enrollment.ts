@@ -12,6 +12,7 @@ import { json } from './format.js';
 import type { QrImageFormat } from '../qr/image.js';
 import type { QrStyle } from '../qr/terminal.js';
 import { base32Secret } from './validate.js';
+import { errorMessage } from '../text/error-message.js';
 
 export const QR_CHOICES: readonly QrStyle[] = ['ansi', 'utf8', 'ascii', 'none'];
 
@@ -113,7 +114,7 @@ function ruledOption<T>(args: ParsedArgs, name: string, rule: (v: string) => T):
   try {
     return rule(given);
   } catch (err) {
-    throw new UsageError(`--${name}: ${(err as Error).message}`);
+    throw new UsageError(`--${name}: ${errorMessage(err)}`);
   }
 }
 

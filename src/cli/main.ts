@@ -10,6 +10,7 @@ import { printable } from './format.js';
 import { terminalWidth, wrapText } from '../text/wrap.js';
 import { Input } from './input.js';
 import { VERSION } from './version.js';
+import { errorMessage } from '../text/error-message.js';
 
 interface Entry {
   summary: string;
@@ -296,7 +297,7 @@ function context(args: CliContext['args'], input: Input): CliContext {
 function report(err: unknown, name: string | undefined): number {
   if (err instanceof Interrupted) return err.code;
   const debug = process.env.ASTOTP_DEBUG === '1';
-  const message = oneLine(err instanceof Error ? err.message : String(err));
+  const message = oneLine(errorMessage(err));
   if (err instanceof UsageError) {
     const group = name?.split(' ')[0];
     const known = name !== undefined && (Object.hasOwn(COMMANDS, name) || Object.hasOwn(GROUPS, name));

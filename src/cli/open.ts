@@ -15,6 +15,7 @@ import { preloadSqliteAddon } from '../native/sqlite-addon.js';
 import { actingUser } from '../os/acting-user.js';
 import { actAsDatabaseOwner } from '../os/identity.js';
 import type { CliContext } from './command.js';
+import { errorMessage } from '../text/error-message.js';
 
 let who: string | undefined;
 
@@ -64,7 +65,7 @@ function noticesOf(ctx: CliContext, s: Settings): (events: AccountEvent[]) => vo
     try {
       notify = loadNotifySettings({ env: ctx.env, config: ctx.globals.config });
     } catch (err) {
-      ctx.warn(`no notice sent: ${(err as Error).message}`);
+      ctx.warn(`no notice sent: ${errorMessage(err)}`);
       return;
     }
     if (notifiesElsewhere(notify)) deliverLater(events, { configFile: s.configFile, db: s.db });

@@ -4,6 +4,7 @@ import { checkPin, PIN_MIN_DIGITS } from '../auth/user-admin.js';
 import { flagOption, type OptionSpec, type ParsedArgs } from './args.js';
 import type { CliContext } from './command.js';
 import { CliFailure, UsageError } from './errors.js';
+import { errorMessage } from '../text/error-message.js';
 
 export const PIN_OPTIONS: OptionSpec = { 'pin-stdin': 'boolean', 'no-pin': 'boolean' };
 
@@ -33,7 +34,7 @@ export async function readNewPin(ctx: CliContext, mode: 'none' | 'line' | 'ask',
     try {
       checkPin(first, maxDigits);
     } catch (err) {
-      ctx.note((err as Error).message);
+      ctx.note(errorMessage(err));
       continue;
     }
     const second = await input.hidden('Repeat the PIN: ', process.stderr);

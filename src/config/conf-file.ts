@@ -1,6 +1,7 @@
 // Reads Asterisk-style configuration files: [sections], `key = value` or
 // `key => value`, `;` comments (`\;` for a literal semicolon).
 import { readFileSync } from 'node:fs';
+import { errorMessage } from '../text/error-message.js';
 
 /** A value with the line it came from, so every message about it can point there. */
 export interface ConfEntry {
@@ -70,7 +71,7 @@ export function readConf(path: string, keep?: (section: string | null) => boolea
     text = readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new Error(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Error(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
   }
   return parseConf(keep ? onlySections(text, keep) : text, path);
 }

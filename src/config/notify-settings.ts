@@ -5,6 +5,7 @@
 import { readConf } from './conf-file.js';
 import { configPath } from './paths.js';
 import { bool, int, SettingsError } from './settings.js';
+import { errorMessage } from '../text/error-message.js';
 
 export const NOTIFY_SECTION = 'notify';
 
@@ -88,7 +89,7 @@ export function loadNotifySettings(opts: { env?: NodeJS.ProcessEnv; config?: str
       if (!set) throw new SettingsError(`unknown setting (known: ${Object.keys(KEYS).join(', ')})`);
       set(s, value);
     } catch (err) {
-      problems.push(`${file}:${line}: [${NOTIFY_SECTION}] ${key}: ${(err as Error).message}`);
+      problems.push(`${file}:${line}: [${NOTIFY_SECTION}] ${key}: ${errorMessage(err)}`);
     }
   }
   if (problems.length) throw new SettingsError(problems);

@@ -11,6 +11,7 @@ import { parseClockSource, type ClockSource } from './clock-source.js';
 import { readConf, type ConfSection } from './conf-file.js';
 import { didYouMean } from '../text/nearest-name.js';
 import { configPath, defaultDbPath, defaultKeyPath } from './paths.js';
+import { errorMessage } from '../text/error-message.js';
 
 export type { Algorithm };
 
@@ -149,7 +150,7 @@ function parsed<T>(parse: (v: string) => T) {
     try {
       return parse(v);
     } catch (err) {
-      throw new SettingsError((err as Error).message, { cause: err });
+      throw new SettingsError(errorMessage(err), { cause: err });
     }
   };
 }
@@ -166,7 +167,7 @@ function clockSource(v: string): ClockSource {
   try {
     return parseClockSource(v);
   } catch (err) {
-    throw new SettingsError((err as Error).message, { cause: err });
+    throw new SettingsError(errorMessage(err), { cause: err });
   }
 }
 
@@ -362,7 +363,7 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
         try {
           profiles.set(name, readProfile(name, section, at, file));
         } catch (err) {
-          problems.push((err as Error).message);
+          problems.push(errorMessage(err));
         }
         continue;
       }
@@ -370,7 +371,7 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
         try {
           apply(CONF_KEYS, s, key, value, `${file}:${line}: ${key}`);
         } catch (err) {
-          problems.push((err as Error).message);
+          problems.push(errorMessage(err));
         }
       }
       if (section.has('key_file')) keyFromConf = s.keyFile;
@@ -382,7 +383,7 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
         try {
           apply(PROFILE_KEYS, scratch, key, value, `${where} ${key}`);
         } catch (err) {
-          problems.push((err as Error).message);
+          problems.push(errorMessage(err));
         }
       }
       const weak = pinChangeProblem(scratch);
@@ -455,7 +456,7 @@ function apply(table: Record<string, Setter>, s: Settings, key: string, value: s
   try {
     set(s, value);
   } catch (err) {
-    throw new SettingsError(`${where}: ${(err as Error).message}`);
+    throw new SettingsError(`${where}: ${errorMessage(err)}`);
   }
 }
 

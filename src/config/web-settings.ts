@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { readConf } from './conf-file.js';
 import { configPath } from './paths.js';
 import { SettingsError } from './settings.js';
+import { errorMessage } from '../text/error-message.js';
 
 export const WEB_SECTION = 'web';
 
@@ -138,7 +139,7 @@ export function loadWebSettings(opts: { env?: NodeJS.ProcessEnv; config?: string
       if (!set) throw new SettingsError(`unknown setting (known: ${Object.keys(KEYS).join(', ')})`);
       set(s, raw, value);
     } catch (err) {
-      problems.push(`${where}: ${(err as Error).message}`);
+      problems.push(`${where}: ${errorMessage(err)}`);
     }
   }
   if (raw.passwordFile && !raw.smtp) problems.push(`${file}: [${WEB_SECTION}] smtp_password_file needs smtp_url`);

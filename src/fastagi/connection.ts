@@ -14,6 +14,7 @@ import { callLimitMs, callSettings, idleLimitMs, wallLimitMs } from './call-limi
 import { type FastAgiRequest, readRequest } from './request.js';
 import type { PbxSecret } from './pbx-secret.js';
 import type { SharedAuth } from './shared-auth.js';
+import { errorMessage } from '../text/error-message.js';
 
 export interface ConnectionContext {
   /** Settings before each call's own arguments. */
@@ -171,5 +172,5 @@ function seconds(ms: number): number {
 }
 
 function oneLine(err: unknown): string {
-  return safe((err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' '));
+  return safe(errorMessage(err).replace(/\s+/g, ' '));
 }

@@ -7,6 +7,7 @@ import type { AllowList } from './allow-list.js';
 import { openConnection, refuseBusy, serveConnection, type ConnectionContext } from './connection.js';
 import { LogTally, type Tally } from './log-tally.js';
 import { PendingPool } from './pending-pool.js';
+import { errorMessage } from '../text/error-message.js';
 
 export interface FastAgiServerOptions extends ConnectionContext {
   /** Calls served at once; more connections are answered with FAILURE (busy). */
@@ -198,7 +199,7 @@ export class FastAgiServer {
 
   /** A bug in one call's handling must not reach the others: that connection alone is dropped. */
   private internal(socket: Socket, err: unknown): void {
-    this.opts.log(`internal error on one connection: ${err instanceof Error ? err.message : String(err)}`);
+    this.opts.log(`internal error on one connection: ${errorMessage(err)}`);
     socket.destroy();
   }
 }

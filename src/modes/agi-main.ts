@@ -1,5 +1,6 @@
 // Classic AGI: Asterisk runs us once per call with the call on stdin/stdout.
 import { startClassicAgi } from '../agi/classic.js';
+import { errorMessage } from '../text/error-message.js';
 
 /** After a hangup Asterisk waits for us to exit; a stuck reply must not keep it waiting. */
 const EXIT_AFTER_HANGUP_MS = 800;
@@ -24,7 +25,7 @@ export async function agiMain(argv: readonly string[]): Promise<void> {
   try {
     channel = await startClassicAgi();
   } catch (err) {
-    process.stderr.write(`astotp: not an AGI session: ${(err as Error).message}\n`);
+    process.stderr.write(`astotp: not an AGI session: ${errorMessage(err)}\n`);
     process.exit(2);
   }
   const { serveCall } = await import('../call/serve-call.js');

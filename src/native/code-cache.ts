@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { Script } from 'node:vm';
 import { cacheDirs } from './cache-dirs.js';
 import { privateRealDir } from './private-dir.js';
+import { errorMessage } from '../text/error-message.js';
 
 const MAGIC = 'astotp V8 code cache 1\n';
 const NAME = /^code-[0-9a-f]{16}\.v8$/;
@@ -88,7 +89,7 @@ export function runCompiled(source: string, codeId: string, options: CompileOpti
     found = findCache(key);
   } catch (err) {
     // A cache is only ever a shortcut: whatever goes wrong looking for one, the code runs.
-    found = { file: null, data: undefined, kinds: [], problems: [(err as Error).message] };
+    found = { file: null, data: undefined, kinds: [], problems: [errorMessage(err)] };
   }
   const script = new Script(source, { ...options, cachedData: found.data });
   if (found.data && script.cachedDataRejected) found.problems.push(`${found.file} refused by V8`);
@@ -121,7 +122,7 @@ function writeAtExit(script: Script, file: string, key: string, kinds: string[])
       debug(`code cache ${file} written`);
       prune(file);
     } catch (err) {
-      debug(`code cache ${file} not written: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      debug(`code cache ${file} not written: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
     }
   });
 }
@@ -143,7 +144,7 @@ function findCache(key: string): Found {
     try {
       mkdirSync(candidate, { recursive: true, mode: 0o700 });
     } catch (err) {
-      problems.push(`${candidate}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      problems.push(`${candidate}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
       continue;
     }
     const where = privateRealDir(candidate);
@@ -185,7 +186,7 @@ function readCache(file: string, head: Buffer): { data: Buffer; kinds: string[] 
     }
     return { data: bytes.subarray(kindsEnd + 1), kinds: bytes.toString('latin1', head.length, kindsEnd).split(',') };
   } catch (err) {
-    return `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+    return `cannot be read (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})`;
   } finally {
     closeSync(fd);
   }

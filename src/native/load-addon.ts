@@ -8,6 +8,7 @@ import { replaceAtomically } from '../os/files.js';
 import { cacheDirs } from './cache-dirs.js';
 import { embeddedAddon } from './embedded-addon.js';
 import { ensurePrivateDir } from './private-dir.js';
+import { errorMessage } from '../text/error-message.js';
 
 /** The native layer's failure: the addon cannot be written, found or loaded. */
 export class AddonError extends Error {
@@ -28,7 +29,7 @@ export function loadSqliteAddon(): object | undefined {
   try {
     process.dlopen(module, file);
   } catch (err) {
-    throw new AddonError(`cannot load the SQLite addon from ${file}: ${(err as Error).message}`, { cause: err });
+    throw new AddonError(`cannot load the SQLite addon from ${file}: ${errorMessage(err)}`, { cause: err });
   }
   return module.exports;
 }
@@ -52,7 +53,7 @@ function cachedCopy(addon: { bytes(): Uint8Array; size: number; digest: string }
       if (matches(file, size, digest)) return file;
       problems.push(`${file}: content check failed`);
     } catch (err) {
-      problems.push(`${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      problems.push(`${file}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
     }
   }
   throw new AddonError(

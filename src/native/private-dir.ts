@@ -1,6 +1,7 @@
 // A directory only this user can write to, for files we later execute or trust.
 import { lstatSync, mkdirSync, realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { errorMessage } from '../text/error-message.js';
 
 const OTHERS_WRITE = 0o022;
 const STICKY = 0o1000;
@@ -41,7 +42,7 @@ export function privateRealDir(dir: string): { dir: string } | { problem: string
   try {
     real = realpathSync.native(dir);
   } catch (err) {
-    return { problem: `${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+    return { problem: `${dir}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}` };
   }
   const own = untrustedReason(real);
   if (own) return { problem: `${real} ${own}` };

@@ -12,6 +12,7 @@
 // comes from root's own cache, never from one the owner could write to.
 import { readFileSync, type Stats, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { errorMessage } from '../text/error-message.js';
 
 export interface OwnerSwitch {
   /** Set when the process now acts as another user. */
@@ -49,7 +50,7 @@ export function actAsDatabaseOwner(dbPath: string, loadNativeCode: () => void): 
     process.setegid?.(st.gid);
     process.seteuid?.(st.uid);
   } catch (err) {
-    return { switchedTo: null, warning: `cannot act as uid ${st.uid} (${(err as Error).message}); fix ownership of ${dbPath} by hand` };
+    return { switchedTo: null, warning: `cannot act as uid ${st.uid} (${errorMessage(err)}); fix ownership of ${dbPath} by hand` };
   }
   invoker = { ...before, owner: { uid: st.uid, gid: st.gid } };
   return { switchedTo: { uid: st.uid, gid: st.gid, name: name ?? String(st.uid) }, warning: null };

@@ -11,6 +11,7 @@ import { stateDirOnLine } from './parameters.js';
 import type { PamStep, PamStepContext } from './step.js';
 import { readStdinResponse } from './stdin-response.js';
 import { terminalWidth, wrapText } from '../text/wrap.js';
+import { errorMessage } from '../text/error-message.js';
 
 const STEPS: Record<string, () => Promise<{ step: PamStep }>> = {
   'pam-challenge': () => import('./challenge-step.js'),
@@ -36,7 +37,7 @@ export async function pamMain(argv: string[], env: NodeJS.ProcessEnv = process.e
   try {
     return underPam ? await underPamExec(argv, env) : await onShell(argv, env);
   } catch (err) {
-    const message = `internal error: ${err instanceof Error ? err.message : String(err)}`;
+    const message = `internal error: ${errorMessage(err)}`;
     adminLog(message);
     if (!underPam) process.stderr.write(`astotp: ${message}\n`);
     return PAM_INTERNAL_EXIT;
@@ -59,9 +60,7 @@ async function underPamExec(argv: string[], env: NodeJS.ProcessEnv): Promise<num
       .join(' ')
       .replace(/[^\x21-\x7e ]/g, '?')
       .slice(0, 60);
-    adminLog(
-      `pam_exec line "${shown}${argv.length > 2 ? ' ...' : ''}": usage: ${err instanceof Error ? err.message : String(err)} (astotp pbotp --help in a shell)`,
-    );
+    adminLog(`pam_exec line "${shown}${argv.length > 2 ? ' ...' : ''}": usage: ${errorMessage(err)} (astotp pbotp --help in a shell)`);
     return PAM_USAGE_EXIT;
   }
   return await step.run(context(rest, env));

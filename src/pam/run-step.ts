@@ -7,6 +7,7 @@ import { openStateDir, stateKey, sweepStale } from './challenge-state.js';
 import { checkPamEnviron } from './environ-check.js';
 import { readPamParams, type PamParams } from './parameters.js';
 import type { PamStepContext } from './step.js';
+import { errorMessage } from '../text/error-message.js';
 
 export interface PamLogin {
   params: PamParams;
@@ -41,7 +42,7 @@ export async function pamStep(ctx: PamStepContext, step: string, body: (pam: Pam
     const login = { group: params.group, host: params.host, user };
     return await body({ params, login, stateDir, key: stateKey(ctx.env), describe });
   } catch (err) {
-    const message = `${step}: ${describe}: failed: ${err instanceof Error ? err.message : String(err)}`;
+    const message = `${step}: ${describe}: failed: ${errorMessage(err)}`;
     adminLog(message);
     // Not started by pam_exec (an admin trying it on a shell): stderr reaches no one logging in.
     if (ctx.env.PAM_TYPE === undefined) ctx.note(`astotp: ${message}`);

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { SOUND_FILE } from './prompts.js';
 import type { SoundSet } from './sound-set.js';
+import { errorMessage } from '../text/error-message.js';
 
 const BLOCK = 512;
 
@@ -16,13 +17,13 @@ export function readSoundsArchive(file: string): SoundSet {
     gzipped = readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `${file} does not exist` : `cannot read ${file} (${code ?? (err as Error).message})`);
+    throw new Error(code === 'ENOENT' ? `${file} does not exist` : `cannot read ${file} (${code ?? errorMessage(err)})`);
   }
   let tar: Buffer;
   try {
     tar = gunzipSync(gzipped);
   } catch (err) {
-    throw new Error(`${file} is not a sounds archive (${(err as Error).message})`);
+    throw new Error(`${file} is not a sounds archive (${errorMessage(err)})`);
   }
   const set: SoundSet = new Map();
   for (let off = 0; off + BLOCK <= tar.length; ) {

@@ -9,6 +9,7 @@ import { enrolRoutes } from './enrol-routes.js';
 import { createKit, type Exchange, HttpError, LIMITS, type Routes, type WebAppDeps } from './exchange.js';
 import { messagePage } from './pages.js';
 import { requestFacts } from './request-facts.js';
+import { errorMessage } from '../text/error-message.js';
 
 /** The access log's path: the token of a link is never written. */
 export function loggedPath(url: string): string {
@@ -48,7 +49,7 @@ export function createWebApp(d: WebAppDeps): (req: IncomingMessage, res: ServerR
           messagePage(f, f.t.error_title, [f.t[err.key]]),
           err.status === 405 ? { Allow: 'GET, HEAD, POST' } : {},
         );
-      d.log(`error: ${err instanceof Error ? err.message : String(err)}`);
+      d.log(`error: ${errorMessage(err)}`);
       k.send(x, 500, messagePage(f, f.t.error_title, [f.t.error_server]));
     };
     try {

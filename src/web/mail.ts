@@ -6,6 +6,7 @@ import nodemailer from 'nodemailer';
 import type { UserLanguage } from '../auth/user-profile.js';
 import type { SmtpSettings } from '../config/web-settings.js';
 import { DEFAULT_LANGUAGE, fill, localTime, textsOf } from './texts/index.js';
+import { errorMessage } from '../text/error-message.js';
 
 export interface InvitationMail {
   to: string;
@@ -75,7 +76,7 @@ export async function sendInvitationMails(
         await transport.sendMail({ from, to: m.name === null ? m.to : { name: m.name, address: m.to }, subject, text });
         outcomes.push({ user: m.user, to: m.to, sent: true });
       } catch (err) {
-        outcomes.push({ user: m.user, to: m.to, sent: false, error: (err as Error).message.replace(/\s+/g, ' ').slice(0, 200) });
+        outcomes.push({ user: m.user, to: m.to, sent: false, error: errorMessage(err).replace(/\s+/g, ' ').slice(0, 200) });
       }
     }
   } finally {

@@ -6,6 +6,7 @@ import type { AccountEvent, AccountEventKind } from '../auth/account-events.js';
 import type { UserLanguage } from '../auth/user-profile.js';
 import type { SmtpSettings } from '../config/web-settings.js';
 import { DEFAULT_LANGUAGE, fill, localTime } from './texts/index.js';
+import { errorMessage } from '../text/error-message.js';
 
 interface NoticeTexts {
   subject: Record<AccountEventKind, string>;
@@ -185,7 +186,7 @@ export async function sendNoticeMails(smtp: SmtpSettings, from: string, mails: r
         await transport.sendMail({ from, to: m.name === null ? m.to : { name: m.name, address: m.to }, subject, text });
         out.push(null);
       } catch (err) {
-        out.push((err as Error).message.replace(/\s+/g, ' ').slice(0, 200));
+        out.push(errorMessage(err).replace(/\s+/g, ' ').slice(0, 200));
       }
     }
   } finally {

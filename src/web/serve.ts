@@ -15,6 +15,7 @@ import { isLoopbackHost, type WebSettings } from '../config/web-settings.js';
 import { preloadSqliteAddon } from '../native/sqlite-addon.js';
 import { dropRootForGood } from '../os/identity.js';
 import { createWebApp } from './app.js';
+import { errorMessage } from '../text/error-message.js';
 
 export interface WebServerOptions {
   settings: Settings;
@@ -62,7 +63,7 @@ export function readTls(tls: { cert: string; key: string }, warn: (line: string)
   try {
     createSecureContext(options);
   } catch (err) {
-    throw new Error(`the TLS certificate ${tls.cert} and key ${tls.key} cannot be used together: ${(err as Error).message}`);
+    throw new Error(`the TLS certificate ${tls.cert} and key ${tls.key} cannot be used together: ${errorMessage(err)}`);
   }
   const mode = statSync(tls.key).mode & 0o777;
   if (mode & 0o077) warn(`the TLS key ${tls.key} is readable by others (mode ${mode.toString(8)}); chmod 600 it`);
@@ -131,7 +132,7 @@ export async function serveWeb(o: WebServerOptions, now?: Clock): Promise<number
   if (warning) o.log(`warning: ${warning}`);
   // The database and its -wal/-shm files hold PIN hashes and sealed secrets.
   process.umask(0o077);
-  process.on('unhandledRejection', (err) => o.log(`internal error: ${err instanceof Error ? err.message : String(err)}`));
+  process.on('unhandledRejection', (err) => o.log(`internal error: ${errorMessage(err)}`));
   const auth = await openAuthNonBlocking(o.settings, { poolSize: o.settings.dbPoolSize, ...(now ? { now } : {}) });
   let running: RunningWebServer;
   try {
@@ -148,7 +149,7 @@ export async function serveWeb(o: WebServerOptions, now?: Clock): Promise<number
       running.reloadTls();
       o.log('SIGHUP: TLS certificate and key read again');
     } catch (err) {
-      o.log(`SIGHUP: ${(err as Error).message}; the previous certificate stays`);
+      o.log(`SIGHUP: ${errorMessage(err)}; the previous certificate stays`);
     }
   };
   process.on('SIGHUP', onHup);

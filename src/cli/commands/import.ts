@@ -20,6 +20,7 @@ import { planPskcImport } from '../import/pskc-plan.js';
 import { loginActor, type OpenedForCommand, openForCommand, settingsOf } from '../open.js';
 import { RECOVERY_CODES_ONCE, RECOVERY_CODES_USE, recoveryCountHelp, recoveryCountOption } from '../recovery-codes.js';
 import { checkUserId } from '../validate.js';
+import { errorMessage } from '../../text/error-message.js';
 
 /** 100,000 users of about 100 bytes a line, with room to spare. */
 const MAX_INPUT_BYTES = 64 * 1024 * 1024;
@@ -165,7 +166,7 @@ async function openIfThere(ctx: Parameters<Command['run']>[0], s: Settings): Pro
   try {
     return await openForCommand(ctx, false, s);
   } catch (err) {
-    ctx.note(`(not checked for users that exist already: ${(err as Error).message})`);
+    ctx.note(`(not checked for users that exist already: ${errorMessage(err)})`);
     return null;
   }
 }

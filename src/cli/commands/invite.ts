@@ -18,6 +18,7 @@ import { csvField, parseCsv } from '../import/csv.js';
 import { loginActor, openForCommand, settingsOf, webSettingsOf } from '../open.js';
 import { PROFILE_HELP, PROFILE_OPTIONS, profileOptions } from '../profile-options.js';
 import { checkUserId, untypable } from '../validate.js';
+import { errorMessage } from '../../text/error-message.js';
 
 const INVITE_COLUMNS = ['user', 'name', 'email', 'language'] as const;
 const MAX_INPUT_BYTES = 16 * 1024 * 1024;
@@ -169,7 +170,7 @@ function expiry(args: ParsedArgs, web: WebSettings): number {
   try {
     return durationSeconds(given);
   } catch (err) {
-    throw new UsageError(`--expires: ${(err as Error).message}`);
+    throw new UsageError(`--expires: ${errorMessage(err)}`);
   }
 }
 

@@ -26,6 +26,7 @@ import { formatAddress, type ListenAddress, parseListen } from '../listen-addres
 import { settingsOf } from '../open.js';
 import { ownerAnchor } from '../../config/settings.js';
 import { isPostgresUrl } from '../../store/location.js';
+import { errorMessage } from '../../text/error-message.js';
 
 /** Asterisk answers these commands at once; a peer that sits on one is no Asterisk. */
 const DEFAULT_REPLY_SECONDS = 5;
@@ -113,7 +114,7 @@ Options:
 
     // One call's bug must not end everybody's call: it is logged and the server goes on.
     process.on('uncaughtException', (err) => log(`internal error: ${err.message}`));
-    process.on('unhandledRejection', (err) => log(`internal error: ${err instanceof Error ? err.message : String(err)}`));
+    process.on('unhandledRejection', (err) => log(`internal error: ${errorMessage(err)}`));
 
     const auth = new SharedAuth(isPostgresUrl(settings.db) ? null : settings.db, () =>
       openCallAuth(settings, { poolSize: settings.dbPoolSize }),
@@ -121,7 +122,7 @@ Options:
     try {
       await auth.get();
     } catch (err) {
-      log(`warning: ${(err as Error).message}; calls fail (ASTOTP_REASON=error) until it can be opened`);
+      log(`warning: ${errorMessage(err)}; calls fail (ASTOTP_REASON=error) until it can be opened`);
     }
     const server = new FastAgiServer({
       settings,
@@ -141,7 +142,7 @@ Options:
       bound = await server.listen(address.host, address.port);
     } catch (err) {
       await auth.close();
-      throw new CliFailure(`cannot listen on ${formatAddress(address.host, address.port)}: ${(err as Error).message}`);
+      throw new CliFailure(`cannot listen on ${formatAddress(address.host, address.port)}: ${errorMessage(err)}`);
     }
     // Before the listening line: whoever waits for that one has seen this too.
     if (!secret)

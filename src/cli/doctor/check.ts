@@ -2,6 +2,7 @@
 import type { Settings } from '../../config/settings.js';
 import type { ParsedArgs } from '../args.js';
 import type { OpenedDatabase } from './files.js';
+import { errorMessage } from '../../text/error-message.js';
 
 export type Status = 'PASS' | 'WARN' | 'FAIL';
 
@@ -16,7 +17,7 @@ export const warn = (check: string, message: string): Check => ({ check, status:
 export const fail = (check: string, message: string): Check => ({ check, status: 'FAIL', message });
 
 export function errorText(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ');
+  return errorMessage(err).replace(/\s+/g, ' ');
 }
 
 /** The site as doctor sees it, shared by every check. */

@@ -12,6 +12,7 @@ import { readRequest } from '../../fastagi/request.js';
 import { expressions, filterVerdict, splitArgs, substitutes } from './asterisk-syntax.js';
 import { counted } from '../format.js';
 import { errorText, fail, pass, warn, type Check } from './check.js';
+import { errorMessage } from '../../text/error-message.js';
 
 const MAX_INCLUDE_DEPTH = 8;
 const MAX_FILES = 200;
@@ -99,7 +100,7 @@ export function checkDialplan(configDir: string, s: Settings, configLoaded = tru
   try {
     found = findAstotpLines(configDir);
   } catch (err) {
-    return [warn('dialplan', `cannot read the dialplan in ${configDir}: ${(err as Error).message}`)];
+    return [warn('dialplan', `cannot read the dialplan in ${configDir}: ${errorMessage(err)}`)];
   }
   if (!found)
     return [warn('dialplan', `not checked: no readable extensions.conf in ${configDir} (AEL, Lua and realtime dialplans are not read)`)];

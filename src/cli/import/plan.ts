@@ -10,6 +10,7 @@ import { codeAlgorithm, codeDigits, codePeriod, type Settings } from '../../conf
 import { base32Secret, untypable } from '../validate.js';
 import { parseCsv, type CsvLineError, type CsvRecord } from './csv.js';
 import { parseGoogleAuthenticator } from './google-authenticator.js';
+import { errorMessage } from '../../text/error-message.js';
 
 export interface ImportSource {
   /** How messages name the file. */
@@ -80,7 +81,7 @@ export function planImport(
         try {
           add(csvUser(r, `${src.name} line ${r.line}`, s), r.line);
         } catch (err) {
-          bad.push({ line: r.line, message: (err as Error).message });
+          bad.push({ line: r.line, message: errorMessage(err) });
         }
       }
     }
@@ -107,7 +108,7 @@ function ruled<T>(name: string, value: string, rule: (v: string) => T): T {
   try {
     return rule(value);
   } catch (err) {
-    throw new Error(`${name}: ${(err as Error).message}`);
+    throw new Error(`${name}: ${errorMessage(err)}`);
   }
 }
 

@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { StoreError } from '../errors.js';
 import { PASSWORD_IN_URL, urlHasPassword, WHERE_THE_PASSWORD_GOES } from '../location.js';
+import { errorMessage } from '../../text/error-message.js';
 
 export type SslMode = 'disable' | 'require' | 'verify-ca' | 'verify-full';
 
@@ -160,6 +161,6 @@ function readTrusted(file: string, what: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new StoreError(`${what} ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new StoreError(`${what} ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
   }
 }

@@ -6,6 +6,7 @@ import { busyError, StoreError } from '../errors.js';
 import type { OpenOptions } from '../store.js';
 import { findPassword, tlsOptions, type ServerAddress } from './connection.js';
 import { idleInTransactionMs, type PostgresTimeouts } from './timeouts.js';
+import { errorMessage } from '../../text/error-message.js';
 
 export interface PostgresOpenOptions extends OpenOptions {
   /** db_connect_timeout: how long to wait for the server to answer a new connection. */
@@ -89,7 +90,7 @@ export function openPool(address: ServerAddress, poolSize: number, timeouts: Pos
 export function explainFailure(err: unknown, address: ServerAddress, timeoutMs: number): StoreError {
   if (err instanceof StoreError) return err;
   const name = address.name;
-  const msg = err instanceof Error ? err.message : String(err);
+  const msg = errorMessage(err);
   const code = typeof (err as { code?: unknown } | null)?.code === 'string' ? (err as { code: string }).code : '';
   if (err instanceof pg.DatabaseError) {
     if (code === '55P03') return busyError(name, timeoutMs, err);

@@ -10,6 +10,7 @@ import { StoreError } from '../errors.js';
 import { COMPATIBLE_META_KEY, OLDEST_COMPATIBLE_SCHEMA, refuseIfIncompatible, SCHEMA_VERSION } from '../schema.js';
 import type { Db } from './open-database.js';
 import { SQLITE_MIGRATIONS } from './schema.js';
+import { errorMessage } from '../../text/error-message.js';
 
 /** Migrates the file; refuses a schema a newer astotp made incompatible, and an uninitialised file unless `mayInitialise`. */
 export function migrate(db: Db, path: string, mayInitialise: boolean): void {
@@ -58,7 +59,7 @@ function keepCopy(db: Db, path: string, to: number): void {
       fd = openSync(copy, 'wx', 0o600);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
-      throw new StoreError(`cannot keep a copy of database ${path} before upgrading it: ${(err as Error).message}`);
+      throw new StoreError(`cannot keep a copy of database ${path} before upgrading it: ${errorMessage(err)}`);
     }
     closeSync(fd);
     try {
@@ -67,7 +68,7 @@ function keepCopy(db: Db, path: string, to: number): void {
       syncPath(dirname(copy));
     } catch (err) {
       rmSync(copy, { force: true });
-      throw new StoreError(`cannot keep a copy of database ${path} in ${copy} before upgrading it: ${(err as Error).message}`);
+      throw new StoreError(`cannot keep a copy of database ${path} in ${copy} before upgrading it: ${errorMessage(err)}`);
     }
     return;
   }
