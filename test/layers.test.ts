@@ -14,7 +14,8 @@ const SRC = resolve(import.meta.dirname, '..', 'src');
  * and the CLI's doctor reads the steps' configuration by their rules; then
  * call → auth → store → native. The leaves import nothing of
  * astotp but text: agi (the protocol; only its adapter knows the call
- * layer), os (process identity and durable files), qr, sounds, text itself
+ * layer), os (process identity and durable files), qr, sounds (which
+ * writes its files through os), text itself
  * (help laid out for a terminal, the nearest name to a mistyped one, an
  * error as words), totp, and pbotp (the protocol), which the HTTP responder
  * serves.
@@ -60,7 +61,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   // An error as text (text/error-message.ts) is what every layer reports failures with.
   os: ['text'],
   qr: [],
-  sounds: ['text'],
+  // install-sounds writes each prompt the way os/files.ts writes every file that must appear whole.
+  sounds: ['os', 'text'],
   text: [],
   totp: [],
   // Account events written out for their sinks, and the detached notifier's start (below call, cli and web).

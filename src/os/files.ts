@@ -17,6 +17,12 @@ export type FileSystem = Pick<
 export interface WriteOptions {
   /** Permission bits of the new file (the umask still applies). Default 0600. */
   mode?: number;
+  /**
+   * Runs on the finished temporary file's descriptor before it is synced and
+   * named: what must already hold when a reader first sees the file (the
+   * exact mode despite the umask, its owner) is set here, not after.
+   */
+  beforeNaming?: (fd: number) => void;
   fs?: FileSystem;
 }
 
@@ -28,7 +34,7 @@ export interface WriteOptions {
  */
 export function createExclusive(path: string, data: string | Uint8Array, options: WriteOptions = {}): void {
   const fs = options.fs ?? nodeFs;
-  const temp = writeTemp(fs, path, data, options.mode ?? 0o600);
+  const temp = writeTemp(fs, path, data, options);
   try {
     fs.linkSync(temp, path);
   } finally {
@@ -40,7 +46,7 @@ export function createExclusive(path: string, data: string | Uint8Array, options
 /** Replaces `path` with `data` by rename(2): a reader opens the old content or the new, never a mix. */
 export function replaceAtomically(path: string, data: string | Uint8Array, options: WriteOptions = {}): void {
   const fs = options.fs ?? nodeFs;
-  const temp = writeTemp(fs, path, data, options.mode ?? 0o600);
+  const temp = writeTemp(fs, path, data, options);
   try {
     fs.renameSync(temp, path);
   } catch (err) {
@@ -51,13 +57,14 @@ export function replaceAtomically(path: string, data: string | Uint8Array, optio
 }
 
 /** A new file next to `path` (same file system, so link and rename work), written and synced. */
-function writeTemp(fs: FileSystem, path: string, data: string | Uint8Array, mode: number): string {
+function writeTemp(fs: FileSystem, path: string, data: string | Uint8Array, options: WriteOptions): string {
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = nodeFs.constants;
-  const fd = fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+  const fd = fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, options.mode ?? 0o600);
   try {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done, bytes.length - done);
+    options.beforeNaming?.(fd);
     fs.fsyncSync(fd);
   } catch (err) {
     fs.closeSync(fd);

@@ -1,23 +1,8 @@
 // Copies astotp's voice prompts into Asterisk's sounds tree (install-sounds)
 // and checks they are there (doctor).
-import { randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  chownSync,
-  closeSync,
-  constants,
-  fchmodSync,
-  fchownSync,
-  fsyncSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { chmodSync, chownSync, fchmodSync, fchownSync, lstatSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { replaceAtomically } from '../os/files.js';
 import { PROMPT_NAMES, SOUND_FILE, SOUND_FORMATS } from './prompts.js';
 
 export interface InstallOptions {
@@ -102,40 +87,25 @@ export function soundsInstalled(dir: string): { missing: string[]; files: string
   return { missing, files };
 }
 
+/** 0644 whatever the umask, and the owner given before the file has its name. */
 function writeAtomically(
   path: string,
   bytes: Uint8Array,
   chownTo: { uid: number; gid: number } | undefined,
   onChownError: (err: unknown) => void,
 ): void {
-  const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.astotp-tmp`);
-  const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-  try {
-    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
-    fchmodSync(fd, 0o644);
-    if (chownTo) {
+  replaceAtomically(path, bytes, {
+    mode: 0o600,
+    beforeNaming: (fd) => {
+      fchmodSync(fd, 0o644);
+      if (!chownTo) return;
       try {
         fchownSync(fd, chownTo.uid, chownTo.gid);
       } catch (err) {
         onChownError(err);
       }
-    }
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(temp, path);
-  } catch (err) {
-    try {
-      closeSync(fd);
-    } catch {
-      // already closed
-    }
-    try {
-      unlinkSync(temp);
-    } catch {
-      // never created or already renamed
-    }
-    throw err;
-  }
+    },
+  });
 }
 
 function isRoot(): boolean {
