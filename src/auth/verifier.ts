@@ -36,12 +36,15 @@ export interface Context {
 }
 
 /**
- * The code's part of a judgement: checked, not yet used up. `use` records
- * the login, false when another call got there first (then `lost` says so).
- * `spend`, where there is one, uses the code up although the attempt
- * failed (then `spent` says so): a recovery code or an HOTP code lives
- * until it is used, so one a sniffer heard in a failed attempt (a mistyped
- * PIN) must die there too. `error`: no code could be checked at all.
+ * The code's part of a judgement, a token's code or a recovery code. Not
+ * the user's: `wrong` says why, for the audit log; `error` when no code
+ * could be checked at all (no secret opens with this key file). The
+ * user's, checked but not yet used up: `use` records the login, false when
+ * another call got there first (then `lost` says so), and `passed` is the
+ * log's words for the login. `spend`, where there is one, uses the code up
+ * although the attempt failed (then `spent` says so): a recovery code or
+ * an HOTP code lives until it is used, so one a sniffer heard in a failed
+ * attempt (a mistyped PIN) must die there too.
  */
 type SecondFactor =
   | { ok: false; wrong: string; error?: true }
@@ -123,7 +126,7 @@ export class Verifier {
       return { ...pass(await second.passed(a.pin === null)), ...(events.length ? { events } : {}) };
     }
     const spent = !pinGood && second.ok && second.spend ? await second.spend() : false;
-    // A recovery code used by a call that committed meanwhile is refused as used.
+    // A code another call used up meanwhile (it committed first) is refused as replayed or used.
     const wrong = [pinGood ? null : 'wrong PIN', second.ok ? (pinGood ? second.lost : spent ? second.spent : null) : second.wrong]
       .filter(Boolean)
       .join(', ');

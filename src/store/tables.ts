@@ -71,7 +71,7 @@ export interface UsersTable {
  */
 export type TokenKind = 'app' | 'totp' | 'hotp';
 
-/** A user's token, or a fob nobody holds yet (user_id null), as stored: its secret sealed (auth/token-secret.ts). */
+/** A user's token, or a fob nobody holds yet (user_id null), as stored: its secret sealed (auth/tokens.ts). */
 export interface TokenRow {
   serial: string;
   kind: TokenKind;
