@@ -2,9 +2,9 @@
 // adapter (agi-channel.ts) turns a hangup into the call layer's HangupError,
 // so the call flow stays independent of the transport.
 
-export type AgiErrorCode = 'hangup' | 'protocol' | 'deadline';
+type AgiErrorCode = 'hangup' | 'protocol' | 'deadline';
 
-export class AgiError extends Error {
+class AgiError extends Error {
   constructor(
     message: string,
     readonly code: AgiErrorCode,

@@ -35,7 +35,7 @@ export const ACCOUNT_SESSION: SessionPolicy = { kind: ACCOUNT_SESSION_KIND, idle
  * one user's lockout (lockout_failures), so that an office behind one NAT
  * survives its typos, while one client cannot spray guesses over many IDs.
  */
-export const LOGIN_CLIENT_LOCK: LockRules = { lockoutFailures: 20, lockoutMinutes: 15 };
+const LOGIN_CLIENT_LOCK: LockRules = { lockoutFailures: 20, lockoutMinutes: 15 };
 
 /** What a user ID may be at most as typed into the form; longer is no ID and judged as an unknown one. */
 const TYPED_ID_MAX = 100;

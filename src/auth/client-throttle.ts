@@ -11,10 +11,10 @@ import type { Clock } from './clock.js';
 import { Lockout, type LockRules } from './lockout.js';
 
 /** Failed lookups from one address before it is refused for CLIENT_LOCK.lockoutMinutes. */
-export const CLIENT_LOCK: LockRules = { lockoutFailures: 10, lockoutMinutes: 15 };
+const CLIENT_LOCK: LockRules = { lockoutFailures: 10, lockoutMinutes: 15 };
 
 /** The part of an address one client holds: an IPv4 address, an IPv6 /64. */
-export function clientNetwork(address: string): string {
+function clientNetwork(address: string): string {
   const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
   if (v4 !== undefined || isIPv4(address)) return v4 ?? address;
   if (!isIPv6(address)) return address;

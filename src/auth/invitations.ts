@@ -8,13 +8,12 @@
 import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { InvitationRow, InvitationState } from '../store/tables.js';
 
-export const TOKEN_BYTES = 32;
+const TOKEN_BYTES = 32;
 /** base64url of TOKEN_BYTES: what a token looks like in a link. */
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
-export const ACTIVATION_DIGITS = 8;
+const ACTIVATION_DIGITS = 8;
 /** Wrong activation codes after which the invitation is void: 3 guesses in 10^8. */
 export const MAX_WRONG_ACTIVATION_CODES = 3;
-export const DEFAULT_INVITATION_SECONDS = 72 * 3600;
 
 /** What an invitation is now, the clock deciding on a pending one's expiry. */
 export type InvitationStatus = 'expired' | InvitationState;

@@ -3,7 +3,7 @@
 // taken in one transaction, so two notifiers at once send one mail.
 import type { Store } from '../store/store.js';
 
-export const MAIL_INTERVAL_SECONDS = 3600;
+const MAIL_INTERVAL_SECONDS = 3600;
 
 /** True when no mail of `kind` went to `user` in the last hour, and now one may: the mark is taken. */
 export function claimMail(store: Store, user: string, kind: string, at: number): Promise<boolean> {

@@ -13,7 +13,7 @@ import { newSecret, type TotpParams } from './totp.js';
 import { sessionBinding } from './web-session.js';
 
 /** Long enough to install an app and scan a code; the session's own limits may end it sooner. */
-export const MOVE_SECONDS = 15 * 60;
+const MOVE_SECONDS = 15 * 60;
 
 export type MoveRules = Pick<Settings, 'algorithm' | 'digits' | 'period'>;
 

@@ -29,7 +29,7 @@ import { checkPin, type UserAdmin, UserAdminError } from './user-admin.js';
 import { newSessionValue, sessionBinding, sessionHash } from './web-session.js';
 
 /** How long a browser has from trading the link to finishing: enough to install an app. */
-export const ENROL_SESSION_SECONDS = 30 * 60;
+const ENROL_SESSION_SECONDS = 30 * 60;
 const KIND = 'enrol';
 
 export type EndedStatus = Exclude<InvitationStatus, 'pending'>;
@@ -41,7 +41,7 @@ export type LinkState =
   | { kind: 'ended'; status: EndedStatus }
   | { kind: 'pending'; invitation: InvitationView };
 
-export interface InvitationView {
+interface InvitationView {
   user: string;
   profile: UserProfile;
   needsActivationCode: boolean;

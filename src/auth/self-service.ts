@@ -27,7 +27,7 @@ import { checkPin, type UserAdmin, UserAdminError } from './user-admin.js';
 export const NEW_RECOVERY_CODES = DEFAULT_RECOVERY_CODES;
 
 /** Rows of recent activity a page shows. */
-export const ACTIVITY_ROWS = 30;
+const ACTIVITY_ROWS = 30;
 
 export type SelfServiceRules = Pick<Settings, 'pbxName' | 'askPin' | 'pinMaxDigits' | 'algorithm' | 'digits' | 'period'>;
 
@@ -40,7 +40,7 @@ export interface PinProblems {
   newPin?: 'rule' | 'mismatch';
 }
 
-export type ActivityKind = 'call' | 'web-login' | 'web-check' | 'change';
+type ActivityKind = 'call' | 'web-login' | 'web-check' | 'change';
 
 /** One row of the account's recent activity, as a user may see it: never the admin's detail. */
 export interface Activity {

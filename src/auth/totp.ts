@@ -54,7 +54,7 @@ export type CodeCheck = { valid: true; timeStep: number } | { valid: false; repl
  * How many steps beyond the window a wrong code is still looked up, only to
  * tell the admin that a clock is off: such a code is never accepted.
  */
-export const NEAR_MISS_STEPS = 4;
+const NEAR_MISS_STEPS = 4;
 
 /**
  * Checks a typed code within ±window steps of now. Codes of the wrong length or

@@ -9,9 +9,9 @@ import { AuthError } from './errors.js';
 export const USER_LANGUAGES = SOUND_LANGUAGES;
 export type UserLanguage = (typeof USER_LANGUAGES)[number];
 
-export const DISPLAY_NAME_MAX = 100;
+const DISPLAY_NAME_MAX = 100;
 /** RFC 5321's limit on a path, which bounds every address a server takes. */
-export const EMAIL_MAX = 254;
+const EMAIL_MAX = 254;
 
 export type ProfileField = 'name' | 'email' | 'language';
 
@@ -30,7 +30,7 @@ export class ProfileError extends AuthError {
 const UNPRINTABLE = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 
 /** A display name: trimmed, 1 to 100 characters, no control characters; '' means none. */
-export function checkDisplayName(v: string): string | null {
+function checkDisplayName(v: string): string | null {
   const name = v.normalize('NFC').trim();
   if (name === '') return null;
   if ([...name].length > DISPLAY_NAME_MAX || UNPRINTABLE.test(name))
@@ -45,7 +45,7 @@ const LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
  * A mail address as a mail header takes it without quoting: local@domain,
  * a dotted ASCII domain (an internationalised one in its xn-- form); '' means none.
  */
-export function checkEmail(v: string): string | null {
+function checkEmail(v: string): string | null {
   const address = v.trim();
   if (address === '') return null;
   const at = address.lastIndexOf('@');
@@ -69,7 +69,7 @@ export function isUserLanguage(v: string): v is UserLanguage {
 }
 
 /** One of the prompt languages; '' means none. */
-export function checkLanguage(v: string): UserLanguage | null {
+function checkLanguage(v: string): UserLanguage | null {
   const lang = v.trim().toLowerCase();
   if (lang === '') return null;
   if (!isUserLanguage(lang)) throw new ProfileError(`a language must be one of ${USER_LANGUAGES.join(', ')}`, 'language');

@@ -12,7 +12,7 @@ import type { CallChannel } from './channel.js';
 import { errorMessage } from '../text/error-message.js';
 
 /** The Asterisk UserEvent's name; its fields say which event. */
-export const USER_EVENT = 'astotp';
+const USER_EVENT = 'astotp';
 
 /**
  * Sends the UserEvents and says where the notifier is to look for the rest,

@@ -24,7 +24,7 @@ export interface ReadingOptions {
 }
 
 /** "Your challenge code is:", then per group "Group", its number and its digits. */
-export function challengeSpeech(groups: readonly string[], sound: (name: string) => string): Speech[] {
+function challengeSpeech(groups: readonly string[], sound: (name: string) => string): Speech[] {
   const items: Speech[] = [{ file: sound(PROMPTS.challengeIntro) }];
   groups.forEach((digits, i) => items.push({ file: sound(PROMPTS.group) }, { number: i + 1 }, { digits }));
   return items;

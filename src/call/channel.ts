@@ -63,7 +63,7 @@ export interface CallChannel {
 }
 
 /** A failure of the call layer; `code` is what callers branch on. */
-export class CallError extends Error {
+class CallError extends Error {
   constructor(
     message: string,
     readonly code: 'hangup',

@@ -95,7 +95,7 @@ function cutShort(o: CallOutcome, err: unknown): CallOutcome {
   return endedBy(err, o.user);
 }
 
-export function describe(err: unknown): string {
+function describe(err: unknown): string {
   const msg = errorMessage(err);
   return msg.replace(/\s+/g, ' ').slice(0, 300);
 }

@@ -2,7 +2,7 @@
 import type { OptionSpec, ParsedArgs } from './args.js';
 import type { Input } from './input.js';
 
-export interface Globals {
+interface Globals {
   db?: string;
   key?: string;
   config?: string;

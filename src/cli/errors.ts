@@ -6,7 +6,7 @@
 export const INTERRUPTED_EXIT = 130;
 
 /** The CLI layer's failures; `code` is the exit status they end the command with. */
-export class CliError extends Error {
+class CliError extends Error {
   constructor(
     message: string,
     readonly code: 1 | 2 | typeof INTERRUPTED_EXIT,

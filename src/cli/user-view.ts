@@ -36,7 +36,7 @@ export interface UserView {
 }
 
 /** Locks that have run out are shown as none: the next attempt will not see them. */
-export function lockedUntil(u: UserRow, now = systemClock()): number | null {
+function lockedUntil(u: UserRow, now = systemClock()): number | null {
   return lockEnd(u, now);
 }
 

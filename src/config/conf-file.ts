@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { errorMessage } from '../text/error-message.js';
 
 /** A value with the line it came from, so every message about it can point there. */
-export interface ConfEntry {
+interface ConfEntry {
   value: string;
   line: number;
 }

@@ -7,7 +7,7 @@ import { configPath } from './paths.js';
 import { bool, int, SettingsError } from './settings.js';
 import { errorMessage } from '../text/error-message.js';
 
-export const NOTIFY_SECTION = 'notify';
+const NOTIFY_SECTION = 'notify';
 
 export interface NotifySettings {
   configFile: string | null;
@@ -29,7 +29,7 @@ export interface NotifySettings {
   pinStreak: number;
 }
 
-export function notifyDefaults(): NotifySettings {
+function notifyDefaults(): NotifySettings {
   return {
     configFile: null,
     syslog: false,

@@ -16,7 +16,7 @@ import { errorMessage } from '../text/error-message.js';
 export type { Algorithm };
 
 /** totp: user ID, PIN and TOTP code; pbotp: user ID and a response to a spoken challenge. */
-export type Mode = 'totp' | 'pbotp';
+type Mode = 'totp' | 'pbotp';
 
 export interface Settings {
   db: string;
@@ -413,7 +413,7 @@ const PROFILE_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
  * (web-settings.ts, notify-settings.ts), never as a call's settings: a typo
  * there never fails one.
  */
-export const SEPARATE_SECTIONS: readonly string[] = ['web', 'notify'];
+const SEPARATE_SECTIONS: readonly string[] = ['web', 'notify'];
 
 function readProfile(name: string, section: ConfSection, at: string, file: string): Profile {
   const type = section.get('type');

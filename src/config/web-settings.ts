@@ -8,7 +8,7 @@ import { configPath } from './paths.js';
 import { SettingsError } from './settings.js';
 import { errorMessage } from '../text/error-message.js';
 
-export const WEB_SECTION = 'web';
+const WEB_SECTION = 'web';
 
 export interface SmtpSettings {
   /** smtps: TLS from the start; smtp: STARTTLS, required unless the server is on loopback. */
@@ -36,7 +36,7 @@ export interface WebSettings {
   testExtension: string | null;
 }
 
-export const DEFAULT_INVITE_SECONDS = 72 * 3600;
+const DEFAULT_INVITE_SECONDS = 72 * 3600;
 const MAX_INVITE_SECONDS = 30 * 86400;
 
 /** 30m, 72h, 7d: from one minute to 30 days. One rule for invite_expires and invite --expires. */
@@ -49,7 +49,7 @@ export function durationSeconds(v: string): number {
 }
 
 /** http(s)://host[:port][/path], nothing else: the links and the Origin a form must come from. */
-export function webUrl(v: string): string {
+function webUrl(v: string): string {
   let u: URL;
   try {
     u = new URL(v);
@@ -117,7 +117,7 @@ const KEYS: Record<string, Setter> = {
   test_extension: (s, _r, v) => (s.testExtension = extension(v)),
 };
 
-export function webDefaults(): WebSettings {
+function webDefaults(): WebSettings {
   return { configFile: null, webUrl: null, smtp: null, mailFrom: null, inviteSeconds: DEFAULT_INVITE_SECONDS, testExtension: null };
 }
 

@@ -7,7 +7,7 @@ import { applyCallArguments } from '../config/call-args.js';
 import type { Settings } from '../config/settings.js';
 
 /** Room for prompts being played before a GET DATA's own timeout starts. */
-export const IDLE_MARGIN_MS = 30_000;
+const IDLE_MARGIN_MS = 30_000;
 /** Far more than a call's PIN hashes take, even queued behind hundreds of other calls'. */
 const SERVER_WORK_MS = 60_000;
 /** A pbotp challenge is 13 groups read out; a reading takes about a minute. */

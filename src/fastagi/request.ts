@@ -7,7 +7,7 @@
 import type { AgiEnvironment } from '../agi/env.js';
 
 /** Script paths this server answers: agi://host/otp, or the agi-bin path of the classic script. */
-export const SERVED_SCRIPTS: readonly string[] = ['otp', 'otp/astotp'];
+const SERVED_SCRIPTS: readonly string[] = ['otp', 'otp/astotp'];
 
 export interface FastAgiRequest {
   /** The requested path without its query, its secret and surrounding slashes; null when none was sent. */

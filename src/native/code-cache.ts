@@ -45,7 +45,7 @@ interface Found {
  * V8 refuses a cache made under other flags by itself; giving each its own
  * file keeps two ways of starting astotp from replacing each other's.
  */
-export function cacheKey(codeId: string): string {
+function cacheKey(codeId: string): string {
   return JSON.stringify([codeId, process.version, process.versions.v8, process.arch, process.execArgv, process.env.NODE_OPTIONS ?? '']);
 }
 
@@ -54,7 +54,7 @@ export function cacheKey(codeId: string): string {
  * is not loaded yet (a run that has a cache never loads it here). The file
  * holds the whole key, which is what is checked.
  */
-export function cacheFileName(key: string): string {
+function cacheFileName(key: string): string {
   let a = 0x811c9dc5;
   let b = 0x050c5d1f;
   for (let i = 0; i < key.length; i++) {

@@ -11,7 +11,7 @@ import { ensurePrivateDir } from './private-dir.js';
 import { errorMessage } from '../text/error-message.js';
 
 /** The native layer's failure: the addon cannot be written, found or loaded. */
-export class AddonError extends Error {
+class AddonError extends Error {
   override name = 'AddonError';
 }
 

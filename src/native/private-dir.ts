@@ -7,7 +7,7 @@ const OTHERS_WRITE = 0o022;
 const STICKY = 0o1000;
 
 /** Why `dir` cannot be trusted, or null when it is ours and closed to others. */
-export function untrustedReason(dir: string): string | null {
+function untrustedReason(dir: string): string | null {
   const st = lstatSync(dir, { throwIfNoEntry: false });
   if (!st) return 'does not exist';
   if (st.isSymbolicLink()) return 'is a symbolic link';

@@ -6,7 +6,7 @@
 import type { AccountEvent } from '../auth/account-events.js';
 
 /** Letters, digits and a few harmless marks; anything else becomes ?. */
-export function shownField(v: string): string {
+function shownField(v: string): string {
   return v.replace(/[^A-Za-z0-9 _.@+/:-]/g, '?').slice(0, 80);
 }
 
@@ -15,7 +15,7 @@ function isoTime(at: number): string {
 }
 
 /** key=value pairs, in a fixed order, each value filtered. */
-export function eventFields(e: AccountEvent): Array<[string, string]> {
+function eventFields(e: AccountEvent): Array<[string, string]> {
   const fields: Array<[string, string | undefined]> = [
     ['event', e.kind],
     ['user', e.user],

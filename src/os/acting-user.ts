@@ -9,7 +9,7 @@ import { nameOf } from './identity.js';
 const UNSET = 4294967295;
 
 /** The login uid, or null when none was set or the kernel keeps none. */
-export function loginUid(path = '/proc/self/loginuid'): number | null {
+function loginUid(path = '/proc/self/loginuid'): number | null {
   let text: string;
   try {
     text = readFileSync(path, 'utf8').trim();

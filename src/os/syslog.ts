@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { lstatSync } from 'node:fs';
 
 const LOGGER = '/usr/bin/logger';
-export const SYSLOG_SOCKET = '/dev/log';
+const SYSLOG_SOCKET = '/dev/log';
 
 export interface SyslogLine {
   tag: string;

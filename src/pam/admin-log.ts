@@ -14,9 +14,9 @@ import { syslogSync } from '../os/syslog.js';
 import { ensureStateDir } from './challenge-state.js';
 import { DEFAULT_STATE_DIR } from './parameters.js';
 
-export const ADMIN_LOG_FILE = 'astotp-pam.log';
+const ADMIN_LOG_FILE = 'astotp-pam.log';
 /** The file is renamed to ADMIN_LOG_FILE.1 (replacing the one before) beyond this. */
-export const ADMIN_LOG_MAX_BYTES = 256 * 1024;
+const ADMIN_LOG_MAX_BYTES = 256 * 1024;
 
 let logDir = DEFAULT_STATE_DIR;
 

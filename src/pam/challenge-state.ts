@@ -113,7 +113,7 @@ export function sweepStale(dir: string, now = Date.now()): void {
   }
 }
 
-export function formatState(state: PamState): string {
+function formatState(state: PamState): string {
   const { group, host, user } = state.login;
   return `${MAGIC}\ncreated ${state.created}\nnonce ${Buffer.from(state.nonce).toString('hex')}\ngroup ${group}\nhost ${host}\nuser ${user}\n`;
 }

@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { PamConfigError } from './errors.js';
 
 /** Why this environment is refused, or null; names only, never values. */
-export function environProblem(environ: string): string | null {
+function environProblem(environ: string): string | null {
   const names = environ
     .split('\0')
     .filter((entry) => entry !== '')

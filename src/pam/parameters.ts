@@ -14,7 +14,7 @@ import { PamConfigError } from './errors.js';
 import { readTrustedFile } from './trusted-paths.js';
 
 export const DEFAULT_STATE_DIR = '/run/astotp-pam';
-export const SECTION = 'pbotp-pam';
+const SECTION = 'pbotp-pam';
 // Floors for the length: every sshd connection and every `su` brings new
 // challenges, so the tries are unbounded and only the guessing odds per try
 // protect the login (1 in 10^6 for 6 digits, 1 in 2048^3 for 3 words).

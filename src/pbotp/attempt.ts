@@ -4,7 +4,8 @@
 // turn one challenge into several guesses by mistake.
 import { encodeBase64url } from './base64url.js';
 import { encodeChallengeDigits } from './challenge-digits.js';
-import { CODE_DIGITS_DEFAULT, PHRASE_WORDS_DEFAULT, verifyCode, verifyPhrase } from './encode.js';
+import { verifyCode, verifyPhrase } from './encode.js';
+import { CODE_DIGITS_DEFAULT, PHRASE_WORDS_DEFAULT } from './limits.js';
 import { loginData, type LoginFields } from './login.js';
 import { computeResponse, newChallenge } from './protocol.js';
 import { buildChallengeUrl } from './url.js';

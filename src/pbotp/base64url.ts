@@ -10,7 +10,7 @@ export function encodeBase64url(bytes: Uint8Array): string {
 }
 
 /** Length in characters of the unpadded encoding of `bytes` bytes. */
-export function base64urlLength(bytes: number): number {
+function base64urlLength(bytes: number): number {
   return Math.ceil((bytes * 4) / 3);
 }
 

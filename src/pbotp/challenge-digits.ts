@@ -6,10 +6,10 @@
 import { dammCheckDigit, dammValid } from './damm.js';
 import { PbotpInputError } from './errors.js';
 
-export const CHALLENGE_DIGITS = 78;
-export const GROUP_DATA_DIGITS = 6;
+const CHALLENGE_DIGITS = 78;
+const GROUP_DATA_DIGITS = 6;
 export const GROUP_COUNT = CHALLENGE_DIGITS / GROUP_DATA_DIGITS;
-export const GROUP_LENGTH = GROUP_DATA_DIGITS + 1;
+const GROUP_LENGTH = GROUP_DATA_DIGITS + 1;
 export const CHALLENGE_BYTES = 32;
 const LIMIT = 1n << 256n;
 

@@ -7,8 +7,6 @@ import { PbotpInputError } from './errors.js';
 
 import { CODE_DIGITS_DEFAULT, CODE_DIGITS_MAX, PHRASE_WORDS_DEFAULT, PHRASE_WORDS_MAX } from './limits.js';
 
-export { CODE_DIGITS_DEFAULT, CODE_DIGITS_MAX, PHRASE_WORDS_DEFAULT, PHRASE_WORDS_MAX } from './limits.js';
-
 export function checkCodeDigits(digits: number): void {
   if (!Number.isInteger(digits) || digits < 1 || digits > CODE_DIGITS_MAX) {
     throw new PbotpInputError(`code length must be 1..${CODE_DIGITS_MAX} digits`);
@@ -46,7 +44,7 @@ export function toPhrase(response: Uint8Array, words = PHRASE_WORDS_DEFAULT): st
 }
 
 /** Typed codes and phrases: white space anywhere is ignored, letters are case-insensitive. */
-export function normaliseTyped(typed: string): string {
+function normaliseTyped(typed: string): string {
   return typed.replace(/\s+/gu, '').toLowerCase();
 }
 
@@ -55,7 +53,7 @@ function digest(text: string): Buffer {
 }
 
 /** Equality whose timing depends on neither string. */
-export function constantTimeEqual(a: string, b: string): boolean {
+function constantTimeEqual(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 

@@ -5,8 +5,8 @@ import { blake2s } from '@noble/hashes/blake2.js';
 import { KEY_BYTES, x25519, x25519Base } from './keys.js';
 import { randomBytes } from 'node:crypto';
 
-export const PROTOCOL_LABEL = 'de.n621.pbotp.v2';
-export const RESPONSE_BYTES = 32;
+const PROTOCOL_LABEL = 'de.n621.pbotp.v2';
+const RESPONSE_BYTES = 32;
 
 const LABEL = new Uint8Array(Buffer.from(`${PROTOCOL_LABEL}\0`, 'latin1'));
 

@@ -1,7 +1,7 @@
 // HTML of the responder. Everything that came from a request is escaped.
 import type { LoginFields } from '../pbotp/login.js';
 
-export function escapeHtml(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 

@@ -3,15 +3,8 @@
 // hostile: bounded URL, strict decoding, escaped output, no caching.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { parseChallenge } from '../pbotp/challenge-text.js';
-import {
-  CODE_DIGITS_DEFAULT,
-  PHRASE_WORDS_DEFAULT,
-  checkCodeDigits,
-  checkPhraseWords,
-  groupCode,
-  toCode,
-  toPhrase,
-} from '../pbotp/encode.js';
+import { checkCodeDigits, checkPhraseWords, groupCode, toCode, toPhrase } from '../pbotp/encode.js';
+import { CODE_DIGITS_DEFAULT, PHRASE_WORDS_DEFAULT } from '../pbotp/limits.js';
 import { PbotpInputError } from '../pbotp/errors.js';
 import { formatKey, publicKeyOf } from '../pbotp/keys.js';
 import { checkLogin, loginData, type LoginFields } from '../pbotp/login.js';
@@ -33,7 +26,7 @@ export interface PbotpServerOptions {
   accessLog?: (line: string) => void;
 }
 
-export const MAX_URL_LENGTH = 2048;
+const MAX_URL_LENGTH = 2048;
 
 const SECURITY_HEADERS = {
   'Cache-Control': 'no-store',

@@ -21,7 +21,7 @@ export const PROMPTS = {
   pinUnchanged: 'astotp-pin-unchanged',
 } as const;
 
-export type PromptKey = keyof typeof PROMPTS;
+type PromptKey = keyof typeof PROMPTS;
 export type PromptName = (typeof PROMPTS)[PromptKey];
 
 export const PROMPT_NAMES: readonly PromptName[] = Object.values(PROMPTS);
@@ -31,13 +31,12 @@ export const PROMPT_NAMES: readonly PromptName[] = Object.values(PROMPTS);
  * for the call: sln16 (16 kHz) for wideband (G.722) calls, the others 8 kHz.
  */
 export const SOUND_FORMATS = ['wav', 'ulaw', 'gsm', 'sln16'] as const;
-export type SoundFormat = (typeof SOUND_FORMATS)[number];
 
 /** A plain prompt file name: nothing taken from a sound source can name another path. */
 export const SOUND_FILE = /^astotp-[a-z0-9]+(?:-[a-z0-9]+)*\.(?:wav|ulaw|gsm|sln16)$/;
 
 /** Sub-directory of the language dir that holds the prompts, e.g. sounds/en/otp/. */
-export const DEFAULT_SOUNDS_SUBDIR = 'otp';
+const DEFAULT_SOUNDS_SUBDIR = 'otp';
 
 /** Languages shipped: those Debian has Asterisk core sounds for, so the digits match the prompts. */
 export const SOUND_LANGUAGES = ['en', 'es', 'fr', 'it', 'ru'] as const;

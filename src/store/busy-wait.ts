@@ -14,7 +14,7 @@ export interface BusyWait {
   timeoutMs: number;
 }
 
-export function isBusy(err: unknown): boolean {
+function isBusy(err: unknown): boolean {
   if (err instanceof StoreError) return err.code === 'busy';
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.startsWith('SQLITE_BUSY');

@@ -3,7 +3,7 @@
 // the adapters only promise the atomicity it describes.
 import type { StoreTx } from './tables.js';
 
-export type StoreKind = 'sqlite' | 'postgres';
+type StoreKind = 'sqlite' | 'postgres';
 
 export interface Store {
   readonly kind: StoreKind;
@@ -57,5 +57,3 @@ export interface OpenOptions {
    */
   blocking?: boolean;
 }
-
-export { StoreError, busyError, DEFAULT_TIMEOUT_MS } from './errors.js';

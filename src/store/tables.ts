@@ -69,7 +69,7 @@ export interface UsersTable {
  * app: the TOTP secret of the user's authenticator app (serial `app:USER`);
  * totp and hotp: a key fob (RFC 6238 time-based, RFC 4226 event-based).
  */
-export type TokenKind = 'app' | 'totp' | 'hotp';
+type TokenKind = 'app' | 'totp' | 'hotp';
 
 /** A user's token, or a fob nobody holds yet (user_id null), as stored: its secret sealed (auth/tokens.ts). */
 export interface TokenRow {

@@ -9,7 +9,7 @@ function nearEnough(length: number): number {
 }
 
 /** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours. */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0]![j] = j;
   for (let i = 1; i <= a.length; i++) {
@@ -24,7 +24,7 @@ export function editDistance(a: string, b: string): number {
 }
 
 /** The one known name nearest to `typed` (case ignored), or null when none is near or several are equally so. */
-export function nearestName(typed: string, known: Iterable<string>): string | null {
+function nearestName(typed: string, known: Iterable<string>): string | null {
   const word = typed.toLowerCase();
   let best: string | null = null;
   let bestDistance = nearEnough(word.length) + 1;

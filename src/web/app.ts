@@ -12,7 +12,7 @@ import { requestFacts } from './request-facts.js';
 import { errorMessage } from '../text/error-message.js';
 
 /** The access log's path: the token of a link is never written. */
-export function loggedPath(url: string): string {
+function loggedPath(url: string): string {
   const path = url.split('?')[0]!.slice(0, 200);
   return path.replace(/\/enrol\/[^/]+/, '/enrol/…').replace(/[^\x21-\x7e…]/g, '?');
 }

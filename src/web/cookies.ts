@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 /** session: an enrolment's; login: a logged-in user's. */
 export type CookieName = 'session' | 'login' | 'form' | 'lang';
 
-export function cookieName(name: CookieName, https: boolean): string {
+function cookieName(name: CookieName, https: boolean): string {
   return `${https ? '__Host-' : ''}astotp-${name}`;
 }
 

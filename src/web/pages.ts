@@ -50,7 +50,7 @@ ${activation}
 }
 
 /** The secret as people type it: groups of four. */
-export function groupedSecret(secret: string): string {
+function groupedSecret(secret: string): string {
   return secret.replace(/(.{4})(?=.)/g, '$1 ');
 }
 

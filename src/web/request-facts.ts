@@ -21,7 +21,7 @@ function lastValue(v: string | string[] | undefined): string | undefined {
 }
 
 /** A peer address as Node reports it, IPv4-mapped IPv6 written as IPv4. */
-export function plainAddress(address: string | undefined): string {
+function plainAddress(address: string | undefined): string {
   const a = address ?? '-';
   return /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(a) ? a.slice(7) : a;
 }

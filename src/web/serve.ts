@@ -31,7 +31,7 @@ export interface WebServerOptions {
   log: (line: string) => void;
 }
 
-export const MAX_HEADER_BYTES = 8 * 1024;
+const MAX_HEADER_BYTES = 8 * 1024;
 /** A whole request, header and body. */
 const REQUEST_TIMEOUT_MS = 30_000;
 /** A kept-alive socket with no request. */
@@ -49,7 +49,7 @@ export interface RunningWebServer {
 }
 
 /** The certificate and key as TLS takes them, checked to belong together. */
-export function readTls(tls: { cert: string; key: string }, warn: (line: string) => void): SecureContextOptions {
+function readTls(tls: { cert: string; key: string }, warn: (line: string) => void): SecureContextOptions {
   const read = (what: string, path: string) => {
     try {
       return readFileSync(path);

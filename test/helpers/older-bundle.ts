@@ -9,7 +9,7 @@ import { REPO_ROOT } from './asterisk-peer.js';
 import { tempDir } from './temp.js';
 
 /** main before tokens: schema 5, which allows schema 2 astotp. */
-export const BEFORE_TOKENS = '3e449fb';
+const BEFORE_TOKENS = '3e449fb';
 
 /** The path of the bundle `commit` builds. */
 export function olderBundle(commit = BEFORE_TOKENS): string {

@@ -37,7 +37,7 @@ export function astotpStep(step: 'pam-challenge' | 'pam-verify', params: string[
 
 const README = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
 /** Where the README's pam_exec lines find node, the bundle and the [pbotp-pam] file. */
-export const README_PATHS = {
+const README_PATHS = {
   node: '/usr/bin/node',
   bundle: '/usr/share/asterisk/agi-bin/otp/astotp',
   config: '/etc/pbotp/pam.conf',

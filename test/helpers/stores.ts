@@ -9,7 +9,7 @@ import type { Store } from '../../src/store/store.js';
 import { describePostgres, POSTGRES_START_TIMEOUT_MS, startPostgres, type PostgresServer } from './postgres.js';
 import { tempDir } from './temp.js';
 
-export interface StoreOpenOptions {
+interface StoreOpenOptions {
   /** Opens this `db` value (site.location() of another store: another PBX on its database) instead of a fresh database. */
   at?: string;
   /** false: as a call opens it, which never creates or initialises a database. */

@@ -135,7 +135,7 @@ function ink(ch: string, px: number, py: number): boolean {
 }
 
 /** The screen as a binary PGM (greyscale) image in the given theme. */
-export function screenImage(screen: Screen, theme: Theme): Buffer {
+function screenImage(screen: Screen, theme: Theme): Buffer {
   const cols = Math.max(1, ...screen.cells.map((l) => l.length)) + 2;
   const w = cols * CELL_W;
   const h = (screen.cells.length + 2) * CELL_H;

@@ -4,7 +4,7 @@ import type { ParsedArgs } from '../args.js';
 import type { OpenedDatabase } from './files.js';
 import { errorMessage } from '../../text/error-message.js';
 
-export type Status = 'PASS' | 'WARN' | 'FAIL';
+type Status = 'PASS' | 'WARN' | 'FAIL';
 
 export interface Check {
   check: string;

@@ -17,7 +17,7 @@ import { errorMessage } from '../../text/error-message.js';
 const MAX_INCLUDE_DEPTH = 8;
 const MAX_FILES = 200;
 
-export interface AstotpLine {
+interface AstotpLine {
   file: string;
   line: number;
   /** The application's argument text as written, e.g. `otp/astotp,profile=door`. */
@@ -27,7 +27,7 @@ export interface AstotpLine {
 }
 
 /** The AGI(...) lines of extensions.conf and its includes that run astotp (or may), classic or FastAGI. */
-export function findAstotpLines(configDir: string): { lines: AstotpLine[]; files: string[]; skipped: string[] } | null {
+function findAstotpLines(configDir: string): { lines: AstotpLine[]; files: string[]; skipped: string[] } | null {
   const root = join(configDir, 'extensions.conf');
   if (!readable(root)) return null;
   const seen = new Set<string>();
@@ -78,7 +78,7 @@ export function findAstotpLines(configDir: string): { lines: AstotpLine[]; files
  * lets some through, said with why, e.g. `${FILTER(+-9,...)} lets "," through
  * (...the range +-9 holds ",")`. Empty when nothing can.
  */
-export function argumentLeaks(text: string): string[] {
+function argumentLeaks(text: string): string[] {
   const unfiltered: string[] = [];
   const leaky: string[] = [];
   for (const e of expressions(text)) {

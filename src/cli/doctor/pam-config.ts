@@ -23,7 +23,7 @@ import { checkBaseUrl } from '../../pbotp/url.js';
 import { errorText, fail, pass, warn, type Check } from './check.js';
 import { linuxPamVersion, PAM_SERVICE_DIR, pbotpStepLines, versionAtLeast, type StepLine } from './linux-pam.js';
 
-export const DEFAULT_PAM_CONFIG = '/etc/pbotp/pam.conf';
+const DEFAULT_PAM_CONFIG = '/etc/pbotp/pam.conf';
 /** pam_exec takes quiet_log from Linux-PAM 1.5.2 on; older ones take it for the program's name. */
 const QUIET_LOG_SINCE = [1, 5, 2] as const;
 

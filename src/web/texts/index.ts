@@ -23,7 +23,7 @@ export function fill(text: string, vars: Record<string, string | number> = {}): 
 }
 
 /** The first supported language of an Accept-Language header, by its q values. */
-export function fromAcceptLanguage(header: string | undefined): UserLanguage | null {
+function fromAcceptLanguage(header: string | undefined): UserLanguage | null {
   if (!header) return null;
   const ranked = header
     .slice(0, 500)
