@@ -104,7 +104,7 @@ const CLI_MAY_IMPORT: Record<string, { why: string; only?: readonly string[] }> 
   'auth/invitations.ts': { why: 'what an invitation is now, for list, show and invites; the activation code as shown' },
   'auth/totp.ts': { why: 'new secrets, otpauth:// URIs, a code as typed' },
   'auth/tokens.ts': { why: "what a token's name (app:USER, a fob's serial) may be, the cap, the resync window" },
-  'auth/recovery-codes.ts': { why: 'how many codes and how a caller types one; new codes to show before the user is saved' },
+  'auth/recovery-code-rules.ts': { why: 'how many codes and how a caller types one; new codes to show before the user is saved' },
   'auth/lockout.ts': { why: 'when a lock ends, for list and show', only: ['cli/user-view.ts'] },
   'auth/masked-id.ts': { why: 'log --user finds the IDs it masked', only: ['cli/commands/log.ts'] },
   'store/tables.ts': { why: 'the row types the reads return' },

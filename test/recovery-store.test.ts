@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { shownTime } from '../src/auth/clock.js';
 import { createMasterKey, type MasterKey } from '../src/auth/master-key.js';
-import { newRecoveryCodes, recoveryHash, storeRecoveryCodes } from '../src/auth/recovery-codes.js';
+import { newRecoveryCodes, recoveryHash, storeRecoveryCodes } from '../src/auth/recovery-code-rules.js';
 import { appSerial } from '../src/auth/tokens.js';
 import { Verifier } from '../src/auth/verifier.js';
 import type { Store } from '../src/store/store.js';

@@ -23,7 +23,7 @@ import { lockEnd, type LockRules } from './lockout.js';
 import { type LiveSession, LoginSessions, type SessionPolicy } from './login-sessions.js';
 import type { AuthContext } from './open-auth.js';
 import { type MoveRules, newMove } from './phone-move.js';
-import { recoveryCodeOf } from './recovery-codes.js';
+import { recoveryCodeOf } from './recovery-code-rules.js';
 import { ACCOUNT_SESSION_KIND } from './session-ends.js';
 import { normaliseCode } from './totp.js';
 import type { Context } from './verifier.js';

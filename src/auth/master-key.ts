@@ -15,7 +15,7 @@ export interface MasterKey {
   secretKey: Buffer;
   /** HMAC key mixed into PIN hashes. */
   pinPepper: Buffer;
-  /** HMAC key of recovery codes (recovery-codes.ts). */
+  /** HMAC key of recovery codes (recovery-code-rules.ts). */
   recoveryPepper: Buffer;
   /** A value stored in the database so the wrong key file is recognised as such. */
   checkValue: string;

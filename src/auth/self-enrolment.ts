@@ -22,7 +22,7 @@ import {
   type InvitationStatus,
 } from './invitations.js';
 import type { MasterKey } from './master-key.js';
-import { DEFAULT_RECOVERY_CODES, newRecoveryCodes } from './recovery-codes.js';
+import { DEFAULT_RECOVERY_CODES, newRecoveryCodes } from './recovery-code-rules.js';
 import { openSecret, sealSecret } from './secret-box.js';
 import { newSecret, normaliseCode, type TotpParams } from './totp.js';
 import { checkPin, type UserAdmin, UserAdminError } from './user-admin.js';

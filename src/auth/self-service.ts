@@ -19,7 +19,7 @@ import { type Account, type Credentials, webContext } from './account-login.js';
 import type { LoginSessions } from './login-sessions.js';
 import type { AuthContext } from './open-auth.js';
 import { newMove, type PendingMove, pendingMove, withoutMove } from './phone-move.js';
-import { DEFAULT_RECOVERY_CODES, recoveryCodesLeft } from './recovery-codes.js';
+import { DEFAULT_RECOVERY_CODES, recoveryCodesLeft } from './recovery-code-rules.js';
 import { normaliseCode } from './totp.js';
 import { checkPin, type UserAdmin, UserAdminError } from './user-admin.js';
 

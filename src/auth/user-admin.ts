@@ -27,7 +27,7 @@ import type { MasterKey } from './master-key.js';
 import { pbotpThrottleId, rekeyTypedIds } from './pbotp-verifier.js';
 import { invitationStatus, type InvitationStatus } from './invitations.js';
 import { hashPin, hashPins } from './pin-hash.js';
-import { newRecoveryCodes, recoveryCodeRows, storeRecoveryCodes } from './recovery-codes.js';
+import { newRecoveryCodes, recoveryCodeRows, storeRecoveryCodes } from './recovery-code-rules.js';
 import { endAccountSessions } from './session-ends.js';
 import { appSerial, appTokenUser, MAX_TOKENS_PER_USER, openTokenSecret, resyncPosition, sealTokenSecret, tokenLabel } from './tokens.js';
 import { checkCode, normaliseCode, type TotpParams } from './totp.js';

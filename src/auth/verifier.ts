@@ -12,7 +12,7 @@ import { type AccountEvent, accountEvent, type EventFact } from './account-event
 import { recordAuditEntry } from './audit-entry.js';
 import { fail, pass, verdictOf, type Judgement, type Verdict } from './verdict.js';
 import { newSecret } from './totp.js';
-import { recoveryCodeOf, recoveryCodesLeft, recoveryHash } from './recovery-codes.js';
+import { recoveryCodeOf, recoveryCodesLeft, recoveryHash } from './recovery-code-rules.js';
 import { endAccountSessions } from './session-ends.js';
 import { checkTokenCode, type CodeRules, openTokenSecret, sealTokenSecret, tokenLabel } from './tokens.js';
 

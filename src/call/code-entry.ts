@@ -2,7 +2,7 @@
 // stops at the site's digits, so a TOTP code ends on its last key as it
 // always did; only an entry that starts with * and fills the prompt is read
 // on, with no prompt, for the rest of the recovery code.
-import { RECOVERY_DIGITS, RECOVERY_PREFIX } from '../auth/recovery-codes.js';
+import { RECOVERY_DIGITS, RECOVERY_PREFIX } from '../auth/recovery-code-rules.js';
 import type { CallChannel } from './channel.js';
 
 const RECOVERY_ENTRY = RECOVERY_PREFIX.length + RECOVERY_DIGITS;

@@ -130,7 +130,7 @@ export interface TokensTable {
   moveTo(serial: string, to: TokenPosition): Promise<boolean>;
 }
 
-/** A user's recovery code as stored: its HMAC, never the code (auth/recovery-codes.ts). */
+/** A user's recovery code as stored: its HMAC, never the code (auth/recovery-code-rules.ts). */
 export interface RecoveryCodeRow {
   user_id: string;
   hash: string;

@@ -1,6 +1,6 @@
 // astotp enroll <user>: a new user with a new secret, confirmed by a code
 // from the phone before anything is saved.
-import { newRecoveryCodes } from '../../auth/recovery-codes.js';
+import { newRecoveryCodes } from '../../auth/recovery-code-rules.js';
 import { expectPositionals, flagOption, stringOption } from '../args.js';
 import type { Command } from '../command.js';
 import {
@@ -14,7 +14,7 @@ import {
   showSecret,
 } from '../enrollment.js';
 import { json } from '../format.js';
-import { printRecoveryCodes, recoveryCountHelp, recoveryCountOption } from '../recovery-codes.js';
+import { printRecoveryCodes, recoveryCountHelp, recoveryCountOption } from '../recovery-code-sheet.js';
 import { CliFailure, UsageError } from '../errors.js';
 import { loginActor, openForCommand, settingsOf } from '../open.js';
 import { PIN_HELP, PIN_OPTIONS, pinMode, readNewPin } from '../pin-input.js';

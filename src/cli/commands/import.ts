@@ -18,7 +18,7 @@ import { counted, json, table } from '../format.js';
 import { type ImportProblem, type ImportSource, type ImportUser, planImport, problemLines } from '../import/plan.js';
 import { planPskcImport } from '../import/pskc-plan.js';
 import { loginActor, type OpenedForCommand, openForCommand, settingsOf } from '../open.js';
-import { RECOVERY_CODES_ONCE, RECOVERY_CODES_USE, recoveryCountHelp, recoveryCountOption } from '../recovery-codes.js';
+import { RECOVERY_CODES_ONCE, RECOVERY_CODES_USE, recoveryCountHelp, recoveryCountOption } from '../recovery-code-sheet.js';
 import { checkUserId } from '../validate.js';
 import { errorMessage } from '../../text/error-message.js';
 

@@ -4,7 +4,7 @@ import { expectPositionals } from '../args.js';
 import type { Command } from '../command.js';
 import { CliFailure } from '../errors.js';
 import { loginActor } from '../open.js';
-import { printRecoveryCodes, recoveryCountHelp, recoveryCountOption } from '../recovery-codes.js';
+import { printRecoveryCodes, recoveryCountHelp, recoveryCountOption } from '../recovery-code-sheet.js';
 import { withUser } from '../user-arg.js';
 
 export const command: Command = {

@@ -1,5 +1,5 @@
 // astotp show <user>: one user's state; the secret only when asked for.
-import { recoveryCodesLeft } from '../../auth/recovery-codes.js';
+import { recoveryCodesLeft } from '../../auth/recovery-code-rules.js';
 import { flagOption } from '../args.js';
 import type { Command } from '../command.js';
 import { issuerOption, QR_HELP, QR_OPTIONS, qrOption, secretFacts, showSecret, type Enrollment } from '../enrollment.js';

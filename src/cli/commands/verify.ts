@@ -1,6 +1,6 @@
 // astotp verify <user> <code>: judges a code exactly as a call without PIN
 // would, so it uses up the code and counts towards lockout.
-import { RECOVERY_DIGITS, RECOVERY_PREFIX, recoveryCodeOf } from '../../auth/recovery-codes.js';
+import { RECOVERY_DIGITS, RECOVERY_PREFIX, recoveryCodeOf } from '../../auth/recovery-code-rules.js';
 import { expectPositionals } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';

@@ -1,6 +1,6 @@
 // What enroll, recovery and import share about recovery codes: how many to
 // make and how they are shown (once: only their HMACs are kept).
-import { DEFAULT_RECOVERY_CODES, MAX_RECOVERY_CODES, RECOVERY_PREFIX } from '../auth/recovery-codes.js';
+import { DEFAULT_RECOVERY_CODES, MAX_RECOVERY_CODES, RECOVERY_PREFIX } from '../auth/recovery-code-rules.js';
 import { intOption, type ParsedArgs } from './args.js';
 import type { CliContext } from './command.js';
 
