@@ -1,7 +1,7 @@
 // Entry point of dist/astotp: the same file is the AGI script Asterisk runs,
 // the two PAM steps pam_exec runs, and the admin's command-line tool. Only
-// the code a mode needs is loaded.
-import { detectMode } from './modes/detect-mode.js';
+// the code an entry point needs is loaded.
+import { entryKindOf } from './entry/entry-kind.js';
 import { errorMessage } from './text/error-message.js';
 
 const argv = process.argv.slice(2);
@@ -10,9 +10,9 @@ const setExitCode = (code: number) => {
   process.exitCode = code;
 };
 
-switch (detectMode(argv, process.env, Boolean(process.stdin.isTTY))) {
+switch (entryKindOf(argv, process.env, Boolean(process.stdin.isTTY))) {
   case 'agi':
-    void import('./modes/agi-main.js').then((m) => m.agiMain(argv));
+    void import('./entry/agi-main.js').then((m) => m.agiMain(argv));
     break;
   case 'pam':
     // pamMain reports its own failures, never on stdout or stderr under pam_exec.

@@ -8,9 +8,10 @@ import { describe, expect, it } from 'vitest';
 const SRC = resolve(import.meta.dirname, '..', 'src');
 
 /**
- * What each folder may import besides itself. From the top: main.ts picks a
- * mode; the CLI and the FastAGI server put the pieces together; PAM (the
- * pam_exec steps) is an entry point that needs only the pbotp protocol,
+ * What each folder may import besides itself. From the top: main.ts picks an
+ * entry point (entry/ for classic AGI, pam/, cli/); the CLI and the FastAGI
+ * server put the pieces together; PAM (the pam_exec steps) is an entry
+ * point that needs only the pbotp protocol,
  * and the CLI's doctor reads the steps' configuration by their rules; then
  * call → auth → store → native. The leaves import nothing of
  * astotp but text: agi (the protocol; only its adapter knows the call
@@ -21,8 +22,8 @@ const SRC = resolve(import.meta.dirname, '..', 'src');
  * serves.
  */
 const ALLOWED: Record<string, readonly string[]> = {
-  '(root)': ['modes', 'cli', 'pam', 'text'],
-  modes: ['agi', 'call', 'text'],
+  '(root)': ['entry', 'cli', 'pam', 'text'],
+  entry: ['agi', 'call', 'text'],
   cli: [
     'notify',
     'fastagi',
@@ -71,7 +72,11 @@ const ALLOWED: Record<string, readonly string[]> = {
 
 /** Single files allowed one more edge than their folder. */
 const EXCEPTIONS: ReadonlyArray<{ file: string; to: string; why: string }> = [
-  { file: 'boot.ts', to: 'native', why: "dist/astotp's entry compiles the rest of the bundle, from V8's code cache, before any mode runs" },
+  {
+    file: 'boot.ts',
+    to: 'native',
+    why: "dist/astotp's entry compiles the rest of the bundle, from V8's code cache, before any entry point runs",
+  },
   { file: 'agi/agi-channel.ts', to: 'call', why: 'the adapter that implements CallChannel on an AGI session' },
   {
     file: 'config/settings.ts',
@@ -179,8 +184,8 @@ describe('the layers of src/', () => {
   it('finds the imports it checks', () => {
     // A broken scan would pass everything: make sure it sees known edges.
     expect(all).toContainEqual(expect.objectContaining({ file: 'store/sqlite/open-database.ts', to: 'native' }));
-    expect(all).toContainEqual(expect.objectContaining({ file: 'main.ts', to: 'modes' }));
-    expect(all).toContainEqual(expect.objectContaining({ file: 'modes/agi-main.ts', to: 'call', spec: '../call/serve-call.js' }));
+    expect(all).toContainEqual(expect.objectContaining({ file: 'main.ts', to: 'entry' }));
+    expect(all).toContainEqual(expect.objectContaining({ file: 'entry/agi-main.ts', to: 'call', spec: '../call/serve-call.js' }));
   });
 
   it('has every folder in the allow-list', () => {

@@ -5,7 +5,8 @@
 // hold interpolated caller data, and must never pick a CLI command (a first
 // argument of "unlock" must not run `astotp unlock`).
 
-export type Mode = 'agi' | 'pam' | 'cli';
+/** Which of astotp's entry points a start is. */
+export type EntryKind = 'agi' | 'pam' | 'cli';
 
 /** pam_exec started us (it always sets PAM_TYPE), or argv names a PAM step. */
 function isPamInvocation(argv: readonly string[], env: NodeJS.ProcessEnv): boolean {
@@ -25,14 +26,14 @@ function isAgiInvocation(argv: readonly string[], env: NodeJS.ProcessEnv, stdinI
   return !stdinIsTty && argv.length > 0;
 }
 
-export function detectMode(argv: readonly string[], env: NodeJS.ProcessEnv, stdinIsTty: boolean): Mode {
+export function entryKindOf(argv: readonly string[], env: NodeJS.ProcessEnv, stdinIsTty: boolean): EntryKind {
   // PAM is checked before the AST_* variables, because the two mistakes are
   // not alike. pam_exec passes the PAM environment (pam_env.so, other
   // modules) before its own items, so AST_AGI_DIR there would turn a PAM step
   // into an AGI script that any agi_ header on stdin satisfies: a login
   // granted. A dialplan's argv is key=value words, never "pbotp pam-*", and
   // PAM_TYPE reaches an AGI script only if someone sets it in Asterisk's own
-  // environment; then the PAM mode refuses (it runs nothing but the PAM
+  // environment; then the PAM entry refuses (it runs nothing but the PAM
   // steps under PAM_TYPE), ASTOTP stays unset and the call fails: closed.
   // Nor does PAM_TYPE ever reach the CLI: an admin's command on a pam_exec
   // line (`--help` prints and exits 0) would grant a login.
