@@ -81,7 +81,7 @@ describe('astotp enroll', () => {
       "astotp: --digits 8 is more than the 6 digits a call asks for; set digits = 8 in astotp.conf first, so the call's code prompt takes 8 (nothing was saved)\n",
     );
     expect(r.stdout).toBe('');
-    expect(site.modes()).toEqual({});
+    expect(site.permissions()).toEqual({});
     site.enroll('1001', '4321');
     const reset = site.cli(['reset', '1001', '--digits', '8', '--secret', OTHER_SECRET, '--no-confirm', '--qr', 'none']);
     expect(reset.status).toBe(1);
@@ -188,10 +188,10 @@ describe('astotp enroll', () => {
   it('creates a key file of mode 0600 and a database nobody else can read', () => {
     const site = new CliSite();
     site.enroll('1001', '4321');
-    const modes = site.modes();
-    expect(modes['astotp.key']).toBe(0o600);
-    expect(Object.keys(modes)).toContain('astotp.sqlite3');
-    for (const [file, mode] of Object.entries(modes)) if (file.startsWith('astotp.sqlite3')) expect(mode & 0o077).toBe(0);
+    const permissions = site.permissions();
+    expect(permissions['astotp.key']).toBe(0o600);
+    expect(Object.keys(permissions)).toContain('astotp.sqlite3');
+    for (const [file, bits] of Object.entries(permissions)) if (file.startsWith('astotp.sqlite3')) expect(bits & 0o077).toBe(0);
   });
 
   it('refuses to make a new key for a database whose key file is missing, and writes nothing', () => {

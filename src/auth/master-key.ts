@@ -78,7 +78,7 @@ export function loadMasterKey(path: string): MasterKey {
 export function createMasterKey(path: string): MasterKey | null {
   const raw = randomBytes(32);
   try {
-    createExclusive(path, `${HEADER} ${raw.toString('base64')}\n`, { mode: 0o600 });
+    createExclusive(path, `${HEADER} ${raw.toString('base64')}\n`, { permissions: 0o600 });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') return null;

@@ -27,7 +27,7 @@ export function readAdminFile(path: string, limit: number): string {
 export function writeAdminFile(path: string, data: string): void {
   asInvokingUser(() => {
     try {
-      createExclusive(path, data, { mode: 0o600 });
+      createExclusive(path, data, { permissions: 0o600 });
     } catch (err) {
       throw fileError('cannot create', path, err);
     }

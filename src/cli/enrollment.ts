@@ -168,7 +168,7 @@ async function writeQrFile(ctx: CliContext, uri: string, to: { format: QrImageFo
     import('../os/identity.js'),
   ]);
   try {
-    asInvokingUser(() => createExclusive(to.file, qrImage(uri, to.format), { mode: 0o600 }));
+    asInvokingUser(() => createExclusive(to.file, qrImage(uri, to.format), { permissions: 0o600 }));
   } catch (err) {
     const why =
       (err as NodeJS.ErrnoException).code === 'EEXIST' ? 'it exists already' : ((err as NodeJS.ErrnoException).code ?? 'cannot write it');

@@ -76,7 +76,7 @@ export function createPbxSecret(file: string, owner: { uid: number; gid: number 
     `${SECRET_VARIABLE}=${secret}`,
     '',
   ].join('\n');
-  createExclusive(file, text, { mode: 0o600 });
+  createExclusive(file, text, { permissions: 0o600 });
   if (owner && process.geteuid?.() === 0) chownSync(file, owner.uid, owner.gid);
 }
 

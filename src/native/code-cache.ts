@@ -117,7 +117,7 @@ function writeAtExit(script: Script, file: string, key: string, kinds: string[])
     if (process.geteuid?.() !== euid || !files) return;
     try {
       files.replaceAtomically(file, Buffer.concat([header(key), Buffer.from(`${kinds.join(',')}\n`), script.createCachedData()]), {
-        mode: 0o600,
+        permissions: 0o600,
       });
       debug(`code cache ${file} written`);
       prune(file);

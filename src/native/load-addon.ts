@@ -49,7 +49,7 @@ function cachedCopy(addon: { bytes(): Uint8Array; size: number; digest: string }
     const file = join(dir, name);
     if (matches(file, size, digest)) return file;
     try {
-      replaceAtomically(file, (bytes ??= addon.bytes()), { mode: 0o500 });
+      replaceAtomically(file, (bytes ??= addon.bytes()), { permissions: 0o500 });
       if (matches(file, size, digest)) return file;
       problems.push(`${file}: content check failed`);
     } catch (err) {

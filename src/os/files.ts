@@ -16,11 +16,11 @@ export type FileSystem = Pick<
 
 export interface WriteOptions {
   /** Permission bits of the new file (the umask still applies). Default 0600. */
-  mode?: number;
+  permissions?: number;
   /**
    * Runs on the finished temporary file's descriptor before it is synced and
    * named: what must already hold when a reader first sees the file (the
-   * exact mode despite the umask, its owner) is set here, not after.
+   * exact permissions despite the umask, its owner) is set here, not after.
    */
   beforeNaming?: (fd: number) => void;
   fs?: FileSystem;
@@ -60,7 +60,7 @@ export function replaceAtomically(path: string, data: string | Uint8Array, optio
 function writeTemp(fs: FileSystem, path: string, data: string | Uint8Array, options: WriteOptions): string {
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = nodeFs.constants;
-  const fd = fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, options.mode ?? 0o600);
+  const fd = fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, options.permissions ?? 0o600);
   try {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done, bytes.length - done);

@@ -144,7 +144,7 @@ export function saveState(dir: string, key: string, state: PamState): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  createExclusive(path, formatState(state), { mode: 0o600 });
+  createExclusive(path, formatState(state), { permissions: 0o600 });
 }
 
 /**

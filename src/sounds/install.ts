@@ -95,7 +95,7 @@ function writeAtomically(
   onChownError: (err: unknown) => void,
 ): void {
   replaceAtomically(path, bytes, {
-    mode: 0o600,
+    permissions: 0o600,
     beforeNaming: (fd) => {
       fchmodSync(fd, 0o644);
       if (!chownTo) return;

@@ -65,8 +65,8 @@ function readTls(tls: { cert: string; key: string }, warn: (line: string) => voi
   } catch (err) {
     throw new Error(`the TLS certificate ${tls.cert} and key ${tls.key} cannot be used together: ${errorMessage(err)}`);
   }
-  const mode = statSync(tls.key).mode & 0o777;
-  if (mode & 0o077) warn(`the TLS key ${tls.key} is readable by others (mode ${mode.toString(8)}); chmod 600 it`);
+  const permissions = statSync(tls.key).mode & 0o777;
+  if (permissions & 0o077) warn(`the TLS key ${tls.key} is readable by others (mode ${permissions.toString(8)}); chmod 600 it`);
   return options;
 }
 

@@ -28,7 +28,7 @@ export class CliSite extends Site {
   }
 
   /** Permission bits of every file next to the database. */
-  modes(): Record<string, number> {
+  permissions(): Record<string, number> {
     return Object.fromEntries(readdirSync(this.varDir).map((f) => [f, statSync(join(this.varDir, f)).mode & 0o777]));
   }
 }

@@ -22,7 +22,7 @@ export type OpenedDatabase =
   | { state: 'failed'; message: string }
   | { state: 'open'; store: Store; version: number; users: UserRow[]; tokens: TokenRow[] };
 
-const mode = (st: Stats) => (st.mode & 0o777).toString(8).padStart(3, '0');
+const permissions = (st: Stats) => (st.mode & 0o777).toString(8).padStart(3, '0');
 
 /**
  * Opens the database the settings name, once: the database, key and digits
@@ -69,7 +69,7 @@ export async function checkDatabase(site: DoctorSite): Promise<Check[]> {
   if (!isPostgresUrl(s.db)) {
     const dbStat = lstatSync(s.db, { throwIfNoEntry: false });
     if (dbStat && dbStat.mode & 0o004)
-      out.push(warn('database', `${s.db} is readable by everyone (mode ${mode(dbStat)}); chmod 600 ${s.db}`));
+      out.push(warn('database', `${s.db} is readable by everyone (mode ${permissions(dbStat)}); chmod 600 ${s.db}`));
   }
   const db = await site.database();
   if (db.state !== 'open') return [...out, fail('database', db.message)];
@@ -143,7 +143,8 @@ export async function checkKey(site: DoctorSite): Promise<Check[]> {
   } catch (err) {
     return [fail('key', errorText(err))];
   }
-  if (db.state !== 'open') return [pass('key', `${s.keyFile} has mode ${mode(st)}; not compared with the database, which did not open`)];
+  if (db.state !== 'open')
+    return [pass('key', `${s.keyFile} has mode ${permissions(st)}; not compared with the database, which did not open`)];
   let broken: string[];
   try {
     broken = (await tokensTheKeyCannotOpen(db.store, s.keyFile, db.tokens)).map((serial) => appTokenUser(serial) ?? `token ${serial}`);
@@ -151,7 +152,7 @@ export async function checkKey(site: DoctorSite): Promise<Check[]> {
     return [fail('key', errorText(err))];
   }
   if (broken.length) return [fail('key', `the secrets of ${listed(broken)} do not decrypt with ${s.keyFile}`)];
-  return [pass('key', `${s.keyFile} has mode ${mode(st)} and belongs to the database`)];
+  return [pass('key', `${s.keyFile} has mode ${permissions(st)} and belongs to the database`)];
 }
 
 /**
@@ -181,7 +182,7 @@ export function checkOwnership(s: Settings, varDir: string): Check[] {
     checked++;
     const need = isDir ? 0o3 : 0o6; // directory: write+search for -wal/-shm; file: read+write
     if (!usable(st, asterisk.uid, asterisk.gid, need)) {
-      problems.push(`${path} (owner ${nameOf(st.uid) ?? `uid ${st.uid}`}, mode ${mode(st)})`);
+      problems.push(`${path} (owner ${nameOf(st.uid) ?? `uid ${st.uid}`}, mode ${permissions(st)})`);
     }
   }
   if (problems.length)

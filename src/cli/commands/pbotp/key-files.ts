@@ -8,13 +8,13 @@ import { parsePrivateKey, parsePublicKey } from '../../../pbotp/keys.js';
 
 const MAX_KEY_FILE = 4096;
 
-function readSmall(path: string, what: string): { text: string; mode: number } {
+function readSmall(path: string, what: string): { text: string; permissions: number } {
   const fd = openSync(path, constants.O_RDONLY);
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new Error(`${what} ${path} is not a regular file`);
     if (st.size > MAX_KEY_FILE) throw new Error(`${what} ${path} is too large to be a key file`);
-    return { text: readFileSync(fd, 'utf8'), mode: st.mode & 0o777 };
+    return { text: readFileSync(fd, 'utf8'), permissions: st.mode & 0o777 };
   } finally {
     closeSync(fd);
   }
@@ -22,10 +22,10 @@ function readSmall(path: string, what: string): { text: string; mode: number } {
 
 /** Reads a private key file; `warn` hears about loose permissions. */
 export function readPrivateKeyFile(path: string, warn: (message: string) => void): Uint8Array {
-  const { text, mode } = readSmall(path, 'private key file');
-  if ((mode & 0o077) !== 0) {
+  const { text, permissions } = readSmall(path, 'private key file');
+  if ((permissions & 0o077) !== 0) {
     warn(
-      `warning: private key file ${path} is accessible by group or others (mode ${mode.toString(8).padStart(4, '0')}); run chmod 600 ${path}`,
+      `warning: private key file ${path} is accessible by group or others (mode ${permissions.toString(8).padStart(4, '0')}); run chmod 600 ${path}`,
     );
   }
   return parsePrivateKey(text);
@@ -53,12 +53,12 @@ export function writeKeyFile(path: string, text: string, force: boolean): void {
   checkDirectory(dirname(target));
   if (!force) {
     try {
-      createExclusive(target, text, { mode: 0o600 });
+      createExclusive(target, text, { permissions: 0o600 });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`${path} already exists; use --force to replace it`);
       throw err;
     }
     return;
   }
-  replaceAtomically(target, text, { mode: 0o600 });
+  replaceAtomically(target, text, { permissions: 0o600 });
 }
