@@ -2,6 +2,7 @@
 // python3-pskc encrypted, a vendor's file of 1,000 fobs) imported all or
 // none, the token commands with their audit rows, and calls that take a
 // fob's code and the app's code for the same user, each once.
+import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -252,6 +253,32 @@ describe('astotp import --pskc', () => {
     // The same file again: every serial is taken, and nothing more is written.
     const again = s.cli(['import', '--pskc', file]);
     expect(errOf(again)).toMatch(/\.\.\. and 900 more\nastotp: 1000 errors in the input; nothing was imported\n$/);
+  });
+});
+
+describe('token secrets sealed for their token and holder', () => {
+  it("opens no box moved to another token's row, nor a fob's box whose holder was changed behind astotp's back", async () => {
+    const s = site({ tries: 1 });
+    s.enroll('1001', '4321');
+    s.enroll('1002', '4321', 'KRUGKIDROVUWG2ZAMJZG653OEBTG66BA');
+    const file = writeText(s.astDir, 'fobs.xml', plainPskc([{ serial: 'H1', kind: 'hotp', secret: RFC_SECRET }]));
+    expect(s.cli(['import', '--pskc', file]).status).toBe(0);
+    expect(s.cli(['token', 'assign', 'H1', '1001']).status).toBe(0);
+    const db = new Database(s.db);
+    try {
+      // Whoever can write the database copies 1001's app secret onto 1002's app token.
+      const box = (serial: string) =>
+        (db.prepare('SELECT secret_box FROM tokens WHERE serial = ?').get(serial) as { secret_box: Buffer }).secret_box;
+      db.prepare('UPDATE tokens SET secret_box = ? WHERE serial = ?').run(box('app:1001'), 'app:1002');
+      // And gives 1001's fob to 1002 without astotp, which would seal it again.
+      db.prepare("UPDATE tokens SET user_id = '1002' WHERE serial = 'H1'").run();
+    } finally {
+      db.close();
+    }
+    expect((await s.call({ inputs: ['1002', '4321', totp()] })).variables.ASTOTP).toBe('FAILURE');
+    expect((await s.call({ inputs: ['1002', '4321', hotpCode(RFC_SECRET, 0)] })).variables.ASTOTP).toBe('FAILURE');
+    // The rows left as astotp wrote them still open: 1001's own app token.
+    expect((await s.call({ inputs: ['1001', '4321', totp()] })).variables.ASTOTP).toBe('SUCCESS');
   });
 });
 

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fastAgiCall } from './helpers/fastagi-peer.js';
 import { AgiServer } from './helpers/serve-agi.js';
 import { CliSite } from './helpers/cli-site.js';
-import { totp, wrongCode } from './helpers/site.js';
+import { recoveryEntry, SECRET, totp, wrongCode } from './helpers/site.js';
 import { tempDir } from './helpers/temp.js';
 
 const cleanup: Array<() => void | Promise<void>> = [];
@@ -164,6 +164,42 @@ describe('[notify]', () => {
     await until(() => eventsIn(rec.file).length > 0, 'the streak notice');
     await new Promise((r) => setTimeout(r, 1500));
     expect(eventsIn(rec.file).map((e) => [e.event, e.count])).toEqual([['pin-streak', '2']]);
+  });
+
+  it('tells of a recovery code used on a call and of a new secret the admin set, with neither code nor secret', async () => {
+    const dir = tempDir('astotp-notify-');
+    const rec = recorder(dir);
+    const s = site({}, { command: rec.command });
+    const enrolled = s.cli(['enroll', '1001', '--secret', SECRET, '--no-confirm', '--json'], '4321\n');
+    expect(enrolled.status, enrolled.stderr).toBe(0);
+    const codes = (JSON.parse(enrolled.stdout) as { recovery_codes: string[] }).recovery_codes;
+    const ok = await s.call({ inputs: ['1001', '4321', ...recoveryEntry(codes[0]!)] });
+    expect(ok.variables.ASTOTP).toBe('SUCCESS');
+    await until(() => eventsIn(rec.file).length === 1, 'the recovery code notice');
+    expect(eventsIn(rec.file)[0]).toMatchObject({ event: 'recovery-code-used', user: '1001', source: 'agi', count: '4' });
+    const other = 'KRUGKIDROVUWG2ZAMJZG653OEBTG66BA';
+    const reset = s.cli(['reset', '1001', '--secret', other, '--no-confirm', '--qr', 'none']);
+    expect(reset.status, reset.stderr).toBe(0);
+    await until(() => eventsIn(rec.file).length === 2, 'the new secret notice');
+    expect(eventsIn(rec.file)[1]).toMatchObject({ event: 'secret-changed', user: '1001', source: 'admin' });
+    const told = readFileSync(rec.file, 'utf8');
+    for (const secret of [...codes, SECRET, other, '4321']) expect(told).not.toContain(secret);
+  });
+
+  it("still tells when the caller hangs up at the failure prompt (Asterisk's SIGHUP ends the call)", async () => {
+    const dir = tempDir('astotp-notify-');
+    const rec = recorder(dir);
+    const s = site({ lockout_failures: 1 }, { command: rec.command });
+    s.enroll('1001', '4321');
+    const r = await s.call({
+      inputs: ['1001', '4321', wrongCode()],
+      interrupt: { at: 'STREAM FILE "otp/astotp-failed"', how: 'sighup' },
+    });
+    expect(r.msAfterHangup).toBeDefined();
+    expect(r.exitCode).toBe(0);
+    expect(r.variables.ASTOTP).toBe('FAILURE');
+    await until(() => eventsIn(rec.file).length === 1, 'the lock notice');
+    expect(eventsIn(rec.file)[0]).toMatchObject({ event: 'lock', user: '1001', source: 'agi' });
   });
 
   it("does not hold the result or the FastAGI server's other calls while the command hangs", async () => {
