@@ -101,7 +101,7 @@ function serverUser(): { uid: number; gid: number } | null {
 }
 
 /** Why no server can be started here, or null when one can. */
-function postgresUnavailable(): string | null {
+export function postgresUnavailable(): string | null {
   if (process.platform !== 'linux') return 'the harness needs Linux (/proc, setpriv)';
   if (postgresBinDir() === null) return `no PostgreSQL server under ${PG_ROOT}/*/bin (scripts/need-debian-tools.sh installs it)`;
   if (spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).error) return 'setpriv (util-linux) is missing';
