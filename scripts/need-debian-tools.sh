@@ -14,7 +14,7 @@
 # encrypted and read back by an implementation independent of ours) and,
 # with --e2e, debootstrap for the real-Asterisk suite.
 set -euo pipefail
-want=(oathtool:oathtool pamtester:pamtester sshd:openssh-server ssh:openssh-client openssl:openssl zbarimg:zbar-tools rsvg-convert:librsvg2-bin chromium:chromium pskc2csv:pskc-utils)
+want=(oathtool:oathtool pamtester:pamtester sshd:openssh-server ssh:openssh-client openssl:openssl zbarimg:zbar-tools rsvg-convert:librsvg2-bin chromium:chromium pskc2csv:pskc-utils ip:iproute2)
 [[ "${1:-}" == "--e2e" ]] && want+=(debootstrap:debootstrap)
 missing=()
 for pair in "${want[@]}"; do

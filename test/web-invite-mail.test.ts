@@ -1,11 +1,13 @@
 // invite --csv --send: every link mailed, in its user's language, through a
 // real SMTP server (npm smtp-server) on a port the OS picked, logged in with
 // the password from smtp_password_file; the links written to a new 0600 CSV.
+import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BUNDLE_PATH } from './helpers/asterisk-peer.js';
 import { CliSite } from './helpers/cli-site.js';
 import { tempDir } from './helpers/temp.js';
 
@@ -149,4 +151,60 @@ describe('astotp invite --csv --send', () => {
     // Refused before the database was even opened: none was made.
     expect(site.cli(['invites']).stderr).toContain('does not exist (astotp init or astotp enroll creates it)');
   });
+});
+
+describe('the SMTP server of [web] that is not on this machine', () => {
+  /** `astotp invite 1001 --send` in a network namespace of its own, the SMTP server (no STARTTLS) on `host` there. */
+  function inviteThrough(host: string): { status: number; stderr: string; seen: { logins: string[]; mails: number } } {
+    const site = new CliSite();
+    const dir = tempDir('astotp-mail-');
+    const passwordFile = join(dir, 'smtp.pass');
+    writeFileSync(passwordFile, 's3cret pass\n', { mode: 0o600 });
+    writeFileSync(
+      join(site.confDir, 'astotp.conf'),
+      `[web]\nweb_url = https://otp.example.org\nsmtp_url = smtp://otp@${host}:{port}\nsmtp_password_file = ${passwordFile}\nmail_from = otp@example.org\n`,
+    );
+    const driver = join(import.meta.dirname, 'helpers', 'smtp-in-netns.mjs');
+    const r = spawnSync(
+      'unshare',
+      [
+        '--net',
+        'sh',
+        '-c',
+        'ip link set lo up && ip addr add 192.0.2.25/32 dev lo && exec "$@"',
+        'sh',
+        process.execPath,
+        driver,
+        host,
+        join(site.confDir, 'astotp.conf'),
+        process.execPath,
+        BUNDLE_PATH,
+        'invite',
+        '1001',
+        '--email',
+        'ann@example.org',
+        '--send',
+        '--qr',
+        'none',
+      ],
+      { env: site.env, encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as ReturnType<typeof inviteThrough>;
+  }
+
+  it.runIf(process.geteuid?.() === 0)(
+    'gets no password and no mail without STARTTLS, and names why; on loopback plain SMTP is taken',
+    () => {
+      const remote = inviteThrough('192.0.2.25');
+      expect(remote.seen).toEqual({ logins: [], mails: 0 });
+      expect(remote.status).toBe(1);
+      expect(remote.stderr).toMatch(/STARTTLS/);
+      expect(remote.stderr).not.toContain('s3cret pass');
+      // The same server and site on loopback, in the same kind of namespace: the mail goes.
+      const local = inviteThrough('127.0.0.1');
+      expect(local.seen).toEqual({ logins: ['otp'], mails: 1 });
+      expect(local.status, local.stderr).toBe(0);
+    },
+  );
 });

@@ -2,8 +2,8 @@
 // read again on SIGHUP; a reverse proxy's headers believed from it alone;
 // plain HTTP refused on a public address; the expiry of links and sessions on
 // a clock the test sets (the server run in this process for that).
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, chownSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CliSite } from './helpers/cli-site.js';
 import { tempDir } from './helpers/temp.js';
@@ -90,6 +90,36 @@ describe('serve-web', () => {
     expect(r.stderr).toContain('serve-web speaks plain HTTP on 0.0.0.0 only behind a reverse proxy');
     expect((await site.cliAsync(['serve-web', '--tls-cert', '/x'])).stderr).toContain('--tls-cert and --tls-key go together');
   });
+});
+
+describe('serve-web started as root', () => {
+  it.runIf(process.geteuid?.() === 0)(
+    "drops root for good to the database directory's owner, and says so when that user cannot read the TLS key",
+    async () => {
+      const site = webSite();
+      for (let d = site.varDir; d !== dirname(site.astDir); d = dirname(d)) chmodSync(d, 0o755);
+      for (const f of [site.varDir, site.db, site.keyFile]) chownSync(f, 65534, 65534);
+      const server = await WebServer.start(site.env);
+      servers.push(server);
+      // Real, effective, saved and file-system IDs all nobody's, and no supplementary group left of root's.
+      const status = readFileSync(`/proc/${server.child.pid}/status`, 'utf8');
+      expect(/^Uid:\s+(.*)$/m.exec(status)?.[1]?.split(/\s+/)).toEqual(['65534', '65534', '65534', '65534']);
+      expect(/^Gid:\s+(.*)$/m.exec(status)?.[1]?.split(/\s+/)).toEqual(['65534', '65534', '65534', '65534']);
+      expect(/^Groups:\s*(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/).filter(Boolean) ?? []).not.toContain('0');
+      expect((await new WebClient(server.origin).get('/login')).status).toBe(200);
+
+      // A key only root may read: refused at the start, with what to do, not served later by a root process.
+      const dir = tempDir('astotp-web-tls-');
+      chmodSync(dir, 0o755);
+      const ca = await makeCa(dir, 'ca');
+      const pair = await makeServerCert(ca, dir, 'root-only', { dns: ['localhost'], ip: ['127.0.0.1'] });
+      chmodSync(pair.cert, 0o644);
+      chmodSync(pair.key, 0o600);
+      await expect(WebServer.start(site.env, ['--tls-cert', pair.cert, '--tls-key', pair.key])).rejects.toThrow(
+        /cannot read the TLS key .* as uid 65534 \(EACCES\): serve-web reads it after dropping root/,
+      );
+    },
+  );
 });
 
 describe('the clock of links and sessions', () => {
