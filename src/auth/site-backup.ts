@@ -151,7 +151,7 @@ export async function makeBackup(
     }),
   );
   const file = await sealBackup(gzipSync(Buffer.from(JSON.stringify(content, encodeBuffers))), req.passphrase);
-  return { file, counts: countsOf(content) };
+  return { file, counts: rowsIn(content) };
 }
 
 async function allAudit(t: StoreTx): Promise<AuditEntry[]> {
@@ -250,7 +250,7 @@ export async function restoreSite(s: Settings, file: Buffer, rules: CodeRules, r
       db: store.name,
       made_at: content.made_at,
       made_on: content.made_on,
-      counts: { ...after, audit: content.audit ? after.audit - 1 : null },
+      counts: countsOf({ ...after, audit: content.audit ? after.audit - 1 : null }),
       key_file: present === 'same' ? 'kept' : present === 'missing' ? 'created' : 'replaced',
       moved: {
         totp: content.tokens.filter((t) => t.kind !== 'hotp').length,
@@ -310,7 +310,19 @@ function writeKey(path: string, present: 'missing' | 'other', raw: Buffer): void
     );
 }
 
-function countsOf(c: Content): BackupCounts {
+/** The counts in one order, a backup's and a restore's alike. */
+function countsOf(c: BackupCounts): BackupCounts {
+  return {
+    users: c.users,
+    tokens: c.tokens,
+    recovery_codes: c.recovery_codes,
+    throttle: c.throttle,
+    invitations: c.invitations,
+    audit: c.audit,
+  };
+}
+
+function rowsIn(c: Content): BackupCounts {
   return {
     users: c.users.length,
     tokens: c.tokens.length,
