@@ -5,13 +5,14 @@
 // database in use, another key or a kill midway write nothing.
 import Database from 'better-sqlite3';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it, vi } from 'vitest';
 import { openBackup } from '../src/auth/backup-file.js';
 import { BACKUP_TABLES } from '../src/auth/site-backup.js';
-import { BUNDLE_PATH } from './helpers/asterisk-peer.js';
+import { readmeBlock } from '../scripts/readme-blocks.mjs';
+import { BUNDLE_PATH, REPO_ROOT } from './helpers/asterisk-peer.js';
 import { freshDatabase, PgSite, queryDatabase } from './helpers/pg-site.js';
 import { describePostgres, usePostgres } from './helpers/postgres.js';
 import { plainPskc, writeText } from './helpers/pskc-files.js';
@@ -332,6 +333,36 @@ describe('astotp backup and restore (SQLite)', () => {
     const again = restore(b, file);
     expect(again.status).toBe(0);
     expect(again.stdout).toMatch(/audit: 30000[0-9]\n/);
+  });
+
+  it("runs README's backup and restore-test commands as printed", () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const a = new PlainSite();
+    populate(a);
+    secretFile(a, 'backup.pass', PASSPHRASE);
+    const scratch = join(a.astDir, 'restore-test');
+    const commands = (intro: string) =>
+      readmeBlock(readme, intro)
+        .split('\n')
+        .filter((line) => line.startsWith('astotp '))
+        .map((line) =>
+          line
+            .replaceAll('/root/', `${a.astDir}/`)
+            .replaceAll('$(date +%F)', '2025-01-31')
+            .replaceAll('/tmp/restore-test', scratch)
+            .split(' ')
+            .slice(1),
+        );
+    const made = commands('`astotp backup --out FILE` writes');
+    expect(made).toHaveLength(1);
+    for (const args of made) expect(a.cli(args).status).toBe(0);
+    mkdirSync(scratch, { mode: 0o700 });
+    const tried = commands('**Test a restore**');
+    expect(tried).toHaveLength(2);
+    const results = tried.map((args) => a.cli(args));
+    expect(results.map((r) => r.status)).toEqual([0, 0]);
+    expect(results[0]!.stdout).toMatch(/users: 1\n/);
+    expect(results[1]!.stdout).toMatch(/^1001 /m);
   });
 
   it('knows every table of the schema: each is backed up or left out for a stated reason', () => {
