@@ -20,7 +20,7 @@ import { createCipheriv, createDecipheriv, randomBytes, scrypt, timingSafeEqual 
 import { promisify } from 'node:util';
 import { AuthError } from './errors.js';
 
-export const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 1;
 const MAGIC = Buffer.from('ASTOTPBK');
 const KDF_SCRYPT = 1;
 

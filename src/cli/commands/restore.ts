@@ -26,10 +26,11 @@ The whole file is checked before anything is written: a wrong passphrase,
 a truncated or altered file, or a backup of a newer astotp is refused with
 nothing written.
 
-A restore reopens no code used since the backup: HOTP counters move on by
-hotp_window, and TOTP tokens' replay marks to the step \`window\` steps after
-now, so for up to a minute (window + 1 steps) after a restore no TOTP code is
-taken. PINs and recovery codes are those of the backup's time: a PIN changed
+A restore reopens no code used since the backup: TOTP tokens' replay marks
+move to the step \`window\` steps after now, so for up to a minute (window + 1
+steps) after a restore no TOTP code is taken; HOTP counters move on by
+hotp_window, so a fob not pressed since the backup must be pressed that many
+times before its code opens (or astotp token resync). PINs and recovery codes are those of the backup's time: a PIN changed
 or a recovery code used since then works again; give new ones where that
 matters (astotp set-pin, astotp recovery). Prints what it brought back. The
 restore is recorded in the audit log (astotp log --admin).
