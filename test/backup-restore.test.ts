@@ -76,6 +76,32 @@ function restore(site: Site, file: string, extra: string[] = [], passphrase = PA
   return site.cli(['restore', file, '--passphrase-file', secretFile(site, 'pass', passphrase), ...extra]);
 }
 
+/** Restores `file` on `site` and kills the restore with SIGKILL once its transaction has written megabytes it has not committed. */
+async function killedMidway(site: Site, file: string, extra: string[] = []): Promise<NodeJS.Signals | null> {
+  const pass = secretFile(site, 'pass', PASSPHRASE);
+  const child = spawn(process.execPath, [BUNDLE_PATH, 'restore', file, '--passphrase-file', pass, ...extra], {
+    env: site.env,
+    stdio: 'ignore',
+  });
+  const ended = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  const wal = `${site.db}-wal`;
+  while (!(existsSync(wal) && statSync(wal).size > 4 * 1024 * 1024) && child.exitCode === null) await new Promise((r) => setTimeout(r, 2));
+  child.kill('SIGKILL');
+  return ended;
+}
+
+/** Users, tokens, recovery codes and audit rows the site's database holds. */
+function rowCounts(site: Site): number[] {
+  const db = new Database(site.db, { readonly: true });
+  try {
+    return ['users', 'tokens', 'recovery_codes', 'audit'].map(
+      (t) => (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n,
+    );
+  } finally {
+    db.close();
+  }
+}
+
 describe('astotp backup and restore (SQLite)', () => {
   it('brings a site back on a new machine: PIN, app, fob and recovery codes log in by phone; codes used before or since stay dead', async () => {
     const a = new PlainSite();
@@ -311,28 +337,24 @@ describe('astotp backup and restore (SQLite)', () => {
     const file = join(a.astDir, 'big.bak');
     backup(a, file, ['--with-audit']);
 
+    // A fresh machine: killed midway, the database holds nothing, beside the backup's key, written whole before the rows.
     const b = new PlainSite();
-    const child = spawn(process.execPath, [BUNDLE_PATH, 'restore', file, '--passphrase-file', secretFile(b, 'pass', PASSPHRASE)], {
-      env: b.env,
-      stdio: 'ignore',
-    });
-    const ended = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
-    const wal = `${b.db}-wal`;
-    // Killed once the transaction has written megabytes of rows it has not committed.
-    while (!(existsSync(wal) && statSync(wal).size > 4 * 1024 * 1024) && child.exitCode === null)
-      await new Promise((r) => setTimeout(r, 2));
-    child.kill('SIGKILL');
-    expect(await ended).toBe('SIGKILL');
-
-    const after = new Database(b.db);
-    const count = (table: string) => (after.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-    expect([count('users'), count('tokens'), count('recovery_codes'), count('audit')]).toEqual([0, 0, 0, 0]);
-    after.close();
-    // The key file was written first, whole: the backup's key, beside a database that holds nothing it could not open.
+    expect(await killedMidway(b, file)).toBe('SIGKILL');
+    expect(rowCounts(b)).toEqual([0, 0, 0, 0]);
     expect(readFileSync(b.keyFile)).toEqual(readFileSync(a.keyFile));
     const again = restore(b, file);
     expect(again.status).toBe(0);
     expect(again.stdout).toMatch(/audit: 30000[0-9]\n/);
+
+    // --force over a site of another key: emptied before its key file is replaced, so whatever key file the kill
+    // left, no row sits beside a key that cannot open it, and the database opens with it.
+    const c = new PlainSite();
+    c.enroll('2002', '5555');
+    expect(await killedMidway(c, file, ['--force'])).toBe('SIGKILL');
+    expect(rowCounts(c)).toEqual([0, 0, 0, 0]);
+    expect(c.cli(['list']).status).toBe(0);
+    expect(restore(c, file, ['--force']).status).toBe(0);
+    expect(readFileSync(c.keyFile)).toEqual(readFileSync(a.keyFile));
   });
 
   it("runs README's backup and restore-test commands as printed", () => {

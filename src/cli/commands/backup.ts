@@ -28,11 +28,11 @@ authenticated with AES-256-GCM. The backup is recorded in the audit log
 (astotp log --admin).
 
 Options:
-  --out FILE           where to write it: created with mode 0600, as the user who
-                       runs astotp; never overwritten, unless --force
-  --with-audit         include the audit log
+  --out FILE              where to write it: created with mode 0600, as the user
+                          who runs astotp; never overwritten, unless --force
+  --with-audit            include the audit log
 ${PASSPHRASE_HELP}
-  --force              replace FILE if it exists
+  --force                 replace FILE if it exists
 `,
   options: { out: 'string', 'with-audit': 'boolean', force: 'boolean', ...PASSPHRASE_OPTIONS },
 

@@ -37,7 +37,8 @@ restore is recorded in the audit log (astotp log --admin).
 
 Options:
 ${PASSPHRASE_HELP}
-  --force              replace what the database holds, and a key file that is not the backup's
+  --force                 replace what the database holds, and a key file that is
+                          not the backup's
 `,
   options: { force: 'boolean', ...PASSPHRASE_OPTIONS },
 
