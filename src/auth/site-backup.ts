@@ -66,11 +66,7 @@ export interface BackupCounts extends Omit<TransferCounts, 'audit'> {
   audit: number | null;
 }
 
-/**
- * The content: format 1 is the rows of schema 7. A restore by a later
- * astotp gives a column the schema added since the backup's its default
- * here, so that an older backup still restores; a column without one refuses.
- */
+/** The content, gzipped JSON inside the sealed file; `schema` is the one its rows have. */
 interface Content {
   astotp_backup: 1;
   made_at: number;
@@ -87,7 +83,26 @@ interface Content {
   audit: AuditEntry[] | null;
 }
 
+/**
+ * Per table, the columns the schema gained since the oldest backup this
+ * astotp restores (schema 7), with the value a restore gives them, so that
+ * an older backup still restores; a column a backup's rows lack and that is
+ * not here refuses the restore.
+ */
 const COLUMN_DEFAULTS: Record<string, Record<string, unknown>> = {};
+
+const AUDIT_FIELDS: readonly (keyof AuditEntry)[] = [
+  'at',
+  'user',
+  'caller_id',
+  'channel',
+  'uniqueid',
+  'source',
+  'result',
+  'reason',
+  'detail',
+  'pbx',
+];
 
 /** How many audit rows are read at once. */
 const AUDIT_PAGE = 5_000;
@@ -379,6 +394,6 @@ function readContent(plain: Buffer, name: string): Content {
     recovery_codes: rows('recovery_codes', c.recovery_codes, RECOVERY_CODE_COLUMNS),
     throttle: rows('throttle', c.throttle, THROTTLE_COLUMNS),
     invitations: rows('invitations', c.invitations, INVITATION_COLUMNS),
-    audit: c.audit === null ? null : rows('audit', c.audit, ['at', 'user', 'source', 'result', 'reason']),
+    audit: c.audit === null ? null : rows('audit', c.audit, AUDIT_FIELDS),
   };
 }
