@@ -5,7 +5,7 @@
 // database in use, another key or a kill midway write nothing.
 import Database from 'better-sqlite3';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it, vi } from 'vitest';
@@ -294,6 +294,18 @@ describe('astotp backup and restore (SQLite)', () => {
     expect(piped.status).toBe(2);
     expect(piped.stderr).toMatch(/no terminal to ask the passphrase on: give --passphrase-file FILE/);
     expect(existsSync(out)).toBe(false);
+    // A pipe, as bash's <(...) gives one: the passphrase from a secret manager, never on disk.
+    const fromPipe = execFileSync(
+      'bash',
+      ['-c', `"$0" "$1" backup --out "$2" --passphrase-file <(printf '%s\\n' "$3")`, process.execPath, BUNDLE_PATH, out, PASSPHRASE],
+      {
+        env: a.env,
+        encoding: 'utf8',
+      },
+    );
+    expect(fromPipe).toMatch(/^Backed up /);
+    expect(existsSync(out)).toBe(true);
+    rmSync(out);
     // An existing file is never overwritten without --force.
     writeFileSync(out, 'keep me');
     const exists = a.cli(['backup', '--out', out, '--passphrase-file', secretFile(a, 'pass', PASSPHRASE)]);

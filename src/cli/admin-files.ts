@@ -27,18 +27,25 @@ export function readAdminBytes(path: string, limit: number): Buffer {
   });
 }
 
-/** A file holding a secret (a passphrase): refused when others may read it, as the key file is. */
+/**
+ * A file holding a secret (a passphrase): refused when others may read it,
+ * as the key file is. A pipe is taken too (bash's <(command)): a secret
+ * manager's output never touches the disk that way.
+ */
 export function readPrivateAdminFile(path: string, limit: number): string {
-  asInvokingUser(() => {
+  return asInvokingUser(() => {
     try {
       const st = statSync(path);
       if (st.isFile() && st.mode & 0o077)
         throw new CliFailure(`${path} is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${path}`);
+      if (!st.isFile() && !st.isFIFO()) throw new CliFailure(`${path} is not a regular file or a pipe`);
+      const text = readFileSync(path, 'utf8');
+      if (text.length > limit) throw new CliFailure(`${path} is larger than ${limit} bytes`);
+      return text;
     } catch (err) {
       throw fileError('cannot read', path, err);
     }
   });
-  return readAdminFile(path, limit);
 }
 
 /**

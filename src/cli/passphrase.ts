@@ -11,8 +11,9 @@ import { CliFailure, UsageError } from './errors.js';
 export const PASSPHRASE_OPTIONS: OptionSpec = { 'passphrase-file': 'string' };
 
 export const PASSPHRASE_HELP = `  --passphrase-file FILE  read the passphrase from the first line of FILE (mode 0600,
-                          read as the user who runs astotp); without it, it is asked
-                          on the terminal. It is never taken from the command line.`;
+                          or a pipe such as bash's <(command); read as the user who
+                          runs astotp); without it, it is asked on the terminal. It
+                          is never taken from the command line.`;
 
 const LIMIT = 4096;
 
