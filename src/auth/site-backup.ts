@@ -239,14 +239,14 @@ export async function restoreSite(s: Settings, file: Buffer, rules: CodeRules, r
       if (target.check === undefined ? !target.empty : bound) await store.exclusive(emptied);
       writeKey(s.keyFile, present, content.key);
     }
-    const now = req.place.now();
-    const tokens = content.tokens.map((t) => movedForward(t, rules, now));
     await store.exclusive(async (t) => {
       if (!req.force && !(await t.transfer.isEmpty())) throw inUse(store.name);
       await emptied(t);
       await t.meta.set(KEY_CHECK_META, key.checkValue);
       await t.transfer.putUsers(content.users);
-      await t.transfer.putTokens(tokens);
+      // The clock read once the database is the restore's alone: no code typed before that moment is taken.
+      const now = req.place.now();
+      await t.transfer.putTokens(content.tokens.map((k) => movedForward(k, rules, now)));
       await t.transfer.putRecoveryCodes(content.recovery_codes);
       await t.transfer.putThrottle(content.throttle);
       await t.transfer.putInvitations(content.invitations as InvitationRow[]);
