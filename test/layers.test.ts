@@ -111,6 +111,10 @@ const CLI_MAY_IMPORT: Record<string, { why: string; only?: readonly string[] }> 
   'auth/tokens.ts': { why: "what a token's name (app:USER, a fob's serial) may be, the cap, the resync window" },
   'auth/recovery-code-rules.ts': { why: 'how many codes and how a caller types one; new codes to show before the user is saved' },
   'auth/lockout.ts': { why: 'when a lock ends, for list and show', only: ['cli/user-view.ts'] },
+  'auth/site-backup.ts': {
+    why: 'a whole site into one sealed file and back: the rows, the key and the passphrase rule',
+    only: ['cli/passphrase.ts', 'cli/commands/backup.ts', 'cli/commands/restore.ts'],
+  },
   'auth/masked-id.ts': { why: 'log --user finds the IDs it masked', only: ['cli/commands/log.ts'] },
   'store/tables.ts': { why: 'the row types the reads return' },
   'store/location.ts': { why: 'whether db is a PostgreSQL URL' },

@@ -340,12 +340,15 @@ describeStores('a store', (open, site) => {
     });
   });
 
-  it('keeps meta values, the last one set', async () => {
+  it('keeps meta values, the last one set, until removed', async () => {
     const store = await open();
     expect(await store.read((t) => t.meta.get('probe'))).toBeUndefined();
     await write(store, (t) => t.meta.set('probe', 'one'));
     await write(store, (t) => t.meta.set('probe', 'two'));
     expect(await store.read((t) => t.meta.get('probe'))).toBe('two');
+    expect(await write(store, (t) => t.meta.remove('probe'))).toBe(true);
+    expect(await write(store, (t) => t.meta.remove('probe'))).toBe(false);
+    expect(await store.read((t) => t.meta.get('probe'))).toBeUndefined();
     expect(await store.schemaVersion()).toBe(SCHEMA_VERSION);
   });
 

@@ -31,6 +31,8 @@ export type AdminAction =
   | 'remove'
   | 'recovery'
   | 'migrate'
+  | 'backup'
+  | 'restore'
   | 'import'
   | 'export'
   | 'show'

@@ -4,21 +4,22 @@
 import type { Store } from '../store/store.js';
 import { checkValuesMatch, KeyFileError, type MasterKey } from './master-key.js';
 
-const META_KEY = 'key_check';
+/** The meta key of the key's check value (a restore writes it with the rows). */
+export const KEY_CHECK_META = 'key_check';
 
 /** Throws KeyFileError on a mismatch; records the key on a database that has none yet when allowed. */
 export async function bindKey(store: Store, key: MasterKey, keyPath: string, mayRecord: boolean): Promise<void> {
   // Users are counted only for a database without a key check: every call opens through here.
   const stored = await store.read(async (t) => {
-    const check = await t.meta.get(META_KEY);
+    const check = await t.meta.get(KEY_CHECK_META);
     return { check, users: check === undefined ? await t.users.count() : 0 };
   });
   if (stored.check === undefined) {
     if (mayRecord) {
       // Two PBXs running init at once with different keys: the first one recorded wins, the other is refused below.
       const winner = await store.exclusive(async (t) => {
-        const now = await t.meta.get(META_KEY);
-        if (now === undefined) await t.meta.set(META_KEY, key.checkValue);
+        const now = await t.meta.get(KEY_CHECK_META);
+        if (now === undefined) await t.meta.set(KEY_CHECK_META, key.checkValue);
         return now ?? key.checkValue;
       });
       if (!checkValuesMatch(winner, key.checkValue)) throw mismatch(store, keyPath);
@@ -42,7 +43,7 @@ function mismatch(store: Store, keyPath: string): KeyFileError {
  * check: they were sealed with the missing key, which a new one cannot open.
  */
 export async function refuseNewKey(store: Store, keyPath: string): Promise<void> {
-  const used = await store.read(async (t) => (await t.meta.get(META_KEY)) !== undefined || (await t.users.count()) > 0);
+  const used = await store.read(async (t) => (await t.meta.get(KEY_CHECK_META)) !== undefined || (await t.users.count()) > 0);
   if (!used) return;
   const copy = store.kind === 'postgres' ? `copy the key file from a PBX that uses ${store.name}, or ` : '';
   throw new KeyFileError(

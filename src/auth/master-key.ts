@@ -2,7 +2,7 @@
 // pepper and a key check are derived, so the database alone reveals nothing.
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, constants } from 'node:fs';
-import { createExclusive } from '../os/files.js';
+import { createExclusive, replaceAtomically } from '../os/files.js';
 import { KeyFileError } from './errors.js';
 import { errorMessage } from '../text/error-message.js';
 
@@ -43,6 +43,23 @@ export function checkValuesMatch(a: string, b: string): boolean {
 
 /** Reads the key file, refusing one that others can read or that is not a regular file. */
 export function loadMasterKey(path: string): MasterKey {
+  return derive(readRawKey(path));
+}
+
+/** The key a key file's 32 bytes are, e.g. those a backup carries (auth/site-backup.ts). */
+export function masterKeyOf(raw: Buffer): MasterKey {
+  if (raw.length !== RAW_BYTES) throw new KeyFileError(`a key is ${RAW_BYTES} bytes, not ${raw.length}`, 'unusable');
+  return derive(raw);
+}
+
+const RAW_BYTES = 32;
+
+function keyFileText(raw: Buffer): string {
+  return `${HEADER} ${raw.toString('base64')}\n`;
+}
+
+/** The key file's 32 bytes, with loadMasterKey's checks: for a backup, which carries the key itself. */
+export function readRawKey(path: string): Buffer {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -64,7 +81,7 @@ export function loadMasterKey(path: string): MasterKey {
     const n = readSync(fd, buf, 0, buf.length, 0);
     const m = new RegExp(`^${HEADER} ([A-Za-z0-9+/]{43}=)\\s*$`).exec(buf.subarray(0, n).toString('utf8'));
     if (!m) throw new KeyFileError(`key file ${path} is not an astotp key file`, 'unusable');
-    return derive(Buffer.from(m[1]!, 'base64'));
+    return Buffer.from(m[1]!, 'base64');
   } finally {
     closeSync(fd);
   }
@@ -75,10 +92,9 @@ export function loadMasterKey(path: string): MasterKey {
  * appeared meanwhile. It is on disk, whole, before the database can record
  * its check value: a power cut must not leave a database naming an empty key.
  */
-export function createMasterKey(path: string): MasterKey | null {
-  const raw = randomBytes(32);
+export function createMasterKey(path: string, raw: Buffer = randomBytes(RAW_BYTES)): MasterKey | null {
   try {
-    createExclusive(path, `${HEADER} ${raw.toString('base64')}\n`, { permissions: 0o600 });
+    createExclusive(path, keyFileText(raw), { permissions: 0o600 });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') return null;
@@ -104,4 +120,16 @@ export async function loadOrCreateMasterKey(
   await mayCreate();
   const created = createMasterKey(path);
   return created ? { key: created, created: true } : { key: loadMasterKey(path), created: false };
+}
+
+/** Replaces the key file with `raw` in one step (a restore with --force): a reader sees the old key or the new. */
+export function replaceMasterKey(path: string, raw: Buffer): MasterKey {
+  const key = masterKeyOf(raw);
+  try {
+    replaceAtomically(path, keyFileText(raw), { permissions: 0o600 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new KeyFileError(`cannot write key file ${path}: ${code ?? (err as Error).message}`, 'unusable', { cause: err });
+  }
+  return key;
 }

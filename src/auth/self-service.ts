@@ -72,6 +72,8 @@ const CHANGES: Record<AdminAction, true> = {
   remove: true,
   recovery: true,
   migrate: true,
+  backup: true,
+  restore: true,
   import: true,
   export: true,
   show: true,

@@ -2,32 +2,62 @@
 // output) are read and written as the user who ran astotp: root's CLI acts
 // as the database owner (open.ts), who must not be the one to decide what
 // root may read, nor own what root writes. A file that may hold secrets is
-// created, never replaced, with mode 0600.
+// created with mode 0600, and replaced only when the admin asks (backup --force).
 import { readFileSync, statSync } from 'node:fs';
-import { createExclusive } from '../os/files.js';
+import { createExclusive, replaceAtomically } from '../os/files.js';
 import { asInvokingUser } from '../os/identity.js';
 import { CliFailure } from './errors.js';
 import { errorMessage } from '../text/error-message.js';
 
 /** The whole file as text; refused when larger than `limit` bytes. */
 export function readAdminFile(path: string, limit: number): string {
+  return readAdminBytes(path, limit).toString('utf8');
+}
+
+/** The whole file as bytes (a backup); refused when larger than `limit` bytes. */
+export function readAdminBytes(path: string, limit: number): Buffer {
   return asInvokingUser(() => {
     try {
       const st = statSync(path);
       if (!st.isFile()) throw new CliFailure(`${path} is not a regular file`);
       if (st.size > limit) throw new CliFailure(`${path} is larger than ${limit} bytes`);
-      return readFileSync(path, 'utf8');
+      return readFileSync(path);
     } catch (err) {
       throw fileError('cannot read', path, err);
     }
   });
 }
 
-/** Creates `path` holding data, mode 0600; an existing file is left alone and is an error. */
-export function writeAdminFile(path: string, data: string): void {
+/**
+ * A file holding a secret (a passphrase): refused when others may read it,
+ * as the key file is. A pipe is taken too (bash's <(command)): a secret
+ * manager's output never touches the disk that way.
+ */
+export function readPrivateAdminFile(path: string, limit: number): string {
+  return asInvokingUser(() => {
+    try {
+      const st = statSync(path);
+      if (st.isFile() && st.mode & 0o077)
+        throw new CliFailure(`${path} is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${path}`);
+      if (!st.isFile() && !st.isFIFO()) throw new CliFailure(`${path} is not a regular file or a pipe`);
+      const text = readFileSync(path, 'utf8');
+      if (text.length > limit) throw new CliFailure(`${path} is larger than ${limit} bytes`);
+      return text;
+    } catch (err) {
+      throw fileError('cannot read', path, err);
+    }
+  });
+}
+
+/**
+ * Creates `path` holding data, mode 0600; an existing file is left alone and
+ * is an error, unless `replace` (then it is replaced in one step).
+ */
+export function writeAdminFile(path: string, data: string | Uint8Array, replace = false): void {
   asInvokingUser(() => {
     try {
-      createExclusive(path, data, { permissions: 0o600 });
+      if (replace) replaceAtomically(path, data, { permissions: 0o600 });
+      else createExclusive(path, data, { permissions: 0o600 });
     } catch (err) {
       throw fileError('cannot create', path, err);
     }

@@ -35,6 +35,14 @@ const COMMANDS: Record<string, Entry> = {
     summary: 'copy users, counts and audit log to another database (e.g. SQLite to PostgreSQL)',
     load: () => import('./commands/migrate.js'),
   },
+  backup: {
+    summary: 'write the whole site, key included, into one file sealed by a passphrase',
+    load: () => import('./commands/backup.js'),
+  },
+  restore: {
+    summary: 'bring a backup back into an empty database, codes used since kept dead',
+    load: () => import('./commands/restore.js'),
+  },
   verify: { summary: 'check a code as a call would (counts for replay and lockout)', load: () => import('./commands/verify.js') },
   log: { summary: 'show the audit log', load: () => import('./commands/log.js') },
   doctor: { summary: 'check the installation', load: () => import('./commands/doctor.js') },

@@ -2,16 +2,14 @@
 // from a pipe. The PIN itself never appears in any message.
 import { checkPin, PIN_MIN_DIGITS } from '../auth/user-admin.js';
 import { flagOption, type OptionSpec, type ParsedArgs } from './args.js';
+import { askTwice } from './ask-twice.js';
 import type { CliContext } from './command.js';
 import { CliFailure, UsageError } from './errors.js';
-import { errorMessage } from '../text/error-message.js';
 
 export const PIN_OPTIONS: OptionSpec = { 'pin-stdin': 'boolean', 'no-pin': 'boolean' };
 
 export const PIN_HELP = `  --pin-stdin     read the PIN as one line from standard input, without asking twice
   --no-pin        no PIN: this user can pass only through a profile with ask_pin = no`;
-
-const ROUNDS = 3;
 
 /** Which way the PIN comes, checked before anything else is done. */
 export function pinMode(args: ParsedArgs): 'none' | 'line' | 'ask' {
@@ -28,19 +26,11 @@ export async function readNewPin(ctx: CliContext, mode: 'none' | 'line' | 'ask',
     if (line === null || line.trim() === '') throw new CliFailure('no PIN on standard input (give it as one line, or use --no-pin)');
     return checkPin(line.trim(), maxDigits);
   }
-  for (let round = 1; round <= ROUNDS; round++) {
-    const first = await input.hidden(`New PIN (${PIN_MIN_DIGITS} to ${maxDigits} digits): `, process.stderr);
-    if (first === null) break;
-    try {
-      checkPin(first, maxDigits);
-    } catch (err) {
-      ctx.note(errorMessage(err));
-      continue;
-    }
-    const second = await input.hidden('Repeat the PIN: ', process.stderr);
-    if (second === null) break;
-    if (second === first) return first;
-    ctx.note('The two PINs differ.');
-  }
-  throw new CliFailure('no PIN was set');
+  return askTwice(ctx, {
+    question: `New PIN (${PIN_MIN_DIGITS} to ${maxDigits} digits): `,
+    repeat: 'Repeat the PIN: ',
+    check: (pin) => checkPin(pin, maxDigits),
+    plural: 'PINs',
+    none: 'no PIN was set',
+  });
 }

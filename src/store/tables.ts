@@ -292,6 +292,8 @@ export interface AuditTable {
 export interface MetaTable {
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string): Promise<void>;
+  /** false when there was no such key. */
+  remove(key: string): Promise<boolean>;
 }
 
 /** A throttle row as stored, for copying a store. */

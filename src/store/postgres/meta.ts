@@ -8,5 +8,6 @@ export function postgresMeta(q: Query): MetaTable {
     set: async (key, value) => {
       await q('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
     },
+    remove: async (key) => (await q('DELETE FROM meta WHERE key = $1', [key])).rowCount === 1,
   };
 }

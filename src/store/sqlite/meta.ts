@@ -12,4 +12,8 @@ export class SqliteMeta implements MetaTable {
   async set(key: string, value: string): Promise<void> {
     this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
+
+  async remove(key: string): Promise<boolean> {
+    return this.db.prepare('DELETE FROM meta WHERE key = ?').run(key).changes > 0;
+  }
 }

@@ -1,0 +1,80 @@
+// astotp restore FILE: a backup back into the configured database and key
+// file; what it may and may not reopen is auth/site-backup.ts's to decide.
+import { shownTime, systemClock } from '../../auth/clock.js';
+import { readBackupHeader, restoreSite } from '../../auth/site-backup.js';
+import { readAdminBytes } from '../admin-files.js';
+import { expectPositionals, flagOption } from '../args.js';
+import type { Command } from '../command.js';
+import { counted } from '../format.js';
+import { becomeDatabaseOwner, loginActor, settingsOf } from '../open.js';
+import { PASSPHRASE_HELP, PASSPHRASE_OPTIONS, readPassphrase } from '../passphrase.js';
+import { countLines } from './backup.js';
+
+/** Buffers hold at most this much on Node 20; a site's backup is far smaller. */
+const MAX_BACKUP_BYTES = 2 * 1024 ** 3;
+
+export const command: Command = {
+  help: `Usage: astotp restore FILE [--passphrase-file FILE] [--force]
+
+Reads a backup made by astotp backup into the configured database (db in
+astotp.conf, --db or ASTOTP_DB: SQLite or PostgreSQL, created if missing) in
+one transaction, all rows or none, and writes the key it carries to the key
+file (created with mode 0600 if missing, written atomically). The database
+must hold nothing yet and the key file must be missing or hold the backup's
+key: --force replaces what the database holds and a different key file.
+The whole file is checked before anything is written: a wrong passphrase,
+a truncated or altered file, or a backup of a newer astotp is refused with
+nothing written.
+
+A restore reopens no code used since the backup: TOTP tokens' replay marks
+move to the step \`window\` steps after now, so for up to a minute (window + 1
+steps) after a restore no TOTP code is taken; HOTP counters move on by
+hotp_window, so a fob not pressed since the backup must be pressed that many
+times before its code opens (or astotp token resync). PINs and recovery codes are those of the backup's time: a PIN changed
+or a recovery code used since then works again; give new ones where that
+matters (astotp set-pin, astotp recovery). Prints what it brought back. The
+restore is recorded in the audit log (astotp log --admin).
+
+Options:
+${PASSPHRASE_HELP}
+  --force                 replace what the database holds, and a key file that is
+                          not the backup's
+`,
+  options: { force: 'boolean', ...PASSPHRASE_OPTIONS },
+
+  async run(ctx) {
+    const [name] = expectPositionals(ctx.args, ['file']) as [string];
+    const file = readAdminBytes(name, MAX_BACKUP_BYTES);
+    // Not a backup, a newer format, cut short: said before a passphrase is asked for.
+    readBackupHeader(file, name);
+    const passphrase = await readPassphrase(ctx, ctx.args, false);
+    const settings = settingsOf(ctx);
+    becomeDatabaseOwner(ctx, settings);
+    const r = await restoreSite(settings, file, settings, {
+      passphrase,
+      name,
+      force: flagOption(ctx.args, 'force'),
+      actor: loginActor,
+      place: { pbx: settings.pbxName, now: systemClock },
+    });
+    const made = `made ${shownTime(r.made_at)} on ${r.made_on}`;
+    if (ctx.globals.json) ctx.out(JSON.stringify({ file: name, ...r }));
+    else {
+      ctx.out(`Restored ${name} (${made}) into ${r.db}:`);
+      for (const line of countLines(r.counts)) ctx.out(`  ${line}`);
+      ctx.out('  and 1 audit row recording this restore');
+      ctx.out(`Key file ${settings.keyFile}: ${r.key_file === 'kept' ? "kept (it holds the backup's key)" : r.key_file}.`);
+      ctx.out(
+        `Moved forward: ${counted(r.moved.hotp, 'HOTP counter')} by hotp_window ${settings.hotpWindow}, ${counted(r.moved.totp, 'TOTP replay mark')} to ${settings.window} step${settings.window === 1 ? '' : 's'} after now.`,
+      );
+    }
+    ctx.warn(
+      `PINs and recovery codes are those of the backup's time (${made}): a PIN changed or a recovery code used since then works again; give new ones where that matters (astotp set-pin, astotp recovery)`,
+    );
+    if (r.pending_invitations > 0)
+      ctx.warn(
+        `${counted(r.pending_invitations, 'invitation')} came back pending: revoke any used since the backup (astotp invites --revoke)`,
+      );
+    return 0;
+  },
+};

@@ -1,0 +1,474 @@
+// astotp backup and restore through the built bundle: a site comes back
+// whole on another machine (SQLite or PostgreSQL), its users log in by phone
+// with their PIN, app, fob and recovery codes, and nothing used before the
+// backup or since opens a call again; a wrong passphrase, a damaged file, a
+// database in use, another key or a kill midway write nothing.
+import Database from 'better-sqlite3';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it, vi } from 'vitest';
+import { openBackup } from '../src/auth/backup-file.js';
+import { BACKUP_TABLES } from '../src/auth/site-backup.js';
+import { readmeBlock } from '../scripts/readme-blocks.mjs';
+import { BUNDLE_PATH, REPO_ROOT } from './helpers/asterisk-peer.js';
+import { freshDatabase, PgSite, queryDatabase } from './helpers/pg-site.js';
+import { describePostgres, usePostgres } from './helpers/postgres.js';
+import { plainPskc, writeText } from './helpers/pskc-files.js';
+import { PtySession } from './helpers/pty.js';
+import { recoveryEntry, type Site, Site as PlainSite, totp, totpAt, wrongCode } from './helpers/site.js';
+
+// Whole bundles, scrypt at 128 MiB per run and calls on two shared cores.
+vi.setConfig({ testTimeout: 120_000 });
+
+const PASSPHRASE = 'correct horse battery staple';
+const RFC_SECRET = Buffer.from('12345678901234567890');
+const hotpCode = (counter: number) =>
+  execFileSync('oathtool', ['--hotp', '-c', String(counter), RFC_SECRET.toString('hex')], { encoding: 'utf8' }).trim();
+
+/** A file of the site holding `text` as its first line, mode 0600 as a passphrase file must be. */
+function secretFile(site: Site, name: string, text: string): string {
+  const path = join(site.astDir, name);
+  writeFileSync(path, `${text}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return path;
+}
+
+/** 1001 with PIN 4321, the app of SECRET, fob H1 (HOTP, RFC 4226's secret) and five recovery codes, returned. */
+function populate(site: Site): string[] {
+  site.enroll('1001', '4321');
+  const fobs = writeText(site.astDir, 'fobs.xml', plainPskc([{ serial: 'H1', kind: 'hotp', secret: RFC_SECRET }]));
+  const assign = writeText(site.astDir, 'assign.csv', 'H1,1001\n');
+  const imported = site.cli(['import', '--pskc', fobs, '--assign', assign]);
+  if (imported.status !== 0) throw new Error(`import --pskc failed: ${imported.stderr}`);
+  const r = site.cli(['recovery', '1001', '--json']);
+  if (r.status !== 0) throw new Error(`recovery failed: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as { recovery_codes: string[] }).recovery_codes;
+}
+
+const login = async (site: Site, code: string[]) => (await site.call({ inputs: ['1001', '4321', ...code] })).variables.ASTOTP;
+
+/** What a backup holds, opened as restore opens it: JSON values, secrets as base64. */
+async function contentOf(file: string, passphrase = PASSPHRASE): Promise<Record<string, unknown> & { tables: Tables }> {
+  const c = JSON.parse(gunzipSync(await openBackup(readFileSync(file), passphrase, file)).toString('utf8')) as Record<string, unknown>;
+  const { users, tokens, recovery_codes, throttle, invitations, audit, ...rest } = c;
+  return { ...rest, tables: { users, tokens, recovery_codes, throttle, invitations, audit } as Tables };
+}
+
+type Row = Record<string, unknown>;
+interface Tables {
+  users: Row[];
+  tokens: Row[];
+  recovery_codes: Row[];
+  throttle: Row[];
+  invitations: Row[];
+  audit: Row[] | null;
+}
+
+function backup(site: Site, out: string, extra: string[] = []) {
+  const r = site.cli(['backup', '--out', out, '--passphrase-file', secretFile(site, 'pass', PASSPHRASE), ...extra]);
+  if (r.status !== 0) throw new Error(`backup failed (${r.status}): ${r.stderr}`);
+  return r;
+}
+
+function restore(site: Site, file: string, extra: string[] = [], passphrase = PASSPHRASE) {
+  return site.cli(['restore', file, '--passphrase-file', secretFile(site, 'pass', passphrase), ...extra]);
+}
+
+/** Restores `file` on `site` and kills the restore with SIGKILL once its transaction has written megabytes it has not committed. */
+async function killedMidway(site: Site, file: string, extra: string[] = []): Promise<NodeJS.Signals | null> {
+  const pass = secretFile(site, 'pass', PASSPHRASE);
+  const child = spawn(process.execPath, [BUNDLE_PATH, 'restore', file, '--passphrase-file', pass, ...extra], {
+    env: site.env,
+    stdio: 'ignore',
+  });
+  const ended = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  const wal = `${site.db}-wal`;
+  while (!(existsSync(wal) && statSync(wal).size > 4 * 1024 * 1024) && child.exitCode === null) await new Promise((r) => setTimeout(r, 2));
+  child.kill('SIGKILL');
+  return ended;
+}
+
+/** Users, tokens, recovery codes and audit rows the site's database holds. */
+function rowCounts(site: Site): number[] {
+  const db = new Database(site.db, { readonly: true });
+  try {
+    return ['users', 'tokens', 'recovery_codes', 'audit'].map(
+      (t) => (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n,
+    );
+  } finally {
+    db.close();
+  }
+}
+
+describe('astotp backup and restore (SQLite)', () => {
+  it('brings a site back on a new machine: PIN, app, fob and recovery codes log in by phone; codes used before or since stay dead', async () => {
+    const a = new PlainSite();
+    a.config({ tries: 1, lockout_failures: 1000 });
+    const codes = populate(a);
+    expect(await login(a, [totp()])).toBe('SUCCESS');
+    expect(await login(a, [hotpCode(0)])).toBe('SUCCESS');
+    expect(await login(a, recoveryEntry(codes[0]!))).toBe('SUCCESS');
+    const file = join(a.astDir, 'site.astotp-backup');
+    const made = backup(a, file);
+    expect(made.stdout).toMatch(/^ {2}users: 1\n {2}tokens: 2\n {2}recovery_codes: 5\n/m);
+    expect(made.stdout).toMatch(/audit: not included/);
+    expect(made.stderr).toMatch(/holds the key file and every secret/);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(file).toString('latin1')).not.toContain('1001');
+
+    // The new machine: no database, no key file. Restored with window 0, so that the next step's code is the first one taken.
+    const b = new PlainSite();
+    b.config({ tries: 1, lockout_failures: 1000, window: 0 });
+    const before = Math.floor(Date.now() / 1000);
+    const r = restore(b, file);
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(
+      /^Restored .* \(made .* UTC on .*\) into .*astotp\.sqlite3:\n {2}users: 1\n {2}tokens: 2\n {2}recovery_codes: 5\n/,
+    );
+    expect(r.stdout).toMatch(/Key file .*astotp\.key: created\./);
+    expect(r.stdout).toMatch(/Moved forward: 1 HOTP counter by hotp_window 5, 1 TOTP replay mark to 0 steps after now\./);
+    expect(r.stderr).toMatch(/PINs and recovery codes are those of the backup's time/);
+    expect(readFileSync(b.keyFile)).toEqual(readFileSync(a.keyFile));
+    expect(statSync(b.keyFile).mode & 0o777).toBe(0o600);
+    b.config({ tries: 1, lockout_failures: 1000 });
+
+    // The app: a code of the step the restore ran in is dead, the next step's opens.
+    expect(await login(b, [totpAt(before)])).toBe('FAILURE');
+    expect(await login(b, [totp(undefined, { offset: 30 })])).toBe('SUCCESS');
+    // The fob: its used code, and the codes hotp_window ahead a sniffer may have seen since, are dead; the next opens.
+    expect(await login(b, [hotpCode(0)])).toBe('FAILURE');
+    expect(await login(b, [hotpCode(1)])).toBe('FAILURE');
+    expect(await login(b, [hotpCode(6)])).toBe('SUCCESS');
+    // Recovery codes: the used one stays used, an unused one opens.
+    expect(await login(b, recoveryEntry(codes[0]!))).toBe('FAILURE');
+    expect(await login(b, recoveryEntry(codes[1]!))).toBe('SUCCESS');
+    // The PIN is checked: a right code with a wrong PIN opens nothing.
+    expect((await b.call({ inputs: ['1001', '1234', hotpCode(7)] })).variables.ASTOTP).toBe('FAILURE');
+
+    const log = b.cli(['log', '--admin']);
+    expect(log.stdout).toMatch(/restore \(from .*site\.astotp-backup, made on .* at .* UTC\) by /);
+  });
+
+  it('round-trips: a backup of the restored site holds the same rows, but for replay marks moved forward', async () => {
+    const a = new PlainSite();
+    a.config({ tries: 1 });
+    populate(a);
+    expect(await login(a, [hotpCode(0)])).toBe('SUCCESS');
+    expect(await login(a, [wrongCode()])).toBe('FAILURE');
+    const db = new Database(a.db);
+    db.prepare("INSERT INTO throttle (id, failures, locked_until, updated_at) VALUES ('pbotp-mac:00ff', 2, NULL, 1700000000)").run();
+    db.prepare(
+      "INSERT INTO invitations (user_id, token_hash, display_name, email, language, activation_hash, state, created_at, expires_at, created_by) VALUES ('1002', 'h1', 'Bo', 'bo@example.org', 'de', NULL, 'pending', 1700000000, 4100000000, 'root')",
+    ).run();
+    db.close();
+    const first = join(a.astDir, 'first.bak');
+    backup(a, first, ['--with-audit']);
+
+    const b = new PlainSite();
+    const now = Math.floor(Date.now() / 1000);
+    const r = restore(b, first);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/ {2}throttle: 1\n {2}invitations: 1\n {2}audit: \d+\n/);
+    expect(r.stderr).toMatch(/1 invitation came back pending/);
+    const second = join(b.astDir, 'second.bak');
+    backup(b, second, ['--with-audit']);
+
+    const x = await contentOf(first);
+    const y = await contentOf(second);
+    expect(y.key).toEqual(x.key);
+    expect(y.schema).toBe(x.schema);
+    for (const t of ['users', 'recovery_codes', 'throttle', 'invitations'] as const) expect(y.tables[t]).toEqual(x.tables[t]);
+    expect(x.tables.users[0]).toMatchObject({ id: '1001', failures: 1, pin_streak: 1 });
+    // Tokens: the same rows, the HOTP counter hotp_window further, the app's replay mark past the window.
+    const marks = ({ counter: _c, last_step: _s, ...rest }: Row) => rest;
+    expect(y.tables.tokens.map(marks)).toEqual(x.tables.tokens.map(marks));
+    const fob = (c: typeof x) => c.tables.tokens.find((t) => t.serial === 'H1')!;
+    const app = (c: typeof x) => c.tables.tokens.find((t) => t.serial === 'app:1001')!;
+    expect(fob(x).counter).toBe(1);
+    expect(fob(y).counter).toBe(6);
+    expect(app(y).last_step).toBeGreaterThanOrEqual(Math.floor(now / 30) + 1);
+    // The audit log: the first backup's rows, then this restore's row and the second backup's.
+    const audit = (c: typeof x) => c.tables.audit!.map((e) => `${e.source} ${e.reason}`);
+    expect(audit(y)).toEqual([...audit(x), 'admin restore', 'admin backup']);
+    expect(y.tables.audit!.slice(0, x.tables.audit!.length)).toEqual(x.tables.audit);
+  });
+
+  it('refuses a wrong passphrase, a flipped byte, a truncated file, a newer format and no backup, writing nothing', () => {
+    const a = new PlainSite();
+    populate(a);
+    const file = join(a.astDir, 'site.bak');
+    backup(a, file);
+    const bytes = readFileSync(file);
+    const b = new PlainSite();
+    const variant = (name: string, data: Buffer) => {
+      const path = join(b.astDir, name);
+      writeFileSync(path, data);
+      return path;
+    };
+    const flipped = Buffer.from(bytes);
+    flipped[bytes.length - 40]! ^= 0x01;
+    const newer = Buffer.from(bytes);
+    newer[8] = 2;
+    const cases: [string, string, RegExp][] = [
+      [
+        file,
+        'not the passphrase',
+        /^astotp: the passphrase does not open .*site\.bak \(or its header was altered\); nothing was written\n/m,
+      ],
+      [
+        variant('flipped.bak', flipped),
+        PASSPHRASE,
+        /^astotp: .*flipped\.bak was altered or damaged since it was made \(it does not authenticate\); nothing was written\n/m,
+      ],
+      [
+        variant('cut.bak', bytes.subarray(0, bytes.length - 1)),
+        PASSPHRASE,
+        /^astotp: .*cut\.bak is truncated \(shorter than its header says\); nothing was written\n/m,
+      ],
+      [
+        variant('newer.bak', newer),
+        PASSPHRASE,
+        /^astotp: .*newer\.bak is a backup of format 2, made by a newer astotp \(this one reads format 1\)/m,
+      ],
+      [variant('other.bak', Buffer.from('user,pin,secret\n')), PASSPHRASE, /^astotp: .*other\.bak is not an astotp backup\n/m],
+    ];
+    for (const [path, passphrase, sentence] of cases) {
+      const r = restore(b, path, [], passphrase);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(sentence);
+      expect(r.stdout).toBe('');
+      expect(existsSync(b.db)).toBe(false);
+      expect(existsSync(b.keyFile)).toBe(false);
+    }
+  });
+
+  it('refuses a database in use and another key file without --force, and replaces both with it', () => {
+    const a = new PlainSite();
+    populate(a);
+    const file = join(a.astDir, 'site.bak');
+    backup(a, file);
+    const b = new PlainSite();
+    b.enroll('2002', '5555');
+    const theirKey = readFileSync(b.keyFile);
+    const other = restore(b, file);
+    expect(other.status).toBe(1);
+    expect(other.stderr).toMatch(/^astotp: key file .*astotp\.key holds another key than the backup's; nothing was written \(--force/m);
+    expect(readFileSync(b.keyFile)).toEqual(theirKey);
+    expect(b.cli(['list']).stdout).toMatch(/^2002 /m);
+
+    const forced = restore(b, file, ['--force']);
+    expect(forced.status).toBe(0);
+    expect(forced.stdout).toMatch(/Key file .*: replaced\./);
+    expect(readFileSync(b.keyFile)).toEqual(readFileSync(a.keyFile));
+    const list = b.cli(['list']).stdout;
+    expect(list).toMatch(/^1001 /m);
+    expect(list).not.toMatch(/^2002 /m);
+
+    // Same key now, but the database holds the site already.
+    const again = restore(b, file);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/already holds users, tokens, counts, audit rows or another key's check; nothing was written \(--force/);
+    expect(restore(b, file, ['--force']).stdout).toMatch(/Key file .*: kept \(it holds the backup's key\)\./);
+  });
+
+  it('takes no passphrase from the command line and refuses short ones, unsafe files and a missing terminal', () => {
+    const a = new PlainSite();
+    populate(a);
+    const out = join(a.astDir, 'x.bak');
+    const argv = a.cli(['backup', '--out', out, '--passphrase', PASSPHRASE]);
+    expect(argv.status).toBe(2);
+    expect(argv.stderr).toMatch(/unknown option --passphrase/);
+    expect(argv.stderr).not.toContain(PASSPHRASE);
+    const short = a.cli(['backup', '--out', out, '--passphrase-file', secretFile(a, 'short', 'elevenchars')]);
+    expect(short.status).toBe(1);
+    expect(short.stderr).toMatch(/^astotp: a backup's passphrase must be at least 12 characters\n/m);
+    const open = secretFile(a, 'open', PASSPHRASE);
+    chmodSync(open, 0o644);
+    const readable = a.cli(['backup', '--out', out, '--passphrase-file', open]);
+    expect(readable.status).toBe(1);
+    expect(readable.stderr).toMatch(/is readable by group or others \(mode 644\); run chmod 600/);
+    const piped = a.cli(['backup', '--out', out], `${PASSPHRASE}\n${PASSPHRASE}\n`);
+    expect(piped.status).toBe(2);
+    expect(piped.stderr).toMatch(/no terminal to ask the passphrase on: give --passphrase-file FILE/);
+    expect(existsSync(out)).toBe(false);
+    // A pipe, as bash's <(...) gives one: the passphrase from a secret manager, never on disk.
+    const fromPipe = execFileSync(
+      'bash',
+      ['-c', `"$0" "$1" backup --out "$2" --passphrase-file <(printf '%s\\n' "$3")`, process.execPath, BUNDLE_PATH, out, PASSPHRASE],
+      {
+        env: a.env,
+        encoding: 'utf8',
+      },
+    );
+    expect(fromPipe).toMatch(/^Backed up /);
+    expect(existsSync(out)).toBe(true);
+    rmSync(out);
+    // An existing file is never overwritten without --force.
+    writeFileSync(out, 'keep me');
+    const exists = a.cli(['backup', '--out', out, '--passphrase-file', secretFile(a, 'pass', PASSPHRASE)]);
+    expect(exists.status).toBe(1);
+    expect(exists.stderr).toMatch(/it exists already/);
+    expect(readFileSync(out, 'utf8')).toBe('keep me');
+  });
+
+  it('asks for the passphrase unseen on a terminal: twice for a backup, once for a restore', async () => {
+    const a = new PlainSite();
+    populate(a);
+    const out = join(a.astDir, 'tty.bak');
+    const make = new PtySession([process.execPath, BUNDLE_PATH, 'backup', '--out', out], a.env);
+    await make.waitFor('New passphrase (at least 12 characters): ');
+    make.typeLine('short');
+    await make.waitFor('at least 12 characters');
+    await make.waitFor('New passphrase (at least 12 characters): ');
+    make.typeLine(PASSPHRASE);
+    await make.waitFor('Repeat the passphrase: ');
+    make.typeLine(PASSPHRASE);
+    expect(await make.exit()).toBe(0);
+    expect(make.output).not.toContain(PASSPHRASE);
+    const b = new PlainSite();
+    const back = new PtySession([process.execPath, BUNDLE_PATH, 'restore', out], b.env);
+    await back.waitFor('Passphrase: ');
+    back.typeLine(PASSPHRASE);
+    expect(await back.exit()).toBe(0);
+    expect(back.output).toMatch(/users: 1/);
+    expect(back.output).not.toContain(PASSPHRASE);
+  });
+
+  it('leaves the database empty when the restore is killed midway, and the key file matching it', async () => {
+    const a = new PlainSite();
+    populate(a);
+    // Enough audit rows that the restore's transaction writes for a while before it commits.
+    const db = new Database(a.db);
+    db.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000)
+      INSERT INTO audit (at, user, login, caller_id, channel, uniqueid, source, result, reason, detail, pbx)
+      SELECT 1700000000 + i, '1001', '1001', '100', 'PJSIP/100-' || i, 'u' || i, 'agi', 'FAILURE', 'bad-credentials', 'a call that failed', 'pbx' FROM n`);
+    db.close();
+    const file = join(a.astDir, 'big.bak');
+    backup(a, file, ['--with-audit']);
+
+    // A fresh machine: killed midway, the database holds nothing, beside the backup's key, written whole before the rows.
+    const b = new PlainSite();
+    expect(await killedMidway(b, file)).toBe('SIGKILL');
+    expect(rowCounts(b)).toEqual([0, 0, 0, 0]);
+    expect(readFileSync(b.keyFile)).toEqual(readFileSync(a.keyFile));
+    const again = restore(b, file);
+    expect(again.status).toBe(0);
+    expect(again.stdout).toMatch(/audit: 30000[0-9]\n/);
+
+    // --force over a site of another key: emptied before its key file is replaced, so whatever key file the kill
+    // left, no row sits beside a key that cannot open it, and the database opens with it.
+    const c = new PlainSite();
+    c.enroll('2002', '5555');
+    expect(await killedMidway(c, file, ['--force'])).toBe('SIGKILL');
+    expect(rowCounts(c)).toEqual([0, 0, 0, 0]);
+    expect(c.cli(['list']).status).toBe(0);
+    expect(restore(c, file, ['--force']).status).toBe(0);
+    expect(readFileSync(c.keyFile)).toEqual(readFileSync(a.keyFile));
+  });
+
+  it("runs README's backup and restore-test commands as printed", () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const a = new PlainSite();
+    populate(a);
+    secretFile(a, 'backup.pass', PASSPHRASE);
+    const scratch = join(a.astDir, 'restore-test');
+    const commands = (intro: string) =>
+      readmeBlock(readme, intro)
+        .split('\n')
+        .filter((line) => line.startsWith('astotp '))
+        .map((line) =>
+          line
+            .replaceAll('/root/', `${a.astDir}/`)
+            .replaceAll('$(date +%F)', '2025-01-31')
+            .replaceAll('/tmp/restore-test', scratch)
+            .split(' ')
+            .slice(1),
+        );
+    const made = commands('`astotp backup --out FILE` writes');
+    expect(made).toHaveLength(1);
+    for (const args of made) expect(a.cli(args).status).toBe(0);
+    mkdirSync(scratch, { mode: 0o700 });
+    const tried = commands('**Test a restore**');
+    expect(tried).toHaveLength(2);
+    const results = tried.map((args) => a.cli(args));
+    expect(results.map((r) => r.status)).toEqual([0, 0]);
+    expect(results[0]!.stdout).toMatch(/users: 1\n/);
+    expect(results[1]!.stdout).toMatch(/^1001 /m);
+  });
+
+  it('knows every table of the schema: each is backed up or left out for a stated reason', () => {
+    const site = new PlainSite();
+    expect(site.cli(['init']).status).toBe(0);
+    const db = new Database(site.db, { readonly: true });
+    const tables = (
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]
+    ).map((r) => r.name);
+    db.close();
+    expect(tables.length).toBeGreaterThan(5);
+    expect(tables.filter((t) => !(t in BACKUP_TABLES))).toEqual([]);
+    // And nothing is listed that SQLite's schema lacks, but PostgreSQL's own record of its migrations.
+    expect(Object.keys(BACKUP_TABLES).filter((t) => !tables.includes(t))).toEqual(['schema_migrations']);
+  });
+});
+
+describePostgres('astotp backup and restore (PostgreSQL)', () => {
+  const server = usePostgres();
+
+  it("knows every table of PostgreSQL's schema", async () => {
+    const url = await freshDatabase(server(), `backup_tables_${process.pid}`);
+    const pbx = new PgSite(server(), url);
+    expect(pbx.cli(['init']).status).toBe(0);
+    const rows = await queryDatabase<{ table_name: string }>(
+      server(),
+      url,
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+    );
+    const tables = rows.map((r) => r.table_name);
+    expect(tables.length).toBeGreaterThan(5);
+    expect(tables.filter((t) => !(t in BACKUP_TABLES))).toEqual([]);
+    expect(Object.keys(BACKUP_TABLES).filter((t) => !tables.includes(t))).toEqual([]);
+  });
+
+  it('restores SQLite into PostgreSQL and back, the users logging in on each', async () => {
+    const a = new PlainSite();
+    a.config({ tries: 1 });
+    const codes = populate(a);
+    expect(await login(a, [hotpCode(0)])).toBe('SUCCESS');
+    const file = join(a.astDir, 'sqlite.bak');
+    backup(a, file, ['--with-audit']);
+
+    const pg = new PgSite(server(), await freshDatabase(server(), `backup_${process.pid}`), 'pg-pbx');
+    pg.config({ tries: 1, window: 0 });
+    const there = restore(pg, file);
+    expect(there.stderr).not.toMatch(/error/i);
+    expect(there.status).toBe(0);
+    expect(there.stdout).toMatch(/into postgres:\/\/.*:\n {2}users: 1\n {2}tokens: 2\n {2}recovery_codes: 5\n/);
+    expect(there.stdout).not.toContain(server().password);
+    pg.config({ tries: 1 });
+    expect(await login(pg, [hotpCode(1)])).toBe('FAILURE');
+    expect(await login(pg, [hotpCode(6)])).toBe('SUCCESS');
+    expect(await login(pg, [totp(undefined, { offset: 30 })])).toBe('SUCCESS');
+    const fromPg = join(pg.astDir, 'pg.bak');
+    backup(pg, fromPg, ['--with-audit']);
+
+    const c = new PlainSite();
+    c.config({ tries: 1, window: 0 });
+    const back = restore(c, fromPg);
+    expect(back.status).toBe(0);
+    c.config({ tries: 1 });
+    expect(await login(c, [hotpCode(7)])).toBe('FAILURE');
+    expect(await login(c, [hotpCode(12)])).toBe('SUCCESS');
+    expect(await login(c, recoveryEntry(codes[0]!))).toBe('SUCCESS');
+
+    // Rows are rows on either database: what came from SQLite went back to SQLite as it was, but for the logins and marks since.
+    const x = await contentOf(file);
+    const y = await contentOf(fromPg);
+    const user = ({ id, pin_hash, display_name, created_at }: Row) => ({ id, pin_hash, display_name, created_at });
+    expect(y.tables.users.map(user)).toEqual(x.tables.users.map(user));
+    expect(y.tables.recovery_codes).toEqual(x.tables.recovery_codes);
+    expect(y.tables.audit!.slice(0, x.tables.audit!.length)).toEqual(x.tables.audit);
+  });
+});
