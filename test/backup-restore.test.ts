@@ -17,6 +17,9 @@ import { freshDatabase, PgSite, queryDatabase } from './helpers/pg-site.js';
 import { describePostgres, usePostgres } from './helpers/postgres.js';
 import { plainPskc, writeText } from './helpers/pskc-files.js';
 import { PtySession } from './helpers/pty.js';
+import { fastAgiCall } from './helpers/fastagi-peer.js';
+import { AgiServer } from './helpers/serve-agi.js';
+import { loginOverHttp, WebClient, WebServer } from './helpers/web-server.js';
 import { recoveryEntry, type Site, Site as PlainSite, totp, totpAt, wrongCode } from './helpers/site.js';
 
 // Whole bundles, scrypt at 128 MiB per run and calls on two shared cores.
@@ -335,6 +338,49 @@ describe('astotp backup and restore (SQLite)', () => {
     expect(await back.exit()).toBe(0);
     expect(back.output).toMatch(/users: 1/);
     expect(back.output).not.toContain(PASSPHRASE);
+  });
+
+  it('is served by a running serve-agi and serve-web with the restored key from their next call and request on', async () => {
+    const source = new PlainSite();
+    source.config({ tries: 1 });
+    const codes = populate(source);
+    const file = join(source.astDir, 'site.backup');
+    expect(source.cli(['backup', '--out', file, '--passphrase-file', secretFile(source, 'pass', PASSPHRASE)]).status).toBe(0);
+
+    // The new PBX: set up with a key of its own, its servers started on it.
+    const target = new PlainSite();
+    target.config({ tries: 1, lockout_failures: 1000 });
+    expect(target.cli(['init']).status).toBe(0);
+    const agi = await AgiServer.start(target.env);
+    const web = await WebServer.start(target.env);
+    try {
+      const restored = target.cli(['restore', file, '--passphrase-file', secretFile(target, 'pass', PASSPHRASE), '--force']);
+      expect(restored.stdout, restored.stderr).toMatch(/Key file .*: replaced/);
+      const call = await fastAgiCall({ port: agi.port, inputs: ['1001', '4321', ...recoveryEntry(codes[0]!)] });
+      expect(call.variables.ASTOTP).toBe('SUCCESS');
+      const client = new WebClient(web.origin);
+      expect((await loginOverHttp(client, '1001', '4321', `*${codes[1]}`)).status).toBe(303);
+      // Both judged with the key on disk: nothing counted against 1001.
+      expect(target.cli(['show', '1001']).stdout).toMatch(/^failures:\s+0\b/m);
+
+      // A key file that is not the database's (copied before its database): refused, nothing counted, until it is.
+      const other = new PlainSite();
+      expect(other.cli(['init']).status).toBe(0);
+      const restoredKey = readFileSync(target.keyFile);
+      writeFileSync(target.keyFile, readFileSync(other.keyFile));
+      const refused = await fastAgiCall({ port: agi.port, inputs: ['1001', '4321', ...recoveryEntry(codes[2]!)] });
+      expect(refused.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'error' });
+      expect((await new WebClient(web.origin).get('/login')).status).toBe(503);
+      writeFileSync(target.keyFile, restoredKey);
+      expect((await fastAgiCall({ port: agi.port, inputs: ['1001', '4321', ...recoveryEntry(codes[2]!)] })).variables.ASTOTP).toBe(
+        'SUCCESS',
+      );
+      expect((await new WebClient(web.origin).get('/login')).status).toBe(200);
+      expect(target.cli(['show', '1001']).stdout).toMatch(/^failures:\s+0\b/m);
+    } finally {
+      await agi.stop();
+      await web.stop();
+    }
   });
 
   it('leaves the database empty when the restore is killed midway, and the key file matching it', async () => {

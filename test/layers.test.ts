@@ -141,6 +141,7 @@ const WEB_MAY_IMPORT = [
   'auth/self-service.ts',
   'auth/admin-audit.ts',
   'auth/open-auth.ts',
+  'auth/reopening.ts',
   'auth/totp.ts',
   'auth/user-profile.ts',
   'auth/clock.ts',

@@ -4,12 +4,13 @@
 // SIGHUP, root dropped before anything is read or opened, and a clean stop
 // on SIGTERM.
 import { readFileSync, statSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import type { Clock } from '../auth/clock.js';
 import { type AuthContext, openAuthNonBlocking } from '../auth/open-auth.js';
+import { Reopening } from '../auth/reopening.js';
 import { ownerAnchor, type Settings } from '../config/settings.js';
 import { isLoopbackHost, type WebSettings } from '../config/web-settings.js';
 import { preloadSqliteAddon } from '../native/sqlite-addon.js';
@@ -70,13 +71,52 @@ function readTls(tls: { cert: string; key: string }, warn: (line: string) => voi
   return options;
 }
 
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * The app of whatever `auth` has open now: one app per opening, so a
+ * database or key file replaced on disk (a restore) is served with what is
+ * on disk from the next request on. While it cannot be opened (a key that
+ * does not match the database) every request is a 503 that changed nothing.
+ */
+function currentApp(auth: AuthContext | Reopening<AuthContext>, make: (a: AuthContext) => Handler, log: (line: string) => void): Handler {
+  if (!(auth instanceof Reopening)) return make(auth);
+  const apps = new WeakMap<AuthContext, Handler>();
+  let told: string | null = null;
+  return (req, res) => {
+    auth.get().then(
+      (a) => {
+        told = null;
+        let app = apps.get(a);
+        if (!app) apps.set(a, (app = make(a)));
+        app(req, res);
+      },
+      (err: unknown) => {
+        const why = errorMessage(err);
+        if (why !== told) log(`error: ${why}; every request is refused until it can be opened`);
+        told = why;
+        res.writeHead(503, {
+          'Content-Type': 'text/plain; charset=utf-8',
+          'Cache-Control': 'no-store',
+          'Content-Security-Policy': "default-src 'none'",
+        });
+        res.end('Service unavailable\n');
+      },
+    );
+  };
+}
+
 /** Listens with the app on `auth`; the caller owns auth and closes it after the server. */
-export async function startWebServer(o: WebServerOptions, auth: AuthContext): Promise<RunningWebServer> {
+export async function startWebServer(o: WebServerOptions, auth: AuthContext | Reopening<AuthContext>): Promise<RunningWebServer> {
   if (o.tls === null && o.trustProxy.length === 0 && !isLoopbackHost(o.host))
     throw new Error(
       `serve-web speaks plain HTTP on ${o.host} only behind a reverse proxy: give --tls-cert and --tls-key, or --trust-proxy ADDR for the proxy (or listen on loopback)`,
     );
-  const app = createWebApp({ settings: o.settings, web: o.web, auth, trustProxy: o.trustProxy, log: o.log });
+  const app = currentApp(
+    auth,
+    (a) => createWebApp({ settings: o.settings, web: o.web, auth: a, trustProxy: o.trustProxy, log: o.log }),
+    o.log,
+  );
   const limits = {
     maxHeaderSize: MAX_HEADER_BYTES,
     requestTimeout: REQUEST_TIMEOUT_MS,
@@ -133,12 +173,18 @@ export async function serveWeb(o: WebServerOptions, now?: Clock): Promise<number
   // The database and its -wal/-shm files hold PIN hashes and sealed secrets.
   process.umask(0o077);
   process.on('unhandledRejection', (err) => o.log(`internal error: ${errorMessage(err)}`));
-  const auth = await openAuthNonBlocking(o.settings, { poolSize: o.settings.dbPoolSize, ...(now ? { now } : {}) });
+  const auth = new Reopening(
+    { db: o.settings.db, keyFile: o.settings.keyFile },
+    () => openAuthNonBlocking(o.settings, { poolSize: o.settings.dbPoolSize, ...(now ? { now } : {}) }),
+    (a) => a.store.close(),
+  );
+  // Opened before listening: a site that cannot be opened does not start.
+  await auth.get();
   let running: RunningWebServer;
   try {
     running = await startWebServer(o, auth);
   } catch (err) {
-    await auth.store.close();
+    await auth.close();
     throw err;
   }
   const scheme = o.tls ? 'https' : 'http';
@@ -160,7 +206,7 @@ export async function serveWeb(o: WebServerOptions, now?: Clock): Promise<number
       o.log(`${signal}: no new requests; finishing those in progress`);
       void running
         .close()
-        .then(() => auth.store.close())
+        .then(() => auth.close())
         .then(() => {
           o.log('stopped');
           resolve();

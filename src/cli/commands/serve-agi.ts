@@ -25,7 +25,6 @@ import { counted } from '../format.js';
 import { formatAddress, type ListenAddress, parseListen } from '../listen-address.js';
 import { settingsOf } from '../open.js';
 import { ownerAnchor } from '../../config/settings.js';
-import { isPostgresUrl } from '../../store/location.js';
 import { errorMessage } from '../../text/error-message.js';
 
 /** Asterisk answers these commands at once; a peer that sits on one is no Asterisk. */
@@ -116,7 +115,7 @@ Options:
     process.on('uncaughtException', (err) => log(`internal error: ${err.message}`));
     process.on('unhandledRejection', (err) => log(`internal error: ${errorMessage(err)}`));
 
-    const auth = new SharedAuth(isPostgresUrl(settings.db) ? null : settings.db, () =>
+    const auth = new SharedAuth({ db: settings.db, keyFile: settings.keyFile }, () =>
       openCallAuth(settings, { poolSize: settings.dbPoolSize }),
     );
     try {
