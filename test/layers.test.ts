@@ -93,6 +93,11 @@ const CLI_MAY_IMPORT: Record<string, { why: string; only?: readonly string[] }> 
   'auth/call-auth.ts': { why: "what the FastAGI server's calls judge with", only: ['cli/commands/serve-agi.ts'] },
   'auth/key-check.ts': { why: "doctor's check that the key file opens every secret", only: ['cli/doctor/files.ts'] },
   'auth/clock.ts': { why: 'times as shown' },
+  'auth/authority-admin.ts': {
+    why: "every change to a pbotp authority's mark, approvers and API tokens; migrate copies the mark",
+    only: ['cli/open.ts', 'cli/commands/migrate.ts'],
+  },
+  'auth/approver-rights.ts': { why: "what an approver's groups and host patterns may be", only: ['cli/commands/role.ts'] },
   'auth/account-events.ts': { why: 'the events the notices are about', only: ['cli/open.ts', 'cli/commands/notify-deliver.ts'] },
   'auth/notice-marks.ts': { why: 'one mail per user and kind an hour', only: ['cli/commands/notify-deliver.ts'] },
   'auth/user-profile.ts': { why: "the rules of a user's name, address and language" },
