@@ -42,7 +42,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   ],
   pam: ['config', 'pbotp', 'qr', 'os', 'text'],
   // The web server (serve-web): a payload of its own, built on the admin service.
-  web: ['auth', 'config', 'qr', 'native', 'os'],
+  // pbotp: the authority's console reads challenges and shows responses.
+  web: ['auth', 'config', 'pbotp', 'qr', 'native', 'os'],
   fastagi: ['agi', 'call', 'auth', 'config', 'os'],
   responder: ['pbotp'],
   call: ['auth', 'config', 'notify', 'pbotp', 'sounds'],
@@ -136,6 +137,9 @@ const WEB_MAY_IMPORT = [
   'auth/totp.ts',
   'auth/user-profile.ts',
   'auth/clock.ts',
+  'auth/authority.ts',
+  'auth/authority-admin.ts',
+  'auth/approver-rights.ts',
 ];
 
 /** The only CLI file that opens a write transaction: migrate's, on the database it copies into. */

@@ -73,6 +73,12 @@ export class Authority {
     return role ? rightsOf(role) : null;
   }
 
+  /** Whether the approver's role covers the login now (the issue checks again in its transaction). */
+  async covers(user: string, login: LoginFields): Promise<boolean> {
+    const rights = await this.rights(user);
+    return rights !== null && mayApprove(rights, login);
+  }
+
   /** Whether the session saw a code within FRESH_SECONDS (its login, or a later confirmation). */
   isFresh(session: LiveSession): boolean {
     const at = typeof session.data.codeAt === 'number' ? session.data.codeAt : session.createdAt;

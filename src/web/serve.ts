@@ -15,6 +15,8 @@ import { isLoopbackHost, type WebSettings } from '../config/web-settings.js';
 import { preloadSqliteAddon } from '../native/sqlite-addon.js';
 import { dropRootForGood } from '../os/identity.js';
 import { createWebApp } from './app.js';
+import { type AuthorityOptions, authorityRoutes } from './authority-routes.js';
+import { isAuthority } from '../auth/authority-admin.js';
 
 export interface WebServerOptions {
   settings: Settings;
@@ -28,6 +30,8 @@ export interface WebServerOptions {
   /** A request's whole header must have arrived by then. */
   headerTimeoutMs: number;
   log: (line: string) => void;
+  /** The pbotp authority's console instead of the users' pages (astotp pbotp serve). */
+  authority?: AuthorityOptions;
 }
 
 export const MAX_HEADER_BYTES = 8 * 1024;
@@ -73,9 +77,13 @@ export function readTls(tls: { cert: string; key: string }, warn: (line: string)
 export async function startWebServer(o: WebServerOptions, auth: AuthContext): Promise<RunningWebServer> {
   if (o.tls === null && o.trustProxy.length === 0 && !isLoopbackHost(o.host))
     throw new Error(
-      `serve-web speaks plain HTTP on ${o.host} only behind a reverse proxy: give --tls-cert and --tls-key, or --trust-proxy ADDR for the proxy (or listen on loopback)`,
+      `${o.authority ? 'pbotp serve' : 'serve-web'} speaks plain HTTP on ${o.host} only behind a reverse proxy: give --tls-cert and --tls-key, or --trust-proxy ADDR for the proxy (or listen on loopback)`,
     );
-  const app = createWebApp({ settings: o.settings, web: o.web, auth, trustProxy: o.trustProxy, log: o.log });
+  const authority = o.authority;
+  const app = createWebApp(
+    { settings: o.settings, web: o.web, auth, trustProxy: o.trustProxy, log: o.log },
+    authority === undefined ? undefined : (k) => [authorityRoutes(k, authority)],
+  );
   const limits = {
     maxHeaderSize: MAX_HEADER_BYTES,
     requestTimeout: REQUEST_TIMEOUT_MS,
@@ -126,7 +134,7 @@ export async function startWebServer(o: WebServerOptions, auth: AuthContext): Pr
 
 /** The command: runs until SIGTERM or SIGINT; `now` for tests that set the clock. */
 export async function serveWeb(o: WebServerOptions, now?: Clock): Promise<number> {
-  if (o.web.webUrl === null) o.log('warning: web_url is not set in [web] of astotp.conf: invite cannot make links');
+  if (o.web.webUrl === null && !o.authority) o.log('warning: web_url is not set in [web] of astotp.conf: invite cannot make links');
   const { warning } = dropRootForGood(ownerAnchor(o.settings), preloadSqliteAddon);
   if (warning) o.log(`warning: ${warning}`);
   // The database and its -wal/-shm files hold PIN hashes and sealed secrets.
@@ -135,6 +143,10 @@ export async function serveWeb(o: WebServerOptions, now?: Clock): Promise<number
   const auth = await openAuthNonBlocking(o.settings, { poolSize: o.settings.dbPoolSize, ...(now ? { now } : {}) });
   let running: RunningWebServer;
   try {
+    if (o.authority && !(await auth.store.read(isAuthority)))
+      throw new Error(
+        `${auth.store.name} is not a pbotp authority's database: its users cannot approve logins (astotp init --authority makes a new one; --no-login serves without approvers)`,
+      );
     running = await startWebServer(o, auth);
   } catch (err) {
     await auth.store.close();
