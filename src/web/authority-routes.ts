@@ -169,7 +169,10 @@ export function authorityRoutes(k: Kit, o: AuthorityOptions): Routes {
     const form = post ? await sessionForm(x) : null;
     const a = await approver(x, post, `/${challengePath(r.login, r.challenge)}`);
     if (!a) return;
-    if (!served(r.login) || !(await authority.covers(a.user, r.login))) return bad(x, 403, noRight(r.login));
+    const asker: Asker = { via: 'web', user: a.user, session: a.session };
+    if (!served(r.login) || !(await authority.covers(a.user, r.login)))
+      // A confirmation forged past the page is refused by issue(), and recorded.
+      return form === null ? bad(x, 403, noRight(r.login)) : issue(x, asker, r);
     const facts = {
       base,
       action: `${base}/${challengePath(r.login, r.challenge)}`,
@@ -184,7 +187,7 @@ export function authorityRoutes(k: Kit, o: AuthorityOptions): Routes {
       if (code.trim() === '' || !(await authority.confirmCode(a.session, a.user, code, x.facts.client)))
         return k.send(x, 400, confirmPage(frame, { ...facts, wrongCode: true }));
     }
-    await issue(x, { via: 'web', user: a.user, session: a.session }, r);
+    await issue(x, asker, r);
   }
 
   async function logout(x: Exchange): Promise<void> {
