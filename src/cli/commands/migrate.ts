@@ -21,7 +21,8 @@ export const command: Command = {
 
 Copies users (secrets, PINs, failure counts, locks and used time steps),
 their recovery codes (used or not), pbotp failure counts, invitations (web
-sessions are not copied), the audit log and the key check from the configured
+sessions are not copied), a pbotp authority's mark, approvers and API
+tokens, the audit log and the key check from the configured
 database (db in astotp.conf, --db or ASTOTP_DB) to TARGET: a postgres://
 URL or the absolute path of a SQLite file (created if missing). Everything
 is written in one transaction: the target gets all rows or none. Nothing is
