@@ -4,7 +4,10 @@
 // and every response is an audit row; API tokens for tools; a PBX's database
 // is never an authority's. Session expiry and the fresh code after 5 minutes
 // run in-process on a test clock, at the end.
-import { chmodSync, chownSync } from 'node:fs';
+import { chmodSync, chownSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readmeBlock } from '../scripts/readme-blocks.mjs';
+import { REPO_ROOT } from './helpers/asterisk-peer.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBase64url } from '../src/pbotp/base64url.js';
 import { encodeChallengeDigits } from '../src/pbotp/challenge-digits.js';
@@ -209,6 +212,32 @@ describe('pbotp serve: the authority console', () => {
     expect((await client.post(c.path, { csrf: 'forged' })).status).toBe(403);
     expect((await client.post(c.path, { csrf: csrfOf(page.body) }, { 'sec-fetch-site': 'cross-site' })).status).toBe(403);
     expect((await client.post(c.path, { csrf: csrfOf(page.body) }, SAME_ORIGIN)).status).toBe(200);
+  });
+});
+
+describe("README's systemd unit", () => {
+  it('starts pbotp serve with the options it names, on the authority site', async () => {
+    const unit = readmeBlock(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8'), "The authority's systemd unit");
+    expect(unit).toMatch(/^User=pbotp$/m);
+    const exec = /^ExecStart=\/usr\/bin\/node \S+\/astotp (.*)$/m.exec(unit)![1]!.split(' ');
+    expect(exec.slice(0, 2)).toEqual(['pbotp', 'serve']);
+    const site = new AuthoritySite();
+    try {
+      // Its --listen becomes a free port of loopback (WebServer.start adds it).
+      const listen = exec.indexOf('--listen');
+      expect(exec[listen + 1]).toBe('127.0.0.1:8080');
+      const paths: Record<string, string> = {
+        '/etc/pbotp/authority.key': site.privateKeyFile,
+        '/var/lib/pbotp/authority.sqlite3': site.db,
+      };
+      const args = exec.filter((_, i) => i !== listen && i !== listen + 1).map((a) => paths[a] ?? a);
+      const s = await WebServer.start(site.env, [], args);
+      servers.push(s);
+      expect((await new WebClient(s.origin).get('/login')).status).toBe(200);
+      await s.stop();
+    } finally {
+      site.remove();
+    }
   });
 });
 
