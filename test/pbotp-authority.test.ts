@@ -162,6 +162,11 @@ describe('pbotp serve: the authority console', () => {
     const page = await client.get(to);
     const r = await client.post(to, { csrf: csrfOf(page.body), user: 'dave', pin: APPROVER_PIN, code: totp(undefined, { offset: 30 }) });
     expect([r.status, r.headers.location]).toEqual([303, c.path]);
+    // Only ever back to a challenge page of this site.
+    for (const next of ['/\\evil.example/a/b/c', '//evil.example/a/b/c', 'https://evil.example/a/b/c/d', '/a/b/c/d?x=1']) {
+      const login = await client.get(`/login?next=${encodeURIComponent(next)}`);
+      expect(login.body).toContain('action="/login"');
+    }
   });
 
   it('refuses a replayed approver code, a wrong PIN, a user without the role and a PBX user', async () => {

@@ -29,8 +29,12 @@ export interface AuthorityOptions {
   allowGroups?: readonly string[];
 }
 
-/** A challenge page's path: four segments, the last of a challenge's shape (base64url or digit groups). */
-const CHALLENGE_PATH = /^\/[^/]+\/[^/]+\/[^/]+\/[A-Za-z0-9_-]+$/;
+/**
+ * Where a login may lead back to: a challenge page's path as challengePath
+ * writes it (names of pbotp's characters, percent escapes, a base64url or
+ * digit challenge), so never another site (a "/\\host" a browser reads as "//host").
+ */
+const CHALLENGE_PATH = /^(\/[A-Za-z0-9_.@%-]+){3}\/[A-Za-z0-9_-]+$/;
 
 export function authorityRoutes(k: Kit, o: AuthorityOptions): Routes {
   const { d, base } = k;
@@ -159,7 +163,8 @@ export function authorityRoutes(k: Kit, o: AuthorityOptions): Routes {
     }
     const authorization = x.req.headers.authorization;
     if (authorization !== undefined) {
-      if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'error_method');
+      // Not HEAD: a response made is a response recorded, so it is also sent.
+      if (method !== 'GET') throw new HttpError(405, 'error_method');
       const bearer = /^Bearer ([\x21-\x7e]{1,200})$/.exec(authorization)?.[1];
       const token = bearer === undefined ? null : await authority.apiUser(bearer);
       if (token === null) return sendJson(x, 401, { error: 'token not valid' });
