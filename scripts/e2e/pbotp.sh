@@ -176,6 +176,11 @@ case_pbotp() {
     echo "asterisk-e2e:   $name: ended after $(e2e_call_took "$name")s" >&2
   done
   for p in "${pids[@]}"; do wait "$p"; done
+  # One audit row on the authority per response the console gave; then it
+  # stops, so that no astotp process of the suite's is left for check_no_agi_left.
+  local responses
+  responses=$(e2e_authority_responses)
+  e2e_authority_stop
   e2e_call_idle pbotp
   for c in "${calls[@]}"; do
     read -r name user answer how lang want <<<"$c"
@@ -193,10 +198,6 @@ case_pbotp() {
     E2E_EXPECT="$save_e${save_e:+ || }$name: $E2E_EXPECT" E2E_GOT="$save_g${save_g:+ || }$name: $E2E_GOT"
   done
   check_no_agi_left || ok=1
-  # One audit row on the authority per response the console gave.
-  local responses
-  responses=$(e2e_authority_responses)
-  e2e_authority_stop
   E2E_EXPECT+=" || the console's audit log: ${#calls[@]} responses"
   E2E_GOT+=" || ${responses:-0} responses"
   [ "${responses:-0}" = "${#calls[@]}" ] || ok=1
