@@ -36,7 +36,10 @@ e2e_authority_start() {
       astotp_cli role helpdesk approver --groups "$E2E_PBOTP_GROUP" "${db[@]}"
   } >>"$E2E_WORK/cli.log" 2>&1 || { echo "the authority's setup failed:" >&2; tail -n 5 "$E2E_WORK/cli.log" >&2; return 1; }
   E2E_AUTHORITY_TOKEN=$(astotp_cli api-token create helpdesk "${db[@]}" 2>>"$E2E_WORK/cli.log") || { echo "api-token create failed" >&2; return 1; }
-  in_chroot /usr/local/bin/node "$E2E_AGI" pbotp serve --key "$E2E_PBOTP_KEY" "${db[@]}" --listen 127.0.0.1:0 >"$log" 2>&1 </dev/null 9>&- &
+  # Not through in_chroot, a function: & would fork a shell for it, and $!
+  # would be that shell's, not the server's (env and chroot exec it).
+  env -i PATH="$E2E_PATH" HOME=/root LANG=C.UTF-8 chroot "$E2E_CHROOT" /usr/local/bin/node "$E2E_AGI" pbotp serve \
+    --key "$E2E_PBOTP_KEY" "${db[@]}" --listen 127.0.0.1:0 >"$log" 2>&1 </dev/null 9>&- &
   E2E_AUTHORITY_PID=$!
   for i in $(seq 200); do
     port=$(sed -n 's/^pbotp: listening on http:\/\/127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$log")
