@@ -32,7 +32,7 @@ export function apiTokenHash(value: string): string | undefined {
   return createHash('sha256').update(`astotp-api-token-v1\0${value}`, 'utf8').digest('hex');
 }
 
-export interface ApproverRole {
+interface ApproverRole {
   user: string;
   rights: ApproverRights;
   createdAt: number;

@@ -23,13 +23,13 @@ import type { AuthContext } from './open-auth.js';
 import { normaliseCode } from './totp.js';
 
 /** How long a code typed into the console vouches for the approver: see README ("The authority's console"). */
-export const FRESH_SECONDS = 5 * 60;
+const FRESH_SECONDS = 5 * 60;
 
 /** The audit source of the authority's rows: astotp log --approver shows them. */
 export const AUTHORITY_SOURCE = 'authority';
 
 /** Sessions as strict as a user's own: 15 minutes idle, 8 hours at most. */
-export const APPROVER_LOGIN: LoginKind = {
+const APPROVER_LOGIN: LoginKind = {
   session: { kind: 'approver', idleSeconds: 15 * 60, lifetimeSeconds: 8 * 3600 },
   purpose: 'approver-login',
   recoveryCodes: false,
@@ -39,7 +39,7 @@ export const APPROVER_LOGIN: LoginKind = {
 /** Who asks for a response: a console session's approver, or an API token's. */
 export type Asker = { via: 'web'; user: string; session: LiveSession } | { via: 'api'; user: string; tokenId: number };
 
-export type IssueOutcome =
+type IssueOutcome =
   | { kind: 'issued'; response: Uint8Array }
   /** The approver's role does not cover the login (or is gone). */
   | { kind: 'no-right' }

@@ -82,7 +82,7 @@ function loginTable(login: LoginFields, fingerprint: string): Html {
 </tbody></table>`;
 }
 
-export interface ConfirmFacts {
+interface ConfirmFacts {
   base: string;
   action: string;
   csrf: string;

@@ -1,5 +1,5 @@
 // The pbotp authority's approvers and their API tokens, on SQLite.
-import type { ApiTokenRow, ApiTokensTable, RoleRow, RolesTable } from '../tables.js';
+import type { ApiTokenRow, ApiTokensTable, NewApiToken, RoleRow, RolesTable } from '../tables.js';
 import type { Db } from './open-database.js';
 
 export class SqliteRoles implements RolesTable {
@@ -31,7 +31,7 @@ export class SqliteRoles implements RolesTable {
 export class SqliteApiTokens implements ApiTokensTable {
   constructor(private readonly db: Db) {}
 
-  async add(t: Omit<ApiTokenRow, 'id' | 'last_used' | 'revoked_at'>): Promise<number> {
+  async add(t: NewApiToken): Promise<number> {
     const r = this.db
       .prepare('INSERT INTO api_tokens (user_id, token_hash, label, created_at, created_by) VALUES (?, ?, ?, ?, ?)')
       .run(t.user_id, t.token_hash, t.label, t.created_at, t.created_by);
