@@ -267,6 +267,20 @@ describe('a PBX database is never an authority', () => {
   });
 });
 
+describe("an authority's database is never a PBX's", () => {
+  it('a call refuses it, even for a user who would pass', async () => {
+    const site = new AuthoritySite();
+    try {
+      site.enroll('1001', '4321');
+      const r = await site.call({ inputs: ['1001', '4321', totp()] });
+      expect(r.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'error' });
+      expect(r.verbose.join('\n')).toContain("is a pbotp authority's: no PBX may use it");
+    } finally {
+      site.remove();
+    }
+  });
+});
+
 async function startAuthorityOn(site: CliSite, key: string): Promise<void> {
   servers.push(await WebServer.start(site.env, [], ['pbotp', 'serve', '--key', key]));
 }

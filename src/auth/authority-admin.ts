@@ -7,24 +7,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Settings } from '../config/settings.js';
 import type { Store } from '../store/store.js';
-import type { ApiTokenRow, RoleRow, StoreTx } from '../store/tables.js';
+import type { ApiTokenRow, RoleRow } from '../store/tables.js';
 import { type Actor, type AuditPlace, recordAdminAction } from './admin-audit.js';
 import { type ApproverRights, describeRights, rightsOf } from './approver-rights.js';
 import type { Clock } from './clock.js';
+import { AUTHORITY_MARK, AUTHORITY_VALUE, isAuthority } from './authority-mark.js';
 import { AuthError } from './errors.js';
 
-/** The meta key whose value marks the database as a pbotp authority's. */
-export const AUTHORITY_MARK = 'database_role';
-const AUTHORITY_VALUE = 'pbotp-authority';
+export { AUTHORITY_MARK, isAuthority };
 
 /** The prefix of every API token, so that one pasted where it does not belong can be recognised. */
 const API_TOKEN_PREFIX = 'pbotp_';
 const API_TOKEN_SHAPE = /^pbotp_[A-Za-z0-9_-]{43}$/;
-
-/** Inside any transaction: whether this is an authority's database. */
-export async function isAuthority(t: StoreTx): Promise<boolean> {
-  return (await t.meta.get(AUTHORITY_MARK)) === AUTHORITY_VALUE;
-}
 
 /** The stored key of an API token's value; undefined for a value no authority made. */
 export function apiTokenHash(value: string): string | undefined {
