@@ -313,6 +313,29 @@ describe('doctor on the authority', () => {
   });
 });
 
+describe('API tokens guessed, on a test clock', () => {
+  it('refuses a client for 15 minutes after 10 bad tokens, a good one too, and then answers it again', async () => {
+    const site = new AuthoritySite();
+    site.approver('alice', 'pbx');
+    const { token } = site.json<{ token: string }>(['api-token', 'create', 'alice']).value;
+    const server = await serveOnClock(site, { privateKey: PRIV, codeDigits: 9, phraseWords: 5 });
+    try {
+      const as = (t: string) => new WebClient(server.origin, { headers: { authorization: `Bearer ${t}` } });
+      const c = challengeFor(PBX_ROOT);
+      for (let i = 0; i < 9; i++) expect((await as(`pbotp_${String(i).repeat(43)}`).get(c.path)).status).toBe(401);
+      expect((await as('not even a token').get(c.path)).status).toBe(429);
+      const refused = await as(token).get(c.path);
+      expect(refused.status).toBe(429);
+      expect(refused.body).not.toContain(c.code.replace(/ /g, ''));
+      server.clock.t += 16 * 60;
+      expect(JSON.parse((await as(token).get(c.path)).body)).toMatchObject({ code: c.code.replace(/ /g, '') });
+    } finally {
+      await server.stop();
+      site.remove();
+    }
+  });
+});
+
 describe('sessions and fresh codes, on a test clock', () => {
   it('asks for a fresh code after 5 minutes, refuses a wrong one, and gives nothing once the session ran out', async () => {
     const site = new AuthoritySite();

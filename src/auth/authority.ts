@@ -17,6 +17,7 @@ import type { StoreTx } from '../store/tables.js';
 import { type AccountRules, AccountLogin, type LoginKind, webContext } from './account-login.js';
 import { apiTokenHash, isAuthority } from './authority-admin.js';
 import { type ApproverRights, mayApprove, rightsOf } from './approver-rights.js';
+import { CLIENT_LOCK, ClientThrottle } from './client-throttle.js';
 import { lockEnd } from './lockout.js';
 import type { LiveSession } from './login-sessions.js';
 import type { AuthContext } from './open-auth.js';
@@ -53,6 +54,7 @@ export function challengeFingerprint(challenge: Uint8Array): string {
 
 export class Authority {
   readonly login: AccountLogin;
+  private readonly tokenThrottle: ClientThrottle;
 
   constructor(
     private readonly auth: AuthContext,
@@ -60,6 +62,7 @@ export class Authority {
     private readonly privateKey: Uint8Array,
   ) {
     this.login = new AccountLogin(auth, rules, APPROVER_LOGIN);
+    this.tokenThrottle = new ClientThrottle(auth, CLIENT_LOCK, 'api-token');
   }
 
   /** Whether the database is an authority's: pbotp serve refuses to start on any other. */
@@ -97,12 +100,19 @@ export class Authority {
     );
   }
 
-  /** The approver of an API token's value (Authorization: Bearer); null for none that works. */
-  async apiUser(value: string): Promise<{ user: string; tokenId: number } | null> {
+  /**
+   * The approver of an API token's value (Authorization: Bearer); null for
+   * none that works. Failures are counted per client address, as failed
+   * logins are: a client that sends many bad tokens is refused for a while.
+   */
+  async apiUser(value: string, client: string): Promise<{ user: string; tokenId: number } | { throttled: number } | null> {
+    const until = await this.tokenThrottle.lockedUntil(client);
+    if (until !== null) return { throttled: until };
     const hash = apiTokenHash(value);
-    if (hash === undefined) return null;
-    const token = await this.auth.store.read((t) => t.apiTokens.byHash(hash));
-    return token && token.revoked_at === null ? { user: token.user_id, tokenId: token.id } : null;
+    const token = hash === undefined ? undefined : await this.auth.store.read((t) => t.apiTokens.byHash(hash));
+    if (token && token.revoked_at === null) return { user: token.user_id, tokenId: token.id };
+    const lock = await this.tokenThrottle.failure(client);
+    return lock === null ? null : { throttled: lock };
   }
 
   /**

@@ -166,8 +166,10 @@ export function authorityRoutes(k: Kit, o: AuthorityOptions): Routes {
       // Not HEAD: a response made is a response recorded, so it is also sent.
       if (method !== 'GET') throw new HttpError(405, 'error_method');
       const bearer = /^Bearer ([\x21-\x7e]{1,200})$/.exec(authorization)?.[1];
-      const token = bearer === undefined ? null : await authority.apiUser(bearer);
+      const token = await authority.apiUser(bearer ?? '', x.facts.client);
       if (token === null) return sendJson(x, 401, { error: 'token not valid' });
+      if ('throttled' in token)
+        return sendJson(x, 429, { error: 'too many bad tokens from this address', until: new Date(token.throttled * 1000).toISOString() });
       return issue(x, { via: 'api', ...token }, r);
     }
     const post = method === 'POST';
