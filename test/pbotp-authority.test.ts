@@ -206,6 +206,10 @@ describe('pbotp serve: the authority console', () => {
     expect(revoked.body).not.toContain(c.code.replace(/ /g, ''));
     const bogus = new WebClient(server.origin, { headers: { authorization: `Bearer pbotp_${'A'.repeat(43)}` } });
     expect((await bogus.get(c.path)).status).toBe(401);
+    // The server's log has a line per request, never a token or a response.
+    expect(server.log).toMatch(new RegExp(`127\\.0\\.0\\.1 GET /pbx/pbx2/1001/${encodeBase64url(c.challenge)} 200 `));
+    expect(server.log).not.toContain(made.token);
+    expect(server.log).not.toContain(c.code.replace(/ /g, ''));
     const list = site.json<Array<{ id: number; revoked_at: string | null; last_used: string | null }>>(['api-token', 'list']).value;
     expect(list).toEqual([expect.objectContaining({ id: made.id, revoked_at: expect.any(String), last_used: expect.any(String) })]);
   });
