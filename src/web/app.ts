@@ -17,7 +17,7 @@ export function loggedPath(url: string): string {
 }
 
 /** serve-web's route tables: the enrolment's and the account's. */
-export function userRoutes(k: Kit): Routes[] {
+function userRoutes(k: Kit): Routes[] {
   const admin = new UserAdmin(k.d.auth, k.d.settings);
   return [enrolRoutes(k, admin), accountRoutes(k, admin)];
 }

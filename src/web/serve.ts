@@ -80,6 +80,10 @@ export async function startWebServer(o: WebServerOptions, auth: AuthContext): Pr
       `${o.authority ? 'pbotp serve' : 'serve-web'} speaks plain HTTP on ${o.host} only behind a reverse proxy: give --tls-cert and --tls-key, or --trust-proxy ADDR for the proxy (or listen on loopback)`,
     );
   const authority = o.authority;
+  if (authority && !(await auth.store.read(isAuthority)))
+    throw new Error(
+      `${auth.store.name} is not a pbotp authority's database: its users cannot approve logins (astotp init --authority makes a new one; --no-login serves without approvers)`,
+    );
   const app = createWebApp(
     { settings: o.settings, web: o.web, auth, trustProxy: o.trustProxy, log: o.log },
     authority === undefined ? undefined : (k) => [authorityRoutes(k, authority)],
@@ -143,10 +147,6 @@ export async function serveWeb(o: WebServerOptions, now?: Clock): Promise<number
   const auth = await openAuthNonBlocking(o.settings, { poolSize: o.settings.dbPoolSize, ...(now ? { now } : {}) });
   let running: RunningWebServer;
   try {
-    if (o.authority && !(await auth.store.read(isAuthority)))
-      throw new Error(
-        `${auth.store.name} is not a pbotp authority's database: its users cannot approve logins (astotp init --authority makes a new one; --no-login serves without approvers)`,
-      );
     running = await startWebServer(o, auth);
   } catch (err) {
     await auth.store.close();
