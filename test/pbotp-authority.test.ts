@@ -340,6 +340,25 @@ describe('API tokens guessed, on a test clock', () => {
   });
 });
 
+describe('--allow-group', () => {
+  it('bounds what any role may get from this server', async () => {
+    const site = new AuthoritySite();
+    site.approver('alice', 'pbx,ssh');
+    const { token } = site.json<{ token: string }>(['api-token', 'create', 'alice']).value;
+    const server = await serveOnClock(site, { privateKey: PRIV, codeDigits: 9, phraseWords: 5, allowGroups: ['ssh'] });
+    try {
+      const tool = new WebClient(server.origin, { headers: { authorization: `Bearer ${token}` } });
+      const pbx = challengeFor(PBX_ROOT);
+      expect((await tool.get(pbx.path)).status).toBe(403);
+      const ssh = challengeFor({ group: 'ssh', host: 'db1', user: 'root' });
+      expect(JSON.parse((await tool.get(ssh.path)).body)).toMatchObject({ code: ssh.code.replace(/ /g, '') });
+    } finally {
+      await server.stop();
+      site.remove();
+    }
+  });
+});
+
 describe('sessions and fresh codes, on a test clock', () => {
   it('asks for a fresh code after 5 minutes, refuses a wrong one, and gives nothing once the session ran out', async () => {
     const site = new AuthoritySite();
