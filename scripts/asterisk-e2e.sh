@@ -39,7 +39,7 @@ die() { echo "asterisk-e2e: FAILED - $*" >&2; exit 1; }
 mkdir -p "$E2E_CACHE" || skipped "cannot create $E2E_CACHE"
 exec 9>"$E2E_CACHE/lock"
 flock -w 900 9 || die "another run holds $E2E_CACHE/lock"
-trap 'e2e_fastagi_stop; e2e_teardown; e2e_pg_stop' EXIT
+trap 'e2e_authority_stop; e2e_fastagi_stop; e2e_teardown; e2e_pg_stop' EXIT
 trap 'exit 130' INT TERM HUP
 
 e2e_chroot_ensure "$E2E_CACHE" || skipped "$E2E_SKIP_REASON"

@@ -155,6 +155,33 @@ describe('astotp backup and restore (SQLite)', () => {
     expect(log.stdout).toMatch(/restore \(from .*site\.astotp-backup, made on .* at .* UTC\) by /);
   });
 
+  it("brings a pbotp authority back: its mark, its approvers' rights and their API tokens, revoked ones too", () => {
+    const a = new PlainSite();
+    expect(a.cli(['init', '--authority']).status).toBe(0);
+    a.enroll('2001', '4321');
+    a.enroll('2002', '4321');
+    expect(a.cli(['role', '2001', 'approver', '--groups', 'pbx,ssh', '--hosts', 'pbx*']).status).toBe(0);
+    expect(a.cli(['role', '2002', 'approver', '--groups', 'ssh']).status).toBe(0);
+    const kept = a.cli(['api-token', 'create', '2001', '--label', 'helpdesk']);
+    expect(kept.status, kept.stderr).toBe(0);
+    expect(a.cli(['api-token', 'create', '2002']).status).toBe(0);
+    const listed = a.cli(['api-token', 'list']).stdout;
+    const revoked = /^\s*(\d+)\s+2002\b/m.exec(listed)?.[1];
+    expect(revoked).toBeDefined();
+    expect(a.cli(['api-token', 'revoke', revoked!]).status).toBe(0);
+    const file = join(a.astDir, 'authority.bak');
+    backup(a, file);
+
+    const b = new PlainSite();
+    const r = restore(b, file);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/ {2}roles: 2\n {2}api_tokens: 2\n/);
+    expect(b.cli(['roles']).stdout).toBe(a.cli(['roles']).stdout);
+    expect(b.cli(['api-token', 'list']).stdout).toBe(a.cli(['api-token', 'list']).stdout);
+    // Still an authority's database: roles may be given there.
+    expect(b.cli(['role', '2002', 'approver', '--groups', 'pbx']).status).toBe(0);
+  });
+
   it('round-trips: a backup of the restored site holds the same rows, but for replay marks moved forward', async () => {
     const a = new PlainSite();
     a.config({ tries: 1 });
@@ -174,7 +201,7 @@ describe('astotp backup and restore (SQLite)', () => {
     const now = Math.floor(Date.now() / 1000);
     const r = restore(b, first);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/ {2}throttle: 1\n {2}invitations: 1\n {2}audit: \d+\n/);
+    expect(r.stdout).toMatch(/ {2}throttle: 1\n {2}invitations: 1\n {2}roles: 0\n {2}api_tokens: 0\n {2}audit: \d+\n/);
     expect(r.stderr).toMatch(/1 invitation came back pending/);
     const second = join(b.astDir, 'second.bak');
     backup(b, second, ['--with-audit']);

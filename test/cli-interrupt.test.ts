@@ -51,7 +51,9 @@ describe('Ctrl-C', () => {
 
     const key = `${site.astDir}/authority.key`;
     expect(site.cli(['pbotp', 'genkey', 'privkey', '--out', key]).status).toBe(0);
-    const serve = spawn(process.execPath, [BUNDLE_PATH, 'pbotp', 'serve', '--key', key, '--listen', '127.0.0.1:0'], { env: site.env });
+    const serve = spawn(process.execPath, [BUNDLE_PATH, 'pbotp', 'serve', '--key', key, '--no-login', '--listen', '127.0.0.1:0'], {
+      env: site.env,
+    });
     let err = '';
     serve.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
     const exit = new Promise<number | null>((resolve) => serve.on('close', resolve));

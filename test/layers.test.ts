@@ -45,7 +45,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   ],
   pam: ['config', 'pbotp', 'qr', 'os', 'text'],
   // The web server (serve-web): a payload of its own, built on the admin service.
-  web: ['auth', 'config', 'qr', 'native', 'os', 'text'],
+  // pbotp: the authority's console reads challenges and shows responses.
+  web: ['auth', 'config', 'pbotp', 'qr', 'native', 'os', 'text'],
   fastagi: ['agi', 'call', 'auth', 'config', 'os', 'text'],
   responder: ['pbotp'],
   call: ['auth', 'config', 'notify', 'pbotp', 'sounds', 'text'],
@@ -102,6 +103,12 @@ const CLI_MAY_IMPORT: Record<string, { why: string; only?: readonly string[] }> 
   'auth/call-auth.ts': { why: "what the FastAGI server's calls judge with", only: ['cli/commands/serve-agi.ts'] },
   'auth/key-check.ts': { why: "doctor's check that the key file opens every secret", only: ['cli/doctor/files.ts'] },
   'auth/clock.ts': { why: 'times as shown' },
+  'auth/authority-admin.ts': {
+    why: "every change to a pbotp authority's mark, approvers and API tokens; migrate copies the mark",
+    only: ['cli/open.ts', 'cli/commands/migrate.ts', 'cli/doctor/authority.ts'],
+  },
+  'auth/authority.ts': { why: "the audit source of the authority's responses", only: ['cli/commands/log.ts'] },
+  'auth/approver-rights.ts': { why: "what an approver's groups and host patterns may be", only: ['cli/commands/role.ts'] },
   'auth/account-events.ts': { why: 'the events the notices are about', only: ['cli/open.ts', 'cli/commands/notify-deliver.ts'] },
   'auth/notice-marks.ts': { why: 'one mail per user and kind an hour', only: ['cli/commands/notify-deliver.ts'] },
   'auth/user-profile.ts': { why: "the rules of a user's name, address and language" },
@@ -145,6 +152,9 @@ const WEB_MAY_IMPORT = [
   'auth/totp.ts',
   'auth/user-profile.ts',
   'auth/clock.ts',
+  'auth/authority.ts',
+  'auth/authority-admin.ts',
+  'auth/approver-rights.ts',
 ];
 
 /** The only CLI file that opens a write transaction: migrate's, on the database it copies into. */

@@ -9,6 +9,7 @@ import { BUNDLE_PATH } from './helpers/asterisk-peer.js';
 import { freshDatabase, PgSite } from './helpers/pg-site.js';
 import { describePostgres, usePostgres } from './helpers/postgres.js';
 import { Site, totp, wrongCode } from './helpers/site.js';
+import { AuthoritySite } from './helpers/authority-site.js';
 
 // Whole bundles, servers and crowds of calls on two shared cores: seconds, not the default 5.
 vi.setConfig({ testTimeout: 60_000 });
@@ -124,5 +125,27 @@ describePostgres('astotp migrate', () => {
     // Its failures were with the right PIN: the login reset their streak too.
     expect(was1001.pin_streak).toBe(1);
     expect({ ...rest1001, failures, pin_streak }).toEqual({ ...was1001, failures: 0, pin_streak: 0 });
+  });
+
+  it("copies a pbotp authority's mark, approvers and API tokens, so the copy is the authority", async () => {
+    const site = new AuthoritySite();
+    site.approver('alice', 'pbx,ssh', 'db-*');
+    const token = site.json<{ id: number; token: string }>(['api-token', 'create', 'alice', '--label', 'helpdesk']).value;
+    const url = await freshDatabase(server(), `migrate_authority_${process.pid}`);
+    const env = { ...site.env, PGPASSWORD: server().password };
+    const run = (args: string[]) => spawnSync(process.execPath, [BUNDLE_PATH, ...args], { env, encoding: 'utf8', timeout: 60_000 });
+    const copied = run(['migrate', '--to', url]);
+    expect(copied.status, copied.stderr).toBe(0);
+    expect(copied.stdout).toMatch(/roles: 1 read, 1 written/);
+    expect(copied.stdout).toMatch(/api_tokens: 1 read, 1 written/);
+    const there = ['--db', url, '--key', site.keyFile];
+    expect(JSON.parse(run(['roles', '--json', ...there]).stdout)).toEqual([
+      expect.objectContaining({ user: 'alice', groups: ['pbx', 'ssh'], hosts: ['db-*'] }),
+    ]);
+    expect(JSON.parse(run(['api-token', 'list', '--json', ...there]).stdout)).toEqual([
+      expect.objectContaining({ user: 'alice', label: 'helpdesk', revoked_at: null }),
+    ]);
+    expect(run(['init', '--authority', ...there]).stdout).toContain("is a pbotp authority's already");
+    expect(run(['api-token', 'revoke', String(token.id), ...there]).status).toBe(0);
   });
 });

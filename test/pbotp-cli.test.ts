@@ -395,10 +395,13 @@ describe('a reader that closes the output early', () => {
 describe('astotp pbotp serve', () => {
   it('serves until SIGTERM and logs requests to the access log file', async () => {
     const accessLog = join(dir, 'access.log');
-    const io = new Pbotp(['serve', '--key', keyFile, '--listen', '127.0.0.1:0', '--access-log', accessLog]);
+    const io = new Pbotp(['serve', '--key', keyFile, '--no-login', '--listen', '127.0.0.1:0', '--access-log', accessLog]);
     const done = io.done;
     const [, port] = await io.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)\//, 'err');
     expect(io.err).toContain(PUB);
+    expect(io.err).toContain(
+      `pbotp: WARNING: --no-login: no login, no audit: anyone who can reach 127.0.0.1:${port} gets responses for every group, for a lab only\n`,
+    );
     const body = await new Promise<string>((resolve, reject) => {
       get(`http://127.0.0.1:${port}/dev/SSSN7PBXFG6DY/root/${CHALLENGE}`, (res) => {
         let text = '';
@@ -416,7 +419,7 @@ describe('astotp pbotp serve', () => {
   });
 
   it('serves only the groups given with --allow-group, which may be repeated', async () => {
-    const io = new Pbotp(['serve', '-k', keyFile, '--listen', '127.0.0.1:0', '--allow-group', 'pbx', '--allow-group', 'dev']);
+    const io = new Pbotp(['serve', '-k', keyFile, '--no-login', '--listen', '127.0.0.1:0', '--allow-group', 'pbx', '--allow-group', 'dev']);
     const [, port] = await io.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)\//, 'err');
     const status = (group: string) =>
       new Promise<number | undefined>((resolve, reject) => {
@@ -431,10 +434,28 @@ describe('astotp pbotp serve', () => {
     expect(io.out).toMatch(/ GET \/ssh\/SSSN7PBXFG6DY\/root\/\S+ 403\n$/);
   });
 
+  it("without --no-login needs an authority's database, and --no-login takes none", async () => {
+    const none = await run(['serve', '--key', keyFile, '--db', join(dir, 'none.sqlite3'), '--listen', '127.0.0.1:0']);
+    expect(none.code).toBe(1);
+    expect(none.err).toMatch(/^astotp: database \S+none\.sqlite3 does not exist/m);
+    const both = await run(['serve', '--key', keyFile, '--no-login', '--db', join(dir, 'none.sqlite3')]);
+    expect(both.code).toBe(2);
+    expect(both.err).toContain('astotp: --db is for the console; --no-login serves without a database');
+  });
+
   it('exits 1 when it cannot listen, 2 on a bad --listen', async () => {
     expect((await run(['serve', '--key', keyFile, '--listen', 'nonsense'])).code).toBe(2);
-    expect((await run(['serve', '--key', keyFile, '--listen', '192.0.2.1:1'])).code).toBe(1);
-    const badLog = await run(['serve', '--key', keyFile, '--listen', '127.0.0.1:0', '--access-log', join(dir, 'no', 'such', 'log')]);
+    expect((await run(['serve', '--key', keyFile, '--no-login', '--listen', '192.0.2.1:1'])).code).toBe(1);
+    const badLog = await run([
+      'serve',
+      '--key',
+      keyFile,
+      '--no-login',
+      '--listen',
+      '127.0.0.1:0',
+      '--access-log',
+      join(dir, 'no', 'such', 'log'),
+    ]);
     expect(badLog.code).toBe(1);
     expect(badLog.err).toContain('ENOENT');
   });

@@ -461,6 +461,67 @@ describeStores('a store', (open, site) => {
     expect(await write(store, (t) => t.webSessions.removeForUser('1001', 'account'))).toBe(0);
   });
 
+  it("keeps an authority's roles and API tokens, copies them whole, and drops them with their user", async () => {
+    const store = await open();
+    const role = {
+      user_id: '1001',
+      role: 'approver' as const,
+      group_names: 'pbx,ssh',
+      host_patterns: 'db-*',
+      created_at: 1_800_000_000,
+      updated_at: LATE,
+    };
+    await write(store, async (t) => {
+      await t.users.insert(user('1001'));
+      await t.users.insert(user('1002'));
+      await t.roles.put(role);
+      await t.roles.put({ ...role, user_id: '1002', host_patterns: null });
+    });
+    expect(await store.read((t) => t.roles.get('1001'))).toEqual(role);
+    // Setting it again changes the rights and keeps when it was first given.
+    await write(store, (t) => t.roles.put({ ...role, group_names: 'ssh', created_at: LATE }));
+    expect(await store.read((t) => t.roles.get('1001'))).toEqual({ ...role, group_names: 'ssh' });
+    const made = { user_id: '1001', token_hash: 'h1', label: 'helpdesk', created_at: 1_800_000_000, created_by: 'root' };
+    const [a, b] = await write(store, async (t) => [
+      await t.apiTokens.add(made),
+      await t.apiTokens.add({ ...made, token_hash: 'h2', label: null }),
+    ]);
+    expect(b).toBeGreaterThan(a!);
+    expect(await store.read((t) => t.apiTokens.byHash('h1'))).toEqual({ ...made, id: a, last_used: null, revoked_at: null });
+    await write(store, (t) => t.apiTokens.used(a!, LATE));
+    expect(await write(store, (t) => t.apiTokens.revoke(a!, LATE))).toBe(true);
+    expect(await write(store, (t) => t.apiTokens.revoke(a!, LATE))).toBe(false);
+    expect(await store.read((t) => t.apiTokens.get(a!))).toMatchObject({ last_used: LATE, revoked_at: LATE });
+    expect(await store.read((t) => t.transfer.counts())).toMatchObject({ roles: 2, api_tokens: 2 });
+
+    const copy = await open();
+    const rows = await store.read(async (t) => ({
+      users: await t.transfer.users(),
+      roles: await t.transfer.roles(),
+      tokens: await t.transfer.apiTokens(),
+    }));
+    await write(copy, async (t) => {
+      await t.transfer.putUsers(rows.users);
+      await t.transfer.putRoles(rows.roles);
+      await t.transfer.putApiTokens(rows.tokens);
+    });
+    expect(await copy.read((t) => t.transfer.roles())).toEqual(rows.roles);
+    expect((await copy.read((t) => t.transfer.apiTokens())).map(({ id: _id, ...r }) => r)).toEqual(
+      rows.tokens.map(({ id: _id, ...r }) => r),
+    );
+    expect(await copy.read((t) => t.transfer.isEmpty())).toBe(false);
+
+    expect(await write(store, (t) => t.users.remove('1001'))).toBe(true);
+    expect(await store.read(async (t) => [await t.roles.list(), await t.apiTokens.list()])).toEqual([
+      [{ ...role, user_id: '1002', host_patterns: null }],
+      [],
+    ]);
+    expect(await write(store, (t) => t.roles.remove('1002'))).toBe(true);
+    expect(await write(store, (t) => t.roles.remove('1002'))).toBe(false);
+    await write(copy, (t) => t.transfer.clear());
+    expect(await copy.read((t) => t.transfer.counts())).toMatchObject({ roles: 0, api_tokens: 0 });
+  });
+
   it('rolls back everything an exclusive() did when its fn throws, and stays usable', async () => {
     const store = await open();
     await write(store, (t) => t.users.insert(user('1001')));

@@ -7,6 +7,9 @@
 // old one fails), move to a new phone (its QR code read the same way) and
 // call with the new secret's code. Each flow runs once, on SQLite:
 // web-enrol.test.ts and web-account.test.ts cover PostgreSQL over HTTP.
+// Last, the pbotp authority's console: an approver logs in, pastes the link
+// astotp pbotp challenge made, confirms, and the challenger accepts the
+// response (pbotp-authority.test.ts has the refusals over HTTP).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
@@ -18,6 +21,10 @@ import { chromiumUnavailable, openBrowser, scanQr } from './helpers/browser.js';
 import { CliSite } from './helpers/cli-site.js';
 import { recoveryEntry, SECRET, totp } from './helpers/site.js';
 import { invite, WebServer } from './helpers/web-server.js';
+import { spawn } from 'node:child_process';
+import { BUNDLE_PATH } from './helpers/asterisk-peer.js';
+import { APPROVER_PIN, AuthoritySite, startAuthority } from './helpers/authority-site.js';
+import { AUTHORITY_PUB } from './helpers/pbotp-authority.js';
 
 const why = chromiumUnavailable();
 if (why && process.env.CI) throw new Error(`browser tests cannot run in CI: ${why}`);
@@ -163,5 +170,70 @@ describe.skipIf(why !== null)('the account in Chromium', () => {
       expect((await call('8642', code(6))).variables.ASTOTP).toBe('FAILURE');
       expect((await call('8642', code(1, secret))).variables).toMatchObject({ ASTOTP: 'SUCCESS', ASTOTP_USER: '1001' });
     });
+  }, 90_000);
+});
+
+describe.skipIf(why !== null)('the pbotp authority in Chromium', () => {
+  it('an approver logs in, pastes the link a device made, confirms, and the device accepts the response', async () => {
+    const site = new AuthoritySite();
+    site.approver('alice', 'pbx');
+    const server = await startAuthority(site);
+    servers.push(server);
+    const device = spawn(
+      process.execPath,
+      [
+        BUNDLE_PATH,
+        'pbotp',
+        'challenge',
+        '--pubkey',
+        AUTHORITY_PUB,
+        '--group',
+        'pbx',
+        '--host',
+        'pbx1',
+        '--user',
+        'root',
+        '--base-url',
+        server.origin,
+        '--qr',
+        'none',
+      ],
+      { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: site.varDir } },
+    );
+    let said = '';
+    let err = '';
+    device.stdout.setEncoding('utf8').on('data', (c: string) => (said += c));
+    device.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+    const exit = new Promise<number | null>((resolve) => device.on('close', resolve));
+    try {
+      await expect.poll(() => /^URL: (\S+)$/m.exec(said)?.[1], { timeout: 10_000 }).toBeDefined();
+      const link = /^URL: (\S+)$/m.exec(said)![1]!;
+      await withBrowser({}, async (browser) => {
+        const page = await browser.newPage();
+        await page.goto(`${server.origin}/`);
+        await expect.poll(() => page.locator('h1').textContent()).toBe('Approver login');
+        await page.getByLabel('User ID').fill('alice');
+        await page.getByLabel('PIN').fill(APPROVER_PIN);
+        await page.getByLabel('Code').fill(totp());
+        await page.getByRole('button', { name: 'Log in' }).click();
+        await expect.poll(() => page.locator('h1').textContent()).toBe('Approve a login');
+        await page.getByLabel('Link').fill(link);
+        await page.getByRole('button', { name: 'Show the login' }).first().click();
+        await expect.poll(() => page.locator('h1').textContent()).toBe('Approve root on pbx1?');
+        expect(await page.locator('#group').textContent()).toBe('pbx');
+        await page.getByRole('button', { name: 'Approve and show the response' }).click();
+        await expect.poll(() => page.locator('h1').textContent()).toBe('Response for root on pbx1');
+        const code = (await page.locator('#code').textContent())!;
+        device.stdin.end(`${code}\n`);
+      });
+      expect(await exit).toBe(0);
+      expect(err).toBe('pbotp: accepted\n');
+      const rows = site.json<Array<{ reason: string; detail: string; channel: string }>>(['log', '--approver', 'alice']).value;
+      expect(rows).toEqual([expect.objectContaining({ reason: 'pbotp-response', channel: 'pbotp/web' })]);
+      expect(rows[0]!.detail).toMatch(/^group pbx, host pbx1, user root, challenge sha256 [0-9a-f]{32}$/);
+    } finally {
+      device.kill();
+      site.remove();
+    }
   }, 90_000);
 });

@@ -2,20 +2,64 @@
 # other languages. The caller cannot hear the challenge, but the suite reads
 # it where an admin would: `agi set debug on` puts every AGI command in
 # Asterisk's log, the 13 `SAY DIGITS` groups among them. The suite answers
-# them with `astotp pbotp respond` (the authority's side) and writes the
-# code to a file the caller waits for (the f step of [otp-caller]).
+# them as a helpdesk tool would, through the authority's console (`astotp
+# pbotp serve` on an authority's database, its API with an approver's
+# token), and writes the code to a file the caller waits for (the f step of
+# [otp-caller]); the console's audit log then holds one row per response.
 
 E2E_PBOTP_KEY=/etc/asterisk/e2e-authority.key
 E2E_PBOTP_GROUP=e2e
 E2E_PBOTP_HOST=e2e-pbx
 E2E_PBOTP_PUB=
 E2E_PBOTP_GROUPS=13
+E2E_AUTHORITY_DIR=/var/lib/e2e-authority
+E2E_AUTHORITY_TOKEN=
+E2E_AUTHORITY_URL=
+E2E_AUTHORITY_PID=
 
 # The authority's key pair, made with the CLI as the README says.
 e2e_pbotp_genkey() {
   in_chroot rm -f "$E2E_PBOTP_KEY"
   astotp_cli pbotp genkey privkey --out "$E2E_PBOTP_KEY" >>"$E2E_WORK/cli.log" 2>&1 || { echo "pbotp genkey privkey failed" >&2; return 1; }
   E2E_PBOTP_PUB=$(astotp_cli pbotp genkey pubkey <"$E2E_CHROOT$E2E_PBOTP_KEY" 2>>"$E2E_WORK/cli.log") || { echo "pbotp genkey pubkey failed" >&2; return 1; }
+}
+
+# The authority's console as README sets one up: a database of its own
+# (init --authority), an approver with the right for the suite's group, and
+# an API token of that approver for the suite, the helpdesk tool.
+e2e_authority_start() {
+  local db=(--db "$E2E_AUTHORITY_DIR/authority.sqlite3") port="" i log=$E2E_WORK/authority.log
+  in_chroot sh -c "rm -rf $E2E_AUTHORITY_DIR && mkdir -m 0700 $E2E_AUTHORITY_DIR"
+  {
+    astotp_cli init --authority "${db[@]}" &&
+      printf '4321\n' | astotp_cli enroll helpdesk --allow-untypable --no-confirm --qr none "${db[@]}" &&
+      astotp_cli role helpdesk approver --groups "$E2E_PBOTP_GROUP" "${db[@]}"
+  } >>"$E2E_WORK/cli.log" 2>&1 || { echo "the authority's setup failed:" >&2; tail -n 5 "$E2E_WORK/cli.log" >&2; return 1; }
+  E2E_AUTHORITY_TOKEN=$(astotp_cli api-token create helpdesk "${db[@]}" 2>>"$E2E_WORK/cli.log") || { echo "api-token create failed" >&2; return 1; }
+  # Not through in_chroot, a function: & would fork a shell for it, and $!
+  # would be that shell's, not the server's (env and chroot exec it).
+  env -i PATH="$E2E_PATH" HOME=/root LANG=C.UTF-8 chroot "$E2E_CHROOT" /usr/local/bin/node "$E2E_AGI" pbotp serve \
+    --key "$E2E_PBOTP_KEY" "${db[@]}" --listen 127.0.0.1:0 >"$log" 2>&1 </dev/null 9>&- &
+  E2E_AUTHORITY_PID=$!
+  for i in $(seq 200); do
+    port=$(sed -n 's/^pbotp: listening on http:\/\/127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$log")
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+  [ -n "$port" ] || { echo "pbotp serve did not start: $(cat "$log")" >&2; return 1; }
+  E2E_AUTHORITY_URL=http://127.0.0.1:$port
+}
+
+e2e_authority_stop() {
+  [ -n "$E2E_AUTHORITY_PID" ] || return 0
+  kill "$E2E_AUTHORITY_PID" 2>/dev/null
+  wait "$E2E_AUTHORITY_PID" 2>/dev/null
+  E2E_AUTHORITY_PID=
+}
+
+# The responses the console's audit log holds.
+e2e_authority_responses() {
+  astotp_cli log --approver helpdesk --db "$E2E_AUTHORITY_DIR/authority.sqlite3" --limit 1000 --json 2>/dev/null | grep -c '"reason": "pbotp-response"'
 }
 
 # The digit groups the AGI has asked Asterisk to say on the channel $1 since
@@ -40,13 +84,24 @@ pbotp_wait_groups() {
   done
 }
 
-# The authority's answer to a challenge read out as digits: "Login: ..." on
-# the first line, the code (spaces removed) on the second.
+# The console's answer to a challenge read out as digits, asked as a
+# helpdesk tool asks (GET /GROUP/HOST/USER/DIGITS, the approver's token):
+# "Login: ..." from the JSON's login on the first line, the code on the second.
 pbotp_respond() {
-  local user=$1 groups=$2 out
-  out=$(astotp_cli pbotp respond --key "$E2E_PBOTP_KEY" "$E2E_PBOTP_GROUP" "$E2E_PBOTP_HOST" "$user" "$(tr '\n' ' ' <<<"$groups" | xargs)" 2>&1) || { echo "respond failed: $out"; return 1; }
-  sed -n 1p <<<"$out"
-  sed -n '$p' <<<"$out" | tr -d ' '
+  local user=$1 groups=$2
+  "$NODE" -e '
+    const [url, token] = process.argv.slice(1);
+    fetch(url, { headers: { authorization: `Bearer ${token}` } })
+      .then(async (r) => {
+        const j = await r.json();
+        if (!r.ok) throw new Error(`${r.status} ${JSON.stringify(j)}`);
+        console.log(`Login: group ${j.group}, host ${j.host}, user ${j.user}\n${j.code}`);
+      })
+      .catch((e) => {
+        console.log(`console failed: ${e.message}`);
+        process.exit(1);
+      });
+  ' "$E2E_AUTHORITY_URL/$E2E_PBOTP_GROUP/$E2E_PBOTP_HOST/$user/$(tr '\n' ' ' <<<"$groups" | xargs | tr ' ' -)" "$E2E_AUTHORITY_TOKEN"
 }
 
 # The suite's side of one pbotp call, run in the background while the other
@@ -107,6 +162,7 @@ case_pbotp() {
     "pbotp-fr 3006 3006 ok fr SUCCESS/ok/SUCCESS"
   )
   local c user answer how lang want plan
+  e2e_authority_start || return 1
   e2e_log_mark pbotp
   for c in "${calls[@]}"; do
     read -r name user answer how lang want <<<"$c"
@@ -123,6 +179,11 @@ case_pbotp() {
     echo "asterisk-e2e:   $name: ended after $(e2e_call_took "$name")s" >&2
   done
   for p in "${pids[@]}"; do wait "$p"; done
+  # One audit row on the authority per response the console gave; then it
+  # stops, so that no astotp process of the suite's is left for check_no_agi_left.
+  local responses
+  responses=$(e2e_authority_responses)
+  e2e_authority_stop
   e2e_call_idle pbotp
   for c in "${calls[@]}"; do
     read -r name user answer how lang want <<<"$c"
@@ -140,6 +201,9 @@ case_pbotp() {
     E2E_EXPECT="$save_e${save_e:+ || }$name: $E2E_EXPECT" E2E_GOT="$save_g${save_g:+ || }$name: $E2E_GOT"
   done
   check_no_agi_left || ok=1
+  E2E_EXPECT+=" || the console's audit log: ${#calls[@]} responses"
+  E2E_GOT+=" || ${responses:-0} responses"
+  [ "${responses:-0}" = "${#calls[@]}" ] || ok=1
   return $ok
 }
 

@@ -17,7 +17,7 @@
 // so the recovery code it used is the only one it costs.
 import { createHash } from 'node:crypto';
 import type { Settings } from '../config/settings.js';
-import type { UserProfile, UserRow } from '../store/tables.js';
+import type { StoreTx, UserProfile, UserRow } from '../store/tables.js';
 import { ClientThrottle } from './client-throttle.js';
 import { lockEnd, type LockRules } from './lockout.js';
 import { type LiveSession, LoginSessions, type SessionPolicy } from './login-sessions.js';
@@ -67,6 +67,23 @@ export function webContext(pbx: string, client: string, purpose: string): Contex
   return { source: 'web', pbx, callerId: client, channel: `web/${purpose}` };
 }
 
+/**
+ * Who logs in: a user to their own account (the default), or another kind
+ * of principal judged the same way (the pbotp authority's approvers,
+ * auth/authority.ts), with its own sessions and a further condition.
+ */
+export interface LoginKind {
+  session: SessionPolicy;
+  /** What the audit row's channel names: web/PURPOSE. */
+  purpose: string;
+  /** Inside the login's and every request's transaction: whether the user may hold such a session at all. */
+  admits?: (t: StoreTx, user: string) => Promise<boolean>;
+  /** false: a recovery code is no way in (it is a lost phone's way to its own account only). */
+  recoveryCodes: boolean;
+}
+
+const ACCOUNT_LOGIN: LoginKind = { session: ACCOUNT_SESSION, purpose: 'login', recoveryCodes: true };
+
 export class AccountLogin {
   readonly sessions: LoginSessions;
   private readonly throttle: ClientThrottle;
@@ -74,8 +91,9 @@ export class AccountLogin {
   constructor(
     private readonly auth: AuthContext,
     private readonly rules: AccountRules,
+    private readonly kind: LoginKind = ACCOUNT_LOGIN,
   ) {
-    this.sessions = new LoginSessions(auth, ACCOUNT_SESSION);
+    this.sessions = new LoginSessions(auth, kind.session);
     this.throttle = new ClientThrottle(auth, LOGIN_CLIENT_LOCK, 'web-login');
   }
 
@@ -89,19 +107,22 @@ export class AccountLogin {
     const until = await this.throttle.lockedUntil(client);
     if (until !== null) return { kind: 'throttled', until };
     const code = normaliseCode(typed.code);
-    const verdict = await this.auth.verifier.judge(
-      { user: typed.user.trim().slice(0, TYPED_ID_MAX), pin: this.rules.askPin ? typed.pin : null, code },
-      webContext(this.rules.pbxName, client, 'login'),
-    );
-    if (!verdict.ok) {
+    const refused = async (): Promise<LoginOutcome> => {
       const lock = await this.throttle.failure(client);
       return lock === null ? { kind: 'refused' } : { kind: 'throttled', until: lock };
-    }
+    };
     const lostPhone = recoveryCodeOf(code) !== null;
+    if (lostPhone && !this.kind.recoveryCodes) return refused();
+    const verdict = await this.auth.verifier.judge(
+      { user: typed.user.trim().slice(0, TYPED_ID_MAX), pin: this.rules.askPin ? typed.pin : null, code },
+      webContext(this.rules.pbxName, client, this.kind.purpose),
+    );
+    if (!verdict.ok) return refused();
     const session = await this.auth.store.exclusive(async (t) => {
       const u = await t.users.get(verdict.label);
       // Changed between the verdict and now (disabled, a new PIN): that login no longer counts.
       if (!u || !usable(u, this.auth.now())) return null;
+      if (this.kind.admits && !(await this.kind.admits(t, u.id))) return null;
       const data = { mark: credentialMark(u) };
       if (!lostPhone) return this.sessions.start(t, u.id, data, replacing);
       const move = newMove(this.auth.key, this.rules, this.auth.now(), { ...data, lostPhone: true });
@@ -115,7 +136,8 @@ export class AccountLogin {
     let user: UserRow | undefined;
     const session = await this.sessions.resume(cookie, async (t, row, data) => {
       user = await t.users.get(row.user_id);
-      return user !== undefined && usable(user, this.auth.now()) && data.mark === credentialMark(user);
+      if (user === undefined || !usable(user, this.auth.now()) || data.mark !== credentialMark(user)) return false;
+      return this.kind.admits === undefined || this.kind.admits(t, user.id);
     });
     if (!session || !user) return null;
     return { session, user: user.id, profile: { display_name: user.display_name, email: user.email, language: user.language } };

@@ -46,7 +46,11 @@ export type AdminAction =
   | 'token-unassign'
   | 'token-disable'
   | 'token-enable'
-  | 'token-resync';
+  | 'token-resync'
+  | 'authority-init'
+  | 'role'
+  | 'api-token-create'
+  | 'api-token-revoke';
 
 /** Where a row is written: the PBX (pbx_name, else its host name) and its clock. */
 export interface AuditPlace {

@@ -38,7 +38,7 @@ export interface CallAuth {
  * openAuthNonBlocking). `s` gives the site's rules; no call's profile changes them.
  */
 export async function openCallAuth(s: Settings, opts: { now?: Clock; poolSize?: number } = {}): Promise<CallAuth> {
-  const a = await openAuthNonBlocking(s, opts);
+  const a = await openAuthNonBlocking(s, { ...opts, forCall: true });
   let pbotp: Promise<PbotpVerifier> | undefined;
   return {
     judge: (attempt, ctx) => a.verifier.judge(attempt, ctx),

@@ -11,7 +11,7 @@ import type { Clock } from './clock.js';
 import { Lockout, type LockRules } from './lockout.js';
 
 /** Failed lookups from one address before it is refused for CLIENT_LOCK.lockoutMinutes. */
-const CLIENT_LOCK: LockRules = { lockoutFailures: 10, lockoutMinutes: 15 };
+export const CLIENT_LOCK: LockRules = { lockoutFailures: 10, lockoutMinutes: 15 };
 
 /** The part of an address one client holds: an IPv4 address, an IPv6 /64. */
 function clientNetwork(address: string): string {

@@ -2,18 +2,29 @@
 // reported as such instead of failing every caller as "bad credentials".
 // With PostgreSQL every PBX brings its own copy: one that differs is refused.
 import type { Store } from '../store/store.js';
+import { isAuthority } from './authority-mark.js';
+import { AuthError } from './errors.js';
 import { checkValuesMatch, KeyFileError, type MasterKey } from './master-key.js';
 
 /** The meta key of the key's check value (a restore writes it with the rows). */
 export const KEY_CHECK_META = 'key_check';
 
-/** Throws KeyFileError on a mismatch; records the key on a database that has none yet when allowed. */
-export async function bindKey(store: Store, key: MasterKey, keyPath: string, mayRecord: boolean): Promise<void> {
+/**
+ * Throws KeyFileError on a mismatch; records the key on a database that has
+ * none yet when allowed. `forCall`: a pbotp authority's database is refused
+ * too (AuthError authority-database), read in the same transaction.
+ */
+export async function bindKey(store: Store, key: MasterKey, keyPath: string, mayRecord: boolean, forCall = false): Promise<void> {
   // Users are counted only for a database without a key check: every call opens through here.
   const stored = await store.read(async (t) => {
     const check = await t.meta.get(KEY_CHECK_META);
-    return { check, users: check === undefined ? await t.users.count() : 0 };
+    return { check, users: check === undefined ? await t.users.count() : 0, authority: forCall && (await isAuthority(t)) };
   });
+  if (stored.authority)
+    throw new AuthError(
+      `database ${store.name} is a pbotp authority's: no PBX may use it (its users are approvers, not callers)`,
+      'authority-database',
+    );
   if (stored.check === undefined) {
     if (mayRecord) {
       // Two PBXs running init at once with different keys: the first one recorded wins, the other is refused below.

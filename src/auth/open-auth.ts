@@ -27,10 +27,12 @@ export interface OpenAuthOptions {
   /** PostgreSQL connections at most: one for a classic call and the CLI, db_pool for a FastAGI server. */
   poolSize?: number;
   now?: Clock;
+  /** A call's: a pbotp authority's database is refused (no PBX writes it). */
+  forCall?: boolean;
 }
 
 export async function openAuth(s: Settings, opts: OpenAuthOptions): Promise<AuthContext> {
-  const { create, blocking = true, poolSize = 1, now = systemClock } = opts;
+  const { create, blocking = true, poolSize = 1, now = systemClock, forCall = false } = opts;
   const store = await openStore(s.db, {
     create,
     blocking,
@@ -43,7 +45,7 @@ export async function openAuth(s: Settings, opts: OpenAuthOptions): Promise<Auth
     const { key, created } = create
       ? await loadOrCreateMasterKey(s.keyFile, () => refuseNewKey(store, s.keyFile))
       : { key: loadMasterKey(s.keyFile), created: false };
-    await bindKey(store, key, s.keyFile, create);
+    await bindKey(store, key, s.keyFile, create, forCall);
     const verifier = new Verifier(
       store,
       key,
@@ -70,6 +72,6 @@ export async function openAuth(s: Settings, opts: OpenAuthOptions): Promise<Auth
  * to db_timeout. A failed try has closed what it opened, so trying again
  * starts afresh.
  */
-export function openAuthNonBlocking(s: Settings, opts: { now?: Clock; poolSize?: number } = {}): Promise<AuthContext> {
+export function openAuthNonBlocking(s: Settings, opts: { now?: Clock; poolSize?: number; forCall?: boolean } = {}): Promise<AuthContext> {
   return whenNotBusy(() => openAuth(s, { create: false, blocking: false, ...opts }), { path: s.db, timeoutMs: s.dbTimeoutMs });
 }

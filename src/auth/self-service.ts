@@ -88,6 +88,10 @@ const CHANGES: Record<AdminAction, true> = {
   'token-disable': true,
   'token-enable': true,
   'token-resync': true,
+  'authority-init': true,
+  role: true,
+  'api-token-create': true,
+  'api-token-revoke': true,
 };
 
 export class SelfService {

@@ -11,13 +11,17 @@ import { openStore } from '../store/open-store.js';
 import { SCHEMA_VERSION } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import {
+  API_TOKEN_COLUMNS,
   INVITATION_COLUMNS,
+  ROLE_COLUMNS,
   RECOVERY_CODE_COLUMNS,
   THROTTLE_COLUMNS,
   TOKEN_COLUMNS,
   USER_COLUMNS,
+  type ApiTokenRow,
   type AuditEntry,
   type InvitationRow,
+  type RoleRow,
   type RecoveryCodeRow,
   type StoredUserRow,
   type StoreTx,
@@ -29,6 +33,7 @@ import { type Actor, type AuditPlace, recordAdminAction } from './admin-audit.js
 import { openBackup, sealBackup } from './backup-file.js';
 import { shownTime } from './clock.js';
 import { AuthError } from './errors.js';
+import { AUTHORITY_MARK, AUTHORITY_VALUE, isAuthority } from './authority-mark.js';
 import { KEY_CHECK_META } from './key-binding.js';
 import {
   checkValuesMatch,
@@ -55,7 +60,9 @@ export const BACKUP_TABLES = {
   throttle: "backed up: pbotp logins' failure counts and locks",
   invitations: 'backed up: pending and ended, by hashes of their links and codes',
   audit: 'backed up with --with-audit only',
-  meta: "the key check is restored from the key the backup carries; the schema's marks are the target's own",
+  roles: "backed up: a pbotp authority's approvers and their rights",
+  api_tokens: "backed up: an authority's API tokens, by their hashes, revoked or not",
+  meta: "the key check is restored from the key the backup carries, a pbotp authority's mark with the rows; the schema's marks are the target's own",
   web_sessions: 'left out: a session that outlived a restore would open what a logout or a new PIN closed; they last minutes',
   notices: 'left out: when the last notice went, to send at most one an hour; at worst one more mail after a restore',
   schema_migrations: "left out: PostgreSQL's record of the target's own schema",
@@ -81,6 +88,10 @@ interface Content {
   /** Without their ids, which each database numbers itself. */
   invitations: Omit<InvitationRow, 'id'>[];
   audit: AuditEntry[] | null;
+  /** A pbotp authority's (schema 8; a backup of schema 7 has none): its mark, approvers and API tokens, these without ids. */
+  authority: boolean;
+  roles: RoleRow[];
+  api_tokens: Omit<ApiTokenRow, 'id'>[];
 }
 
 /**
@@ -163,6 +174,9 @@ export async function makeBackup(
       throttle: await t.transfer.throttle(),
       invitations: (await t.transfer.invitations()).map(({ id: _id, ...row }) => row),
       audit: req.withAudit ? await allAudit(t) : null,
+      authority: await isAuthority(t),
+      roles: await t.transfer.roles(),
+      api_tokens: (await t.transfer.apiTokens()).map(({ id: _id, ...row }) => row),
     }),
   );
   const file = await sealBackup(gzipSync(Buffer.from(JSON.stringify(content, encodeBuffers))), req.passphrase);
@@ -250,6 +264,9 @@ export async function restoreSite(s: Settings, file: Buffer, rules: CodeRules, r
       await t.transfer.putRecoveryCodes(content.recovery_codes);
       await t.transfer.putThrottle(content.throttle);
       await t.transfer.putInvitations(content.invitations as InvitationRow[]);
+      if (content.authority) await t.meta.set(AUTHORITY_MARK, AUTHORITY_VALUE);
+      await t.transfer.putRoles(content.roles);
+      await t.transfer.putApiTokens(content.api_tokens as ApiTokenRow[]);
       if (content.audit) await t.transfer.putAudit(content.audit);
       await recordAdminAction(
         t,
@@ -294,6 +311,7 @@ function movedForward(t: TokenRow, rules: CodeRules, now: number): TokenRow {
 async function emptied(t: StoreTx): Promise<void> {
   await t.transfer.clear();
   await t.meta.remove(KEY_CHECK_META);
+  await t.meta.remove(AUTHORITY_MARK);
 }
 
 function inUse(db: string): SiteBackupError {
@@ -333,6 +351,8 @@ function countsOf(c: BackupCounts): BackupCounts {
     recovery_codes: c.recovery_codes,
     throttle: c.throttle,
     invitations: c.invitations,
+    roles: c.roles,
+    api_tokens: c.api_tokens,
     audit: c.audit,
   };
 }
@@ -344,6 +364,8 @@ function rowsIn(c: Content): BackupCounts {
     recovery_codes: c.recovery_codes.length,
     throttle: c.throttle.length,
     invitations: c.invitations.length,
+    roles: c.roles.length,
+    api_tokens: c.api_tokens.length,
     audit: c.audit?.length ?? null,
   };
 }
@@ -395,5 +417,9 @@ function readContent(plain: Buffer, name: string): Content {
     throttle: rows('throttle', c.throttle, THROTTLE_COLUMNS),
     invitations: rows('invitations', c.invitations, INVITATION_COLUMNS),
     audit: c.audit === null ? null : rows('audit', c.audit, AUDIT_FIELDS),
+    // Schema 8 added the authority's tables: a backup of schema 7 has none of them.
+    authority: c.schema < 8 ? false : c.authority === true,
+    roles: c.schema < 8 ? [] : rows('roles', c.roles, ROLE_COLUMNS),
+    api_tokens: c.schema < 8 ? [] : rows('api_tokens', c.api_tokens, API_TOKEN_COLUMNS),
   };
 }

@@ -57,6 +57,11 @@ const COMMANDS: Record<string, Entry> = {
     summary: 'send notices of account events (astotp starts it itself)',
     load: () => import('./commands/notify-deliver.js'),
   },
+  role: { summary: "make a user of a pbotp authority's database an approver, or none", load: () => import('./commands/role.js') },
+  roles: { summary: "list a pbotp authority's approvers and their rights", load: () => import('./commands/roles.js') },
+  'api-token create': { summary: "make an approver's API token (shown once)", load: () => import('./commands/api-token/create.js') },
+  'api-token list': { summary: 'list API tokens, working and revoked', load: () => import('./commands/api-token/list.js') },
+  'api-token revoke': { summary: 'end an API token', load: () => import('./commands/api-token/revoke.js') },
   'token list': { summary: "list tokens: users' apps and key fobs", load: () => import('./commands/token/list.js') },
   'token assign': { summary: 'give a key fob to a user', load: () => import('./commands/token/assign.js') },
   'token unassign': { summary: 'take a key fob from its user, keeping it', load: () => import('./commands/token/unassign.js') },
@@ -83,6 +88,12 @@ const GROUPS: Record<string, { summary: string; about: string }> = {
 (named app:USER) and key fobs, HOTP or TOTP, loaded from a vendor's PSKC
 file (astotp import --pskc) and given to users. A code of any of them opens
 the user's calls; each has its own replay mark.`,
+  },
+  'api-token': {
+    summary: "a pbotp authority's API tokens for helpdesk tools (astotp api-token --help)",
+    about: `An API token lets a helpdesk tool ask astotp pbotp serve for responses with
+the rights of one approver (Authorization: Bearer TOKEN). Only its hash is
+stored; every response it gets is an audit row naming the approver and the token.`,
   },
   pbotp: {
     summary: 'public-key challenge-response logins (astotp pbotp --help)',

@@ -4,6 +4,7 @@
 // belongs to the user Asterisk runs as.
 import type { AccountEvent } from '../auth/account-events.js';
 import { ACTOR_SOURCE, type Actor } from '../auth/admin-audit.js';
+import { AuthorityAdmin } from '../auth/authority-admin.js';
 import { openAuth, type AuthContext } from '../auth/open-auth.js';
 import { InvitationAdmin } from '../auth/invitation-admin.js';
 import { UserAdmin } from '../auth/user-admin.js';
@@ -33,6 +34,8 @@ export interface OpenedForCommand extends AuthContext {
   admin: UserAdmin;
   /** And every change to invitations through this. */
   invitations: InvitationAdmin;
+  /** And a pbotp authority's: its mark, approvers and API tokens. */
+  authority: AuthorityAdmin;
 }
 
 export function settingsOf(ctx: CliContext): Settings {
@@ -55,7 +58,13 @@ export async function openForCommand(ctx: CliContext, create: boolean, s: Settin
   const auth = await openAuth(s, { create });
   if (auth.keyCreated)
     ctx.note(`Created key file ${s.keyFile} (mode 0600). Back it up with the database: without it no secret can be read.`);
-  return { ...auth, settings: s, admin: new UserAdmin(auth, s, noticesOf(ctx, s)), invitations: new InvitationAdmin(auth, s) };
+  return {
+    ...auth,
+    settings: s,
+    admin: new UserAdmin(auth, s, noticesOf(ctx, s)),
+    invitations: new InvitationAdmin(auth, s),
+    authority: new AuthorityAdmin(auth, s),
+  };
 }
 
 /** What the admin's changes tell [notify]'s sinks: a new PIN or secret. */

@@ -36,7 +36,7 @@ export interface WebSettings {
   testExtension: string | null;
 }
 
-const DEFAULT_INVITE_SECONDS = 72 * 3600;
+export const DEFAULT_INVITE_SECONDS = 72 * 3600;
 const MAX_INVITE_SECONDS = 30 * 86400;
 
 /** 30m, 72h, 7d: from one minute to 30 days. One rule for invite_expires and invite --expires. */

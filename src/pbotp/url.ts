@@ -46,7 +46,7 @@ export function decodeSegment(segment: string, what: string): string {
 }
 
 /** Reads [group, host, user, challenge] path segments (still percent-encoded). */
-function parseChallengeSegments(segments: readonly string[]): ChallengeRequest {
+export function parseChallengeSegments(segments: readonly string[]): ChallengeRequest {
   if (segments.length !== 4) throw new PbotpInputError('expected group/host/user/challenge');
   const [group, host, user, challenge] = segments.map((s, i) => decodeSegment(s, ['group', 'host', 'user', 'challenge'][i]!)) as [
     string,

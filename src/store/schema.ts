@@ -2,7 +2,7 @@
 // postgres/schema.ts): version N means the same tables and columns on both.
 import { StoreError } from './errors.js';
 
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 /**
  * The version whose migration gave tokens their own table (the last one of
@@ -31,6 +31,10 @@ export const TOKENS_SCHEMA = 6;
  * @alias of TOKENS_SCHEMA today, and a rule of its own: a later migration may raise it.
  */
 export const OLDEST_COMPATIBLE_SCHEMA = TOKENS_SCHEMA;
+// Schema 7 (lockout streaks, notices) and 8 (the pbotp authority's roles and
+// API tokens) only added: astotp of schema 6 and 7 keep using the file. An
+// older astotp's remove takes a user's role and tokens along (foreign keys),
+// and it never reads them, so it can neither make an approver nor use one.
 
 /** The meta key that holds OLDEST_COMPATIBLE_SCHEMA of the newest astotp that migrated the file. */
 export const COMPATIBLE_META_KEY = 'oldest_compatible_schema';

@@ -296,6 +296,60 @@ export interface MetaTable {
   remove(key: string): Promise<boolean>;
 }
 
+/**
+ * What an authority's user may do (schema 8): approve pbotp logins of these
+ * device groups, on hosts matching these patterns (null: any host). Only an
+ * authority's database holds rows (auth/authority-admin.ts); a PBX's has none.
+ */
+export interface RoleRow {
+  user_id: string;
+  role: 'approver';
+  /** Group names, comma-separated (a pbotp name has no comma). */
+  group_names: string;
+  /** Host patterns (* for any characters), comma-separated; null for every host. */
+  host_patterns: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Roles; they live and die with their user (removing the user removes them). */
+export interface RolesTable {
+  get(user: string): Promise<RoleRow | undefined>;
+  /** By user ID. */
+  list(): Promise<RoleRow[]>;
+  /** Sets the user's role (the user must exist); created_at stays when there was one. */
+  put(r: RoleRow): Promise<void>;
+  remove(user: string): Promise<boolean>;
+}
+
+/** An approver's API token as stored (schema 8): the hash of its value, never the value. */
+export interface ApiTokenRow {
+  id: number;
+  user_id: string;
+  token_hash: string;
+  label: string | null;
+  created_at: number;
+  /** Who made it, as the audit row names them. */
+  created_by: string | null;
+  last_used: number | null;
+  /** null while it works. */
+  revoked_at: number | null;
+}
+
+export type NewApiToken = Omit<ApiTokenRow, 'id' | 'last_used' | 'revoked_at'>;
+
+/** API tokens, kept after they are revoked so that the list shows what became of each; they go with their user. */
+export interface ApiTokensTable {
+  add(t: NewApiToken): Promise<number>;
+  byHash(hash: string): Promise<ApiTokenRow | undefined>;
+  get(id: number): Promise<ApiTokenRow | undefined>;
+  /** Oldest first. */
+  list(): Promise<ApiTokenRow[]>;
+  /** Ends a working token; false when there is none or it was revoked already. */
+  revoke(id: number, at: number): Promise<boolean>;
+  used(id: number, at: number): Promise<void>;
+}
+
 /** A throttle row as stored, for copying a store. */
 export interface ThrottleRow extends CounterRow {
   id: string;
@@ -336,6 +390,14 @@ export interface TransferTable {
   invitations(): Promise<InvitationRow[]>;
   /** Their ids are the target's own. */
   putInvitations(rows: InvitationRow[]): Promise<void>;
+  /** An authority's approvers and their API tokens (schema 8). */
+  roles(): Promise<RoleRow[]>;
+  /** After putUsers: a role needs its user. */
+  putRoles(rows: RoleRow[]): Promise<void>;
+  /** Oldest first. */
+  apiTokens(): Promise<ApiTokenRow[]>;
+  /** After putUsers; their ids are the target's own. */
+  putApiTokens(rows: ApiTokenRow[]): Promise<void>;
   counts(): Promise<TransferCounts>;
 }
 
@@ -346,6 +408,8 @@ export interface TransferCounts {
   throttle: number;
   audit: number;
   invitations: number;
+  roles: number;
+  api_tokens: number;
 }
 
 /**
@@ -405,6 +469,17 @@ export const TOKEN_COLUMNS: readonly (keyof TokenRow)[] = [
 ];
 export const RECOVERY_CODE_COLUMNS: readonly (keyof RecoveryCodeRow)[] = ['user_id', 'hash', 'used_at', 'created_at'];
 export const THROTTLE_COLUMNS: readonly (keyof ThrottleRow)[] = ['id', 'failures', 'locked_until', 'updated_at'];
+export const ROLE_COLUMNS: readonly (keyof RoleRow)[] = ['user_id', 'role', 'group_names', 'host_patterns', 'created_at', 'updated_at'];
+/** An API token's columns but its id, which each database numbers itself. */
+export const API_TOKEN_COLUMNS: readonly (keyof ApiTokenRow)[] = [
+  'user_id',
+  'token_hash',
+  'label',
+  'created_at',
+  'created_by',
+  'last_used',
+  'revoked_at',
+];
 
 /** Every value of `row` under `columns`, in their order, for an INSERT. */
 export function valuesOf<R>(row: R, columns: readonly (keyof R)[]): unknown[] {
@@ -435,6 +510,8 @@ export interface StoreTx {
   readonly invitations: InvitationsTable;
   readonly webSessions: WebSessionsTable;
   readonly notices: NoticesTable;
+  readonly roles: RolesTable;
+  readonly apiTokens: ApiTokensTable;
 }
 
 /** The keys that start with prefix as [from, to) in the keys' byte order; to is null when nothing bounds them. */

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { UserAdmin } from '../auth/user-admin.js';
 import { accountRoutes } from './account-routes.js';
 import { enrolRoutes } from './enrol-routes.js';
-import { createKit, type Exchange, HttpError, LIMITS, type Routes, type WebAppDeps } from './exchange.js';
+import { createKit, type Exchange, HttpError, type Kit, LIMITS, type Routes, type WebAppDeps } from './exchange.js';
 import { messagePage } from './pages.js';
 import { requestFacts } from './request-facts.js';
 import { errorMessage } from '../text/error-message.js';
@@ -17,11 +17,20 @@ function loggedPath(url: string): string {
   return path.replace(/\/enrol\/[^/]+/, '/enrol/…').replace(/[^\x21-\x7e…]/g, '?');
 }
 
-export function createWebApp(d: WebAppDeps): (req: IncomingMessage, res: ServerResponse) => void {
+/** serve-web's route tables: the enrolment's and the account's. */
+function userRoutes(k: Kit): Routes[] {
+  const admin = new UserAdmin(k.d.auth, k.d.settings);
+  return [enrolRoutes(k, admin), accountRoutes(k, admin)];
+}
+
+/** `routes`: the tables of this server (serve-web's, or the pbotp authority's console). */
+export function createWebApp(
+  d: WebAppDeps,
+  routes: (k: Kit) => Routes[] = userRoutes,
+): (req: IncomingMessage, res: ServerResponse) => void {
   const trusted = new Set(d.trustProxy);
   const k = createKit(d);
-  const admin = new UserAdmin(d.auth, d.settings);
-  const tables: Routes[] = [enrolRoutes(k, admin), accountRoutes(k, admin)];
+  const tables = routes(k);
 
   async function route(x: Exchange, path: string): Promise<void> {
     const method = x.req.method ?? '';

@@ -3,8 +3,8 @@
 // HTTPS with Path=/, so no neighbouring subdomain can plant one.
 import type { IncomingMessage } from 'node:http';
 
-/** session: an enrolment's; login: a logged-in user's. */
-export type CookieName = 'session' | 'login' | 'form' | 'lang';
+/** session: an enrolment's; login: a logged-in user's; approver: a pbotp authority's approver's. */
+export type CookieName = 'session' | 'login' | 'approver' | 'form' | 'lang';
 
 function cookieName(name: CookieName, https: boolean): string {
   return `${https ? '__Host-' : ''}astotp-${name}`;

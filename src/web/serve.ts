@@ -17,6 +17,8 @@ import { preloadSqliteAddon } from '../native/sqlite-addon.js';
 import { dropRootForGood } from '../os/identity.js';
 import { createWebApp } from './app.js';
 import { errorMessage } from '../text/error-message.js';
+import { type AuthorityOptions, authorityRoutes } from './authority-routes.js';
+import { isAuthority } from '../auth/authority-admin.js';
 
 export interface WebServerOptions {
   settings: Settings;
@@ -30,6 +32,8 @@ export interface WebServerOptions {
   /** A request's whole header must have arrived by then. */
   headerTimeoutMs: number;
   log: (line: string) => void;
+  /** The pbotp authority's console instead of the users' pages (astotp pbotp serve). */
+  authority?: AuthorityOptions;
 }
 
 const MAX_HEADER_BYTES = 8 * 1024;
@@ -110,11 +114,22 @@ function currentApp(auth: AuthContext | Reopening<AuthContext>, make: (a: AuthCo
 export async function startWebServer(o: WebServerOptions, auth: AuthContext | Reopening<AuthContext>): Promise<RunningWebServer> {
   if (o.tls === null && o.trustProxy.length === 0 && !isLoopbackHost(o.host))
     throw new Error(
-      `serve-web speaks plain HTTP on ${o.host} only behind a reverse proxy: give --tls-cert and --tls-key, or --trust-proxy ADDR for the proxy (or listen on loopback)`,
+      `${o.authority ? 'pbotp serve' : 'serve-web'} speaks plain HTTP on ${o.host} only behind a reverse proxy: give --tls-cert and --tls-key, or --trust-proxy ADDR for the proxy (or listen on loopback)`,
+    );
+  const authority = o.authority;
+  // The mark is the database's, not the key's: read on the first opening, as the server starts.
+  const first = auth instanceof Reopening ? await auth.get() : auth;
+  if (authority && !(await first.store.read(isAuthority)))
+    throw new Error(
+      `${first.store.name} is not a pbotp authority's database: its users cannot approve logins (astotp init --authority makes a new one; --no-login serves without approvers)`,
     );
   const app = currentApp(
     auth,
-    (a) => createWebApp({ settings: o.settings, web: o.web, auth: a, trustProxy: o.trustProxy, log: o.log }),
+    (a) =>
+      createWebApp(
+        { settings: o.settings, web: o.web, auth: a, trustProxy: o.trustProxy, log: o.log },
+        authority === undefined ? undefined : (k) => [authorityRoutes(k, authority)],
+      ),
     o.log,
   );
   const limits = {
@@ -167,7 +182,7 @@ export async function startWebServer(o: WebServerOptions, auth: AuthContext | Re
 
 /** The command: runs until SIGTERM or SIGINT; `now` for tests that set the clock. */
 export async function serveWeb(o: WebServerOptions, now?: Clock): Promise<number> {
-  if (o.web.webUrl === null) o.log('warning: web_url is not set in [web] of astotp.conf: invite cannot make links');
+  if (o.web.webUrl === null && !o.authority) o.log('warning: web_url is not set in [web] of astotp.conf: invite cannot make links');
   const { warning } = dropRootForGood(ownerAnchor(o.settings), preloadSqliteAddon);
   if (warning) o.log(`warning: ${warning}`);
   // The database and its -wal/-shm files hold PIN hashes and sealed secrets.

@@ -25,8 +25,9 @@ export class WebServer {
     return `${this.scheme}://127.0.0.1:${this.port}`;
   }
 
-  static start(env: Record<string, string>, args: string[] = []): Promise<WebServer> {
-    const child = spawn(process.execPath, [BUNDLE_PATH, 'serve-web', '--listen', '127.0.0.1:0', ...args], {
+  /** `command`: serve-web, or another web server of the bundle (pbotp serve --key FILE). */
+  static start(env: Record<string, string>, args: string[] = [], command = ['serve-web']): Promise<WebServer> {
+    const child = spawn(process.execPath, [BUNDLE_PATH, ...command, '--listen', '127.0.0.1:0', ...args], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -37,7 +38,7 @@ export class WebServer {
       const fail = (err: Error): void => {
         clearTimeout(timer);
         child.kill('SIGKILL');
-        reject(new Error(`serve-web: ${err.message}\nstderr: ${log}`));
+        reject(new Error(`${command.join(' ')}: ${err.message}\nstderr: ${log}`));
       };
       const onData = (chunk: string): void => {
         log += chunk;

@@ -14,9 +14,10 @@ export const command: Command = {
 Writes the whole site into FILE, encrypted under a passphrase: every user
 (PIN hash, name, mail address, language, failure counts and locks), every
 token (sealed secret, HOTP counter, replay mark, drift), the recovery codes
-(their HMACs, used or not), pbotp failure counts, invitations, and the key
-file's key, without which no secret, PIN hash or recovery code can be used;
-with --with-audit the audit log too. Web sessions and notice times are left
+(their HMACs, used or not), pbotp failure counts, invitations, a pbotp
+authority's mark, approvers and API tokens (hashes), and the key file's
+key, without which no secret, PIN hash or recovery code can be used; with
+--with-audit the audit log too. Web sessions and notice times are left
 out. The rows are read in one transaction: the backup is one moment of the
 site. astotp restore FILE brings it back.
 

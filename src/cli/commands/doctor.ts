@@ -13,6 +13,7 @@ import type { CliContext, Command } from '../command.js';
 import { counted, json } from '../format.js';
 import { errorText, fail, pass, runChecks, warn, type Check, type DoctorCheck, type DoctorSite } from '../doctor/check.js';
 import { checkAsteriskEnvironment } from '../doctor/asterisk-env.js';
+import { checkAuthority } from '../doctor/authority.js';
 import { checkDialplan } from '../doctor/dialplan.js';
 import { checkDatabase, checkDigits, checkKey, checkOwnership, databaseOpener } from '../doctor/files.js';
 import { checkNotify } from '../doctor/notify.js';
@@ -22,7 +23,7 @@ import { checkClock, checkNode } from '../doctor/runtime.js';
 import { checkSounds } from '../doctor/sounds.js';
 
 export const command: Command = {
-  help: `Usage: astotp doctor [--json] [--pam-config FILE]
+  help: `Usage: astotp doctor [--json] [--pam-config FILE] [--authority-key FILE]
 
 Checks the installation and prints one PASS, WARN or FAIL line per check;
 every check runs, whatever the others found:
@@ -49,8 +50,11 @@ as root or as the Asterisk user. Exits 1 if any check fails.
                       as the steps read it, its public key and baseurl, the
                       /etc/pam.d lines that name it, their state directory,
                       and Linux-PAM's version against quiet_log
+  --authority-key FILE  on a pbotp authority: its private key file is mode 0600
+                      and owned by the user the authority runs as (the owner of
+                      the database's directory), and the database is an authority's
 `,
-  options: { 'pam-config': 'string' },
+  options: { 'pam-config': 'string', 'authority-key': 'string' },
 
   async run(ctx) {
     expectPositionals(ctx.args, []);
@@ -106,6 +110,13 @@ const CHECKS: readonly DoctorCheck[] = [
   { check: 'clock', run: (site) => checkClockSource(site.settings) },
   { check: 'asterisk', run: (site) => checkAsteriskEnvironment(asteriskRunDir(site.env)) },
   { check: 'notify', run: (site) => checkNotify(site.settings.configFile) },
+  {
+    check: 'authority',
+    run: (site) => {
+      const key = stringOption(site.args, 'authority-key');
+      return key === undefined ? [] : checkAuthority(site.settings, key, site.database);
+    },
+  },
 ];
 
 /**

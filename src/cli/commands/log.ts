@@ -1,4 +1,5 @@
 // astotp log: the audit log, oldest first, optionally for one user and a time span.
+import { AUTHORITY_SOURCE } from '../../auth/authority.js';
 import { maskedId } from '../../auth/masked-id.js';
 import { expectPositionals, flagOption, intOption, stringOption } from '../args.js';
 import type { Command } from '../command.js';
@@ -7,7 +8,7 @@ import { isoTime, json, table, timeCell } from '../format.js';
 import { loginActor, openForCommand } from '../open.js';
 
 export const command: Command = {
-  help: `Usage: astotp log [--user USER] [--pbx NAME] [--since WHEN] [--admin] [--limit N] [--json]
+  help: `Usage: astotp log [--user USER] [--approver USER] [--pbx NAME] [--since WHEN] [--admin] [--limit N] [--json]
 
 Shows the newest audit entries (calls, verify, admin commands): time (UTC),
 user, result, reason, source, PBX, caller ID, channel and the admin-only
@@ -21,8 +22,14 @@ as reason, and who ran it in the detail: the name of the login behind sudo
 or su (the kernel's login uid, which SUDO_USER cannot fake), then the real
 uid, e.g. "disable by alice (loginuid 1000, uid 0)".
 
+On a pbotp authority (astotp pbotp serve) every response given, and every
+one refused, has source authority, the approver as user, the client's
+address as caller ID, pbotp/web or pbotp/api as channel, and in the detail
+the login (group, host, user) and a hash of the challenge.
+
 Options:
   --user USER          only entries for USER, also those where it was masked
+  --approver USER      only the pbotp authority's responses asked for by the approver USER
   --pbx NAME           only entries of the PBX named NAME (pbx_name, else its host name)
   --admin              only admin commands (enroll, reset, set-pin, disable, enable,
                        unlock, remove, recovery, migrate, import, export --reveal-secret,
@@ -31,19 +38,22 @@ Options:
                        2025-01-31T08:00, 2025-01-31T09:00+01:00) or an age: -30m, -1h, -7d, -2w
   --limit N            at most N entries, 1 to 100000 (default 50)
 `,
-  options: { user: 'string', pbx: 'string', since: 'string', limit: 'string', admin: 'boolean' },
+  options: { user: 'string', approver: 'string', pbx: 'string', since: 'string', limit: 'string', admin: 'boolean' },
 
   async run(ctx) {
     expectPositionals(ctx.args, []);
-    const user = stringOption(ctx.args, 'user');
+    const approver = stringOption(ctx.args, 'approver');
+    if (approver !== undefined && (stringOption(ctx.args, 'user') !== undefined || flagOption(ctx.args, 'admin')))
+      throw new UsageError('--approver cannot be combined with --user or --admin');
+    const user = approver ?? stringOption(ctx.args, 'user');
     const pbx = stringOption(ctx.args, 'pbx');
     const sinceText = stringOption(ctx.args, 'since');
     const since = sinceText === undefined ? undefined : parseSince(sinceText, Date.now());
     const limit = intOption(ctx.args, 'limit', 1, 100_000) ?? 50;
     const { store, key } = await openForCommand(ctx, false);
     try {
-      const users = user === undefined ? undefined : [user, maskedId(key.idMask, user)];
-      const sources = flagOption(ctx.args, 'admin') ? [loginActor.source] : undefined;
+      const users = user === undefined ? undefined : approver !== undefined ? [approver] : [user, maskedId(key.idMask, user)];
+      const sources = flagOption(ctx.args, 'admin') ? [loginActor.source] : approver !== undefined ? [AUTHORITY_SOURCE] : undefined;
       const entries = await store.read((t) => t.audit.list({ users, since, limit, pbx, sources }));
       if (ctx.globals.json) {
         ctx.out(json(entries.map((e) => ({ ...e, time: isoTime(e.at) }))));

@@ -3,6 +3,7 @@
 // they are, in one transaction on the target. Nothing of the source is
 // deleted or changed, but for the schema upgrade every command makes.
 import { type AuditPlace, recordAdminAction } from '../../auth/admin-audit.js';
+import { AUTHORITY_MARK } from '../../auth/authority-admin.js';
 import { openStore } from '../../store/open-store.js';
 import type { Store } from '../../store/store.js';
 import type { StoreTx, TransferCounts } from '../../store/tables.js';
@@ -20,7 +21,8 @@ export const command: Command = {
 
 Copies users (secrets, PINs, failure counts, locks and used time steps),
 their recovery codes (used or not), pbotp failure counts, invitations (web
-sessions are not copied), the audit log and the key check from the configured
+sessions are not copied), a pbotp authority's mark, approvers and API
+tokens, the audit log and the key check from the configured
 database (db in astotp.conf, --db or ASTOTP_DB) to TARGET: a postgres://
 URL or the absolute path of a SQLite file (created if missing). Everything
 is written in one transaction: the target gets all rows or none. Nothing is
@@ -100,17 +102,24 @@ async function copy(source: Store, target: Store, force: boolean, place: AuditPl
     }
     await t.transfer.clear();
     await t.meta.set(KEY_CHECK, keyCheck);
+    // An authority's database stays one: its approvers are approvers only there.
+    const mark = await source.read((s) => s.meta.get(AUTHORITY_MARK));
+    if (mark !== undefined) await t.meta.set(AUTHORITY_MARK, mark);
     return source.read(async (s) => {
       const users = await s.transfer.users();
       const tokens = await s.transfer.tokens();
       const codes = await s.transfer.recoveryCodes();
       const throttle = await s.transfer.throttle();
       const invitations = await s.transfer.invitations();
+      const roles = await s.transfer.roles();
+      const apiTokens = await s.transfer.apiTokens();
       await t.transfer.putUsers(users);
       await t.transfer.putTokens(tokens);
       await t.transfer.putRecoveryCodes(codes);
       await t.transfer.putThrottle(throttle);
       await t.transfer.putInvitations(invitations);
+      await t.transfer.putRoles(roles);
+      await t.transfer.putApiTokens(apiTokens);
       const audit = await copyAudit(s, t);
       await recordAdminAction(t, loginActor, place, 'migrate', null, `from ${source.name}`);
       return {
@@ -119,6 +128,8 @@ async function copy(source: Store, target: Store, force: boolean, place: AuditPl
         recovery_codes: codes.length,
         throttle: throttle.length,
         invitations: invitations.length,
+        roles: roles.length,
+        api_tokens: apiTokens.length,
         audit,
       };
     });

@@ -10,6 +10,7 @@ import { SCHEMA_VERSION } from '../schema.js';
 import type { ExclusiveOptions, Store } from '../store.js';
 import type { StoreTx } from '../tables.js';
 import { postgresAudit } from './audit.js';
+import { postgresApiTokens, postgresRoles } from './authority.js';
 import { isLocal, parseDatabaseUrl, type ServerAddress, type SslMode } from './connection.js';
 import { postgresThrottle, postgresUserCounters } from './counters.js';
 import { postgresInvitations, postgresWebSessions } from './invitations.js';
@@ -39,6 +40,8 @@ function tablesOn(q: Query, write: boolean): StoreTx {
     invitations: postgresInvitations(q, write),
     webSessions: postgresWebSessions(q),
     notices: postgresNotices(q),
+    roles: postgresRoles(q, write),
+    apiTokens: postgresApiTokens(q, write),
   };
 }
 

@@ -111,4 +111,23 @@ export const POSTGRES_MIGRATIONS: string[] = [
      sent_at  BIGINT NOT NULL,
      PRIMARY KEY (user_id, kind)
    );`,
+  `CREATE TABLE roles (
+     user_id        TEXT COLLATE "C" PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+     role           TEXT NOT NULL CHECK (role IN ('approver')),
+     group_names    TEXT NOT NULL,
+     host_patterns  TEXT,
+     created_at     BIGINT NOT NULL,
+     updated_at     BIGINT NOT NULL
+   );
+   CREATE TABLE api_tokens (
+     id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     user_id     TEXT COLLATE "C" NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+     token_hash  TEXT NOT NULL UNIQUE,
+     label       TEXT,
+     created_at  BIGINT NOT NULL,
+     created_by  TEXT,
+     last_used   BIGINT,
+     revoked_at  BIGINT
+   );
+   CREATE INDEX api_tokens_user ON api_tokens(user_id);`,
 ];

@@ -1,6 +1,10 @@
 // Whole rows in and out of PostgreSQL, for astotp migrate. Rows go in as
 // multi-row INSERTs of bounded size: one round trip per batch, not per row.
 import {
+  API_TOKEN_COLUMNS,
+  ROLE_COLUMNS,
+  type ApiTokenRow,
+  type RoleRow,
   INVITATION_COLUMNS,
   RECOVERY_CODE_COLUMNS,
   THROTTLE_COLUMNS,
@@ -33,16 +37,18 @@ export function postgresTransfer(q: Query): TransferTable {
   };
   const counts = async () => {
     const r = await q<TransferCounts>(
-      'SELECT (SELECT count(*) FROM users)::integer AS users, (SELECT count(*) FROM tokens)::integer AS tokens, (SELECT count(*) FROM recovery_codes)::integer AS recovery_codes, (SELECT count(*) FROM throttle)::integer AS throttle, (SELECT count(*) FROM audit)::integer AS audit, (SELECT count(*) FROM invitations)::integer AS invitations',
+      'SELECT (SELECT count(*) FROM users)::integer AS users, (SELECT count(*) FROM tokens)::integer AS tokens, (SELECT count(*) FROM recovery_codes)::integer AS recovery_codes, (SELECT count(*) FROM throttle)::integer AS throttle, (SELECT count(*) FROM audit)::integer AS audit, (SELECT count(*) FROM invitations)::integer AS invitations, (SELECT count(*) FROM roles)::integer AS roles, (SELECT count(*) FROM api_tokens)::integer AS api_tokens',
     );
     return r.rows[0]!;
   };
   return {
     isEmpty: async () => {
       const c = await counts();
-      return c.users + c.tokens + c.recovery_codes + c.throttle + c.audit + c.invitations === 0;
+      return Object.values(c).every((n) => n === 0);
     },
     clear: async () => {
+      await q('DELETE FROM api_tokens');
+      await q('DELETE FROM roles');
       await q('DELETE FROM recovery_codes');
       await q('DELETE FROM tokens');
       await q('DELETE FROM users');
@@ -99,6 +105,20 @@ export function postgresTransfer(q: Query): TransferTable {
         'invitations',
         INVITATION_COLUMNS,
         rows.map((r) => valuesOf(r, INVITATION_COLUMNS)),
+      ),
+    roles: async () => (await q<RoleRow>(`SELECT ${ROLE_COLUMNS.join(', ')} FROM roles ORDER BY user_id`)).rows,
+    putRoles: (rows: RoleRow[]) =>
+      insertAll(
+        'roles',
+        ROLE_COLUMNS,
+        rows.map((r) => valuesOf(r, ROLE_COLUMNS)),
+      ),
+    apiTokens: async () => (await q<ApiTokenRow>('SELECT * FROM api_tokens ORDER BY id')).rows,
+    putApiTokens: (rows: ApiTokenRow[]) =>
+      insertAll(
+        'api_tokens',
+        API_TOKEN_COLUMNS,
+        rows.map((r) => valuesOf(r, API_TOKEN_COLUMNS)),
       ),
     counts,
   };

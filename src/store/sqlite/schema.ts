@@ -137,4 +137,26 @@ export const SQLITE_MIGRATIONS: string[] = [
      sent_at  INTEGER NOT NULL,
      PRIMARY KEY (user_id, kind)
    ) STRICT;`,
+  // 8: the pbotp authority (auth/authority-admin.ts): approvers' rights per
+  // device group and host, and their API tokens (hashes only). Only adds:
+  // an older astotp never reads them, and its remove takes them along.
+  `CREATE TABLE roles (
+     user_id        TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+     role           TEXT NOT NULL CHECK (role IN ('approver')),
+     group_names    TEXT NOT NULL,
+     host_patterns  TEXT,
+     created_at     INTEGER NOT NULL,
+     updated_at     INTEGER NOT NULL
+   ) STRICT;
+   CREATE TABLE api_tokens (
+     id          INTEGER PRIMARY KEY,
+     user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+     token_hash  TEXT NOT NULL UNIQUE,
+     label       TEXT,
+     created_at  INTEGER NOT NULL,
+     created_by  TEXT,
+     last_used   INTEGER,
+     revoked_at  INTEGER
+   ) STRICT;
+   CREATE INDEX api_tokens_user ON api_tokens(user_id);`,
 ];

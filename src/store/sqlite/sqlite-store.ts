@@ -9,6 +9,7 @@ import { DEFAULT_TIMEOUT_MS } from '../errors.js';
 import type { ExclusiveOptions, Store } from '../store.js';
 import type { StoreTx } from '../tables.js';
 import { SqliteAudit } from './audit.js';
+import { SqliteApiTokens, SqliteRoles } from './authority.js';
 import { SqliteThrottle, SqliteUserCounters } from './counters.js';
 import { SqliteInvitations, SqliteWebSessions } from './invitations.js';
 import { SqliteNotices } from './notices.js';
@@ -44,6 +45,8 @@ export class SqliteStore implements Store {
       invitations: new SqliteInvitations(db),
       webSessions: new SqliteWebSessions(db),
       notices: new SqliteNotices(db),
+      roles: new SqliteRoles(db),
+      apiTokens: new SqliteApiTokens(db),
     };
     this.wait = { path: name, timeoutMs };
   }

@@ -1,5 +1,9 @@
 // Whole rows in and out of SQLite, for astotp migrate.
 import {
+  API_TOKEN_COLUMNS,
+  ROLE_COLUMNS,
+  type ApiTokenRow,
+  type RoleRow,
   clip,
   INVITATION_COLUMNS,
   RECOVERY_CODE_COLUMNS,
@@ -24,12 +28,12 @@ export class SqliteTransfer implements TransferTable {
 
   async isEmpty(): Promise<boolean> {
     const c = await this.counts();
-    return c.users + c.tokens + c.recovery_codes + c.throttle + c.audit + c.invitations === 0;
+    return Object.values(c).every((n) => n === 0);
   }
 
   async clear(): Promise<void> {
     this.db.exec(
-      'DELETE FROM recovery_codes; DELETE FROM tokens; DELETE FROM users; DELETE FROM throttle; DELETE FROM audit; DELETE FROM invitations; DELETE FROM web_sessions;',
+      'DELETE FROM api_tokens; DELETE FROM roles; DELETE FROM recovery_codes; DELETE FROM tokens; DELETE FROM users; DELETE FROM throttle; DELETE FROM audit; DELETE FROM invitations; DELETE FROM web_sessions;',
     );
   }
 
@@ -96,6 +100,22 @@ export class SqliteTransfer implements TransferTable {
     this.insertAll('invitations', INVITATION_COLUMNS, rows);
   }
 
+  async roles(): Promise<RoleRow[]> {
+    return this.db.prepare(`SELECT ${ROLE_COLUMNS.join(', ')} FROM roles ORDER BY user_id`).all() as RoleRow[];
+  }
+
+  async putRoles(rows: RoleRow[]): Promise<void> {
+    this.insertAll('roles', ROLE_COLUMNS, rows);
+  }
+
+  async apiTokens(): Promise<ApiTokenRow[]> {
+    return this.db.prepare('SELECT * FROM api_tokens ORDER BY id').all() as ApiTokenRow[];
+  }
+
+  async putApiTokens(rows: ApiTokenRow[]): Promise<void> {
+    this.insertAll('api_tokens', API_TOKEN_COLUMNS, rows);
+  }
+
   async counts(): Promise<TransferCounts> {
     const n = (table: string) => (this.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
     return {
@@ -105,6 +125,8 @@ export class SqliteTransfer implements TransferTable {
       throttle: n('throttle'),
       audit: n('audit'),
       invitations: n('invitations'),
+      roles: n('roles'),
+      api_tokens: n('api_tokens'),
     };
   }
 }

@@ -1,0 +1,403 @@
+// The pbotp authority over plain HTTP against the built bundle's pbotp serve:
+// only an approver who logged in (ID, PIN, code, judged as a call is) gets a
+// response, only for the groups and hosts of their role, only by confirming,
+// and every response is an audit row; API tokens for tools; a PBX's database
+// is never an authority's. Session expiry and the fresh code after 5 minutes
+// run in-process on a test clock, at the end.
+import { chmodSync, chownSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readmeBlock } from '../scripts/readme-blocks.mjs';
+import { REPO_ROOT } from './helpers/asterisk-peer.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeBase64url } from '../src/pbotp/base64url.js';
+import { encodeChallengeDigits } from '../src/pbotp/challenge-digits.js';
+import { groupCode, toCode } from '../src/pbotp/encode.js';
+import { parsePrivateKey } from '../src/pbotp/keys.js';
+import { type LoginFields, loginData } from '../src/pbotp/login.js';
+import { newChallenge, respond } from '../src/pbotp/protocol.js';
+import { APPROVER_PIN, AuthoritySite, startAuthority } from './helpers/authority-site.js';
+import { CliSite } from './helpers/cli-site.js';
+import { AUTHORITY_PRIV, AUTHORITY_PUB } from './helpers/pbotp-authority.js';
+import { parsePublicKey } from '../src/pbotp/keys.js';
+import { totp, totpAt } from './helpers/site.js';
+import { serveOnClock } from './helpers/web-clock.js';
+import { csrfOf, loginOverHttp, SAME_ORIGIN, WebClient, WebServer } from './helpers/web-server.js';
+
+const servers: WebServer[] = [];
+afterAll(async () => {
+  for (const s of servers.splice(0)) await s.stop();
+});
+
+const PRIV = parsePrivateKey(AUTHORITY_PRIV);
+const PUB = parsePublicKey(AUTHORITY_PUB);
+
+/** A challenge a device made for `login`, and the code the authority must answer it with. */
+function challengeFor(login: LoginFields) {
+  const { challenge } = newChallenge(PUB);
+  const code = groupCode(toCode(respond(PRIV, challenge, loginData(login))));
+  return { challenge, path: `/${login.group}/${login.host}/${login.user}/${encodeBase64url(challenge)}`, code };
+}
+
+const PBX_ROOT = { group: 'pbx', host: 'pbx1', user: 'root' };
+
+interface AuditRow {
+  user: string;
+  source: string;
+  result: string;
+  reason: string;
+  detail: string;
+  caller_id: string;
+  channel: string;
+}
+const responsesOf = (site: CliSite, approver: string) => site.json<AuditRow[]>(['log', '--approver', approver, '--limit', '1000']).value;
+
+async function authority(): Promise<{ site: AuthoritySite; server: WebServer }> {
+  const site = new AuthoritySite();
+  site.approver('alice', 'pbx', 'pbx*');
+  site.approver('dave', 'pbx,ssh');
+  site.approver('bob', null);
+  const server = await startAuthority(site);
+  servers.push(server);
+  return { site, server };
+}
+
+async function loggedIn(server: WebServer, user: string, code = totp()): Promise<WebClient> {
+  const client = new WebClient(server.origin);
+  const r = await loginOverHttp(client, user, APPROVER_PIN, code);
+  expect(r.status, r.body).toBe(303);
+  return client;
+}
+
+/** The confirmation of a challenge page, posted with its form token; `code` when it asks for one. */
+async function approve(client: WebClient, path: string, extra: Record<string, string> = {}) {
+  const page = await client.get(path);
+  expect(page.status, page.body).toBe(200);
+  return client.post(path, { csrf: csrfOf(page.body), ...extra });
+}
+
+describe('pbotp serve: the authority console', () => {
+  let site: AuthoritySite;
+  let server: WebServer;
+  beforeAll(async () => {
+    ({ site, server } = await authority());
+  });
+
+  it('shows an approver the login first, and the response only after the confirming POST, recorded in the audit log', async () => {
+    const client = await loggedIn(server, 'alice');
+    const c = challengeFor(PBX_ROOT);
+    const page = await client.get(c.path);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('<td id="group">pbx</td>');
+    expect(page.body).toContain('<td id="host">pbx1</td>');
+    expect(page.body).toContain('<td id="user">root</td>');
+    expect(page.body).not.toContain(c.code);
+    expect(responsesOf(site, 'alice')).toEqual([]);
+    const r = await client.post(c.path, { csrf: csrfOf(page.body) });
+    expect(r.status, r.body).toBe(200);
+    expect(r.body).toContain(`<p class="secret" id="code">${c.code}</p>`);
+    const [row, ...more] = responsesOf(site, 'alice');
+    expect(more).toEqual([]);
+    expect(row).toMatchObject({
+      user: 'alice',
+      source: 'authority',
+      result: 'SUCCESS',
+      reason: 'pbotp-response',
+      caller_id: '127.0.0.1',
+      channel: 'pbotp/web',
+    });
+    expect(row!.detail).toMatch(/^group pbx, host pbx1, user root, challenge sha256 [0-9a-f]{32}$/);
+    expect(row!.detail).not.toContain(encodeBase64url(c.challenge));
+  });
+
+  it('takes a pasted link and typed digit groups to the same confirmation', async () => {
+    const client = await loggedIn(server, 'dave');
+    const c = challengeFor({ group: 'ssh', host: 'db1', user: 'admin' });
+    const link = await client.get(`/?link=${encodeURIComponent(`https://device.example${c.path}`)}`);
+    expect([link.status, link.headers.location]).toEqual([303, c.path]);
+    const digits = encodeChallengeDigits(c.challenge).join(' ');
+    const typed = await client.get(`/?group=ssh&host=db1&user=admin&challenge=${encodeURIComponent(digits)}`);
+    expect([typed.status, typed.headers.location]).toEqual([303, c.path]);
+    const wrong = await client.get('/?group=ssh&host=db1&user=admin&challenge=1234567');
+    expect(wrong.status).toBe(400);
+    expect(wrong.body).toContain('expected 13 groups of 7 digits');
+  });
+
+  it('refuses a group or host the role does not cover, without a response, and records the refusal', async () => {
+    const client = await loggedIn(server, 'alice', totp(undefined, { offset: 30 }));
+    for (const login of [
+      { group: 'ssh', host: 'pbx1', user: 'root' },
+      { group: 'pbx', host: 'db1', user: 'root' },
+    ]) {
+      const c = challengeFor(login);
+      const page = await client.get(c.path);
+      expect(page.status).toBe(403);
+      expect(page.body).toContain(`You may not approve logins of group ${login.group} on host ${login.host}`);
+      const forged = await client.post(c.path, { csrf: csrfOf((await client.get('/')).body) });
+      expect(forged.status).toBe(403);
+      expect(forged.body).not.toContain(c.code);
+    }
+    expect(
+      responsesOf(site, 'alice')
+        .filter((r) => r.result === 'FAILURE')
+        .map((r) => r.reason),
+    ).toEqual(['no-right', 'no-right']);
+  });
+
+  it('gives nothing without a login: a GET is sent to the login, a POST is refused', async () => {
+    const client = new WebClient(server.origin);
+    const c = challengeFor(PBX_ROOT);
+    const r = await client.get(c.path);
+    expect(r.status).toBe(303);
+    expect(r.headers.location).toBe(`/login?next=${encodeURIComponent(c.path)}`);
+    expect((await client.get('/')).headers.location).toBe('/login');
+    const post = await client.post(c.path, { csrf: 'x'.repeat(43) });
+    expect(post.status).toBe(403);
+    expect(post.body).not.toContain(c.code);
+  });
+
+  it('logs in back to the challenge link that sent the approver there', async () => {
+    const client = new WebClient(server.origin);
+    const c = challengeFor(PBX_ROOT);
+    const to = (await client.get(c.path)).headers.location as string;
+    const page = await client.get(to);
+    const r = await client.post(to, { csrf: csrfOf(page.body), user: 'dave', pin: APPROVER_PIN, code: totp(undefined, { offset: 30 }) });
+    expect([r.status, r.headers.location]).toEqual([303, c.path]);
+    // Only ever back to a challenge page of this site.
+    for (const next of ['/\\evil.example/a/b/c', '//evil.example/a/b/c', 'https://evil.example/a/b/c/d', '/a/b/c/d?x=1']) {
+      const login = await client.get(`/login?next=${encodeURIComponent(next)}`);
+      expect(login.body).toContain('action="/login"');
+    }
+  });
+
+  it('refuses a replayed approver code, a wrong PIN, a user without the role and a PBX user', async () => {
+    const code = totp(undefined, { offset: 60 });
+    await loggedIn(server, 'dave', code);
+    for (const [user, pin, typed] of [
+      ['dave', APPROVER_PIN, code],
+      ['alice', '9999', totp(undefined, { offset: 90 })],
+      ['bob', APPROVER_PIN, totp()],
+      // A user of another database (a PBX's) is nobody here.
+      ['carol', APPROVER_PIN, totp()],
+    ] as const) {
+      const client = new WebClient(server.origin);
+      const r = await loginOverHttp(client, user, pin, typed);
+      expect([user, r.status]).toEqual([user, 400]);
+      expect(r.body).toContain('That did not work');
+      expect(client.cookies.has('astotp-approver')).toBe(false);
+    }
+  });
+
+  it("answers a helpdesk tool with an API token, with its approver's rights, until it is revoked", async () => {
+    const made = site.json<{ id: number; token: string }>(['api-token', 'create', 'alice', '--label', 'helpdesk']).value;
+    expect(made.token).toMatch(/^pbotp_[A-Za-z0-9_-]{43}$/);
+    const tool = new WebClient(server.origin, { headers: { authorization: `Bearer ${made.token}` } });
+    const c = challengeFor({ group: 'pbx', host: 'pbx2', user: '1001' });
+    const r = await tool.get(c.path);
+    expect(r.status, r.body).toBe(200);
+    expect(r.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(JSON.parse(r.body)).toMatchObject({ group: 'pbx', host: 'pbx2', user: '1001', code: c.code.replace(/ /g, '') });
+    expect(responsesOf(site, 'alice').at(-1)).toMatchObject({ channel: 'pbotp/api', reason: 'pbotp-response' });
+    expect(responsesOf(site, 'alice').at(-1)!.detail).toContain(`API token ${made.id}`);
+    const ssh = challengeFor({ group: 'ssh', host: 'pbx2', user: '1001' });
+    expect((await tool.get(ssh.path)).status).toBe(403);
+    expect(site.cli(['api-token', 'revoke', String(made.id)]).status).toBe(0);
+    const revoked = await tool.get(c.path);
+    expect(revoked.status).toBe(401);
+    expect(revoked.body).not.toContain(c.code.replace(/ /g, ''));
+    const bogus = new WebClient(server.origin, { headers: { authorization: `Bearer pbotp_${'A'.repeat(43)}` } });
+    expect((await bogus.get(c.path)).status).toBe(401);
+    // The server's log has a line per request, never a token or a response.
+    expect(server.log).toMatch(new RegExp(`127\\.0\\.0\\.1 GET /pbx/pbx2/1001/${encodeBase64url(c.challenge)} 200 `));
+    expect(server.log).not.toContain(made.token);
+    expect(server.log).not.toContain(c.code.replace(/ /g, ''));
+    const list = site.json<Array<{ id: number; revoked_at: string | null; last_used: string | null }>>(['api-token', 'list']).value;
+    expect(list).toEqual([expect.objectContaining({ id: made.id, revoked_at: expect.any(String), last_used: expect.any(String) })]);
+  });
+
+  it("checks every POST against the session cookie's form token and the origin", async () => {
+    const client = await loggedIn(server, 'alice', totp(undefined, { offset: 60 }));
+    const c = challengeFor(PBX_ROOT);
+    const page = await client.get(c.path);
+    expect((await client.post(c.path, { csrf: 'forged' })).status).toBe(403);
+    expect((await client.post(c.path, { csrf: csrfOf(page.body) }, { 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    expect((await client.post(c.path, { csrf: csrfOf(page.body) }, SAME_ORIGIN)).status).toBe(200);
+  });
+});
+
+describe("README's systemd unit", () => {
+  it('starts pbotp serve with the options it names, on the authority site', async () => {
+    const unit = readmeBlock(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8'), "The authority's systemd unit");
+    expect(unit).toMatch(/^User=pbotp$/m);
+    const exec = /^ExecStart=\/usr\/bin\/node \S+\/astotp (.*)$/m.exec(unit)![1]!.split(' ');
+    expect(exec.slice(0, 2)).toEqual(['pbotp', 'serve']);
+    const site = new AuthoritySite();
+    try {
+      // Its --listen becomes a free port of loopback (WebServer.start adds it).
+      const listen = exec.indexOf('--listen');
+      expect(exec[listen + 1]).toBe('127.0.0.1:8080');
+      const paths: Record<string, string> = {
+        '/etc/pbotp/authority.key': site.privateKeyFile,
+        '/var/lib/pbotp/authority.sqlite3': site.db,
+      };
+      const args = exec.filter((_, i) => i !== listen && i !== listen + 1).map((a) => paths[a] ?? a);
+      const s = await WebServer.start(site.env, [], args);
+      servers.push(s);
+      expect((await new WebClient(s.origin).get('/login')).status).toBe(200);
+      await s.stop();
+    } finally {
+      site.remove();
+    }
+  });
+});
+
+describe('a PBX database is never an authority', () => {
+  it('pbotp serve refuses it, and neither role nor init --authority makes it one', async () => {
+    const pbx = new CliSite();
+    try {
+      pbx.enroll('1001', '4321');
+      const key = `${pbx.varDir}/authority.key`;
+      expect(pbx.cli(['pbotp', 'genkey', 'privkey', '--out', key]).status).toBe(0);
+      await expect(startAuthorityOn(pbx, key)).rejects.toThrow(/is not a pbotp authority's database: its users cannot approve logins/);
+      const role = pbx.cli(['role', '1001', 'approver', '--groups', 'pbx']);
+      expect(role.status).toBe(1);
+      expect(role.stderr).toContain("is not a pbotp authority's database");
+      const init = pbx.cli(['init', '--authority']);
+      expect(init.status).toBe(1);
+      expect(init.stderr).toContain("an authority's database must be a new one, never a PBX's");
+      expect(pbx.json<unknown[]>(['roles']).value).toEqual([]);
+    } finally {
+      pbx.remove();
+    }
+  });
+});
+
+describe("an authority's database is never a PBX's", () => {
+  it('a call refuses it, even for a user who would pass', async () => {
+    const site = new AuthoritySite();
+    try {
+      site.enroll('1001', '4321');
+      const r = await site.call({ inputs: ['1001', '4321', totp()] });
+      expect(r.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'error' });
+      expect(r.verbose.join('\n')).toContain("is a pbotp authority's: no PBX may use it");
+    } finally {
+      site.remove();
+    }
+  });
+});
+
+async function startAuthorityOn(site: CliSite, key: string): Promise<void> {
+  servers.push(await WebServer.start(site.env, [], ['pbotp', 'serve', '--key', key]));
+}
+
+describe('doctor on the authority', () => {
+  it("checks the private key file's mode and owner, and the database's mark", () => {
+    const site = new AuthoritySite();
+    try {
+      const line = () =>
+        site
+          .cli(['doctor', '--authority-key', site.privateKeyFile])
+          .stdout.split('\n')
+          .filter((l) => l.includes('authority:'));
+      expect(line()).toEqual([
+        `PASS  authority: private key file ${site.privateKeyFile} is mode 0600, owned by root`,
+        expect.stringMatching(/^PASS {2}authority: \S+ is a pbotp authority's database with 0 approvers$/),
+      ]);
+      chmodSync(site.privateKeyFile, 0o640);
+      expect(line()[0]).toBe(
+        `FAIL  authority: private key file ${site.privateKeyFile} has mode 0640: others can read it; chmod 600 ${site.privateKeyFile}`,
+      );
+      chmodSync(site.privateKeyFile, 0o600);
+      chownSync(site.privateKeyFile, 54321, 54321);
+      expect(line()[0]).toMatch(
+        /^FAIL {2}authority: private key file \S+ belongs to uid 54321, not to root, the user the authority runs as/,
+      );
+    } finally {
+      site.remove();
+    }
+  });
+});
+
+describe('API tokens guessed, on a test clock', () => {
+  it('refuses a client for 15 minutes after 10 bad tokens, a good one too, and then answers it again', async () => {
+    const site = new AuthoritySite();
+    site.approver('alice', 'pbx');
+    const { token } = site.json<{ token: string }>(['api-token', 'create', 'alice']).value;
+    const server = await serveOnClock(site, { privateKey: PRIV, codeDigits: 9, phraseWords: 5 });
+    try {
+      const as = (t: string) => new WebClient(server.origin, { headers: { authorization: `Bearer ${t}` } });
+      const c = challengeFor(PBX_ROOT);
+      for (let i = 0; i < 9; i++) expect((await as(`pbotp_${String(i).repeat(43)}`).get(c.path)).status).toBe(401);
+      expect((await as('not even a token').get(c.path)).status).toBe(429);
+      const refused = await as(token).get(c.path);
+      expect(refused.status).toBe(429);
+      expect(refused.body).not.toContain(c.code.replace(/ /g, ''));
+      server.clock.t += 16 * 60;
+      expect(JSON.parse((await as(token).get(c.path)).body)).toMatchObject({ code: c.code.replace(/ /g, '') });
+    } finally {
+      await server.stop();
+      site.remove();
+    }
+  });
+});
+
+describe('--allow-group', () => {
+  it('bounds what any role may get from this server', async () => {
+    const site = new AuthoritySite();
+    site.approver('alice', 'pbx,ssh');
+    const { token } = site.json<{ token: string }>(['api-token', 'create', 'alice']).value;
+    const server = await serveOnClock(site, { privateKey: PRIV, codeDigits: 9, phraseWords: 5, allowGroups: ['ssh'] });
+    try {
+      const tool = new WebClient(server.origin, { headers: { authorization: `Bearer ${token}` } });
+      const pbx = challengeFor(PBX_ROOT);
+      expect((await tool.get(pbx.path)).status).toBe(403);
+      const ssh = challengeFor({ group: 'ssh', host: 'db1', user: 'root' });
+      expect(JSON.parse((await tool.get(ssh.path)).body)).toMatchObject({ code: ssh.code.replace(/ /g, '') });
+    } finally {
+      await server.stop();
+      site.remove();
+    }
+  });
+});
+
+describe('sessions and fresh codes, on a test clock', () => {
+  it('asks for a fresh code after 5 minutes, refuses a wrong one, and gives nothing once the session ran out', async () => {
+    const site = new AuthoritySite();
+    site.approver('alice', 'pbx');
+    const server = await serveOnClock(site, { privateKey: PRIV, codeDigits: 9, phraseWords: 5 });
+    const { clock } = server;
+    try {
+      const client = new WebClient(server.origin);
+      const login = await loginOverHttp(client, 'alice', APPROVER_PIN, totpAt(clock.t));
+      expect(login.status).toBe(303);
+      clock.t += 6 * 60;
+      const c = challengeFor(PBX_ROOT);
+      const page = await client.get(c.path);
+      expect(page.body).toContain('type the one your app shows now');
+      const none = await client.post(c.path, { csrf: csrfOf(page.body) });
+      expect(none.status).toBe(400);
+      expect(none.body).not.toContain(c.code);
+      const stale = await client.post(c.path, { csrf: csrfOf(page.body), code: totpAt(clock.t - 6 * 60) });
+      expect(stale.status).toBe(400);
+      const fresh = await approve(client, c.path, { code: totpAt(clock.t) });
+      expect(fresh.status).toBe(200);
+      expect(fresh.body).toContain(c.code);
+      // Within 5 minutes of that code, no new one is asked for.
+      clock.t += 60;
+      const next = challengeFor(PBX_ROOT);
+      expect((await approve(client, next.path)).body).toContain(next.code);
+      // 15 minutes idle end the session: nothing, and the GET goes to the login.
+      const later = challengeFor(PBX_ROOT);
+      const form = await client.get(later.path);
+      clock.t += 16 * 60;
+      const over = await client.post(later.path, { csrf: csrfOf(form.body), code: totpAt(clock.t) });
+      expect(over.status).toBe(401);
+      expect(over.body).not.toContain(later.code);
+      expect((await client.get(later.path)).status).toBe(303);
+      const rows = await server.store.read((t) => t.audit.list({ sources: ['authority'] }));
+      expect(rows.map((r) => r.reason)).toEqual(['pbotp-response', 'pbotp-response']);
+    } finally {
+      await server.stop();
+      site.remove();
+    }
+  });
+});
