@@ -4,7 +4,7 @@
 // backup or since opens a call again; a wrong passphrase, a damaged file, a
 // database in use, another key or a kill midway write nothing.
 import Database from 'better-sqlite3';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -312,6 +312,40 @@ describe('astotp backup and restore (SQLite)', () => {
     expect(exists.status).toBe(1);
     expect(exists.stderr).toMatch(/it exists already/);
     expect(readFileSync(out, 'utf8')).toBe('keep me');
+  });
+
+  it('records a backup only once its file can be written there, by its absolute path', () => {
+    const a = new PlainSite();
+    populate(a);
+    const pass = secretFile(a, 'pass', PASSPHRASE);
+    const taken = join(a.astDir, 'taken.bak');
+    writeFileSync(taken, 'keep me');
+    const refusals: [string[], RegExp][] = [
+      [['--out', taken], /^astotp: cannot create .*taken\.bak: it exists already \(nothing is overwritten\)\n/m],
+      [['--out', join(a.astDir, 'no-such-dir', 'x.bak')], /^astotp: cannot create .*x\.bak: no such file or directory\n/m],
+      [['--out', join(taken, 'x.bak')], /^astotp: cannot create .*x\.bak: .*taken\.bak is not a directory\n/m],
+      [['--out', a.astDir, '--force'], /^astotp: cannot create .*: it is a directory\n/m],
+    ];
+    for (const [args, sentence] of refusals) {
+      const r = a.cli(['backup', ...args, '--passphrase-file', pass]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(sentence);
+    }
+    expect(readFileSync(taken, 'utf8')).toBe('keep me');
+    expect(a.cli(['log', '--admin']).stdout).not.toMatch(/ backup /);
+    // A relative --out is recorded as the file it names.
+    const made = spawnSync(process.execPath, [BUNDLE_PATH, 'backup', '--out', 'rel.bak', '--passphrase-file', pass], {
+      env: a.env,
+      cwd: a.astDir,
+      encoding: 'utf8',
+    });
+    expect(made.status).toBe(0);
+    const rows = a
+      .cli(['log', '--admin'])
+      .stdout.split('\n')
+      .filter((line) => / backup /.test(line));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toContain(`backup (to ${join(a.astDir, 'rel.bak')})`);
   });
 
   it('asks for the passphrase unseen on a terminal: twice for a backup, once for a restore', async () => {

@@ -4,6 +4,7 @@
 // root may read, nor own what root writes. A file that may hold secrets is
 // created with mode 0600, and replaced only when the admin asks (backup --force).
 import { readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { createExclusive, replaceAtomically } from '../os/files.js';
 import { asInvokingUser } from '../os/identity.js';
 import { CliFailure } from './errors.js';
@@ -46,6 +47,29 @@ export function readPrivateAdminFile(path: string, limit: number): string {
     } catch (err) {
       throw fileError('cannot read', path, err);
     }
+  });
+}
+
+/**
+ * The absolute path `path` names, once it is clear a file can be created
+ * there: its directory exists and is one, and (unless `replace`) the name is
+ * free. Checked before the work that makes the file, so that a command that
+ * records what it writes (a backup) records nothing that is not written for
+ * these cheap reasons; writeAdminFile still refuses a name taken meanwhile.
+ */
+export function checkAdminDestination(path: string, replace: boolean): string {
+  const absolute = resolve(path);
+  return asInvokingUser(() => {
+    const dir = dirname(absolute);
+    try {
+      if (!statSync(dir).isDirectory()) throw new CliFailure(`cannot create ${path}: ${dir} is not a directory`);
+    } catch (err) {
+      throw fileError('cannot create', path, err);
+    }
+    const st = statSync(absolute, { throwIfNoEntry: false });
+    if (st !== undefined && !replace) throw new CliFailure(`cannot create ${path}: it exists already (nothing is overwritten)`);
+    if (st?.isDirectory()) throw new CliFailure(`cannot create ${path}: it is a directory`);
+    return absolute;
   });
 }
 
