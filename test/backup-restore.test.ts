@@ -76,6 +76,21 @@ function restore(site: Site, file: string, extra: string[] = [], passphrase = PA
   return site.cli(['restore', file, '--passphrase-file', secretFile(site, 'pass', passphrase), ...extra]);
 }
 
+/** A populated site's backup (its path and bytes), and a new site b to restore it on, with variants of it written there. */
+function backupAndNewSite() {
+  const a = new PlainSite();
+  populate(a);
+  const file = join(a.astDir, 'site.bak');
+  backup(a, file);
+  const b = new PlainSite();
+  const variant = (name: string, data: Buffer) => {
+    const path = join(b.astDir, name);
+    writeFileSync(path, data);
+    return path;
+  };
+  return { file, bytes: readFileSync(file), b, variant };
+}
+
 /** Restores `file` on `site` and kills the restore with SIGKILL once its transaction has written megabytes it has not committed. */
 async function killedMidway(site: Site, file: string, extra: string[] = []): Promise<NodeJS.Signals | null> {
   const pass = secretFile(site, 'pass', PASSPHRASE);
@@ -197,17 +212,7 @@ describe('astotp backup and restore (SQLite)', () => {
   });
 
   it('refuses a wrong passphrase, a flipped byte, a truncated file, a newer format and no backup, writing nothing', () => {
-    const a = new PlainSite();
-    populate(a);
-    const file = join(a.astDir, 'site.bak');
-    backup(a, file);
-    const bytes = readFileSync(file);
-    const b = new PlainSite();
-    const variant = (name: string, data: Buffer) => {
-      const path = join(b.astDir, name);
-      writeFileSync(path, data);
-      return path;
-    };
+    const { file, bytes, b, variant } = backupAndNewSite();
     const flipped = Buffer.from(bytes);
     flipped[bytes.length - 40]! ^= 0x01;
     const newer = Buffer.from(bytes);
@@ -243,6 +248,38 @@ describe('astotp backup and restore (SQLite)', () => {
       expect(existsSync(b.db)).toBe(false);
       expect(existsSync(b.keyFile)).toBe(false);
     }
+  });
+
+  it("refuses a header asking scrypt for more than astotp writes, and never shows scrypt's own error", () => {
+    const { bytes, b, variant } = backupAndNewSite();
+    // Bytes 10, 11 and 12 of the header: log2 N, r and p.
+    const crafted = (log2N: number, r: number, p: number) => {
+      const data = Buffer.from(bytes);
+      data[10] = log2N;
+      data[11] = r;
+      data[12] = p;
+      return variant(`${log2N}-${r}-${p}.bak`, data);
+    };
+    const unreadable = /^astotp: .*\.bak has a header this astotp cannot read \(altered\?\); nothing was written\n/m;
+    // Over the caps (1 GiB; 1 GiB; p = 31), then within them but refused by scrypt itself (N >= 2^16 with r = 1).
+    for (const [log2N, r, p] of [
+      [23, 1, 1],
+      [20, 8, 1],
+      [10, 255, 31],
+      [10, 1, 5],
+      [16, 1, 1],
+      [21, 1, 1],
+    ] as const) {
+      const res = restore(b, crafted(log2N, r, p));
+      expect(res.status).toBe(1);
+      expect(res.stderr).toMatch(unreadable);
+      expect(res.stderr).not.toMatch(/Invalid scrypt|error:0|memory limit/);
+      expect(existsSync(b.db)).toBe(false);
+    }
+    // At the cap (256 MiB): scrypt runs, and the check tells the header was changed.
+    const atCap = restore(b, crafted(18, 8, 1));
+    expect(atCap.stderr).toMatch(/the passphrase does not open .* \(or its header was altered\); nothing was written/);
+    expect(existsSync(b.keyFile)).toBe(false);
   });
 
   it('refuses a database in use and another key file without --force, and replaces both with it', () => {

@@ -41,7 +41,7 @@ import {
 } from './master-key.js';
 import type { CodeRules } from './tokens.js';
 
-export { checkNewPassphrase, MIN_PASSPHRASE_CHARS, readBackupHeader, SCRYPT } from './backup-file.js';
+export { checkNewPassphrase, MAX_SCRYPT, MIN_PASSPHRASE_CHARS, readBackupHeader, SCRYPT } from './backup-file.js';
 
 /**
  * Every table of the schema, and what a backup does with it. A table the

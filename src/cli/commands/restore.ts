@@ -1,7 +1,7 @@
 // astotp restore FILE: a backup back into the configured database and key
 // file; what it may and may not reopen is auth/site-backup.ts's to decide.
 import { shownTime, systemClock } from '../../auth/clock.js';
-import { readBackupHeader, restoreSite } from '../../auth/site-backup.js';
+import { MAX_SCRYPT, readBackupHeader, restoreSite } from '../../auth/site-backup.js';
 import { readAdminBytes } from '../admin-files.js';
 import { expectPositionals, flagOption } from '../args.js';
 import type { Command } from '../command.js';
@@ -24,7 +24,9 @@ must hold nothing yet and the key file must be missing or hold the backup's
 key: --force replaces what the database holds and a different key file.
 The whole file is checked before anything is written: a wrong passphrase,
 a truncated or altered file, or a backup of a newer astotp is refused with
-nothing written.
+nothing written; so is a header asking scrypt for more than
+${MAX_SCRYPT.memory / 1024 ** 2} MiB (128 * N * r) or for p above ${MAX_SCRYPT.p}, which no astotp
+writes, before the passphrase is asked for.
 
 A restore reopens no code used since the backup: TOTP tokens' replay marks
 move to the step \`window\` steps after now, so for up to a minute (window + 1
