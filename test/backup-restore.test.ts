@@ -5,7 +5,7 @@
 // database in use, another key or a kill midway write nothing.
 import Database from 'better-sqlite3';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it, vi } from 'vitest';
@@ -326,7 +326,7 @@ describe('astotp backup and restore (SQLite)', () => {
     chmodSync(open, 0o644);
     const readable = a.cli(['backup', '--out', out, '--passphrase-file', open]);
     expect(readable.status).toBe(1);
-    expect(readable.stderr).toMatch(/is readable by group or others \(mode 644\); run chmod 600/);
+    expect(readable.stderr).toMatch(/is readable or writable by group or others \(mode 644\); run chmod 600/);
     const piped = a.cli(['backup', '--out', out], `${PASSPHRASE}\n${PASSPHRASE}\n`);
     expect(piped.status).toBe(2);
     expect(piped.stderr).toMatch(/no terminal to ask the passphrase on: give --passphrase-file FILE/);
@@ -349,6 +349,48 @@ describe('astotp backup and restore (SQLite)', () => {
     expect(exists.status).toBe(1);
     expect(exists.stderr).toMatch(/it exists already/);
     expect(readFileSync(out, 'utf8')).toBe('keep me');
+  });
+
+  it('takes a passphrase file only when no one but its owner, the admin or root, may read or write it; pipes too', () => {
+    const a = new PlainSite();
+    populate(a);
+    const out = join(a.astDir, 'x.bak');
+    const sh = (script: string, ...args: string[]) =>
+      spawnSync('bash', ['-c', script, process.execPath, BUNDLE_PATH, out, ...args], { env: a.env, encoding: 'utf8' });
+    // A named pipe anyone may write to: whoever writes first would choose the passphrase.
+    const fifo = join(a.astDir, 'open.fifo');
+    execFileSync('mkfifo', ['-m', '666', fifo]);
+    const open = sh(
+      `printf '%s\\n' "$4" >"$3" & "$0" "$1" backup --out "$2" --passphrase-file "$3"; s=$?; wait; exit $s`,
+      fifo,
+      PASSPHRASE,
+    );
+    expect(open.status).toBe(1);
+    expect(open.stderr).toMatch(/open\.fifo is readable or writable by group or others \(mode 666\)/);
+    const groupWrites = secretFile(a, 'group-writes', PASSPHRASE);
+    chmodSync(groupWrites, 0o620);
+    expect(a.cli(['backup', '--out', out, '--passphrase-file', groupWrites]).stderr).toMatch(/\(mode 620\); run chmod 600/);
+    if (process.getuid?.() === 0) {
+      // Another user's file, named directly or through a link: that user can read and rewrite it.
+      const theirs = secretFile(a, 'theirs', PASSPHRASE);
+      chownSync(theirs, 1000, 1000);
+      const link = join(a.astDir, 'link.pass');
+      symlinkSync(theirs, link);
+      for (const path of [theirs, link]) {
+        const r = a.cli(['backup', '--out', out, '--passphrase-file', path]);
+        expect(r.status).toBe(1);
+        expect(r.stderr).toMatch(/ belongs to uid 1000, who can read and change it; use a file of your own \(uid 0\)/);
+      }
+    }
+    expect(existsSync(out)).toBe(false);
+    // Standard input as a pipe, and a named pipe of the admin's own, are taken.
+    const stdin = sh(`printf '%s\\n' "$3" | "$0" "$1" backup --out "$2" --passphrase-file /dev/stdin`, PASSPHRASE);
+    expect(stdin.stderr).not.toMatch(/cannot read/);
+    expect(stdin.status).toBe(0);
+    rmSync(out);
+    chmodSync(fifo, 0o600);
+    const own = sh(`printf '%s\\n' "$4" >"$3" & "$0" "$1" backup --out "$2" --passphrase-file "$3"; s=$?; wait; exit $s`, fifo, PASSPHRASE);
+    expect(own.status).toBe(0);
   });
 
   it('records a backup only once its file can be written there, by its absolute path', () => {

@@ -3,7 +3,7 @@
 // as the database owner (open.ts), who must not be the one to decide what
 // root may read, nor own what root writes. A file that may hold secrets is
 // created with mode 0600, and replaced only when the admin asks (backup --force).
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createExclusive, replaceAtomically } from '../os/files.js';
 import { asInvokingUser } from '../os/identity.js';
@@ -30,24 +30,48 @@ export function readAdminBytes(path: string, limit: number): Buffer {
 }
 
 /**
- * A file holding a secret (a passphrase): refused when others may read it,
- * as the key file is. A pipe is taken too (bash's <(command)): a secret
- * manager's output never touches the disk that way.
+ * A file holding a secret (a passphrase): refused when group or others may
+ * read or write it, or when it belongs to someone but the invoking user or
+ * root, who could read or rewrite it. A pipe is taken too (bash's
+ * <(command), /dev/stdin): a secret manager's output never touches the disk
+ * that way; a named pipe is held to the same rules as a file, since whoever
+ * may write to it first chooses the secret. The checks are made on the
+ * opened descriptor, so the file read is the file checked.
  */
 export function readPrivateAdminFile(path: string, limit: number): string {
   return asInvokingUser(() => {
+    let fd: number | undefined;
     try {
-      const st = statSync(path);
-      if (st.isFile() && st.mode & 0o077)
-        throw new CliFailure(`${path} is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${path}`);
+      fd = openSync(path, constants.O_RDONLY);
+      const st = fstatSync(fd);
       if (!st.isFile() && !st.isFIFO()) throw new CliFailure(`${path} is not a regular file or a pipe`);
-      const text = readFileSync(path, 'utf8');
-      if (text.length > limit) throw new CliFailure(`${path} is larger than ${limit} bytes`);
-      return text;
+      if (st.mode & 0o077)
+        throw new CliFailure(
+          `${path} is readable or writable by group or others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${path}`,
+        );
+      const me = process.geteuid?.() ?? 0;
+      if (st.uid !== me && st.uid !== 0)
+        throw new CliFailure(`${path} belongs to uid ${st.uid}, who can read and change it; use a file of your own (uid ${me})`);
+      return readBounded(fd, path, limit);
     } catch (err) {
       throw fileError('cannot read', path, err);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
     }
   });
+}
+
+/** Up to `limit` bytes from fd, read to its end (a pipe's writer may give them in pieces). */
+function readBounded(fd: number, path: string, limit: number): string {
+  const buf = Buffer.alloc(limit + 1);
+  let got = 0;
+  while (got <= limit) {
+    const n = readSync(fd, buf, got, limit + 1 - got, null);
+    if (n === 0) break;
+    got += n;
+  }
+  if (got > limit) throw new CliFailure(`${path} is larger than ${limit} bytes`);
+  return buf.subarray(0, got).toString('utf8');
 }
 
 /**
