@@ -322,6 +322,11 @@ describe('astotp backup and restore (SQLite)', () => {
     const short = a.cli(['backup', '--out', out, '--passphrase-file', secretFile(a, 'short', 'elevenchars')]);
     expect(short.status).toBe(1);
     expect(short.stderr).toMatch(/^astotp: a backup's passphrase must be at least 12 characters\n/m);
+    for (const same of ['a'.repeat(12), ' '.repeat(14)]) {
+      const repeated = a.cli(['backup', '--out', out, '--passphrase-file', secretFile(a, 'same', same)]);
+      expect(repeated.status).toBe(1);
+      expect(repeated.stderr).toMatch(/^astotp: a backup's passphrase must not be one character repeated\n/m);
+    }
     const open = secretFile(a, 'open', PASSPHRASE);
     chmodSync(open, 0o644);
     const readable = a.cli(['backup', '--out', out, '--passphrase-file', open]);
@@ -391,6 +396,17 @@ describe('astotp backup and restore (SQLite)', () => {
     chmodSync(fifo, 0o600);
     const own = sh(`printf '%s\\n' "$4" >"$3" & "$0" "$1" backup --out "$2" --passphrase-file "$3"; s=$?; wait; exit $s`, fifo, PASSPHRASE);
     expect(own.status).toBe(0);
+  });
+
+  it("leaves a passphrase file's byte order mark out of the passphrase", () => {
+    const a = new PlainSite();
+    populate(a);
+    const file = join(a.astDir, 'bom.bak');
+    const made = a.cli(['backup', '--out', file, '--passphrase-file', secretFile(a, 'bom.pass', `\uFEFF${PASSPHRASE}\r`)]);
+    expect(made.status).toBe(0);
+    const r = restore(new PlainSite(), file);
+    expect(r.stderr).not.toMatch(/does not open/);
+    expect(r.status).toBe(0);
   });
 
   it('records a backup only once its file can be written there, by its absolute path', () => {

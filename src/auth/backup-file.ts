@@ -48,7 +48,7 @@ const HEADER = MAGIC.length + 5 + SALT + CHECK + NONCE + 8;
  * - truncated: the file is shorter than its header says;
  * - wrong-passphrase: the passphrase does not give the header's check;
  * - altered: the passphrase is right but the content does not authenticate;
- * - weak-passphrase: too short for a new backup.
+ * - weak-passphrase: too short for a new backup, or one character repeated.
  */
 type BackupFileProblem = 'not-a-backup' | 'newer-format' | 'truncated' | 'wrong-passphrase' | 'altered' | 'weak-passphrase';
 
@@ -86,10 +86,13 @@ async function derive(passphrase: string, h: Pick<Header, 'log2N' | 'r' | 'p' | 
   return { key: out.subarray(0, 32), check: out.subarray(32) };
 }
 
-/** Refuses a passphrase too short to stand in for the key file; the message never repeats it. */
+/** Refuses a passphrase too weak to stand in for the key file (short, or one character repeated); the message never repeats it. */
 export function checkNewPassphrase(passphrase: string): void {
-  if ([...passphrase].length < MIN_PASSPHRASE_CHARS)
+  const chars = [...passphrase];
+  if (chars.length < MIN_PASSPHRASE_CHARS)
     throw new BackupFileError(`a backup's passphrase must be at least ${MIN_PASSPHRASE_CHARS} characters`, 'weak-passphrase');
+  if (chars.every((c) => c === chars[0]))
+    throw new BackupFileError("a backup's passphrase must not be one character repeated", 'weak-passphrase');
 }
 
 /** The file of `content` sealed with `passphrase`. */

@@ -22,7 +22,11 @@ const LIMIT = 4096;
 export async function readPassphrase(ctx: CliContext, args: ParsedArgs, fresh: boolean): Promise<string> {
   const file = stringOption(args, 'passphrase-file');
   if (file !== undefined) {
-    const first = readPrivateAdminFile(file, LIMIT).split('\n')[0]!.replace(/\r$/, '');
+    // A Windows editor's byte order mark is no part of what the admin typed.
+    const first = readPrivateAdminFile(file, LIMIT)
+      .replace(/^\uFEFF/, '')
+      .split('\n')[0]!
+      .replace(/\r$/, '');
     if (first === '') throw new CliFailure(`${file} holds no passphrase on its first line`);
     if (fresh) checkNewPassphrase(first);
     return first;

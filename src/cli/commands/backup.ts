@@ -21,8 +21,9 @@ out. The rows are read in one transaction: the backup is one moment of the
 site. astotp restore FILE brings it back.
 
 The passphrase protects all of it, the key included: it must be at least
-${MIN_PASSPHRASE_CHARS} characters, and is asked twice on the terminal (or read from
---passphrase-file, never from the command line). Its key is derived with
+${MIN_PASSPHRASE_CHARS} characters and not one character repeated, and is asked twice on
+the terminal (or read from --passphrase-file, whose first line it is, a
+leading byte order mark left out; never from the command line). Its key is derived with
 scrypt (N = 2^${SCRYPT.log2N}, r = ${SCRYPT.r}, p = ${SCRYPT.p}) and the file is encrypted and
 authenticated with AES-256-GCM. The backup is recorded in the audit log
 (astotp log --admin) with FILE's absolute path, once it is clear FILE can be
