@@ -296,9 +296,16 @@ describe('astotp backup and restore (SQLite)', () => {
     expect(readFileSync(b.keyFile)).toEqual(theirKey);
     expect(b.cli(['list']).stdout).toMatch(/^2002 /m);
 
+    const theirAudit = rowCounts(b)[3]!;
+    expect(theirAudit).toBeGreaterThan(0);
     const forced = restore(b, file, ['--force']);
     expect(forced.status).toBe(0);
     expect(forced.stdout).toMatch(/Key file .*: replaced\./);
+    // Their audit log is gone with the rest, and the restore says so.
+    expect(forced.stdout).toContain(
+      `Deleted: the ${theirAudit} audit row${theirAudit === 1 ? '' : 's'} the database held before (its own log; --force keeps only the backup's, and this backup has none).`,
+    );
+    expect(rowCounts(b)[3]).toBe(1);
     expect(readFileSync(b.keyFile)).toEqual(readFileSync(a.keyFile));
     const list = b.cli(['list']).stdout;
     expect(list).toMatch(/^1001 /m);
@@ -308,7 +315,9 @@ describe('astotp backup and restore (SQLite)', () => {
     const again = restore(b, file);
     expect(again.status).toBe(1);
     expect(again.stderr).toMatch(/already holds users, tokens, counts, audit rows or another key's check; nothing was written \(--force/);
-    expect(restore(b, file, ['--force']).stdout).toMatch(/Key file .*: kept \(it holds the backup's key\)\./);
+    const kept = restore(b, file, ['--force']);
+    expect(kept.stdout).toMatch(/Key file .*: kept \(it holds the backup's key\)\./);
+    expect(kept.stdout).toContain('Deleted: the 1 audit row the database held before');
   });
 
   it('takes no passphrase from the command line and refuses short ones, unsafe files and a missing terminal', () => {

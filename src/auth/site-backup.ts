@@ -199,6 +199,8 @@ export interface RestoreReport {
   /** Tokens whose replay mark moved: TOTP ones to the step after the window, HOTP ones by hotp_window. */
   moved: { totp: number; hotp: number };
   pending_invitations: number;
+  /** Audit rows the target held before (--force): deleted with the rest of what it held, not kept beside the backup's. */
+  deleted_audit: number;
 }
 
 /**
@@ -234,14 +236,15 @@ export async function restoreSite(s: Settings, file: Buffer, rules: CodeRules, r
     const target = await store.read(async (t) => ({ empty: await t.transfer.isEmpty(), check: await t.meta.get(KEY_CHECK_META) }));
     const bound = target.check !== undefined && !checkValuesMatch(target.check, key.checkValue);
     if (!req.force && (!target.empty || bound)) throw inUse(store.name);
+    let deletedAudit = 0;
     if (present !== 'same') {
       // Rows another key sealed, or a database naming another key, must be gone before this key file appears.
-      if (target.check === undefined ? !target.empty : bound) await store.exclusive(emptied);
+      if (target.check === undefined ? !target.empty : bound) deletedAudit += await store.exclusive(emptied);
       writeKey(s.keyFile, present, content.key);
     }
     await store.exclusive(async (t) => {
       if (!req.force && !(await t.transfer.isEmpty())) throw inUse(store.name);
-      await emptied(t);
+      deletedAudit += await emptied(t);
       await t.meta.set(KEY_CHECK_META, key.checkValue);
       await t.transfer.putUsers(content.users);
       // The clock read once the database is the restore's alone: no code typed before that moment is taken.
@@ -272,6 +275,7 @@ export async function restoreSite(s: Settings, file: Buffer, rules: CodeRules, r
         hotp: content.tokens.filter((t) => t.kind === 'hotp').length,
       },
       pending_invitations: content.invitations.filter((i) => i.state === 'pending').length,
+      deleted_audit: deletedAudit,
     };
   } finally {
     await store.close();
@@ -291,9 +295,12 @@ function movedForward(t: TokenRow, rules: CodeRules, now: number): TokenRow {
   return { ...t, last_step: Math.max(t.last_step ?? step, step) };
 }
 
-async function emptied(t: StoreTx): Promise<void> {
+/** Empties the database; how many audit rows it held, which the report names: they are gone for good. */
+async function emptied(t: StoreTx): Promise<number> {
+  const { audit } = await t.transfer.counts();
   await t.transfer.clear();
   await t.meta.remove(KEY_CHECK_META);
+  return audit;
 }
 
 function inUse(db: string): SiteBackupError {

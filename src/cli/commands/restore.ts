@@ -21,7 +21,9 @@ astotp.conf, --db or ASTOTP_DB: SQLite or PostgreSQL, created if missing) in
 one transaction, all rows or none, and writes the key it carries to the key
 file (created with mode 0600 if missing, written atomically). The database
 must hold nothing yet and the key file must be missing or hold the backup's
-key: --force replaces what the database holds and a different key file.
+key: --force replaces what the database holds, its audit log included (the
+restore says how many rows it deleted; make a backup --with-audit of the
+target first if its log matters), and a different key file.
 The whole file is checked before anything is written: a wrong passphrase,
 a truncated or altered file, or a backup of a newer astotp is refused with
 nothing written; so is a header asking scrypt for more than
@@ -39,8 +41,8 @@ restore is recorded in the audit log (astotp log --admin).
 
 Options:
 ${PASSPHRASE_HELP}
-  --force                 replace what the database holds, and a key file that is
-                          not the backup's
+  --force                 replace what the database holds (its audit log too), and
+                          a key file that is not the backup's
 `,
   options: { force: 'boolean', ...PASSPHRASE_OPTIONS },
 
@@ -65,6 +67,10 @@ ${PASSPHRASE_HELP}
       ctx.out(`Restored ${name} (${made}) into ${r.db}:`);
       for (const line of countLines(r.counts)) ctx.out(`  ${line}`);
       ctx.out('  and 1 audit row recording this restore');
+      if (r.deleted_audit > 0)
+        ctx.out(
+          `Deleted: the ${counted(r.deleted_audit, 'audit row')} the database held before (its own log; --force keeps only the backup's${r.counts.audit === null ? ', and this backup has none' : ''}).`,
+        );
       ctx.out(`Key file ${settings.keyFile}: ${r.key_file === 'kept' ? "kept (it holds the backup's key)" : r.key_file}.`);
       ctx.out(
         `Moved forward: ${counted(r.moved.hotp, 'HOTP counter')} by hotp_window ${settings.hotpWindow}, ${counted(r.moved.totp, 'TOTP replay mark')} to ${settings.window} step${settings.window === 1 ? '' : 's'} after now.`,
