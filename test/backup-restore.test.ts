@@ -211,6 +211,25 @@ describe('astotp backup and restore (SQLite)', () => {
     expect(y.tables.audit!.slice(0, x.tables.audit!.length)).toEqual(x.tables.audit);
   });
 
+  it("warns after the restore of tokens whose codes are longer than the target's calls take", () => {
+    const a = new PlainSite();
+    a.config({ digits: 8 });
+    a.enroll('1001', '4321', undefined, ['--digits', '8']);
+    const file = join(a.astDir, 'eight.bak');
+    backup(a, file);
+    const b = new PlainSite();
+    b.config({});
+    const r = restore(b, file);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(
+      /^astotp: warning: calls take codes of up to 6 digits, so 1001 cannot log in \(longer codes\); set digits = 8 in astotp\.conf$/m,
+    );
+    // With the digits the backup's site had, nothing to say.
+    const c = new PlainSite();
+    c.config({ digits: 8 });
+    expect(restore(c, file).stderr).not.toMatch(/cannot log in/);
+  });
+
   it('refuses a wrong passphrase, a flipped byte, a truncated file, a newer format and no backup, writing nothing', () => {
     const { file, bytes, b, variant } = backupAndNewSite();
     const flipped = Buffer.from(bytes);

@@ -201,6 +201,8 @@ export interface RestoreReport {
   pending_invitations: number;
   /** Audit rows the target held before (--force): deleted with the rest of what it held, not kept beside the backup's. */
   deleted_audit: number;
+  /** The tokens restored, for checks of the target's settings against them. */
+  tokens: Pick<TokenRow, 'user_id' | 'kind' | 'serial' | 'digits'>[];
 }
 
 /**
@@ -276,6 +278,7 @@ export async function restoreSite(s: Settings, file: Buffer, rules: CodeRules, r
       },
       pending_invitations: content.invitations.filter((i) => i.state === 'pending').length,
       deleted_audit: deletedAudit,
+      tokens: content.tokens.map(({ user_id, kind, serial, digits }) => ({ user_id, kind, serial, digits })),
     };
   } finally {
     await store.close();

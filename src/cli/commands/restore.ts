@@ -8,6 +8,7 @@ import type { Command } from '../command.js';
 import { counted } from '../format.js';
 import { becomeDatabaseOwner, loginActor, settingsOf } from '../open.js';
 import { PASSPHRASE_HELP, PASSPHRASE_OPTIONS, readPassphrase } from '../passphrase.js';
+import { tooManyDigits } from '../doctor/files.js';
 import { countLines } from './backup.js';
 
 /** Buffers hold at most this much on Node 20; a site's backup is far smaller. */
@@ -36,8 +37,10 @@ steps) after a restore no TOTP code is taken; HOTP counters move on by
 hotp_window, so a fob not pressed since the backup must be pressed that many
 times before its code opens (or astotp token resync). PINs and recovery codes are those of the backup's time: a PIN changed
 or a recovery code used since then works again; give new ones where that
-matters (astotp set-pin, astotp recovery). Prints what it brought back. The
-restore is recorded in the audit log (astotp log --admin).
+matters (astotp set-pin, astotp recovery). Prints what it brought back, and
+warns of tokens no call can take here: codes longer than digits in this
+astotp.conf (a backup of a site with digits = 8). The restore is recorded in
+the audit log (astotp log --admin).
 
 Options:
 ${PASSPHRASE_HELP}
@@ -62,7 +65,8 @@ ${PASSPHRASE_HELP}
       place: { pbx: settings.pbxName, now: systemClock },
     });
     const made = `made ${shownTime(r.made_at)} on ${r.made_on}`;
-    if (ctx.globals.json) ctx.out(JSON.stringify({ file: name, ...r }));
+    const { tokens, ...report } = r;
+    if (ctx.globals.json) ctx.out(JSON.stringify({ file: name, ...report }));
     else {
       ctx.out(`Restored ${name} (${made}) into ${r.db}:`);
       for (const line of countLines(r.counts)) ctx.out(`  ${line}`);
@@ -79,6 +83,9 @@ ${PASSPHRASE_HELP}
     ctx.warn(
       `PINs and recovery codes are those of the backup's time (${made}): a PIN changed or a recovery code used since then works again; give new ones where that matters (astotp set-pin, astotp recovery)`,
     );
+    // The backup's tokens were enrolled under its site's settings, which need not be these.
+    const unusable = tooManyDigits(tokens, settings.digits);
+    if (unusable !== null) ctx.warn(unusable);
     if (r.pending_invitations > 0)
       ctx.warn(
         `${counted(r.pending_invitations, 'invitation')} came back pending: revoke any used since the backup (astotp invites --revoke)`,
