@@ -146,6 +146,12 @@ describe('astotp backup and restore (SQLite)', () => {
     expect(r.stdout).toMatch(/Key file .*astotp\.key: created\./);
     expect(r.stdout).toMatch(/Moved forward: 1 HOTP counter by hotp_window 5, 1 TOTP replay mark to 0 steps after now\./);
     expect(r.stderr).toMatch(/PINs and recovery codes are those of the backup's time/);
+    expect(r.stderr).toMatch(
+      /^astotp: warning: 1 HOTP fob came back: a fob pressed more than hotp_window \(5\) times since the backup \(made .* UTC on .*\) may have codes that open again until its next login; have fob users log in now$/m,
+    );
+    const help = b.cli(['restore', '--help']).stdout.replace(/\s+/g, ' ');
+    expect(help).toContain('A fob pressed more than hotp_window times since the backup may have codes that open again');
+    expect(help).toContain('for up to (window + 1) x period seconds');
     expect(readFileSync(b.keyFile)).toEqual(readFileSync(a.keyFile));
     expect(statSync(b.keyFile).mode & 0o777).toBe(0o600);
     b.config({ tries: 1, lockout_failures: 1000 });

@@ -31,12 +31,17 @@ nothing written; so is a header asking scrypt for more than
 ${MAX_SCRYPT.memory / 1024 ** 2} MiB (128 * N * r) or for p above ${MAX_SCRYPT.p}, which no astotp
 writes, before the passphrase is asked for.
 
-A restore reopens no code used since the backup: TOTP tokens' replay marks
-move to the step \`window\` steps after now, so for up to a minute (window + 1
-steps) after a restore no TOTP code is taken; HOTP counters move on by
-hotp_window, so a fob not pressed since the backup must be pressed that many
-times before its code opens (or astotp token resync). PINs and recovery codes are those of the backup's time: a PIN changed
-or a recovery code used since then works again; give new ones where that
+A restore reopens no TOTP code used since the backup: TOTP replay marks
+move to the step \`window\` steps after now (the token's drift included), so
+for up to (window + 1) x period seconds after a restore no TOTP code is
+taken. HOTP counters move on by hotp_window: the codes of the first
+hotp_window presses since the backup stay refused as used, and a fob pressed
+fewer times must be pressed until it catches up (or astotp token resync).
+A fob pressed more than hotp_window times since the backup may have codes
+that open again (those of the presses after the first hotp_window) until its
+next login moves past them: have fob users log in soon after a restore.
+PINs and recovery codes are those of the backup's time: a PIN changed or a
+recovery code used since then works again; give new ones where that
 matters (astotp set-pin, astotp recovery). Prints what it brought back, and
 warns of tokens no call can take here: codes longer than digits in this
 astotp.conf (a backup of a site with digits = 8). The restore is recorded in
@@ -83,6 +88,10 @@ ${PASSPHRASE_HELP}
     ctx.warn(
       `PINs and recovery codes are those of the backup's time (${made}): a PIN changed or a recovery code used since then works again; give new ones where that matters (astotp set-pin, astotp recovery)`,
     );
+    if (r.moved.hotp > 0)
+      ctx.warn(
+        `${counted(r.moved.hotp, 'HOTP fob')} came back: a fob pressed more than hotp_window (${settings.hotpWindow}) times since the backup (${made}) may have codes that open again until its next login; have fob users log in now`,
+      );
     // The backup's tokens were enrolled under its site's settings, which need not be these.
     const unusable = tooManyDigits(tokens, settings.digits);
     if (unusable !== null) ctx.warn(unusable);
