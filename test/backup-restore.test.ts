@@ -7,9 +7,9 @@ import Database from 'better-sqlite3';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it, vi } from 'vitest';
-import { openBackup } from '../src/auth/backup-file.js';
+import { openBackup, sealBackup } from '../src/auth/backup-file.js';
 import { BACKUP_TABLES } from '../src/auth/site-backup.js';
 import { readmeBlock } from '../scripts/readme-blocks.mjs';
 import { BUNDLE_PATH, REPO_ROOT } from './helpers/asterisk-peer.js';
@@ -234,6 +234,33 @@ describe('astotp backup and restore (SQLite)', () => {
     const c = new PlainSite();
     c.config({ digits: 8 });
     expect(restore(c, file).stderr).not.toMatch(/cannot log in/);
+  });
+
+  it("takes the backup's time for now when this machine's clock is behind it, and warns", async () => {
+    const a = new PlainSite();
+    populate(a);
+    const file = join(a.astDir, 'site.bak');
+    backup(a, file);
+    // As if made an hour from now: this machine's clock is an hour behind the one that made it.
+    const ahead = Math.floor(Date.now() / 1000) + 3600;
+    const content = JSON.parse(gunzipSync(await openBackup(readFileSync(file), PASSPHRASE, file)).toString('utf8'));
+    const later = join(a.astDir, 'later.bak');
+    writeFileSync(later, await sealBackup(gzipSync(JSON.stringify({ ...content, made_at: ahead })), PASSPHRASE));
+    const b = new PlainSite();
+    b.config({ window: 1 });
+    const r = restore(b, later);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(
+      /^astotp: warning: this machine's clock is 3[56]\d\d s behind the time the backup was made \(made .* UTC on .*\): TOTP replay marks were set from the backup's time instead; set the clock right \(NTP\) before calls come in$/m,
+    );
+    const db = new Database(b.db, { readonly: true });
+    const mark = (db.prepare("SELECT last_step FROM tokens WHERE serial = 'app:1001'").get() as { last_step: number }).last_step;
+    db.close();
+    expect(mark).toBe(Math.floor(ahead / 30) + 1);
+    // A clock that is right says nothing.
+    const right = restore(new PlainSite(), file);
+    expect(right.status).toBe(0);
+    expect(right.stderr).not.toMatch(/behind/);
   });
 
   it('refuses a wrong passphrase, a flipped byte, a truncated file, a newer format and no backup, writing nothing', () => {

@@ -201,6 +201,8 @@ export interface RestoreReport {
   pending_invitations: number;
   /** Audit rows the target held before (--force): deleted with the rest of what it held, not kept beside the backup's. */
   deleted_audit: number;
+  /** Seconds this machine's clock was behind the backup's making: the marks were set from the backup's time instead. */
+  clock_behind: number;
   /** The tokens restored, for checks of the target's settings against them. */
   tokens: Pick<TokenRow, 'user_id' | 'kind' | 'serial' | 'digits'>[];
 }
@@ -239,6 +241,7 @@ export async function restoreSite(s: Settings, file: Buffer, rules: CodeRules, r
     const bound = target.check !== undefined && !checkValuesMatch(target.check, key.checkValue);
     if (!req.force && (!target.empty || bound)) throw inUse(store.name);
     let deletedAudit = 0;
+    let clockBehind = 0;
     if (present !== 'same') {
       // Rows another key sealed, or a database naming another key, must be gone before this key file appears.
       if (target.check === undefined ? !target.empty : bound) deletedAudit += await store.exclusive(emptied);
@@ -250,7 +253,11 @@ export async function restoreSite(s: Settings, file: Buffer, rules: CodeRules, r
       await t.meta.set(KEY_CHECK_META, key.checkValue);
       await t.transfer.putUsers(content.users);
       // The clock read once the database is the restore's alone: no code typed before that moment is taken.
-      const now = req.place.now();
+      // A clock behind the backup's own time (a new machine before NTP set it) would set the marks too low,
+      // reopening, once it is right, the codes used between the backup and the real now.
+      const clock = req.place.now();
+      clockBehind = Math.max(0, content.made_at - clock);
+      const now = clock + clockBehind;
       await t.transfer.putTokens(content.tokens.map((k) => movedForward(k, rules, now)));
       await t.transfer.putRecoveryCodes(content.recovery_codes);
       await t.transfer.putThrottle(content.throttle);
@@ -278,6 +285,7 @@ export async function restoreSite(s: Settings, file: Buffer, rules: CodeRules, r
       },
       pending_invitations: content.invitations.filter((i) => i.state === 'pending').length,
       deleted_audit: deletedAudit,
+      clock_behind: clockBehind,
       tokens: content.tokens.map(({ user_id, kind, serial, digits }) => ({ user_id, kind, serial, digits })),
     };
   } finally {

@@ -34,7 +34,8 @@ writes, before the passphrase is asked for.
 A restore reopens no TOTP code used since the backup: TOTP replay marks
 move to the step \`window\` steps after now (the token's drift included), so
 for up to (window + 1) x period seconds after a restore no TOTP code is
-taken. HOTP counters move on by hotp_window: the codes of the first
+taken. A clock behind the backup's time is warned of, and the backup's time
+taken for now. HOTP counters move on by hotp_window: the codes of the first
 hotp_window presses since the backup stay refused as used, and a fob pressed
 fewer times must be pressed until it catches up (or astotp token resync).
 A fob pressed more than hotp_window times since the backup may have codes
@@ -88,6 +89,10 @@ ${PASSPHRASE_HELP}
     ctx.warn(
       `PINs and recovery codes are those of the backup's time (${made}): a PIN changed or a recovery code used since then works again; give new ones where that matters (astotp set-pin, astotp recovery)`,
     );
+    if (r.clock_behind > 0)
+      ctx.warn(
+        `this machine's clock is ${r.clock_behind} s behind the time the backup was made (${made}): TOTP replay marks were set from the backup's time instead; set the clock right (NTP) before calls come in`,
+      );
     if (r.moved.hotp > 0)
       ctx.warn(
         `${counted(r.moved.hotp, 'HOTP fob')} came back: a fob pressed more than hotp_window (${settings.hotpWindow}) times since the backup (${made}) may have codes that open again until its next login; have fob users log in now`,
