@@ -27,9 +27,9 @@ restore says how many rows it deleted; make a backup --with-audit of the
 target first if its log matters), and a different key file.
 The whole file is checked before anything is written: a wrong passphrase,
 a truncated or altered file, or a backup of a newer astotp is refused with
-nothing written; so is a header asking scrypt for more than
-${MAX_SCRYPT.memory / 1024 ** 2} MiB (128 * N * r) or for p above ${MAX_SCRYPT.p}, which no astotp
-writes, before the passphrase is asked for.
+nothing written; so is a header asking scrypt for more than ${MAX_SCRYPT.memory / 1024 ** 2} MiB
+(128 * N * r) or for p above ${MAX_SCRYPT.p}, which no astotp writes, before the
+passphrase is asked for.
 
 A restore reopens no TOTP code used since the backup: TOTP replay marks
 move to the step \`window\` steps after now (the token's drift included), so
