@@ -4,12 +4,12 @@
 // backup or since opens a call again; a wrong passphrase, a damaged file, a
 // database in use, another key or a kill midway write nothing.
 import Database from 'better-sqlite3';
-import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it, vi } from 'vitest';
-import { openBackup } from '../src/auth/backup-file.js';
+import { openBackup, sealBackup } from '../src/auth/backup-file.js';
 import { BACKUP_TABLES } from '../src/auth/site-backup.js';
 import { readmeBlock } from '../scripts/readme-blocks.mjs';
 import { BUNDLE_PATH, REPO_ROOT } from './helpers/asterisk-peer.js';
@@ -79,6 +79,21 @@ function restore(site: Site, file: string, extra: string[] = [], passphrase = PA
   return site.cli(['restore', file, '--passphrase-file', secretFile(site, 'pass', passphrase), ...extra]);
 }
 
+/** A populated site's backup (its path and bytes), and a new site b to restore it on, with variants of it written there. */
+function backupAndNewSite() {
+  const a = new PlainSite();
+  populate(a);
+  const file = join(a.astDir, 'site.bak');
+  backup(a, file);
+  const b = new PlainSite();
+  const variant = (name: string, data: Buffer) => {
+    const path = join(b.astDir, name);
+    writeFileSync(path, data);
+    return path;
+  };
+  return { file, bytes: readFileSync(file), b, variant };
+}
+
 /** Restores `file` on `site` and kills the restore with SIGKILL once its transaction has written megabytes it has not committed. */
 async function killedMidway(site: Site, file: string, extra: string[] = []): Promise<NodeJS.Signals | null> {
   const pass = secretFile(site, 'pass', PASSPHRASE);
@@ -134,6 +149,12 @@ describe('astotp backup and restore (SQLite)', () => {
     expect(r.stdout).toMatch(/Key file .*astotp\.key: created\./);
     expect(r.stdout).toMatch(/Moved forward: 1 HOTP counter by hotp_window 5, 1 TOTP replay mark to 0 steps after now\./);
     expect(r.stderr).toMatch(/PINs and recovery codes are those of the backup's time/);
+    expect(r.stderr).toMatch(
+      /^astotp: warning: 1 HOTP fob came back: a fob pressed more than hotp_window \(5\) times since the backup \(made .* UTC on .*\) may have codes that open again until its next login; have fob users log in now$/m,
+    );
+    const help = b.cli(['restore', '--help']).stdout.replace(/\s+/g, ' ');
+    expect(help).toContain('A fob pressed more than hotp_window times since the backup may have codes that open again');
+    expect(help).toContain('for up to (window + 1) x period seconds');
     expect(readFileSync(b.keyFile)).toEqual(readFileSync(a.keyFile));
     expect(statSync(b.keyFile).mode & 0o777).toBe(0o600);
     b.config({ tries: 1, lockout_failures: 1000 });
@@ -226,18 +247,54 @@ describe('astotp backup and restore (SQLite)', () => {
     expect(y.tables.audit!.slice(0, x.tables.audit!.length)).toEqual(x.tables.audit);
   });
 
-  it('refuses a wrong passphrase, a flipped byte, a truncated file, a newer format and no backup, writing nothing', () => {
+  it("warns after the restore of tokens whose codes are longer than the target's calls take", () => {
+    const a = new PlainSite();
+    a.config({ digits: 8 });
+    a.enroll('1001', '4321', undefined, ['--digits', '8']);
+    const file = join(a.astDir, 'eight.bak');
+    backup(a, file);
+    const b = new PlainSite();
+    b.config({});
+    const r = restore(b, file);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(
+      /^astotp: warning: calls take codes of up to 6 digits, so 1001 cannot log in \(longer codes\); set digits = 8 in astotp\.conf$/m,
+    );
+    // With the digits the backup's site had, nothing to say.
+    const c = new PlainSite();
+    c.config({ digits: 8 });
+    expect(restore(c, file).stderr).not.toMatch(/cannot log in/);
+  });
+
+  it("takes the backup's time for now when this machine's clock is behind it, and warns", async () => {
     const a = new PlainSite();
     populate(a);
     const file = join(a.astDir, 'site.bak');
     backup(a, file);
-    const bytes = readFileSync(file);
+    // As if made an hour from now: this machine's clock is an hour behind the one that made it.
+    const ahead = Math.floor(Date.now() / 1000) + 3600;
+    const content = JSON.parse(gunzipSync(await openBackup(readFileSync(file), PASSPHRASE, file)).toString('utf8'));
+    const later = join(a.astDir, 'later.bak');
+    writeFileSync(later, await sealBackup(gzipSync(JSON.stringify({ ...content, made_at: ahead })), PASSPHRASE));
     const b = new PlainSite();
-    const variant = (name: string, data: Buffer) => {
-      const path = join(b.astDir, name);
-      writeFileSync(path, data);
-      return path;
-    };
+    b.config({ window: 1 });
+    const r = restore(b, later);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(
+      /^astotp: warning: this machine's clock is 3[56]\d\d s behind the time the backup was made \(made .* UTC on .*\): TOTP replay marks were set from the backup's time instead; set the clock right \(NTP\) before calls come in$/m,
+    );
+    const db = new Database(b.db, { readonly: true });
+    const mark = (db.prepare("SELECT last_step FROM tokens WHERE serial = 'app:1001'").get() as { last_step: number }).last_step;
+    db.close();
+    expect(mark).toBe(Math.floor(ahead / 30) + 1);
+    // A clock that is right says nothing.
+    const right = restore(new PlainSite(), file);
+    expect(right.status).toBe(0);
+    expect(right.stderr).not.toMatch(/behind/);
+  });
+
+  it('refuses a wrong passphrase, a flipped byte, a truncated file, a newer format and no backup, writing nothing', () => {
+    const { file, bytes, b, variant } = backupAndNewSite();
     const flipped = Buffer.from(bytes);
     flipped[bytes.length - 40]! ^= 0x01;
     const newer = Buffer.from(bytes);
@@ -275,6 +332,38 @@ describe('astotp backup and restore (SQLite)', () => {
     }
   });
 
+  it("refuses a header asking scrypt for more than astotp writes, and never shows scrypt's own error", () => {
+    const { bytes, b, variant } = backupAndNewSite();
+    // Bytes 10, 11 and 12 of the header: log2 N, r and p.
+    const crafted = (log2N: number, r: number, p: number) => {
+      const data = Buffer.from(bytes);
+      data[10] = log2N;
+      data[11] = r;
+      data[12] = p;
+      return variant(`${log2N}-${r}-${p}.bak`, data);
+    };
+    const unreadable = /^astotp: .*\.bak has a header this astotp cannot read \(altered\?\); nothing was written\n/m;
+    // Over the caps (1 GiB; 1 GiB; p = 31), then within them but refused by scrypt itself (N >= 2^16 with r = 1).
+    for (const [log2N, r, p] of [
+      [23, 1, 1],
+      [20, 8, 1],
+      [10, 255, 31],
+      [10, 1, 5],
+      [16, 1, 1],
+      [21, 1, 1],
+    ] as const) {
+      const res = restore(b, crafted(log2N, r, p));
+      expect(res.status).toBe(1);
+      expect(res.stderr).toMatch(unreadable);
+      expect(res.stderr).not.toMatch(/Invalid scrypt|error:0|memory limit/);
+      expect(existsSync(b.db)).toBe(false);
+    }
+    // At the cap (256 MiB): scrypt runs, and the check tells the header was changed.
+    const atCap = restore(b, crafted(18, 8, 1));
+    expect(atCap.stderr).toMatch(/the passphrase does not open .* \(or its header was altered\); nothing was written/);
+    expect(existsSync(b.keyFile)).toBe(false);
+  });
+
   it('refuses a database in use and another key file without --force, and replaces both with it', () => {
     const a = new PlainSite();
     populate(a);
@@ -289,9 +378,16 @@ describe('astotp backup and restore (SQLite)', () => {
     expect(readFileSync(b.keyFile)).toEqual(theirKey);
     expect(b.cli(['list']).stdout).toMatch(/^2002 /m);
 
+    const theirAudit = rowCounts(b)[3]!;
+    expect(theirAudit).toBeGreaterThan(0);
     const forced = restore(b, file, ['--force']);
     expect(forced.status).toBe(0);
     expect(forced.stdout).toMatch(/Key file .*: replaced\./);
+    // Their audit log is gone with the rest, and the restore says so.
+    expect(forced.stdout).toContain(
+      `Deleted: the ${theirAudit} audit row${theirAudit === 1 ? '' : 's'} the database held before (its own log; --force keeps only the backup's, and this backup has none).`,
+    );
+    expect(rowCounts(b)[3]).toBe(1);
     expect(readFileSync(b.keyFile)).toEqual(readFileSync(a.keyFile));
     const list = b.cli(['list']).stdout;
     expect(list).toMatch(/^1001 /m);
@@ -301,7 +397,9 @@ describe('astotp backup and restore (SQLite)', () => {
     const again = restore(b, file);
     expect(again.status).toBe(1);
     expect(again.stderr).toMatch(/already holds users, tokens, counts, audit rows or another key's check; nothing was written \(--force/);
-    expect(restore(b, file, ['--force']).stdout).toMatch(/Key file .*: kept \(it holds the backup's key\)\./);
+    const kept = restore(b, file, ['--force']);
+    expect(kept.stdout).toMatch(/Key file .*: kept \(it holds the backup's key\)\./);
+    expect(kept.stdout).toContain('Deleted: the 1 audit row the database held before');
   });
 
   it('takes no passphrase from the command line and refuses short ones, unsafe files and a missing terminal', () => {
@@ -315,11 +413,16 @@ describe('astotp backup and restore (SQLite)', () => {
     const short = a.cli(['backup', '--out', out, '--passphrase-file', secretFile(a, 'short', 'elevenchars')]);
     expect(short.status).toBe(1);
     expect(short.stderr).toMatch(/^astotp: a backup's passphrase must be at least 12 characters\n/m);
+    for (const same of ['a'.repeat(12), ' '.repeat(14)]) {
+      const repeated = a.cli(['backup', '--out', out, '--passphrase-file', secretFile(a, 'same', same)]);
+      expect(repeated.status).toBe(1);
+      expect(repeated.stderr).toMatch(/^astotp: a backup's passphrase must not be one character repeated\n/m);
+    }
     const open = secretFile(a, 'open', PASSPHRASE);
     chmodSync(open, 0o644);
     const readable = a.cli(['backup', '--out', out, '--passphrase-file', open]);
     expect(readable.status).toBe(1);
-    expect(readable.stderr).toMatch(/is readable by group or others \(mode 644\); run chmod 600/);
+    expect(readable.stderr).toMatch(/is readable or writable by group or others \(mode 644\); run chmod 600/);
     const piped = a.cli(['backup', '--out', out], `${PASSPHRASE}\n${PASSPHRASE}\n`);
     expect(piped.status).toBe(2);
     expect(piped.stderr).toMatch(/no terminal to ask the passphrase on: give --passphrase-file FILE/);
@@ -342,6 +445,93 @@ describe('astotp backup and restore (SQLite)', () => {
     expect(exists.status).toBe(1);
     expect(exists.stderr).toMatch(/it exists already/);
     expect(readFileSync(out, 'utf8')).toBe('keep me');
+  });
+
+  it('takes a passphrase file only when no one but its owner, the admin or root, may read or write it; pipes too', () => {
+    const a = new PlainSite();
+    populate(a);
+    const out = join(a.astDir, 'x.bak');
+    const sh = (script: string, ...args: string[]) =>
+      spawnSync('bash', ['-c', script, process.execPath, BUNDLE_PATH, out, ...args], { env: a.env, encoding: 'utf8' });
+    // A named pipe anyone may write to: whoever writes first would choose the passphrase.
+    const fifo = join(a.astDir, 'open.fifo');
+    execFileSync('mkfifo', ['-m', '666', fifo]);
+    const open = sh(
+      `printf '%s\\n' "$4" >"$3" & "$0" "$1" backup --out "$2" --passphrase-file "$3"; s=$?; wait; exit $s`,
+      fifo,
+      PASSPHRASE,
+    );
+    expect(open.status).toBe(1);
+    expect(open.stderr).toMatch(/open\.fifo is readable or writable by group or others \(mode 666\)/);
+    const groupWrites = secretFile(a, 'group-writes', PASSPHRASE);
+    chmodSync(groupWrites, 0o620);
+    expect(a.cli(['backup', '--out', out, '--passphrase-file', groupWrites]).stderr).toMatch(/\(mode 620\); run chmod 600/);
+    if (process.getuid?.() === 0) {
+      // Another user's file, named directly or through a link: that user can read and rewrite it.
+      const theirs = secretFile(a, 'theirs', PASSPHRASE);
+      chownSync(theirs, 1000, 1000);
+      const link = join(a.astDir, 'link.pass');
+      symlinkSync(theirs, link);
+      for (const path of [theirs, link]) {
+        const r = a.cli(['backup', '--out', out, '--passphrase-file', path]);
+        expect(r.status).toBe(1);
+        expect(r.stderr).toMatch(/ belongs to uid 1000, who can read and change it; use a file of your own \(uid 0\)/);
+      }
+    }
+    expect(existsSync(out)).toBe(false);
+    // Standard input as a pipe, and a named pipe of the admin's own, are taken.
+    const stdin = sh(`printf '%s\\n' "$3" | "$0" "$1" backup --out "$2" --passphrase-file /dev/stdin`, PASSPHRASE);
+    expect(stdin.stderr).not.toMatch(/cannot read/);
+    expect(stdin.status).toBe(0);
+    rmSync(out);
+    chmodSync(fifo, 0o600);
+    const own = sh(`printf '%s\\n' "$4" >"$3" & "$0" "$1" backup --out "$2" --passphrase-file "$3"; s=$?; wait; exit $s`, fifo, PASSPHRASE);
+    expect(own.status).toBe(0);
+  });
+
+  it("leaves a passphrase file's byte order mark out of the passphrase", () => {
+    const a = new PlainSite();
+    populate(a);
+    const file = join(a.astDir, 'bom.bak');
+    const made = a.cli(['backup', '--out', file, '--passphrase-file', secretFile(a, 'bom.pass', `\uFEFF${PASSPHRASE}\r`)]);
+    expect(made.status).toBe(0);
+    const r = restore(new PlainSite(), file);
+    expect(r.stderr).not.toMatch(/does not open/);
+    expect(r.status).toBe(0);
+  });
+
+  it('records a backup only once its file can be written there, by its absolute path', () => {
+    const a = new PlainSite();
+    populate(a);
+    const pass = secretFile(a, 'pass', PASSPHRASE);
+    const taken = join(a.astDir, 'taken.bak');
+    writeFileSync(taken, 'keep me');
+    const refusals: [string[], RegExp][] = [
+      [['--out', taken], /^astotp: cannot create .*taken\.bak: it exists already \(nothing is overwritten\)\n/m],
+      [['--out', join(a.astDir, 'no-such-dir', 'x.bak')], /^astotp: cannot create .*x\.bak: no such file or directory\n/m],
+      [['--out', join(taken, 'x.bak')], /^astotp: cannot create .*x\.bak: .*taken\.bak is not a directory\n/m],
+      [['--out', a.astDir, '--force'], /^astotp: cannot create .*: it is a directory\n/m],
+    ];
+    for (const [args, sentence] of refusals) {
+      const r = a.cli(['backup', ...args, '--passphrase-file', pass]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(sentence);
+    }
+    expect(readFileSync(taken, 'utf8')).toBe('keep me');
+    expect(a.cli(['log', '--admin']).stdout).not.toMatch(/ backup /);
+    // A relative --out is recorded as the file it names.
+    const made = spawnSync(process.execPath, [BUNDLE_PATH, 'backup', '--out', 'rel.bak', '--passphrase-file', pass], {
+      env: a.env,
+      cwd: a.astDir,
+      encoding: 'utf8',
+    });
+    expect(made.status).toBe(0);
+    const rows = a
+      .cli(['log', '--admin'])
+      .stdout.split('\n')
+      .filter((line) => / backup /.test(line));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toContain(`backup (to ${join(a.astDir, 'rel.bak')})`);
   });
 
   it('asks for the passphrase unseen on a terminal: twice for a backup, once for a restore', async () => {

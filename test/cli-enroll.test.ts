@@ -288,7 +288,7 @@ describe('a secret from a file (--secret-file)', () => {
       const r = enroll('--secret-file', file);
       expect(r.status).toBe(1);
       expect(r.stderr).toBe(
-        `astotp: ${file} must hold one secret on one line, base32 (letters A-Z and digits 2-7), at least 16 characters; nothing was saved\n`,
+        `astotp: ${file} must hold one secret on one line, base32 (letters A-Z and digits 2-7), 26 to 128 characters (at least 16 bytes); nothing was saved\n`,
       );
     }
     const both = enroll('--secret-file', secretFile(site, 'good.secret', SECRET), '--secret', SECRET);
@@ -296,6 +296,37 @@ describe('a secret from a file (--secret-file)', () => {
     expect(both.stderr).toMatch(/^astotp: --secret and --secret-file exclude each other$/m);
     // Refused before the database is opened: not even it was created.
     expect(existsSync(site.db)).toBe(false);
+  });
+});
+
+// A secret under 16 bytes was saved, and then every call of the user ended in otplib's "Secret must be at least 16 bytes".
+describe('a secret under 16 bytes', () => {
+  const SHORT = OTHER_SECRET.slice(0, 25); // 125 bits: 15 bytes
+  const rule = 'base32 (letters A-Z and digits 2-7), 26 to 128 characters (at least 16 bytes)';
+
+  it('is refused by enroll, reset and import, from a file or the command line; 26 characters are taken and log in', () => {
+    const site = new CliSite();
+    const file = join(site.astDir, 'short.secret');
+    writeFileSync(file, `${SHORT}\n`, { mode: 0o600 });
+    const enrolled = site.cli(['enroll', '1001', '--secret-file', file, '--no-confirm', '--qr', 'none'], '4321\n');
+    expect(enrolled.status).toBe(1);
+    expect(enrolled.stderr).toBe(`astotp: ${file} must hold one secret on one line, ${rule}; nothing was saved\n`);
+    const inline = site.cli(['enroll', '1001', '--secret', SHORT, '--no-confirm', '--qr', 'none'], '4321\n');
+    expect(inline.status).toBe(2);
+    expect(inline.stderr).toMatch(new RegExp(`^astotp: --secret must be ${rule.replace(/[()]/g, '\\$&')}$`, 'm'));
+    const csv = join(site.astDir, 'users.csv');
+    writeFileSync(csv, `user,pin,secret\n1001,4321,${SHORT}\n`);
+    const imported = site.cli(['import', csv]);
+    expect(imported.status).toBe(1);
+    expect(imported.stderr).toContain(`${csv} line 2: the secret must be ${rule}`);
+    expect(site.cli(['list']).stdout).not.toMatch(/^1001 /m);
+
+    const least = OTHER_SECRET.slice(0, 26);
+    site.enroll('1001', '4321', least);
+    expect(site.cli(['verify', '1001', totp(least)]).stdout).toBe('SUCCESS\n');
+    const reset = site.cli(['reset', '1001', '--secret', SHORT, '--no-confirm', '--qr', 'none']);
+    expect(reset.status).toBe(2);
+    expect(reset.stderr).toMatch(/--secret must be base32/);
   });
 });
 

@@ -26,8 +26,12 @@ const KDF_SCRYPT = 1;
 
 /** scrypt's parameters for new backups: 128 MiB and about half a second of one core per guess. */
 export const SCRYPT = { log2N: 17, r: 8, p: 1 } as const;
-/** What a file's header may ask for: no more than 1 GiB, so that a crafted header cannot exhaust the machine. */
-const MAX_SCRYPT_MEMORY = 1024 * 1024 * 1024;
+/**
+ * What a file's header may ask for: twice the memory astotp writes with
+ * (room to raise the default one day) and p at most 4, so that a crafted
+ * header can neither exhaust a small PBX's memory nor hold it for long.
+ */
+export const MAX_SCRYPT = { memory: 256 * 1024 * 1024, p: 4 } as const;
 
 /** A passphrase shorter than this is refused for a new backup: it protects the key file itself. */
 export const MIN_PASSPHRASE_CHARS = 12;
@@ -44,7 +48,7 @@ const HEADER = MAGIC.length + 5 + SALT + CHECK + NONCE + 8;
  * - truncated: the file is shorter than its header says;
  * - wrong-passphrase: the passphrase does not give the header's check;
  * - altered: the passphrase is right but the content does not authenticate;
- * - weak-passphrase: too short for a new backup.
+ * - weak-passphrase: too short for a new backup, or one character repeated.
  */
 type BackupFileProblem = 'not-a-backup' | 'newer-format' | 'truncated' | 'wrong-passphrase' | 'altered' | 'weak-passphrase';
 
@@ -72,19 +76,23 @@ const scryptAsync = promisify(scrypt) as (pass: string, salt: Buffer, len: numbe
 
 async function derive(passphrase: string, h: Pick<Header, 'log2N' | 'r' | 'p' | 'salt'>): Promise<{ key: Buffer; check: Buffer }> {
   const N = 2 ** h.log2N;
+  // OpenSSL counts 128·r·(N + p + 2) bytes; twice that leaves it room to count more.
   const out = await scryptAsync(passphrase.normalize('NFC'), h.salt, 32 + CHECK, {
     N,
     r: h.r,
     p: h.p,
-    maxmem: 128 * N * h.r * h.p + 16 * 1024 * 1024,
+    maxmem: 2 * 128 * h.r * (N + h.p + 2),
   });
   return { key: out.subarray(0, 32), check: out.subarray(32) };
 }
 
-/** Refuses a passphrase too short to stand in for the key file; the message never repeats it. */
+/** Refuses a passphrase too weak to stand in for the key file (short, or one character repeated); the message never repeats it. */
 export function checkNewPassphrase(passphrase: string): void {
-  if ([...passphrase].length < MIN_PASSPHRASE_CHARS)
+  const chars = [...passphrase];
+  if (chars.length < MIN_PASSPHRASE_CHARS)
     throw new BackupFileError(`a backup's passphrase must be at least ${MIN_PASSPHRASE_CHARS} characters`, 'weak-passphrase');
+  if (chars.every((c) => c === chars[0]))
+    throw new BackupFileError("a backup's passphrase must not be one character repeated", 'weak-passphrase');
 }
 
 /** The file of `content` sealed with `passphrase`. */
@@ -130,9 +138,8 @@ export function readBackupHeader(file: Buffer, name: string): Header {
   const log2N = file.readUInt8(at++);
   const r = file.readUInt8(at++);
   const p = file.readUInt8(at++);
-  const sane = kdf === KDF_SCRYPT && version >= 1 && log2N >= 10 && log2N <= 24 && r >= 1 && p >= 1;
-  if (!sane || 128 * 2 ** log2N * r * p > MAX_SCRYPT_MEMORY)
-    throw new BackupFileError(`${name} has a header this astotp cannot read (altered?)`, 'altered');
+  const sane = kdf === KDF_SCRYPT && version >= 1 && log2N >= 10 && r >= 1 && p >= 1 && p <= MAX_SCRYPT.p;
+  if (!sane || 128 * 2 ** log2N * r > MAX_SCRYPT.memory) throw unreadableHeader(name);
   const take = (n: number) => file.subarray(at, (at += n));
   const salt = take(SALT);
   const check = take(CHECK);
@@ -147,7 +154,14 @@ export function readBackupHeader(file: Buffer, name: string): Header {
 /** The content, once the whole file authenticated under `passphrase`. */
 export async function openBackup(file: Buffer, passphrase: string, name: string): Promise<Buffer> {
   const h = readBackupHeader(file, name);
-  const { key, check } = await derive(passphrase, h);
+  let derived: { key: Buffer; check: Buffer };
+  try {
+    derived = await derive(passphrase, h);
+  } catch {
+    // Parameters within the caps that scrypt still refuses (N too large for r = 1): the header was made by no astotp.
+    throw unreadableHeader(name);
+  }
+  const { key, check } = derived;
   if (!timingSafeEqual(check, h.check))
     throw new BackupFileError(`the passphrase does not open ${name} (or its header was altered); nothing was written`, 'wrong-passphrase');
   const decipher = createDecipheriv('aes-256-gcm', key, h.nonce);
@@ -162,6 +176,10 @@ export async function openBackup(file: Buffer, passphrase: string, name: string)
       'altered',
     );
   }
+}
+
+function unreadableHeader(name: string): BackupFileError {
+  return new BackupFileError(`${name} has a header this astotp cannot read (altered?); nothing was written`, 'altered');
 }
 
 function truncated(name: string): BackupFileError {

@@ -46,7 +46,7 @@ import {
 } from './master-key.js';
 import type { CodeRules } from './tokens.js';
 
-export { checkNewPassphrase, MIN_PASSPHRASE_CHARS, readBackupHeader, SCRYPT } from './backup-file.js';
+export { checkNewPassphrase, MAX_SCRYPT, MIN_PASSPHRASE_CHARS, readBackupHeader, SCRYPT } from './backup-file.js';
 
 /**
  * Every table of the schema, and what a backup does with it. A table the
@@ -213,6 +213,12 @@ export interface RestoreReport {
   /** Tokens whose replay mark moved: TOTP ones to the step after the window, HOTP ones by hotp_window. */
   moved: { totp: number; hotp: number };
   pending_invitations: number;
+  /** Audit rows the target held before (--force): deleted with the rest of what it held, not kept beside the backup's. */
+  deleted_audit: number;
+  /** Seconds this machine's clock was behind the backup's making: the marks were set from the backup's time instead. */
+  clock_behind: number;
+  /** The tokens restored, for checks of the target's settings against them. */
+  tokens: Pick<TokenRow, 'user_id' | 'kind' | 'serial' | 'digits'>[];
 }
 
 /**
@@ -248,18 +254,24 @@ export async function restoreSite(s: Settings, file: Buffer, rules: CodeRules, r
     const target = await store.read(async (t) => ({ empty: await t.transfer.isEmpty(), check: await t.meta.get(KEY_CHECK_META) }));
     const bound = target.check !== undefined && !checkValuesMatch(target.check, key.checkValue);
     if (!req.force && (!target.empty || bound)) throw inUse(store.name);
+    let deletedAudit = 0;
+    let clockBehind = 0;
     if (present !== 'same') {
       // Rows another key sealed, or a database naming another key, must be gone before this key file appears.
-      if (target.check === undefined ? !target.empty : bound) await store.exclusive(emptied);
+      if (target.check === undefined ? !target.empty : bound) deletedAudit += await store.exclusive(emptied);
       writeKey(s.keyFile, present, content.key);
     }
     await store.exclusive(async (t) => {
       if (!req.force && !(await t.transfer.isEmpty())) throw inUse(store.name);
-      await emptied(t);
+      deletedAudit += await emptied(t);
       await t.meta.set(KEY_CHECK_META, key.checkValue);
       await t.transfer.putUsers(content.users);
       // The clock read once the database is the restore's alone: no code typed before that moment is taken.
-      const now = req.place.now();
+      // A clock behind the backup's own time (a new machine before NTP set it) would set the marks too low,
+      // reopening, once it is right, the codes used between the backup and the real now.
+      const clock = req.place.now();
+      clockBehind = Math.max(0, content.made_at - clock);
+      const now = clock + clockBehind;
       await t.transfer.putTokens(content.tokens.map((k) => movedForward(k, rules, now)));
       await t.transfer.putRecoveryCodes(content.recovery_codes);
       await t.transfer.putThrottle(content.throttle);
@@ -289,6 +301,9 @@ export async function restoreSite(s: Settings, file: Buffer, rules: CodeRules, r
         hotp: content.tokens.filter((t) => t.kind === 'hotp').length,
       },
       pending_invitations: content.invitations.filter((i) => i.state === 'pending').length,
+      deleted_audit: deletedAudit,
+      clock_behind: clockBehind,
+      tokens: content.tokens.map(({ user_id, kind, serial, digits }) => ({ user_id, kind, serial, digits })),
     };
   } finally {
     await store.close();
@@ -308,10 +323,13 @@ function movedForward(t: TokenRow, rules: CodeRules, now: number): TokenRow {
   return { ...t, last_step: Math.max(t.last_step ?? step, step) };
 }
 
-async function emptied(t: StoreTx): Promise<void> {
+/** Empties the database; how many audit rows it held, which the report names: they are gone for good. */
+async function emptied(t: StoreTx): Promise<number> {
+  const { audit } = await t.transfer.counts();
   await t.transfer.clear();
   await t.meta.remove(KEY_CHECK_META);
   await t.meta.remove(AUTHORITY_MARK);
+  return audit;
 }
 
 function inUse(db: string): SiteBackupError {

@@ -22,8 +22,16 @@ export function newSecret(): string {
   return generateSecret({ crypto, base32, length: 20 });
 }
 
+/**
+ * What a secret given to astotp must be. otplib refuses, at every code check,
+ * a secret under 16 bytes (RFC 4226's minimum): 26 base32 characters are the
+ * fewest that hold 16 bytes, so a shorter one is refused where it is given,
+ * not by every call after.
+ */
+export const SECRET_RULE = 'base32 (letters A-Z and digits 2-7), 26 to 128 characters (at least 16 bytes)';
+
 export function isBase32Secret(s: string): boolean {
-  return /^[A-Z2-7]{16,128}$/.test(s);
+  return /^[A-Z2-7]{26,128}$/.test(s);
 }
 
 /** A code as typed from an app's screen, which groups it ("239 204", "2392-0412"): the digits alone. */

@@ -1,7 +1,7 @@
 // What enroll and reset share: choosing the TOTP parameters, showing the new
 // secret (URI and QR, on stdout only) and proving the phone has it by asking
 // for one current code before anything is saved.
-import { newSecret, normaliseCode, otpauthUri, type TotpParams } from '../auth/totp.js';
+import { newSecret, normaliseCode, otpauthUri, SECRET_RULE, type TotpParams } from '../auth/totp.js';
 import type { ConfirmedSecret, UserAdmin } from '../auth/user-admin.js';
 import { codeAlgorithm, codeDigits, codePeriod, issuerName, type Settings } from '../config/settings.js';
 import { readAdminFile } from './admin-files.js';
@@ -32,7 +32,8 @@ export const SECRET_OPTIONS: OptionSpec = {
 };
 
 export const SECRET_HELP = `  --secret-file FILE   use the secret in FILE instead of a new random one (base32,
-                       at least 16 characters), read as the user who runs astotp
+                       26 to 128 characters: at least 16 bytes, as code checks
+                       need), read as the user who runs astotp
   --secret BASE32      the same on the command line, where every local user sees it
                        in the process list while astotp runs: prefer --secret-file
   --digits 6|8         code length, at most digits in astotp.conf (default: that, 6)
@@ -79,7 +80,6 @@ export function enrolmentOptions(
 
 /** A secret is small; anything bigger is not a secret file. */
 const SECRET_FILE_BYTES = 1024;
-const BASE32 = 'base32 (letters A-Z and digits 2-7), at least 16 characters';
 
 /**
  * The secret the admin brings, if any: from --secret-file, or from --secret,
@@ -92,13 +92,13 @@ function givenSecret(args: ParsedArgs): string | undefined {
   if (inline !== undefined && file !== undefined) throw new UsageError('--secret and --secret-file exclude each other');
   if (inline !== undefined) {
     const secret = base32Secret(inline);
-    if (secret === null) throw new UsageError(`--secret must be ${BASE32}`);
+    if (secret === null) throw new UsageError(`--secret must be ${SECRET_RULE}`);
     return secret;
   }
   if (file === undefined) return undefined;
   const text = readAdminFile(file, SECRET_FILE_BYTES).trim();
   const secret = /\n/.test(text) ? null : base32Secret(text);
-  if (secret === null) throw new CliFailure(`${file} must hold one secret on one line, ${BASE32}; nothing was saved`);
+  if (secret === null) throw new CliFailure(`${file} must hold one secret on one line, ${SECRET_RULE}; nothing was saved`);
   return secret;
 }
 

@@ -10,10 +10,11 @@ import { CliFailure, UsageError } from './errors.js';
 
 export const PASSPHRASE_OPTIONS: OptionSpec = { 'passphrase-file': 'string' };
 
-export const PASSPHRASE_HELP = `  --passphrase-file FILE  read the passphrase from the first line of FILE (mode 0600,
-                          or a pipe such as bash's <(command); read as the user who
-                          runs astotp); without it, it is asked on the terminal. It
-                          is never taken from the command line.`;
+export const PASSPHRASE_HELP = `  --passphrase-file FILE  read the passphrase from the first line of FILE (mode 0600
+                          and owned by you or root, or a pipe such as bash's
+                          <(command) or /dev/stdin; read as the user who runs
+                          astotp); without it, it is asked on the terminal. It is
+                          never taken from the command line.`;
 
 const LIMIT = 4096;
 
@@ -21,7 +22,11 @@ const LIMIT = 4096;
 export async function readPassphrase(ctx: CliContext, args: ParsedArgs, fresh: boolean): Promise<string> {
   const file = stringOption(args, 'passphrase-file');
   if (file !== undefined) {
-    const first = readPrivateAdminFile(file, LIMIT).split('\n')[0]!.replace(/\r$/, '');
+    // A Windows editor's byte order mark is no part of what the admin typed.
+    const first = readPrivateAdminFile(file, LIMIT)
+      .replace(/^\uFEFF/, '')
+      .split('\n')[0]!
+      .replace(/\r$/, '');
     if (first === '') throw new CliFailure(`${file} holds no passphrase on its first line`);
     if (fresh) checkNewPassphrase(first);
     return first;

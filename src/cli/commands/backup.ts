@@ -1,7 +1,7 @@
 // astotp backup --out FILE: the whole site, key included, in one file sealed
 // under a passphrase (auth/site-backup.ts); astotp restore reads it back.
 import { type BackupCounts, makeBackup, MIN_PASSPHRASE_CHARS, SCRYPT } from '../../auth/site-backup.js';
-import { writeAdminFile } from '../admin-files.js';
+import { checkAdminDestination, writeAdminFile } from '../admin-files.js';
 import { expectPositionals, flagOption, stringOption } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
@@ -22,11 +22,13 @@ out. The rows are read in one transaction: the backup is one moment of the
 site. astotp restore FILE brings it back.
 
 The passphrase protects all of it, the key included: it must be at least
-${MIN_PASSPHRASE_CHARS} characters, and is asked twice on the terminal (or read from
---passphrase-file, never from the command line). Its key is derived with
+${MIN_PASSPHRASE_CHARS} characters and not one character repeated, and is asked twice on
+the terminal (or read from --passphrase-file, whose first line it is, a
+leading byte order mark left out; never from the command line). Its key is derived with
 scrypt (N = 2^${SCRYPT.log2N}, r = ${SCRYPT.r}, p = ${SCRYPT.p}) and the file is encrypted and
 authenticated with AES-256-GCM. The backup is recorded in the audit log
-(astotp log --admin).
+(astotp log --admin) with FILE's absolute path, once it is clear FILE can be
+created (its directory exists, and the name is free or --force is given).
 
 Options:
   --out FILE              where to write it: created with mode 0600, as the user
@@ -42,17 +44,20 @@ ${PASSPHRASE_HELP}
     const out = stringOption(ctx.args, 'out');
     if (!out) throw new UsageError('backup needs --out FILE');
     const withAudit = flagOption(ctx.args, 'with-audit');
+    const force = flagOption(ctx.args, 'force');
+    // Before the audit row: a backup that cannot be written for a cheap reason is no backup to record.
+    const destination = checkAdminDestination(out, force);
     const passphrase = await readPassphrase(ctx, ctx.args, true);
     const { store, key, settings, now } = await openForCommand(ctx, false);
     try {
       const { file, counts } = await makeBackup(store, key, settings.keyFile, {
         passphrase,
         withAudit,
-        destination: out,
+        destination,
         actor: loginActor,
         place: { pbx: settings.pbxName, now },
       });
-      writeAdminFile(out, file, flagOption(ctx.args, 'force'));
+      writeAdminFile(out, file, force);
       if (ctx.globals.json) ctx.out(JSON.stringify({ file: out, db: store.name, bytes: file.length, ...counts }));
       else {
         ctx.out(`Backed up ${store.name} to ${out} (${file.length} bytes, mode 0600):`);

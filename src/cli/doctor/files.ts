@@ -83,16 +83,20 @@ export async function checkDatabase(site: DoctorSite): Promise<Check[]> {
 export async function checkDigits(site: DoctorSite): Promise<Check[]> {
   const db = await site.database();
   if (db.state !== 'open') return [];
-  const s = site.settings;
-  const longer = db.tokens.filter((k) => k.user_id !== null && k.digits > s.digits);
-  if (!longer.length) return [];
+  const why = tooManyDigits(db.tokens, site.settings.digits);
+  return why === null ? [] : [fail('digits', why)];
+}
+
+/**
+ * Why some of these tokens open no call, whose code prompt takes up to
+ * `digits` digits (digits in astotp.conf), or null; said by doctor and by a
+ * restore, which brings in tokens enrolled under another site's settings.
+ */
+export function tooManyDigits(tokens: readonly Pick<TokenRow, 'user_id' | 'kind' | 'serial' | 'digits'>[], digits: number): string | null {
+  const longer = tokens.filter((k) => k.user_id !== null && k.digits > digits);
+  if (!longer.length) return null;
   const named = longer.map((k) => (k.kind === 'app' ? k.user_id! : `${k.user_id} (token ${k.serial})`));
-  return [
-    fail(
-      'digits',
-      `calls take codes of up to ${s.digits} digits, so ${listed(named)} cannot log in (longer codes); set digits = ${Math.max(...longer.map((k) => k.digits))} in astotp.conf`,
-    ),
-  ];
+  return `calls take codes of up to ${digits} digits, so ${listed(named)} cannot log in (longer codes); set digits = ${Math.max(...longer.map((k) => k.digits))} in astotp.conf`;
 }
 
 /**

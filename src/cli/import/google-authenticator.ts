@@ -3,6 +3,7 @@
 // `" `, then the scratch codes, one per line. astotp takes the secret, the
 // time step and the scratch codes; WINDOW_SIZE, RATE_LIMIT and
 // DISALLOW_REUSE give way to astotp's own window, lockout and replay rule.
+import { isBase32Secret, SECRET_RULE } from '../../auth/totp.js';
 import type { CsvLineError } from './csv.js';
 
 export interface GoogleAuthenticatorFile {
@@ -22,7 +23,7 @@ export function parseGoogleAuthenticator(text: string): { file: GoogleAuthentica
   const errors: CsvLineError[] = [];
   const lines = text.split('\n').map((l) => l.replace(/\r$/, ''));
   const secret = (lines[0] ?? '').trim();
-  if (!/^[A-Z2-7]{16,}$/.test(secret)) errors.push({ line: 1, message: 'the first line is not a base32 secret of at least 16 characters' });
+  if (!isBase32Secret(secret)) errors.push({ line: 1, message: `the first line is not a secret of ${SECRET_RULE}` });
   let totp = false;
   let hotp = false;
   let period = 30;

@@ -3,7 +3,7 @@
 // file and line number, together with the files that cannot be read and the
 // users that exist already, so one run shows all there is to fix. A message
 // names the line and the rule, never the PIN or secret.
-import { newSecret } from '../../auth/totp.js';
+import { newSecret, SECRET_RULE } from '../../auth/totp.js';
 import { checkPin, type ImportedUser, isUserId, USER_ID_RULE } from '../../auth/user-admin.js';
 import { checkProfile } from '../../auth/user-profile.js';
 import { codeAlgorithm, codeDigits, codePeriod, type Settings } from '../../config/settings.js';
@@ -120,8 +120,7 @@ function csvUser(r: CsvRecord, where: string, s: Settings): Omit<ImportUser, 'so
   const id = validUserId(f.user);
   const pin = f.pin === undefined ? null : checkPin(f.pin, s.pinMaxDigits);
   const secret = f.secret === undefined ? null : base32Secret(f.secret);
-  if (f.secret !== undefined && secret === null)
-    throw new Error('the secret must be base32 (letters A-Z and digits 2-7), 16 to 128 characters');
+  if (f.secret !== undefined && secret === null) throw new Error(`the secret must be ${SECRET_RULE}`);
   const algorithm = f.algorithm === undefined ? s.algorithm : ruled('algorithm', f.algorithm, codeAlgorithm);
   const digits = f.digits === undefined ? s.digits : ruled('digits', f.digits, codeDigits);
   if (digits > s.digits) throw new Error(`digits ${digits} is more than the ${s.digits} digits a call asks for (digits in astotp.conf)`);
