@@ -26,6 +26,8 @@ export const CARRIED = [
   'src/auth/account-login.ts',
   'src/auth/self-service.ts',
   'src/auth/phone-move.ts',
+  // The pbotp authority's console (astotp pbotp serve).
+  'src/auth/authority.ts',
 ];
 
 /** Builds the web payload; returns its bytes, the loader's generated source by path, and the host modules it needs. */

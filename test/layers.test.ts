@@ -107,7 +107,8 @@ const CLI_MAY_IMPORT: Record<string, { why: string; only?: readonly string[] }> 
     why: "every change to a pbotp authority's mark, approvers and API tokens; migrate copies the mark",
     only: ['cli/open.ts', 'cli/commands/migrate.ts', 'cli/doctor/authority.ts'],
   },
-  'auth/authority.ts': { why: "the audit source of the authority's responses", only: ['cli/commands/log.ts'] },
+  // Not auth/authority.ts: that would carry the web's login code into what every call parses (web-payload.test.ts).
+  'auth/authority-mark.ts': { why: "the audit source of the authority's responses", only: ['cli/commands/log.ts'] },
   'auth/approver-rights.ts': { why: "what an approver's groups and host patterns may be", only: ['cli/commands/role.ts'] },
   'auth/account-events.ts': { why: 'the events the notices are about', only: ['cli/open.ts', 'cli/commands/notify-deliver.ts'] },
   'auth/notice-marks.ts': { why: 'one mail per user and kind an hour', only: ['cli/commands/notify-deliver.ts'] },

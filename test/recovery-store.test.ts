@@ -146,6 +146,8 @@ describeStores('recovery codes in a store', (open, site) => {
       throttle: 0,
       audit: 0,
       invitations: 0,
+      roles: 0,
+      api_tokens: 0,
     });
     await write(to, (t) => t.transfer.clear());
     expect(await to.read((t) => t.transfer.counts())).toEqual({
@@ -155,6 +157,8 @@ describeStores('recovery codes in a store', (open, site) => {
       throttle: 0,
       audit: 0,
       invitations: 0,
+      roles: 0,
+      api_tokens: 0,
     });
   });
 });

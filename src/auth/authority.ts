@@ -16,6 +16,7 @@ import { respond } from '../pbotp/protocol.js';
 import type { StoreTx } from '../store/tables.js';
 import { type AccountRules, AccountLogin, type LoginKind, webContext } from './account-login.js';
 import { apiTokenHash, isAuthority } from './authority-admin.js';
+import { AUTHORITY_SOURCE } from './authority-mark.js';
 import { type ApproverRights, mayApprove, rightsOf } from './approver-rights.js';
 import { CLIENT_LOCK, ClientThrottle } from './client-throttle.js';
 import { lockEnd } from './lockout.js';
@@ -27,7 +28,6 @@ import { normaliseCode } from './totp.js';
 const FRESH_SECONDS = 5 * 60;
 
 /** The audit source of the authority's rows: astotp log --approver shows them. */
-export const AUTHORITY_SOURCE = 'authority';
 
 /** Sessions as strict as a user's own: 15 minutes idle, 8 hours at most. */
 const APPROVER_LOGIN: LoginKind = {

@@ -1,5 +1,5 @@
 // astotp log: the audit log, oldest first, optionally for one user and a time span.
-import { AUTHORITY_SOURCE } from '../../auth/authority.js';
+import { AUTHORITY_SOURCE } from '../../auth/authority-mark.js';
 import { maskedId } from '../../auth/masked-id.js';
 import { expectPositionals, flagOption, intOption, stringOption } from '../args.js';
 import type { Command } from '../command.js';
