@@ -401,3 +401,34 @@ describe('sessions and fresh codes, on a test clock', () => {
     }
   });
 });
+
+describe('the fresh code, on a test clock', () => {
+  it('is never a recovery code, which is refused before it is judged and so not used up', async () => {
+    const site = new AuthoritySite();
+    site.approver('alice', 'pbx');
+    const codes = site.json<{ recovery_codes: string[] }>(['recovery', 'alice']).value.recovery_codes;
+    const left = () => site.json<{ recovery_codes_left: number }>(['show', 'alice']).value.recovery_codes_left;
+    expect(left()).toBe(codes.length);
+    const server = await serveOnClock(site, { privateKey: PRIV, codeDigits: 9, phraseWords: 5 });
+    try {
+      const client = new WebClient(server.origin);
+      expect((await loginOverHttp(client, 'alice', APPROVER_PIN, totpAt(server.clock.t))).status).toBe(303);
+      server.clock.t += 6 * 60;
+      const c = challengeFor(PBX_ROOT);
+      const page = await client.get(c.path);
+      expect(page.body).toContain('type the one your app shows now');
+      for (const code of [`*${codes[0]}`, `* ${codes[1]}`]) {
+        const r = await client.post(c.path, { csrf: csrfOf(page.body), code });
+        expect(r.status).toBe(400);
+        expect(r.body).not.toContain(c.code);
+      }
+      expect(left()).toBe(codes.length);
+      expect(await server.store.read((t) => t.audit.list({ sources: ['authority'] }))).toEqual([]);
+      // The app's code still confirms.
+      expect((await approve(client, c.path, { code: totpAt(server.clock.t) })).body).toContain(c.code);
+    } finally {
+      await server.stop();
+      site.remove();
+    }
+  });
+});

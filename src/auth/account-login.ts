@@ -112,7 +112,7 @@ export class AccountLogin {
       return lock === null ? { kind: 'refused' } : { kind: 'throttled', until: lock };
     };
     const lostPhone = recoveryCodeOf(code) !== null;
-    if (lostPhone && !this.kind.recoveryCodes) return refused();
+    if (this.refuses(code)) return refused();
     const verdict = await this.auth.verifier.judge(
       { user: typed.user.trim().slice(0, TYPED_ID_MAX), pin: this.rules.askPin ? typed.pin : null, code },
       webContext(this.rules.pbxName, client, this.kind.purpose),
@@ -129,6 +129,22 @@ export class AccountLogin {
       return this.sessions.start(t, u.id, move.data, replacing, move.seal);
     });
     return session === null ? { kind: 'refused' } : { kind: 'in', session, user: verdict.label, lostPhone };
+  }
+
+  /**
+   * A code alone from a user whose session proved the rest (the PIN), judged
+   * as the login's code is, with the same rule on recovery codes; whether it passed.
+   */
+  async codeAgain(user: string, typed: string, client: string, purpose: string): Promise<boolean> {
+    const code = normaliseCode(typed);
+    if (this.refuses(code)) return false;
+    const verdict = await this.auth.verifier.judge({ user, pin: null, code }, webContext(this.rules.pbxName, client, purpose));
+    return verdict.ok;
+  }
+
+  /** Refused before it is judged, so before it is used up: a recovery code where this kind takes none. */
+  private refuses(code: string): boolean {
+    return recoveryCodeOf(code) !== null && !this.kind.recoveryCodes;
   }
 
   /** The account the cookie's value is logged in to, seen now; null when that session is over. */

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { describeLogin, loginData, type LoginFields } from '../pbotp/login.js';
 import { respond } from '../pbotp/protocol.js';
 import type { StoreTx } from '../store/tables.js';
-import { type AccountRules, AccountLogin, type LoginKind, webContext } from './account-login.js';
+import { type AccountRules, AccountLogin, type LoginKind } from './account-login.js';
 import { apiTokenHash, isAuthority } from './authority-admin.js';
 import { AUTHORITY_SOURCE } from './authority-mark.js';
 import { type ApproverRights, mayApprove, rightsOf } from './approver-rights.js';
@@ -22,7 +22,6 @@ import { CLIENT_LOCK, ClientThrottle } from './client-throttle.js';
 import { lockEnd } from './lockout.js';
 import type { LiveSession } from './login-sessions.js';
 import type { AuthContext } from './open-auth.js';
-import { normaliseCode } from './totp.js';
 
 /** How long a code typed into the console vouches for the approver: see README ("The authority's console"). */
 const FRESH_SECONDS = 5 * 60;
@@ -88,13 +87,9 @@ export class Authority {
     return this.auth.now() < at + FRESH_SECONDS;
   }
 
-  /** A fresh code (no PIN: the session proved it): judged as a call is; true renews the session's freshness. */
+  /** A fresh code (no PIN: the session proved it; no recovery code, as at the login): true renews the session's freshness. */
   async confirmCode(session: LiveSession, user: string, code: string, client: string): Promise<boolean> {
-    const verdict = await this.auth.verifier.judge(
-      { user, pin: null, code: normaliseCode(code) },
-      webContext(this.rules.pbxName, client, 'approver-code'),
-    );
-    if (!verdict.ok) return false;
+    if (!(await this.login.codeAgain(user, code, client, 'approver-code'))) return false;
     return this.auth.store.exclusive((t) =>
       this.login.sessions.save(t, session, { ...session.data, codeAt: this.auth.now() }, session.secretBox),
     );
