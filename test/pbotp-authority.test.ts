@@ -432,3 +432,31 @@ describe('the fresh code, on a test clock', () => {
     }
   });
 });
+
+describe("an approver's sessions end with the user's web logins", () => {
+  it('when the admin gives a new secret (astotp reset) or a new PIN', async () => {
+    const site = new AuthoritySite();
+    site.approver('alice', 'pbx');
+    site.approver('bob', 'pbx');
+    const server = await startAuthority(site);
+    servers.push(server);
+    try {
+      const c = challengeFor(PBX_ROOT);
+      for (const change of [
+        ['reset', 'alice', '--no-confirm', '--qr', 'none'],
+        ['set-pin', 'bob'],
+      ]) {
+        const client = await loggedIn(server, change[1]!);
+        const page = await client.get(c.path);
+        expect(page.status).toBe(200);
+        expect(site.cli(change, '2468\n').status).toBe(0);
+        const post = await client.post(c.path, { csrf: csrfOf(page.body) });
+        expect(post.status).toBe(401);
+        expect(post.body).not.toContain(c.code);
+        expect((await client.get(c.path)).status).toBe(303);
+      }
+    } finally {
+      site.remove();
+    }
+  });
+});

@@ -24,11 +24,10 @@ import { type LiveSession, LoginSessions, type SessionPolicy } from './login-ses
 import type { AuthContext } from './open-auth.js';
 import { type MoveRules, newMove } from './phone-move.js';
 import { recoveryCodeOf } from './recovery-code-rules.js';
-import { ACCOUNT_SESSION_KIND } from './session-ends.js';
 import { normaliseCode } from './totp.js';
 import type { Context } from './verifier.js';
 
-export const ACCOUNT_SESSION: SessionPolicy = { kind: ACCOUNT_SESSION_KIND, idleSeconds: 15 * 60, lifetimeSeconds: 8 * 3600 };
+export const ACCOUNT_SESSION: SessionPolicy = { kind: 'account', idleSeconds: 15 * 60, lifetimeSeconds: 8 * 3600 };
 
 /**
  * Failed logins from one address before it is refused for a while: more than
@@ -172,7 +171,8 @@ function usable(u: UserRow, now: number): boolean {
 /**
  * Changes with the PIN and with a user removed and enrolled again; reveals
  * neither. A new secret is a token's now (schema 6): the admin service ends
- * the sessions where it replaces one, and no older astotp can write tokens.
+ * the user's sessions of every kind where it replaces one (session-ends.ts),
+ * and no older astotp can write tokens.
  */
 function credentialMark(u: UserRow): string {
   return createHash('sha256')
