@@ -224,6 +224,40 @@ describe('pbotp serve: the authority console', () => {
   });
 });
 
+describe('host patterns', () => {
+  it('match * as any run of characters, and answer at once even for many stars and a host of 255 characters', async () => {
+    const site = new AuthoritySite();
+    // A backtracking match would take minutes for these, with the console's one thread stalled.
+    site.approver('eve', 'pbx', `db-*,*-*-*-*-*.lan,${'*a'.repeat(30)}`);
+    const server = await startAuthority(site);
+    servers.push(server);
+    try {
+      const client = await loggedIn(server, 'eve');
+      const status = async (host: string) => (await client.get(challengeFor({ group: 'pbx', host, user: 'root' }).path)).status;
+      const hosts: Array<[string, number]> = [
+        ['db-1', 200],
+        ['db-eu-2', 200],
+        ['db-', 200],
+        ['db', 403],
+        ['xdb-1', 403],
+        ['a-b-c-d-e.lan', 200],
+        ['a-b-c-d.lan', 403],
+        ['-'.repeat(250), 403],
+        ['-'.repeat(250).concat('.lan'), 200],
+        [`${'a'.repeat(254)}b`, 403],
+        ['a'.repeat(255), 200],
+        ['a'.repeat(29), 403],
+      ];
+      const got: Array<[string, number]> = [];
+      for (const [host] of hosts) got.push([host, await status(host)]);
+      expect(got).toEqual(hosts);
+    } finally {
+      await server.stop();
+      site.remove();
+    }
+  });
+});
+
 describe("README's systemd unit", () => {
   it('starts pbotp serve with the options it names, on the authority site', async () => {
     const unit = readmeBlock(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8'), "The authority's systemd unit");
