@@ -374,6 +374,41 @@ describe('API tokens guessed, on a test clock', () => {
   });
 });
 
+describe('the Authorization header', () => {
+  it("of another scheme than Bearer (a proxy's Basic, Negotiate) leaves the console alone, and is no bad token", async () => {
+    const site = new AuthoritySite();
+    site.approver('alice', 'pbx');
+    const { token } = site.json<{ token: string }>(['api-token', 'create', 'alice']).value;
+    const server = await startAuthority(site);
+    servers.push(server);
+    try {
+      const c = challengeFor(PBX_ROOT);
+      for (const [i, authorization] of ['Basic YWxpY2U6c2VjcmV0', 'Negotiate YIIBhgYGKwYBBQUCoIIBejCCAXag'].entries()) {
+        const browser = new WebClient(server.origin, { headers: { authorization } });
+        expect((await loginOverHttp(browser, 'alice', APPROVER_PIN, totp(undefined, { offset: 30 * i }))).status).toBe(303);
+        // More than the 10 bad tokens after which an address is refused.
+        for (let n = 0; n < 6; n++) {
+          const page = await browser.get(c.path);
+          expect(page.status, page.body).toBe(200);
+          expect(page.body).toContain('<td id="host">pbx1</td>');
+        }
+        expect((await approve(browser, c.path)).body).toContain(c.code);
+      }
+      // The scheme in any case, one or more spaces.
+      for (const authorization of [`bearer ${token}`, `BEARER  ${token}`, `Bearer ${token}`]) {
+        const r = await new WebClient(server.origin, { headers: { authorization } }).get(c.path);
+        expect([authorization.slice(0, 8), r.status]).toEqual([authorization.slice(0, 8), 200]);
+        expect(JSON.parse(r.body)).toMatchObject({ code: c.code.replace(/ /g, '') });
+      }
+      for (const authorization of ['Bearer', 'Bearer x y', `Bearer\t${token}`])
+        expect((await new WebClient(server.origin, { headers: { authorization } }).get(c.path)).status).toBe(401);
+    } finally {
+      await server.stop();
+      site.remove();
+    }
+  });
+});
+
 describe('--allow-group', () => {
   it('bounds what any role may get from this server', async () => {
     const site = new AuthoritySite();

@@ -36,6 +36,18 @@ export interface AuthorityOptions {
  */
 const CHALLENGE_PATH = /^(\/[A-Za-z0-9_.@%-]+){3}\/[A-Za-z0-9_-]+$/;
 
+/**
+ * The token of an Authorization header of the scheme Bearer (any case, as
+ * RFC 7235 has schemes), '' for a malformed one, which counts as a bad
+ * token; undefined for no header or another scheme: a reverse proxy's Basic
+ * or Negotiate reaches the console with the browser's requests, which are
+ * then the console's as if there were no header.
+ */
+function bearerToken(header: string | undefined): string | undefined {
+  if (header === undefined || !/^bearer(?:\s|$)/i.test(header)) return undefined;
+  return /^bearer +([\x21-\x7e]{1,200})$/i.exec(header)?.[1] ?? '';
+}
+
 export function authorityRoutes(k: Kit, o: AuthorityOptions): Routes {
   const { d, base } = k;
   const authority = new Authority(d.auth, d.settings, o.privateKey);
@@ -161,12 +173,11 @@ export function authorityRoutes(k: Kit, o: AuthorityOptions): Routes {
       if (!(err instanceof PbotpInputError)) throw err;
       return bad(x, 400, err.message);
     }
-    const authorization = x.req.headers.authorization;
-    if (authorization !== undefined) {
+    const bearer = bearerToken(x.req.headers.authorization);
+    if (bearer !== undefined) {
       // Not HEAD: a response made is a response recorded, so it is also sent.
       if (method !== 'GET') throw new HttpError(405, 'error_method');
-      const bearer = /^Bearer ([\x21-\x7e]{1,200})$/.exec(authorization)?.[1];
-      const token = await authority.apiUser(bearer ?? '', x.facts.client);
+      const token = await authority.apiUser(bearer, x.facts.client);
       if (token === null) return sendJson(x, 401, { error: 'token not valid' });
       if ('throttled' in token)
         return sendJson(x, 429, { error: 'too many bad tokens from this address', until: new Date(token.throttled * 1000).toISOString() });
