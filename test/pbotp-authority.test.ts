@@ -4,7 +4,7 @@
 // and every response is an audit row; API tokens for tools; a PBX's database
 // is never an authority's. Session expiry and the fresh code after 5 minutes
 // run in-process on a test clock, at the end.
-import { chmodSync, chownSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { readmeBlock } from '../scripts/readme-blocks.mjs';
 import { REPO_ROOT } from './helpers/asterisk-peer.js';
@@ -319,9 +319,35 @@ describe("an authority's database is never a PBX's", () => {
   });
 });
 
-async function startAuthorityOn(site: CliSite, key: string): Promise<void> {
-  servers.push(await WebServer.start(site.env, [], ['pbotp', 'serve', '--key', key]));
+async function startAuthorityOn(site: CliSite, key: string, args: string[] = []): Promise<void> {
+  servers.push(await WebServer.start(site.env, args, ['pbotp', 'serve', '--key', key]));
 }
+
+describe("pbotp serve's private key file", () => {
+  it('is refused when group or others may read it, or when it is a symbolic link, also with --no-login', async () => {
+    const site = new AuthoritySite();
+    try {
+      const key = site.privateKeyFile;
+      const link = `${key}.link`;
+      symlinkSync(key, link);
+      for (const args of [[], ['--no-login']]) {
+        await expect(startAuthorityOn(site, link, args)).rejects.toThrow(
+          `astotp: refusing private key file ${link}: it is a symbolic link; name the file itself\n`,
+        );
+        for (const mode of [0o640, 0o604]) {
+          chmodSync(key, mode);
+          await expect(startAuthorityOn(site, key, args)).rejects.toThrow(
+            `astotp: refusing to serve: private key file ${key} is accessible by group or others (mode 0${mode.toString(8)}); run chmod 600 ${key}\n`,
+          );
+        }
+        chmodSync(key, 0o600);
+      }
+      await (await WebServer.start(site.env, [], ['pbotp', 'serve', '--key', key])).stop();
+    } finally {
+      site.remove();
+    }
+  });
+});
 
 describe('doctor on the authority', () => {
   it("checks the private key file's mode and owner, and the database's mark", () => {
