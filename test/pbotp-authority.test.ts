@@ -436,7 +436,7 @@ describe('the Authorization header', () => {
 });
 
 describe('--allow-group', () => {
-  it('bounds what any role may get from this server', async () => {
+  it('bounds what any role may get from this server, each refusal an audit row', async () => {
     const site = new AuthoritySite();
     site.approver('alice', 'pbx,ssh');
     const { token } = site.json<{ token: string }>(['api-token', 'create', 'alice']).value;
@@ -447,6 +447,19 @@ describe('--allow-group', () => {
       expect((await tool.get(pbx.path)).status).toBe(403);
       const ssh = challengeFor({ group: 'ssh', host: 'db1', user: 'root' });
       expect(JSON.parse((await tool.get(ssh.path)).body)).toMatchObject({ code: ssh.code.replace(/ /g, '') });
+      const browser = new WebClient(server.origin);
+      expect((await loginOverHttp(browser, 'alice', APPROVER_PIN, totpAt(server.clock.t))).status).toBe(303);
+      const page = await browser.get(pbx.path);
+      expect(page.status).toBe(403);
+      const forged = await browser.post(pbx.path, { csrf: csrfOf((await browser.get('/')).body) });
+      expect(forged.status).toBe(403);
+      expect(forged.body).not.toContain(pbx.code);
+      const rows = await server.store.read((t) => t.audit.list({ sources: ['authority'] }));
+      expect(rows.map((r) => [r.channel, r.result, r.reason, r.detail?.split(',')[0]])).toEqual([
+        ['pbotp/api', 'FAILURE', 'no-right', 'group pbx'],
+        ['pbotp/api', 'SUCCESS', 'pbotp-response', 'group ssh'],
+        ['pbotp/web', 'FAILURE', 'no-right', 'group pbx'],
+      ]);
     } finally {
       await server.stop();
       site.remove();

@@ -5,7 +5,8 @@
 // a helpdesk tool holding one of the approver's API tokens. Before a
 // response is shown the approver's session must have seen a code within
 // FRESH_SECONDS (a new code renews it), the role must cover the login's
-// group and host, and the response is computed and its audit row written in
+// group and host (and pbotp serve --allow-group, where given, name the
+// group), and the response is computed and its audit row written in
 // one transaction, so no response leaves without its row: the approver,
 // the login (group, host, user), a hash of the challenge (the device's
 // nonce stays on the device; the challenge is what stands for it), the
@@ -41,7 +42,7 @@ export type Asker = { via: 'web'; user: string; session: LiveSession } | { via: 
 
 type IssueOutcome =
   | { kind: 'issued'; response: Uint8Array }
-  /** The approver's role does not cover the login (or is gone). */
+  /** The approver's role does not cover the login (or is gone), or this server does not answer for its group. */
   | { kind: 'no-right' }
   /** The session or token ended, or the approver may no longer log in at all. */
   | { kind: 'ended' };
@@ -54,12 +55,16 @@ export function challengeFingerprint(challenge: Uint8Array): string {
 export class Authority {
   readonly login: AccountLogin;
   private readonly tokenThrottle: ClientThrottle;
+  private readonly allowGroups: ReadonlySet<string> | null;
 
+  /** `allowGroups` (pbotp serve --allow-group): the groups answered for at all, whatever a role says; undefined for all. */
   constructor(
     private readonly auth: AuthContext,
     private readonly rules: AccountRules,
     private readonly privateKey: Uint8Array,
+    allowGroups?: readonly string[],
   ) {
+    this.allowGroups = allowGroups === undefined ? null : new Set(allowGroups);
     this.login = new AccountLogin(auth, rules, APPROVER_LOGIN);
     this.tokenThrottle = new ClientThrottle(auth, CLIENT_LOCK, 'api-token');
   }
@@ -75,10 +80,14 @@ export class Authority {
     return role ? rightsOf(role) : null;
   }
 
-  /** Whether the approver's role covers the login now (the issue checks again in its transaction). */
+  /** Whether this server answers for the login's group and the approver's role covers the login now (the issue checks again in its transaction). */
   async covers(user: string, login: LoginFields): Promise<boolean> {
     const rights = await this.rights(user);
-    return rights !== null && mayApprove(rights, login);
+    return rights !== null && this.answers(rights, login);
+  }
+
+  private answers(rights: ApproverRights, login: LoginFields): boolean {
+    return (this.allowGroups === null || this.allowGroups.has(login.group)) && mayApprove(rights, login);
   }
 
   /** Whether the session saw a code within FRESH_SECONDS (its login, or a later confirmation). */
@@ -132,7 +141,7 @@ export class Authority {
         });
       if (!(await this.stillIn(t, asker, now))) return { kind: 'ended' };
       const role = await t.roles.get(asker.user);
-      if (!role || !mayApprove(rightsOf(role), login)) {
+      if (!role || !this.answers(rightsOf(role), login)) {
         await record(false, 'no-right');
         return { kind: 'no-right' };
       }

@@ -50,9 +50,8 @@ function bearerToken(header: string | undefined): string | undefined {
 
 export function authorityRoutes(k: Kit, o: AuthorityOptions): Routes {
   const { d, base } = k;
-  const authority = new Authority(d.auth, d.settings, o.privateKey);
+  const authority = new Authority(d.auth, d.settings, o.privateKey, o.allowGroups);
   const askPin = d.settings.askPin;
-  const allowGroups = o.allowGroups === undefined ? undefined : new Set(o.allowGroups);
   const frame: PageFrame = { lang: 'en', t: textsOf('en'), site: 'pbotp authority' };
 
   const cookieOf = (x: Exchange) => readCookie(x.req, 'approver', x.facts.https);
@@ -131,13 +130,12 @@ export function authorityRoutes(k: Kit, o: AuthorityOptions): Routes {
     }
   }
 
-  const served = (login: LoginFields) => allowGroups === undefined || allowGroups.has(login.group);
   const noRight = (login: LoginFields) =>
     `You may not approve logins of group ${login.group} on host ${login.host} here: no response was made.`;
 
   /** The response shown, or why there is none; `asker` must have been checked for this very request. */
   async function issue(x: Exchange, asker: Asker, r: ChallengeRequest): Promise<void> {
-    const outcome = served(r.login) ? await authority.issue(asker, r.login, r.challenge, x.facts.client) : { kind: 'no-right' as const };
+    const outcome = await authority.issue(asker, r.login, r.challenge, x.facts.client);
     if (asker.via === 'api') {
       if (outcome.kind === 'issued')
         return sendJson(x, 200, {
@@ -188,7 +186,7 @@ export function authorityRoutes(k: Kit, o: AuthorityOptions): Routes {
     const a = await approver(x, post, `/${challengePath(r.login, r.challenge)}`);
     if (!a) return;
     const asker: Asker = { via: 'web', user: a.user, session: a.session };
-    if (!served(r.login) || !(await authority.covers(a.user, r.login)))
+    if (!(await authority.covers(a.user, r.login)))
       // A confirmation forged past the page is refused by issue(), and recorded.
       return form === null ? bad(x, 403, noRight(r.login)) : issue(x, asker, r);
     const facts = {
