@@ -247,10 +247,14 @@ describe('host patterns', () => {
         [`${'a'.repeat(254)}b`, 403],
         ['a'.repeat(255), 200],
         ['a'.repeat(29), 403],
+        // Case-sensitive, as the response is bound to the login's bytes.
+        ['DB-1', 403],
+        ['Db-1', 403],
       ];
       const got: Array<[string, number]> = [];
       for (const [host] of hosts) got.push([host, await status(host)]);
       expect(got).toEqual(hosts);
+      expect((await client.get(challengeFor({ group: 'PBX', host: 'db-1', user: 'root' }).path)).status).toBe(403);
     } finally {
       await server.stop();
       site.remove();

@@ -1,6 +1,7 @@
 // What an approver may approve: logins of the device groups the role names,
 // on hosts matching its patterns (none: every host). A group is named
-// exactly; a host pattern may hold * for any run of characters, so that
+// exactly, case and all (the response is bound to the login's exact
+// bytes); a host pattern may hold * for any run of characters, so that
 // "db-*" covers db-1 and db-eu-2. Names follow pbotp's rules (printable
 // ASCII letters, digits and _ . @ -), so a comma can separate them.
 import { checkLoginField, type LoginFields } from '../pbotp/login.js';
