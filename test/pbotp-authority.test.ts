@@ -4,7 +4,7 @@
 // and every response is an audit row; API tokens for tools; a PBX's database
 // is never an authority's. Session expiry and the fresh code after 5 minutes
 // run in-process on a test clock, at the end.
-import { chmodSync, chownSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { readmeBlock } from '../scripts/readme-blocks.mjs';
 import { REPO_ROOT } from './helpers/asterisk-peer.js';
@@ -224,6 +224,44 @@ describe('pbotp serve: the authority console', () => {
   });
 });
 
+describe('host patterns', () => {
+  it('match * as any run of characters, and answer at once even for many stars and a host of 255 characters', async () => {
+    const site = new AuthoritySite();
+    // A backtracking match would take minutes for these, with the console's one thread stalled.
+    site.approver('eve', 'pbx', `db-*,*-*-*-*-*.lan,${'*a'.repeat(30)}`);
+    const server = await startAuthority(site);
+    servers.push(server);
+    try {
+      const client = await loggedIn(server, 'eve');
+      const status = async (host: string) => (await client.get(challengeFor({ group: 'pbx', host, user: 'root' }).path)).status;
+      const hosts: Array<[string, number]> = [
+        ['db-1', 200],
+        ['db-eu-2', 200],
+        ['db-', 200],
+        ['db', 403],
+        ['xdb-1', 403],
+        ['a-b-c-d-e.lan', 200],
+        ['a-b-c-d.lan', 403],
+        ['-'.repeat(250), 403],
+        ['-'.repeat(250).concat('.lan'), 200],
+        [`${'a'.repeat(254)}b`, 403],
+        ['a'.repeat(255), 200],
+        ['a'.repeat(29), 403],
+        // Case-sensitive, as the response is bound to the login's bytes.
+        ['DB-1', 403],
+        ['Db-1', 403],
+      ];
+      const got: Array<[string, number]> = [];
+      for (const [host] of hosts) got.push([host, await status(host)]);
+      expect(got).toEqual(hosts);
+      expect((await client.get(challengeFor({ group: 'PBX', host: 'db-1', user: 'root' }).path)).status).toBe(403);
+    } finally {
+      await server.stop();
+      site.remove();
+    }
+  });
+});
+
 describe("README's systemd unit", () => {
   it('starts pbotp serve with the options it names, on the authority site', async () => {
     const unit = readmeBlock(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8'), "The authority's systemd unit");
@@ -285,9 +323,35 @@ describe("an authority's database is never a PBX's", () => {
   });
 });
 
-async function startAuthorityOn(site: CliSite, key: string): Promise<void> {
-  servers.push(await WebServer.start(site.env, [], ['pbotp', 'serve', '--key', key]));
+async function startAuthorityOn(site: CliSite, key: string, args: string[] = []): Promise<void> {
+  servers.push(await WebServer.start(site.env, args, ['pbotp', 'serve', '--key', key]));
 }
+
+describe("pbotp serve's private key file", () => {
+  it('is refused when group or others may read it, or when it is a symbolic link, also with --no-login', async () => {
+    const site = new AuthoritySite();
+    try {
+      const key = site.privateKeyFile;
+      const link = `${key}.link`;
+      symlinkSync(key, link);
+      for (const args of [[], ['--no-login']]) {
+        await expect(startAuthorityOn(site, link, args)).rejects.toThrow(
+          `astotp: refusing private key file ${link}: it is a symbolic link; name the file itself\n`,
+        );
+        for (const mode of [0o640, 0o604]) {
+          chmodSync(key, mode);
+          await expect(startAuthorityOn(site, key, args)).rejects.toThrow(
+            `astotp: refusing to serve: private key file ${key} is accessible by group or others (mode 0${mode.toString(8)}); run chmod 600 ${key}\n`,
+          );
+        }
+        chmodSync(key, 0o600);
+      }
+      await (await WebServer.start(site.env, [], ['pbotp', 'serve', '--key', key])).stop();
+    } finally {
+      site.remove();
+    }
+  });
+});
 
 describe('doctor on the authority', () => {
   it("checks the private key file's mode and owner, and the database's mark", () => {
@@ -340,8 +404,43 @@ describe('API tokens guessed, on a test clock', () => {
   });
 });
 
+describe('the Authorization header', () => {
+  it("of another scheme than Bearer (a proxy's Basic, Negotiate) leaves the console alone, and is no bad token", async () => {
+    const site = new AuthoritySite();
+    site.approver('alice', 'pbx');
+    const { token } = site.json<{ token: string }>(['api-token', 'create', 'alice']).value;
+    const server = await startAuthority(site);
+    servers.push(server);
+    try {
+      const c = challengeFor(PBX_ROOT);
+      for (const [i, authorization] of ['Basic YWxpY2U6c2VjcmV0', 'Negotiate YIIBhgYGKwYBBQUCoIIBejCCAXag'].entries()) {
+        const browser = new WebClient(server.origin, { headers: { authorization } });
+        expect((await loginOverHttp(browser, 'alice', APPROVER_PIN, totp(undefined, { offset: 30 * i }))).status).toBe(303);
+        // More than the 10 bad tokens after which an address is refused.
+        for (let n = 0; n < 6; n++) {
+          const page = await browser.get(c.path);
+          expect(page.status, page.body).toBe(200);
+          expect(page.body).toContain('<td id="host">pbx1</td>');
+        }
+        expect((await approve(browser, c.path)).body).toContain(c.code);
+      }
+      // The scheme in any case, one or more spaces.
+      for (const authorization of [`bearer ${token}`, `BEARER  ${token}`, `Bearer ${token}`]) {
+        const r = await new WebClient(server.origin, { headers: { authorization } }).get(c.path);
+        expect([authorization.slice(0, 8), r.status]).toEqual([authorization.slice(0, 8), 200]);
+        expect(JSON.parse(r.body)).toMatchObject({ code: c.code.replace(/ /g, '') });
+      }
+      for (const authorization of ['Bearer', 'Bearer x y', `Bearer\t${token}`])
+        expect((await new WebClient(server.origin, { headers: { authorization } }).get(c.path)).status).toBe(401);
+    } finally {
+      await server.stop();
+      site.remove();
+    }
+  });
+});
+
 describe('--allow-group', () => {
-  it('bounds what any role may get from this server', async () => {
+  it('bounds what any role may get from this server, each refusal an audit row', async () => {
     const site = new AuthoritySite();
     site.approver('alice', 'pbx,ssh');
     const { token } = site.json<{ token: string }>(['api-token', 'create', 'alice']).value;
@@ -352,6 +451,19 @@ describe('--allow-group', () => {
       expect((await tool.get(pbx.path)).status).toBe(403);
       const ssh = challengeFor({ group: 'ssh', host: 'db1', user: 'root' });
       expect(JSON.parse((await tool.get(ssh.path)).body)).toMatchObject({ code: ssh.code.replace(/ /g, '') });
+      const browser = new WebClient(server.origin);
+      expect((await loginOverHttp(browser, 'alice', APPROVER_PIN, totpAt(server.clock.t))).status).toBe(303);
+      const page = await browser.get(pbx.path);
+      expect(page.status).toBe(403);
+      const forged = await browser.post(pbx.path, { csrf: csrfOf((await browser.get('/')).body) });
+      expect(forged.status).toBe(403);
+      expect(forged.body).not.toContain(pbx.code);
+      const rows = await server.store.read((t) => t.audit.list({ sources: ['authority'] }));
+      expect(rows.map((r) => [r.channel, r.result, r.reason, r.detail?.split(',')[0]])).toEqual([
+        ['pbotp/api', 'FAILURE', 'no-right', 'group pbx'],
+        ['pbotp/api', 'SUCCESS', 'pbotp-response', 'group ssh'],
+        ['pbotp/web', 'FAILURE', 'no-right', 'group pbx'],
+      ]);
     } finally {
       await server.stop();
       site.remove();
@@ -397,6 +509,65 @@ describe('sessions and fresh codes, on a test clock', () => {
       expect(rows.map((r) => r.reason)).toEqual(['pbotp-response', 'pbotp-response']);
     } finally {
       await server.stop();
+      site.remove();
+    }
+  });
+});
+
+describe('the fresh code, on a test clock', () => {
+  it('is never a recovery code, which is refused before it is judged and so not used up', async () => {
+    const site = new AuthoritySite();
+    site.approver('alice', 'pbx');
+    const codes = site.json<{ recovery_codes: string[] }>(['recovery', 'alice']).value.recovery_codes;
+    const left = () => site.json<{ recovery_codes_left: number }>(['show', 'alice']).value.recovery_codes_left;
+    expect(left()).toBe(codes.length);
+    const server = await serveOnClock(site, { privateKey: PRIV, codeDigits: 9, phraseWords: 5 });
+    try {
+      const client = new WebClient(server.origin);
+      expect((await loginOverHttp(client, 'alice', APPROVER_PIN, totpAt(server.clock.t))).status).toBe(303);
+      server.clock.t += 6 * 60;
+      const c = challengeFor(PBX_ROOT);
+      const page = await client.get(c.path);
+      expect(page.body).toContain('type the one your app shows now');
+      for (const code of [`*${codes[0]}`, `* ${codes[1]}`]) {
+        const r = await client.post(c.path, { csrf: csrfOf(page.body), code });
+        expect(r.status).toBe(400);
+        expect(r.body).not.toContain(c.code);
+      }
+      expect(left()).toBe(codes.length);
+      expect(await server.store.read((t) => t.audit.list({ sources: ['authority'] }))).toEqual([]);
+      // The app's code still confirms.
+      expect((await approve(client, c.path, { code: totpAt(server.clock.t) })).body).toContain(c.code);
+    } finally {
+      await server.stop();
+      site.remove();
+    }
+  });
+});
+
+describe("an approver's sessions end with the user's web logins", () => {
+  it('when the admin gives a new secret (astotp reset) or a new PIN', async () => {
+    const site = new AuthoritySite();
+    site.approver('alice', 'pbx');
+    site.approver('bob', 'pbx');
+    const server = await startAuthority(site);
+    servers.push(server);
+    try {
+      const c = challengeFor(PBX_ROOT);
+      for (const change of [
+        ['reset', 'alice', '--no-confirm', '--qr', 'none'],
+        ['set-pin', 'bob'],
+      ]) {
+        const client = await loggedIn(server, change[1]!);
+        const page = await client.get(c.path);
+        expect(page.status).toBe(200);
+        expect(site.cli(change, '2468\n').status).toBe(0);
+        const post = await client.post(c.path, { csrf: csrfOf(page.body) });
+        expect(post.status).toBe(401);
+        expect(post.body).not.toContain(c.code);
+        expect((await client.get(c.path)).status).toBe(303);
+      }
+    } finally {
       site.remove();
     }
   });

@@ -24,11 +24,10 @@ import { type LiveSession, LoginSessions, type SessionPolicy } from './login-ses
 import type { AuthContext } from './open-auth.js';
 import { type MoveRules, newMove } from './phone-move.js';
 import { recoveryCodeOf } from './recovery-code-rules.js';
-import { ACCOUNT_SESSION_KIND } from './session-ends.js';
 import { normaliseCode } from './totp.js';
 import type { Context } from './verifier.js';
 
-export const ACCOUNT_SESSION: SessionPolicy = { kind: ACCOUNT_SESSION_KIND, idleSeconds: 15 * 60, lifetimeSeconds: 8 * 3600 };
+export const ACCOUNT_SESSION: SessionPolicy = { kind: 'account', idleSeconds: 15 * 60, lifetimeSeconds: 8 * 3600 };
 
 /**
  * Failed logins from one address before it is refused for a while: more than
@@ -112,7 +111,7 @@ export class AccountLogin {
       return lock === null ? { kind: 'refused' } : { kind: 'throttled', until: lock };
     };
     const lostPhone = recoveryCodeOf(code) !== null;
-    if (lostPhone && !this.kind.recoveryCodes) return refused();
+    if (this.refuses(code)) return refused();
     const verdict = await this.auth.verifier.judge(
       { user: typed.user.trim().slice(0, TYPED_ID_MAX), pin: this.rules.askPin ? typed.pin : null, code },
       webContext(this.rules.pbxName, client, this.kind.purpose),
@@ -129,6 +128,22 @@ export class AccountLogin {
       return this.sessions.start(t, u.id, move.data, replacing, move.seal);
     });
     return session === null ? { kind: 'refused' } : { kind: 'in', session, user: verdict.label, lostPhone };
+  }
+
+  /**
+   * A code alone from a user whose session proved the rest (the PIN), judged
+   * as the login's code is, with the same rule on recovery codes; whether it passed.
+   */
+  async codeAgain(user: string, typed: string, client: string, purpose: string): Promise<boolean> {
+    const code = normaliseCode(typed);
+    if (this.refuses(code)) return false;
+    const verdict = await this.auth.verifier.judge({ user, pin: null, code }, webContext(this.rules.pbxName, client, purpose));
+    return verdict.ok;
+  }
+
+  /** Refused before it is judged, so before it is used up: a recovery code where this kind takes none. */
+  private refuses(code: string): boolean {
+    return recoveryCodeOf(code) !== null && !this.kind.recoveryCodes;
   }
 
   /** The account the cookie's value is logged in to, seen now; null when that session is over. */
@@ -156,7 +171,8 @@ function usable(u: UserRow, now: number): boolean {
 /**
  * Changes with the PIN and with a user removed and enrolled again; reveals
  * neither. A new secret is a token's now (schema 6): the admin service ends
- * the sessions where it replaces one, and no older astotp can write tokens.
+ * the user's sessions of every kind where it replaces one (session-ends.ts),
+ * and no older astotp can write tokens.
  */
 function credentialMark(u: UserRow): string {
   return createHash('sha256')

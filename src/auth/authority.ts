@@ -5,7 +5,8 @@
 // a helpdesk tool holding one of the approver's API tokens. Before a
 // response is shown the approver's session must have seen a code within
 // FRESH_SECONDS (a new code renews it), the role must cover the login's
-// group and host, and the response is computed and its audit row written in
+// group and host (and pbotp serve --allow-group, where given, name the
+// group), and the response is computed and its audit row written in
 // one transaction, so no response leaves without its row: the approver,
 // the login (group, host, user), a hash of the challenge (the device's
 // nonce stays on the device; the challenge is what stands for it), the
@@ -14,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { describeLogin, loginData, type LoginFields } from '../pbotp/login.js';
 import { respond } from '../pbotp/protocol.js';
 import type { StoreTx } from '../store/tables.js';
-import { type AccountRules, AccountLogin, type LoginKind, webContext } from './account-login.js';
+import { type AccountRules, AccountLogin, type LoginKind } from './account-login.js';
 import { apiTokenHash, isAuthority } from './authority-admin.js';
 import { AUTHORITY_SOURCE } from './authority-mark.js';
 import { type ApproverRights, mayApprove, rightsOf } from './approver-rights.js';
@@ -22,12 +23,9 @@ import { CLIENT_LOCK, ClientThrottle } from './client-throttle.js';
 import { lockEnd } from './lockout.js';
 import type { LiveSession } from './login-sessions.js';
 import type { AuthContext } from './open-auth.js';
-import { normaliseCode } from './totp.js';
 
 /** How long a code typed into the console vouches for the approver: see README ("The authority's console"). */
 const FRESH_SECONDS = 5 * 60;
-
-/** The audit source of the authority's rows: astotp log --approver shows them. */
 
 /** Sessions as strict as a user's own: 15 minutes idle, 8 hours at most. */
 const APPROVER_LOGIN: LoginKind = {
@@ -42,7 +40,7 @@ export type Asker = { via: 'web'; user: string; session: LiveSession } | { via: 
 
 type IssueOutcome =
   | { kind: 'issued'; response: Uint8Array }
-  /** The approver's role does not cover the login (or is gone). */
+  /** The approver's role does not cover the login (or is gone), or this server does not answer for its group. */
   | { kind: 'no-right' }
   /** The session or token ended, or the approver may no longer log in at all. */
   | { kind: 'ended' };
@@ -55,12 +53,16 @@ export function challengeFingerprint(challenge: Uint8Array): string {
 export class Authority {
   readonly login: AccountLogin;
   private readonly tokenThrottle: ClientThrottle;
+  private readonly allowGroups: ReadonlySet<string> | null;
 
+  /** `allowGroups` (pbotp serve --allow-group): the groups answered for at all, whatever a role says; undefined for all. */
   constructor(
     private readonly auth: AuthContext,
     private readonly rules: AccountRules,
     private readonly privateKey: Uint8Array,
+    allowGroups?: readonly string[],
   ) {
+    this.allowGroups = allowGroups === undefined ? null : new Set(allowGroups);
     this.login = new AccountLogin(auth, rules, APPROVER_LOGIN);
     this.tokenThrottle = new ClientThrottle(auth, CLIENT_LOCK, 'api-token');
   }
@@ -76,10 +78,14 @@ export class Authority {
     return role ? rightsOf(role) : null;
   }
 
-  /** Whether the approver's role covers the login now (the issue checks again in its transaction). */
+  /** Whether this server answers for the login's group and the approver's role covers the login now (the issue checks again in its transaction). */
   async covers(user: string, login: LoginFields): Promise<boolean> {
     const rights = await this.rights(user);
-    return rights !== null && mayApprove(rights, login);
+    return rights !== null && this.answers(rights, login);
+  }
+
+  private answers(rights: ApproverRights, login: LoginFields): boolean {
+    return (this.allowGroups === null || this.allowGroups.has(login.group)) && mayApprove(rights, login);
   }
 
   /** Whether the session saw a code within FRESH_SECONDS (its login, or a later confirmation). */
@@ -88,13 +94,9 @@ export class Authority {
     return this.auth.now() < at + FRESH_SECONDS;
   }
 
-  /** A fresh code (no PIN: the session proved it): judged as a call is; true renews the session's freshness. */
+  /** A fresh code (no PIN: the session proved it; no recovery code, as at the login): true renews the session's freshness. */
   async confirmCode(session: LiveSession, user: string, code: string, client: string): Promise<boolean> {
-    const verdict = await this.auth.verifier.judge(
-      { user, pin: null, code: normaliseCode(code) },
-      webContext(this.rules.pbxName, client, 'approver-code'),
-    );
-    if (!verdict.ok) return false;
+    if (!(await this.login.codeAgain(user, code, client, 'approver-code'))) return false;
     return this.auth.store.exclusive((t) =>
       this.login.sessions.save(t, session, { ...session.data, codeAt: this.auth.now() }, session.secretBox),
     );
@@ -137,7 +139,7 @@ export class Authority {
         });
       if (!(await this.stillIn(t, asker, now))) return { kind: 'ended' };
       const role = await t.roles.get(asker.user);
-      if (!role || !mayApprove(rightsOf(role), login)) {
+      if (!role || !this.answers(rightsOf(role), login)) {
         await record(false, 'no-right');
         return { kind: 'no-right' };
       }

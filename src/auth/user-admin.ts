@@ -28,7 +28,7 @@ import { pbotpThrottleId, rekeyTypedIds } from './pbotp-verifier.js';
 import { invitationStatus, type InvitationStatus } from './invitations.js';
 import { hashPin, hashPins } from './pin-hash.js';
 import { newRecoveryCodes, recoveryCodeRows, storeRecoveryCodes } from './recovery-code-rules.js';
-import { endAccountSessions } from './session-ends.js';
+import { endUserSessions } from './session-ends.js';
 import { appSerial, appTokenUser, MAX_TOKENS_PER_USER, openTokenSecret, resyncPosition, sealTokenSecret, tokenLabel } from './tokens.js';
 import { checkCode, normaliseCode, type TotpParams } from './totp.js';
 
@@ -209,7 +209,7 @@ export class UserAdmin {
         throw new UserAdminError(`user ${id} was created by someone else meanwhile; nothing was saved`, 'exists');
       const released = existed ? await this.releaseFobs(t, id) : [];
       if (existed) {
-        await endAccountSessions(t, id);
+        await endUserSessions(t, id);
         await t.users.remove(id);
       }
       await t.users.insert({ id, pin_hash: pinHash, ...opts.profile });
@@ -309,7 +309,7 @@ export class UserAdmin {
         await this.roomFor(t, id);
         await t.tokens.insert(this.appToken(id, secret));
       }
-      await endAccountSessions(t, id);
+      await endUserSessions(t, id);
       return true;
     });
     if (replaced) this.told('secret-changed', actor, id);
@@ -386,7 +386,7 @@ export class UserAdmin {
       async (t) => {
         if (!(await t.users.get(id))) return false;
         released = await this.releaseFobs(t, id);
-        await endAccountSessions(t, id);
+        await endUserSessions(t, id);
         return t.users.remove(id);
       },
       () => (released.length ? `${released.join(', ')} nobody's now` : undefined),
@@ -468,7 +468,7 @@ export class UserAdmin {
         released.set(u.id, await this.releaseFobs(t, u.id));
         await t.users.remove(u.id);
       }
-      for (const u of clash) await endAccountSessions(t, u.id);
+      for (const u of clash) await endUserSessions(t, u.id);
       await t.transfer.putUsers(rows);
       await t.transfer.putTokens(apps);
       await t.transfer.putRecoveryCodes(codeRows);
@@ -761,7 +761,7 @@ export class UserAdmin {
 function ended(id: string, change: (t: StoreTx) => Promise<boolean>): (t: StoreTx) => Promise<boolean> {
   return async (t) => {
     if (!(await change(t))) return false;
-    await endAccountSessions(t, id);
+    await endUserSessions(t, id);
     return true;
   };
 }

@@ -13,7 +13,7 @@ import { recordAuditEntry } from './audit-entry.js';
 import { fail, pass, verdictOf, type Judgement, type Verdict } from './verdict.js';
 import { newSecret } from './totp.js';
 import { recoveryCodeOf, recoveryCodesLeft, recoveryHash } from './recovery-code-rules.js';
-import { endAccountSessions } from './session-ends.js';
+import { endUserSessions } from './session-ends.js';
 import { checkTokenCode, type CodeRules, openTokenSecret, sealTokenSecret, tokenLabel } from './tokens.js';
 
 export interface Rules extends LockRules, CodeRules {}
@@ -134,7 +134,7 @@ export class Verifier {
     const pinRight = pinGood && a.pin !== null && u.pin_hash !== null;
     const { lock, streak } = await lockout.failure(u.id, now, { pinRight });
     // A lock ends the user's web logins too: the guesser may be the one holding a session.
-    if (lock) await endAccountSessions(t, u.id);
+    if (lock) await endUserSessions(t, u.id);
     // The streak's length goes with every failure that raised it: the notify settings say which length is news.
     const events = [
       ...(pinRight ? [event({ kind: 'pin-streak', count: streak })] : []),

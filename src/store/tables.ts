@@ -218,8 +218,8 @@ export interface WebSessionsTable {
   remove(idHash: string): Promise<boolean>;
   /** A session's fields that change while it lives; false when there is no such session. */
   update(idHash: string, s: Pick<WebSessionRow, 'seen_at' | 'expires_at' | 'secret_box' | 'data'>): Promise<boolean>;
-  /** Every session of this kind for the user (a login's, when the user's PIN or secret changes). */
-  removeForUser(user: string, kind: string): Promise<number>;
+  /** Every session of the user, of every kind (an account's, an approver's...: when the user's PIN or secret changes). */
+  removeForUser(user: string): Promise<number>;
   /** Every session traded for the invitation: only the newest browser may go on. */
   removeForInvitation(invitationId: number): Promise<number>;
   /** Sessions whose time is up, so that the table holds only live ones. */

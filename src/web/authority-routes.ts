@@ -36,11 +36,22 @@ export interface AuthorityOptions {
  */
 const CHALLENGE_PATH = /^(\/[A-Za-z0-9_.@%-]+){3}\/[A-Za-z0-9_-]+$/;
 
+/**
+ * The token of an Authorization header of the scheme Bearer (any case, as
+ * RFC 7235 has schemes), '' for a malformed one, which counts as a bad
+ * token; undefined for no header or another scheme: a reverse proxy's Basic
+ * or Negotiate reaches the console with the browser's requests, which are
+ * then the console's as if there were no header.
+ */
+function bearerToken(header: string | undefined): string | undefined {
+  if (header === undefined || !/^bearer(?:\s|$)/i.test(header)) return undefined;
+  return /^bearer +([\x21-\x7e]{1,200})$/i.exec(header)?.[1] ?? '';
+}
+
 export function authorityRoutes(k: Kit, o: AuthorityOptions): Routes {
   const { d, base } = k;
-  const authority = new Authority(d.auth, d.settings, o.privateKey);
+  const authority = new Authority(d.auth, d.settings, o.privateKey, o.allowGroups);
   const askPin = d.settings.askPin;
-  const allowGroups = o.allowGroups === undefined ? undefined : new Set(o.allowGroups);
   const frame: PageFrame = { lang: 'en', t: textsOf('en'), site: 'pbotp authority' };
 
   const cookieOf = (x: Exchange) => readCookie(x.req, 'approver', x.facts.https);
@@ -119,13 +130,12 @@ export function authorityRoutes(k: Kit, o: AuthorityOptions): Routes {
     }
   }
 
-  const served = (login: LoginFields) => allowGroups === undefined || allowGroups.has(login.group);
   const noRight = (login: LoginFields) =>
     `You may not approve logins of group ${login.group} on host ${login.host} here: no response was made.`;
 
   /** The response shown, or why there is none; `asker` must have been checked for this very request. */
   async function issue(x: Exchange, asker: Asker, r: ChallengeRequest): Promise<void> {
-    const outcome = served(r.login) ? await authority.issue(asker, r.login, r.challenge, x.facts.client) : { kind: 'no-right' as const };
+    const outcome = await authority.issue(asker, r.login, r.challenge, x.facts.client);
     if (asker.via === 'api') {
       if (outcome.kind === 'issued')
         return sendJson(x, 200, {
@@ -161,12 +171,11 @@ export function authorityRoutes(k: Kit, o: AuthorityOptions): Routes {
       if (!(err instanceof PbotpInputError)) throw err;
       return bad(x, 400, err.message);
     }
-    const authorization = x.req.headers.authorization;
-    if (authorization !== undefined) {
+    const bearer = bearerToken(x.req.headers.authorization);
+    if (bearer !== undefined) {
       // Not HEAD: a response made is a response recorded, so it is also sent.
       if (method !== 'GET') throw new HttpError(405, 'error_method');
-      const bearer = /^Bearer ([\x21-\x7e]{1,200})$/.exec(authorization)?.[1];
-      const token = await authority.apiUser(bearer ?? '', x.facts.client);
+      const token = await authority.apiUser(bearer, x.facts.client);
       if (token === null) return sendJson(x, 401, { error: 'token not valid' });
       if ('throttled' in token)
         return sendJson(x, 429, { error: 'too many bad tokens from this address', until: new Date(token.throttled * 1000).toISOString() });
@@ -177,7 +186,7 @@ export function authorityRoutes(k: Kit, o: AuthorityOptions): Routes {
     const a = await approver(x, post, `/${challengePath(r.login, r.challenge)}`);
     if (!a) return;
     const asker: Asker = { via: 'web', user: a.user, session: a.session };
-    if (!served(r.login) || !(await authority.covers(a.user, r.login)))
+    if (!(await authority.covers(a.user, r.login)))
       // A confirmation forged past the page is refused by issue(), and recorded.
       return form === null ? bad(x, 403, noRight(r.login)) : issue(x, asker, r);
     const facts = {

@@ -16,7 +16,9 @@ export const command: Command = {
 On a pbotp authority's database (astotp init --authority): makes the
 enrolled user USER an approver, who may log in to astotp pbotp serve's
 console and get responses for logins of these device groups, on hosts
-matching the patterns (* for any characters; default every host). Setting
+matching the patterns (* for any characters; default every host). Groups
+and hosts are matched exactly and case-sensitively (pbx* does not cover
+PBX1), as the response is bound to the login's exact bytes. Setting
 it again replaces the rights. none takes the role away and revokes the
 user's API tokens. Each change is a row of astotp log --admin.
 

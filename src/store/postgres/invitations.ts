@@ -49,7 +49,7 @@ export function postgresWebSessions(q: Query): WebSessionsTable {
           idHash,
         ])
       ).rowCount === 1,
-    removeForUser: async (user, kind) => (await q('DELETE FROM web_sessions WHERE user_id = $1 AND kind = $2', [user, kind])).rowCount ?? 0,
+    removeForUser: async (user) => (await q('DELETE FROM web_sessions WHERE user_id = $1', [user])).rowCount ?? 0,
     removeForInvitation: async (id) => (await q('DELETE FROM web_sessions WHERE invitation_id = $1', [id])).rowCount ?? 0,
     removeExpired: async (now) => (await q('DELETE FROM web_sessions WHERE expires_at <= $1', [now])).rowCount ?? 0,
   };

@@ -72,8 +72,8 @@ export class SqliteWebSessions implements WebSessionsTable {
     );
   }
 
-  async removeForUser(user: string, kind: string): Promise<number> {
-    return this.db.prepare('DELETE FROM web_sessions WHERE user_id = ? AND kind = ?').run(user, kind).changes;
+  async removeForUser(user: string): Promise<number> {
+    return this.db.prepare('DELETE FROM web_sessions WHERE user_id = ?').run(user).changes;
   }
 
   async removeForInvitation(invitationId: number): Promise<number> {

@@ -1,6 +1,7 @@
 // Key files as a careful admin expects them: created 0600 and exclusively,
 // never silently replaced, never in a directory where others could swap them,
-// and a warning when an existing private key is readable by others.
+// and a warning when an existing private key is readable by others (a
+// refusal for the key a server holds: pbotp serve).
 import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createExclusive, replaceAtomically } from '../../../os/files.js';
@@ -8,8 +9,15 @@ import { parsePrivateKey, parsePublicKey } from '../../../pbotp/keys.js';
 
 const MAX_KEY_FILE = 4096;
 
-function readSmall(path: string, what: string): { text: string; permissions: number } {
-  const fd = openSync(path, constants.O_RDONLY);
+function readSmall(path: string, what: string, follow = true): { text: string; permissions: number } {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | (follow ? 0 : constants.O_NOFOLLOW));
+  } catch (err) {
+    if (!follow && (err as NodeJS.ErrnoException).code === 'ELOOP')
+      throw new Error(`refusing ${what} ${path}: it is a symbolic link; name the file itself`);
+    throw err;
+  }
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new Error(`${what} ${path} is not a regular file`);
@@ -20,14 +28,26 @@ function readSmall(path: string, what: string): { text: string; permissions: num
   }
 }
 
-/** Reads a private key file; `warn` hears about loose permissions. */
+const looseness = (path: string, permissions: number) =>
+  `private key file ${path} is accessible by group or others (mode ${permissions.toString(8).padStart(4, '0')}); run chmod 600 ${path}`;
+
+/** Reads a private key file for one answer (pbotp respond); `warn` hears about loose permissions. */
 export function readPrivateKeyFile(path: string, warn: (message: string) => void): Uint8Array {
   const { text, permissions } = readSmall(path, 'private key file');
-  if ((permissions & 0o077) !== 0) {
-    warn(
-      `warning: private key file ${path} is accessible by group or others (mode ${permissions.toString(8).padStart(4, '0')}); run chmod 600 ${path}`,
-    );
-  }
+  if ((permissions & 0o077) !== 0) warn(`warning: ${looseness(path, permissions)}`);
+  return parsePrivateKey(text);
+}
+
+/**
+ * Reads the private key a server holds while it runs (pbotp serve, with or
+ * without a login): refused when group or others may read the file, or
+ * when it is a symbolic link (not followed), as doctor --authority-key
+ * fails both, since whoever can read it or swap the link mints every
+ * device's logins.
+ */
+export function readServedPrivateKeyFile(path: string): Uint8Array {
+  const { text, permissions } = readSmall(path, 'private key file', false);
+  if ((permissions & 0o077) !== 0) throw new Error(`refusing to serve: ${looseness(path, permissions)}`);
   return parsePrivateKey(text);
 }
 

@@ -16,7 +16,7 @@ import type { CliContext, Command } from '../../command.js';
 import { CliFailure, UsageError } from '../../errors.js';
 import { formatAddress, parseListen } from '../../listen-address.js';
 import { VERSION } from '../../version.js';
-import { readPrivateKeyFile } from './key-files.js';
+import { readServedPrivateKeyFile } from './key-files.js';
 
 export const command: Command = {
   help: `Usage: astotp pbotp serve --key FILE [--db DB] [--listen ADDRESS:PORT] [--allow-group GROUP]...
@@ -35,7 +35,8 @@ sends GET /GROUP/HOST/USER/CHALLENGE with "Authorization: Bearer TOKEN"
 (astotp log --approver USER). Refuses a database that is not an
 authority's. Started as root it drops root after reading the key.
 
-  --key FILE            the authority's private key (mode 0600, owned by the user it runs as)
+  --key FILE            the authority's private key (mode 0600, owned by the user it runs as;
+                        refused if group or others may read it, or if it is a symbolic link)
   --db DB               the authority's database (default as for every command)
   --config FILE         astotp.conf of the authority (default /etc/asterisk/astotp.conf)
   --db-key FILE         the database's key file (default astotp.key next to the database)
@@ -81,7 +82,7 @@ authority's. Started as root it drops root after reading the key.
     for (const g of groups) checkLoginField('group', g);
     const codeDigits = intOption(ctx.args, 'digits', 1, CODE_DIGITS_MAX);
     const phraseWords = intOption(ctx.args, 'words', 1, PHRASE_WORDS_MAX);
-    const key = readPrivateKeyFile(keyFile, ctx.note);
+    const key = readServedPrivateKeyFile(keyFile);
     if (!flagOption(ctx.args, 'no-login')) return serveConsole(ctx, key, { host, port, groups, codeDigits, phraseWords });
     for (const o of ['db', 'config', 'db-key', 'tls-cert', 'tls-key', 'trust-proxy'])
       if (ctx.args.options[o] !== undefined) throw new UsageError(`--${o} is for the console; --no-login serves without a database`);
