@@ -77,16 +77,21 @@ async function smtpPort(): Promise<number> {
   return (smtp.server.address() as AddressInfo).port;
 }
 
+/** A site with `conf` as its astotp.conf and the SMTP password ('s3cret pass') in a 0600 file that [web] names. */
+function mailingSite(conf: string): { site: CliSite; dir: string } {
+  const site = new CliSite();
+  const dir = tempDir('astotp-mail-');
+  const passwordFile = join(dir, 'smtp.pass');
+  writeFileSync(passwordFile, 's3cret pass\n', { mode: 0o600 });
+  writeFileSync(join(site.confDir, 'astotp.conf'), conf.replace('[web]\n', `[web]\nsmtp_password_file = ${passwordFile}\n`));
+  return { site, dir };
+}
+
 describe('astotp invite --csv --send', () => {
   it('mails each user their own link in their language, and writes the links to a new 0600 file', async () => {
     const port = await smtpPort();
-    const site = new CliSite();
-    const dir = tempDir('astotp-mail-');
-    const passwordFile = join(dir, 'smtp.pass');
-    writeFileSync(passwordFile, 's3cret pass\n', { mode: 0o600 });
-    writeFileSync(
-      join(site.confDir, 'astotp.conf'),
-      `[general]\nissuer = Example PBX\n[web]\nweb_url = https://otp.example.org/pbx\nsmtp_url = smtp://otp@127.0.0.1:${port}\nsmtp_password_file = ${passwordFile}\nmail_from = Example OTP <otp@example.org>\n`,
+    const { site, dir } = mailingSite(
+      `[general]\nissuer = Example PBX\n[web]\nweb_url = https://otp.example.org/pbx\nsmtp_url = smtp://otp@127.0.0.1:${port}\nmail_from = Example OTP <otp@example.org>\n`,
     );
     const csv = join(dir, 'staff.csv');
     writeFileSync(
@@ -156,13 +161,8 @@ describe('astotp invite --csv --send', () => {
 describe('the SMTP server of [web] that is not on this machine', () => {
   /** `astotp invite 1001 --send` in a network namespace of its own, the SMTP server (no STARTTLS) on `host` there. */
   function inviteThrough(host: string): { status: number; stderr: string; seen: { logins: string[]; mails: number } } {
-    const site = new CliSite();
-    const dir = tempDir('astotp-mail-');
-    const passwordFile = join(dir, 'smtp.pass');
-    writeFileSync(passwordFile, 's3cret pass\n', { mode: 0o600 });
-    writeFileSync(
-      join(site.confDir, 'astotp.conf'),
-      `[web]\nweb_url = https://otp.example.org\nsmtp_url = smtp://otp@${host}:{port}\nsmtp_password_file = ${passwordFile}\nmail_from = otp@example.org\n`,
+    const { site } = mailingSite(
+      `[web]\nweb_url = https://otp.example.org\nsmtp_url = smtp://otp@${host}:{port}\nmail_from = otp@example.org\n`,
     );
     const driver = join(import.meta.dirname, 'helpers', 'smtp-in-netns.mjs');
     const r = spawnSync(

@@ -7,6 +7,7 @@
 import { checkLoginField, type LoginFields } from '../pbotp/login.js';
 import type { RoleRow } from '../store/tables.js';
 import { AuthError } from './errors.js';
+import { errorMessage } from '../text/error-message.js';
 
 export interface ApproverRights {
   groups: readonly string[];
@@ -24,7 +25,7 @@ export function parseGroups(text: string): string[] {
     try {
       checkLoginField('group', g);
     } catch (err) {
-      throw new AuthError(`group "${g}": ${(err as Error).message}`, 'bad-groups');
+      throw new AuthError(`group "${g}": ${errorMessage(err)}`, 'bad-groups');
     }
   }
   return groups;

@@ -67,11 +67,6 @@ export class Authority {
     this.tokenThrottle = new ClientThrottle(auth, CLIENT_LOCK, 'api-token');
   }
 
-  /** Whether the database is an authority's: pbotp serve refuses to start on any other. */
-  isAuthority(): Promise<boolean> {
-    return this.auth.store.read(isAuthority);
-  }
-
   /** The approver's rights now; null when they have no role. */
   async rights(user: string): Promise<ApproverRights | null> {
     const role = await this.auth.store.read((t) => t.roles.get(user));

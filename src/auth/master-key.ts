@@ -129,7 +129,7 @@ export function replaceMasterKey(path: string, raw: Buffer): MasterKey {
     replaceAtomically(path, keyFileText(raw), { permissions: 0o600 });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new KeyFileError(`cannot write key file ${path}: ${code ?? (err as Error).message}`, 'unusable', { cause: err });
+    throw new KeyFileError(`cannot write key file ${path}: ${code ?? errorMessage(err)}`, 'unusable', { cause: err });
   }
   return key;
 }

@@ -8,7 +8,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Settings } from '../config/settings.js';
 import { openStore } from '../store/open-store.js';
-import { SCHEMA_VERSION } from '../store/schema.js';
+import { AUTHORITY_SCHEMA, SCHEMA_VERSION } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import {
   API_TOKEN_COLUMNS,
@@ -435,9 +435,9 @@ function readContent(plain: Buffer, name: string): Content {
     throttle: rows('throttle', c.throttle, THROTTLE_COLUMNS),
     invitations: rows('invitations', c.invitations, INVITATION_COLUMNS),
     audit: c.audit === null ? null : rows('audit', c.audit, AUDIT_FIELDS),
-    // Schema 8 added the authority's tables: a backup of schema 7 has none of them.
-    authority: c.schema < 8 ? false : c.authority === true,
-    roles: c.schema < 8 ? [] : rows('roles', c.roles, ROLE_COLUMNS),
-    api_tokens: c.schema < 8 ? [] : rows('api_tokens', c.api_tokens, API_TOKEN_COLUMNS),
+    // A backup made before the authority's tables has none of them.
+    authority: c.schema < AUTHORITY_SCHEMA ? false : c.authority === true,
+    roles: c.schema < AUTHORITY_SCHEMA ? [] : rows('roles', c.roles, ROLE_COLUMNS),
+    api_tokens: c.schema < AUTHORITY_SCHEMA ? [] : rows('api_tokens', c.api_tokens, API_TOKEN_COLUMNS),
   };
 }

@@ -10,6 +10,9 @@ export const SCHEMA_VERSION = 8;
  */
 export const TOKENS_SCHEMA = 6;
 
+/** The version whose migration added the pbotp authority's roles and API tokens. */
+export const AUTHORITY_SCHEMA = 8;
+
 /**
  * The oldest schema version whose astotp may still use a database of this
  * schema, written to meta when a database is migrated. PBXs sharing one

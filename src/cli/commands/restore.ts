@@ -83,7 +83,7 @@ ${PASSPHRASE_HELP}
         );
       ctx.out(`Key file ${settings.keyFile}: ${r.key_file === 'kept' ? "kept (it holds the backup's key)" : r.key_file}.`);
       ctx.out(
-        `Moved forward: ${counted(r.moved.hotp, 'HOTP counter')} by hotp_window ${settings.hotpWindow}, ${counted(r.moved.totp, 'TOTP replay mark')} to ${settings.window} step${settings.window === 1 ? '' : 's'} after now.`,
+        `Moved forward: ${counted(r.moved.hotp, 'HOTP counter')} by hotp_window ${settings.hotpWindow}, ${counted(r.moved.totp, 'TOTP replay mark')} to ${counted(settings.window, 'step')} after now.`,
       );
     }
     ctx.warn(

@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { isAuthority } from '../../auth/authority-admin.js';
 import { ownerAnchor, type Settings } from '../../config/settings.js';
 import { nameOf } from '../../os/identity.js';
+import { counted } from '../format.js';
 import { type Check, fail, pass } from './check.js';
 import type { OpenedDatabase } from './files.js';
 
@@ -38,12 +39,7 @@ export async function checkAuthority(s: Settings, keyFile: string, database: () 
     out.push(fail('authority', `${db.store.name} is not a pbotp authority's database (astotp init --authority on a new one)`));
   else {
     const approvers = await db.store.read((t) => t.roles.list());
-    out.push(
-      pass(
-        'authority',
-        `${db.store.name} is a pbotp authority's database with ${approvers.length} approver${approvers.length === 1 ? '' : 's'}`,
-      ),
-    );
+    out.push(pass('authority', `${db.store.name} is a pbotp authority's database with ${counted(approvers.length, 'approver')}`));
   }
   return out;
 }

@@ -16,6 +16,7 @@ import type { CliContext, Command } from '../../command.js';
 import { CliFailure, UsageError } from '../../errors.js';
 import { formatAddress, parseListen } from '../../listen-address.js';
 import { VERSION } from '../../version.js';
+import { errorMessage } from '../../../text/error-message.js';
 import { readServedPrivateKeyFile } from './key-files.js';
 
 export const command: Command = {
@@ -178,7 +179,7 @@ async function serveConsole(
       },
     });
   } catch (err) {
-    throw new CliFailure((err as Error).message);
+    throw new CliFailure(errorMessage(err));
   } finally {
     await new Promise<void>((resolve) => (logFile ? logFile.end(resolve) : resolve()));
   }
