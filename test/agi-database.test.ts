@@ -28,7 +28,14 @@ describe('a call when the database is not usable', () => {
     for (const f of [site.db, site.keyFile]) chmodSync(f, 0o600);
     if (isRoot) chownSync(site.keyFile, NOBODY, NOBODY);
     else chmodSync(site.db, 0o400);
-    const r = await site.call({ inputs: ['1001', '4321', totp()], ...(isRoot ? { uid: NOBODY, gid: NOBODY } : {}) });
+    // nobody's cache of the addon in a directory of this test, not left behind in the shared temp dir.
+    const cache = tempDir('astotp-cache-');
+    if (isRoot) chownSync(cache, NOBODY, NOBODY);
+    const r = await site.call({
+      inputs: ['1001', '4321', totp()],
+      env: { ASTOTP_CACHE_DIR: cache },
+      ...(isRoot ? { uid: NOBODY, gid: NOBODY } : {}),
+    });
     expect(r.variables).toMatchObject({ ASTOTP: 'FAILURE', ASTOTP_REASON: 'error' });
     expect(r.variables.ASTOTP_ERROR).toMatch(/not readable and writable/);
   });
